@@ -1,0 +1,28 @@
+/**
+ * One problem found in user input, named so a person can act on it:
+ * `config.json: entry_class is required`. Parsers collect all of them instead of stopping at the first.
+ */
+export type Problem = {
+  /** The file the problem is in, relative to the chosen folder. */
+  file: string
+  /** The field, key, line or position inside the file, if there is one. */
+  field?: string
+  /** What is wrong and, where possible, what to do. */
+  message: string
+}
+
+/** A parse result: the value, or every problem found. */
+export type Result<T> = { ok: true; value: T; warnings?: Problem[] } | { ok: false; problems: Problem[] }
+
+/** Formats a problem as one line: `file: field message` or `file: message`. */
+export function formatProblem(p: Problem): string {
+  return p.field ? `${p.file}: ${p.field} ${p.message}` : `${p.file}: ${p.message}`
+}
+
+/** An error carrying problems, for code paths that must throw (the CLI and the UI print `problems`, never the stack). */
+export class ProblemError extends Error {
+  constructor(readonly problems: Problem[]) {
+    super(problems.map(formatProblem).join('\n'))
+    this.name = 'ProblemError'
+  }
+}
