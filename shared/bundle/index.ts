@@ -1,0 +1,1 @@
+export type { Bundle, BundleConfig, ModelCard, NamedTensor } from './types'
