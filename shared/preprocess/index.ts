@@ -1,0 +1,2 @@
+export type { PreprocessorConfig } from './config'
+export { parsePreprocessorConfig } from './parse'
