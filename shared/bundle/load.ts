@@ -1,0 +1,77 @@
+import { readAll, type FileSource } from '../files'
+import type { Problem, Result } from '../problems'
+import { parsePreprocessorConfig, type PreprocessorConfig } from '../preprocess'
+import { CONFIG_FILE, parseConfig } from './config'
+import { parseJson, utf8 } from './json'
+import { CARD_FILE, parseModelCard } from './model-card'
+import { readSafetensors } from './safetensors'
+import { readTfjsWeights } from './tfjs-weights'
+import type { Bundle, BundleConfig, ModelCard, NamedTensor } from './types'
+
+export const PREPROCESSOR_FILE = 'preprocessor_config.json'
+
+/** Reads every file of a bundle folder and validates it (see parseBundle). */
+export async function loadBundle(source: FileSource): Promise<Result<Bundle>> {
+  return parseBundle(await readAll(source))
+}
+
+/**
+ * Validates a bundle given as path → bytes: the Model Card, config.json, preprocessor_config.json,
+ * the weights named by param_file and the entry_file if any. Every violation is reported together.
+ */
+export function parseBundle(files: Map<string, Uint8Array>): Result<Bundle> {
+  const problems: Problem[] = []
+  const warnings: Problem[] = []
+  const missing = (file: string, what: string) => problems.push({ file, message: `is missing; ${what}` })
+
+  let card: ModelCard | undefined
+  const readme = files.get(CARD_FILE)
+  if (!readme) missing(CARD_FILE, 'add the Model Card with YAML front matter (name, tasks, license, author)')
+  else {
+    const r = parseModelCard(utf8(readme))
+    if (r.ok) card = r.value
+    else problems.push(...r.problems)
+  }
+
+  let config: BundleConfig | undefined
+  const configBytes = files.get(CONFIG_FILE)
+  if (!configBytes) missing(CONFIG_FILE, 'add it with entry_module (or entry_file), entry_class and param_file')
+  else {
+    const r = parseConfig(utf8(configBytes))
+    if (r.ok) config = r.value
+    else problems.push(...r.problems)
+  }
+
+  let preprocessor: PreprocessorConfig | undefined
+  const preBytes = files.get(PREPROCESSOR_FILE)
+  if (!preBytes) missing(PREPROCESSOR_FILE, 'add it with at least the input size, e.g. {"size": 224}')
+  else {
+    const json = parseJson(utf8(preBytes), PREPROCESSOR_FILE)
+    const r = json.ok ? parsePreprocessorConfig(json.value, PREPROCESSOR_FILE) : json
+    if (r.ok) {
+      preprocessor = r.value
+      if (r.warnings) warnings.push(...r.warnings)
+    } else problems.push(...r.problems)
+  }
+
+  let weights: NamedTensor[] | undefined
+  if (config) {
+    if (config.entry_file !== undefined && !files.has(config.entry_file)) {
+      problems.push({ file: CONFIG_FILE, field: 'entry_file', message: `names ${config.entry_file}, which is not in the bundle` })
+    }
+    const paramBytes = files.get(config.param_file)
+    if (!paramBytes) {
+      problems.push({ file: CONFIG_FILE, field: 'param_file', message: `names ${config.param_file}, which is not in the bundle` })
+    } else {
+      const r = config.param_file.endsWith('.json')
+        ? readTfjsWeights(paramBytes, config.param_file, files)
+        : readSafetensors(paramBytes, config.param_file)
+      if (r.ok) weights = r.value
+      else problems.push(...r.problems)
+    }
+  }
+
+  if (problems.length > 0 || !card || !config || !preprocessor || !weights) return { ok: false, problems }
+  const bundle: Bundle = { card, config, preprocessor, weights, files }
+  return warnings.length > 0 ? { ok: true, value: bundle, warnings } : { ok: true, value: bundle }
+}
