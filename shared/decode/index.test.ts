@@ -1,0 +1,181 @@
+import * as jpeg from 'jpeg-js'
+import { encode as encodePng } from 'fast-png'
+import { GifWriter } from 'omggif'
+import { describe, expect, it } from 'vitest'
+import { formatProblem } from '../problems'
+import { decodeImage, imageFormat } from '.'
+
+const ok = (r: ReturnType<typeof decodeImage>) => {
+  if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'))
+  return r.value
+}
+const problem = (r: ReturnType<typeof decodeImage>) => {
+  if (r.ok) throw new Error('expected a problem')
+  expect(r.problems).toHaveLength(1)
+  return formatProblem(r.problems[0])
+}
+
+/** A 3x2 RGB image with distinct values in every sample. */
+const RGB_3x2 = Uint8Array.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30, 40, 50, 60, 70, 80, 90])
+
+describe('decodeImage: PNG', () => {
+  it('decodes 8-bit RGB and RGBA to the exact pixels', () => {
+    const rgb = ok(decodeImage(encodePng({ width: 3, height: 2, data: RGB_3x2, channels: 3, depth: 8 }), 'a.png'))
+    expect(rgb).toEqual({ width: 3, height: 2, channels: 3, data: RGB_3x2 })
+    const rgbaData = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8])
+    const rgba = ok(decodeImage(encodePng({ width: 2, height: 1, data: rgbaData, channels: 4, depth: 8 }), 'b.png'))
+    expect(rgba).toEqual({ width: 2, height: 1, channels: 4, data: rgbaData })
+  })
+
+  it('scales 16-bit samples to 8 bits and drops the alpha of gray+alpha', () => {
+    const g16 = Uint16Array.from([0, 257 * 128, 65535, 257 * 7])
+    expect(ok(decodeImage(encodePng({ width: 2, height: 2, data: g16, channels: 1, depth: 16 }), 'g16.png'))).toEqual({
+      width: 2,
+      height: 2,
+      channels: 1,
+      data: Uint8Array.from([0, 128, 255, 7]),
+    })
+    const ga = Uint8Array.from([9, 255, 200, 0])
+    expect(ok(decodeImage(encodePng({ width: 2, height: 1, data: ga, channels: 2, depth: 8 }), 'ga.png'))).toEqual({
+      width: 2,
+      height: 1,
+      channels: 1,
+      data: Uint8Array.from([9, 200]),
+    })
+  })
+
+  it('expands 1-bit gray and palette images', () => {
+    // 1-bit rows are packed and padded to a byte: row 0 = 1,0,1 → 0b10100000; row 1 = 0,1,1 → 0b01100000.
+    const bits = Uint8Array.from([0b10100000, 0b01100000])
+    expect(ok(decodeImage(encodePng({ width: 3, height: 2, data: bits, channels: 1, depth: 1 }), 'bw.png')).data).toEqual(
+      Uint8Array.from([255, 0, 255, 0, 255, 255]),
+    )
+    const palette = [
+      [10, 20, 30],
+      [200, 100, 50],
+    ]
+    const indexed = encodePng({ width: 3, height: 1, data: Uint8Array.from([1, 0, 1]), channels: 1, depth: 8, palette })
+    expect(ok(decodeImage(indexed, 'p.png'))).toEqual({
+      width: 3,
+      height: 1,
+      channels: 3,
+      data: Uint8Array.from([200, 100, 50, 10, 20, 30, 200, 100, 50]),
+    })
+  })
+
+  it('reports a truncated PNG as a problem naming the file, without throwing', () => {
+    const png = encodePng({ width: 3, height: 2, data: RGB_3x2, channels: 3, depth: 8 })
+    expect(problem(decodeImage(png.subarray(0, png.length - 20), 'train/7/x.png'))).toMatch(
+      /^train\/7\/x\.png: cannot be decoded as PNG: the file is corrupt or truncated \(.+\)$/,
+    )
+    expect(problem(decodeImage(png.subarray(0, 12), 'h.png'))).toBe('h.png: is truncated (no PNG header)')
+  })
+
+  it('refuses images above the megapixel limit before decoding them', () => {
+    const png = encodePng({ width: 1, height: 1, data: Uint8Array.from([0]), channels: 1, depth: 8 })
+    const huge = png.slice()
+    new DataView(huge.buffer).setUint32(16, 10_000)
+    new DataView(huge.buffer).setUint32(20, 10_000)
+    expect(problem(decodeImage(huge, 'big.png'))).toBe(
+      'big.png: is 10000x10000 (100.0 MP), above the 50 MP limit; downscale it first',
+    )
+  })
+})
+
+describe('decodeImage: JPEG', () => {
+  it('round-trips a smooth image within 4 levels per sample', () => {
+    const w = 16
+    const h = 8
+    const rgba = new Uint8Array(w * h * 4)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) rgba.set([x * 12, y * 20, 100, 255], (y * w + x) * 4)
+    const file = new Uint8Array(jpeg.encode({ width: w, height: h, data: rgba }, 100).data)
+    const img = ok(decodeImage(file, 'photo.jpg'))
+    expect([img.width, img.height, img.channels]).toEqual([16, 8, 3])
+    let maxDiff = 0
+    for (let i = 0; i < w * h; i++)
+      for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs(img.data[i * 3 + c] - rgba[i * 4 + c]))
+    expect(maxDiff).toBeLessThanOrEqual(4)
+  })
+
+  it('reports a JPEG cut inside its header as a problem', () => {
+    const file = new Uint8Array(jpeg.encode({ width: 8, height: 8, data: new Uint8Array(256) }, 90).data)
+    expect(problem(decodeImage(file.subarray(0, 30), 'cut.jpg'))).toMatch(/^cut\.jpg: cannot be decoded as JPEG: /)
+  })
+})
+
+/** Writes a BMP by hand: BITMAPINFOHEADER, bottom-up unless `topDown`, rows padded to 4 bytes. */
+function bmp(width: number, height: number, bpp: 24 | 32, rowsTopToBottom: number[][], topDown = false): Uint8Array {
+  const stride = Math.floor((bpp * width + 31) / 32) * 4
+  const file = new Uint8Array(54 + stride * height)
+  const v = new DataView(file.buffer)
+  file[0] = 0x42
+  file[1] = 0x4d
+  v.setUint32(2, file.length, true)
+  v.setUint32(10, 54, true)
+  v.setUint32(14, 40, true)
+  v.setInt32(18, width, true)
+  v.setInt32(22, topDown ? -height : height, true)
+  v.setUint16(26, 1, true)
+  v.setUint16(28, bpp, true)
+  rowsTopToBottom.forEach((row, y) => file.set(row, 54 + (topDown ? y : height - 1 - y) * stride))
+  return file
+}
+
+describe('decodeImage: BMP', () => {
+  it('decodes a bottom-up 24-bit BMP with row padding (BGR order) to RGB', () => {
+    // 3 pixels x 3 bytes = 9 bytes per row, padded to 12.
+    const file = bmp(3, 2, 24, [
+      [3, 2, 1, 6, 5, 4, 9, 8, 7, 0, 0, 0],
+      [30, 20, 10, 60, 50, 40, 90, 80, 70, 0, 0, 0],
+    ])
+    expect(ok(decodeImage(file, 'a.bmp'))).toEqual({
+      width: 3,
+      height: 2,
+      channels: 3,
+      data: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 30, 40, 50, 60, 70, 80, 90]),
+    })
+  })
+
+  it('decodes a top-down 32-bit BMP, dropping the fourth byte', () => {
+    const file = bmp(2, 1, 32, [[3, 2, 1, 255, 6, 5, 4, 0]], true)
+    expect(ok(decodeImage(file, 'b.bmp')).data).toEqual(Uint8Array.from([1, 2, 3, 4, 5, 6]))
+  })
+
+  it('reports missing pixel rows and RLE compression', () => {
+    const file = bmp(3, 2, 24, [[], []])
+    expect(problem(decodeImage(file.subarray(0, 60), 'short.bmp'))).toBe(
+      'short.bmp: is truncated (fewer pixel rows than its header says)',
+    )
+    new DataView(file.buffer).setUint32(30, 1, true)
+    expect(problem(decodeImage(file, 'rle.bmp'))).toMatch(/^rle\.bmp: uses BMP compression 1 /)
+  })
+})
+
+describe('decodeImage: GIF, WebP and unknown files', () => {
+  it('decodes the first GIF frame through its palette', () => {
+    const buf = new Uint8Array(1024)
+    const writer = new GifWriter(buf, 2, 2, { palette: [0x0a141e, 0xc86432] })
+    writer.addFrame(0, 0, 2, 2, [0, 1, 1, 0])
+    writer.addFrame(0, 0, 2, 2, [1, 1, 1, 1])
+    const file = buf.subarray(0, writer.end())
+    expect(imageFormat(file)).toBe('gif')
+    expect(ok(decodeImage(file, 'anim.gif'))).toEqual({
+      width: 2,
+      height: 2,
+      channels: 3,
+      data: Uint8Array.from([10, 20, 30, 200, 100, 50, 200, 100, 50, 10, 20, 30]),
+    })
+  })
+
+  it('says WebP is decoded in the browser only, and names unknown or empty files', () => {
+    const webp = new TextEncoder().encode('RIFF\0\0\0\0WEBPVP8 ')
+    expect(problem(decodeImage(webp, 'x.webp'))).toBe(
+      'x.webp: is a WebP image; WebP is decoded in the browser only (convert it to PNG or JPEG for Node)',
+    )
+    expect(problem(decodeImage(new TextEncoder().encode('hello'), 'notes.png'))).toBe(
+      'notes.png: is not a PNG, JPEG, BMP, GIF or WebP image (unrecognised file header)',
+    )
+    expect(problem(decodeImage(new Uint8Array(0), 'e.jpg'))).toBe('e.jpg: is empty (0 bytes)')
+  })
+})
