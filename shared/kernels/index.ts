@@ -1,0 +1,6 @@
+export { registerWasmGradKernels, WASM_GRAD_KERNELS } from './register'
+export { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter'
+export { conv2DBackpropInputConfig } from './Conv2DBackpropInput'
+export { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter'
+export { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput'
+export { batchMatMulConfig } from './BatchMatMul'

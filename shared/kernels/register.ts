@@ -1,0 +1,34 @@
+import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core'
+import type { KernelConfig } from '@tensorflow/tfjs-core'
+import { batchMatMulConfig } from './BatchMatMul'
+import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter'
+import { conv2DBackpropInputConfig } from './Conv2DBackpropInput'
+import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter'
+import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput'
+import { captureOriginal, WASM } from './kernel-utils'
+
+/**
+ * Our wasm gradient kernels. BatchMatMul and Conv2DBackpropInput replace the wasm backend's own where
+ * those run a scalar loop (transposed products; every input gradient); the other three are missing
+ * from tfjs-backend-wasm 4.22.0.
+ */
+export const WASM_GRAD_KERNELS: readonly KernelConfig[] = [
+  batchMatMulConfig,
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+]
+
+/** Registers the gradient kernels the wasm backend needs to train conv nets fast; safe to call twice. */
+export function registerWasmGradKernels(): void {
+  for (const config of WASM_GRAD_KERNELS) {
+    const current = getKernel(config.kernelName, WASM)
+    if (current === config) continue
+    if (current != null) {
+      captureOriginal(config.kernelName)
+      unregisterKernel(config.kernelName, WASM)
+    }
+    registerKernel(config)
+  }
+}
