@@ -1,6 +1,9 @@
 import { readAll, type FileSource } from '../files'
 import type { Problem, Result } from '../problems'
-import { parsePreprocessorConfig, type PreprocessorConfig } from '../preprocess'
+// Deep import on purpose: shared/preprocess's index also exports tfjs ops, and shared/bundle must stay
+// free of tfjs because the aggregator (Node and Workers) uses it.
+import type { PreprocessorConfig } from '../preprocess/config'
+import { parsePreprocessorConfig } from '../preprocess/parse'
 import { CONFIG_FILE, parseConfig } from './config'
 import { parseJson, utf8 } from './json'
 import { CARD_FILE, parseModelCard } from './model-card'

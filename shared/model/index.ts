@@ -1,0 +1,3 @@
+export { buildModel, type BuildOptions, type BuiltModel } from './build'
+export { BUILTINS, type BuildContext, type BuiltinModule, type ModelBuilder } from './builtins'
+export { modelVariables, modelWeights, setModelWeights } from './weights'
