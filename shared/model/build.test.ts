@@ -3,7 +3,7 @@ import * as tfc from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { countParameters, readSafetensors, writeSafetensors, type Bundle, type BundleConfig, type NamedTensor } from '../bundle'
 import { ProblemError, formatProblem } from '../problems'
-import { BUILTINS, buildModel, modelWeights, setModelWeights } from '.'
+import { BUILTINS, buildModel, fedAvgCnnShapes, modelWeights, setModelWeights } from '.'
 
 beforeAll(async () => {
   await tfc.setBackend('cpu')
@@ -111,9 +111,9 @@ describe('buildModel', () => {
   })
 
   it('reports an unknown entry_module or entry_class, and missing labels', async () => {
-    expect(await problemsOf(buildModel(bundleOf({ entry_module: 'autofed.models.nope', id2label: DIGITS }, [])))).toEqual([
-      'config.json: entry_module autofed.models.nope is not a built-in architecture; known: autofed.models.cnn',
-    ])
+    const unknown = await problemsOf(buildModel(bundleOf({ entry_module: 'autofed.models.nope', id2label: DIGITS }, [])))
+    expect(unknown).toEqual([`config.json: entry_module autofed.models.nope is not a built-in architecture; known: ${Object.keys(BUILTINS).join(', ')}`])
+    expect(unknown[0]).toContain('known: autofed.models.cnn')
     expect(await problemsOf(buildModel(bundleOf({ entry_class: 'ResNet', id2label: DIGITS }, [])))).toEqual([
       'config.json: entry_class ResNet is not in autofed.models.cnn; known: FedAvgCNN',
     ])
@@ -160,5 +160,16 @@ describe('setModelWeights', () => {
       'weights do not fit the model: conv1/kernel has shape [1] but the model expects [5, 5, 1, 2]',
     )
     built.model.dispose()
+  })
+})
+
+describe('fedAvgCnnShapes', () => {
+  it('matches the built model for the default and a small configuration', async () => {
+    for (const [config, n] of [[{}, 10], [{ input_shape: [9, 7, 3], filters: [2, 3], dense_units: 4 }, 3]] as const) {
+      const full = { entry_class: 'FedAvgCNN', param_file: 'm', ...config } as BundleConfig
+      const model = await BUILTINS['autofed.models.cnn'].FedAvgCNN(full, { numClasses: n, files: new Map() })
+      expect(fedAvgCnnShapes(full, n)).toEqual(modelWeights(model).map(({ name, shape }) => ({ name, shape })))
+      model.dispose()
+    }
   })
 })

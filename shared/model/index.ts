@@ -1,3 +1,3 @@
 export { buildModel, type BuildOptions, type BuiltModel } from './build'
-export { BUILTINS, type BuildContext, type BuiltinModule, type ModelBuilder } from './builtins'
+export { BUILTINS, fedAvgCnnShapes, type BuildContext, type BuiltinModule, type ModelBuilder } from './builtins'
 export { modelVariables, modelWeights, setModelWeights } from './weights'
