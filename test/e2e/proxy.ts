@@ -1,0 +1,73 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** One request that went through the proxy, with its whole body as it arrived on the wire. */
+export type RecordedRequest = {
+  method: string
+  url: string
+  contentType: string | undefined
+  /** The body bytes; null when the body could not be read completely (counted as a failure by the leak check). */
+  body: Buffer | null
+  error?: string
+}
+
+export type RecordingProxy = {
+  url: string
+  records: RecordedRequest[]
+  close(): Promise<void>
+}
+
+/**
+ * A loopback HTTP proxy in front of the app that records every request body it forwards. Bodies are
+ * recorded where they arrive, so uploads of File/Blob/FormData (invisible to the DevTools protocol) are
+ * seen too. Responses, SSE included, are streamed back untouched.
+ */
+export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
+  const upstream = new URL(target)
+  const records: RecordedRequest[] = []
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    const record: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], body: null }
+    records.push(record)
+    const forward = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers)
+        up.pipe(res)
+      },
+    )
+    forward.on('error', (err) => {
+      record.error ??= `upstream: ${err.message}`
+      if (!res.headersSent) res.writeHead(502)
+      res.end()
+    })
+    req.on('data', (chunk: Buffer) => {
+      chunks.push(chunk)
+      forward.write(chunk)
+    })
+    req.on('end', () => {
+      record.body = Buffer.concat(chunks)
+      forward.end()
+    })
+    req.on('error', (err) => {
+      record.error = `request body: ${err.message}`
+      forward.destroy()
+    })
+    // A client that goes away mid-body leaves record.body null: unreadable, so the check fails on it.
+    req.on('aborted', () => {
+      record.error ??= 'request aborted before its body was complete'
+    })
+    res.on('close', () => forward.destroy())
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    records,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}

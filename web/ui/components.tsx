@@ -1,0 +1,76 @@
+import { useState } from 'hono/jsx/dom'
+import type { Problem } from '../../shared/problems'
+import { formatProblem } from '../../shared/problems'
+import { useT } from './i18n'
+
+/** A list of problems, each as one line naming file and field. */
+export function Problems(props: { title?: string; problems: Problem[]; testId?: string }) {
+  if (props.problems.length === 0) return null
+  return (
+    <div class="error" role="alert" data-testid={props.testId ?? 'problems'}>
+      {props.title ? <strong>{props.title}</strong> : null}
+      <ul>
+        {props.problems.map((p) => (
+          <li>{formatProblem(p)}</li>
+        ))}
+      </ul>
+    </div>
+  )
+}
+
+/** One error message; never a stack trace. */
+export function ErrorBox(props: { message: string | null }) {
+  const t = useT()
+  if (!props.message) return null
+  return (
+    <div class="error" role="alert" data-testid="error">
+      {t('common.error', { message: props.message })}
+    </div>
+  )
+}
+
+/** A read-only text field with a copy button (invite links). */
+export function CopyField(props: { value: string; testId?: string }) {
+  const t = useT()
+  const [copied, setCopied] = useState(false)
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(props.value)
+      setCopied(true)
+    } catch {
+      // Clipboard access can be refused (permissions, insecure context): the text stays selectable.
+      setCopied(false)
+    }
+  }
+  return (
+    <div class="copy">
+      <input type="text" readOnly value={props.value} data-testid={props.testId} onFocus={(e: Event) => (e.target as HTMLInputElement).select()} />
+      <button type="button" onClick={copy}>
+        {copied ? t('common.copied') : t('common.copy')}
+      </button>
+    </div>
+  )
+}
+
+/** Label/value tile. */
+export function Stat(props: { k: string; v: string | number; testId?: string }) {
+  return (
+    <div class="stat">
+      <div class="k">{props.k}</div>
+      <div class="v" data-testid={props.testId}>
+        {props.v}
+      </div>
+    </div>
+  )
+}
+
+/** The message of an unknown thrown value, for display. */
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message
+  return String(err)
+}
+
+/** Formats a fraction as a percentage with one decimal. */
+export function percent(x: number | null | undefined): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(1)}%`
+}
