@@ -1,3 +1,5 @@
+// The wasm backend registers its own kernels on import; ours must come after them to replace two.
+import '@tensorflow/tfjs-backend-wasm'
 import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core'
 import type { KernelConfig } from '@tensorflow/tfjs-core'
 import { batchMatMulConfig } from './BatchMatMul'
@@ -24,11 +26,14 @@ export const WASM_GRAD_KERNELS: readonly KernelConfig[] = [
 export function registerWasmGradKernels(): void {
   for (const config of WASM_GRAD_KERNELS) {
     const current = getKernel(config.kernelName, WASM)
-    if (current === config) continue
-    if (current != null) {
-      captureOriginal(config.kernelName)
-      unregisterKernel(config.kernelName, WASM)
+    if (current?.kernelFunc === config.kernelFunc) continue
+    if (current == null) {
+      registerKernel(config)
+      continue
     }
-    registerKernel(config)
+    captureOriginal(config.kernelName)
+    unregisterKernel(config.kernelName, WASM)
+    // The replaced kernel's setup (binding its wasm function) must still run when the backend starts.
+    registerKernel({ ...config, setupFunc: current.setupFunc })
   }
 }
