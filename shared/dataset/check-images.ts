@@ -1,0 +1,57 @@
+import type { FileSource } from '../files'
+import { IMAGE_FORMAT_NAMES, imageSize, sniffImageFormat } from '../image-format'
+import type { CheckImagesOptions, SkippedFile } from './types'
+
+const DEFAULT_CONCURRENCY = 4
+
+/** Why a file cannot be used as an image, or null when it can. */
+async function problemWith(source: FileSource, path: string, options: CheckImagesOptions): Promise<string | null> {
+  let bytes: Uint8Array
+  try {
+    bytes = await source.read(path)
+  } catch (err) {
+    return `cannot be read (${err instanceof Error ? err.message : String(err)})`
+  }
+  if (bytes.length === 0) return 'empty file'
+  if (sniffImageFormat(bytes) === null) return `not a ${IMAGE_FORMAT_NAMES.replace(/, (?=[^,]*$)/, ' or ')} file`
+  const size = imageSize(bytes)
+  if (size === null) return `${sniffImageFormat(bytes)?.toUpperCase()} header is cut short or invalid`
+  if (options.decode) {
+    try {
+      await options.decode(bytes, path)
+    } catch (err) {
+      return `cannot be decoded (${err instanceof Error ? err.message : String(err)})`
+    }
+  }
+  return null
+}
+
+/**
+ * Reads each file and finds those that are not usable images: not a supported format by their magic
+ * bytes, a header cut short, or (with options.decode) failing to decode. A few files are read at a time,
+ * so memory stays bounded whatever the folder's size.
+ */
+export async function checkImages(
+  source: FileSource,
+  items: readonly { path: string }[],
+  options: CheckImagesOptions = {},
+): Promise<{ unreadable: SkippedFile[] }> {
+  const reasons: (string | null)[] = new Array(items.length).fill(null)
+  let next = 0
+  let done = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++
+      reasons[i] = await problemWith(source, items[i].path, options)
+      done++
+      options.onProgress?.(done, items.length)
+    }
+  }
+  const workers = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, items.length))
+  await Promise.all(Array.from({ length: workers }, worker))
+  const unreadable: SkippedFile[] = []
+  reasons.forEach((reason, i) => {
+    if (reason !== null) unreadable.push({ path: items[i].path, reason: `unreadable: ${reason}` })
+  })
+  return { unreadable }
+}

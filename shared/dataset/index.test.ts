@@ -1,0 +1,342 @@
+import { encode as encodePng } from 'fast-png'
+import { describe, expect, it } from 'vitest'
+import { fromMap, type FileSource } from '../files'
+import { formatProblem, type Result } from '../problems'
+import { readDataset, summarize, type Dataset } from '.'
+
+const PNG = encodePng({ width: 2, height: 2, data: new Uint8Array([0, 64, 128, 255]), channels: 1, depth: 8 })
+
+function folder(files: Record<string, Uint8Array | string>): FileSource {
+  return fromMap(files)
+}
+function images(paths: string[]): Record<string, Uint8Array> {
+  return Object.fromEntries(paths.map((p) => [p, PNG]))
+}
+function range(n: number, f: (i: number) => string): string[] {
+  return Array.from({ length: n }, (_, i) => f(i))
+}
+function ok(r: Result<Dataset>): Dataset {
+  if (!r.ok) throw new Error(`expected a dataset, got: ${r.problems.map(formatProblem).join('; ')}`)
+  return r.value
+}
+function problems(r: Result<Dataset>): string[] {
+  if (r.ok) throw new Error('expected problems, got a dataset')
+  return r.problems.map(formatProblem)
+}
+
+describe('ImageFolder layout', () => {
+  it('reads train/val/test folders with exact counts and skips what is not an image in a label folder', async () => {
+    const src = folder({
+      ...images(['train/cat/1.png', 'train/cat/2.JPG', 'train/cat/sub/3.png', 'train/dog/1.png', 'train/dog/2.webp']),
+      ...images(['val/cat/v1.png', 'val/dog/v2.png', 'test/dog/t1.bmp', 'train/stray.png', 'extra/x.png']),
+      'notes.txt': 'hello',
+      'train/cat/.DS_Store': 'junk',
+      '__MACOSX/train/cat/._1.png': 'junk',
+      'train/dog/info.json': '{}',
+    })
+    const d = ok(await readDataset(src))
+    expect(d.layout).toBe('imagefolder')
+    expect(d.root).toBe('')
+    expect(d.labels).toEqual(['cat', 'dog'])
+    expect(d.validationFromTrain).toBe(false)
+    expect(d.counts).toEqual({ train: { cat: 3, dog: 2 }, validation: { cat: 1, dog: 1 }, test: { cat: 0, dog: 1 } })
+    expect(d.splits.train.map((i) => i.path)).toEqual(['train/cat/1.png', 'train/cat/2.JPG', 'train/cat/sub/3.png', 'train/dog/1.png', 'train/dog/2.webp'])
+    expect(d.skipped).toEqual([
+      { path: 'extra/x.png', reason: 'outside the train/, val/ and test/ folders' },
+      { path: 'notes.txt', reason: 'outside the train/, val/ and test/ folders' },
+      { path: 'train/dog/info.json', reason: 'unsupported file type .json' },
+      { path: 'train/stray.png', reason: 'not inside a label folder' },
+    ])
+    expect(d.warnings).toEqual([])
+  })
+
+  it('reads <label>/ folders at the root as training data and draws validation from them', async () => {
+    const src = folder({ ...images(range(20, (i) => `b/${i}.png`)), ...images(range(10, (i) => `a/${i}.png`)), 'README.md': '#' })
+    const d = ok(await readDataset(src))
+    expect(d.labels).toEqual(['a', 'b'])
+    expect(d.validationFromTrain).toBe(true)
+    expect(d.validationSplit).toEqual({ seed: 1, fraction: 0.1 })
+    expect(d.counts).toEqual({ train: { a: 9, b: 18 }, validation: { a: 1, b: 2 }, test: { a: 0, b: 0 } })
+    expect(d.skipped).toEqual([{ path: 'README.md', reason: 'unsupported file type .md' }])
+    expect(d.warnings.map(formatProblem)).toEqual(['.: has no test split: this participant adds nothing to the final test metrics'])
+  })
+
+  it('steps into a single wrapping folder, but not into a lone label folder', async () => {
+    const wrapped = ok(await readDataset(folder(images(['data/HAM/train/x/1.png', 'data/HAM/test/x/2.png']))))
+    expect(wrapped.root).toBe('data/HAM')
+    expect(wrapped.counts.test).toEqual({ x: 1 })
+    expect(wrapped.splits.test).toEqual([{ path: 'data/HAM/test/x/2.png', label: 'x' }])
+    const lone = ok(await readDataset(folder(images(['cat/1.png', 'cat/2.png']))))
+    expect(lone.root).toBe('')
+    expect(lone.labels).toEqual(['cat'])
+    // round(2 × 0.1) = 0: too few images to draw validation from.
+    expect(lone.counts.train).toEqual({ cat: 2 })
+    expect(lone.counts.validation).toEqual({ cat: 0 })
+  })
+
+  it('reports an empty train split and a folder without images', async () => {
+    expect(problems(await readDataset(folder(images(['test/a/1.png']))))).toEqual([
+      '.: has no training images: put them in train/<label>/ or <label>/ folders',
+    ])
+    const none = problems(await readDataset(folder({ 'readme.txt': 'x' }), { name: 'mydata' }))
+    expect(none).toHaveLength(1)
+    expect(none[0]).toMatch(/^mydata: has no images \(PNG, JPEG, WebP, BMP, GIF\)/)
+    expect(problems(await readDataset(folder({}), { name: 'empty' }))[0]).toMatch(/^empty: has no images/)
+  })
+})
+
+function annotation(doc: unknown): string {
+  return JSON.stringify(doc, null, 2)
+}
+const tag = (label: string, source = 'manual') => [{ label, source }]
+
+describe('annotation.json layout', () => {
+  it('keeps the labels order, skips unlabelled items, prefers the manual tag', async () => {
+    const src = folder({
+      'annotation.json': annotation({
+        labels: ['z', 'a', 'unused'],
+        Train: [
+          { path: 'images/1.png', tags: tag('a') },
+          { path: 'images/2.png', tags: tag('z') },
+          { path: 'images/3.png', tags: null },
+          { path: 'images/4.png', tags: [] },
+          { path: 'images/5.png', tags: [{ label: 'z', source: 'model' }, { label: 'a', source: 'manual' }] },
+          { path: './images/6.png', tags: tag('a') },
+        ],
+        Validation: null,
+        Test: [{ path: 'images/t1.png', tags: tag('z') }],
+      }),
+      ...images(range(6, (i) => `images/${i + 1}.png`)),
+      ...images(['images/t1.png', 'images/unlisted.png']),
+      'images/notes.txt': 'x',
+    })
+    const d = ok(await readDataset(src, { validationFraction: 0 }))
+    expect(d.layout).toBe('annotation')
+    expect(d.labels).toEqual(['z', 'a', 'unused'])
+    expect(d.splits.train).toEqual([
+      { path: 'images/1.png', label: 'a' },
+      { path: 'images/2.png', label: 'z' },
+      { path: 'images/5.png', label: 'a' },
+      { path: 'images/6.png', label: 'a' },
+    ])
+    expect(d.counts).toEqual({ train: { z: 1, a: 3, unused: 0 }, validation: { z: 0, a: 0, unused: 0 }, test: { z: 1, a: 0, unused: 0 } })
+    expect(d.validationFromTrain).toBe(false)
+    expect(d.skipped).toEqual([
+      { path: 'images/3.png', reason: 'unlabelled (no tags)' },
+      { path: 'images/4.png', reason: 'unlabelled (no tags)' },
+      { path: 'images/notes.txt', reason: 'unsupported file type .txt' },
+      { path: 'images/unlisted.png', reason: 'not listed in annotation.json' },
+    ])
+    expect(d.warnings.map(formatProblem)).toEqual(['annotation.json: 1 item have more than one tag; the first manual tag was used (first: Train[4] (used tags[1]))'])
+  })
+
+  it('names the item whose label is not in labels', async () => {
+    const train = range(13, (i) => ({ path: `${i}.png`, tags: tag(i === 12 ? '7' : '1') }))
+    const src = folder({ 'annotation.json': annotation({ labels: ['0', '1'], Train: train, Validation: null, Test: null }), ...images(range(13, (i) => `${i}.png`)) })
+    expect(problems(await readDataset(src))).toEqual(['annotation.json: Train[12].tags[0].label "7" is not in labels'])
+  })
+
+  it('gives the line and column of malformed JSON', async () => {
+    const src = folder({ 'annotation.json': '{\n  "labels": ["a",]\n}', 'a.png': PNG })
+    expect(problems(await readDataset(src))).toEqual([
+      'annotation.json: is not valid JSON: line 2, column 18: expected a value, found "]"',
+    ])
+  })
+
+  it('counts the missing files and names the first few', async () => {
+    const train = ['a.png', 'b.png', 'c.png', 'd.png', 'here.png'].map((path) => ({ path, tags: tag('x') }))
+    const src = folder({ 'annotation.json': annotation({ labels: ['x'], Train: train, Validation: [], Test: null }), 'here.png': PNG })
+    expect(problems(await readDataset(src))).toEqual([
+      'annotation.json: Train lists 4 files not found in the folder (paths are relative to the folder holding annotation.json): a.png, b.png, c.png, … (1 more)',
+    ])
+  })
+
+  it('refuses paths that leave the folder and reports every structural problem at once', async () => {
+    const src = folder({
+      'annotation.json': annotation({
+        labels: ['x', 'x'],
+        Train: [{ path: '../secret.png', tags: tag('x') }, { path: '/etc/passwd', tags: tag('x') }, { path: 'ok.png', tags: 'x' }, 5],
+        Test: {},
+      }),
+      'ok.png': PNG,
+    })
+    expect(problems(await readDataset(src))).toEqual([
+      'annotation.json: labels lists "x" more than once',
+      'annotation.json: Train[0].path "../secret.png" points outside the folder; paths are relative to the folder holding annotation.json',
+      'annotation.json: Train[1].path "/etc/passwd" points outside the folder; paths are relative to the folder holding annotation.json',
+      'annotation.json: Train[2].tags must be a list of {"label", "source"} or null',
+      'annotation.json: Train[3] must be an object with "path" and "tags"',
+      'annotation.json: Test must be a list of {"path", "tags"} items or null',
+    ])
+  })
+
+  it('requires labels and Train', async () => {
+    expect(problems(await readDataset(folder({ 'annotation.json': '{"Validation": null}', 'a.png': PNG })))).toEqual([
+      'annotation.json: labels is required: the list of label names',
+      'annotation.json: Train is required: the list of training images',
+    ])
+  })
+
+  it('reports a folder whose items are all unlabelled', async () => {
+    const src = folder({ 'annotation.json': annotation({ labels: ['x'], Train: [{ path: 'a.png', tags: null }], Validation: null, Test: null }), 'a.png': PNG })
+    expect(problems(await readDataset(src))).toEqual(['annotation.json: has no labelled images (1 unlabelled image)'])
+  })
+})
+
+describe('CSV layout', () => {
+  const HAM_CSV = [
+    'lesion_id,image_id,dx,dx_type,age,sex,localization',
+    'HAM_1,ISIC_001,nv,histo,60,male,back',
+    'HAM_2,ISIC_002,mel,histo,55,female,face',
+    'HAM_3,ISIC_003.jpg,nv,follow_up,40,male,trunk',
+    'HAM_4,ISIC_004,bkl,consensus,70,female,scalp',
+    'HAM_5,ISIC_005,,consensus,70,female,scalp',
+    '',
+  ].join('\n')
+
+  it('matches image ids anywhere below the root, with or without extension', async () => {
+    const src = folder({
+      'HAM10000_metadata.csv': HAM_CSV,
+      ...images(['part_1/ISIC_001.jpg', 'part_1/ISIC_002.JPG', 'part_2/ISIC_003.jpg', 'part_2/ISIC_004.png', 'part_2/ISIC_005.jpg', 'part_2/ISIC_999.jpg']),
+      'part_2/readme.txt': 'x',
+    })
+    const d = ok(await readDataset(src, { validationFraction: 0 }))
+    expect(d.layout).toBe('csv')
+    expect(d.labels).toEqual(['bkl', 'mel', 'nv'])
+    expect(d.splits.train).toEqual([
+      { path: 'part_1/ISIC_001.jpg', label: 'nv' },
+      { path: 'part_1/ISIC_002.JPG', label: 'mel' },
+      { path: 'part_2/ISIC_003.jpg', label: 'nv' },
+      { path: 'part_2/ISIC_004.png', label: 'bkl' },
+    ])
+    expect(d.counts.train).toEqual({ bkl: 1, mel: 1, nv: 2 })
+    expect(d.skipped).toEqual([
+      { path: 'part_2/ISIC_005.jpg', reason: 'unlabelled (empty dx in HAM10000_metadata.csv)' },
+      { path: 'part_2/ISIC_999.jpg', reason: 'not listed in HAM10000_metadata.csv' },
+      { path: 'part_2/readme.txt', reason: 'unsupported file type .txt' },
+    ])
+  })
+
+  it('uses a split column and reports unknown split values', async () => {
+    const csv = 'file,label,split\na.png,x,train\nb.png,y,train\nc.png,x,val\nd.png,y,test\n'
+    const d = ok(await readDataset(folder({ 'labels.csv': csv, ...images(['img/a.png', 'img/b.png', 'img/c.png', 'img/d.png']) })))
+    expect(d.counts).toEqual({ train: { x: 1, y: 1 }, validation: { x: 1, y: 0 }, test: { x: 0, y: 1 } })
+    expect(d.validationFromTrain).toBe(false)
+    const bad = 'file,label,split\na.png,x,train\nb.png,y,holdout\n'
+    expect(problems(await readDataset(folder({ 'labels.csv': bad, ...images(['a.png', 'b.png']) })))).toEqual([
+      'labels.csv: split has values "holdout"; use train, validation or test',
+    ])
+  })
+
+  it('reports missing images, paths leaving the folder and unrecognised columns', async () => {
+    const csv = 'image,class\nx1.png,a\n../../etc/passwd,a\nx2,a\nx3,b\nhere,a\n'
+    expect(problems(await readDataset(folder({ 'data.csv': csv, 'here.png': PNG })))).toEqual([
+      'data.csv: line 3 image "../../etc/passwd" points outside the folder',
+      'data.csv: image names 3 images not found below the folder: x1.png, x2, x3',
+    ])
+    expect(problems(await readDataset(folder({ 'data.csv': 'name,kind\na,b\n', 'a.png': PNG })))).toEqual([
+      'data.csv: needs an image id column (image_id, image, path, file) and a label column (dx, label, class); its columns are name, kind',
+    ])
+  })
+})
+
+describe('task labels', () => {
+  const src = () => folder(images(['train/cat/1.png', 'train/dog/1.png', 'train/emu/1.png', 'train/cat/2.png']))
+  it('lists every label the task does not know in one problem', async () => {
+    expect(problems(await readDataset(src(), { taskLabels: ['cat', 'bird'] }))).toEqual([
+      ".: has 2 labels the task does not know: dog, emu (the task's labels are cat, bird)",
+    ])
+  })
+  it("uses the task's label order, with zero counts for labels the folder lacks", async () => {
+    const d = ok(await readDataset(src(), { taskLabels: ['emu', 'dog', 'cat', 'bird'], validationFraction: 0 }))
+    expect(d.labels).toEqual(['emu', 'dog', 'cat', 'bird'])
+    expect(d.counts.train).toEqual({ emu: 1, dog: 1, cat: 2, bird: 0 })
+  })
+})
+
+describe('unreadable images', () => {
+  it('counts a garbage .png and a cut-short header as skipped, not fatal', async () => {
+    const src = folder({
+      ...images(['train/a/1.png', 'train/a/2.png', 'train/b/1.png']),
+      'train/a/garbage.png': 'this is not a png',
+      'train/b/cut.png': PNG.subarray(0, 20),
+      'train/b/empty.jpg': new Uint8Array(0),
+    })
+    const d = ok(await readDataset(src, { check: true, validationFraction: 0 }))
+    expect(d.counts.train).toEqual({ a: 2, b: 1 })
+    expect(d.skipped).toEqual([
+      { path: 'train/a/garbage.png', reason: 'unreadable: not a PNG, JPEG, WebP, BMP or GIF file' },
+      { path: 'train/b/cut.png', reason: 'unreadable: PNG header is cut short or invalid' },
+      { path: 'train/b/empty.jpg', reason: 'unreadable: empty file' },
+    ])
+  })
+  it('uses the decoder when given and reports its error and progress', async () => {
+    const src = folder(images(['train/a/1.png', 'train/a/2.png', 'train/a/3.png']))
+    const progress: number[] = []
+    const decode = async (_bytes: Uint8Array, path: string) => {
+      if (path.endsWith('2.png')) throw new Error('bad zlib data')
+      return null
+    }
+    const d = ok(await readDataset(src, { check: { decode, onProgress: (done, total) => progress.push(done * 10 + total) }, validationFraction: 0 }))
+    expect(d.counts.train).toEqual({ a: 2 })
+    expect(d.skipped).toEqual([{ path: 'train/a/2.png', reason: 'unreadable: cannot be decoded (bad zlib data)' }])
+    expect(progress).toEqual([13, 23, 33])
+  })
+  it('fails when every training image is unreadable', async () => {
+    const src = folder({ 'train/a/1.png': 'x', 'test/a/1.png': PNG })
+    expect(problems(await readDataset(src, { check: true }))).toEqual([
+      '.: has no training images: put them in train/<label>/ or <label>/ folders',
+    ])
+  })
+})
+
+describe('validation split', () => {
+  const files = [...range(95, (i) => `a/${String(i).padStart(3, '0')}.png`), ...range(37, (i) => `b/${i}.png`), 'c/only.png']
+  const paths = (d: Dataset) => d.splits.validation.map((i) => i.path)
+
+  it('is stratified per label: round(n × fraction), never a label’s last image', async () => {
+    const d = ok(await readDataset(folder(images(files)), { validationFraction: 0.2, seed: 7 }))
+    expect(d.counts.validation).toEqual({ a: 19, b: 7, c: 0 })
+    expect(d.counts.train).toEqual({ a: 76, b: 30, c: 1 })
+    const all = new Set([...d.splits.train, ...d.splits.validation].map((i) => i.path))
+    expect(all.size).toBe(133)
+  })
+
+  it('is the same for the same seed whatever the listing order, and differs for another seed', async () => {
+    const a = ok(await readDataset(folder(images(files)), { seed: 7 }))
+    const b = ok(await readDataset(folder(images(files.slice().reverse())), { seed: 7 }))
+    const c = ok(await readDataset(folder(images(files)), { seed: 8 }))
+    expect(paths(a)).toHaveLength(14)
+    expect(paths(b)).toEqual(paths(a))
+    expect(paths(c)).not.toEqual(paths(a))
+    expect(c.counts.validation).toEqual(a.counts.validation)
+  })
+
+  it('rejects a fraction outside [0, 1)', async () => {
+    expect(problems(await readDataset(folder(images(files)), { validationFraction: 1 }))).toEqual([
+      'options: validationFraction must be at least 0 and below 1',
+    ])
+  })
+})
+
+describe('summarize', () => {
+  it('prints the layout, the count table, the validation note and skipped files by reason', async () => {
+    const src = folder({ ...images(range(10, (i) => `train/cat/${i}.png`)), ...images(range(5, (i) => `train/dog/${i}.png`)), ...images(['test/cat/t.png']), 'train/cat/x.txt': 'x', 'train/dog/y.txt': 'y' })
+    const d = ok(await readDataset(src, { seed: 3 }))
+    expect(summarize(d)).toBe(
+      [
+        'layout: imagefolder',
+        'labels (2): cat, dog',
+        '',
+        'label  train  validation  test',
+        'cat        9           1     1',
+        'dog        4           1     0',
+        'total     13           2     1',
+        '',
+        "validation: none in the folder; 10% of each label's training images drawn with seed 3",
+        'skipped: 2 files',
+        '  2 × unsupported file type .txt: train/cat/x.txt, train/dog/y.txt',
+      ].join('\n'),
+    )
+  })
+})

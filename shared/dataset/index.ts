@@ -1,0 +1,19 @@
+export { readDataset, DEFAULT_SEED, DEFAULT_VALIDATION_FRACTION } from './read'
+export { checkImages } from './check-images'
+export { summarize } from './summarize'
+export { splitValidation } from './split'
+export { createRng, hashString, shuffled } from './random'
+export { parseJson } from './json'
+export { ANNOTATION_FILE } from './annotation'
+export { ID_COLUMNS, LABEL_COLUMNS, SPLIT_COLUMNS } from './csv'
+export { SPLITS } from './types'
+export type {
+  CheckImagesOptions,
+  Dataset,
+  DatasetItem,
+  DatasetLayout,
+  DecodeImage,
+  ReadDatasetOptions,
+  SkippedFile,
+  Split,
+} from './types'

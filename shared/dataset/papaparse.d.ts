@@ -1,0 +1,13 @@
+// The subset of papaparse used here. Imported by its file path so @types/papaparse, which pulls in
+// Node's types, stays out of the pure shared/ type check.
+declare module 'papaparse/papaparse.js' {
+  export type ParseError = { type: string; code: string; message: string; row?: number }
+  export type ParseResult = { data: Record<string, string | undefined>[]; errors: ParseError[]; meta: { fields?: string[] } }
+  const Papa: {
+    parse(
+      input: string,
+      config: { header: true; skipEmptyLines: boolean | 'greedy'; transformHeader?: (header: string) => string },
+    ): ParseResult
+  }
+  export default Papa
+}

@@ -1,0 +1,162 @@
+import type { FileSource } from '../files'
+import { IMAGE_FORMAT_NAMES, extensionOf, hasImageExtension } from '../image-format'
+import type { Problem, Result } from '../problems'
+import { ANNOTATION_FILE, readAnnotation } from './annotation'
+import { checkImages } from './check-images'
+import { findCsvs, readCsv } from './csv'
+import { hasSplitFolders, readImageFolder } from './image-folder'
+import { count, type Collected, type RootFiles } from './layout'
+import { splitValidation } from './split'
+import { SPLITS, type Dataset, type DatasetItem, type ReadDatasetOptions, type Split } from './types'
+
+export const DEFAULT_SEED = 1
+export const DEFAULT_VALIDATION_FRACTION = 0.1
+
+/** System clutter (macOS, Windows) that is neither data nor worth reporting. */
+const IGNORED_NAMES = new Set(['thumbs.db', 'desktop.ini'])
+
+function ignored(path: string): boolean {
+  const parts = path.split('/')
+  return parts.some((p) => p.startsWith('.') || p === '__MACOSX') || IGNORED_NAMES.has(parts[parts.length - 1].toLowerCase())
+}
+
+function rootFiles(paths: readonly string[], root: string): RootFiles {
+  const prefix = root === '' ? '' : `${root}/`
+  return { root, files: paths.filter((p) => p.startsWith(prefix)).map((path) => ({ path, rel: path.slice(prefix.length) })) }
+}
+
+/** True when a folder level shows a layout: annotation.json, a CSV, or train/val/test folders. */
+function hasMarker(level: RootFiles): boolean {
+  return (
+    level.files.some(({ rel }) => rel === ANNOTATION_FILE || (!rel.includes('/') && extensionOf(rel) === '.csv')) ||
+    hasSplitFolders(level)
+  )
+}
+
+/**
+ * The dataset's root: the source root, or, when everything sits in one folder (a zip that unpacks to
+ * `HAM10000/…`), that folder, as long as it is not itself a label folder holding images.
+ */
+function findRoot(paths: readonly string[]): string {
+  let root = ''
+  for (;;) {
+    const level = rootFiles(paths, root)
+    if (hasMarker(level) || level.files.some(({ rel }) => !rel.includes('/'))) return root
+    const dirs = new Set(level.files.map(({ rel }) => rel.slice(0, rel.indexOf('/'))))
+    if (dirs.size !== 1) return root
+    const next = root === '' ? [...dirs][0] : `${root}/${[...dirs][0]}`
+    const inside = rootFiles(paths, next)
+    if (!hasMarker(inside) && inside.files.some(({ rel }) => !rel.includes('/') && hasImageExtension(rel))) return root
+    root = next
+  }
+}
+
+async function collect(source: FileSource, files: RootFiles): Promise<Collected> {
+  if (files.files.some(({ rel }) => rel === ANNOTATION_FILE)) return readAnnotation(source, files)
+  if (hasSplitFolders(files)) return readImageFolder(files)
+  const csvs = await findCsvs(source, files)
+  const usable = csvs.filter((c) => c.ok)
+  if (usable.length > 0) {
+    const out = readCsv(usable[0], files)
+    if (usable.length > 1)
+      out.warnings.push({ file: usable[0].file, message: `used as the label table; ${usable.slice(1).map((c) => c.file).join(', ')} ignored` })
+    return out
+  }
+  const folder = readImageFolder(files)
+  // A CSV was probably meant as the label table if the folders hold nothing: say what is wrong with it.
+  if (SPLITS.every((s) => folder.splits[s].length === 0)) for (const c of csvs) if (!c.ok) folder.problems.push(c.problem)
+  return folder
+}
+
+function countItems(items: readonly DatasetItem[], labels: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(labels.map((l) => [l, 0]))
+  for (const item of items) counts[item.label] = (counts[item.label] ?? 0) + 1
+  return counts
+}
+
+/**
+ * Reads a data folder in any supported layout (annotation.json, ImageFolder, CSV), detected
+ * automatically, and validates it: every problem found, or the dataset with per-split, per-label
+ * counts and a seeded, stratified validation split drawn from train where the folder has none.
+ */
+export async function readDataset(source: FileSource, options: ReadDatasetOptions = {}): Promise<Result<Dataset>> {
+  const name = options.name ?? '.'
+  const seed = options.seed ?? DEFAULT_SEED
+  const fraction = options.validationFraction ?? DEFAULT_VALIDATION_FRACTION
+  const optionProblems: Problem[] = []
+  if (!Number.isInteger(seed)) optionProblems.push({ file: 'options', field: 'seed', message: 'must be an integer' })
+  if (!(fraction >= 0 && fraction < 1))
+    optionProblems.push({ file: 'options', field: 'validationFraction', message: 'must be at least 0 and below 1' })
+  if (optionProblems.length > 0) return { ok: false, problems: optionProblems }
+
+  // Sorted, so the dataset does not depend on the order a platform lists files in (browsers differ).
+  const paths = (await source.list())
+    .map((e) => e.path)
+    .filter((p) => !ignored(p))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  const noImages: Problem = { file: name, message: `has no images (${IMAGE_FORMAT_NAMES}); see the supported layouts: annotation.json, train/<label>/…, <label>/…, or a CSV naming image and label` }
+  if (paths.length === 0) return { ok: false, problems: [noImages] }
+
+  const root = findRoot(paths)
+  const found = await collect(source, rootFiles(paths, root))
+  if (found.problems.length > 0) return { ok: false, problems: found.problems }
+
+  const skipped = found.skipped.slice()
+  let splits = found.splits
+  const all = () => SPLITS.flatMap((s) => splits[s])
+  if (all().length === 0) {
+    const unlabelled = skipped.filter((s) => s.reason.startsWith('unlabelled')).length
+    if (unlabelled > 0) return { ok: false, problems: [{ file: found.labelSource, message: `has no labelled images (${count(unlabelled, 'unlabelled image')})` }] }
+    return { ok: false, problems: [noImages] }
+  }
+
+  if (options.check) {
+    const { unreadable } = await checkImages(source, all(), options.check === true ? {} : options.check)
+    const bad = new Set(unreadable.map((u) => u.path))
+    skipped.push(...unreadable)
+    splits = { train: splits.train.filter((i) => !bad.has(i.path)), validation: splits.validation.filter((i) => !bad.has(i.path)), test: splits.test.filter((i) => !bad.has(i.path)) }
+  }
+
+  const problems: Problem[] = []
+  const present: string[] = []
+  for (const item of all()) if (!present.includes(item.label)) present.push(item.label)
+  let labels = found.labels ?? present.slice().sort()
+  if (options.taskLabels !== undefined) {
+    const task = new Set(options.taskLabels)
+    const unknown = (found.labels ?? present.slice().sort()).filter((l) => present.includes(l) && !task.has(l))
+    if (unknown.length > 0)
+      problems.push({
+        file: found.labelSource,
+        message: `has ${count(unknown.length, 'label')} the task does not know: ${unknown.join(', ')} (the task's labels are ${options.taskLabels.join(', ')})`,
+      })
+    labels = options.taskLabels.slice()
+  }
+  if (splits.train.length === 0)
+    problems.push({ file: found.labelSource, message: found.layout === 'imagefolder' ? 'has no training images: put them in train/<label>/ or <label>/ folders' : 'has no training images' })
+  if (problems.length > 0) return { ok: false, problems }
+
+  const warnings = found.warnings.slice()
+  const validationFromTrain = splits.validation.length === 0 && fraction > 0
+  if (validationFromTrain) {
+    const drawn = splitValidation(splits.train, fraction, seed)
+    splits = { ...splits, train: drawn.train, validation: drawn.validation }
+  }
+  if (splits.test.length === 0)
+    warnings.push({ file: found.labelSource, message: 'has no test split: this participant adds nothing to the final test metrics' })
+  const untrained = labels.filter((l) => present.includes(l) && !splits.train.some((i) => i.label === l))
+  if (untrained.length > 0) warnings.push({ file: found.labelSource, message: `has no training images for ${untrained.join(', ')}` })
+
+  const counts = Object.fromEntries(SPLITS.map((s) => [s, countItems(splits[s], labels)])) as Record<Split, Record<string, number>>
+  const dataset: Dataset = {
+    layout: found.layout,
+    root,
+    labels,
+    splits,
+    validationFromTrain,
+    ...(validationFromTrain ? { validationSplit: { seed, fraction } } : {}),
+    counts,
+    skipped: skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+    warnings,
+  }
+  return { ok: true, value: dataset, ...(warnings.length > 0 ? { warnings } : {}) }
+}

@@ -1,0 +1,45 @@
+import { formatProblem } from '../problems'
+import { count, firstFew } from './layout'
+import { SPLITS, type Dataset } from './types'
+
+const SPLIT_HEADERS = { train: 'train', validation: 'validation', test: 'test' }
+
+/** A readable summary: layout, labels, a table of images per label and split, how validation was made, skipped files by reason, warnings. */
+export function summarize(dataset: Dataset): string {
+  const lines: string[] = []
+  lines.push(`layout: ${dataset.layout}${dataset.root === '' ? '' : ` (in ${dataset.root}/)`}`)
+  lines.push(`labels (${dataset.labels.length}): ${dataset.labels.join(', ')}`)
+  lines.push('')
+
+  const header = ['label', ...SPLITS.map((s) => SPLIT_HEADERS[s])]
+  const rows = dataset.labels.map((label) => [label, ...SPLITS.map((s) => String(dataset.counts[s][label] ?? 0))])
+  rows.push(['total', ...SPLITS.map((s) => String(dataset.splits[s].length))])
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)))
+  const format = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')
+  lines.push(format(header), ...rows.map(format))
+  lines.push('')
+
+  if (dataset.validationFromTrain && dataset.validationSplit) {
+    const { fraction, seed } = dataset.validationSplit
+    lines.push(`validation: none in the folder; ${Math.round(fraction * 1000) / 10}% of each label's training images drawn with seed ${seed}`)
+  } else if (dataset.splits.validation.length > 0) {
+    lines.push('validation: from the folder')
+  } else {
+    lines.push('validation: none')
+  }
+
+  if (dataset.skipped.length === 0) lines.push('skipped: none')
+  else {
+    lines.push(`skipped: ${count(dataset.skipped.length, 'file')}`)
+    const byReason = new Map<string, string[]>()
+    for (const { path, reason } of dataset.skipped) {
+      const list = byReason.get(reason)
+      if (list === undefined) byReason.set(reason, [path])
+      else list.push(path)
+    }
+    const sorted = [...byReason].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1))
+    for (const [reason, paths] of sorted) lines.push(`  ${paths.length} × ${reason}: ${firstFew(paths)}`)
+  }
+  for (const w of dataset.warnings) lines.push(`warning: ${formatProblem(w)}`)
+  return lines.join('\n')
+}

@@ -1,0 +1,57 @@
+import type { Problem } from '../problems'
+
+export type Split = 'train' | 'validation' | 'test'
+
+/** The splits in display order. */
+export const SPLITS: readonly Split[] = ['train', 'validation', 'test']
+
+export type DatasetLayout = 'annotation' | 'imagefolder' | 'csv'
+
+/** One labelled image; path is relative to the FileSource the dataset was read from. */
+export type DatasetItem = { path: string; label: string }
+
+/** A file left out of the dataset, and why. */
+export type SkippedFile = { path: string; reason: string }
+
+/** A participant's data folder, read and validated. */
+export type Dataset = {
+  layout: DatasetLayout
+  /** Folder holding the dataset, relative to the source ("" when it is the source's root). */
+  root: string
+  /** Label names in class-index order: the task's labels if given, annotation.json order, else sorted. */
+  labels: string[]
+  splits: Record<Split, DatasetItem[]>
+  /** True when the folder had no validation split and one was drawn from train (see validationSplit). */
+  validationFromTrain: boolean
+  /** How the validation split was drawn from train, when validationFromTrain. */
+  validationSplit?: { seed: number; fraction: number }
+  /** Images per split and label; every label has an entry in every split (0 when absent). */
+  counts: Record<Split, Record<string, number>>
+  skipped: SkippedFile[]
+  /** Things the user should know that do not stop training (also returned as Result warnings). */
+  warnings: Problem[]
+}
+
+/** Reads and decodes an image fully; rejects when it cannot. Supplied by the platform (shared/decode). */
+export type DecodeImage = (bytes: Uint8Array, path: string) => Promise<unknown>
+
+export type CheckImagesOptions = {
+  /** Full decode after the header check; without it only magic bytes and header sizes are checked. */
+  decode?: DecodeImage
+  onProgress?: (done: number, total: number) => void
+  /** Files read at once (default 4). */
+  concurrency?: number
+}
+
+export type ReadDatasetOptions = {
+  /** Seed of the validation split drawn from train when the folder has none (default 1). */
+  seed?: number
+  /** Fraction of each label's training images moved to validation when the folder has none (default 0.1). */
+  validationFraction?: number
+  /** The task's labels: labels found in the folder that are not among them are an error; the dataset then uses this order. */
+  taskLabels?: string[]
+  /** Read every image and leave out (as skipped) those that are not images or cannot be decoded. */
+  check?: boolean | CheckImagesOptions
+  /** How to name the folder itself in problems (default "."). */
+  name?: string
+}
