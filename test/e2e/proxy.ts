@@ -14,6 +14,8 @@ export type RecordedRequest = {
 export type RecordingProxy = {
   url: string
   records: RecordedRequest[]
+  /** Resolves with the first finished record (body complete or failed) that matches. */
+  waitForRecord(match: (r: RecordedRequest) => boolean): Promise<RecordedRequest>
   close(): Promise<void>
 }
 
@@ -25,6 +27,17 @@ export type RecordingProxy = {
 export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
   const upstream = new URL(target)
   const records: RecordedRequest[] = []
+  const finished = new Set<RecordedRequest>()
+  const waiters: Array<{ match: (r: RecordedRequest) => boolean; resolve: (r: RecordedRequest) => void }> = []
+  const finish = (r: RecordedRequest) => {
+    finished.add(r)
+    for (const w of [...waiters]) {
+      if (w.match(r)) {
+        waiters.splice(waiters.indexOf(w), 1)
+        w.resolve(r)
+      }
+    }
+  }
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     const record: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], body: null }
@@ -48,14 +61,17 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     req.on('end', () => {
       record.body = Buffer.concat(chunks)
       forward.end()
+      finish(record)
     })
     req.on('error', (err) => {
       record.error = `request body: ${err.message}`
       forward.destroy()
+      finish(record)
     })
     // A client that goes away mid-body leaves record.body null: unreadable, so the check fails on it.
     req.on('aborted', () => {
       record.error ??= 'request aborted before its body was complete'
+      finish(record)
     })
     res.on('close', () => forward.destroy())
   })
@@ -64,6 +80,11 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
   return {
     url: `http://127.0.0.1:${port}`,
     records,
+    waitForRecord(match) {
+      const done = records.find((r) => finished.has(r) && match(r))
+      if (done) return Promise.resolve(done)
+      return new Promise((resolve) => waiters.push({ match, resolve }))
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
