@@ -12,7 +12,7 @@ function folder(files: Record<string, Uint8Array | string>): FileSource {
 function images(paths: string[]): Record<string, Uint8Array> {
   return Object.fromEntries(paths.map((p) => [p, PNG]))
 }
-function range(n: number, f: (i: number) => string): string[] {
+function range<T>(n: number, f: (i: number) => T): T[] {
   return Array.from({ length: n }, (_, i) => f(i))
 }
 function ok(r: Result<Dataset>): Dataset {
