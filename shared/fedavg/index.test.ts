@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest'
+import { averageOf, countUpdate, createRunningSum, fedAvg, foldUpdate, foldValues } from '.'
+
+// float32 output of a float64 mean: at most half an ulp of float32 away from the exact mean.
+const F32_REL_TOL = 2 ** -24
+
+describe('FedAvg', () => {
+  it('equals a hand-computed weighted mean', () => {
+    // (10*[1,2] + 30*[3,-2] + 60*[0.5,4]) / 100 = [(10+90+30)/100, (20-60+240)/100] = [1.3, 2]
+    const avg = fedAvg([
+      { values: Float32Array.from([1, 2]), weight: 10 },
+      { values: Float32Array.from([3, -2]), weight: 30 },
+      { values: Float32Array.from([0.5, 4]), weight: 60 },
+    ])
+    expect([...(avg as Float32Array)]).toEqual([Math.fround(1.3), 2])
+  })
+
+  it('is independent of fold order (bit-identical for integer weights on these values)', () => {
+    const rnd = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1
+    const r = rnd(7)
+    const ups = Array.from({ length: 6 }, (_, i) => ({ values: Float32Array.from({ length: 1000 }, r), weight: 1 + i * 17 }))
+    const forward = fedAvg(ups) as Float32Array
+    const backward = fedAvg([...ups].reverse()) as Float32Array
+    const shuffled = fedAvg([ups[3], ups[0], ups[5], ups[1], ups[4], ups[2]]) as Float32Array
+    for (let i = 0; i < 1000; i++) {
+      expect(Math.abs(backward[i] - forward[i])).toBeLessThanOrEqual(Math.abs(forward[i]) * 2 * F32_REL_TOL)
+      expect(Math.abs(shuffled[i] - forward[i])).toBeLessThanOrEqual(Math.abs(forward[i]) * 2 * F32_REL_TOL)
+    }
+  })
+
+  it('streaming in uneven chunks equals folding whole updates', () => {
+    const a = Float32Array.from({ length: 101 }, (_, i) => Math.sin(i))
+    const b = Float32Array.from({ length: 101 }, (_, i) => Math.cos(i) * 3)
+    const batch = fedAvg([{ values: a, weight: 5 }, { values: b, weight: 8 }]) as Float32Array
+    const acc = createRunningSum(101)
+    for (const [u, w] of [[a, 5], [b, 8]] as const) {
+      for (let p = 0; p < 101; p += 17) foldValues(acc, p, u.subarray(p, p + 17), w)
+      countUpdate(acc, w)
+    }
+    expect([...(averageOf(acc) as Float32Array)]).toEqual([...batch])
+    expect(acc.weight).toBe(13)
+    expect(acc.count).toBe(2)
+  })
+
+  it('rejects NaN, Infinity, a wrong size and a bad weight without touching the sum', () => {
+    const acc = createRunningSum(3)
+    expect(foldUpdate(acc, Float32Array.from([1, 1, 1]), 2)).toBeNull()
+    const before = [...acc.sum]
+    expect(foldUpdate(acc, Float32Array.from([1, NaN, 1]), 1)).toMatch(/NaN/)
+    expect(foldUpdate(acc, Float32Array.from([Infinity, 0, 1]), 1)).toMatch(/NaN or Infinity/)
+    expect(foldUpdate(acc, Float32Array.from([1, 1]), 1)).toMatch(/2 parameters/)
+    expect(foldUpdate(acc, Float32Array.from([1, 1, 1]), 0)).toMatch(/weight/)
+    expect([...acc.sum]).toEqual(before)
+    expect(acc.weight).toBe(2)
+    expect(averageOf(createRunningSum(3))).toBeNull()
+  })
+
+  it('keeps float64 precision where a float32 sum would drift', () => {
+    const acc = createRunningSum(1)
+    for (let i = 0; i < 10_000; i++) foldUpdate(acc, Float32Array.from([0.1]), 1000)
+    expect((averageOf(acc) as Float32Array)[0]).toBe(Math.fround(0.1))
+  })
+})

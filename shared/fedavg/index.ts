@@ -1,0 +1,74 @@
+/**
+ * Streaming FedAvg (McMahan et al.): the new global model is the example-weighted mean of the
+ * participants' weights. Each update is folded into one float64 running sum as it arrives, so memory
+ * is one model's worth whatever the number of participants; float64 keeps the sum from drifting over
+ * many participants (a float32 sum loses low bits once the total weight grows).
+ */
+export type RunningSum = {
+  /** Σ examples_i × w_i, per parameter. */
+  sum: Float64Array
+  /** Σ examples_i over the folded updates. */
+  weight: number
+  /** Number of folded updates. */
+  count: number
+}
+
+/** An empty running sum for a model of `size` parameters. */
+export function createRunningSum(size: number): RunningSum {
+  return { sum: new Float64Array(size), weight: 0, count: 0 }
+}
+
+/** True if any value is NaN or ±Infinity. */
+export function hasNonFinite(values: Float32Array): boolean {
+  let probe = 0
+  for (let i = 0; i < values.length; i++) probe += values[i] * 0
+  return probe !== 0
+}
+
+/**
+ * Adds `weight × values` into the sum starting at parameter `offset`: the inner loop of streaming
+ * ingest, called once per received chunk. The caller checks the values first (WireReader does) and
+ * calls `countUpdate` once the whole update has been folded.
+ */
+export function foldValues(acc: RunningSum, offset: number, values: Float32Array, weight: number): void {
+  const sum = acc.sum
+  const n = values.length
+  if (offset < 0 || offset + n > sum.length) throw new RangeError(`values [${offset}, ${offset + n}) fall outside a model of ${sum.length} parameters`)
+  for (let i = 0; i < n; i++) sum[offset + i] += weight * values[i]
+}
+
+/** Records that one whole update of `weight` examples has been folded. */
+export function countUpdate(acc: RunningSum, weight: number): void {
+  acc.weight += weight
+  acc.count += 1
+}
+
+/** Folds one complete update; refuses (returning a message, sum untouched) NaN/Inf, a wrong size or a weight < 1. */
+export function foldUpdate(acc: RunningSum, values: Float32Array, weight: number): string | null {
+  if (values.length !== acc.sum.length) return `update has ${values.length} parameters, the model has ${acc.sum.length}`
+  if (!(weight >= 1) || !Number.isFinite(weight)) return `update weight ${weight} is invalid; it must be the number of training examples (>= 1)`
+  if (hasNonFinite(values)) return 'update contains NaN or Infinity'
+  foldValues(acc, 0, values, weight)
+  countUpdate(acc, weight)
+  return null
+}
+
+/** The weighted mean as float32 (the global model), or null if nothing has been folded. */
+export function averageOf(acc: RunningSum): Float32Array | null {
+  if (acc.count === 0 || acc.weight <= 0) return null
+  const out = new Float32Array(acc.sum.length)
+  const inv = 1 / acc.weight
+  for (let i = 0; i < out.length; i++) out[i] = acc.sum[i] * inv
+  return out
+}
+
+/** Reference (batch) FedAvg over updates held in memory, for tests and small models. */
+export function fedAvg(updates: ReadonlyArray<{ values: Float32Array; weight: number }>): Float32Array | null {
+  if (updates.length === 0) return null
+  const acc = createRunningSum(updates[0].values.length)
+  for (const u of updates) {
+    const err = foldUpdate(acc, u.values, u.weight)
+    if (err) throw new Error(err)
+  }
+  return averageOf(acc)
+}

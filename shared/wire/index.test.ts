@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest'
+import { WireReader, decodeUpdate, decodeWeights, encodeUpdate, encodeWeights, fromHalf, messageBytes, parseTaskEvent, parseTaskParams, toHalf } from '.'
+
+const spec = [
+  { name: 'w', shape: [2, 3] },
+  { name: 'b', shape: [3] },
+]
+const tensors = [
+  { name: 'w', shape: [2, 3], data: Float32Array.from([1, -2, 3.5, 0.25, 1e-3, -7]) },
+  { name: 'b', shape: [3], data: Float32Array.from([0.5, 0, -0.125]) },
+]
+const update = (over: Partial<Parameters<typeof encodeUpdate>[0]> = {}) =>
+  encodeUpdate({ taskId: 't1', round: 3, participantId: 'p1', examples: 42, tensors, ...over })
+
+describe('wire format', () => {
+  it('round-trips an update with its header fields and exact float32 values', () => {
+    const bytes = update()
+    expect(bytes.length).toBe(messageBytes({ taskId: 't1', participantId: 'p1', shapes: [[2, 3], [3]] }))
+    expect([...bytes.subarray(0, 4)]).toEqual([0x41, 0x46, 0x57, 0x31])
+    const r = decodeUpdate(bytes, { taskId: 't1', round: 3, participantId: 'p1', spec })
+    if (!r.ok) throw r.error
+    expect(r.header).toMatchObject({ kind: 'update', dtype: 'f32', taskId: 't1', round: 3, participantId: 'p1', examples: 42 })
+    expect(r.header.headerBytes % 8).toBe(0)
+    expect([...r.tensors[0].data]).toEqual([...tensors[0].data])
+    expect([...r.tensors[1].data]).toEqual([...tensors[1].data])
+    expect(r.tensors.map((t) => t.name)).toEqual(['w', 'b'])
+  })
+
+  it('writes values little-endian right after the header', () => {
+    const bytes = update()
+    const r = decodeUpdate(bytes, {})
+    if (!r.ok) throw r.error
+    // 1.0f = 0x3f800000 little-endian
+    expect([...bytes.subarray(r.header.headerBytes, r.header.headerBytes + 4)]).toEqual([0x00, 0x00, 0x80, 0x3f])
+  })
+
+  it('maps each rejection to its SPEC status', () => {
+    const codes = (b: Uint8Array, e: Parameters<typeof decodeUpdate>[1]) => {
+      const r = decodeUpdate(b, e)
+      return r.ok ? 200 : [r.error.code, r.error.status]
+    }
+    expect(codes(update(), { round: 4, spec })).toEqual(['wrong-round', 409])
+    expect(codes(update(), { participantId: 'p2', spec })).toEqual(['wrong-participant', 403])
+    expect(codes(update(), { taskId: 'other', spec })).toEqual(['wrong-task', 422])
+    expect(codes(update(), { spec: spec.slice(0, 1) })).toEqual(['tensor-count', 422])
+    expect(codes(update(), { spec: [spec[0], { name: 'b', shape: [4] }] })).toEqual(['shape', 422])
+    const nan = [tensors[0], { ...tensors[1], data: Float32Array.from([0, NaN, 0]) }]
+    expect(codes(update({ tensors: nan }), { spec })).toEqual(['non-finite', 422])
+    const inf = [{ ...tensors[0], data: Float32Array.from([0, 0, 0, 0, 0, -Infinity]) }, tensors[1]]
+    expect(codes(update({ tensors: inf }), { spec })).toEqual(['non-finite', 422])
+    const long = new Uint8Array(update().length + 4)
+    long.set(update())
+    expect(codes(long, { spec })).toEqual(['too-large', 413])
+    expect(codes(update().subarray(0, update().length - 2), { spec })).toEqual(['truncated', 400])
+    expect(codes(new TextEncoder().encode('{"not":"binary"}'), { spec })).toEqual(['malformed', 400])
+  })
+
+  it('streams a message split at every byte boundary into the same values', () => {
+    const bytes = update()
+    const whole = decodeUpdate(bytes, { spec })
+    if (!whole.ok) throw whole.error
+    const expected = [...whole.tensors[0].data, ...whole.tensors[1].data]
+    for (const step of [1, 3, 5, 7, 13]) {
+      const got = new Float32Array(9)
+      const reader = new WireReader({ kind: 'update', spec }, (off, vals) => got.set(vals, off))
+      for (let p = 0; p < bytes.length; p += step) {
+        // Copy into an odd offset so the reader has to handle unaligned chunks too.
+        const buf = new Uint8Array(step + 1)
+        const part = bytes.subarray(p, p + step)
+        buf.set(part, 1)
+        expect(reader.push(buf.subarray(1, 1 + part.length))).toBeNull()
+      }
+      expect(reader.end()).toBeNull()
+      expect([...got]).toEqual(expected)
+    }
+  })
+
+  it('never passes values to the sink before the header is accepted, nor a chunk holding NaN', () => {
+    const seen: number[] = []
+    const reader = new WireReader({ kind: 'update', spec: [{ name: 'w', shape: [9] }] }, (_o, v) => seen.push(...v))
+    expect(reader.push(update())?.status).toBe(422)
+    expect(seen).toEqual([])
+    const nanReader = new WireReader({ kind: 'update', spec }, (_o, v) => seen.push(...v))
+    const bad = update({ tensors: [tensors[0], { ...tensors[1], data: Float32Array.from([1, 2, NaN]) }] })
+    expect(nanReader.push(bad)?.code).toBe('non-finite')
+    expect(seen).toEqual([])
+  })
+
+  it('round-trips float16 within half precision (relative tolerance 2^-11)', () => {
+    const HALF_REL_TOL = 2 ** -11
+    const values = Float32Array.from([1, -2, 3.14159, 0.25, 1e-3, -65504, 6.1e-5, 1e-7, 0])
+    const bytes = encodeWeights({ taskId: 't', version: 2, tensors: [{ shape: [9], data: values }], dtype: 'f16' })
+    const r = decodeWeights(bytes, { round: 2 })
+    if (!r.ok) throw r.error
+    expect(r.header.dtype).toBe('f16')
+    r.tensors[0].data.forEach((x, i) => {
+      const want = values[i]
+      // Below the normal range (6.1e-5) half precision has an absolute step of 2^-24.
+      expect(Math.abs(x - want)).toBeLessThanOrEqual(Math.max(Math.abs(want) * HALF_REL_TOL, 2 ** -25))
+    })
+    expect(toHalf(1)).toBe(0x3c00)
+    expect(toHalf(65520)).toBe(0x7c00)
+    expect(fromHalf(0xc000)).toBe(-2)
+    expect(Number.isNaN(fromHalf(toHalf(NaN)))).toBe(true)
+  })
+})
+
+describe('messages', () => {
+  it('fills task parameter defaults from seed 001 and names wrong fields', () => {
+    const r = parseTaskParams({})
+    expect(r).toEqual({ ok: true, value: { max_rounds: 20, merge_epochs: 1, calculation_timeout: 300, schedule_timeout: 30, log_rounds: 0, min_participants: 1, participants_per_round: 1, patience: 10, aggregation: 'fedavg', trim_ratio: 0.1, seed: 0 } })
+    const bad = parseTaskParams({ max_rounds: 0, aggregation: 'mode', participants_per_round: 2.5 })
+    expect(bad.ok).toBe(false)
+    if (!bad.ok) expect(bad.problems.map((p) => p.field)).toEqual(['max_rounds', 'aggregation'])
+    const frac = parseTaskParams({ participants_per_round: 2.5 })
+    expect(frac.ok ? null : frac.problems[0].field).toBe('participants_per_round')
+  })
+
+  it('checks SSE events from unknown', () => {
+    expect(parseTaskEvent('log', { participantId: 'p', name: 'a', message: 'hi', time: 1 })?.type).toBe('log')
+    expect(parseTaskEvent('log', { message: 3 })).toBeNull()
+    expect(parseTaskEvent('nope', {})).toBeNull()
+  })
+})

@@ -1,0 +1,30 @@
+export type { Dtype, TensorSpec, WireErrorCode, WireExpect, WireHeader, WireKind, WireTensor } from './format'
+export { MAX_HEADER_BYTES, WIRE_STATUS, WIRE_VERSION, WireError, bytesPerValue, checkHeader, encodeUpdate, encodeWeights, messageBytes, parseHeader, sizeOf, totalSize } from './format'
+export { fromHalf, toHalf } from './float16'
+export type { DecodeResult, ValueSink } from './reader'
+export { WireReader, decodeMessage, decodeUpdate, decodeWeights } from './reader'
+export type {
+  Aggregation,
+  BundleInfo,
+  ClassMetrics,
+  CreateTaskResponse,
+  JoinRequest,
+  JoinResponse,
+  LabelCounts,
+  LogEvent,
+  LogRequest,
+  ParticipantEvent,
+  ParticipantView,
+  RoundMetrics,
+  TaskEvent,
+  TaskParams,
+  TaskPhase,
+  TaskState,
+  TaskView,
+  TestReport,
+  TestResult,
+  UploadResponse,
+  ValidationReport,
+  ValidationResult,
+} from './messages'
+export { JoinRequestSchema, LogRequestSchema, TaskParamsSchema, TestReportSchema, ValidationReportSchema, parseBody, parseTaskEvent, parseTaskParams } from './messages'

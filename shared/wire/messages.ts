@@ -1,0 +1,163 @@
+import * as v from 'valibot'
+import type { Problem, Result } from '../problems'
+
+const int = (min: number) => v.pipe(v.number(), v.integer(), v.minValue(min))
+const positive = v.pipe(v.number(), v.gtValue(0), v.finite())
+
+/** Task parameters (SPEC §6; seed 001's FedAvgScheduler names and defaults). */
+export const TaskParamsSchema = v.object({
+  max_rounds: v.optional(int(1), 20),
+  merge_epochs: v.optional(int(1), 1),
+  /** Seconds a round waits for uploads (and a validation or test phase for reports). */
+  calculation_timeout: v.optional(positive, 300),
+  /** Seconds a round waits for every known participant to be online before selecting. */
+  schedule_timeout: v.optional(positive, 30),
+  /** Every `log_rounds` rounds the participants also test the new global version; 0 = never. */
+  log_rounds: v.optional(int(0), 0),
+  min_participants: v.optional(int(1), 1),
+  /** In (0, 1]: a fraction of the online participants; an integer >= 2: a count. */
+  participants_per_round: v.optional(positive, 1),
+  patience: v.optional(int(1), 10),
+  aggregation: v.optional(v.picklist(['fedavg', 'median', 'trimmed-mean']), 'fedavg'),
+  /** Fraction cut from each end per coordinate for trimmed-mean. */
+  trim_ratio: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(0.49)), 0.1),
+  /** Seed of the participant selection. */
+  seed: v.optional(int(0), 0),
+})
+export type TaskParams = v.InferOutput<typeof TaskParamsSchema>
+export type Aggregation = TaskParams['aggregation']
+
+const LabelCountsSchema = v.record(v.string(), v.object({ train: int(0), validation: int(0), test: int(0) }))
+export type LabelCounts = v.InferOutput<typeof LabelCountsSchema>
+
+export const JoinRequestSchema = v.object({
+  invite: v.pipe(v.string(), v.minLength(1)),
+  name: v.pipe(v.string(), v.minLength(1), v.maxLength(100)),
+  labelCounts: LabelCountsSchema,
+  /** A token from an earlier join, to resume as the same participant. */
+  token: v.optional(v.string()),
+})
+export type JoinRequest = v.InferOutput<typeof JoinRequestSchema>
+export type JoinResponse = { participantId: string; token: string }
+
+export const ValidationReportSchema = v.object({ examples: int(0), correct: int(0), loss: v.pipe(v.number(), v.finite()) })
+export type ValidationReport = v.InferOutput<typeof ValidationReportSchema>
+
+export const TestReportSchema = v.object({
+  examples: int(0),
+  loss: v.pipe(v.number(), v.finite()),
+  confusion: v.array(v.array(int(0))),
+  /** The version tested; defaults to the one the task asks for (best in the test phase). */
+  version: v.optional(int(0)),
+})
+export type TestReport = v.InferOutput<typeof TestReportSchema>
+
+export const LogRequestSchema = v.object({ message: v.pipe(v.string(), v.minLength(1), v.maxLength(10_000)) })
+export type LogRequest = v.InferOutput<typeof LogRequestSchema>
+
+export type ClassMetrics = { label: string; precision: number; recall: number; f1: number; support: number }
+export type TestResult = { version: number; examples: number; loss: number; accuracy: number; confusion: number[][]; perClass: ClassMetrics[] }
+export type ValidationResult = { examples: number; correct: number; accuracy: number | null; loss: number | null; reports: number }
+
+/** What happened in one closed round. */
+export type RoundMetrics = {
+  round: number
+  /** 1 + the number of times the round was retried for lack of quorum. */
+  attempt: number
+  /** Participants whose update was averaged, and their training examples. */
+  contributors: number
+  examples: number
+  validation: ValidationResult | null
+  /** True if this round's version became the best. */
+  improved: boolean
+  /** Present on rounds where log_rounds asked for a test. */
+  test: TestResult | null
+  closedAt: number
+}
+
+export type ParticipantView = { id: string; name: string; online: boolean; examples: number; labelCounts: LabelCounts }
+export type TaskState = 'waiting' | 'running' | 'done' | 'stopped'
+export type TaskPhase = 'train' | 'validate' | 'test' | null
+
+export type TaskView = {
+  id: string
+  name: string
+  bundle: { name: string; displayName: string }
+  labels: string[]
+  params: TaskParams
+  state: TaskState
+  phase: TaskPhase
+  round: number
+  attempt: number
+  /** The latest global version (round r produces version r). */
+  version: number
+  selected: string[]
+  /** Participants whose report for the current phase arrived. */
+  reported: string[]
+  /** Epoch ms at which the current phase or wait ends, or null. */
+  deadline: number | null
+  /** True during a validate phase in which log_rounds also asks for a test on `version`. */
+  testDue: boolean
+  participants: ParticipantView[]
+  best: { version: number; accuracy: number | null } | null
+  history: RoundMetrics[]
+  result: TestResult | null
+  /** Parameters in the model, and the upload dtypes the aggregator accepts. */
+  numParams: number
+  dtypes: Array<'f32' | 'f16'>
+}
+
+export type CreateTaskResponse = { task: TaskView; invite: string; inviteUrl: string }
+export type UploadResponse = { accepted: true; received: number; expected: number }
+export type BundleInfo = { id: string; name: string; displayName: string; description: string; labels: string[]; parameters: number }
+
+export type LogEvent = { participantId: string; name: string; message: string; time: number }
+export type ParticipantEvent = { action: 'join' | 'leave' | 'drop'; participant: ParticipantView }
+
+/** Server-Sent Events of a task, by event name. */
+export type TaskEvent =
+  | { type: 'state'; data: TaskView }
+  | { type: 'participant'; data: ParticipantEvent }
+  | { type: 'round'; data: RoundMetrics }
+  | { type: 'log'; data: LogEvent }
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
+
+/** Checks an SSE message (event name + parsed JSON data) from `unknown`; null if it is not one of ours. */
+export function parseTaskEvent(type: string, data: unknown): TaskEvent | null {
+  if (!isObject(data)) return null
+  switch (type) {
+    case 'state':
+      return typeof data.id === 'string' && typeof data.state === 'string' && Array.isArray(data.participants) ? { type, data: data as TaskView } : null
+    case 'participant':
+      return typeof data.action === 'string' && isObject(data.participant) ? { type, data: data as ParticipantEvent } : null
+    case 'round':
+      return typeof data.round === 'number' && typeof data.contributors === 'number' ? { type, data: data as RoundMetrics } : null
+    case 'log':
+      return typeof data.message === 'string' && typeof data.participantId === 'string' ? { type, data: data as LogEvent } : null
+    default:
+      return null
+  }
+}
+
+/** Parses a JSON body against a schema, naming every wrong field (`params: max_rounds must be ...`). */
+export function parseBody<S extends v.GenericSchema>(schema: S, input: unknown, file: string): Result<v.InferOutput<S>> {
+  const parsed = v.safeParse(schema, input)
+  if (parsed.success) return { ok: true, value: parsed.output }
+  const problems: Problem[] = parsed.issues.map((issue) => {
+    const field = v.getDotPath(issue)
+    return { file, ...(field ? { field } : {}), message: issue.message }
+  })
+  return { ok: false, problems }
+}
+
+/** Task parameters with every default filled in, or the problems (file `params`). */
+export function parseTaskParams(input: unknown): Result<TaskParams> {
+  const r = parseBody(TaskParamsSchema, input ?? {}, 'params')
+  if (!r.ok) return r
+  const p = r.value
+  if (p.participants_per_round > 1 && !Number.isInteger(p.participants_per_round)) {
+    return { ok: false, problems: [{ file: 'params', field: 'participants_per_round', message: 'must be a fraction in (0, 1] or a whole count of at least 2' }] }
+  }
+  return r
+}
