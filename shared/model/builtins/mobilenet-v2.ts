@@ -1,8 +1,7 @@
-import type { SymbolicTensor } from '@tensorflow/tfjs-layers'
-import * as tfl from '@tensorflow/tfjs-layers'
 import * as tfc from '@tensorflow/tfjs-core'
-import type { BundleConfig } from '../../bundle'
-import { readSafetensors } from '../../bundle'
+import * as tfl from '@tensorflow/tfjs-layers'
+import type { SymbolicTensor } from '@tensorflow/tfjs-layers'
+import { readSafetensors, type BundleConfig, type NamedTensor } from '../../bundle'
 import { formatProblem } from '../../problems'
 import type { BuildContext } from './types'
 
@@ -11,12 +10,13 @@ const DEFAULT_DROPOUT = 0.2
 const DEFAULT_BACKBONE_FILE = 'backbone.safetensors'
 /** Width of the pooled features: the filters of `Conv_1`. */
 export const MOBILENET_V2_FEATURES = 1280
-/** Name of the pooled-feature layer, for callers that want the features rather than class scores. */
+/** Names of the layers a caller may want: the frozen backbone and the pooled features. */
+export const BACKBONE_LAYER = 'mobilenet_v2_backbone'
 export const FEATURE_LAYER = 'global_average_pooling'
 
 /**
  * MobileNetV2 (alpha 1.0) inverted-residual blocks as in keras_applications: [output filters,
- * stride, expansion]; block 0 is Keras' `expanded_conv`, blocks 1–16 are `block_<i>`.
+ * stride, expansion]. Block 0 is Keras' `expanded_conv`, blocks 1–16 are `block_<i>`.
  */
 const BLOCKS: ReadonlyArray<readonly [number, number, number]> = [
   [16, 1, 1],
@@ -28,59 +28,141 @@ const BLOCKS: ReadonlyArray<readonly [number, number, number]> = [
   [320, 1, 6],
 ]
 
-/**
- * Keras' `correct_pad` for a 3x3 stride-2 convolution with 'valid' padding: one pixel after on even
- * sides, one on both sides on odd ones, so the output is ceil(size / 2) like TensorFlow's 'same'.
- */
-function correctPad(height: number, width: number): [[number, number], [number, number]] {
-  return [[height % 2, 1], [width % 2, 1]]
+/** One convolution of the backbone, BatchNormalization already folded into its kernel and bias. */
+type ConvStep = {
+  kind: 'conv' | 'depthwise'
+  /** Keras layer name; the tensors are `<name>/kernel` (or `/depthwise_kernel`) and `<name>/bias`. */
+  name: string
+  kernelShape: [number, number, number, number]
+  stride: 1 | 2
+  relu6: boolean
 }
+/** A convolution, or the start/end of a residual connection (Keras' `block_<i>_add`). */
+type Step = ConvStep | { kind: 'save' } | { kind: 'add' }
 
-function relu6(x: SymbolicTensor, name: string): SymbolicTensor {
-  return tfl.layers.reLU({ name, maxValue: 6 }).apply(x) as SymbolicTensor
-}
-
-function conv1x1(x: SymbolicTensor, filters: number, name: string): SymbolicTensor {
-  return tfl.layers.conv2d({ name, filters, kernelSize: 1, padding: 'same', useBias: true, trainable: false }).apply(x) as SymbolicTensor
-}
-
-/**
- * The MobileNetV2 feature extractor with every BatchNormalization folded into the convolution before
- * it (see scripts/bundles/mobilenet-v2.ts), so each convolution has a bias and the network has no
- * state that changes in training mode. Layer names are Keras' (`Conv1`, `block_5_expand`, …, `Conv_1`),
- * so variable names match backbone.safetensors. Output: [batch, h/32, w/32, 1280] after `out_relu`.
- */
-function backbone(input: SymbolicTensor, size: number): SymbolicTensor {
-  let h = size
-  let w = size
-  let x = tfl.layers.zeroPadding2d({ name: 'Conv1_pad', padding: correctPad(h, w) }).apply(input) as SymbolicTensor
-  x = tfl.layers.conv2d({ name: 'Conv1', filters: 32, kernelSize: 3, strides: 2, padding: 'valid', useBias: true, trainable: false }).apply(x) as SymbolicTensor
-  x = relu6(x, 'Conv1_relu')
-  h = Math.ceil(h / 2)
-  w = Math.ceil(w / 2)
+/** The backbone as a list of steps, in Keras layer order: the order of backbone.safetensors. */
+function backboneSteps(): Step[] {
+  const steps: Step[] = [{ kind: 'conv', name: 'Conv1', kernelShape: [3, 3, 3, 32], stride: 2, relu6: true }]
   let channels = 32
   BLOCKS.forEach(([filters, stride, expansion], id) => {
     const prefix = id === 0 ? 'expanded_conv_' : `block_${id}_`
-    const input = x
-    if (id > 0) x = relu6(conv1x1(x, channels * expansion, `${prefix}expand`), `${prefix}expand_relu`)
-    if (stride === 2) {
-      x = tfl.layers.zeroPadding2d({ name: `${prefix}pad`, padding: correctPad(h, w) }).apply(x) as SymbolicTensor
-      h = Math.ceil(h / 2)
-      w = Math.ceil(w / 2)
-    }
-    x = tfl.layers
-      .depthwiseConv2d({ name: `${prefix}depthwise`, kernelSize: 3, strides: stride, padding: stride === 2 ? 'valid' : 'same', useBias: true, trainable: false })
-      .apply(x) as SymbolicTensor
-    x = relu6(x, `${prefix}depthwise_relu`)
-    x = conv1x1(x, filters, `${prefix}project`)
-    if (stride === 1 && channels === filters) x = tfl.layers.add({ name: `${prefix}add` }).apply([input, x]) as SymbolicTensor
+    const residual = stride === 1 && channels === filters
+    if (residual) steps.push({ kind: 'save' })
+    const hidden = channels * expansion
+    if (id > 0) steps.push({ kind: 'conv', name: `${prefix}expand`, kernelShape: [1, 1, channels, hidden], stride: 1, relu6: true })
+    steps.push({ kind: 'depthwise', name: `${prefix}depthwise`, kernelShape: [3, 3, hidden, 1], stride: stride as 1 | 2, relu6: true })
+    steps.push({ kind: 'conv', name: `${prefix}project`, kernelShape: [1, 1, hidden, filters], stride: 1, relu6: false })
+    if (residual) steps.push({ kind: 'add' })
     channels = filters
   })
-  x = tfl.layers.conv2d({ name: 'Conv_1', filters: MOBILENET_V2_FEATURES, kernelSize: 1, padding: 'valid', useBias: true, trainable: false }).apply(x) as SymbolicTensor
-  return relu6(x, 'out_relu')
+  steps.push({ kind: 'conv', name: 'Conv_1', kernelShape: [1, 1, channels, MOBILENET_V2_FEATURES], stride: 1, relu6: true })
+  return steps
 }
 
-function option(config: BundleConfig, key: string, fallback: number, valid: (v: number) => boolean, what: string): number {
+const kernelName = (s: ConvStep) => `${s.name}/${s.kind === 'depthwise' ? 'depthwise_kernel' : 'kernel'}`
+
+/** The names and shapes backbone.safetensors must hold, in order (what the setup script writes). */
+export function mobileNetV2BackboneSpec(): Array<{ name: string; shape: number[] }> {
+  return backboneSteps().flatMap((s) =>
+    s.kind === 'save' || s.kind === 'add'
+      ? []
+      : [{ name: kernelName(s), shape: [...s.kernelShape] }, { name: `${s.name}/bias`, shape: [s.kernelShape[3] * (s.kind === 'depthwise' ? s.kernelShape[2] : 1)] }],
+  )
+}
+
+/** Spatial size after a 3x3 stride-2 convolution behind Keras' `correct_pad`: ceil(size / 2). */
+const half = (n: number) => Math.ceil(n / 2)
+
+/**
+ * The frozen MobileNetV2 feature extractor as one layer whose parameters are constant tensors, not
+ * variables. So they are not model weights: `model.weights` (the federated set) is the head alone,
+ * no optimizer can touch the backbone, and no BatchNormalization statistics exist to drift in training
+ * mode (they are folded into the convolutions by the setup script). Output: the `out_relu` feature map,
+ * [batch, ⌈h/32⌉, ⌈w/32⌉, 1280].
+ */
+class FrozenMobileNetV2 extends tfl.layers.Layer {
+  static readonly className = 'FrozenMobileNetV2'
+  private readonly steps = backboneSteps()
+  private params: Map<string, tfc.Tensor> | null
+
+  constructor(params: Map<string, tfc.Tensor>) {
+    super({ name: BACKBONE_LAYER, trainable: false })
+    this.params = params
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    const [batch, h, w] = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape
+    const stages = this.steps.filter((s) => s.kind !== 'save' && s.kind !== 'add' && s.stride === 2).length
+    let [oh, ow] = [h, w]
+    for (let i = 0; i < stages; i++) [oh, ow] = [oh === null ? null : half(oh), ow === null ? null : half(ow)]
+    return [batch, oh, ow, MOBILENET_V2_FEATURES]
+  }
+
+  // No keyword argument (not even `training`) changes what a frozen, BatchNormalization-free backbone computes.
+  override call(inputs: tfc.Tensor | tfc.Tensor[], _kwargs: Record<string, unknown>): tfc.Tensor {
+    const params = this.params
+    if (!params) throw new Error(`Layer '${this.name}' is already disposed.`)
+    return tfc.tidy(() => {
+      let x = (Array.isArray(inputs) ? inputs[0] : inputs) as tfc.Tensor4D
+      const saved: tfc.Tensor4D[] = []
+      for (const s of this.steps) {
+        if (s.kind === 'save') saved.push(x)
+        else if (s.kind === 'add') x = tfc.add(saved.pop()!, x)
+        else {
+          if (s.stride === 2) {
+            // Keras' correct_pad: one pixel after on an even side, one on both sides on an odd one.
+            const [, h, w] = x.shape
+            x = tfc.pad(x, [[0, 0], [h % 2, 1], [w % 2, 1], [0, 0]])
+          }
+          const pad = s.stride === 2 ? 'valid' : 'same'
+          const bias = params.get(`${s.name}/bias`) as tfc.Tensor1D
+          const activation = s.relu6 ? 'relu6' : 'linear'
+          x = s.kind === 'depthwise'
+            ? tfc.fused.depthwiseConv2d({ x, filter: params.get(kernelName(s)) as tfc.Tensor4D, strides: s.stride, pad, bias, activation })
+            : tfc.fused.conv2d({ x, filter: params.get(kernelName(s)) as tfc.Tensor4D, strides: s.stride, pad, bias, activation })
+        }
+      }
+      return x
+    })
+  }
+
+  override dispose() {
+    const result = super.dispose()
+    if (result.refCountAfterDispose === 0 && this.params) {
+      for (const t of this.params.values()) t.dispose()
+      this.params = null
+    }
+    return result
+  }
+}
+
+/** Reads and checks the backbone file against the architecture; every mismatch is reported. */
+function readBackbone(files: Map<string, Uint8Array>, file: string): NamedTensor[] {
+  const bytes = files.get(file)
+  if (!bytes) {
+    throw new Error(`${file}: is missing from the bundle (config.json backbone_file); run \`npm install\` or \`npx tsx scripts/setup-bundles.ts\` to generate it from nsfwjs`)
+  }
+  const r = readSafetensors(bytes, file)
+  if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'))
+  const byName = new Map(r.value.map((t) => [t.name, t]))
+  const spec = mobileNetV2BackboneSpec()
+  const problems: string[] = []
+  for (const { name, shape } of spec) {
+    const t = byName.get(name)
+    if (!t) problems.push(`${file}: ${name} is missing`)
+    else if (t.shape.join() !== shape.join()) problems.push(`${file}: ${name} has shape [${t.shape.join(', ')}], MobileNetV2 needs [${shape.join(', ')}]`)
+  }
+  const known = new Set(spec.map((s) => s.name))
+  for (const t of r.value) if (!known.has(t.name)) problems.push(`${file}: ${t.name} is not a MobileNetV2 backbone tensor`)
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 5)
+    if (problems.length > 5) shown.push(`${file}: … and ${problems.length - 5} more problems; regenerate it with \`npx tsx scripts/setup-bundles.ts\``)
+    throw new Error(shown.join('\n'))
+  }
+  return r.value
+}
+
+function numberOption(config: BundleConfig, key: string, fallback: number, valid: (v: number) => boolean, what: string): number {
   const v = config[key]
   if (v === undefined) return fallback
   if (typeof v !== 'number' || !valid(v)) throw new Error(`config.json: ${key} must be ${what}`)
@@ -88,52 +170,27 @@ function option(config: BundleConfig, key: string, fallback: number, valid: (v: 
 }
 
 /**
- * MobileNetV2 for transfer learning: the pretrained backbone from `backbone_file` (frozen:
- * `trainable` false on every backbone layer), global average pooling to 1280 features, optional
- * dropout, and a trainable dense softmax `head` with `numClasses` units. Only `head/kernel` and
- * `head/bias` are trainable, so only they are federated (the bundle's param_file holds exactly them).
- * Config keys: `backbone_file` (default backbone.safetensors), `image_size` (default 224, ≥ 32),
- * `dropout` (default 0.2, 0 for none).
+ * MobileNetV2 for transfer learning: the pretrained backbone read from `backbone_file` and frozen
+ * (constants, not weights), global average pooling to 1280 features, dropout, and a dense softmax
+ * `head` with `numClasses` units. The model's weights are exactly `head/kernel` and `head/bias`, the
+ * bundle's param_file. Config keys: `backbone_file` (default backbone.safetensors), `image_size`
+ * (default 224, at least 32), `dropout` (default 0.2; 0 for none).
  */
 export function mobileNetV2Classifier(config: BundleConfig, { numClasses, files }: BuildContext): tfl.LayersModel {
-  const size = option(config, 'image_size', DEFAULT_IMAGE_SIZE, (v) => Number.isInteger(v) && v >= 32, 'an integer of at least 32 (pixels)')
-  const rate = option(config, 'dropout', DEFAULT_DROPOUT, (v) => v >= 0 && v < 1, 'a number from 0 to below 1')
-  const backboneFile = config.backbone_file ?? DEFAULT_BACKBONE_FILE
-  if (typeof backboneFile !== 'string' || backboneFile === '') throw new Error('config.json: backbone_file must be a file name')
+  const size = numberOption(config, 'image_size', DEFAULT_IMAGE_SIZE, (v) => Number.isInteger(v) && v >= 32, 'an integer of at least 32 (pixels)')
+  const rate = numberOption(config, 'dropout', DEFAULT_DROPOUT, (v) => v >= 0 && v < 1, 'a number from 0 up to (not including) 1')
+  const file = config.backbone_file ?? DEFAULT_BACKBONE_FILE
+  if (typeof file !== 'string' || file === '') throw new Error('config.json: backbone_file must be the name of a .safetensors file in the bundle')
   if (config.unfreeze_backbone !== undefined) {
-    throw new Error('config.json: unfreeze_backbone is not supported; the backbone stays frozen and only the head is trained')
+    throw new Error('config.json: unfreeze_backbone is not supported; the MobileNetV2 backbone stays frozen and only the head is trained (remove the key)')
   }
-  const bytes = files.get(backboneFile)
-  if (!bytes) {
-    throw new Error(`${backboneFile}: is missing from the bundle (config.json backbone_file); run \`npm install\` (or \`npx tsx scripts/setup-bundles.ts\`) to generate it from nsfwjs`)
-  }
-  const tensors = readSafetensors(bytes, backboneFile)
-  if (!tensors.ok) throw new Error(tensors.problems.map(formatProblem).join('\n'))
+  const tensors = readBackbone(files, file)
+  const params = new Map(tensors.map((t) => [t.name, tfc.tensor(t.data, t.shape, 'float32')]))
 
   const input = tfl.input({ name: 'image', shape: [size, size, 3] })
-  let x = tfl.layers.globalAveragePooling2d({ name: FEATURE_LAYER }).apply(backbone(input, size)) as SymbolicTensor
+  const features = new FrozenMobileNetV2(params).apply(input) as SymbolicTensor
+  let x = tfl.layers.globalAveragePooling2d({ name: FEATURE_LAYER }).apply(features) as SymbolicTensor
   if (rate > 0) x = tfl.layers.dropout({ name: 'head_dropout', rate }).apply(x) as SymbolicTensor
   const output = tfl.layers.dense({ name: 'head', units: numClasses, activation: 'softmax' }).apply(x) as SymbolicTensor
-  const model = tfl.model({ name: 'mobilenet_v2_classifier', inputs: input, outputs: output })
-
-  const byName = new Map(tensors.value.map((t) => [t.name, t]))
-  const frozen = model.nonTrainableWeights
-  const problems: string[] = []
-  for (const v of frozen) {
-    const t = byName.get(v.originalName)
-    if (!t) problems.push(`${backboneFile}: ${v.originalName} is missing`)
-    else if (t.shape.join() !== v.shape.join()) problems.push(`${backboneFile}: ${v.originalName} has shape [${t.shape.join(', ')}], the model needs [${v.shape.join(', ')}]`)
-  }
-  if (frozen.length !== byName.size) problems.push(`${backboneFile}: holds ${byName.size} tensors, the backbone has ${frozen.length}`)
-  if (problems.length > 0) {
-    model.dispose()
-    throw new Error(problems.slice(0, 5).join('\n') + (problems.length > 5 ? `\n… and ${problems.length - 5} more; regenerate it with \`npx tsx scripts/setup-bundles.ts\`` : ''))
-  }
-  for (const v of frozen) {
-    const t = byName.get(v.originalName)!
-    const value = tfc.tensor(t.data, t.shape, 'float32')
-    v.write(value)
-    value.dispose()
-  }
-  return model
+  return tfl.model({ name: 'mobilenet_v2_classifier', inputs: input, outputs: output })
 }
