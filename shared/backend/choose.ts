@@ -1,0 +1,90 @@
+/** One backend's measured training speed, or why it could not be measured. */
+export type Measurement = { backend: string; imagesPerSecond: number; error?: string }
+
+/** Where a choice is kept between sessions (IndexedDB in the browser, a map or file in Node). */
+export type ChoiceCache = {
+  get(key: string): unknown | Promise<unknown>
+  set(key: string, value: Choice): void | Promise<void>
+}
+
+/** The backend to train on, the figures it was chosen from, and a sentence saying why. */
+export type Choice = { backend: string; measurements: Measurement[]; reason: string }
+
+export type ChooseOptions = {
+  /** Backends to try, e.g. ['webgpu', 'webgl', 'wasm', 'cpu']; ties go to the earlier one. */
+  candidates: string[]
+  /** Times a few training steps of the task's model on one backend; throws if the backend cannot run. */
+  measure: (backend: string) => Promise<{ imagesPerSecond: number }>
+  cache?: ChoiceCache
+  /** A backend the user picked; used without measuring. */
+  override?: string
+  /** Identifies the device and the model (a choice for one model says little about another). */
+  deviceKey: string
+}
+
+const CACHE_PREFIX = 'autofed.backend-choice:'
+
+function formatRate(m: Measurement): string {
+  return m.error !== undefined ? `${m.backend} failed (${m.error})` : `${m.backend} ${m.imagesPerSecond.toFixed(1)} images/s`
+}
+
+function isMeasurement(v: unknown): v is Measurement {
+  if (typeof v !== 'object' || v === null) return false
+  const m = v as Record<string, unknown>
+  return typeof m.backend === 'string' && typeof m.imagesPerSecond === 'number' && (m.error === undefined || typeof m.error === 'string')
+}
+
+/** A cached value is used only if it is well formed and names one of today's candidates. */
+function cachedChoice(v: unknown, candidates: string[]): Choice | null {
+  if (typeof v !== 'object' || v === null) return null
+  const c = v as Record<string, unknown>
+  if (typeof c.backend !== 'string' || !candidates.includes(c.backend) || typeof c.reason !== 'string') return null
+  if (!Array.isArray(c.measurements) || !c.measurements.every(isMeasurement)) return null
+  return { backend: c.backend, measurements: c.measurements, reason: c.reason }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
+}
+
+/**
+ * Picks the backend to train on by measuring, not by a fixed order: each candidate trains a few steps
+ * (one that fails to start is recorded with its error and skipped), the fastest wins, and the choice
+ * is cached per device and model. A user's override wins without measuring.
+ */
+export async function chooseBackend(options: ChooseOptions): Promise<Choice> {
+  const { candidates, measure, cache, override, deviceKey } = options
+  const key = CACHE_PREFIX + deviceKey
+  const cached = cache ? cachedChoice(await cache.get(key), candidates) : null
+  if (override !== undefined) {
+    return {
+      backend: override,
+      measurements: cached?.measurements ?? [],
+      reason: `${override} chosen by the user` + (cached ? `; measured: ${cached.measurements.map(formatRate).join(', ')}` : ''),
+    }
+  }
+  if (cached) return { ...cached, reason: `${cached.reason} (measured earlier on this device)` }
+
+  const measurements: Measurement[] = []
+  for (const backend of candidates) {
+    try {
+      const { imagesPerSecond } = await measure(backend)
+      if (!Number.isFinite(imagesPerSecond) || imagesPerSecond <= 0) throw new Error(`measured ${imagesPerSecond} images/s`)
+      measurements.push({ backend, imagesPerSecond })
+    } catch (e) {
+      measurements.push({ backend, imagesPerSecond: 0, error: errorText(e) })
+    }
+  }
+  const working = measurements.filter((m) => m.error === undefined)
+  if (working.length === 0) {
+    throw new Error(`No tfjs backend could train this model: ${measurements.map(formatRate).join('; ')}`)
+  }
+  // Strictly faster only, so that on a tie the earlier (preferred) candidate stays.
+  const best = working.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a))
+  const others = measurements.filter((m) => m !== best)
+  const reason = `${best.backend} is the fastest at ${best.imagesPerSecond.toFixed(1)} images/s` +
+    (others.length ? `; ${others.map(formatRate).join(', ')}` : '')
+  const choice: Choice = { backend: best.backend, measurements, reason }
+  if (cache) await cache.set(key, choice)
+  return choice
+}

@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs-core'
+import '@tensorflow/tfjs-backend-cpu'
+import * as tfl from '@tensorflow/tfjs-layers'
+import { describe, expect, it } from 'vitest'
+import { chooseBackend, measureTrainingSpeed } from '.'
+import type { Choice } from '.'
+
+function fakeMeasure(rates: Record<string, number | Error>) {
+  const calls: string[] = []
+  const measure = async (backend: string) => {
+    calls.push(backend)
+    const r = rates[backend]
+    if (r instanceof Error) throw r
+    return { imagesPerSecond: r }
+  }
+  return { measure, calls }
+}
+
+function memoryCache() {
+  const map = new Map<string, unknown>()
+  return { map, cache: { get: (k: string) => map.get(k), set: (k: string, v: Choice) => void map.set(k, v) } }
+}
+
+describe('chooseBackend', () => {
+  it('measures every candidate and picks the fastest', async () => {
+    const { measure, calls } = fakeMeasure({ webgpu: 3, webgl: 8, wasm: 180, cpu: 3 })
+    const choice = await chooseBackend({ candidates: ['webgpu', 'webgl', 'wasm', 'cpu'], measure, deviceKey: 'd/m' })
+    expect(choice.backend).toBe('wasm')
+    expect(calls).toEqual(['webgpu', 'webgl', 'wasm', 'cpu'])
+    expect(choice.measurements).toEqual([
+      { backend: 'webgpu', imagesPerSecond: 3 },
+      { backend: 'webgl', imagesPerSecond: 8 },
+      { backend: 'wasm', imagesPerSecond: 180 },
+      { backend: 'cpu', imagesPerSecond: 3 },
+    ])
+    expect(choice.reason).toBe('wasm is the fastest at 180.0 images/s; webgpu 3.0 images/s, webgl 8.0 images/s, cpu 3.0 images/s')
+  })
+
+  it('records backends that fail to start, with why, and skips them', async () => {
+    const { measure } = fakeMeasure({ webgpu: new Error('no adapter'), wasm: 50, cpu: 4 })
+    const choice = await chooseBackend({ candidates: ['webgpu', 'wasm', 'cpu'], measure, deviceKey: 'd' })
+    expect(choice.backend).toBe('wasm')
+    expect(choice.measurements[0]).toEqual({ backend: 'webgpu', imagesPerSecond: 0, error: 'no adapter' })
+    expect(choice.reason).toContain('webgpu failed (no adapter)')
+  })
+
+  it('treats a zero or non-finite figure as a failure', async () => {
+    const { measure } = fakeMeasure({ webgl: Number.NaN, cpu: 2 })
+    const choice = await chooseBackend({ candidates: ['webgl', 'cpu'], measure, deviceKey: 'd' })
+    expect(choice.backend).toBe('cpu')
+    expect(choice.measurements[0]).toEqual({ backend: 'webgl', imagesPerSecond: 0, error: 'measured NaN images/s' })
+  })
+
+  it('keeps the earlier candidate on a tie', async () => {
+    const { measure } = fakeMeasure({ webgpu: 10, wasm: 10 })
+    expect((await chooseBackend({ candidates: ['webgpu', 'wasm'], measure, deviceKey: 'd' })).backend).toBe('webgpu')
+  })
+
+  it('throws naming every failure when no backend can train', async () => {
+    const { measure } = fakeMeasure({ webgl: new Error('context lost'), cpu: new Error('out of memory') })
+    await expect(chooseBackend({ candidates: ['webgl', 'cpu'], measure, deviceKey: 'd' })).rejects.toThrow(
+      'No tfjs backend could train this model: webgl failed (context lost); cpu failed (out of memory)',
+    )
+  })
+
+  it('caches per device key and does not measure again on a hit', async () => {
+    const { map, cache } = memoryCache()
+    const first = fakeMeasure({ wasm: 100, cpu: 5 })
+    const a = await chooseBackend({ candidates: ['wasm', 'cpu'], measure: first.measure, cache, deviceKey: 'laptop/cnn' })
+    expect([...map.keys()]).toEqual(['autofed.backend-choice:laptop/cnn'])
+    const second = fakeMeasure({ wasm: 1, cpu: 500 })
+    const b = await chooseBackend({ candidates: ['wasm', 'cpu'], measure: second.measure, cache, deviceKey: 'laptop/cnn' })
+    expect(second.calls).toEqual([])
+    expect(b.backend).toBe('wasm')
+    expect(b.measurements).toEqual(a.measurements)
+    expect(b.reason).toBe(`${a.reason} (measured earlier on this device)`)
+    // Another model on the same device is measured afresh.
+    const c = await chooseBackend({ candidates: ['wasm', 'cpu'], measure: second.measure, cache, deviceKey: 'laptop/mobilenet' })
+    expect(c.backend).toBe('cpu')
+  })
+
+  it('measures again when the cached value is malformed or names a backend no longer offered', async () => {
+    const { map, cache } = memoryCache()
+    map.set('autofed.backend-choice:d', { backend: 'webgpu', measurements: [], reason: 'old' })
+    const { measure, calls } = fakeMeasure({ wasm: 9, cpu: 3 })
+    expect((await chooseBackend({ candidates: ['wasm', 'cpu'], measure, cache, deviceKey: 'd' })).backend).toBe('wasm')
+    expect(calls).toEqual(['wasm', 'cpu'])
+    map.set('autofed.backend-choice:d', { backend: 'cpu', measurements: [{ backend: 'cpu' }], reason: 'x' })
+    expect((await chooseBackend({ candidates: ['wasm', 'cpu'], measure, cache, deviceKey: 'd' })).backend).toBe('wasm')
+    expect(calls).toEqual(['wasm', 'cpu', 'wasm', 'cpu'])
+  })
+
+  it('uses the override without measuring, showing cached figures if any', async () => {
+    const { cache } = memoryCache()
+    const { measure, calls } = fakeMeasure({ wasm: 100, cpu: 5 })
+    const plain = await chooseBackend({ candidates: ['wasm', 'cpu'], measure, override: 'cpu', deviceKey: 'd' })
+    expect(plain).toEqual({ backend: 'cpu', measurements: [], reason: 'cpu chosen by the user' })
+    expect(calls).toEqual([])
+    await chooseBackend({ candidates: ['wasm', 'cpu'], measure, cache, deviceKey: 'd' })
+    const over = await chooseBackend({ candidates: ['wasm', 'cpu'], measure, cache, override: 'cpu', deviceKey: 'd' })
+    expect(over.backend).toBe('cpu')
+    expect(over.reason).toBe('cpu chosen by the user; measured: wasm 100.0 images/s, cpu 5.0 images/s')
+  })
+})
+
+describe('measureTrainingSpeed', () => {
+  const build = () => {
+    const m = tfl.sequential()
+    m.add(tfl.layers.flatten({ inputShape: [4, 4, 1] }))
+    m.add(tfl.layers.dense({ units: 3, activation: 'softmax' }))
+    return m
+  }
+
+  it('times training steps on the backend, frees every tensor and restores the backend', async () => {
+    await tf.setBackend('cpu')
+    const before = tf.memory().numTensors
+    const { imagesPerSecond } = await measureTrainingSpeed('cpu', build, [4, 4, 1], 3, { steps: 2, batchSize: 4 })
+    expect(Number.isFinite(imagesPerSecond) && imagesPerSecond > 0).toBe(true)
+    expect(tf.memory().numTensors).toBe(before)
+    expect(tf.getBackend()).toBe('cpu')
+  })
+
+  it('names a backend that cannot be initialised', async () => {
+    await expect(measureTrainingSpeed('no-such-backend', build, [4, 4, 1], 3, { steps: 1, batchSize: 2 })).rejects.toThrow(
+      /no-such-backend/,
+    )
+    expect(tf.getBackend()).toBe('cpu')
+  })
+})
