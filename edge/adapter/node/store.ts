@@ -1,0 +1,75 @@
+import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises'
+import { dirname, join, relative, sep } from 'node:path'
+import { checkKey, type Store } from '../../store'
+
+const TMP_MARK = '.tmp-'
+
+/**
+ * A Store in a data folder: `<dir>/tasks/<taskId>/<key>`. Each put writes a temporary file beside the
+ * target and renames it over the target, so a killed process leaves the old value or the new one.
+ * (No fsync: this protects against a crash of the aggregator, not against power loss.)
+ */
+export async function createFileStore(dir: string): Promise<Store> {
+  const root = join(dir, 'tasks')
+  await mkdir(root, { recursive: true })
+  const pathOf = (taskId: string, key?: string) => {
+    checkKey(taskId, key)
+    return key === undefined ? join(root, taskId) : join(root, taskId, ...key.split('/'))
+  }
+  const missing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT'
+  return {
+    async get(taskId, key) {
+      try {
+        const buf = await readFile(pathOf(taskId, key))
+        return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+      } catch (e) {
+        if (missing(e)) return null
+        throw e
+      }
+    },
+    async put(taskId, key, value) {
+      const target = pathOf(taskId, key)
+      await mkdir(dirname(target), { recursive: true })
+      const tmp = `${target}${TMP_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`
+      const fh = await open(tmp, 'w')
+      try {
+        await fh.writev(Array.isArray(value) ? value : [value])
+      } finally {
+        await fh.close()
+      }
+      await rename(tmp, target)
+    },
+    async delete(taskId, key) {
+      try {
+        await unlink(pathOf(taskId, key))
+      } catch (e) {
+        if (!missing(e)) throw e
+      }
+    },
+    async keys(taskId, prefix = '') {
+      const base = pathOf(taskId)
+      let entries
+      try {
+        entries = await readdir(base, { recursive: true, withFileTypes: true })
+      } catch (e) {
+        if (missing(e)) return []
+        throw e
+      }
+      return entries
+        .filter((e) => e.isFile() && !e.name.includes(TMP_MARK))
+        .map((e) => relative(base, join(e.parentPath, e.name)).split(sep).join('/'))
+        .filter((k) => k.startsWith(prefix))
+        .sort()
+    },
+    async tasks() {
+      const out: string[] = []
+      for (const e of await readdir(root, { withFileTypes: true })) {
+        if (e.isDirectory() && (await this.keys(e.name)).length > 0) out.push(e.name)
+      }
+      return out.sort()
+    },
+    async deleteTask(taskId) {
+      await rm(pathOf(taskId), { recursive: true, force: true })
+    },
+  }
+}

@@ -1,0 +1,4 @@
+import { createMemoryStore } from '.'
+import { storeCases } from './store.case'
+
+storeCases('memory', async () => ({ store: createMemoryStore() }))

@@ -1,0 +1,86 @@
+/**
+ * Where the aggregator keeps a task's state: named byte values per task. `put` is atomic (a reader
+ * sees the old value or the new one, never a mix, even if the process dies in between), which is all
+ * the round engine needs to resume a round after a restart. Backends: memory (tests), a data folder on
+ * Node (edge/adapter/node/store.ts), a Durable Object's storage on Workers.
+ *
+ * Keys are relative paths of [A-Za-z0-9._-] segments joined by "/" ("task.json", "weights/3").
+ */
+export interface Store {
+  /** The value, or null if there is none. */
+  get(taskId: string, key: string): Promise<Uint8Array | null>
+  /** Replaces the value atomically; given several parts, stores their concatenation. */
+  put(taskId: string, key: string, value: Uint8Array | Uint8Array[]): Promise<void>
+  /** Removes the value (no error if there is none). */
+  delete(taskId: string, key: string): Promise<void>
+  /** The keys of a task starting with `prefix`, sorted. */
+  keys(taskId: string, prefix?: string): Promise<string[]>
+  /** Every task id that has at least one value. */
+  tasks(): Promise<string[]>
+  /** Removes a task and all its values. */
+  deleteTask(taskId: string): Promise<void>
+}
+
+const SEGMENT = /^[A-Za-z0-9._-]+$/
+
+/** Throws for a task id or key that is not a safe relative path (they become file names on Node). */
+export function checkKey(taskId: string, key?: string): void {
+  if (!SEGMENT.test(taskId) || taskId.startsWith('.')) throw new Error(`invalid task id "${taskId}"`)
+  if (key === undefined) return
+  const parts = key.split('/')
+  if (parts.some((p) => !SEGMENT.test(p) || p.startsWith('.'))) throw new Error(`invalid store key "${key}"`)
+}
+
+function concat(value: Uint8Array | Uint8Array[]): Uint8Array {
+  const parts = Array.isArray(value) ? value : [value]
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let p = 0
+  for (const part of parts) {
+    out.set(part, p)
+    p += part.length
+  }
+  return out
+}
+
+/** A Store in memory. Values are copied on put, so callers may keep mutating their buffers. */
+export function createMemoryStore(): Store {
+  const data = new Map<string, Map<string, Uint8Array>>()
+  return {
+    async get(taskId, key) {
+      checkKey(taskId, key)
+      return data.get(taskId)?.get(key) ?? null
+    },
+    async put(taskId, key, value) {
+      checkKey(taskId, key)
+      let t = data.get(taskId)
+      if (!t) data.set(taskId, (t = new Map()))
+      t.set(key, concat(value))
+    },
+    async delete(taskId, key) {
+      checkKey(taskId, key)
+      data.get(taskId)?.delete(key)
+    },
+    async keys(taskId, prefix = '') {
+      checkKey(taskId)
+      return [...(data.get(taskId)?.keys() ?? [])].filter((k) => k.startsWith(prefix)).sort()
+    },
+    async tasks() {
+      return [...data].filter(([, m]) => m.size > 0).map(([id]) => id).sort()
+    },
+    async deleteTask(taskId) {
+      checkKey(taskId)
+      data.delete(taskId)
+    },
+  }
+}
+
+/** Reads a JSON value stored under `key`, or null. */
+export async function getJson<T>(store: Store, taskId: string, key: string): Promise<T | null> {
+  const bytes = await store.get(taskId, key)
+  return bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as T) : null
+}
+
+/** Stores a JSON value under `key`. */
+export async function putJson(store: Store, taskId: string, key: string, value: unknown): Promise<void> {
+  await store.put(taskId, key, new TextEncoder().encode(JSON.stringify(value)))
+}

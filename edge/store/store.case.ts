@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest'
+import type { Store } from '.'
+
+/** The behaviour every Store backend must have; each backend's test calls this with a fresh-store factory. */
+export function storeCases(name: string, fresh: () => Promise<{ store: Store; reopen?: () => Promise<Store> }>): void {
+  describe(`Store: ${name}`, () => {
+    it('puts, gets, overwrites and deletes values', async () => {
+      const { store } = await fresh()
+      expect(await store.get('t1', 'task.json')).toBeNull()
+      await store.put('t1', 'task.json', new Uint8Array([1, 2, 3]))
+      expect([...((await store.get('t1', 'task.json')) as Uint8Array)]).toEqual([1, 2, 3])
+      await store.put('t1', 'task.json', [new Uint8Array([9]), new Uint8Array([8, 7])])
+      expect([...((await store.get('t1', 'task.json')) as Uint8Array)]).toEqual([9, 8, 7])
+      await store.delete('t1', 'task.json')
+      await store.delete('t1', 'task.json')
+      expect(await store.get('t1', 'task.json')).toBeNull()
+    })
+
+    it('lists keys by prefix and tasks, and deletes a whole task', async () => {
+      const { store } = await fresh()
+      await store.put('a', 'weights/2', new Uint8Array([2]))
+      await store.put('a', 'weights/10', new Uint8Array([10]))
+      await store.put('a', 'task.json', new Uint8Array([0]))
+      await store.put('b', 'task.json', new Uint8Array([0]))
+      expect(await store.keys('a', 'weights/')).toEqual(['weights/10', 'weights/2'])
+      expect(await store.keys('a')).toEqual(['task.json', 'weights/10', 'weights/2'])
+      expect(await store.tasks()).toEqual(['a', 'b'])
+      await store.deleteTask('a')
+      expect(await store.tasks()).toEqual(['b'])
+      expect(await store.get('a', 'weights/2')).toBeNull()
+    })
+
+    it('keeps its own copy of a value', async () => {
+      const { store } = await fresh()
+      const buf = new Uint8Array([1, 2])
+      await store.put('t', 'acc', buf)
+      buf[0] = 99
+      expect([...((await store.get('t', 'acc')) as Uint8Array)]).toEqual([1, 2])
+    })
+
+    it('refuses keys that could escape the store', async () => {
+      const { store } = await fresh()
+      await expect(store.put('t', '../x', new Uint8Array())).rejects.toThrow(/invalid store key/)
+      await expect(store.put('../t', 'x', new Uint8Array())).rejects.toThrow(/invalid task id/)
+      await expect(store.get('t', 'a//b')).rejects.toThrow(/invalid store key/)
+    })
+
+    it('keeps values across a reopen (persistent backends)', async () => {
+      const { store, reopen } = await fresh()
+      if (!reopen) return
+      const big = new Uint8Array(3_000_000).map((_, i) => i & 255)
+      await store.put('t', 'acc', big)
+      const again = await reopen()
+      const got = (await again.get('t', 'acc')) as Uint8Array
+      expect(got.length).toBe(big.length)
+      expect(got[2_999_999]).toBe(2_999_999 & 255)
+      expect(await again.keys('t')).toEqual(['acc'])
+    })
+  })
+}
