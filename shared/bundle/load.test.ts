@@ -78,7 +78,7 @@ describe('parseBundle', () => {
   it('reports a truncated weights file naming file and tensor', () => {
     const w = writeSafetensors(WEIGHTS)
     expect(lines(parseBundle(files({}, { 'model.safetensors': w.subarray(0, w.length - 4) })))).toEqual([
-      'model.safetensors: fc/bias data_offsets end at 36 but the file holds only 32 data bytes; the file is truncated',
+      'model.safetensors: fc/bias data_offsets end at 36 but the file holds only 32 data bytes; the file is truncated, cutting off 1 of 2 tensors: copy or download it again',
     ])
   })
 

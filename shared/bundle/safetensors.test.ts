@@ -106,7 +106,7 @@ describe('readSafetensors', () => {
       { name: 'b', shape: [2], data: new Float32Array([3, 4]) },
     ])
     expect(problems(readSafetensors(full.subarray(0, full.length - 1), 'model.safetensors'))).toEqual([
-      'model.safetensors: b data_offsets end at 16 but the file holds only 15 data bytes; the file is truncated',
+      'model.safetensors: b data_offsets end at 16 but the file holds only 15 data bytes; the file is truncated, cutting off 1 of 2 tensors: copy or download it again',
     ])
   })
 

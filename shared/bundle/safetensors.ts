@@ -55,10 +55,16 @@ export function readSafetensors(bytes: Uint8Array, file: string): Result<NamedTe
     } else if (e.begin > cursor) {
       problems.push({ file, field: e.name, message: `data_offsets start at ${e.begin}, leaving a gap after byte ${cursor}` })
     }
-    if (e.end > dataLength) {
-      problems.push({ file, field: e.name, message: `data_offsets end at ${e.end} but the file holds only ${dataLength} data bytes; the file is truncated` })
-    }
     cursor = Math.max(cursor, e.end)
+  }
+  // A truncated file cuts off every tensor after some point; one line naming the first says it all.
+  const cut = byOffset.filter((e) => e.end > dataLength)
+  if (cut.length > 0) {
+    problems.push({
+      file,
+      field: cut[0].name,
+      message: `data_offsets end at ${cut[0].end} but the file holds only ${dataLength} data bytes; the file is truncated, cutting off ${cut.length} of ${entries.length} tensors: copy or download it again`,
+    })
   }
   if (problems.length === 0 && cursor !== dataLength) {
     problems.push({ file, message: `has ${dataLength - cursor} bytes after the last tensor; the header does not describe the whole file` })
