@@ -20,7 +20,8 @@ async function problemWith(source: FileSource, path: string, options: CheckImage
     try {
       await options.decode(bytes, path)
     } catch (err) {
-      return `cannot be decoded (${err instanceof Error ? err.message : String(err)})`
+      // The decoder's own message says what is wrong ("cannot be decoded as PNG: …").
+      return err instanceof Error ? err.message : String(err)
     }
   }
   return null

@@ -25,12 +25,12 @@ export function hasSplitFolders({ files }: RootFiles): boolean {
  * Reads ImageFolder: `train/<label>/…`, `val/` or `validation/`, `test/`; or `<label>/…` at the root,
  * which is all training data. Images deeper below a label folder belong to that label, as in torchvision.
  */
-export function readImageFolder(rootFiles: RootFiles): Collected {
+export function readImageFolder(rootFiles: RootFiles, name = '.'): Collected {
   const { root, files } = rootFiles
   const split = hasSplitFolders(rootFiles)
   const out: Collected = {
     layout: 'imagefolder',
-    labelSource: root === '' ? '.' : root,
+    labelSource: root === '' ? name : root,
     labels: null,
     splits: emptySplits(),
     skipped: [],

@@ -274,12 +274,12 @@ describe('unreadable images', () => {
     const src = folder(images(['train/a/1.png', 'train/a/2.png', 'train/a/3.png']))
     const progress: number[] = []
     const decode = async (_bytes: Uint8Array, path: string) => {
-      if (path.endsWith('2.png')) throw new Error('bad zlib data')
+      if (path.endsWith('2.png')) throw new Error('cannot be decoded as PNG: bad zlib data')
       return null
     }
     const d = ok(await readDataset(src, { check: { decode, onProgress: (done, total) => progress.push(done * 10 + total) }, validationFraction: 0 }))
     expect(d.counts.train).toEqual({ a: 2 })
-    expect(d.skipped).toEqual([{ path: 'train/a/2.png', reason: 'unreadable: cannot be decoded (bad zlib data)' }])
+    expect(d.skipped).toEqual([{ path: 'train/a/2.png', reason: 'unreadable: cannot be decoded as PNG: bad zlib data' }])
     expect(progress).toEqual([13, 23, 33])
   })
   it('fails when every training image is unreadable', async () => {

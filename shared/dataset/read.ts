@@ -51,9 +51,9 @@ function findRoot(paths: readonly string[]): string {
   }
 }
 
-async function collect(source: FileSource, files: RootFiles): Promise<Collected> {
+async function collect(source: FileSource, files: RootFiles, name: string): Promise<Collected> {
   if (files.files.some(({ rel }) => rel === ANNOTATION_FILE)) return readAnnotation(source, files)
-  if (hasSplitFolders(files)) return readImageFolder(files)
+  if (hasSplitFolders(files)) return readImageFolder(files, name)
   const csvs = await findCsvs(source, files)
   const usable = csvs.filter((c) => c.ok)
   if (usable.length > 0) {
@@ -62,7 +62,7 @@ async function collect(source: FileSource, files: RootFiles): Promise<Collected>
       out.warnings.push({ file: usable[0].file, message: `used as the label table; ${usable.slice(1).map((c) => c.file).join(', ')} ignored` })
     return out
   }
-  const folder = readImageFolder(files)
+  const folder = readImageFolder(files, name)
   // A CSV was probably meant as the label table if the folders hold nothing: say what is wrong with it.
   if (SPLITS.every((s) => folder.splits[s].length === 0)) for (const c of csvs) if (!c.ok) folder.problems.push(c.problem)
   return folder
@@ -98,7 +98,7 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
   if (paths.length === 0) return { ok: false, problems: [noImages] }
 
   const root = findRoot(paths)
-  const found = await collect(source, rootFiles(paths, root))
+  const found = await collect(source, rootFiles(paths, root), name)
   if (found.problems.length > 0) return { ok: false, problems: found.problems }
 
   const skipped = found.skipped.slice()

@@ -32,7 +32,7 @@ export type Dataset = {
   warnings: Problem[]
 }
 
-/** Reads and decodes an image fully; rejects when it cannot. Supplied by the platform (shared/decode). */
+/** Decodes an image fully; rejects, with a message saying why, when it cannot (wraps shared/decode or the browser's decoder). */
 export type DecodeImage = (bytes: Uint8Array, path: string) => Promise<unknown>
 
 export type CheckImagesOptions = {
