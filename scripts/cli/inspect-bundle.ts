@@ -26,7 +26,7 @@ async function openSource(path: string): Promise<FileSource | Problem[]> {
  * Builds the model of a built-in architecture on the CPU backend and loads the weights into it, which
  * proves that the weights fit. Bundle code (entry_file) is never run here: inspecting must not execute it.
  */
-async function checkModel(bundle: Bundle): Promise<{ parameters: number } | { problems: Problem[] } | null> {
+async function checkModel(bundle: Bundle): Promise<{ parameters: number; placeholder: boolean } | { problems: Problem[] } | null> {
   if (bundle.config.entry_module === undefined) return null
   const tfc = await import('@tensorflow/tfjs-core')
   await import('@tensorflow/tfjs-backend-cpu')
@@ -35,10 +35,12 @@ async function checkModel(bundle: Bundle): Promise<{ parameters: number } | { pr
   await tfc.setBackend('cpu')
   const { buildModel } = await import('../../shared/model')
   try {
-    const { model } = await buildModel(bundle)
+    // A bundle without id2label gets its head from the dataset; two placeholder classes stand in here.
+    const placeholder = labelsOf(bundle.config) === null
+    const { model } = await buildModel(bundle, placeholder ? { labels: ['class 0', 'class 1'] } : {})
     const parameters = model.countParams()
     model.dispose()
-    return { parameters }
+    return { parameters, placeholder }
   } catch (err) {
     if (err instanceof ProblemError) return { problems: err.problems }
     throw err
@@ -130,7 +132,9 @@ export const inspectBundle: Command = {
         : `${entry.file} / ${entry.class} (bundle code; runs only after the user trusts it)`],
       ['labels', labels ? `${labels.length}: ${labels.join(', ')}` : 'none (taken from the dataset)'],
       ['weights', `${config.param_file}: ${bundle.weights.length} tensors, ${n(parameters)} parameters`],
-      ['model', checked ? `built on CPU, weights fit (${n(checked.parameters)} parameters)` : 'not built (bundle code is not run by inspect)'],
+      ['model', checked
+        ? `built on CPU, weights fit (${n(checked.parameters)} parameters${checked.placeholder ? ' with a 2-class head; the head is sized by the dataset' : ''})`
+        : 'not built (bundle code is not run by inspect)'],
       ['preprocessing', preprocessingSummary(bundle)],
     ]
     const width = Math.max(...rows.map(([k]) => k.length)) + 2

@@ -97,6 +97,22 @@ describe('buildModel', () => {
     built.model.dispose()
   })
 
+  it('builds a head for the task when the bundle has no labels, with or without head tensors', async () => {
+    const weights = smallWeights(7)
+    const withHead = await buildModel(bundleOf(SMALL, weights), { labels: ['a', 'b'] })
+    expect(withHead.headReplaced).toBe(true)
+    expect(modelWeights(withHead.model).slice(0, 6)).toEqual(weights.slice(0, 6))
+    withHead.model.dispose()
+    const headless = await buildModel(bundleOf(SMALL, weights.slice(0, 6)), { labels: ['a', 'b'] })
+    expect(modelWeights(headless.model).map((t) => t.shape)).toEqual([[5, 5, 1, 2], [2], [5, 5, 2, 3], [3], [12, 4], [4], [4, 2], [2]])
+    headless.model.dispose()
+    // With labels in the bundle, a missing head is an error: the bundle promised a trained one.
+    expect(await problemsOf(buildModel(bundleOf({ ...SMALL, id2label: DIGITS }, weights.slice(0, 6)), { labels: ['a', 'b'] }))).toEqual([
+      'model.safetensors: head/kernel is missing; the model needs shape [4, 2]',
+      'model.safetensors: head/bias is missing; the model needs shape [2]',
+    ])
+  })
+
   it('reports weights that do not fit, naming the param_file and tensor', async () => {
     const weights = smallWeights(10)
     weights[0] = { ...weights[0], shape: [5, 5, 3, 2], data: new Float32Array(150) }

@@ -111,7 +111,8 @@ async function resolveBuilder(bundle: Bundle, config: BundleConfig, options: Bui
 /**
  * Loads bundle tensors into the model by name. `oldClasses` is set when the head is being replaced:
  * undefined = every tensor must fit; null = the bundle's class count is unknown, so any tensor differing
- * only in its last dimension is left fresh; a number = only tensors whose last dimension was that count.
+ * only in its last dimension, or missing with the class count as its last dimension, is left fresh; a
+ * number = only tensors whose last dimension was that count.
  */
 function loadWeights(model: tfl.LayersModel, tensors: NamedTensor[], file: string, oldClasses: number | null | undefined, numClasses: number): void {
   const byName = new Map(tensors.map((t) => [t.name, t]))
@@ -121,7 +122,9 @@ function loadWeights(model: tfl.LayersModel, tensors: NamedTensor[], file: strin
   for (const v of vars) {
     const t = byName.get(v.originalName)
     if (!t) {
-      problems.push({ file, field: v.originalName, message: `is missing; the model needs shape [${v.shape.join(', ')}]` })
+      // A bundle without labels may leave its classifier head out altogether: it is sized by the dataset.
+      const freshHead = oldClasses === null && v.shape[v.shape.length - 1] === numClasses
+      if (!freshHead) problems.push({ file, field: v.originalName, message: `is missing; the model needs shape [${v.shape.join(', ')}]` })
       continue
     }
     if (t.shape.length === v.shape.length && t.shape.every((d, i) => d === v.shape[i])) {
