@@ -1,0 +1,36 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+/** Every module reachable from a file through relative imports, with the bare packages it imports. */
+function imports(entry: string): { files: string[]; packages: Set<string> } {
+  const files: string[] = []
+  const packages = new Set<string>()
+  const todo = [entry]
+  while (todo.length > 0) {
+    const file = todo.pop()!
+    if (files.includes(file)) continue
+    files.push(file)
+    for (const [, spec] of readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'/gm)) {
+      if (!spec.startsWith('.')) packages.add(spec)
+      else {
+        const base = join(dirname(file), spec)
+        todo.push([`${base}.ts`, join(base, 'index.ts')].find(existsSync)!)
+      }
+    }
+  }
+  return { files, packages }
+}
+
+describe('shared/bundle', () => {
+  it('stays free of tfjs and Node, because the aggregator uses it', () => {
+    const { files, packages } = imports(join(import.meta.dirname, 'index.ts'))
+    expect([...packages].sort()).toEqual(['fflate', 'yaml'])
+    expect(files.map((f) => relative(join(import.meta.dirname, '..'), f)).filter((f) => !f.startsWith('bundle/')).sort()).toEqual([
+      'files/index.ts',
+      'preprocess/config.ts',
+      'preprocess/parse.ts',
+      'problems/index.ts',
+    ])
+  })
+})
