@@ -44,6 +44,18 @@ describe('decodeImage: PNG', () => {
     })
   })
 
+  it('decodes Adam7-interlaced and 16-bit RGBA PNGs', () => {
+    const interlaced = encodePng({ width: 3, height: 2, data: RGB_3x2, channels: 3, depth: 8 }, { interlace: 'Adam7' })
+    expect(ok(decodeImage(interlaced, 'i.png')).data).toEqual(RGB_3x2)
+    const rgba16 = Uint16Array.from([65535, 0, 257 * 100, 257 * 200])
+    expect(ok(decodeImage(encodePng({ width: 1, height: 1, data: rgba16, channels: 4, depth: 16 }), 'c.png'))).toEqual({
+      width: 1,
+      height: 1,
+      channels: 4,
+      data: Uint8Array.from([255, 0, 100, 200]),
+    })
+  })
+
   it('expands 1-bit gray and palette images', () => {
     // 1-bit rows are packed and padded to a byte: row 0 = 1,0,1 → 0b10100000; row 1 = 0,1,1 → 0b01100000.
     const bits = Uint8Array.from([0b10100000, 0b01100000])
@@ -142,6 +154,37 @@ describe('decodeImage: BMP', () => {
     expect(ok(decodeImage(file, 'b.bmp')).data).toEqual(Uint8Array.from([1, 2, 3, 4, 5, 6]))
   })
 
+  it('decodes an 8-bit palette BMP and a 32-bit bit-field BMP', () => {
+    // 8-bit: 2x1 pixels, a 2-colour palette (BGRX entries) between the header and the pixels.
+    const pal = new Uint8Array(54 + 8 + 4)
+    const v = new DataView(pal.buffer)
+    pal.set([0x42, 0x4d])
+    v.setUint32(10, 62, true)
+    v.setUint32(14, 40, true)
+    v.setInt32(18, 2, true)
+    v.setInt32(22, 1, true)
+    v.setUint16(28, 8, true)
+    v.setUint32(46, 2, true)
+    pal.set([30, 20, 10, 0, 50, 100, 200, 0], 54)
+    pal.set([1, 0], 62)
+    expect(ok(decodeImage(pal, 'p.bmp')).data).toEqual(Uint8Array.from([200, 100, 50, 10, 20, 30]))
+    // 32-bit BI_BITFIELDS with masks R=0x00ff0000 G=0x0000ff00 B=0x000000ff after a 40-byte header.
+    const bf = new Uint8Array(66 + 4)
+    const w = new DataView(bf.buffer)
+    bf.set([0x42, 0x4d])
+    w.setUint32(10, 66, true)
+    w.setUint32(14, 40, true)
+    w.setInt32(18, 1, true)
+    w.setInt32(22, 1, true)
+    w.setUint16(28, 32, true)
+    w.setUint32(30, 3, true)
+    w.setUint32(54, 0x00ff0000, true)
+    w.setUint32(58, 0x0000ff00, true)
+    w.setUint32(62, 0x000000ff, true)
+    w.setUint32(66, 0x80112233, true)
+    expect(ok(decodeImage(bf, 'bf.bmp')).data).toEqual(Uint8Array.from([0x11, 0x22, 0x33]))
+  })
+
   it('reports missing pixel rows and RLE compression', () => {
     const file = bmp(3, 2, 24, [[], []])
     expect(problem(decodeImage(file.subarray(0, 60), 'short.bmp'))).toBe(
@@ -168,6 +211,27 @@ describe('decodeImage: GIF, WebP and unknown files', () => {
     })
   })
 
+  it('reports a GIF whose image data ends early, without logging', () => {
+    const buf = new Uint8Array(1024)
+    const writer = new GifWriter(buf, 8, 8, { palette: [0, 0xffffff] })
+    writer.addFrame(0, 0, 8, 8, Array.from({ length: 64 }, (_, i) => (i * 7) % 2))
+    const file = buf.slice(0, writer.end())
+    // Shorten the first LZW sub-block to 1 byte and end the data there: the index stream stops early.
+    const start = 13 + 6 + 10 + 1 // header + global palette (2 colours) + image descriptor + LZW code size
+    const damaged = Uint8Array.from([...file.subarray(0, start), 1, file[start + 1], 0, 0x3b])
+    const logs: unknown[] = []
+    const log = console.log
+    console.log = (...args: unknown[]) => void logs.push(args)
+    try {
+      expect(problem(decodeImage(damaged, 'short.gif'))).toBe(
+        'short.gif: is corrupt or truncated (its image data does not match its size)',
+      )
+    } finally {
+      console.log = log
+    }
+    expect(logs).toEqual([])
+  })
+
   it('says WebP is decoded in the browser only, and names unknown or empty files', () => {
     const webp = new TextEncoder().encode('RIFF\0\0\0\0WEBPVP8 ')
     expect(problem(decodeImage(webp, 'x.webp'))).toBe(
@@ -177,5 +241,53 @@ describe('decodeImage: GIF, WebP and unknown files', () => {
       'notes.png: is not a PNG, JPEG, BMP, GIF or WebP image (unrecognised file header)',
     )
     expect(problem(decodeImage(new Uint8Array(0), 'e.jpg'))).toBe('e.jpg: is empty (0 bytes)')
+  })
+})
+
+describe('decodeImage: damaged files', () => {
+  /** A small seeded generator, so a failure names a reproducible case. */
+  function lcg(seed: number) {
+    let s = seed >>> 0
+    return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32
+  }
+
+  it('never throws on truncated or byte-flipped PNG, JPEG, BMP and GIF files', () => {
+    const rgba = new Uint8Array(12 * 10 * 4).map((_, i) => (i * 29) % 256)
+    const gifBuf = new Uint8Array(4096)
+    const gif = new GifWriter(gifBuf, 4, 3, { palette: [0, 0xffffff, 0xff0000, 0x00ff00] })
+    gif.addFrame(0, 0, 4, 3, [0, 1, 2, 3, 3, 2, 1, 0, 0, 1, 2, 3])
+    const files: Record<string, Uint8Array> = {
+      'a.png': encodePng({ width: 12, height: 10, data: rgba, channels: 4, depth: 8 }),
+      'a.jpg': new Uint8Array(jpeg.encode({ width: 12, height: 10, data: rgba }, 80).data),
+      'a.bmp': bmp(3, 2, 24, [[1, 2, 3, 4, 5, 6, 7, 8, 9], [9, 8, 7, 6, 5, 4, 3, 2, 1]]),
+      'a.gif': gifBuf.slice(0, gif.end()),
+    }
+    const random = lcg(7)
+    let problems = 0
+    let cases = 0
+    for (const [name, file] of Object.entries(files)) {
+      const damaged: Uint8Array[] = []
+      for (let n = 0; n < file.length; n += Math.max(1, Math.floor(file.length / 40))) damaged.push(file.subarray(0, n))
+      for (let k = 0; k < 40; k++) {
+        const copy = file.slice()
+        for (let j = 0; j < 3; j++) copy[Math.floor(random() * copy.length)] = Math.floor(random() * 256)
+        damaged.push(copy)
+      }
+      damaged.forEach((bytes, i) => {
+        const path = `${name}#${i}`
+        const r = decodeImage(bytes, path)
+        cases++
+        if (!r.ok) {
+          problems++
+          expect(r.problems).toEqual([{ file: path, message: expect.any(String) }])
+        } else {
+          const { width, height, channels, data } = r.value
+          expect(data.length).toBe(width * height * channels)
+        }
+      })
+    }
+    expect(cases).toBeGreaterThan(300)
+    // Every truncation of a PNG or BMP and most of the rest are refused; a byte flip may leave a valid image.
+    expect(problems).toBeGreaterThan(150)
   })
 })

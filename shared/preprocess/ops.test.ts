@@ -1,7 +1,14 @@
 import '@tensorflow/tfjs-backend-cpu'
 import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { outputSize, parsePreprocessorConfig, prepareForPrediction, preprocessBatch, type PreprocessorConfig } from '.'
+import {
+  outputSize,
+  parsePreprocessorConfig,
+  prepareForPrediction,
+  preprocessBatch,
+  rawImageToTensor,
+  type PreprocessorConfig,
+} from '.'
 import { centerCropBox, resizeTarget } from './geometry'
 
 /** float32 arithmetic on values up to 255: results agree with the hand computation to about 1e-5. */
@@ -153,6 +160,14 @@ describe('channels, rescale, normalize', () => {
     tf.dispose([rgba, one, rgb])
   })
 
+  it('takes a decoded RawImage through rawImageToTensor', () => {
+    const t = rawImageToTensor({ width: 2, height: 1, channels: 4, data: Uint8Array.from([10, 20, 30, 255, 40, 50, 60, 0]) })
+    expect([t.shape, t.dtype, Array.from(t.dataSync())]).toEqual([[1, 2, 4], 'int32', [10, 20, 30, 255, 40, 50, 60, 0]])
+    const out = preprocessBatch([t], config({ ...PIXELS, size: { height: 1, width: 2 } }), { training: false, channels: 3 })
+    expect(Array.from(out.dataSync()).map((v) => v * 255)).toEqual([10, 20, 30, 40, 50, 60].map((v) => expect.closeTo(v, TOL)))
+    tf.dispose([t, out])
+  })
+
   it('uses one mean/std value for a gray model when three equal values are given (the default 0.5)', () => {
     const img = gray([[255, 0]])
     const out = preprocessBatch([img], config({ size: { height: 1, width: 2 } }), { training: false, channels: 1 })
@@ -222,6 +237,37 @@ describe('training augmentation', () => {
       [0, 2, 6, 0],
     ])
     tf.dispose([img, wide])
+  })
+
+  it('rotates by 30° like PIL rotate(30, BILINEAR) away from the border', () => {
+    // Reference from Pillow 9.4 on a float image (no rounding); at the border PIL does not blend with the fill.
+    const src = [
+      [160, 47, 212, 79, 72, 112, 120, 222, 69],
+      [31, 95, 108, 36, 109, 238, 69, 51, 81],
+      [228, 211, 202, 58, 202, 65, 76, 70, 193],
+      [104, 42, 250, 209, 164, 2, 44, 178, 140],
+      [98, 2, 243, 21, 50, 29, 14, 7, 53],
+      [50, 151, 221, 46, 60, 230, 192, 164, 156],
+      [127, 214, 154, 194, 195, 137, 72, 153, 74],
+      [209, 58, 76, 105, 84, 10, 213, 226, 115],
+      [168, 118, 214, 201, 69, 25, 185, 31, 36],
+    ]
+    const pilCenter = [
+      [66.553, 170.334, 48.119, 46.762, 106.399],
+      [108.443, 169.059, 77.172, 21.263, 35.57],
+      [239.014, 113.928, 50.0, 119.519, 202.182],
+      [189.04, 105.111, 50.655, 141.092, 135.216],
+      [142.109, 188.691, 154.344, 169.792, 62.709],
+    ]
+    const img = gray(src)
+    const out = preprocessBatch([img], config({ ...PIXELS, size: 9, do_affine: true, degrees: 60 }), {
+      training: true,
+      channels: 1,
+      random: sequence(0.75, 0.5, 0.5), // angle 60·(2·0.75 − 1) = +30
+    })
+    const center = pixels(out).slice(2, 7).map((row) => row.slice(2, 7))
+    center.forEach((row, y) => row.forEach((v, x) => expect(v, `pixel (${y + 2}, ${x + 2})`).toBeCloseTo(pilCenter[y][x], 2)))
+    img.dispose()
   })
 
   it('translates by exactly one pixel, fills with black (−1 after normalization), then flips', () => {
