@@ -17,7 +17,7 @@ export async function createFileStore(dir: string): Promise<Store> {
     return key === undefined ? join(root, taskId) : join(root, taskId, ...key.split('/'))
   }
   const missing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT'
-  return {
+  const store: Store = {
     async get(taskId, key) {
       try {
         const buf = await readFile(pathOf(taskId, key))
@@ -64,7 +64,7 @@ export async function createFileStore(dir: string): Promise<Store> {
     async tasks() {
       const out: string[] = []
       for (const e of await readdir(root, { withFileTypes: true })) {
-        if (e.isDirectory() && (await this.keys(e.name)).length > 0) out.push(e.name)
+        if (e.isDirectory() && (await store.keys(e.name)).length > 0) out.push(e.name)
       }
       return out.sort()
     },
@@ -72,4 +72,5 @@ export async function createFileStore(dir: string): Promise<Store> {
       await rm(pathOf(taskId), { recursive: true, force: true })
     },
   }
+  return store
 }

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest'
+import { decodeWeights, encodeUpdate, parseTaskParams, type TaskEvent, type TaskParams } from '../../shared/wire'
+import { createMemoryStore } from '../store'
+import { createManualClock, RoundEngine } from '.'
+
+const spec = [
+  { name: 'w', shape: [2, 2] },
+  { name: 'b', shape: [2] },
+]
+const initial = spec.map((s) => ({ ...s, data: new Float32Array(s.shape.reduce((a, b) => a * b, 1)) }))
+
+async function setup(over: Partial<TaskParams> = {}) {
+  const clock = createManualClock()
+  const store = createMemoryStore()
+  const events: TaskEvent[] = []
+  const engine = new RoundEngine({ store, clock, publish: (_id, e) => events.push(e) })
+  clock.onAlarm((id) => engine.alarm(id))
+  const params = parseTaskParams(over)
+  if (!params.ok) throw new Error('bad params')
+  const { task, invite } = await engine.createTask({ name: 't', bundle: { name: 'tiny', displayName: 'Tiny' }, labels: ['a', 'b'], params: params.value, weights: initial, bundleZip: new Uint8Array([1]) })
+  const join = (name: string) => engine.join(task.id, { invite, name, labelCounts: { a: { train: 5, validation: 1, test: 1 } } })
+  const upload = (round: number, pid: string, values: number[], examples: number, chunk = 1 << 30) => {
+    const bytes = encodeUpdate({ taskId: task.id, round, participantId: pid, examples, tensors: [{ shape: [2, 2], data: Float32Array.from(values.slice(0, 4)) }, { shape: [2], data: Float32Array.from(values.slice(4)) }] })
+    async function* chunks() {
+      for (let p = 0; p < bytes.length; p += chunk) yield bytes.slice(p, p + chunk)
+    }
+    return engine.upload(task.id, round, pid, chunks(), bytes.length)
+  }
+  const global = async (v: number | 'best') => {
+    const d = decodeWeights((await engine.weights(task.id, v)).bytes)
+    if (!d.ok) throw d.error
+    return d.tensors.flatMap((t) => [...t.data])
+  }
+  return { clock, store, engine, events, id: task.id, join, upload, global }
+}
+
+describe('RoundEngine', () => {
+  it('retries a round below quorum at calculation_timeout, with the same global version and a new attempt', async () => {
+    const s = await setup({ min_participants: 2, calculation_timeout: 10 })
+    const a = await s.join('a')
+    const b = await s.join('b')
+    await s.engine.start(s.id)
+    await s.upload(1, a.participantId, [1, 1, 1, 1, 1, 1], 3)
+    await s.clock.advance(10_000)
+    let v = await s.engine.view(s.id)
+    expect([v.phase, v.round, v.attempt, v.version]).toEqual(['train', 1, 2, 0])
+    // b was dropped (offline) so the retry waits for participants; b comes back by making a request.
+    expect(v.selected).toEqual([])
+    await s.engine.authenticate(s.id, b.token)
+    v = await s.engine.view(s.id)
+    expect(v.selected).toEqual([a.participantId, b.participantId])
+    await s.upload(1, a.participantId, [2, 2, 2, 2, 2, 2], 1)
+    await s.upload(1, b.participantId, [6, 6, 6, 6, 6, 6], 3)
+    v = await s.engine.view(s.id)
+    expect([v.phase, v.version]).toEqual(['validate', 1])
+    expect(await s.global(1)).toEqual([5, 5, 5, 5, 5, 5])
+  })
+
+  it('rolls a fold back exactly when a later chunk of the upload holds NaN', async () => {
+    const s = await setup({ calculation_timeout: 10 })
+    const a = await s.join('a')
+    const b = await s.join('b')
+    await s.engine.start(s.id)
+    await s.upload(1, a.participantId, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], 7)
+    const before = await s.store.get(s.id, 'acc')
+    // 8-byte chunks: the first values are folded before the NaN in the last tensor arrives.
+    await expect(s.upload(1, b.participantId, [1, 2, 3, 4, 5, NaN], 2, 8)).rejects.toMatchObject({ status: 422 })
+    expect(await s.store.get(s.id, 'acc')).toEqual(before)
+    await s.upload(1, b.participantId, [0.3, 0.2, 0.1, 0, -0.1, -0.2], 3)
+    const got = await s.global(1)
+    const want = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6].map((x, i) => Math.fround((7 * Math.fround(x) + 3 * Math.fround([0.3, 0.2, 0.1, 0, -0.1, -0.2][i])) / 10))
+    expect(got).toEqual(want)
+  })
+
+  it('aggregates by coordinate-wise median when asked', async () => {
+    const s = await setup({ aggregation: 'median' })
+    const ids = [await s.join('a'), await s.join('b'), await s.join('c')].map((j) => j.participantId)
+    await s.engine.start(s.id)
+    await s.upload(1, ids[0], [1, 1, 1, 1, 1, 1], 100)
+    await s.upload(1, ids[1], [2, 0, 2, 0, 2, 0], 1)
+    await s.upload(1, ids[2], [900, -9, 3, 3, 3, 3], 1)
+    expect(await s.global(1)).toEqual([2, 0, 2, 1, 2, 1])
+  })
+
+  it('waits schedule_timeout for known participants to come back before selecting', async () => {
+    const s = await setup({ schedule_timeout: 5, calculation_timeout: 10 })
+    const a = await s.join('a')
+    const b = await s.join('b')
+    await s.engine.start(s.id)
+    await s.upload(1, a.participantId, [1, 1, 1, 1, 1, 1], 1)
+    await s.clock.advance(10_000) // b dropped, round closes on quorum 1
+    for (const pid of [a.participantId]) await s.engine.validation(s.id, 1, pid, { examples: 1, correct: 1, loss: 0.1 })
+    let v = await s.engine.view(s.id)
+    expect([v.phase, v.round, v.selected]).toEqual(['train', 2, []])
+    expect(v.deadline).toBe(s.clock.now() + 5000)
+    await s.clock.advance(5000)
+    v = await s.engine.view(s.id)
+    expect(v.selected).toEqual([a.participantId])
+    expect(b.participantId).not.toBe(a.participantId)
+  })
+})

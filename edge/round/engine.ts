@@ -1,0 +1,784 @@
+import { initialEarlyStop, observeRound } from '../../shared/early-stop'
+import { averageOf, countUpdate, foldValues } from '../../shared/fedavg'
+import { accuracyOf, checkConfusion, emptyConfusion, mergeConfusion, perClassMetrics } from '../../shared/metrics'
+import { coordinateMedian, maxRobustUpdates, trimmedMean } from '../../shared/robust'
+import {
+  WireReader,
+  decodeWeights,
+  encodeWeights,
+  messageBytes,
+  totalSize,
+  type Dtype,
+  type JoinRequest,
+  type JoinResponse,
+  type LogEvent,
+  type ParticipantView,
+  type TaskEvent,
+  type TaskParams,
+  type TaskView,
+  type TensorSpec,
+  type TestReport,
+  type TestResult,
+  type UploadResponse,
+  type ValidationReport,
+  type WireTensor,
+} from '../../shared/wire'
+import { getJson, putJson, type Store } from '../store'
+import { decodeAccumulator, emptyAccumulator, encodeAccumulator, type Accumulator } from './accumulator'
+import type { Clock } from './clock'
+import { Mutex } from './lock'
+import { selectParticipants, selectionSize } from './select'
+import { RoundError, type ParticipantRecord, type TaskRecord, type TestAccum } from './types'
+
+const TASK_KEY = 'task.json'
+const ACC_KEY = 'acc'
+const BUNDLE_KEY = 'bundle.zip'
+const weightsKey = (v: number) => `weights/${v}`
+const updateKey = (pid: string) => `updates/${pid}`
+/** Logs kept per task and replayed to a new SSE subscriber. */
+const MAX_LOGS = 200
+
+export type EngineDeps = {
+  store: Store
+  clock: Clock
+  /** Delivers task events to SSE subscribers. */
+  publish: (taskId: string, event: TaskEvent) => void
+}
+
+type Runtime = {
+  rec: TaskRecord
+  acc: Accumulator | null
+  /** Serialises folds into the running sum (and round closing, which reads it). Taken before `state`. */
+  fold: Mutex
+  /** Serialises changes of the task record. */
+  state: Mutex
+}
+
+export type CreateTaskInput = {
+  name: string
+  bundle: { name: string; displayName: string }
+  labels: string[]
+  params: TaskParams
+  /** Initial global weights (version 0); their names and shapes become the task's tensor spec. */
+  weights: ReadonlyArray<WireTensor>
+  /** The bundle participants download (already carrying the task's labels and these weights). */
+  bundleZip: Uint8Array
+}
+
+function randomId(bytes: number): string {
+  const b = crypto.getRandomValues(new Uint8Array(bytes))
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
+}
+
+/** SHA-256 hex of a secret: tokens and invites are stored hashed. */
+export async function hashSecret(secret: string): Promise<string> {
+  // shared/globals.d.ts declares only the part of `crypto` that shared/ may use; Web Crypto's digest exists
+  // on every runtime the aggregator runs on (Node >= 20, workerd).
+  const subtle = (globalThis as unknown as { crypto: { subtle: { digest(alg: string, data: Uint8Array): Promise<ArrayBuffer> } } }).crypto.subtle
+  const d = await subtle.digest('SHA-256', new TextEncoder().encode(secret))
+  return Array.from(new Uint8Array(d), (x) => x.toString(16).padStart(2, '0')).join('')
+}
+
+function participantView(p: ParticipantRecord): ParticipantView {
+  return { id: p.id, name: p.name, online: p.online && !p.left, examples: p.examples, labelCounts: p.labelCounts }
+}
+
+/** The public view of a task (no secrets). */
+export function taskView(rec: TaskRecord): TaskView {
+  const reported = rec.phase === 'train' ? [] : rec.reported
+  return {
+    id: rec.id,
+    name: rec.name,
+    bundle: rec.bundle,
+    labels: rec.labels,
+    params: rec.params,
+    state: rec.state,
+    phase: rec.phase,
+    round: rec.round,
+    attempt: rec.attempt,
+    version: rec.version,
+    selected: rec.selected,
+    reported,
+    deadline: rec.deadline,
+    testDue: rec.testDue,
+    participants: rec.participants.map(participantView),
+    best: rec.early.bestVersion === null ? null : { version: rec.early.bestVersion, accuracy: rec.early.bestAccuracy },
+    history: rec.history,
+    result: rec.result,
+    numParams: rec.numParams,
+    dtypes: ['f32', 'f16'],
+  }
+}
+
+const emptyValidation = () => ({ examples: 0, correct: 0, lossSum: 0, reports: 0 })
+const emptyTest = (n: number): TestAccum => ({ examples: 0, lossSum: 0, confusion: emptyConfusion(n), reports: 0 })
+
+/**
+ * The federated round state machine of SPEC §6 and seed 001's FedAvgScheduler, independent of HTTP and
+ * of the runtime: it keeps its state in a Store and its deadlines in a Clock.
+ *
+ * waiting → start → [train: selection, uploads folded as they arrive; closes when every selected
+ * participant reported, or at calculation_timeout with min_participants, else the round is retried]
+ * → [validate: count-weighted accuracy; best kept; early stop after `patience` flat rounds or at
+ * max_rounds] → next round … → [test on the best version] → done.
+ */
+export class RoundEngine {
+  private readonly tasks = new Map<string, Promise<Runtime | null>>()
+
+  constructor(private readonly deps: EngineDeps) {}
+
+  // ---------------------------------------------------------------- loading and saving
+
+  private runtime(taskId: string): Promise<Runtime | null> {
+    let rt = this.tasks.get(taskId)
+    if (!rt) {
+      rt = this.loadRuntime(taskId)
+      this.tasks.set(taskId, rt)
+      rt.then((r) => r === null && this.tasks.delete(taskId)).catch(() => this.tasks.delete(taskId))
+    }
+    return rt
+  }
+
+  private async loadRuntime(taskId: string): Promise<Runtime | null> {
+    if (!/^[A-Za-z0-9_-]+$/.test(taskId)) return null
+    const rec = await getJson<TaskRecord>(this.deps.store, taskId, TASK_KEY)
+    if (!rec) return null
+    const rt: Runtime = { rec, acc: null, fold: new Mutex(), state: new Mutex() }
+    if (rec.state === 'running' && rec.phase === 'train') rt.acc = await this.loadAccumulator(rt)
+    return rt
+  }
+
+  private async loadAccumulator(rt: Runtime): Promise<Accumulator> {
+    const { rec } = rt
+    const robust = rec.params.aggregation !== 'fedavg'
+    const bytes = await this.deps.store.get(rec.id, ACC_KEY)
+    if (bytes) {
+      const acc = decodeAccumulator(bytes, rec.numParams, robust)
+      if (acc.round === rec.round && acc.attempt === rec.attempt) {
+        if (acc.updates) {
+          for (const c of acc.contributors) {
+            const u = await this.deps.store.get(rec.id, updateKey(c.id))
+            if (!u) throw new Error(`task ${rec.id}: stored update of ${c.id} is missing`)
+            acc.updates.set(c.id, new Float32Array(u.slice().buffer))
+          }
+        }
+        return acc
+      }
+    }
+    return emptyAccumulator(rec.round, rec.attempt, rec.numParams, robust)
+  }
+
+  private async need(taskId: string): Promise<Runtime> {
+    const rt = await this.runtime(taskId)
+    if (!rt) throw new RoundError(404, `task ${taskId} does not exist; check the link`)
+    return rt
+  }
+
+  private async save(rt: Runtime): Promise<void> {
+    await putJson(this.deps.store, rt.rec.id, TASK_KEY, rt.rec)
+    this.deps.clock.setAlarm(rt.rec.id, rt.rec.state === 'running' ? rt.rec.deadline : null)
+    this.deps.publish(rt.rec.id, { type: 'state', data: taskView(rt.rec) })
+  }
+
+  /** Runs a change of the task record alone, then saves and publishes it. */
+  private async mutate<T>(rt: Runtime, fn: (rec: TaskRecord) => Promise<T> | T): Promise<T> {
+    return rt.state.run(async () => {
+      const out = await fn(rt.rec)
+      await this.save(rt)
+      return out
+    })
+  }
+
+  /** Loads every stored task and re-arms its deadline: call once when the aggregator starts. */
+  async resume(): Promise<string[]> {
+    const ids = await this.deps.store.tasks()
+    for (const id of ids) {
+      const rt = await this.runtime(id)
+      if (rt && rt.rec.state === 'running') this.deps.clock.setAlarm(id, rt.rec.deadline)
+    }
+    return ids
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  /** Creates a task in state `waiting` with version 0 = the bundle's weights; returns its view and invite secret. */
+  async createTask(input: CreateTaskInput): Promise<{ task: TaskView; invite: string }> {
+    const id = randomId(8)
+    const invite = randomId(16)
+    const spec: TensorSpec[] = input.weights.map((t) => ({ name: t.name, shape: [...t.shape] }))
+    const rec: TaskRecord = {
+      id,
+      name: input.name,
+      bundle: input.bundle,
+      labels: input.labels,
+      params: input.params,
+      spec,
+      numParams: totalSize(spec),
+      inviteHash: await hashSecret(invite),
+      createdAt: this.deps.clock.now(),
+      state: 'waiting',
+      phase: null,
+      round: 0,
+      attempt: 0,
+      version: 0,
+      selected: [],
+      expected: [],
+      reported: [],
+      testReported: [],
+      deadline: null,
+      testDue: false,
+      validation: emptyValidation(),
+      test: emptyTest(input.labels.length),
+      pending: null,
+      early: initialEarlyStop(),
+      history: [],
+      result: null,
+      participants: [],
+      logs: [],
+    }
+    await this.deps.store.put(id, BUNDLE_KEY, input.bundleZip)
+    await this.deps.store.put(id, weightsKey(0), encodeWeights({ taskId: id, version: 0, tensors: input.weights }))
+    await putJson(this.deps.store, id, TASK_KEY, rec)
+    return { task: taskView(rec), invite }
+  }
+
+  async listTasks(): Promise<TaskView[]> {
+    const out: TaskView[] = []
+    for (const id of await this.deps.store.tasks()) {
+      const rt = await this.runtime(id)
+      if (rt) out.push(taskView(rt.rec))
+    }
+    return out
+  }
+
+  async view(taskId: string): Promise<TaskView> {
+    return taskView((await this.need(taskId)).rec)
+  }
+
+  /** The logs kept for replay to a new subscriber. */
+  async logs(taskId: string): Promise<LogEvent[]> {
+    return (await this.need(taskId)).rec.logs
+  }
+
+  async start(taskId: string): Promise<TaskView> {
+    const rt = await this.need(taskId)
+    await rt.fold.run(() =>
+      this.mutate(rt, (rec) => {
+        if (rec.state === 'running') return
+        if (rec.state === 'done') throw new RoundError(409, `task ${taskId} is done; create a new task to train again`)
+        rec.state = 'running'
+        if (rec.round === 0 || rec.phase === null) {
+          if (rec.round === 0) rec.round = 1
+          rec.phase = 'train'
+          this.beginAttempt(rt, false, rec.attempt === 0 ? 1 : rec.attempt)
+        } else if (rec.deadline !== null) {
+          // Resuming a stopped task: give the phase a fresh deadline.
+          rec.deadline = this.deps.clock.now() + this.phaseTimeout(rec)
+        }
+      }),
+    )
+    return taskView(rt.rec)
+  }
+
+  async stop(taskId: string): Promise<TaskView> {
+    const rt = await this.need(taskId)
+    await rt.fold.run(() =>
+      this.mutate(rt, (rec) => {
+        if (rec.state === 'done') return
+        rec.state = 'stopped'
+      }),
+    )
+    return taskView(rt.rec)
+  }
+
+  async deleteTask(taskId: string): Promise<void> {
+    const rt = await this.need(taskId)
+    await rt.fold.run(() =>
+      rt.state.run(async () => {
+        this.deps.clock.setAlarm(taskId, null)
+        this.tasks.delete(taskId)
+        await this.deps.store.deleteTask(taskId)
+      }),
+    )
+  }
+
+  // ---------------------------------------------------------------- participants
+
+  async join(taskId: string, req: JoinRequest): Promise<JoinResponse> {
+    const rt = await this.need(taskId)
+    if ((await hashSecret(req.invite)) !== rt.rec.inviteHash) throw new RoundError(403, 'the invite secret is wrong; ask the initiator for a fresh invite link')
+    const unknown = Object.keys(req.labelCounts).filter((l) => !rt.rec.labels.includes(l))
+    if (unknown.length > 0) {
+      throw new RoundError(422, `labelCounts: the task does not know the labels ${unknown.map((l) => `"${l}"`).join(', ')} (task labels: ${rt.rec.labels.join(', ')}); remove those images or pick the matching task`)
+    }
+    const examples = Object.values(req.labelCounts).reduce((n, c) => n + c.train, 0)
+    const tokenHash = req.token ? await hashSecret(req.token) : null
+    let event: 'join' | null = null
+    const out = await this.mutate(rt, (rec) => {
+      const existing = rec.participants.find((p) => p.name === req.name)
+      if (existing) {
+        if (tokenHash !== existing.tokenHash) throw new RoundError(409, `the name "${req.name}" is taken in this task; pick another name, or rejoin with the token you got`)
+        existing.online = true
+        existing.left = false
+        existing.labelCounts = req.labelCounts
+        existing.examples = examples
+        event = 'join'
+        this.participantsChanged(rt)
+        return { participantId: existing.id, token: req.token as string, record: existing }
+      }
+      const token = randomId(24)
+      const p: ParticipantRecord = { id: `p${randomId(5)}`, name: req.name, tokenHash: '', online: true, left: false, examples, labelCounts: req.labelCounts, joinedAt: this.deps.clock.now() }
+      rec.participants.push(p)
+      event = 'join'
+      this.participantsChanged(rt)
+      return { participantId: p.id, token, record: p }
+    })
+    if (!out.record.tokenHash) {
+      out.record.tokenHash = await hashSecret(out.token)
+      await rt.state.run(() => putJson(this.deps.store, taskId, TASK_KEY, rt.rec))
+    }
+    if (event) this.deps.publish(taskId, { type: 'participant', data: { action: event, participant: participantView(out.record) } })
+    return { participantId: out.participantId, token: out.token }
+  }
+
+  /** The participant owning `token` in this task, or null. Marks a dropped participant online again. */
+  async authenticate(taskId: string, token: string): Promise<ParticipantRecord | null> {
+    const rt = await this.need(taskId)
+    const h = await hashSecret(token)
+    const p = rt.rec.participants.find((x) => x.tokenHash === h) ?? null
+    if (p && !p.online && !p.left) {
+      await this.mutate(rt, () => {
+        p.online = true
+        this.participantsChanged(rt)
+      })
+    }
+    return p
+  }
+
+  async leave(taskId: string, participantId: string): Promise<void> {
+    const rt = await this.need(taskId)
+    const p = await rt.fold.run(() =>
+      this.mutate(rt, (rec) => {
+        const p = rec.participants.find((x) => x.id === participantId)
+        if (!p) throw new RoundError(403, 'unknown participant')
+        p.left = true
+        p.online = false
+        return p
+      }),
+    )
+    this.deps.publish(taskId, { type: 'participant', data: { action: 'leave', participant: participantView(p) } })
+    await this.checkProgress(rt)
+  }
+
+  async log(taskId: string, participantId: string, message: string): Promise<LogEvent> {
+    const rt = await this.need(taskId)
+    const p = rt.rec.participants.find((x) => x.id === participantId)
+    const event: LogEvent = { participantId, name: p?.name ?? participantId, message, time: this.deps.clock.now() }
+    await rt.state.run(async () => {
+      rt.rec.logs.push(event)
+      if (rt.rec.logs.length > MAX_LOGS) rt.rec.logs.splice(0, rt.rec.logs.length - MAX_LOGS)
+      await putJson(this.deps.store, taskId, TASK_KEY, rt.rec)
+    })
+    this.deps.publish(taskId, { type: 'log', data: event })
+    return event
+  }
+
+  private serverLog(rt: Runtime, message: string): void {
+    const event: LogEvent = { participantId: '', name: 'aggregator', message, time: this.deps.clock.now() }
+    rt.rec.logs.push(event)
+    if (rt.rec.logs.length > MAX_LOGS) rt.rec.logs.splice(0, rt.rec.logs.length - MAX_LOGS)
+    this.deps.publish(rt.rec.id, { type: 'log', data: event })
+  }
+
+  // ---------------------------------------------------------------- weights and bundle
+
+  /** Wire-encoded global weights of `version` ('best': the best so far, else the latest), in `dtype`. */
+  async weights(taskId: string, version: number | 'best', dtype: Dtype = 'f32'): Promise<{ version: number; bytes: Uint8Array }> {
+    const rt = await this.need(taskId)
+    const v = version === 'best' ? (rt.rec.early.bestVersion ?? rt.rec.version) : version
+    const bytes = v <= rt.rec.version ? await this.deps.store.get(taskId, weightsKey(v)) : null
+    if (!bytes) throw new RoundError(404, `global version ${v} of task ${taskId} is not available (latest is ${rt.rec.version}); fetch the latest`)
+    if (dtype === 'f32') return { version: v, bytes }
+    const decoded = decodeWeights(bytes)
+    if (!decoded.ok) throw new RoundError(500, `stored weights of version ${v} are damaged`)
+    return { version: v, bytes: encodeWeights({ taskId, version: v, tensors: decoded.tensors, dtype }) }
+  }
+
+  /** The best (else latest) global weights as named tensors. */
+  async bestTensors(taskId: string): Promise<WireTensor[]> {
+    const rt = await this.need(taskId)
+    const { bytes } = await this.weights(taskId, 'best')
+    const decoded = decodeWeights(bytes, { spec: rt.rec.spec })
+    if (!decoded.ok) throw new RoundError(500, 'stored best weights are damaged')
+    return decoded.tensors
+  }
+
+  async bundleZip(taskId: string): Promise<Uint8Array> {
+    await this.need(taskId)
+    const zip = await this.deps.store.get(taskId, BUNDLE_KEY)
+    if (!zip) throw new RoundError(404, `task ${taskId} has no bundle`)
+    return zip
+  }
+
+  /** The task record (for the result bundle and metrics); read-only by convention. */
+  async record(taskId: string): Promise<TaskRecord> {
+    return (await this.need(taskId)).rec
+  }
+
+  // ---------------------------------------------------------------- train phase
+
+  /** The largest upload accepted for this task and participant (float32; float16 is half the values' bytes). */
+  async uploadLimit(taskId: string, participantId: string): Promise<number> {
+    const rt = await this.need(taskId)
+    return messageBytes({ taskId, participantId, shapes: rt.rec.spec.map((s) => s.shape) })
+  }
+
+  private checkUploadAllowed(rt: Runtime, round: number, participantId: string): void {
+    const rec = rt.rec
+    if (rec.state !== 'running' || rec.phase !== 'train') throw new RoundError(409, `task is not accepting updates now (state ${rec.state}, phase ${rec.phase ?? 'none'}); wait for the next round`)
+    if (round !== rec.round) throw new RoundError(409, `round ${round} is not open (current round is ${rec.round}); fetch version ${rec.round - 1} and train again`)
+    if (!rec.selected.includes(participantId)) throw new RoundError(409, `participant ${participantId} is not selected for round ${rec.round}; wait for the next round`)
+    if (rt.acc?.contributors.some((c) => c.id === participantId)) throw new RoundError(409, `round ${rec.round}: an update from ${participantId} was already accepted`)
+  }
+
+  /**
+   * Ingests one upload as it streams in: header checked first, every chunk checked for NaN/Inf and
+   * folded into the running sum, the sum persisted before answering. A rejected upload leaves the
+   * sum exactly as it was (a fold that fails part-way is rolled back from the stored sum).
+   */
+  async upload(taskId: string, round: number, participantId: string, body: AsyncIterable<Uint8Array>, contentLength: number | null): Promise<UploadResponse> {
+    const rt = await this.need(taskId)
+    this.checkUploadAllowed(rt, round, participantId)
+    const limit = messageBytes({ taskId, participantId, shapes: rt.rec.spec.map((s) => s.shape) })
+    if (contentLength !== null && contentLength > limit) throw new RoundError(413, `upload of ${contentLength} bytes is over the limit of ${limit} bytes for this model`)
+    return rt.fold.run(async () => {
+      this.checkUploadAllowed(rt, round, participantId)
+      const rec = rt.rec
+      const acc = rt.acc ?? (rt.acc = await this.loadAccumulator(rt))
+      let staged: Float32Array | null = null
+      let weight = 0
+      const reader = new WireReader({ kind: 'update', taskId, round, participantId, spec: rec.spec }, (offset, values) => {
+        if (weight === 0) weight = reader.header?.examples ?? 0
+        if (acc.sum) foldValues(acc.sum, offset, values, weight)
+        else (staged ??= new Float32Array(rec.numParams)).set(values, offset)
+      })
+      let received = 0
+      let failure: RoundError | null = null
+      try {
+        for await (const chunk of body) {
+          received += chunk.length
+          if (received > limit) {
+            failure = new RoundError(413, `upload is over the limit of ${limit} bytes for this model`)
+            break
+          }
+          const err = reader.push(chunk)
+          if (err) {
+            failure = new RoundError(err.status, err.message)
+            break
+          }
+        }
+        if (!failure) {
+          const err = reader.end()
+          if (err) failure = new RoundError(err.status, err.message)
+        }
+      } catch (e) {
+        failure = e instanceof RoundError ? e : new RoundError(400, 'the upload was interrupted; send it again')
+      }
+      if (failure) {
+        if (acc.sum && reader.valuesRead > 0) rt.acc = await this.loadAccumulator(rt)
+        throw failure
+      }
+      weight = reader.header?.examples ?? 0
+      if (acc.sum) countUpdate(acc.sum, weight)
+      else {
+        const values = staged ?? new Float32Array(rec.numParams)
+        acc.updates?.set(participantId, values)
+        await this.deps.store.put(taskId, updateKey(participantId), new Uint8Array(values.buffer, values.byteOffset, values.byteLength))
+      }
+      acc.contributors.push({ id: participantId, examples: weight })
+      await this.deps.store.put(taskId, ACC_KEY, encodeAccumulator(acc))
+      await rt.state.run(async () => {
+        if (this.trainComplete(rt)) await this.closeTrain(rt)
+        await this.save(rt)
+      })
+      return { accepted: true, received: acc.contributors.length, expected: rec.selected.length }
+    })
+  }
+
+  private trainComplete(rt: Runtime): boolean {
+    const { rec, acc } = rt
+    if (rec.selected.length === 0 || !acc) return false
+    const done = new Set(acc.contributors.map((c) => c.id))
+    return rec.selected.every((id) => done.has(id) || rec.participants.find((p) => p.id === id)?.left) && done.size > 0
+  }
+
+  private activeIds(rec: TaskRecord): string[] {
+    return rec.participants.filter((p) => p.online && !p.left).map((p) => p.id)
+  }
+
+  /** Selects participants for the current round and attempt, or waits for enough of them. */
+  private beginAttempt(rt: Runtime, scheduleWaitOver: boolean, attempt: number): void {
+    const { rec } = rt
+    const now = this.deps.clock.now()
+    rec.phase = 'train'
+    rec.attempt = attempt
+    rec.selected = []
+    rec.reported = []
+    rec.testReported = []
+    const active = this.activeIds(rec)
+    const known = rec.participants.filter((p) => !p.left).length
+    rt.acc = emptyAccumulator(rec.round, rec.attempt, rec.numParams, rec.params.aggregation !== 'fedavg')
+    if (active.length < rec.params.min_participants) {
+      rec.deadline = null
+      this.serverLog(rt, `round ${rec.round}: waiting for participants (${active.length} online, ${rec.params.min_participants} needed)`)
+      return
+    }
+    if (!scheduleWaitOver && active.length < known) {
+      rec.deadline = now + rec.params.schedule_timeout * 1000
+      return
+    }
+    const cap = rec.params.aggregation === 'fedavg' ? Infinity : maxRobustUpdates(rec.numParams)
+    const k = selectionSize(active.length, rec.params.participants_per_round, rec.params.min_participants, cap)
+    rec.selected = selectParticipants(active, k, rec.params.seed, rec.round, rec.attempt)
+    rec.deadline = now + rec.params.calculation_timeout * 1000
+  }
+
+  private phaseTimeout(rec: TaskRecord): number {
+    return (rec.phase === 'train' && rec.selected.length === 0 ? rec.params.schedule_timeout : rec.params.calculation_timeout) * 1000
+  }
+
+  private participantsChanged(rt: Runtime): void {
+    const { rec } = rt
+    if (rec.state === 'running' && rec.phase === 'train' && rec.selected.length === 0) this.beginAttempt(rt, false, rec.attempt)
+  }
+
+  private async closeTrain(rt: Runtime): Promise<void> {
+    const { rec } = rt
+    const acc = rt.acc as Accumulator
+    let global: Float32Array | null
+    if (acc.sum) global = averageOf(acc.sum)
+    else {
+      const ups = acc.contributors.map((c) => acc.updates?.get(c.id) as Float32Array)
+      global = rec.params.aggregation === 'median' ? coordinateMedian(ups) : trimmedMean(ups, rec.params.trim_ratio)
+    }
+    if (!global) throw new Error('closing a round without updates')
+    const tensors: WireTensor[] = []
+    let p = 0
+    for (const s of rec.spec) {
+      const n = s.shape.reduce((a, b) => a * b, 1)
+      tensors.push({ name: s.name, shape: s.shape, data: global.subarray(p, p + n) })
+      p += n
+    }
+    await this.deps.store.put(rec.id, weightsKey(rec.round), encodeWeights({ taskId: rec.id, version: rec.round, tensors }))
+    rec.version = rec.round
+    const contributed = new Set(acc.contributors.map((c) => c.id))
+    for (const id of rec.selected) {
+      const part = rec.participants.find((x) => x.id === id)
+      if (part && !contributed.has(id) && !part.left) {
+        part.online = false
+        this.deps.publish(rec.id, { type: 'participant', data: { action: 'drop', participant: participantView(part) } })
+      }
+    }
+    rec.pending = { round: rec.round, attempt: rec.attempt, contributors: acc.contributors.length, examples: acc.contributors.reduce((n, c) => n + c.examples, 0) }
+    rt.acc = null
+    await this.deps.store.delete(rec.id, ACC_KEY)
+    for (const k of await this.deps.store.keys(rec.id, 'updates/')) await this.deps.store.delete(rec.id, k)
+    await this.pruneWeights(rec)
+    rec.phase = 'validate'
+    rec.selected = []
+    rec.expected = this.activeIds(rec)
+    rec.reported = []
+    rec.testReported = []
+    rec.validation = emptyValidation()
+    rec.testDue = rec.params.log_rounds > 0 && rec.round % rec.params.log_rounds === 0
+    rec.test = emptyTest(rec.labels.length)
+    rec.deadline = this.deps.clock.now() + rec.params.calculation_timeout * 1000
+    this.serverLog(rt, `round ${rec.round}: averaged ${rec.pending.contributors} updates (${rec.pending.examples} examples) into version ${rec.version}`)
+  }
+
+  /** Keeps version 0, the latest, the one before (slow participants may still fetch it) and the best. */
+  private async pruneWeights(rec: TaskRecord): Promise<void> {
+    const keep = new Set([0, rec.version, rec.version - 1, rec.early.bestVersion ?? 0])
+    for (const k of await this.deps.store.keys(rec.id, 'weights/')) {
+      if (!keep.has(Number(k.slice('weights/'.length)))) await this.deps.store.delete(rec.id, k)
+    }
+  }
+
+  // ---------------------------------------------------------------- validate and test phases
+
+  async validation(taskId: string, round: number, participantId: string, report: ValidationReport): Promise<TaskView> {
+    const rt = await this.need(taskId)
+    if (report.correct > report.examples) throw new RoundError(422, 'correct: cannot exceed examples')
+    await rt.fold.run(() =>
+      this.mutate(rt, async (rec) => {
+        if (rec.state !== 'running' || rec.phase !== 'validate' || round !== rec.version) {
+          throw new RoundError(409, `no validation of version ${round} is open (phase ${rec.phase ?? 'none'}, version ${rec.version})`)
+        }
+        if (rec.reported.includes(participantId)) throw new RoundError(409, `validation of version ${round} from ${participantId} was already received`)
+        rec.reported.push(participantId)
+        rec.validation.examples += report.examples
+        rec.validation.correct += report.correct
+        rec.validation.lossSum += report.loss * report.examples
+        rec.validation.reports += 1
+        if (this.reportsComplete(rec)) await this.closeValidate(rt)
+      }),
+    )
+    return taskView(rt.rec)
+  }
+
+  async test(taskId: string, participantId: string, report: TestReport): Promise<TaskView> {
+    const rt = await this.need(taskId)
+    const bad = checkConfusion(report.confusion, rt.rec.labels.length)
+    if (bad) throw new RoundError(422, `${bad}, in task label order (${rt.rec.labels.join(', ')})`)
+    const counted = report.confusion.reduce((n, row) => n + row.reduce((a, b) => a + b, 0), 0)
+    if (counted !== report.examples) throw new RoundError(422, `confusion counts ${counted} examples but examples is ${report.examples}`)
+    await rt.fold.run(() =>
+      this.mutate(rt, async (rec) => {
+        const inTest = rec.state === 'running' && rec.phase === 'test'
+        const inLog = rec.state === 'running' && rec.phase === 'validate' && rec.testDue
+        if (!inTest && !inLog) throw new RoundError(409, `no test is open (phase ${rec.phase ?? 'none'})`)
+        const want = inTest ? (rec.early.bestVersion ?? rec.version) : rec.version
+        if (report.version !== undefined && report.version !== want) throw new RoundError(409, `the open test is on version ${want}, not ${report.version}`)
+        if (rec.testReported.includes(participantId)) throw new RoundError(409, `test result from ${participantId} was already received`)
+        rec.testReported.push(participantId)
+        if (inTest) rec.reported.push(participantId)
+        rec.test.examples += report.examples
+        rec.test.lossSum += report.loss * report.examples
+        mergeConfusion(rec.test.confusion, report.confusion)
+        rec.test.reports += 1
+        if (inTest && this.reportsComplete(rec)) this.closeTest(rt)
+        else if (inLog && this.reportsComplete(rec)) await this.closeValidate(rt)
+      }),
+    )
+    return taskView(rt.rec)
+  }
+
+  private reportsComplete(rec: TaskRecord): boolean {
+    const waiting = (id: string) => !rec.participants.find((p) => p.id === id)?.left
+    if (rec.phase === 'test') return rec.expected.every((id) => rec.testReported.includes(id) || !waiting(id))
+    const val = rec.expected.every((id) => rec.reported.includes(id) || !waiting(id))
+    const tst = !rec.testDue || rec.expected.every((id) => rec.testReported.includes(id) || !waiting(id))
+    return val && tst
+  }
+
+  private testResult(rec: TaskRecord, version: number): TestResult {
+    const t = rec.test
+    return {
+      version,
+      examples: t.examples,
+      loss: t.examples === 0 ? 0 : t.lossSum / t.examples,
+      accuracy: accuracyOf(t.confusion),
+      confusion: t.confusion,
+      perClass: perClassMetrics(t.confusion, rec.labels),
+    }
+  }
+
+  private async closeValidate(rt: Runtime): Promise<void> {
+    const { rec } = rt
+    const v = rec.validation
+    const accuracy = v.examples > 0 ? v.correct / v.examples : null
+    const decision = observeRound(rec.early, rec.round, accuracy, { patience: rec.params.patience, maxRounds: rec.params.max_rounds })
+    rec.early = decision.state
+    const pending = rec.pending ?? { round: rec.round, attempt: rec.attempt, contributors: 0, examples: 0 }
+    const metrics = {
+      round: rec.round,
+      attempt: pending.attempt,
+      contributors: pending.contributors,
+      examples: pending.examples,
+      validation: { examples: v.examples, correct: v.correct, accuracy, loss: v.examples > 0 ? v.lossSum / v.examples : null, reports: v.reports },
+      improved: decision.improved,
+      test: rec.testDue && rec.test.reports > 0 ? this.testResult(rec, rec.version) : null,
+      closedAt: this.deps.clock.now(),
+    }
+    rec.history.push(metrics)
+    rec.pending = null
+    this.deps.publish(rec.id, { type: 'round', data: metrics })
+    const acc = accuracy === null ? 'no validation data' : `validation accuracy ${accuracy.toFixed(4)}`
+    this.serverLog(rt, `round ${rec.round}: ${acc}${decision.improved ? ' (best so far)' : `, ${rec.early.flat} round(s) without improvement`}`)
+    await this.pruneWeights(rec)
+    rec.testDue = false
+    if (decision.finished) {
+      this.serverLog(rt, decision.reason === 'patience' ? `stopping early: no improvement for ${rec.params.patience} rounds; testing version ${rec.early.bestVersion}` : `reached max_rounds (${rec.params.max_rounds}); testing version ${rec.early.bestVersion}`)
+      rec.phase = 'test'
+      rec.expected = this.activeIds(rec)
+      rec.reported = []
+      rec.testReported = []
+      rec.test = emptyTest(rec.labels.length)
+      rec.deadline = this.deps.clock.now() + rec.params.calculation_timeout * 1000
+    } else {
+      rec.round += 1
+      this.beginAttempt(rt, false, 1)
+    }
+  }
+
+  private closeTest(rt: Runtime): void {
+    const { rec } = rt
+    rec.result = this.testResult(rec, rec.early.bestVersion ?? rec.version)
+    rec.state = 'done'
+    rec.phase = null
+    rec.deadline = null
+    rec.expected = []
+    this.serverLog(rt, `test of version ${rec.result.version}: accuracy ${rec.result.accuracy.toFixed(4)} on ${rec.result.examples} examples`)
+  }
+
+  /** Re-checks completion after a participant left (the phase may be waiting only for them). */
+  private async checkProgress(rt: Runtime): Promise<void> {
+    await rt.fold.run(() =>
+      this.mutate(rt, async (rec) => {
+        if (rec.state !== 'running') return
+        if (rec.phase === 'train' && this.trainComplete(rt)) await this.closeTrain(rt)
+        else if (rec.phase === 'validate' && this.reportsComplete(rec)) await this.closeValidate(rt)
+        else if (rec.phase === 'test' && this.reportsComplete(rec) && rec.test.reports > 0) this.closeTest(rt)
+      }),
+    )
+  }
+
+  // ---------------------------------------------------------------- deadlines
+
+  /** Handles the task's deadline; the runtime calls this when the alarm set through the Clock fires. */
+  async alarm(taskId: string): Promise<void> {
+    const rt = await this.runtime(taskId)
+    if (!rt) return
+    await rt.fold.run(() =>
+      rt.state.run(async () => {
+        const { rec } = rt
+        if (rec.state !== 'running' || rec.deadline === null) return
+        if (this.deps.clock.now() < rec.deadline) {
+          this.deps.clock.setAlarm(taskId, rec.deadline)
+          return
+        }
+        if (rec.phase === 'train') {
+          if (rec.selected.length === 0) this.beginAttempt(rt, true, rec.attempt)
+          else {
+            const got = rt.acc?.contributors.length ?? 0
+            if (got >= rec.params.min_participants && got > 0) await this.closeTrain(rt)
+            else {
+              this.serverLog(rt, `round ${rec.round}: ${got} of ${rec.selected.length} updates by calculation_timeout, ${rec.params.min_participants} needed; retrying the round from version ${rec.version}`)
+              const contributed = new Set(rt.acc?.contributors.map((c) => c.id) ?? [])
+              for (const id of rec.selected) {
+                const p = rec.participants.find((x) => x.id === id)
+                if (p && !contributed.has(id) && !p.left) {
+                  p.online = false
+                  this.deps.publish(rec.id, { type: 'participant', data: { action: 'drop', participant: participantView(p) } })
+                }
+              }
+              await this.deps.store.delete(rec.id, ACC_KEY)
+              for (const k of await this.deps.store.keys(rec.id, 'updates/')) await this.deps.store.delete(rec.id, k)
+              this.beginAttempt(rt, true, rec.attempt + 1)
+            }
+          }
+        } else if (rec.phase === 'validate') {
+          await this.closeValidate(rt)
+        } else if (rec.phase === 'test') {
+          if (rec.test.reports > 0) this.closeTest(rt)
+          else {
+            this.serverLog(rt, `no test results by calculation_timeout; waiting again for participants to test version ${rec.early.bestVersion ?? rec.version}`)
+            rec.expected = this.activeIds(rec)
+            rec.deadline = this.deps.clock.now() + rec.params.calculation_timeout * 1000
+          }
+        }
+        await this.save(rt)
+      }),
+    )
+  }
+}

@@ -1,0 +1,7 @@
+export type { Clock } from './clock'
+export { createManualClock, createTimerClock } from './clock'
+export type { CreateTaskInput, EngineDeps } from './engine'
+export { RoundEngine, hashSecret, taskView } from './engine'
+export { RoundError } from './types'
+export type { ParticipantRecord, TaskRecord } from './types'
+export { selectParticipants, selectionSize } from './select'

@@ -1,0 +1,63 @@
+import type { EarlyStopState } from '../../shared/early-stop'
+import type { LabelCounts, LogEvent, RoundMetrics, TaskParams, TaskPhase, TaskState, TensorSpec, TestResult } from '../../shared/wire'
+
+/** An error with the HTTP status the routes answer (SPEC §6 statuses). */
+export class RoundError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 422 | 500,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'RoundError'
+  }
+}
+
+export type ParticipantRecord = {
+  id: string
+  name: string
+  tokenHash: string
+  /** False after leaving or after being dropped at a deadline; true again on the next request. */
+  online: boolean
+  left: boolean
+  examples: number
+  labelCounts: LabelCounts
+  joinedAt: number
+}
+
+export type ValidationAccum = { examples: number; correct: number; lossSum: number; reports: number }
+export type TestAccum = { examples: number; lossSum: number; confusion: number[][]; reports: number }
+
+/** Everything persisted about a task except weights and the round's running sum (task.json). */
+export type TaskRecord = {
+  id: string
+  name: string
+  bundle: { name: string; displayName: string }
+  labels: string[]
+  params: TaskParams
+  spec: TensorSpec[]
+  numParams: number
+  inviteHash: string
+  createdAt: number
+  state: TaskState
+  phase: TaskPhase
+  round: number
+  attempt: number
+  version: number
+  selected: string[]
+  /** Participants a validate or test phase waits for. */
+  expected: string[]
+  reported: string[]
+  testReported: string[]
+  deadline: number | null
+  testDue: boolean
+  validation: ValidationAccum
+  test: TestAccum
+  /** The train phase of the current round, closed, waiting for its validation. */
+  pending: { round: number; attempt: number; contributors: number; examples: number } | null
+  early: EarlyStopState
+  history: RoundMetrics[]
+  result: TestResult | null
+  participants: ParticipantRecord[]
+  /** The latest pushed logs, replayed to a new SSE subscriber. */
+  logs: LogEvent[]
+}
