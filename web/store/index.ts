@@ -1,9 +1,13 @@
 import { openDB } from 'idb'
 import type { DBSchema, IDBPDatabase } from 'idb'
 import type { NamedTensor } from '../../shared/bundle'
+import type { LabelCounts } from '../../shared/participant'
 
-/** What a participant keeps about a task it joined, so a reload resumes without joining again. */
-export type Membership = { taskId: string; participantId: string; token: string; name: string; invite: string }
+/**
+ * What the browser keeps about a task it joined, besides the participant loop's checkpoint (which holds
+ * the token): enough to join again if the token is refused, and the folder's name to ask for it again.
+ */
+export type Membership = { taskId: string; taskName: string; name: string; invite: string; folder: string; labelCounts: LabelCounts }
 
 /** Global weights of one version, as downloaded. */
 export type StoredWeights = { taskId: string; version: number; weights: NamedTensor[] }

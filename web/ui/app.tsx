@@ -6,11 +6,23 @@ import { onLinkClick, useRoute } from './router'
 import type { Route } from './router'
 import { HomePage } from './pages/home'
 import { PredictPage } from './pages/predict'
+import { JoinPage } from './pages/join'
+import { CreatePage } from './pages/create'
+import { TaskPage } from './pages/task'
+import { ResultsPage } from './pages/results'
 
 function page(route: Route): Child {
   switch (route.page) {
     case 'home':
       return <HomePage />
+    case 'create':
+      return <CreatePage />
+    case 'join':
+      return <JoinPage taskId={route.taskId} />
+    case 'task':
+      return <TaskPage taskId={route.taskId} />
+    case 'results':
+      return <ResultsPage taskId={route.taskId} />
     case 'predict':
       return <PredictPage />
     default:

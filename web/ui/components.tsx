@@ -4,10 +4,10 @@ import { formatProblem } from '../../shared/problems'
 import { useT } from './i18n'
 
 /** A list of problems, each as one line naming file and field. */
-export function Problems(props: { title?: string; problems: Problem[]; testId?: string }) {
+export function Problems(props: { title?: string; problems: Problem[]; testId?: string; kind?: 'error' | 'notice' }) {
   if (props.problems.length === 0) return null
   return (
-    <div class="error" role="alert" data-testid={props.testId ?? 'problems'}>
+    <div class={props.kind ?? 'error'} role="alert" data-testid={props.testId ?? 'problems'}>
       {props.title ? <strong>{props.title}</strong> : null}
       <ul>
         {props.problems.map((p) => (

@@ -1,0 +1,271 @@
+import * as tf from '@tensorflow/tfjs-core'
+import type { LayersModel } from '@tensorflow/tfjs-layers'
+import { parseBundle, unzipBundle } from '../../shared/bundle'
+import type { Bundle } from '../../shared/bundle'
+import { chooseBackend, measureTrainingSpeed } from '../../shared/backend'
+import { readDataset } from '../../shared/dataset'
+import type { FileSource } from '../../shared/files'
+import { registerWasmGradKernels } from '../../shared/kernels'
+import { buildModel } from '../../shared/model'
+import { runParticipant } from '../../shared/participant'
+import type { CheckpointStore, Credentials, FederationApi, LabelCounts, ParticipantCheckpoint, ParticipantEvent } from '../../shared/participant'
+import type { Problem } from '../../shared/problems'
+import { ProblemError } from '../../shared/problems'
+import { batches, createImageCache, trainingOptions } from '../../shared/train'
+import { describeAdapter } from '../backend'
+import { decodeImage } from '../decode'
+import { loadCheckpoint, savePredictModel, saveCheckpoint } from '../store'
+import type { Membership } from '../store'
+
+/** What the session needs from the aggregator besides the participant protocol. */
+export type SessionApi = FederationApi & {
+  /** The task's bundle as a zip (config with the task's labels, initial weights). */
+  bundle(auth: Credentials): Promise<Uint8Array>
+  /** The result bundle zip, once the task is done. */
+  resultBundle(auth: Credentials): Promise<Uint8Array>
+}
+
+/** The compute panel: backend, adapter, measured speed, and why a faster backend was not used. */
+export type ComputeInfo = { backend: string; adapter: string | null; reason: string; imagesPerSecond: number | null }
+
+/** Everything the dashboard shows about this browser's part in the task. */
+export type SessionSnapshot = {
+  status: 'preparing' | 'running' | 'finished' | 'stopped' | 'error'
+  detail: string
+  compute: ComputeInfo | null
+  round: number
+  phase: 'train' | 'validate' | 'test' | null
+  /** Last training batch of the current epoch. */
+  progress: { epoch: number; step: number; loss: number; accuracy: number } | null
+  /** This participant's local results per round. */
+  local: Array<{ round: number; trainLoss: number; trainAccuracy: number; validationLoss?: number; validationAccuracy?: number }>
+  problems: Problem[]
+  error: string | null
+}
+
+/** Keeps the per-image decode cache bounded whatever the folder's size (SPEC §4). */
+const CACHE_BYTES = 256 * 1024 * 1024
+const BACKEND_OVERRIDE_KEY = 'autofed.backend'
+const MEASURE_STEPS = 3
+
+/** Credentials saved by the join page, as the participant loop's checkpoint. */
+export function initialCheckpoint(taskId: string, name: string, creds: Credentials): ParticipantCheckpoint {
+  return { taskId, name, participantId: creds.participantId, token: creds.token, training: null, uploadedRound: 0, validatedVersion: -1, tested: false }
+}
+
+/** The participant loop's checkpoints, kept in IndexedDB so a closed tab resumes mid-round. */
+export const idbCheckpoints: CheckpointStore = {
+  async load(taskId) {
+    return ((await loadCheckpoint(taskId)) as ParticipantCheckpoint | undefined) ?? null
+  },
+  save: (cp) => saveCheckpoint(cp.taskId, cp),
+}
+
+function channelsOf(model: LayersModel): 1 | 3 {
+  const shape = model.inputs[0].shape
+  return shape[shape.length - 1] === 1 ? 1 : 3
+}
+
+/**
+ * Picks the training backend: WebGPU wherever the browser has a GPU adapter for it (the issue's
+ * order), otherwise the fastest of WebGL, WASM and CPU measured on this model (cached per device).
+ * `localStorage['autofed.backend']` overrides both.
+ */
+async function selectBackend(build: () => Promise<LayersModel>, inputShape: number[], numClasses: number, batchSize: number): Promise<ComputeInfo> {
+  registerWasmGradKernels()
+  const { adapter, problem } = await describeAdapter()
+  const override = localStorage.getItem(BACKEND_OVERRIDE_KEY) ?? undefined
+  if (override === undefined && problem === null && (await tf.setBackend('webgpu'))) {
+    await tf.ready()
+    return { backend: 'webgpu', adapter, reason: 'a WebGPU adapter is available: training on the GPU', imagesPerSecond: null }
+  }
+  const choice = await chooseBackend({
+    candidates: ['webgl', 'wasm', 'cpu'],
+    override,
+    deviceKey: `${navigator.userAgent}|${inputShape.join('x')}|${numClasses}`,
+    cache: {
+      get: (key) => JSON.parse(localStorage.getItem(key) ?? 'null') as unknown,
+      set: (key, value) => localStorage.setItem(key, JSON.stringify(value)),
+    },
+    measure: (backend) => measureTrainingSpeed(backend, build, inputShape, numClasses, { steps: MEASURE_STEPS, batchSize }),
+  })
+  if (!(await tf.setBackend(choice.backend))) throw new Error(`the ${choice.backend} backend could not be started`)
+  await tf.ready()
+  const why = problem ? `${problem}; ` : ''
+  const measured = choice.measurements.find((m) => m.backend === choice.backend)
+  return { backend: choice.backend, adapter, reason: why + choice.reason, imagesPerSecond: measured?.imagesPerSecond ?? null }
+}
+
+type Listener = (s: SessionSnapshot) => void
+
+/** A running participant in this tab; survives page changes inside the app. */
+export type Session = { snapshot(): SessionSnapshot; subscribe(fn: Listener): () => void; stop(): void }
+
+const sessions = new Map<string, Session>()
+
+/** The session of a task in this tab, if one is running. */
+export function currentSession(taskId: string): Session | undefined {
+  return sessions.get(taskId)
+}
+
+/**
+ * Starts (or returns) this tab's participant for a task: backend, the task's bundle and model, the
+ * data folder's dataset, then the federated loop of shared/participant with IndexedDB checkpoints.
+ * When the task is done, its result bundle is kept for the predict page.
+ */
+export function startSession(o: { membership: Membership; source: FileSource; api: SessionApi; taskName?: string }): Session {
+  const existing = sessions.get(o.membership.taskId)
+  if (existing) return existing
+  const taskId = o.membership.taskId
+  let snap: SessionSnapshot = { status: 'preparing', detail: '', compute: null, round: 0, phase: null, progress: null, local: [], problems: [], error: null }
+  const listeners = new Set<Listener>()
+  const set = (patch: Partial<SessionSnapshot>) => {
+    snap = { ...snap, ...patch }
+    for (const fn of listeners) fn(snap)
+  }
+  const abort = { aborted: false }
+
+  const onEvent = (e: ParticipantEvent) => {
+    switch (e.type) {
+      case 'state':
+        return set({ round: e.round, phase: e.phase, status: 'running' })
+      case 'phase':
+        return set({ round: e.round, phase: e.phase })
+      case 'batch':
+        return set({
+          progress: { epoch: e.epoch, step: e.step, loss: e.loss, accuracy: e.accuracy },
+          compute: snap.compute ? { ...snap.compute, imagesPerSecond: e.imagesPerSecond } : null,
+        })
+      case 'epoch': {
+        const local = snap.local.filter((r) => r.round !== e.round)
+        local.push({ round: e.round, trainLoss: e.result.loss, trainAccuracy: e.result.accuracy })
+        return set({ local, compute: snap.compute ? { ...snap.compute, imagesPerSecond: e.result.imagesPerSecond } : null })
+      }
+      case 'validation':
+        return set({
+          local: snap.local.map((r) => (r.round === e.round ? { ...r, validationLoss: e.result.loss, validationAccuracy: e.result.accuracy } : r)),
+        })
+      case 'retry':
+        return set({ detail: `${e.what}: retry ${e.attempt} in ${Math.round(e.delayMs / 1000)} s (${e.error})` })
+      default:
+        return
+    }
+  }
+
+  const run = async () => {
+    const cp = await idbCheckpoints.load(taskId)
+    if (!cp) throw new Error('this browser has no participant token for the task: join it with the invite link')
+    const auth: Credentials = { participantId: cp.participantId, token: cp.token }
+    const task = await o.api.task(auth)
+
+    set({ detail: 'bundle' })
+    const unzipped = unzipBundle(await o.api.bundle(auth), { file: 'task bundle' })
+    if (!unzipped.ok) throw new ProblemError(unzipped.problems)
+    const parsed = parseBundle(unzipped.value)
+    if (!parsed.ok) throw new ProblemError(parsed.problems)
+    const bundle: Bundle = parsed.value
+    const training = trainingOptions(bundle.config)
+    if (!training.ok) throw new ProblemError(training.problems)
+    const build = async () => (await buildModel(bundle, { labels: task.labels })).model
+
+    set({ detail: 'dataset' })
+    const data = await readDataset(o.source, { taskLabels: task.labels, name: o.membership.folder })
+    if (!data.ok) throw new ProblemError(data.problems)
+    const dataset = data.value
+
+    set({ detail: 'backend' })
+    const probe = await build()
+    const inputShape = probe.inputs[0].shape.slice(1) as number[]
+    probe.dispose()
+    const compute = await selectBackend(build, inputShape, task.labels.length, training.value.batchSize)
+    set({ compute })
+
+    const { localTrainer } = await import('../../shared/participant')
+    const model = await build()
+    const channels = channelsOf(model)
+    const cache = createImageCache(CACHE_BYTES)
+    const stream = (items: typeof dataset.splits.train, isTraining: boolean, seed?: number) =>
+      batches({
+        source: o.source,
+        items,
+        labels: task.labels,
+        decode: decodeImage,
+        preprocess: bundle.preprocessor,
+        channels,
+        batchSize: training.value.batchSize,
+        shuffle: isTraining,
+        seed,
+        training: isTraining,
+        cache,
+      })
+    const trainer = localTrainer({
+      model,
+      training: training.value,
+      labels: task.labels,
+      trainExamples: dataset.splits.train.length,
+      train: (seed) => stream(dataset.splits.train, true, seed),
+      validation: () => stream(dataset.splits.validation, false),
+      test: () => stream(dataset.splits.test, false),
+    })
+    set({ status: 'running', detail: '' })
+    try {
+      const outcome = await runParticipant({
+        api: o.api,
+        taskId,
+        invite: o.membership.invite,
+        name: o.membership.name,
+        labelCounts: o.membership.labelCounts,
+        trainer,
+        checkpoint: idbCheckpoints,
+        onEvent,
+        signal: abort,
+      })
+      if (outcome.state === 'done') {
+        set({ detail: 'result' })
+        const zip = unzipBundle(await o.api.resultBundle(auth), { file: 'result bundle' })
+        if (!zip.ok) throw new ProblemError(zip.problems)
+        const final = await o.api.task(auth)
+        await savePredictModel({
+          taskId,
+          taskName: o.taskName ?? taskId,
+          version: final.best?.version ?? final.version,
+          accuracy: final.best?.accuracy ?? null,
+          files: zip.value,
+          savedAt: Date.now(),
+        })
+      }
+      set({ status: outcome.state === 'done' ? 'finished' : 'stopped', detail: '' })
+    } finally {
+      trainer.dispose()
+      model.dispose()
+      cache.dispose()
+    }
+  }
+
+  const session: Session = {
+    snapshot: () => snap,
+    subscribe(fn) {
+      listeners.add(fn)
+      fn(snap)
+      return () => listeners.delete(fn)
+    },
+    stop() {
+      abort.aborted = true
+      sessions.delete(taskId)
+    },
+  }
+  sessions.set(taskId, session)
+  run().catch((err: unknown) => {
+    sessions.delete(taskId)
+    if (err instanceof ProblemError) set({ status: 'error', problems: err.problems, error: null })
+    else set({ status: 'error', error: err instanceof Error ? err.message : String(err) })
+  })
+  return session
+}
+
+/** Label counts per split, as `join` sends them. */
+export function labelCountsOf(counts: Record<'train' | 'validation' | 'test', Record<string, number>>, labels: string[]): LabelCounts {
+  const out: LabelCounts = {}
+  for (const label of labels) out[label] = { train: counts.train[label] ?? 0, validation: counts.validation[label] ?? 0, test: counts.test[label] ?? 0 }
+  return out
+}

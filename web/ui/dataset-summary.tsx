@@ -1,0 +1,69 @@
+import type { Dataset } from '../../shared/dataset'
+import { SPLITS } from '../../shared/dataset'
+import { Problems } from './components'
+import { useT } from './i18n'
+
+const SKIPPED_SHOWN = 20
+
+/** Counts per split and label, how validation was made, skipped files and warnings. */
+export function DatasetSummary(props: { dataset: Dataset; folder: string }) {
+  const t = useT()
+  const d = props.dataset
+  const splitName = { train: t('common.train'), validation: t('common.validation'), test: t('common.test') }
+  const total = SPLITS.reduce((n, s) => n + d.splits[s].length, 0)
+  return (
+    <div class="card" data-testid="dataset-summary">
+      <h2>
+        {t('dataset.summary')}: {props.folder}
+      </h2>
+      <p class="muted">
+        {t('dataset.layout', { layout: d.layout })} · {t('dataset.images', { count: total })}
+      </p>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th>{t('common.label')}</th>
+              {SPLITS.map((s) => (
+                <th class="num">{splitName[s]}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {d.labels.map((label) => (
+              <tr>
+                <td>{label}</td>
+                {SPLITS.map((s) => (
+                  <td class="num">{d.counts[s][label] ?? 0}</td>
+                ))}
+              </tr>
+            ))}
+            <tr>
+              <th>{t('common.total')}</th>
+              {SPLITS.map((s) => (
+                <th class="num" data-testid={`count-${s}`}>
+                  {d.splits[s].length}
+                </th>
+              ))}
+            </tr>
+          </tbody>
+        </table>
+      </div>
+      {d.validationFromTrain ? <p class="muted">{t('dataset.splitNote', { count: d.splits.validation.length })}</p> : null}
+      {d.skipped.length > 0 ? (
+        <div class="notice" data-testid="skipped">
+          <strong>{t('dataset.skipped', { count: d.skipped.length })}</strong>
+          <ul>
+            {d.skipped.slice(0, SKIPPED_SHOWN).map((s) => (
+              <li>
+                <code>{s.path}</code>: {s.reason}
+              </li>
+            ))}
+            {d.skipped.length > SKIPPED_SHOWN ? <li>…</li> : null}
+          </ul>
+        </div>
+      ) : null}
+      <Problems problems={d.warnings} testId="warnings" kind="notice" />
+    </div>
+  )
+}

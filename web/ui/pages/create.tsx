@@ -1,0 +1,235 @@
+import { useEffect, useState } from 'hono/jsx/dom'
+import { CONFIG_FILE, labelsOf, parseBundle, unzipBundle, writeSafetensors, zipBundle } from '../../../shared/bundle'
+import type { Bundle } from '../../../shared/bundle'
+import { readAll } from '../../../shared/files'
+import { ProblemError } from '../../../shared/problems'
+import type { Problem } from '../../../shared/problems'
+import type { BundleInfo, CreateTaskResponse, TaskParams } from '../../../shared/wire'
+import { getApi } from '../../api/client'
+import { CopyField, ErrorBox, Problems, messageOf } from '../components'
+import { FolderPicker } from '../folder-picker'
+import { useT } from '../i18n'
+import type { StringKey } from '../i18n'
+import { fragmentParam } from '../router'
+
+/** SPEC §6 parameters with seed 001's names and defaults. */
+const PARAMS: Array<{ key: keyof TaskParams; value: number | string; step?: string }> = [
+  { key: 'max_rounds', value: 20 },
+  { key: 'merge_epochs', value: 1 },
+  { key: 'calculation_timeout', value: 300 },
+  { key: 'schedule_timeout', value: 30 },
+  { key: 'log_rounds', value: 0 },
+  { key: 'min_participants', value: 1 },
+  { key: 'participants_per_round', value: 1, step: 'any' },
+  { key: 'patience', value: 10 },
+]
+const RESULT_PARAM_FILE = 'model.safetensors'
+
+/** A bundle from disk with labels changed: new head built in the browser, weights and config rewritten, zipped. */
+async function relabelledZip(bundle: Bundle, labels: string[]): Promise<Uint8Array> {
+  const [{ buildModel, modelWeights }] = await Promise.all([import('../../../shared/model'), import('../../backend').then((b) => b.startBackend())])
+  const built = await buildModel(bundle, { labels })
+  try {
+    const files = new Map(bundle.files)
+    files.delete(bundle.config.param_file)
+    files.set(RESULT_PARAM_FILE, writeSafetensors(modelWeights(built.model)))
+    files.set(CONFIG_FILE, new TextEncoder().encode(JSON.stringify({ ...built.config, param_file: RESULT_PARAM_FILE }, null, 2) + '\n'))
+    return zipBundle(files)
+  } finally {
+    built.model.dispose()
+  }
+}
+
+/** The initiator's page: bundle (built-in or from disk), labels, parameters → task and invite link. */
+export function CreatePage() {
+  const t = useT()
+  const [token, setToken] = useState(fragmentParam('token') ?? '')
+  const [builtins, setBuiltins] = useState<BundleInfo[]>([])
+  const [source, setSource] = useState<'builtin' | 'disk'>('builtin')
+  const [builtin, setBuiltin] = useState<string>('')
+  const [disk, setDisk] = useState<{ bundle: Bundle; name: string } | null>(null)
+  const [labels, setLabels] = useState('')
+  const [name, setName] = useState('')
+  const [params, setParams] = useState<Record<string, string>>(() => Object.fromEntries(PARAMS.map((p) => [p.key, String(p.value)])))
+  const [aggregation, setAggregation] = useState('fedavg')
+  const [problems, setProblems] = useState<Problem[]>([])
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+  const [created, setCreated] = useState<CreateTaskResponse | null>(null)
+
+  useEffect(() => {
+    getApi()
+      .bundles()
+      .then((list) => {
+        setBuiltins(list)
+        if (list[0]) {
+          setBuiltin(list[0].id)
+          setLabels(list[0].labels.join(', '))
+        }
+      }, (err) => setError(messageOf(err)))
+  }, [])
+
+  const acceptFiles = (files: Map<string, Uint8Array>, label: string) => {
+    const parsed = parseBundle(files)
+    if (!parsed.ok) {
+      setDisk(null)
+      setProblems(parsed.problems)
+      return
+    }
+    setProblems([])
+    setDisk({ bundle: parsed.value, name: label })
+    setLabels((labelsOf(parsed.value.config) ?? []).join(', '))
+  }
+  const onZip = async (e: Event) => {
+    const file = (e.target as HTMLInputElement).files?.[0]
+    if (!file) return
+    const unzipped = unzipBundle(new Uint8Array(await file.arrayBuffer()), { file: file.name })
+    if (unzipped.ok) acceptFiles(unzipped.value, file.name)
+    else setProblems(unzipped.problems)
+  }
+
+  const submit = async () => {
+    setBusy(true)
+    setError(null)
+    setProblems([])
+    try {
+      const wanted = labels.split(',').map((l) => l.trim()).filter((l) => l.length > 0)
+      const numeric: Record<string, number | string> = { aggregation }
+      for (const p of PARAMS) numeric[p.key] = Number(params[p.key])
+      const api = getApi()
+      let request: Parameters<typeof api.createTask>[1]
+      if (source === 'builtin') {
+        const info = builtins.find((b) => b.id === builtin)
+        const same = info && info.labels.length === wanted.length && info.labels.every((l, i) => l === wanted[i])
+        if (same || !info) request = { name: name || undefined, bundle: builtin, params: numeric as Partial<TaskParams> }
+        else {
+          const unzipped = unzipBundle(await api.builtinZip(builtin), { file: `${builtin}.zip` })
+          if (!unzipped.ok) throw new ProblemError(unzipped.problems)
+          const parsed = parseBundle(unzipped.value)
+          if (!parsed.ok) throw new ProblemError(parsed.problems)
+          request = { name: name || undefined, zip: await relabelledZip(parsed.value, wanted), params: numeric as Partial<TaskParams> }
+        }
+      } else {
+        if (!disk) return
+        const current = labelsOf(disk.bundle.config) ?? []
+        const same = current.length === wanted.length && current.every((l, i) => l === wanted[i])
+        const zip = same ? zipBundle(disk.bundle.files) : await relabelledZip(disk.bundle, wanted)
+        request = { name: name || undefined, zip, params: numeric as Partial<TaskParams> }
+      }
+      setCreated(await api.createTask(token, request))
+    } catch (err) {
+      if (err instanceof ProblemError) setProblems(err.problems)
+      else setError(messageOf(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  if (created) {
+    const dashboard = `/tasks/${encodeURIComponent(created.task.id)}#token=${encodeURIComponent(token)}`
+    return (
+      <section>
+        <h1>{t('create.created')}</h1>
+        <label>{t('create.invite')}</label>
+        <CopyField value={created.inviteUrl} testId="invite-url" />
+        <p style="margin-top:16px">
+          <a class="button primary" href={dashboard} data-testid="dashboard-link">
+            {t('create.dashboard')}
+          </a>
+        </p>
+      </section>
+    )
+  }
+  return (
+    <section>
+      <h1>{t('create.title')}</h1>
+      {!fragmentParam('token') ? <p class="notice">{t('create.notoken')}</p> : null}
+      <label for="token">{t('create.token')}</label>
+      <input id="token" type="text" value={token} onInput={(e: Event) => setToken((e.target as HTMLInputElement).value)} />
+      <h2>{t('create.bundle')}</h2>
+      <div class="tabs">
+        <button type="button" class={source === 'builtin' ? 'active' : ''} onClick={() => setSource('builtin')}>
+          {t('create.builtin')}
+        </button>
+        <button type="button" class={source === 'disk' ? 'active' : ''} onClick={() => setSource('disk')} data-testid="bundle-disk">
+          {t('create.fromdisk')}
+        </button>
+      </div>
+      {source === 'builtin' ? (
+        <select
+          value={builtin}
+          data-testid="bundle-select"
+          onChange={(e: Event) => {
+            const id = (e.target as HTMLSelectElement).value
+            setBuiltin(id)
+            setLabels(builtins.find((b) => b.id === id)?.labels.join(', ') ?? '')
+          }}
+        >
+          {builtins.map((b) => (
+            <option value={b.id}>
+              {b.displayName} ({b.parameters.toLocaleString()})
+            </option>
+          ))}
+        </select>
+      ) : (
+        <>
+          <FolderPicker
+            label={t('create.pickfolder')}
+            testId="bundle-folder"
+            onError={setError}
+            onPicked={async (f) => acceptFiles(await readAll(f.source), f.name)}
+          />
+          <label for="bundle-zip">{t('create.pickzip')}</label>
+          <input id="bundle-zip" type="file" accept=".zip,application/zip" onChange={onZip} data-testid="bundle-zip" />
+          {disk ? (
+            <p class="ok" data-testid="bundle-ok">
+              {t('create.bundleok', {
+                name: disk.bundle.card.displayName,
+                params: disk.bundle.weights.reduce((n, w) => n + w.data.length, 0).toLocaleString(),
+                labels: (labelsOf(disk.bundle.config) ?? []).join(', '),
+              })}
+            </p>
+          ) : null}
+        </>
+      )}
+      <Problems problems={problems} testId="bundle-problems" />
+      <label for="labels">{t('create.labels')}</label>
+      <input id="labels" type="text" value={labels} onInput={(e: Event) => setLabels((e.target as HTMLInputElement).value)} />
+      <label for="task-name">{t('create.name')}</label>
+      <input id="task-name" type="text" value={name} onInput={(e: Event) => setName((e.target as HTMLInputElement).value)} />
+      <h2>{t('create.params')}</h2>
+      <div class="grid-form">
+        {PARAMS.map((p) => (
+          <div>
+            <label for={`p-${p.key}`}>
+              {t(`param.${p.key}` as StringKey)} <code class="muted">{p.key}</code>
+            </label>
+            <input
+              id={`p-${p.key}`}
+              type="number"
+              step={p.step ?? '1'}
+              value={params[p.key]}
+              onInput={(e: Event) => setParams({ ...params, [p.key]: (e.target as HTMLInputElement).value })}
+            />
+          </div>
+        ))}
+        <div>
+          <label for="p-aggregation">
+            {t('param.aggregation')} <code class="muted">aggregation</code>
+          </label>
+          <select id="p-aggregation" value={aggregation} onChange={(e: Event) => setAggregation((e.target as HTMLSelectElement).value)}>
+            <option value="fedavg">fedavg</option>
+            <option value="median">median</option>
+            <option value="trimmed-mean">trimmed-mean</option>
+          </select>
+        </div>
+      </div>
+      <ErrorBox message={error} />
+      <p style="margin-top:16px">
+        <button type="button" class="primary" disabled={busy || token === '' || (source === 'disk' && !disk)} onClick={submit} data-testid="create-button">
+          {busy ? t('create.creating') : t('create.submit')}
+        </button>
+      </p>
+    </section>
+  )
+}

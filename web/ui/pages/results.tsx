@@ -1,0 +1,116 @@
+import { useEffect, useState } from 'hono/jsx/dom'
+import type { TaskView } from '../../../shared/wire'
+import { getApi } from '../../api/client'
+import { idbCheckpoints } from '../../federation/session'
+import { ErrorBox, Stat, messageOf, percent } from '../components'
+import { useT } from '../i18n'
+import { fragmentParam } from '../router'
+
+/** Test metrics, per-class precision/recall, confusion matrix, and the result bundle download. */
+export function ResultsPage(props: { taskId: string }) {
+  const t = useT()
+  const [token, setToken] = useState<string | null>(fragmentParam('token'))
+  const [task, setTask] = useState<TaskView | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  useEffect(() => {
+    ;(async () => {
+      let auth = token
+      if (!auth) auth = (await idbCheckpoints.load(props.taskId))?.token ?? null
+      if (!auth) throw new Error(t('task.notmember'))
+      setToken(auth)
+      setTask(await getApi().taskView(auth, props.taskId))
+    })().catch((err) => setError(messageOf(err)))
+  }, [props.taskId])
+
+  const download = async () => {
+    if (!token) return
+    try {
+      const zip = await getApi().resultZip(token, props.taskId)
+      const url = URL.createObjectURL(new Blob([zip.slice().buffer as ArrayBuffer], { type: 'application/zip' }))
+      const a = document.createElement('a')
+      a.href = url
+      a.download = `${task?.name ?? props.taskId}-result.zip`
+      a.click()
+      URL.revokeObjectURL(url)
+    } catch (err) {
+      setError(messageOf(err))
+    }
+  }
+
+  const r = task?.result ?? null
+  return (
+    <section>
+      <h1>{t('results.title', { name: task?.name ?? props.taskId })}</h1>
+      <ErrorBox message={error} />
+      {!task ? (
+        error ? null : <p class="muted">{t('common.loading')}</p>
+      ) : !r ? (
+        <p class="notice">{t('results.notyet')}</p>
+      ) : (
+        <>
+          <div class="stats">
+            <Stat k={t('results.accuracy')} v={percent(r.accuracy)} testId="test-accuracy" />
+            <Stat k={t('results.loss')} v={r.loss.toFixed(4)} />
+            <Stat k={t('results.examples')} v={r.examples} />
+          </div>
+          <p class="row" style="margin-top:12px">
+            <button type="button" class="primary" onClick={download} data-testid="download-result">
+              {t('results.download')}
+            </button>
+            <a class="button" href="/predict">
+              {t('results.predict')}
+            </a>
+          </p>
+          <h2>{t('results.perclass')}</h2>
+          <div class="table-wrap">
+            <table data-testid="per-class">
+              <thead>
+                <tr>
+                  <th>{t('common.label')}</th>
+                  <th class="num">{t('results.precision')}</th>
+                  <th class="num">{t('results.recall')}</th>
+                  <th class="num">F1</th>
+                  <th class="num">{t('results.support')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {r.perClass.map((c) => (
+                  <tr>
+                    <td>{c.label}</td>
+                    <td class="num">{percent(c.precision)}</td>
+                    <td class="num">{percent(c.recall)}</td>
+                    <td class="num">{percent(c.f1)}</td>
+                    <td class="num">{c.support}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <h2>{t('results.confusion')}</h2>
+          <div class="table-wrap">
+            <table class="matrix" data-testid="confusion">
+              <thead>
+                <tr>
+                  <th />
+                  {task.labels.map((l) => (
+                    <th class="num">{l}</th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {r.confusion.map((row, i) => (
+                  <tr>
+                    <th>{task.labels[i]}</th>
+                    {row.map((n, j) => (
+                      <td class={i === j ? 'diag' : ''}>{n}</td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </section>
+  )
+}

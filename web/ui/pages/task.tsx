@@ -1,0 +1,246 @@
+import { useEffect, useState } from 'hono/jsx/dom'
+import type { LogEvent, TaskView } from '../../../shared/wire'
+import { getApi } from '../../api/client'
+import { currentSession, idbCheckpoints, startSession } from '../../federation/session'
+import type { SessionSnapshot } from '../../federation/session'
+import { loadMembership } from '../../store'
+import type { Membership } from '../../store'
+import { ErrorBox, Problems, Stat, messageOf, percent } from '../components'
+import { RoundChart } from '../chart'
+import { FolderPicker } from '../folder-picker'
+import { useT } from '../i18n'
+import type { StringKey } from '../i18n'
+import { fragmentParam } from '../router'
+import { setPendingFolder, taskFolder } from '../task-folder'
+
+const LOG_LINES = 200
+
+function time(ms: number): string {
+  return new Date(ms).toLocaleTimeString()
+}
+
+/** The task dashboard: task state over SSE for everyone, and this browser's participant when it joined. */
+export function TaskPage(props: { taskId: string }) {
+  const t = useT()
+  const initiator = fragmentParam('token')
+  const [token, setToken] = useState<string | null>(initiator)
+  const [membership, setMembership] = useState<Membership | null | undefined>(undefined)
+  const [task, setTask] = useState<TaskView | null>(null)
+  const [logs, setLogs] = useState<LogEvent[]>([])
+  const [error, setError] = useState<string | null>(null)
+  const [snap, setSnap] = useState<SessionSnapshot | null>(null)
+  const [folderState, setFolderState] = useState<'ok' | 'missing' | 'permission' | null>(null)
+  const [permissionHandle, setPermissionHandle] = useState<FileSystemDirectoryHandle | null>(null)
+
+  // Who we are: the initiator (token in the fragment) or a participant (token in the checkpoint).
+  useEffect(() => {
+    ;(async () => {
+      const m = (await loadMembership(props.taskId)) ?? null
+      setMembership(m)
+      if (!initiator) {
+        const cp = await idbCheckpoints.load(props.taskId)
+        if (cp) setToken(cp.token)
+      }
+    })().catch((err) => setError(messageOf(err)))
+  }, [props.taskId])
+
+  // Live task state and logs.
+  useEffect(() => {
+    if (!token) return
+    const api = getApi()
+    api.taskView(token, props.taskId).then(setTask, (err) => setError(messageOf(err)))
+    return api.events(token, props.taskId, {
+      state: setTask,
+      log: (l) => setLogs((prev) => [...prev.slice(-(LOG_LINES - 1)), l]),
+    })
+  }, [token, props.taskId])
+
+  // This browser's participant.
+  const launch = async (interactive: boolean) => {
+    if (!membership) return
+    const found = await taskFolder(props.taskId, interactive)
+    if ('source' in found) {
+      setFolderState('ok')
+      const session = currentSession(props.taskId) ?? startSession({ membership, source: found.source, api: getApi(), taskName: task?.name })
+      return session.subscribe(setSnap)
+    }
+    if ('needsPermission' in found) {
+      setPermissionHandle(found.needsPermission)
+      setFolderState('permission')
+    } else setFolderState('missing')
+    return undefined
+  }
+  useEffect(() => {
+    let unsubscribe: (() => void) | undefined
+    launch(false).then((u) => (unsubscribe = u), (err) => setError(messageOf(err)))
+    return () => unsubscribe?.()
+  }, [membership])
+
+  const act = async (what: 'start' | 'stop') => {
+    if (!token) return
+    try {
+      await getApi()[what](token, props.taskId)
+    } catch (err) {
+      setError(messageOf(err))
+    }
+  }
+
+  if (membership === null && !initiator) {
+    return (
+      <section>
+        <h1>{t('task.title', { name: props.taskId })}</h1>
+        <p class="notice">{t('task.notmember')}</p>
+      </section>
+    )
+  }
+
+  const history = task?.history ?? []
+  const rounds = history.map((h) => h.round)
+  const local = snap?.local ?? []
+  const localAt = (round: number) => local.find((l) => l.round === round)
+  const stateKey = task ? (`state.${task.state}` as StringKey) : null
+  const phaseKey = task?.phase ? (`phase.${task.phase}` as StringKey) : null
+  const me = snap?.status === 'running' && snap.phase ? t(`phase.${snap.phase}` as StringKey) : snap?.status ?? ''
+
+  return (
+    <section>
+      <h1>{t('task.title', { name: task?.name ?? props.taskId })}</h1>
+      <ErrorBox message={error} />
+      {task ? (
+        <div class="stats">
+          <Stat k={t('task.state')} v={stateKey ? t(stateKey) : ''} testId="task-state" />
+          <Stat k={t('task.phase')} v={phaseKey ? t(phaseKey) : t('common.none')} testId="task-phase" />
+          <Stat k={t('task.round')} v={`${task.round} / ${task.params.max_rounds}`} testId="task-round" />
+          <Stat k={t('task.deadline')} v={task.deadline ? time(task.deadline) : t('common.none')} />
+          <Stat k={t('task.best')} v={percent(task.best?.accuracy)} testId="task-best" />
+        </div>
+      ) : (
+        <p class="muted">{t('common.loading')}</p>
+      )}
+      {initiator && task ? (
+        <p class="row" style="margin-top:12px">
+          {task.state === 'waiting' ? (
+            <button type="button" class="primary" onClick={() => act('start')} data-testid="start-button">
+              {t('task.start')}
+            </button>
+          ) : null}
+          {task.state === 'running' ? (
+            <button type="button" onClick={() => act('stop')}>
+              {t('task.stop')}
+            </button>
+          ) : null}
+        </p>
+      ) : null}
+      {task && (task.state === 'done' || task.state === 'stopped') ? (
+        <p style="margin-top:12px">
+          <a class="button primary" href={`/tasks/${encodeURIComponent(props.taskId)}/results${initiator ? `#token=${initiator}` : ''}`} data-testid="results-link">
+            {t('task.results')}
+          </a>
+        </p>
+      ) : null}
+
+      {membership ? (
+        <>
+          <h2>{t('task.status', { status: me })}</h2>
+          <p class="muted">{t('task.you', { name: membership.name })}</p>
+          {folderState === 'missing' ? (
+            <>
+              <p class="notice">{t('folder.repick')}</p>
+              <FolderPicker
+                onError={setError}
+                onPicked={(f) => {
+                  setPendingFolder(props.taskId, f.source)
+                  void launch(false)
+                }}
+              />
+            </>
+          ) : null}
+          {folderState === 'permission' && permissionHandle ? (
+            <p class="notice">
+              {t('folder.permission', { name: permissionHandle.name })}{' '}
+              <button type="button" class="primary" onClick={() => void launch(true)}>
+                {t('folder.grant', { name: permissionHandle.name })}
+              </button>
+            </p>
+          ) : null}
+          {snap ? (
+            <>
+              <Problems problems={snap.problems} testId="session-problems" />
+              <ErrorBox message={snap.error} />
+              {snap.detail ? <p class="muted">{snap.detail}</p> : null}
+              <h3>{t('backend.title')}</h3>
+              <div class="stats">
+                <Stat k={t('backend.name')} v={snap.compute?.backend ?? '…'} testId="backend" />
+                <Stat k={t('backend.adapter')} v={snap.compute?.adapter ?? t('common.none')} testId="adapter" />
+                <Stat
+                  k={t('backend.speed')}
+                  v={snap.compute?.imagesPerSecond ? t('backend.ips', { value: snap.compute.imagesPerSecond.toFixed(1) }) : t('common.none')}
+                  testId="speed"
+                />
+              </div>
+              {snap.compute ? (
+                <p class="muted" data-testid="backend-reason">
+                  {t('backend.why')}: {snap.compute.reason}
+                </p>
+              ) : null}
+              {snap.progress ? (
+                <p class="muted" data-testid="progress">
+                  epoch {snap.progress.epoch} · step {snap.progress.step} · loss {snap.progress.loss.toFixed(3)} · acc {percent(snap.progress.accuracy)}
+                </p>
+              ) : null}
+            </>
+          ) : null}
+        </>
+      ) : null}
+
+      <h2>{t('task.charts')}</h2>
+      <RoundChart
+        rounds={rounds}
+        testId="chart-accuracy"
+        series={[
+          { label: `${t('common.validation')} ${t('chart.accuracy')}`, color: '#2458c6', values: history.map((h) => h.validation?.accuracy ?? null) },
+          { label: `${t('common.train')} ${t('chart.accuracy')}`, color: '#1f7a3d', values: rounds.map((r) => localAt(r)?.trainAccuracy ?? null) },
+        ]}
+      />
+      <RoundChart
+        rounds={rounds}
+        testId="chart-loss"
+        series={[
+          { label: `${t('common.validation')} ${t('chart.loss')}`, color: '#b42318', values: history.map((h) => h.validation?.loss ?? null) },
+          { label: `${t('common.train')} ${t('chart.loss')}`, color: '#c77700', values: rounds.map((r) => localAt(r)?.trainLoss ?? null) },
+        ]}
+      />
+
+      {task ? (
+        <>
+          <h2>{t('task.participants')}</h2>
+          <div class="table-wrap">
+            <table data-testid="participants">
+              <thead>
+                <tr>
+                  <th>{t('task.name')}</th>
+                  <th class="num">{t('task.examples')}</th>
+                  <th>{t('task.online')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {task.participants.map((p) => (
+                  <tr>
+                    <td>{p.name}</td>
+                    <td class="num">{p.examples}</td>
+                    <td>{p.online ? t('task.yes') : t('task.no')}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      ) : null}
+
+      <h2>{t('task.log')}</h2>
+      <div class="log" data-testid="log">
+        {logs.map((l) => `${time(l.time)} ${l.name}: ${l.message}\n`).join('')}
+      </div>
+    </section>
+  )
+}
