@@ -187,7 +187,7 @@ async function readMetadata(path: string): Promise<Record<string, string> | null
 
 /** Writes through a temporary name and renames, so an interrupted run never leaves a half file. */
 async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
   await writeFile(tmp, bytes)
   await rename(tmp, path)
 }
