@@ -110,6 +110,26 @@ describe('decodeImage: JPEG', () => {
     expect(maxDiff).toBeLessThanOrEqual(4)
   })
 
+  it('turns a JPEG upright by its EXIF orientation, as browsers do (6: 90° clockwise, 8: counter-clockwise)', () => {
+    const rgba = new Uint8Array(3 * 2 * 4).map((_, i) => (i * 40) % 256)
+    const plainFile = new Uint8Array(jpeg.encode({ width: 3, height: 2, data: rgba }, 100).data)
+    const plain = ok(decodeImage(plainFile, 'p.jpg'))
+    const px = (x: number, y: number) => Array.from(plain.data.subarray((y * 3 + x) * 3, (y * 3 + x) * 3 + 3))
+    const withOrientation = (o: number) => {
+      // APP1: "Exif\0\0", big-endian TIFF header, one IFD entry (0x0112 SHORT = o), inserted after SOI.
+      const tiff = [0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, o, 0, 0, 0, 0, 0, 0]
+      const payload = [0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff]
+      const app1 = [0xff, 0xe1, 0, payload.length + 2, ...payload]
+      return Uint8Array.from([...plainFile.subarray(0, 2), ...app1, ...plainFile.subarray(2)])
+    }
+    const cw = ok(decodeImage(withOrientation(6), 'cw.jpg'))
+    expect([cw.width, cw.height]).toEqual([2, 3])
+    // Rotated clockwise: the output's top row is the input's left column, read bottom to top.
+    expect(Array.from(cw.data)).toEqual([px(0, 1), px(0, 0), px(1, 1), px(1, 0), px(2, 1), px(2, 0)].flat())
+    const ccw = ok(decodeImage(withOrientation(8), 'ccw.jpg'))
+    expect(Array.from(ccw.data)).toEqual([px(2, 0), px(2, 1), px(1, 0), px(1, 1), px(0, 0), px(0, 1)].flat())
+  })
+
   it('reports a JPEG cut inside its header as a problem', () => {
     const file = new Uint8Array(jpeg.encode({ width: 8, height: 8, data: new Uint8Array(256) }, 90).data)
     expect(problem(decodeImage(file.subarray(0, 30), 'cut.jpg'))).toMatch(/^cut\.jpg: cannot be decoded as JPEG: /)
