@@ -37,8 +37,20 @@ export type NsfwArtifacts = { json: NsfwModelJson; weightData: Uint8Array; sourc
 /** Folder of nsfwjs's MobileNetV2 files, found through Node's resolution (no fixed node_modules path). */
 export function nsfwModelDir(): string {
   const require = createRequire(import.meta.url)
+  let entry: string
+  try {
+    entry = require.resolve('nsfwjs')
+  } catch {
+    throw new Error('the npm package nsfwjs (a dependency in package.json) is not installed; run `npm install`')
+  }
   // nsfwjs's `exports` map hides package.json; its CommonJS entry sits at dist/cjs/index.js.
-  return join(dirname(require.resolve('nsfwjs')), '..', 'models', 'mobilenet_v2')
+  return join(dirname(entry), '..', 'models', 'mobilenet_v2')
+}
+
+/** Names the converted model by nsfwjs version, read from the package.json three levels above it. */
+async function nsfwSource(dir: string): Promise<string> {
+  const pkg = JSON.parse(await readFile(join(dir, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }
+  return `nsfwjs@${pkg.version} models/mobilenet_v2`
 }
 
 /**
@@ -66,8 +78,7 @@ export async function readNsfwArtifacts(dir = nsfwModelDir()): Promise<NsfwArtif
     weightData.set(s, at)
     at += s.length
   }
-  const pkg = JSON.parse(await readFile(join(dir, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }
-  return { json, weightData, source: `nsfwjs@${pkg.version} models/mobilenet_v2` }
+  return { json, weightData, source: await nsfwSource(dir) }
 }
 
 /**
@@ -199,8 +210,7 @@ async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
  */
 export async function run(dir = BUNDLE_DIR): Promise<string> {
   const modelDir = nsfwModelDir()
-  const pkg = JSON.parse(await readFile(join(modelDir, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }
-  const stamp = { source: `nsfwjs@${pkg.version} models/mobilenet_v2`, converter: CONVERTER_VERSION }
+  const stamp = { source: await nsfwSource(modelDir), converter: CONVERTER_VERSION }
   const backbonePath = join(dir, BACKBONE_FILE)
   const headPath = join(dir, HEAD_FILE)
   const meta = await readMetadata(backbonePath)
