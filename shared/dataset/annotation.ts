@@ -61,7 +61,9 @@ export async function readAnnotation(source: FileSource, { root, files }: RootFi
   const known = new Set(out.labels ?? [])
 
   const present = new Set(files.map((f) => f.rel))
-  const listed = new Set<string>()
+  const listed = new Map<string, string>() // path → where it was first listed
+  let repeated = 0
+  let firstRepeat = ''
   let multiTagged = 0
   let firstMulti = ''
 
@@ -79,7 +81,14 @@ export async function readAnnotation(source: FileSource, { root, files }: RootFi
       if (typeof item.path !== 'string' || item.path === '') return problem(`${at}.path`, 'must be a file path inside the folder')
       const rel = safeRelativePath(item.path)
       if (rel === null) return problem(`${at}.path`, `${JSON.stringify(item.path)} points outside the folder; paths are relative to the folder holding ${ANNOTATION_FILE}`)
-      listed.add(rel)
+      const earlier = listed.get(rel)
+      if (earlier !== undefined) {
+        // A second listing would train on the image twice or leak it from train into test.
+        if (repeated === 0) firstRepeat = `${at} repeats ${earlier}`
+        repeated++
+        return
+      }
+      listed.set(rel, at)
       const path = under(root, rel)
       const tags = item.tags
       if (tags === null || tags === undefined || (Array.isArray(tags) && tags.length === 0)) {
@@ -116,8 +125,10 @@ export async function readAnnotation(source: FileSource, { root, files }: RootFi
   }
   if (lookup(doc, 'Train') === undefined) problem('Train', 'is required: the list of training images')
 
+  if (repeated > 0)
+    out.warnings.push({ file, message: `${count(repeated, 'item')} ${repeated === 1 ? 'lists' : 'list'} an image already listed; only the first listing was used (${firstRepeat})` })
   if (multiTagged > 0)
-    out.warnings.push({ file, message: `${count(multiTagged, 'item')} have more than one tag; the first manual tag was used (first: ${firstMulti})` })
+    out.warnings.push({ file, message: `${count(multiTagged, 'item')} ${multiTagged === 1 ? 'has' : 'have'} more than one tag; the first manual tag was used (first: ${firstMulti})` })
   for (const { path, rel } of files) {
     if (rel === ANNOTATION_FILE || listed.has(rel)) continue
     out.skipped.push({ path, reason: hasImageExtension(rel) ? `not listed in ${ANNOTATION_FILE}` : `unsupported file type ${extensionOf(rel) || '(no extension)'}` })

@@ -172,8 +172,8 @@ export function readCsv(csv: Extract<CsvCandidate, { ok: true }>, { root, files 
       message: `has values ${[...badSplits].map((v) => JSON.stringify(v)).join(', ')}; use train, validation or test`,
     })
   if (ambiguous > 0)
-    out.warnings.push({ file, field: columns.id, message: `${count(ambiguous, 'id')} match more than one image; the first was used (${firstAmbiguous})` })
-  if (duplicates > 0) out.warnings.push({ file, message: `${count(duplicates, 'row')} repeat an image already listed; the first row was used` })
+    out.warnings.push({ file, field: columns.id, message: `${count(ambiguous, 'id')} ${ambiguous === 1 ? 'matches' : 'match'} more than one image; the first was used (${firstAmbiguous})` })
+  if (duplicates > 0) out.warnings.push({ file, message: `${count(duplicates, 'row')} ${duplicates === 1 ? 'repeats' : 'repeat'} an image already listed; the first row was used` })
 
   for (const { path, rel } of files) {
     if (used.has(path) || path === file) continue

@@ -127,7 +127,7 @@ describe('annotation.json layout', () => {
       { path: 'images/notes.txt', reason: 'unsupported file type .txt' },
       { path: 'images/unlisted.png', reason: 'not listed in annotation.json' },
     ])
-    expect(d.warnings.map(formatProblem)).toEqual(['annotation.json: 1 item have more than one tag; the first manual tag was used (first: Train[4] (used tags[1]))'])
+    expect(d.warnings.map(formatProblem)).toEqual(['annotation.json: 1 item has more than one tag; the first manual tag was used (first: Train[4] (used tags[1]))'])
   })
 
   it('names the item whose label is not in labels', async () => {
@@ -167,6 +167,23 @@ describe('annotation.json layout', () => {
       'annotation.json: Train[2].tags must be a list of {"label", "source"} or null',
       'annotation.json: Train[3] must be an object with "path" and "tags"',
       'annotation.json: Test must be a list of {"path", "tags"} items or null',
+    ])
+  })
+
+  it('uses an image listed twice only once, and says so', async () => {
+    const src = folder({
+      'annotation.json': annotation({
+        labels: ['x', 'y'],
+        Train: [{ path: 'a.png', tags: tag('x') }, { path: 'b.png', tags: tag('y') }],
+        Validation: null,
+        Test: [{ path: './a.png', tags: tag('x') }, { path: 'c.png', tags: tag('y') }],
+      }),
+      ...images(['a.png', 'b.png', 'c.png']),
+    })
+    const d = ok(await readDataset(src, { validationFraction: 0 }))
+    expect(d.counts).toEqual({ train: { x: 1, y: 1 }, validation: { x: 0, y: 0 }, test: { x: 0, y: 1 } })
+    expect(d.warnings.map(formatProblem)).toEqual([
+      'annotation.json: 1 item lists an image already listed; only the first listing was used (Test[0] repeats Train[0])',
     ])
   })
 
@@ -214,6 +231,23 @@ describe('CSV layout', () => {
       { path: 'part_2/ISIC_005.jpg', reason: 'unlabelled (empty dx in HAM10000_metadata.csv)' },
       { path: 'part_2/ISIC_999.jpg', reason: 'not listed in HAM10000_metadata.csv' },
       { path: 'part_2/readme.txt', reason: 'unsupported file type .txt' },
+    ])
+  })
+
+  it('takes the first of several images with the same name and the first of repeated rows, with warnings', async () => {
+    // Kaggle's HAM10000 ships each image folder twice (HAM10000_images_part_1 and ham10000_images_part_1).
+    const csv = 'image_id,dx\nISIC_1,nv\nISIC_2,mel\nISIC_1,mel\n'
+    const src = folder({ 'meta.csv': csv, ...images(['A/ISIC_1.jpg', 'a/ISIC_1.jpg', 'A/ISIC_2.jpg', 'a/ISIC_2.jpg']) })
+    const d = ok(await readDataset(src, { validationFraction: 0 }))
+    expect(d.splits.train).toEqual([{ path: 'A/ISIC_1.jpg', label: 'nv' }, { path: 'A/ISIC_2.jpg', label: 'mel' }])
+    expect(d.warnings.map(formatProblem)).toEqual([
+      'meta.csv: image_id 3 ids match more than one image; the first was used (ISIC_1: A/ISIC_1.jpg, a/ISIC_1.jpg)',
+      'meta.csv: 1 row repeats an image already listed; the first row was used',
+      'meta.csv: has no test split: this participant adds nothing to the final test metrics',
+    ])
+    expect(d.skipped).toEqual([
+      { path: 'a/ISIC_1.jpg', reason: 'not listed in meta.csv' },
+      { path: 'a/ISIC_2.jpg', reason: 'not listed in meta.csv' },
     ])
   })
 
