@@ -16,3 +16,6 @@ for (const [name, load] of STEPS) {
   }
 }
 process.exitCode = failed > 0 ? 1 : 0
+
+// A module, so top-level await type-checks.
+export {}
