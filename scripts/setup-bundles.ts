@@ -1,5 +1,3 @@
-export {}
-
 // Runs at `npm install` (postinstall) and on first start: writes the parts of the default bundles that are
 // generated rather than committed (large weight files), so a fresh clone needs no download.
 const STEPS: Array<[string, () => Promise<{ run(): Promise<string> }>]> = [
