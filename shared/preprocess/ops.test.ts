@@ -168,6 +168,19 @@ describe('channels, rescale, normalize', () => {
     tf.dispose([t, out])
   })
 
+  it('gives the same result for int32 and float32 inputs and rejects 2-channel images', () => {
+    const i = tf.tensor3d([0, 128, 255, 64], [2, 2, 1], 'int32')
+    const f = tf.tensor3d([0, 128, 255, 64], [2, 2, 1], 'float32')
+    const cfg = config({ size: 3 })
+    const [a, b] = [preprocessBatch([i], cfg, { training: false, channels: 3 }), preprocessBatch([f], cfg, { training: false, channels: 3 })]
+    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()))
+    const two = tf.zeros([2, 2, 2]) as tf.Tensor3D
+    const before = tf.memory().numTensors
+    expect(() => preprocessBatch([two], cfg, { training: false, channels: 3 })).toThrow('preprocessBatch: expected 1, 3 or 4 channels, got 2')
+    expect(tf.memory().numTensors).toBe(before)
+    tf.dispose([i, f, a, b, two])
+  })
+
   it('uses one mean/std value for a gray model when three equal values are given (the default 0.5)', () => {
     const img = gray([[255, 0]])
     const out = preprocessBatch([img], config({ size: { height: 1, width: 2 } }), { training: false, channels: 1 })
