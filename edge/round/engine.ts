@@ -497,11 +497,12 @@ export class RoundEngine {
       }
       acc.contributors.push({ id: participantId, examples: weight })
       await this.deps.store.put(taskId, ACC_KEY, encodeAccumulator(acc))
+      const expected = rec.selected.length
       await rt.state.run(async () => {
         if (this.trainComplete(rt)) await this.closeTrain(rt)
         await this.save(rt)
       })
-      return { accepted: true, received: acc.contributors.length, expected: rec.selected.length }
+      return { accepted: true, received: acc.contributors.length, expected }
     })
   }
 

@@ -1,0 +1,51 @@
+import { serve, type HttpBindings } from '@hono/node-server'
+import type { AddressInfo } from 'node:net'
+import { createApp } from '../../app'
+import { createHub } from '../../events'
+import { createTimerClock, RoundEngine } from '../../round'
+import { loadBuiltinBundles } from './bundles'
+import { staticFiles } from './static'
+import { createFileStore } from './store'
+
+export type NodeServerOptions = { port: number; host?: string; dataDir: string; bundlesDir: string; distDir: string; initiatorToken: string }
+
+/** Wires the Hono app to @hono/node-server, a data-folder store and process timers. */
+export async function startNodeServer(options: NodeServerOptions) {
+  const store = await createFileStore(options.dataDir)
+  const clock = createTimerClock()
+  const hub = createHub()
+  const engine = new RoundEngine({ store, clock, publish: hub.publish })
+  clock.onAlarm((id) => void engine.alarm(id).catch((e) => console.error(`task ${id}: deadline handling failed`, e)))
+  await engine.resume()
+  const bundles = await loadBuiltinBundles(options.bundlesDir)
+  const app = createApp({
+    engine,
+    hub,
+    bundles,
+    runtime: 'node',
+    initiatorToken: options.initiatorToken,
+    staticFile: staticFiles(options.distDir),
+    // Node hands us the socket's request stream: uploads are folded chunk by chunk with no Web-stream copy.
+    rawBody: (c) => {
+      const incoming = (c.env as HttpBindings | undefined)?.incoming
+      if (!incoming) return null
+      const len = incoming.headers['content-length']
+      return { chunks: incoming as AsyncIterable<Uint8Array>, length: len === undefined ? null : Number(len) }
+    },
+  })
+  const host = options.host ?? '127.0.0.1'
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: options.port, hostname: host }, () => resolve(s))
+  })
+  const port = (server.address() as AddressInfo).port
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    engine,
+    bundles,
+    close: () => new Promise<void>((resolve) => {
+      clock.stopAll()
+      server.close(() => resolve())
+      ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+    }),
+  }
+}

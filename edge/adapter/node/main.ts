@@ -1,0 +1,63 @@
+// `npm start`: the aggregator and the built web app on one port, state in a local data folder.
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { labelsOf } from '../../../shared/bundle'
+import { parseTaskParams } from '../../../shared/wire'
+import { startNodeServer } from '.'
+
+const dataDir = resolve(process.env.AUTOFED_DATA ?? '.autofed')
+const port = process.env.PORT === undefined ? 8787 : Number(process.env.PORT)
+await mkdir(dataDir, { recursive: true })
+
+/** A value persisted in the data folder, created once. */
+async function persisted(name: string, make: () => Promise<string> | string): Promise<string> {
+  const file = join(dataDir, name)
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim()
+  const value = await make()
+  await writeFile(file, value + '\n', { mode: 0o600 })
+  return value
+}
+
+const initiatorToken = process.env.AUTOFED_INITIATOR_TOKEN || (await persisted('initiator-token', () => randomBytes(24).toString('hex')))
+const server = await startNodeServer({
+  port,
+  host: process.env.HOST ?? '127.0.0.1',
+  dataDir,
+  bundlesDir: resolve(process.env.AUTOFED_BUNDLES ?? 'bundles'),
+  distDir: resolve('dist'),
+  initiatorToken,
+})
+
+console.log(`autofed aggregator: ${server.url}`)
+console.log(`create a task:      ${server.url}/create#token=${initiatorToken}`)
+
+// A default task on the built-in MNIST CNN, created once, so a first user can join at once.
+const DEFAULT_BUNDLE = 'mnist-cnn'
+if (process.env.AUTOFED_NO_DEFAULT_TASK !== '1') {
+  if (await server.bundles.get(DEFAULT_BUNDLE)) {
+    const invite = await persisted('default-task', async () => {
+      const b = await server.bundles.get(DEFAULT_BUNDLE)
+      if (!b) throw new Error('unreachable')
+      const params = parseTaskParams({ max_rounds: 20, min_participants: 1 })
+      if (!params.ok) throw new Error('default parameters are invalid')
+      const { task, invite } = await server.engine.createTask({
+        name: `${b.bundle.card.displayName} (default task)`,
+        bundle: { name: b.bundle.card.name, displayName: b.bundle.card.displayName },
+        labels: labelsOf(b.bundle.config) ?? [],
+        params: params.value,
+        weights: b.bundle.weights,
+        bundleZip: b.zip,
+      })
+      await server.engine.start(task.id)
+      return `${task.id} ${invite}`
+    })
+    const [taskId, secret] = invite.split(' ')
+    console.log(`default task:       ${server.url}/join/${taskId}#invite=${secret}`)
+  } else console.log(`no default task: bundles/${DEFAULT_BUNDLE} is missing or invalid (run npm run setup-bundles or npm install)`)
+}
+
+const shutdown = () => void server.close().then(() => process.exit(0))
+process.on('SIGINT', shutdown)
+process.on('SIGTERM', shutdown)

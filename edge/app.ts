@@ -1,0 +1,54 @@
+import { Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { RoundError } from './round'
+import { bundleRoutes, participateRoutes, roundRoutes, taskRoutes, type AppDeps } from './routes'
+
+export type { AppDeps, BuiltinBundles, StaticFile } from './routes'
+
+/** Cross-origin isolation, so the web app's tfjs WASM backend can use threads (SharedArrayBuffer). */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+} as const
+
+/** The aggregator: API under /api (edge/API.md), the built web app everywhere else. */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono()
+
+  app.use('*', async (c, next) => {
+    await next()
+    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) c.res.headers.set(k, v)
+  })
+
+  app.get('/api/health', (c) => c.json({ ok: true, runtime: deps.runtime }))
+  app.route('/api/bundles', bundleRoutes(deps))
+  app.route('/api/tasks', taskRoutes(deps))
+  app.route('/api/tasks', participateRoutes(deps))
+  app.route('/api/tasks', roundRoutes(deps))
+  app.all('/api/*', () => {
+    throw new HTTPException(404, { message: 'no such API route; see edge/API.md' })
+  })
+
+  app.get('*', async (c) => {
+    const path = new URL(c.req.url).pathname
+    const file = (await deps.staticFile?.(path)) ?? (await deps.staticFile?.('/index.html'))
+    if (!file) throw new HTTPException(404, { message: 'the web app is not built; run `npm run build` (npm start does it)' })
+    return c.body(file.body as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': file.type })
+  })
+
+  app.onError((err, c) => {
+    let status = 500
+    let message = 'internal error; the aggregator log has the details'
+    if (err instanceof HTTPException) {
+      status = err.status
+      message = err.message || 'request refused'
+    } else if (err instanceof RoundError) {
+      status = err.status
+      message = err.message
+    } else console.error(err)
+    const res = c.json({ error: message }, status as 500)
+    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.headers.set(k, v)
+    return res
+  })
+  return app
+}

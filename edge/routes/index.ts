@@ -1,0 +1,5 @@
+export type { AppDeps, BuiltinBundles, StaticFile } from './deps'
+export { bundleRoutes } from './bundles'
+export { participateRoutes } from './participate'
+export { roundRoutes } from './rounds'
+export { inviteUrl, taskRoutes } from './tasks'

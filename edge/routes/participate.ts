@@ -1,0 +1,77 @@
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { HTTPException } from 'hono/http-exception'
+import { streamSSE } from 'hono/streaming'
+import { JoinRequestSchema, LogRequestSchema, type TaskEvent } from '../../shared/wire'
+import { requireCaller, requireParticipant } from './auth'
+import { readJson } from './body'
+import type { AppDeps } from './deps'
+
+const JSON_LIMIT = bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw new HTTPException(413, { message: 'JSON body over 1 MB' }) } })
+const DEFAULT_KEEP_ALIVE_MS = 15_000
+
+/** Joining, leaving, pushed logs and the live event stream of a task. */
+export function participateRoutes(deps: AppDeps): Hono {
+  const app = new Hono()
+
+  app.post('/:id/join', JSON_LIMIT, async (c) => {
+    const body = await readJson(c, JoinRequestSchema, 'join')
+    return c.json(await deps.engine.join(c.req.param('id'), body))
+  })
+
+  app.post('/:id/leave', async (c) => {
+    const p = await requireParticipant(c, deps, c.req.param('id'))
+    await deps.engine.leave(c.req.param('id'), p.id)
+    return c.json({ left: true })
+  })
+
+  app.post('/:id/logs', JSON_LIMIT, async (c) => {
+    const p = await requireParticipant(c, deps, c.req.param('id'))
+    const body = await readJson(c, LogRequestSchema, 'log')
+    return c.json(await deps.engine.log(c.req.param('id'), p.id, body.message))
+  })
+
+  app.get('/:id/events', async (c) => {
+    const id = c.req.param('id')
+    await requireCaller(c, deps, id, true)
+    const view = await deps.engine.view(id)
+    const logs = await deps.engine.logs(id)
+    const keepAlive = deps.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS
+    return streamSSE(c, async (stream) => {
+      // null marks a keep-alive, written as an SSE comment so proxies keep the connection open.
+      const queue: Array<TaskEvent | null> = []
+      let wake: (() => void) | null = null
+      const unsubscribe = deps.hub.subscribe(id, (e) => {
+        queue.push(e)
+        wake?.()
+      })
+      let open = true
+      stream.onAbort(() => {
+        open = false
+        wake?.()
+      })
+      const timer = setInterval(() => {
+        queue.push(null)
+        wake?.()
+      }, keepAlive)
+      try {
+        await stream.writeSSE({ event: 'state', data: JSON.stringify(view) })
+        for (const l of logs) await stream.writeSSE({ event: 'log', data: JSON.stringify(l) })
+        while (open) {
+          if (queue.length === 0) {
+            await new Promise<void>((r) => (wake = r))
+            wake = null
+            continue
+          }
+          const e = queue.shift() as TaskEvent | null
+          if (e === null) await stream.write(': keep-alive\n\n')
+          else await stream.writeSSE({ event: e.type, data: JSON.stringify(e.data) })
+        }
+      } finally {
+        clearInterval(timer)
+        unsubscribe()
+      }
+    })
+  })
+  return app
+}

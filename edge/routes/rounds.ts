@@ -1,0 +1,92 @@
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { HTTPException } from 'hono/http-exception'
+import { parseBundle, unzipBundle, writeResultBundle, zipBundle } from '../../shared/bundle'
+import { TestReportSchema, ValidationReportSchema, type Dtype } from '../../shared/wire'
+import { requireCaller, requireParticipant } from './auth'
+import { readJson, unwrap, webChunks, withIdleTimeout } from './body'
+import type { AppDeps } from './deps'
+
+const JSON_LIMIT = bodyLimit({ maxSize: 16 * 1024 * 1024, onError: () => { throw new HTTPException(413, { message: 'JSON body over 16 MB' }) } })
+const DEFAULT_IDLE_MS = 30_000
+
+function intParam(value: string, what: string): number {
+  if (!/^\d{1,9}$/.test(value)) throw new HTTPException(400, { message: `${what} "${value}" is not a whole number` })
+  return Number(value)
+}
+
+/** Weights, uploads, validation and test reports, metrics, the task bundle and the result bundle. */
+export function roundRoutes(deps: AppDeps): Hono {
+  const app = new Hono()
+
+  app.get('/:id/bundle', async (c) => {
+    await requireCaller(c, deps, c.req.param('id'))
+    const zip = await deps.engine.bundleZip(c.req.param('id'))
+    return c.body(zip as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/zip', 'Content-Disposition': `attachment; filename="bundle-${c.req.param('id')}.zip"` })
+  })
+
+  app.get('/:id/weights/:version', async (c) => {
+    const id = c.req.param('id')
+    await requireCaller(c, deps, id)
+    const raw = c.req.param('version')
+    const version = raw === 'best' ? 'best' : intParam(raw, 'version')
+    const dtype: Dtype = c.req.query('dtype') === 'f16' ? 'f16' : 'f32'
+    const { version: v, bytes } = await deps.engine.weights(id, version, dtype)
+    const etag = `"${id}-${v}-${dtype}"`
+    // A numbered version never changes; "best" moves, so it is revalidated.
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/octet-stream',
+      ETag: etag,
+      'Cache-Control': version === 'best' ? 'no-cache' : 'private, max-age=31536000, immutable',
+      'X-Autofed-Version': String(v),
+    }
+    if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers)
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, headers)
+  })
+
+  app.post('/:id/rounds/:round/update', async (c) => {
+    const id = c.req.param('id')
+    const p = await requireParticipant(c, deps, id)
+    const round = intParam(c.req.param('round'), 'round')
+    const raw = deps.rawBody?.(c) ?? null
+    const lengthHeader = c.req.header('content-length')
+    const length = raw ? raw.length : lengthHeader !== undefined ? Number(lengthHeader) : null
+    const chunks = raw ? raw.chunks : webChunks(c.req.raw.body)
+    return c.json(await deps.engine.upload(id, round, p.id, withIdleTimeout(chunks, deps.uploadIdleMs ?? DEFAULT_IDLE_MS), length))
+  })
+
+  app.post('/:id/rounds/:round/validation', JSON_LIMIT, async (c) => {
+    const id = c.req.param('id')
+    const p = await requireParticipant(c, deps, id)
+    const round = intParam(c.req.param('round'), 'round')
+    const body = await readJson(c, ValidationReportSchema, 'validation')
+    return c.json(await deps.engine.validation(id, round, p.id, body))
+  })
+
+  app.post('/:id/test', JSON_LIMIT, async (c) => {
+    const id = c.req.param('id')
+    const p = await requireParticipant(c, deps, id)
+    const body = await readJson(c, TestReportSchema, 'test')
+    return c.json(await deps.engine.test(id, p.id, body))
+  })
+
+  app.get('/:id/metrics', async (c) => {
+    const id = c.req.param('id')
+    await requireCaller(c, deps, id)
+    const view = await deps.engine.view(id)
+    return c.json({ history: view.history, best: view.best, result: view.result })
+  })
+
+  app.get('/:id/result/bundle', async (c) => {
+    const id = c.req.param('id')
+    await requireCaller(c, deps, id)
+    const view = await deps.engine.view(id)
+    if (view.state !== 'done' && view.state !== 'stopped') throw new HTTPException(409, { message: `the result bundle is ready once the task is done (now ${view.state})` })
+    if (view.best === null) throw new HTTPException(409, { message: 'no round has finished yet, so there is no trained model' })
+    const bundle = unwrap(parseBundle(unwrap(unzipBundle(await deps.engine.bundleZip(id)))))
+    const weights = await deps.engine.bestTensors(id)
+    const files = writeResultBundle({ bundle, labels: view.labels, weights, metrics: { best: view.best, result: view.result, history: view.history } })
+    return c.body(zipBundle(files) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/zip', 'Content-Disposition': `attachment; filename="${view.bundle.name}-result.zip"` })
+  })
+  return app
+}

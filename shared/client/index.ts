@@ -1,0 +1,201 @@
+import {
+  decodeWeights,
+  encodeUpdate,
+  type BundleInfo,
+  type CreateTaskResponse,
+  type Dtype,
+  type JoinRequest,
+  type JoinResponse,
+  type LogEvent,
+  type RoundMetrics,
+  type TaskEvent,
+  type TaskParams,
+  type TaskView,
+  type TensorSpec,
+  type TestReport,
+  type TestResult,
+  type UploadResponse,
+  type ValidationReport,
+  type WireTensor,
+} from '../wire'
+import { defaultFetch, type FetchLike, type ResponseLike } from './http'
+import { readTaskEvents } from './sse'
+
+export type { BodyReader, FetchLike, RequestInitLike, ResponseLike } from './http'
+export type { SseMessage } from './sse'
+export { readSse, readTaskEvents } from './sse'
+
+export type ClientOptions = {
+  /** Origin of the aggregator, e.g. "http://127.0.0.1:8787" ("" for same-origin in a browser). */
+  baseUrl: string
+  /** Bearer token: the initiator's or a participant's (from join). */
+  token?: string
+  fetch?: FetchLike
+}
+
+/** An answer other than 2xx: the status and the server's `{ error }` message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'ApiError'
+  }
+}
+
+export type Metrics = { history: RoundMetrics[]; best: TaskView['best']; result: TestResult | null }
+
+/** A typed client of the aggregator API (edge/API.md), over fetch: browsers, Node >= 20, workers. */
+export class AutofedClient {
+  private readonly f: FetchLike
+  readonly baseUrl: string
+  readonly token: string | undefined
+
+  constructor(options: ClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '')
+    this.token = options.token
+    this.f = options.fetch ?? defaultFetch()
+  }
+
+  /** The same client with another token (after join). */
+  withToken(token: string): AutofedClient {
+    return new AutofedClient({ baseUrl: this.baseUrl, token, fetch: this.f })
+  }
+
+  private async request(method: string, path: string, body?: { json?: unknown; bytes?: Uint8Array; type?: string }, signal?: unknown): Promise<ResponseLike> {
+    const headers: Record<string, string> = {}
+    if (this.token) headers.Authorization = `Bearer ${this.token}`
+    let payload: Uint8Array | string | undefined
+    if (body?.json !== undefined) {
+      headers['Content-Type'] = 'application/json'
+      payload = JSON.stringify(body.json)
+    } else if (body?.bytes) {
+      headers['Content-Type'] = body.type ?? 'application/octet-stream'
+      payload = body.bytes
+    }
+    const res = await this.f(this.baseUrl + path, { method, headers, body: payload, signal })
+    if (!res.ok) {
+      let message = `${method} ${path}: HTTP ${res.status}`
+      try {
+        const j = (await res.json()) as { error?: unknown }
+        if (typeof j.error === 'string') message = j.error
+      } catch {
+        // Not JSON: keep the status line.
+      }
+      throw new ApiError(res.status, message)
+    }
+    return res
+  }
+
+  private async json<T>(method: string, path: string, json?: unknown): Promise<T> {
+    const res = await this.request(method, path, json === undefined ? undefined : { json })
+    return (await res.json()) as T
+  }
+
+  private async bytes(path: string): Promise<Uint8Array> {
+    const res = await this.request('GET', path)
+    return new Uint8Array(await res.arrayBuffer())
+  }
+
+  health(): Promise<{ ok: boolean; runtime: string }> {
+    return this.json('GET', '/api/health')
+  }
+  bundles(): Promise<BundleInfo[]> {
+    return this.json('GET', '/api/bundles')
+  }
+  builtinBundleZip(id: string): Promise<Uint8Array> {
+    return this.bytes(`/api/bundles/${encodeURIComponent(id)}/zip`)
+  }
+
+  /** Creates a task from a built-in bundle (initiator). */
+  createTask(args: { bundle: string; name?: string; params?: Partial<TaskParams> }): Promise<CreateTaskResponse> {
+    return this.json('POST', '/api/tasks', args)
+  }
+  /** Creates a task from a bundle zip (initiator); the bundle must already carry the task's labels. */
+  async createTaskFromZip(zip: Uint8Array, params: Partial<TaskParams> = {}, name?: string): Promise<CreateTaskResponse> {
+    const q = `?params=${encodeURIComponent(JSON.stringify(params))}${name ? `&name=${encodeURIComponent(name)}` : ''}`
+    const res = await this.request('POST', `/api/tasks${q}`, { bytes: zip, type: 'application/zip' })
+    return (await res.json()) as CreateTaskResponse
+  }
+  listTasks(): Promise<TaskView[]> {
+    return this.json('GET', '/api/tasks')
+  }
+  task(id: string): Promise<TaskView> {
+    return this.json('GET', `/api/tasks/${id}`)
+  }
+  start(id: string): Promise<TaskView> {
+    return this.json('POST', `/api/tasks/${id}/start`)
+  }
+  stop(id: string): Promise<TaskView> {
+    return this.json('POST', `/api/tasks/${id}/stop`)
+  }
+  deleteTask(id: string): Promise<{ deleted: true }> {
+    return this.json('DELETE', `/api/tasks/${id}`)
+  }
+
+  /** Joins with the invite secret; use `withToken(result.token)` for the participant's calls. */
+  join(id: string, body: JoinRequest): Promise<JoinResponse> {
+    return this.json('POST', `/api/tasks/${id}/join`, body)
+  }
+  leave(id: string): Promise<{ left: true }> {
+    return this.json('POST', `/api/tasks/${id}/leave`)
+  }
+  /** The task's bundle zip (task labels, initial weights). */
+  taskBundle(id: string): Promise<Uint8Array> {
+    return this.bytes(`/api/tasks/${id}/bundle`)
+  }
+
+  /** Raw wire bytes of a global version ('best' for the best one). */
+  weightsBytes(id: string, version: number | 'best', dtype: Dtype = 'f32'): Promise<Uint8Array> {
+    return this.bytes(`/api/tasks/${id}/weights/${version}${dtype === 'f16' ? '?dtype=f16' : ''}`)
+  }
+  /** A global version decoded into tensors, checked against `spec` when given. */
+  async weights(id: string, version: number | 'best', options: { dtype?: Dtype; spec?: TensorSpec[] } = {}): Promise<{ version: number; tensors: WireTensor[] }> {
+    const bytes = await this.weightsBytes(id, version, options.dtype)
+    const r = decodeWeights(bytes, { taskId: id, spec: options.spec })
+    if (!r.ok) throw new ApiError(r.error.status, `weights of task ${id}: ${r.error.message}`)
+    return { version: r.header.round, tensors: r.tensors }
+  }
+
+  /** Uploads trained weights for `round` with the number of training examples behind them. */
+  uploadUpdate(id: string, round: number, args: { participantId: string; examples: number; tensors: ReadonlyArray<{ shape: number[]; data: Float32Array }>; dtype?: Dtype }): Promise<UploadResponse> {
+    return this.uploadBytes(id, round, encodeUpdate({ taskId: id, round, ...args }))
+  }
+  /** Uploads an already encoded update. */
+  async uploadBytes(id: string, round: number, bytes: Uint8Array): Promise<UploadResponse> {
+    const res = await this.request('POST', `/api/tasks/${id}/rounds/${round}/update`, { bytes })
+    return (await res.json()) as UploadResponse
+  }
+  validation(id: string, round: number, report: ValidationReport): Promise<TaskView> {
+    return this.json('POST', `/api/tasks/${id}/rounds/${round}/validation`, report)
+  }
+  test(id: string, report: TestReport): Promise<TaskView> {
+    return this.json('POST', `/api/tasks/${id}/test`, report)
+  }
+  /** Seed 001's push_log: a message every participant sees live. */
+  log(id: string, message: string): Promise<LogEvent> {
+    return this.json('POST', `/api/tasks/${id}/logs`, { message })
+  }
+  metrics(id: string): Promise<Metrics> {
+    return this.json('GET', `/api/tasks/${id}/metrics`)
+  }
+  resultBundle(id: string): Promise<Uint8Array> {
+    return this.bytes(`/api/tasks/${id}/result/bundle`)
+  }
+
+  /**
+   * The task's live events (first a `state`, then the replayed logs, then changes as they happen),
+   * read from a fetch stream so the token goes in a header. Ends when `signal` aborts or the server closes.
+   */
+  async *events(id: string, signal?: unknown): AsyncIterable<TaskEvent> {
+    const res = await this.request('GET', `/api/tasks/${id}/events`, undefined, signal)
+    if (!res.body) return
+    yield* readTaskEvents(res.body.getReader())
+  }
+}
+
+/** Creates a client (see AutofedClient). */
+export function createClient(options: ClientOptions): AutofedClient {
+  return new AutofedClient(options)
+}
