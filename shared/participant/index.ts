@@ -1,0 +1,17 @@
+export { memoryCheckpoints, runParticipant } from './loop'
+export type { ParticipantOptions, ParticipantOutcome } from './loop'
+export { DEFAULT_RETRY, isTransient, statusOf, withRetry } from './retry'
+export type { RetryOptions } from './retry'
+export { localTrainer } from './trainer'
+export type { LocalTrainerOptions } from './trainer'
+export type {
+  CheckpointStore,
+  Credentials,
+  FederationApi,
+  LabelCounts,
+  ParticipantCheckpoint,
+  ParticipantEvent,
+  ParticipantTrainer,
+  TaskLog,
+  TaskState,
+} from './types'

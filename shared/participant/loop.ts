@@ -1,0 +1,298 @@
+import type { NamedTensor } from '../bundle'
+import { DEFAULT_RETRY, statusOf, withRetry, type RetryOptions } from './retry'
+import type {
+  CheckpointStore,
+  Credentials,
+  FederationApi,
+  LabelCounts,
+  ParticipantCheckpoint,
+  ParticipantEvent,
+  ParticipantTrainer,
+  TaskState,
+} from './types'
+
+export type ParticipantOptions = {
+  api: FederationApi
+  taskId: string
+  invite: string
+  name: string
+  labelCounts: LabelCounts
+  trainer: ParticipantTrainer
+  checkpoint: CheckpointStore
+  onEvent?: (e: ParticipantEvent) => void
+  signal?: { readonly aborted: boolean }
+  /** Backoff for network failures; `sleep` is the only timer the loop uses. */
+  retry?: Partial<Omit<RetryOptions, 'onRetry' | 'signal'>>
+  /** How long to wait for a state event before asking the aggregator again (events can be lost). */
+  pollMs?: number
+}
+
+export type ParticipantOutcome = {
+  state: TaskState['state'] | 'aborted'
+  participantId: string
+  roundsTrained: number[]
+}
+
+const DEFAULT_POLL_MS = 5_000
+
+function sleeper(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+/**
+ * The federated participant (SPEC §6): join (or resume with a saved token), follow the task's state,
+ * and do what each phase asks — train `merge_epochs` from global version r-1 and upload when selected
+ * for round r, report validation of version r, report the test of the best version — until the task
+ * is done or stopped. Progress inside a round is checkpointed after every epoch, so a reload resumes
+ * there. Network failures are retried with backoff; a 409 means the round moved on without us.
+ */
+export async function runParticipant(o: ParticipantOptions): Promise<ParticipantOutcome> {
+  const emit = o.onEvent ?? (() => {})
+  const sleep = o.retry?.sleep ?? sleeper
+  const retryOptions = (what: string): RetryOptions => ({
+    ...DEFAULT_RETRY,
+    ...o.retry,
+    sleep,
+    signal: o.signal,
+    onRetry: (attempt, delayMs, err) => emit({ type: 'retry', what, attempt, delayMs, error: message(err) }),
+  })
+  const call = <T>(what: string, fn: () => Promise<T>) => withRetry(fn, retryOptions(what))
+  const roundsTrained: number[] = []
+
+  let cp = await o.checkpoint.load(o.taskId)
+  const resumed = cp !== null && cp.name === o.name
+  if (!cp || cp.name !== o.name) cp = await join()
+  const save = () => o.checkpoint.save(cp as ParticipantCheckpoint)
+  let auth: Credentials = { participantId: cp.participantId, token: cp.token }
+  emit({ type: 'joined', participantId: cp.participantId, resumed, backend: o.trainer.backend })
+
+  async function join(): Promise<ParticipantCheckpoint> {
+    const creds = await call('join', () => o.api.join(o.invite, o.name, o.labelCounts))
+    const fresh: ParticipantCheckpoint = {
+      taskId: o.taskId,
+      name: o.name,
+      participantId: creds.participantId,
+      token: creds.token,
+      training: null,
+      uploadedRound: 0,
+      validatedVersion: -1,
+      tested: false,
+    }
+    await o.checkpoint.save(fresh)
+    return fresh
+  }
+
+  // State events only wake the loop; it then asks for the current state, so a lost or reordered
+  // event costs at most one poll interval.
+  let generation = 0
+  let wake: (() => void) | null = null
+  const bump = () => {
+    generation++
+    wake?.()
+  }
+  const unsubscribe = o.api.subscribe(auth, {
+    onState: bump,
+    onLog: (l) => emit({ type: 'log', message: l.message, from: l.name }),
+  })
+  const waitForChange = (seen: number) =>
+    generation > seen
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            wake = null
+            resolve()
+          }, o.pollMs ?? DEFAULT_POLL_MS)
+          wake = () => {
+            clearTimeout(timer)
+            wake = null
+            resolve()
+          }
+        })
+
+  async function currentState(): Promise<TaskState> {
+    try {
+      return await call('task state', () => o.api.task(auth))
+    } catch (err) {
+      const status = statusOf(err)
+      if (status !== 401 && status !== 403) throw err
+      // The saved token is no longer valid (task re-created, participant removed): join again.
+      cp = await join()
+      auth = { participantId: cp.participantId, token: cp.token }
+      return call('task state', () => o.api.task(auth))
+    }
+  }
+
+  const pushLog = async (text: string) => {
+    emit({ type: 'log', message: text, from: o.name })
+    try {
+      await call('log', () => o.api.log(auth, text))
+    } catch {
+      // Logs are informative; losing one must not stop training.
+    }
+  }
+
+  async function globalWeights(version: number | 'best'): Promise<NamedTensor[]> {
+    return call(`weights ${version}`, () => o.api.weights(auth, version))
+  }
+
+  async function trainRound(task: TaskState): Promise<void> {
+    const round = task.round
+    const c = cp as ParticipantCheckpoint
+    const mergeEpochs = Math.max(1, task.params.merge_epochs ?? 1)
+    const maxRounds = Math.max(1, task.params.max_rounds ?? 1)
+    emit({ type: 'phase', phase: 'train', round })
+    let first = 1
+    let examples = 0
+    if (c.training && c.training.round === round && c.training.epochsDone > 0) {
+      o.trainer.setWeights(c.training.weights)
+      first = c.training.epochsDone + 1
+      examples = c.training.examples
+      await pushLog(`Resume training of round ${round} after epoch ${c.training.epochsDone}.`)
+    } else {
+      o.trainer.setWeights(await globalWeights(round - 1))
+      await pushLog(`Begin training of round ${round}.`)
+    }
+    let last = null
+    for (let epoch = first; epoch <= mergeEpochs; epoch++) {
+      if (o.signal?.aborted) return
+      last = await o.trainer.trainEpoch({
+        round,
+        epoch,
+        globalEpoch: (round - 1) * mergeEpochs + epoch - 1,
+        totalEpochs: maxRounds * mergeEpochs,
+        onBatch: (p) => emit({ type: 'batch', round, epoch, ...p }),
+      })
+      examples = last.examples
+      emit({ type: 'epoch', round, epoch, result: last })
+      c.training = { round, epochsDone: epoch, examples, weights: o.trainer.getWeights() }
+      await save()
+    }
+    const weights = c.training?.round === round ? c.training.weights : o.trainer.getWeights()
+    let stale = false
+    try {
+      await call(`upload of round ${round}`, () => o.api.upload(auth, round, weights, examples))
+    } catch (err) {
+      if (statusOf(err) !== 409) throw err
+      stale = true
+    }
+    c.uploadedRound = round
+    c.training = null
+    await save()
+    roundsTrained.push(round)
+    emit({ type: 'uploaded', round, examples, stale })
+    await pushLog(
+      stale
+        ? `Round ${round} closed before our update arrived; it was not counted.`
+        : `Complete training of round ${round}: ${examples} images` +
+            (last ? `, avg_loss=${last.loss.toFixed(4)} correct_rate=${last.accuracy.toFixed(2)}` : '') +
+            (last && last.skipped > 0 ? `, ${last.skipped} unreadable files skipped` : '') +
+            '.',
+    )
+  }
+
+  async function validate(task: TaskState): Promise<void> {
+    const round = task.round
+    emit({ type: 'phase', phase: 'validate', round })
+    o.trainer.setWeights(await globalWeights(round))
+    const result = await o.trainer.validate()
+    emit({ type: 'validation', round, result })
+    if (result.examples > 0) {
+      try {
+        await call(`validation of round ${round}`, () =>
+          o.api.validation(auth, round, { examples: result.examples, correct: result.correct, loss: result.loss }),
+        )
+      } catch (err) {
+        if (statusOf(err) !== 409) throw err
+      }
+      await pushLog(`Validation result of round ${round}: avg_loss=${result.loss.toFixed(4)} correct_rate=${result.accuracy.toFixed(2)}`)
+    }
+    ;(cp as ParticipantCheckpoint).validatedVersion = round
+    await save()
+  }
+
+  async function test(task: TaskState): Promise<void> {
+    emit({ type: 'phase', phase: 'test', round: task.round })
+    o.trainer.setWeights(await globalWeights('best'))
+    const result = await o.trainer.test()
+    emit({ type: 'test', result })
+    if (result.examples > 0) {
+      try {
+        await call('test report', () => o.api.test(auth, { examples: result.examples, loss: result.loss, confusion: result.confusion }))
+      } catch (err) {
+        if (statusOf(err) !== 409) throw err
+      }
+      await pushLog(`Testing result: avg_loss=${result.loss.toFixed(4)} correct_rate=${result.accuracy.toFixed(2)}`)
+    }
+    ;(cp as ParticipantCheckpoint).tested = true
+    await save()
+  }
+
+  /** Does what the state asks of this participant; false when there is nothing to do yet. */
+  async function act(task: TaskState): Promise<boolean> {
+    const c = cp as ParticipantCheckpoint
+    if (task.state !== 'running') return false
+    if (task.phase === 'train' && task.selected.includes(c.participantId) && c.uploadedRound < task.round) {
+      await trainRound(task)
+      return true
+    }
+    if (task.phase === 'validate' && c.validatedVersion < task.round) {
+      await validate(task)
+      return true
+    }
+    if (task.phase === 'test' && !c.tested) {
+      await test(task)
+      return true
+    }
+    return false
+  }
+
+  try {
+    let lastShown = ''
+    for (;;) {
+      if (o.signal?.aborted) return { state: 'aborted', participantId: cp.participantId, roundsTrained }
+      const seen = generation
+      const task = await currentState()
+      const shown = `${task.state}/${task.phase}/${task.round}`
+      if (shown !== lastShown) {
+        lastShown = shown
+        emit({ type: 'state', state: task.state, phase: task.phase, round: task.round })
+      }
+      if (task.state === 'done' || task.state === 'stopped') {
+        emit({ type: 'finished', state: task.state })
+        return { state: task.state, participantId: cp.participantId, roundsTrained }
+      }
+      if (!(await act(task))) await waitForChange(seen)
+    }
+  } finally {
+    unsubscribe()
+  }
+}
+
+/** A CheckpointStore in memory (tests; the Node CLI when no state folder is given). */
+export function memoryCheckpoints(): CheckpointStore & { readonly saved: Map<string, ParticipantCheckpoint> } {
+  const saved = new Map<string, ParticipantCheckpoint>()
+  return {
+    saved,
+    async load(taskId) {
+      const c = saved.get(taskId)
+      return c ? structuredCloneCheckpoint(c) : null
+    },
+    async save(c) {
+      saved.set(c.taskId, structuredCloneCheckpoint(c))
+    },
+  }
+}
+
+function structuredCloneCheckpoint(c: ParticipantCheckpoint): ParticipantCheckpoint {
+  return {
+    ...c,
+    training: c.training && {
+      ...c.training,
+      weights: c.training.weights.map((w) => ({ name: w.name, shape: w.shape.slice(), data: w.data.slice() })),
+    },
+  }
+}

@@ -1,0 +1,99 @@
+import type { NamedTensor } from '../bundle'
+import type { BatchProgress, EpochResult, EvalResult, TestResult } from '../train'
+
+/** The part of the aggregator's TaskView (edge/API.md) the participant acts on. */
+export type TaskState = {
+  id: string
+  labels: string[]
+  params: { max_rounds?: number; merge_epochs?: number; [key: string]: unknown }
+  state: 'waiting' | 'running' | 'done' | 'stopped'
+  phase: 'train' | 'validate' | 'test' | null
+  round: number
+  version: number
+  selected: string[]
+  best: { version: number; accuracy: number } | null
+  result: unknown
+}
+
+/** Images per label and split, sent when joining (edge/API.md `labelCounts`). */
+export type LabelCounts = Record<string, { train: number; validation: number; test: number }>
+
+export type Credentials = { participantId: string; token: string }
+
+/** A log line of the task (seed 001's push_log), from any participant. */
+export type TaskLog = { participantId?: string; name?: string; message: string; time?: number }
+
+/**
+ * What the participant needs from the aggregator, bound to one task. Implemented over shared/client
+ * (HTTP + SSE); tests use an in-memory aggregator. Failures throw an error with a numeric `status`
+ * for HTTP answers (409 stale round, 401/403 token, 422 rejected upload) and without one for
+ * network errors, which are retried.
+ */
+export interface FederationApi {
+  join(invite: string, name: string, labelCounts: LabelCounts): Promise<Credentials>
+  task(auth: Credentials): Promise<TaskState>
+  /** Calls `onState` on every task state change (and `onLog` for logs) until the returned function is called. */
+  subscribe(auth: Credentials, handlers: { onState(s: TaskState): void; onLog?(l: TaskLog): void }): () => void
+  /** Global weights of `version` (0 initial, r after round r) or of the best version. */
+  weights(auth: Credentials, version: number | 'best'): Promise<NamedTensor[]>
+  upload(auth: Credentials, round: number, weights: NamedTensor[], examples: number): Promise<void>
+  validation(auth: Credentials, round: number, report: { examples: number; correct: number; loss: number }): Promise<void>
+  test(auth: Credentials, report: { examples: number; loss: number; confusion: number[][] }): Promise<void>
+  log(auth: Credentials, message: string): Promise<void>
+}
+
+/** Where a participant keeps what it needs to resume after a reload or restart. */
+export type ParticipantCheckpoint = {
+  taskId: string
+  name: string
+  participantId: string
+  token: string
+  /** Progress inside a round not yet uploaded: the weights after `epochsDone` local epochs. */
+  training: { round: number; epochsDone: number; examples: number; weights: NamedTensor[] } | null
+  /** Last round whose update was sent (or found stale). */
+  uploadedRound: number
+  /** Last global version whose validation was reported. */
+  validatedVersion: number
+  tested: boolean
+}
+
+/** Persistence of checkpoints: IndexedDB in the browser, files in Node, memory in tests. */
+export interface CheckpointStore {
+  load(taskId: string): Promise<ParticipantCheckpoint | null>
+  save(checkpoint: ParticipantCheckpoint): Promise<void>
+}
+
+/** The local model and data, as the federation loop drives them. */
+export interface ParticipantTrainer {
+  /** Name of the tfjs backend in use, for the UI. */
+  readonly backend: string
+  getWeights(): NamedTensor[]
+  setWeights(weights: NamedTensor[]): void
+  /**
+   * Trains one local epoch. `globalEpoch` (0-based) and `totalEpochs` place it in the task's whole
+   * run so the learning-rate schedule spans every round.
+   */
+  trainEpoch(ctx: {
+    round: number
+    epoch: number
+    globalEpoch: number
+    totalEpochs: number
+    onBatch?: (p: BatchProgress) => void
+  }): Promise<EpochResult>
+  validate(): Promise<EvalResult>
+  test(): Promise<TestResult>
+}
+
+/** What the loop tells the UI (or the CLI) as it goes. */
+export type ParticipantEvent =
+  | { type: 'joined'; participantId: string; resumed: boolean; backend: string }
+  | { type: 'state'; state: TaskState['state']; phase: TaskState['phase']; round: number }
+  | { type: 'phase'; phase: 'train' | 'validate' | 'test'; round: number }
+  | ({ type: 'batch'; round: number; epoch: number } & BatchProgress)
+  | { type: 'epoch'; round: number; epoch: number; result: EpochResult }
+  | { type: 'uploaded'; round: number; examples: number; stale: boolean }
+  | { type: 'validation'; round: number; result: EvalResult }
+  | { type: 'test'; result: TestResult }
+  | { type: 'log'; message: string; from?: string }
+  | { type: 'retry'; what: string; attempt: number; delayMs: number; error: string }
+  | { type: 'finished'; state: TaskState['state'] }
