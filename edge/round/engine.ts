@@ -1,5 +1,5 @@
 import { initialEarlyStop, observeRound } from '../../shared/early-stop'
-import { averageOf, countUpdate, foldValues } from '../../shared/fedavg'
+import { averageOf, countUpdate, foldValuesChecked } from '../../shared/fedavg'
 import { accuracyOf, checkConfusion, emptyConfusion, mergeConfusion, perClassMetrics } from '../../shared/metrics'
 import { coordinateMedian, maxRobustUpdates, trimmedMean } from '../../shared/robust'
 import {
@@ -85,7 +85,6 @@ function participantView(p: ParticipantRecord): ParticipantView {
 
 /** The public view of a task (no secrets). */
 export function taskView(rec: TaskRecord): TaskView {
-  const reported = rec.phase === 'train' ? [] : rec.reported
   return {
     id: rec.id,
     name: rec.name,
@@ -98,7 +97,7 @@ export function taskView(rec: TaskRecord): TaskView {
     attempt: rec.attempt,
     version: rec.version,
     selected: rec.selected,
-    reported,
+    reported: rec.reported,
     deadline: rec.deadline,
     testDue: rec.testDue,
     participants: rec.participants.map(participantView),
@@ -144,7 +143,10 @@ export class RoundEngine {
     const rec = await getJson<TaskRecord>(this.deps.store, taskId, TASK_KEY)
     if (!rec) return null
     const rt: Runtime = { rec, acc: null, fold: new Mutex(), state: new Mutex() }
-    if (rec.state === 'running' && rec.phase === 'train') rt.acc = await this.loadAccumulator(rt)
+    if (rec.state === 'running' && rec.phase === 'train') {
+      rt.acc = await this.loadAccumulator(rt)
+      rec.reported = rt.acc.contributors.map((c) => c.id)
+    }
     return rt
   }
 
@@ -457,11 +459,19 @@ export class RoundEngine {
       const acc = rt.acc ?? (rt.acc = await this.loadAccumulator(rt))
       let staged: Float32Array | null = null
       let weight = 0
-      const reader = new WireReader({ kind: 'update', taskId, round, participantId, spec: rec.spec }, (offset, values) => {
-        if (weight === 0) weight = reader.header?.examples ?? 0
-        if (acc.sum) foldValues(acc.sum, offset, values, weight)
-        else (staged ??= new Float32Array(rec.numParams)).set(values, offset)
-      })
+      const robust = !acc.sum
+      let touched = false
+      const reader = new WireReader(
+        { kind: 'update', taskId, round, participantId, spec: rec.spec },
+        (offset, values) => {
+          if (weight === 0) weight = reader.header?.examples ?? 0
+          touched = true
+          if (acc.sum) return foldValuesChecked(acc.sum, offset, values, weight)
+          ;(staged ??= new Float32Array(rec.numParams)).set(values, offset)
+        },
+        // FedAvg checks NaN/Inf while folding (one pass); a failed fold is rolled back below.
+        { sinkChecksFinite: !robust },
+      )
       let received = 0
       let failure: RoundError | null = null
       try {
@@ -485,7 +495,7 @@ export class RoundEngine {
         failure = e instanceof RoundError ? e : new RoundError(400, 'the upload was interrupted; send it again')
       }
       if (failure) {
-        if (acc.sum && reader.valuesRead > 0) rt.acc = await this.loadAccumulator(rt)
+        if (acc.sum && touched) rt.acc = await this.loadAccumulator(rt)
         throw failure
       }
       weight = reader.header?.examples ?? 0
@@ -499,8 +509,14 @@ export class RoundEngine {
       await this.deps.store.put(taskId, ACC_KEY, encodeAccumulator(acc))
       const expected = rec.selected.length
       await rt.state.run(async () => {
-        if (this.trainComplete(rt)) await this.closeTrain(rt)
-        await this.save(rt)
+        rec.reported.push(participantId)
+        if (this.trainComplete(rt)) {
+          await this.closeTrain(rt)
+          await this.save(rt)
+        } else {
+          // The accumulator just stored holds the contributors; task.json need not be rewritten per upload.
+          this.deps.publish(taskId, { type: 'state', data: taskView(rec) })
+        }
       })
       return { accepted: true, received: acc.contributors.length, expected }
     })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { averageOf, countUpdate, createRunningSum, fedAvg, foldUpdate, foldValues } from '.'
+import { averageOf, countUpdate, createRunningSum, fedAvg, foldUpdate, foldValues, foldValuesChecked } from '.'
 
 // float32 output of a float64 mean: at most half an ulp of float32 away from the exact mean.
 const F32_REL_TOL = 2 ** -24
@@ -59,5 +59,15 @@ describe('FedAvg', () => {
     const acc = createRunningSum(1)
     for (let i = 0; i < 10_000; i++) foldUpdate(acc, Float32Array.from([0.1]), 1000)
     expect((averageOf(acc) as Float32Array)[0]).toBe(Math.fround(0.1))
+  })
+})
+
+describe('foldValuesChecked', () => {
+  it('folds and reports NaN/Inf in the same pass', () => {
+    const acc = createRunningSum(3)
+    expect(foldValuesChecked(acc, 0, Float32Array.from([1, 2, 3]), 2)).toBe(true)
+    expect([...acc.sum]).toEqual([2, 4, 6])
+    expect(foldValuesChecked(acc, 1, Float32Array.from([1, -Infinity]), 1)).toBe(false)
+    expect(foldValuesChecked(createRunningSum(1), 0, Float32Array.from([NaN]), 1)).toBe(false)
   })
 })

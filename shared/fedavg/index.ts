@@ -37,6 +37,25 @@ export function foldValues(acc: RunningSum, offset: number, values: Float32Array
   for (let i = 0; i < n; i++) sum[offset + i] += weight * values[i]
 }
 
+/**
+ * foldValues and the NaN/Inf check in one pass over the values (ingest is memory-bound, so one pass
+ * instead of two is most of the difference). Returns false if any value was NaN or ±Infinity: the sum
+ * then holds non-finite values in this range and the caller must restore it (the aggregator reloads
+ * the sum it persisted after the last accepted upload).
+ */
+export function foldValuesChecked(acc: RunningSum, offset: number, values: Float32Array, weight: number): boolean {
+  const sum = acc.sum
+  const n = values.length
+  if (offset < 0 || offset + n > sum.length) throw new RangeError(`values [${offset}, ${offset + n}) fall outside a model of ${sum.length} parameters`)
+  let probe = 0
+  for (let i = 0; i < n; i++) {
+    const x = values[i]
+    probe += x * 0
+    sum[offset + i] += weight * x
+  }
+  return probe === 0
+}
+
 /** Records that one whole update of `weight` examples has been folded. */
 export function countUpdate(acc: RunningSum, weight: number): void {
   acc.weight += weight

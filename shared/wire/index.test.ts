@@ -122,3 +122,13 @@ describe('messages', () => {
     expect(parseTaskEvent('nope', {})).toBeNull()
   })
 })
+
+describe('WireReader with a checking sink', () => {
+  it('turns a sink answer of false into a non-finite rejection naming the value', () => {
+    const reader = new WireReader({ kind: 'update', spec }, (_o, v) => !v.some((x) => Number.isNaN(x)), { sinkChecksFinite: true })
+    const bad = update({ tensors: [tensors[0], { ...tensors[1], data: Float32Array.from([1, NaN, 3]) }] })
+    const err = reader.push(bad)
+    expect([err?.code, err?.status]).toEqual(['non-finite', 422])
+    expect(err?.message).toMatch(/^tensor 1 value 1 is NaN/)
+  })
+})

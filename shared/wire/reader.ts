@@ -3,8 +3,11 @@ import { checkHeader, halfLookup, parseHeader, sizeOf, WireError, type WireExpec
 // Values are viewed in place as Float32Array, which is host byte order; every engine we target is little-endian.
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('autofed wire format needs a little-endian host')
 
-/** Receives consecutive values of a message: `offset` counts values from the first tensor's first value. */
-export type ValueSink = (offset: number, values: Float32Array) => void
+/**
+ * Receives consecutive values of a message: `offset` counts values from the first tensor's first value.
+ * A sink that checks values itself (see WireReader's `sinkChecksFinite`) returns false for NaN/Inf.
+ */
+export type ValueSink = (offset: number, values: Float32Array) => void | boolean
 
 /**
  * Reads a wire message chunk by chunk as it arrives, without holding the whole body: the header is
@@ -24,9 +27,14 @@ export class WireReader {
   private scratch = new Float32Array(0)
   private failed: WireError | null = null
 
+  /**
+   * With `sinkChecksFinite` the reader skips its own NaN/Inf pass and trusts the sink's return value,
+   * so a sink that folds can check in the same pass (it must then undo what it folded on false).
+   */
   constructor(
     private readonly expect: WireExpect,
     private readonly sink: ValueSink,
+    private readonly options: { sinkChecksFinite?: boolean } = {},
   ) {}
 
   /** Feeds the next chunk; returns the error that rejects the message, if any (and then ignores further chunks). */
@@ -111,18 +119,23 @@ export class WireReader {
       const table = halfLookup()
       for (let i = 0, j = 0; i < n; i++, j += 2) values[i] = table[bytes[j] | (bytes[j + 1] << 8)]
     }
-    // x * 0 is 0 for every finite x and NaN for NaN and ±Infinity: one multiply-add per value.
-    let probe = 0
-    for (let i = 0; i < n; i++) probe += values[i] * 0
-    if (probe !== 0) {
-      let i = 0
-      while (Number.isFinite(values[i])) i++
-      const at = this.locate(this.valuesRead + i)
-      return new WireError('non-finite', `tensor ${at.tensor} value ${at.index} is ${values[i]}; training diverged, lower the learning rate and train again`)
+    if (!this.options.sinkChecksFinite) {
+      // x * 0 is 0 for every finite x and NaN for NaN and ±Infinity: one multiply-add per value.
+      let probe = 0
+      for (let i = 0; i < n; i++) probe += values[i] * 0
+      if (probe !== 0) return this.nonFinite(values)
     }
-    this.sink(this.valuesRead, values)
+    const ok = this.sink(this.valuesRead, values)
+    if (ok === false) return this.nonFinite(values)
     this.valuesRead += n
     return null
+  }
+
+  private nonFinite(values: Float32Array): WireError {
+    let i = 0
+    while (i < values.length - 1 && Number.isFinite(values[i])) i++
+    const at = this.locate(this.valuesRead + i)
+    return new WireError('non-finite', `tensor ${at.tensor} value ${at.index} is ${values[i]}; training diverged, lower the learning rate and train again`)
   }
 
   private scratchOf(n: number): Float32Array {

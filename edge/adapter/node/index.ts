@@ -3,15 +3,25 @@ import type { AddressInfo } from 'node:net'
 import { createApp } from '../../app'
 import { createHub } from '../../events'
 import { createTimerClock, RoundEngine } from '../../round'
+import type { Store } from '../../store'
 import { loadBuiltinBundles } from './bundles'
 import { staticFiles } from './static'
 import { createFileStore } from './store'
 
-export type NodeServerOptions = { port: number; host?: string; dataDir: string; bundlesDir: string; distDir: string; initiatorToken: string }
+export type NodeServerOptions = {
+  port: number
+  host?: string
+  dataDir: string
+  bundlesDir: string
+  distDir: string
+  initiatorToken: string
+  /** Another store in place of the data folder (benchmarks compare the two). */
+  store?: Store
+}
 
 /** Wires the Hono app to @hono/node-server, a data-folder store and process timers. */
 export async function startNodeServer(options: NodeServerOptions) {
-  const store = await createFileStore(options.dataDir)
+  const store = options.store ?? (await createFileStore(options.dataDir))
   const clock = createTimerClock()
   const hub = createHub()
   const engine = new RoundEngine({ store, clock, publish: hub.publish })
