@@ -77,10 +77,10 @@ describe('wire format', () => {
 
   it('never passes values to the sink before the header is accepted, nor a chunk holding NaN', () => {
     const seen: number[] = []
-    const reader = new WireReader({ kind: 'update', spec: [{ name: 'w', shape: [9] }] }, (_o, v) => seen.push(...v))
+    const reader = new WireReader({ kind: 'update', spec: [{ name: 'w', shape: [9] }] }, (_o, v) => void seen.push(...v))
     expect(reader.push(update())?.status).toBe(422)
     expect(seen).toEqual([])
-    const nanReader = new WireReader({ kind: 'update', spec }, (_o, v) => seen.push(...v))
+    const nanReader = new WireReader({ kind: 'update', spec }, (_o, v) => void seen.push(...v))
     const bad = update({ tensors: [tensors[0], { ...tensors[1], data: Float32Array.from([1, 2, NaN]) }] })
     expect(nanReader.push(bad)?.code).toBe('non-finite')
     expect(seen).toEqual([])
