@@ -492,7 +492,9 @@ export class RoundEngine {
           if (err) failure = new RoundError(err.status, err.message)
         }
       } catch (e) {
-        failure = e instanceof RoundError ? e : new RoundError(400, 'the upload was interrupted; send it again')
+        // A stalled body (408 from the route's idle timer) keeps its status; a dropped connection is a 400.
+        const status = (e as { status?: unknown }).status
+        failure = e instanceof RoundError ? e : status === 408 ? new RoundError(408, (e as Error).message) : new RoundError(400, 'the upload was interrupted; send it again')
       }
       if (failure) {
         if (acc.sum && touched) rt.acc = await this.loadAccumulator(rt)

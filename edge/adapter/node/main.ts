@@ -37,11 +37,13 @@ console.log(`create a task:      ${server.url}/create#token=${initiatorToken}`)
 const DEFAULT_BUNDLE = 'mnist-cnn'
 if (process.env.AUTOFED_NO_DEFAULT_TASK !== '1') {
   if (await server.bundles.get(DEFAULT_BUNDLE)) {
-    const invite = await persisted('default-task', async () => {
+    const file = join(dataDir, 'default-task')
+    let saved = existsSync(file) ? (await readFile(file, 'utf8')).trim().split(' ') : []
+    // Recreate it if it was deleted from the dashboard.
+    if (saved.length !== 2 || !(await server.engine.view(saved[0]).then(() => true, () => false))) {
       const b = await server.bundles.get(DEFAULT_BUNDLE)
-      if (!b) throw new Error('unreachable')
       const params = parseTaskParams({ max_rounds: 20, min_participants: 1 })
-      if (!params.ok) throw new Error('default parameters are invalid')
+      if (!b || !params.ok) throw new Error('the default task cannot be created')
       const { task, invite } = await server.engine.createTask({
         name: `${b.bundle.card.displayName} (default task)`,
         bundle: { name: b.bundle.card.name, displayName: b.bundle.card.displayName },
@@ -51,11 +53,11 @@ if (process.env.AUTOFED_NO_DEFAULT_TASK !== '1') {
         bundleZip: b.zip,
       })
       await server.engine.start(task.id)
-      return `${task.id} ${invite}`
-    })
-    const [taskId, secret] = invite.split(' ')
-    console.log(`default task:       ${server.url}/join/${taskId}#invite=${secret}`)
-  } else console.log(`no default task: bundles/${DEFAULT_BUNDLE} is missing or invalid (run npm run setup-bundles or npm install)`)
+      saved = [task.id, invite]
+      await writeFile(file, saved.join(' ') + '\n', { mode: 0o600 })
+    }
+    console.log(`default task:       ${server.url}/join/${saved[0]}#invite=${saved[1]}`)
+  } else console.log(`no default task: bundles/${DEFAULT_BUNDLE} is missing or invalid (run "npx tsx scripts/setup-bundles.ts", which npm install runs)`)
 }
 
 const shutdown = () => void server.close().then(() => process.exit(0))

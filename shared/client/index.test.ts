@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest'
+import { ApiError, createClient, readSse, readTaskEvents, type BodyReader, type FetchLike } from '.'
+
+function readerOf(parts: string[]): BodyReader {
+  const enc = new TextEncoder()
+  let i = 0
+  return {
+    read: async () => (i < parts.length ? { done: false, value: enc.encode(parts[i++]) } : { done: true }),
+    cancel: async () => {},
+  }
+}
+
+describe('SSE parsing', () => {
+  it('splits messages across arbitrary chunk boundaries, CRLF, comments and multi-line data', async () => {
+    const stream = 'event: log\ndata: {"a":\ndata: 1}\n\n: keep-alive\n\r\nevent: state\r\ndata: é\r\n\r\ndata: plain\n\n'
+    const parts: string[] = []
+    for (let p = 0; p < stream.length; p += 3) parts.push(stream.slice(p, p + 3))
+    const got = []
+    for await (const m of readSse(readerOf(parts))) got.push(m)
+    expect(got).toEqual([
+      { event: 'log', data: '{"a":\n1}' },
+      { event: 'state', data: 'é' },
+      { event: 'message', data: 'plain' },
+    ])
+  })
+
+  it('yields only task events that pass their checks', async () => {
+    const log = JSON.stringify({ participantId: 'p1', name: 'site', message: 'hello', time: 5 })
+    const events = []
+    for await (const e of readTaskEvents(readerOf([`event: log\ndata: ${log}\n\n`, 'event: log\ndata: {"message":1}\n\n', 'event: round\ndata: not json\n\n']))) events.push(e)
+    expect(events).toEqual([{ type: 'log', data: { participantId: 'p1', name: 'site', message: 'hello', time: 5 } }])
+  })
+})
+
+describe('client', () => {
+  it('sends the bearer token and turns an error answer into ApiError with the server message', async () => {
+    const calls: Array<{ url: string; auth?: string; method?: string }> = []
+    const fetch: FetchLike = async (url, init) => {
+      calls.push({ url, auth: init?.headers?.Authorization, method: init?.method })
+      const body = JSON.stringify({ error: 'round 3 is not open (current round is 4)' })
+      return { status: 409, ok: false, headers: { get: () => null }, json: async () => JSON.parse(body), text: async () => body, arrayBuffer: async () => new ArrayBuffer(0), body: null }
+    }
+    const c = createClient({ baseUrl: 'http://x/', fetch }).withToken('tok')
+    const err = await c.validation('t1', 3, { examples: 1, correct: 1, loss: 0 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ApiError)
+    expect(err).toMatchObject({ status: 409, message: 'round 3 is not open (current round is 4)' })
+    expect(calls).toEqual([{ url: 'http://x/api/tasks/t1/rounds/3/validation', auth: 'Bearer tok', method: 'POST' }])
+  })
+})
