@@ -23,7 +23,7 @@ import {
   type ValidationReport,
   type WireTensor,
 } from '../../shared/wire'
-import { getJson, putJson, type Store } from '../store'
+import { getJson, openWrite, putJson, type Store } from '../store'
 import { decodeAccumulator, emptyAccumulator, encodeAccumulator, type Accumulator } from './accumulator'
 import type { Clock } from './clock'
 import { Mutex } from './lock'
@@ -52,6 +52,8 @@ type Runtime = {
   fold: Mutex
   /** Serialises changes of the task record. */
   state: Mutex
+  /** Keys to delete once the task record that no longer needs them is saved. */
+  garbage: string[]
 }
 
 export type CreateTaskInput = {
@@ -142,7 +144,7 @@ export class RoundEngine {
     if (!/^[A-Za-z0-9_-]+$/.test(taskId)) return null
     const rec = await getJson<TaskRecord>(this.deps.store, taskId, TASK_KEY)
     if (!rec) return null
-    const rt: Runtime = { rec, acc: null, fold: new Mutex(), state: new Mutex() }
+    const rt: Runtime = { rec, acc: null, fold: new Mutex(), state: new Mutex(), garbage: [] }
     if (rec.state === 'running' && rec.phase === 'train') {
       rt.acc = await this.loadAccumulator(rt)
       rec.reported = rt.acc.contributors.map((c) => c.id)
@@ -150,24 +152,31 @@ export class RoundEngine {
     return rt
   }
 
+  /** Rebuilds the train phase in progress from the stored contributor list and their stored uploads. */
   private async loadAccumulator(rt: Runtime): Promise<Accumulator> {
     const { rec } = rt
     const robust = rec.params.aggregation !== 'fedavg'
+    const acc = emptyAccumulator(rec.round, rec.attempt, rec.numParams, robust)
     const bytes = await this.deps.store.get(rec.id, ACC_KEY)
-    if (bytes) {
-      const acc = decodeAccumulator(bytes, rec.numParams, robust)
-      if (acc.round === rec.round && acc.attempt === rec.attempt) {
-        if (acc.updates) {
-          for (const c of acc.contributors) {
-            const u = await this.deps.store.get(rec.id, updateKey(c.id))
-            if (!u) throw new Error(`task ${rec.id}: stored update of ${c.id} is missing`)
-            acc.updates.set(c.id, new Float32Array(u.slice().buffer))
-          }
-        }
-        return acc
+    const meta = bytes ? decodeAccumulator(bytes) : null
+    if (!meta || meta.round !== rec.round || meta.attempt !== rec.attempt) return acc
+    for (const c of meta.contributors) {
+      const stored = await this.deps.store.get(rec.id, updateKey(c.id))
+      const values = new Float32Array(rec.numParams)
+      const reader = new WireReader({ kind: 'update', taskId: rec.id, round: rec.round, participantId: c.id, spec: rec.spec }, (offset, v) => void values.set(v, offset))
+      const err = stored ? (reader.push(stored) ?? reader.end()) : null
+      if (!stored || err) {
+        // Only possible if the data folder was damaged by hand; the participant is asked again at the deadline.
+        console.error(`task ${rec.id}: stored update of ${c.id} for round ${rec.round} is ${stored ? 'damaged' : 'missing'}; leaving it out`)
+        continue
       }
+      if (acc.sum) {
+        foldValuesChecked(acc.sum, 0, values, c.examples)
+        countUpdate(acc.sum, c.examples)
+      } else acc.updates?.set(c.id, values)
+      acc.contributors.push(c)
     }
-    return emptyAccumulator(rec.round, rec.attempt, rec.numParams, robust)
+    return acc
   }
 
   private async need(taskId: string): Promise<Runtime> {
@@ -178,6 +187,8 @@ export class RoundEngine {
 
   private async save(rt: Runtime): Promise<void> {
     await putJson(this.deps.store, rt.rec.id, TASK_KEY, rt.rec)
+    // Only now that task.json no longer points at them: a crash before this line keeps them for the restart.
+    for (const key of rt.garbage.splice(0)) await this.deps.store.delete(rt.rec.id, key)
     this.deps.clock.setAlarm(rt.rec.id, rt.rec.state === 'running' ? rt.rec.deadline : null)
     this.deps.publish(rt.rec.id, { type: 'state', data: taskView(rt.rec) })
   }
@@ -472,6 +483,9 @@ export class RoundEngine {
         // FedAvg checks NaN/Inf while folding (one pass); a failed fold is rolled back below.
         { sinkChecksFinite: !robust },
       )
+      // The upload's bytes are the round's write-ahead log: stored while they stream in, committed
+      // before the answer, so a restarted aggregator rebuilds the sum from them.
+      const log = await openWrite(this.deps.store, taskId, updateKey(participantId))
       let received = 0
       let failure: RoundError | null = null
       try {
@@ -486,6 +500,7 @@ export class RoundEngine {
             failure = new RoundError(err.status, err.message)
             break
           }
+          log.write(chunk)
         }
         if (!failure) {
           const err = reader.end()
@@ -497,16 +512,15 @@ export class RoundEngine {
         failure = e instanceof RoundError ? e : status === 408 ? new RoundError(408, (e as Error).message) : new RoundError(400, 'the upload was interrupted; send it again')
       }
       if (failure) {
+        await log.abort()
+        // The fold may have added part of this upload: rebuild the sum from the accepted uploads.
         if (acc.sum && touched) rt.acc = await this.loadAccumulator(rt)
         throw failure
       }
+      await log.commit()
       weight = reader.header?.examples ?? 0
       if (acc.sum) countUpdate(acc.sum, weight)
-      else {
-        const values = staged ?? new Float32Array(rec.numParams)
-        acc.updates?.set(participantId, values)
-        await this.deps.store.put(taskId, updateKey(participantId), new Uint8Array(values.buffer, values.byteOffset, values.byteLength))
-      }
+      else acc.updates?.set(participantId, staged ?? new Float32Array(rec.numParams))
       acc.contributors.push({ id: participantId, examples: weight })
       await this.deps.store.put(taskId, ACC_KEY, encodeAccumulator(acc))
       const expected = rec.selected.length
@@ -600,8 +614,7 @@ export class RoundEngine {
     }
     rec.pending = { round: rec.round, attempt: rec.attempt, contributors: acc.contributors.length, examples: acc.contributors.reduce((n, c) => n + c.examples, 0) }
     rt.acc = null
-    await this.deps.store.delete(rec.id, ACC_KEY)
-    for (const k of await this.deps.store.keys(rec.id, 'updates/')) await this.deps.store.delete(rec.id, k)
+    rt.garbage.push(ACC_KEY, ...(await this.deps.store.keys(rec.id, 'updates/')))
     await this.pruneWeights(rec)
     rec.phase = 'validate'
     rec.selected = []
@@ -781,8 +794,7 @@ export class RoundEngine {
                   this.deps.publish(rec.id, { type: 'participant', data: { action: 'drop', participant: participantView(p) } })
                 }
               }
-              await this.deps.store.delete(rec.id, ACC_KEY)
-              for (const k of await this.deps.store.keys(rec.id, 'updates/')) await this.deps.store.delete(rec.id, k)
+              rt.garbage.push(ACC_KEY, ...(await this.deps.store.keys(rec.id, 'updates/')))
               this.beginAttempt(rt, true, rec.attempt + 1)
             }
           }

@@ -36,20 +36,28 @@ export async function* webChunks(stream: ReadableStream<Uint8Array> | null): Asy
   }
 }
 
-/** Passes chunks through, failing with 408 if the sender goes quiet for `ms`. */
+/** Passes chunks through, failing with 408 if the sender goes quiet for `ms`. One timer per stream, not per chunk. */
 export async function* withIdleTimeout(source: AsyncIterable<Uint8Array>, ms: number): AsyncIterable<Uint8Array> {
   const it = source[Symbol.asyncIterator]()
-  for (;;) {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const idle = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new HTTPException(408, { message: `upload stalled: nothing received for ${ms / 1000} s; send it again` })), ms)
-    })
-    try {
+  let last = Date.now()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const idle = new Promise<never>((_, reject) => {
+    const check = () => {
+      const quiet = Date.now() - last
+      if (quiet >= ms) reject(new HTTPException(408, { message: `upload stalled: nothing received for ${ms / 1000} s; send it again` }))
+      else timer = setTimeout(check, ms - quiet)
+    }
+    timer = setTimeout(check, ms)
+  })
+  idle.catch(() => {}) // observed through the race below; never an unhandled rejection
+  try {
+    for (;;) {
       const next = await Promise.race([it.next(), idle])
       if (next.done) return
+      last = Date.now()
       yield next.value
-    } finally {
-      clearTimeout(timer)
     }
+  } finally {
+    clearTimeout(timer)
   }
 }

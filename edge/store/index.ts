@@ -19,6 +19,31 @@ export interface Store {
   tasks(): Promise<string[]>
   /** Removes a task and all its values. */
   deleteTask(taskId: string): Promise<void>
+  /**
+   * Optional: writes a value chunk by chunk as it arrives (on Node, on the I/O threads while the next
+   * chunks are received); it appears atomically on `commit`. Backends without it get `put` of all parts.
+   */
+  openWrite?(taskId: string, key: string): Promise<ValueWriter>
+}
+
+/** A value being written; nothing is visible before `commit`, and `abort` leaves no trace. */
+export type ValueWriter = {
+  /** Queues a chunk; the caller must not change it afterwards. */
+  write(chunk: Uint8Array): void
+  commit(): Promise<void>
+  abort(): Promise<void>
+}
+
+/** A writer for any store: the backend's streaming writer, or chunks kept until one `put`. */
+export async function openWrite(store: Store, taskId: string, key: string): Promise<ValueWriter> {
+  if (store.openWrite) return store.openWrite(taskId, key)
+  checkKey(taskId, key)
+  const parts: Uint8Array[] = []
+  return {
+    write: (chunk) => void parts.push(chunk),
+    commit: () => store.put(taskId, key, parts),
+    abort: async () => void (parts.length = 0),
+  }
 }
 
 const SEGMENT = /^[A-Za-z0-9._-]+$/

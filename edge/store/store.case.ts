@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Store } from '.'
+import { openWrite, type Store } from '.'
 
 /** The behaviour every Store backend must have; each backend's test calls this with a fresh-store factory. */
 export function storeCases(name: string, fresh: () => Promise<{ store: Store; reopen?: () => Promise<Store> }>): void {
@@ -36,6 +36,21 @@ export function storeCases(name: string, fresh: () => Promise<{ store: Store; re
       await store.put('t', 'acc', buf)
       buf[0] = 99
       expect([...((await store.get('t', 'acc')) as Uint8Array)]).toEqual([1, 2])
+    })
+
+    it('writes a value chunk by chunk, visible only on commit; an aborted write leaves nothing', async () => {
+      const { store } = await fresh()
+      const w = await openWrite(store, 't', 'updates/p1')
+      w.write(new Uint8Array([1, 2]))
+      w.write(new Uint8Array([3]))
+      expect(await store.get('t', 'updates/p1')).toBeNull()
+      await w.commit()
+      expect([...((await store.get('t', 'updates/p1')) as Uint8Array)]).toEqual([1, 2, 3])
+      const a = await openWrite(store, 't', 'updates/p2')
+      a.write(new Uint8Array([9]))
+      await a.abort()
+      expect(await store.get('t', 'updates/p2')).toBeNull()
+      expect(await store.keys('t')).toEqual(['updates/p1'])
     })
 
     it('refuses keys that could escape the store', async () => {

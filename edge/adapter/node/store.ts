@@ -68,6 +68,36 @@ export async function createFileStore(dir: string): Promise<Store> {
       }
       return out.sort()
     },
+    async openWrite(taskId, key) {
+      const target = pathOf(taskId, key)
+      await mkdir(dirname(target), { recursive: true })
+      const tmp = `${target}${TMP_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`
+      const fh = await open(tmp, 'w')
+      // Positional writes run on libuv's threads while the request keeps streaming in.
+      const pending: Promise<unknown>[] = []
+      let position = 0
+      let failed: unknown = null
+      return {
+        write(chunk) {
+          pending.push(fh.write(chunk, 0, chunk.length, position).catch((e: unknown) => (failed ??= e)))
+          position += chunk.length
+        },
+        async commit() {
+          await Promise.all(pending)
+          await fh.close()
+          if (failed) {
+            await unlink(tmp).catch(() => {})
+            throw failed
+          }
+          await rename(tmp, target)
+        },
+        async abort() {
+          await Promise.all(pending)
+          await fh.close().catch(() => {})
+          await unlink(tmp).catch(() => {})
+        },
+      }
+    },
     async deleteTask(taskId) {
       await rm(pathOf(taskId), { recursive: true, force: true })
     },
