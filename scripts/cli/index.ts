@@ -6,6 +6,7 @@ export type Command = { usage: string; run(args: string[]): Promise<number> }
 const COMMANDS: Record<string, () => Promise<Command>> = {
   'inspect bundle': async () => (await import('./inspect-bundle')).inspectBundle,
   'inspect data': async () => (await import('./inspect-data')).inspectData,
+  participate: async () => (await import('./participate')).participateCommand,
 }
 
 function usage(): string {
@@ -14,14 +15,14 @@ function usage(): string {
 
 /** Runs the command line; never prints a stack trace for user errors. */
 export async function main(argv: string[]): Promise<number> {
-  const name = Object.keys(COMMANDS).find((k) => argv.slice(0, 2).join(' ') === k)
+  const name = Object.keys(COMMANDS).find((k) => argv.slice(0, k.split(' ').length).join(' ') === k)
   if (!name) {
     console.error(usage())
     return argv.length === 0 || argv[0] === '--help' ? 0 : 2
   }
   try {
     const command = await COMMANDS[name]()
-    return await command.run(argv.slice(2))
+    return await command.run(argv.slice(name.split(' ').length))
   } catch (err) {
     if (err instanceof ProblemError) {
       for (const p of err.problems) console.error(formatProblem(p))

@@ -17,7 +17,8 @@ export type ParticipantOptions = {
   invite: string
   name: string
   labelCounts: LabelCounts
-  trainer: ParticipantTrainer
+  /** The trainer, or a factory called once joined (the task's bundle is only downloadable with a token). */
+  trainer: ParticipantTrainer | ((auth: Credentials) => Promise<ParticipantTrainer>)
   checkpoint: CheckpointStore
   onEvent?: (e: ParticipantEvent) => void
   signal?: { readonly aborted: boolean }
@@ -68,7 +69,8 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
   if (!cp || cp.name !== o.name) cp = await join()
   const save = () => o.checkpoint.save(cp as ParticipantCheckpoint)
   let auth: Credentials = { participantId: cp.participantId, token: cp.token }
-  emit({ type: 'joined', participantId: cp.participantId, resumed, backend: o.trainer.backend })
+  const trainer = typeof o.trainer === 'function' ? await o.trainer(auth) : o.trainer
+  emit({ type: 'joined', participantId: cp.participantId, resumed, backend: trainer.backend })
 
   async function join(): Promise<ParticipantCheckpoint> {
     const creds = await call('join', () => o.api.join(o.invite, o.name, o.labelCounts))
@@ -80,6 +82,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       training: null,
       uploadedRound: 0,
       validatedVersion: -1,
+      loggedTestVersion: -1,
       tested: false,
     }
     await o.checkpoint.save(fresh)
@@ -136,7 +139,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
   }
 
   async function globalWeights(version: number | 'best'): Promise<NamedTensor[]> {
-    return call(`weights ${version}`, () => o.api.weights(auth, version))
+    return call(`weights ${version}`, () => o.api.weights(auth, version, trainer.spec()))
   }
 
   async function trainRound(task: TaskState): Promise<void> {
@@ -148,18 +151,18 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     let first = 1
     let examples = 0
     if (c.training && c.training.round === round && c.training.epochsDone > 0) {
-      o.trainer.setWeights(c.training.weights)
+      trainer.setWeights(c.training.weights)
       first = c.training.epochsDone + 1
       examples = c.training.examples
       await pushLog(`Resume training of round ${round} after epoch ${c.training.epochsDone}.`)
     } else {
-      o.trainer.setWeights(await globalWeights(round - 1))
+      trainer.setWeights(await globalWeights(round - 1))
       await pushLog(`Begin training of round ${round}.`)
     }
     let last = null
     for (let epoch = first; epoch <= mergeEpochs; epoch++) {
       if (o.signal?.aborted) return
-      last = await o.trainer.trainEpoch({
+      last = await trainer.trainEpoch({
         round,
         epoch,
         globalEpoch: (round - 1) * mergeEpochs + epoch - 1,
@@ -168,10 +171,10 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       })
       examples = last.examples
       emit({ type: 'epoch', round, epoch, result: last })
-      c.training = { round, epochsDone: epoch, examples, weights: o.trainer.getWeights() }
+      c.training = { round, epochsDone: epoch, examples, weights: trainer.getWeights() }
       await save()
     }
-    const weights = c.training?.round === round ? c.training.weights : o.trainer.getWeights()
+    const weights = c.training?.round === round ? c.training.weights : trainer.getWeights()
     let stale = false
     try {
       await call(`upload of round ${round}`, () => o.api.upload(auth, round, weights, examples))
@@ -197,8 +200,8 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
   async function validate(task: TaskState): Promise<void> {
     const round = task.round
     emit({ type: 'phase', phase: 'validate', round })
-    o.trainer.setWeights(await globalWeights(round))
-    const result = await o.trainer.validate()
+    trainer.setWeights(await globalWeights(round))
+    const result = await trainer.validate()
     emit({ type: 'validation', round, result })
     if (result.examples > 0) {
       try {
@@ -214,10 +217,11 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     await save()
   }
 
-  async function test(task: TaskState): Promise<void> {
+  /** Tests the best version (final test phase) or version `round` (a log_rounds test during validation). */
+  async function test(task: TaskState, final: boolean): Promise<void> {
     emit({ type: 'phase', phase: 'test', round: task.round })
-    o.trainer.setWeights(await globalWeights('best'))
-    const result = await o.trainer.test()
+    trainer.setWeights(await globalWeights(final ? 'best' : task.round))
+    const result = await trainer.test()
     emit({ type: 'test', result })
     if (result.examples > 0) {
       try {
@@ -225,9 +229,10 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       } catch (err) {
         if (statusOf(err) !== 409) throw err
       }
-      await pushLog(`Testing result: avg_loss=${result.loss.toFixed(4)} correct_rate=${result.accuracy.toFixed(2)}`)
+      await pushLog(`Testing result${final ? '' : ` of round ${task.round}`}: avg_loss=${result.loss.toFixed(4)} correct_rate=${result.accuracy.toFixed(2)}`)
     }
-    ;(cp as ParticipantCheckpoint).tested = true
+    if (final) (cp as ParticipantCheckpoint).tested = true
+    else (cp as ParticipantCheckpoint).loggedTestVersion = task.round
     await save()
   }
 
@@ -243,8 +248,12 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       await validate(task)
       return true
     }
+    if (task.phase === 'validate' && task.testDue && c.loggedTestVersion < task.round) {
+      await test(task, false)
+      return true
+    }
     if (task.phase === 'test' && !c.tested) {
-      await test(task)
+      await test(task, true)
       return true
     }
     return false

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { LayersModel } from '@tensorflow/tfjs-layers'
-import { modelWeights, setModelWeights } from '../model'
+import { modelVariables, modelWeights, setModelWeights } from '../model'
 import {
   makeOptimizer,
   runTest,
@@ -40,6 +40,7 @@ export function localTrainer(o: LocalTrainerOptions): ParticipantTrainer & { dis
       return tf.getBackend()
     },
     getWeights: () => modelWeights(o.model),
+    spec: () => modelVariables(o.model).map((v) => ({ name: v.originalName, shape: v.shape.map((d) => d ?? 0) })),
     setWeights: (w) => setModelWeights(o.model, w),
     async trainEpoch({ round, globalEpoch, totalEpochs, onBatch }) {
       if (!optimizer || optimizerRound !== round) {

@@ -11,12 +11,17 @@ export type TaskState = {
   round: number
   version: number
   selected: string[]
-  best: { version: number; accuracy: number } | null
+  /** During a validate phase: log_rounds also asks for a test of version `round`. */
+  testDue?: boolean
+  best: { version: number; accuracy: number | null } | null
   result: unknown
 }
 
 /** Images per label and split, sent when joining (edge/API.md `labelCounts`). */
 export type LabelCounts = Record<string, { train: number; validation: number; test: number }>
+
+/** A weight's name and shape, in bundle order. */
+export type TensorSpec = { name: string; shape: number[] }
 
 export type Credentials = { participantId: string; token: string }
 
@@ -34,8 +39,11 @@ export interface FederationApi {
   task(auth: Credentials): Promise<TaskState>
   /** Calls `onState` on every task state change (and `onLog` for logs) until the returned function is called. */
   subscribe(auth: Credentials, handlers: { onState(s: TaskState): void; onLog?(l: TaskLog): void }): () => void
-  /** Global weights of `version` (0 initial, r after round r) or of the best version. */
-  weights(auth: Credentials, version: number | 'best'): Promise<NamedTensor[]>
+  /**
+   * Global weights of `version` (0 initial, r after round r) or of the best version. The wire format
+   * carries values in bundle order without names: `spec` names them and checks their shapes.
+   */
+  weights(auth: Credentials, version: number | 'best', spec: TensorSpec[]): Promise<NamedTensor[]>
   upload(auth: Credentials, round: number, weights: NamedTensor[], examples: number): Promise<void>
   validation(auth: Credentials, round: number, report: { examples: number; correct: number; loss: number }): Promise<void>
   test(auth: Credentials, report: { examples: number; loss: number; confusion: number[][] }): Promise<void>
@@ -54,6 +62,9 @@ export type ParticipantCheckpoint = {
   uploadedRound: number
   /** Last global version whose validation was reported. */
   validatedVersion: number
+  /** Last version tested at a log_rounds request. */
+  loggedTestVersion: number
+  /** The final test of the best version was reported. */
   tested: boolean
 }
 
@@ -68,6 +79,8 @@ export interface ParticipantTrainer {
   /** Name of the tfjs backend in use, for the UI. */
   readonly backend: string
   getWeights(): NamedTensor[]
+  /** Names and shapes of the weights, in bundle order (what getWeights returns, without values). */
+  spec(): TensorSpec[]
   setWeights(weights: NamedTensor[]): void
   /**
    * Trains one local epoch. `globalEpoch` (0-based) and `totalEpochs` place it in the task's whole

@@ -1,0 +1,119 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import * as tf from '@tensorflow/tfjs-core'
+import type { LayersModel } from '@tensorflow/tfjs-layers'
+import { afterAll, describe, expect, it } from 'vitest'
+import { startNodeServer } from '../../edge/adapter/node'
+import { writeSafetensors, zipBundle } from '../../shared/bundle'
+import { createClient } from '../../shared/client'
+import { BUILTINS, modelWeights } from '../../shared/model'
+import type { ParticipantEvent } from '../../shared/participant'
+import { MNIST_LABELS, mnistFolder, mnistPreprocess } from '../../shared/train/mnist.case'
+import { fileCheckpoints, participate } from './participate'
+
+const dirs: string[] = []
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true })
+})
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'autofed-participate-'))
+  dirs.push(d)
+  return d
+}
+
+const CONFIG = {
+  entry_module: 'autofed.models.cnn',
+  entry_class: 'FedAvgCNN',
+  param_file: 'model.safetensors',
+  num_channels: 1,
+  input_shape: [28, 28, 1],
+  filters: [8, 16],
+  dense_units: 32,
+  id2label: Object.fromEntries(MNIST_LABELS.map((l, i) => [String(i), l])),
+  label2id: Object.fromEntries(MNIST_LABELS.map((l, i) => [l, i])),
+  learning_rate: 0.05,
+  batch_size: 16,
+  optimizer: 'sgd',
+  momentum: 0.9,
+}
+
+/** The small FedAvg CNN as a bundle zip, with freshly initialised weights. */
+async function smallCnnBundle(): Promise<Uint8Array> {
+  await tf.setBackend('cpu')
+  const model = BUILTINS['autofed.models.cnn'].FedAvgCNN(CONFIG, { numClasses: 10, files: new Map() }) as LayersModel
+  const weights = modelWeights(model)
+  model.dispose()
+  const enc = (s: string) => new TextEncoder().encode(s)
+  return zipBundle(
+    new Map([
+      ['README.md', enc('---\nname: mnist-cnn-small\ntasks:\n- image-classification\nlicense: Apache-2.0\nauthor: autofed tests\n---\nSmall FedAvg CNN.\n')],
+      ['config.json', enc(JSON.stringify(CONFIG))],
+      ['preprocessor_config.json', enc(JSON.stringify(mnistPreprocess(28)))],
+      ['model.safetensors', writeSafetensors(weights)],
+    ]),
+  )
+}
+
+/** Writes an ImageFolder dataset (train/ val/ test/ by label) of MNIST digits to disk. */
+async function mnistOnDisk(trainStart: number, testStart: number): Promise<string> {
+  const dir = await tempDir()
+  const { files } = mnistFolder({
+    train: { set: 'train', start: trainStart, count: 240 },
+    val: { set: 'train', start: trainStart + 240, count: 40 },
+    test: { set: 't10k', start: testStart, count: 60 },
+  })
+  for (const [path, bytes] of files) {
+    await mkdir(dirname(join(dir, path)), { recursive: true })
+    await writeFile(join(dir, path), bytes)
+  }
+  return dir
+}
+
+describe('autofed participate (Node headless participant)', () => {
+  it('two participants on wasm complete a 2-round federated task against the Node aggregator, above chance', async () => {
+    const server = await startNodeServer({ port: 0, dataDir: await tempDir(), bundlesDir: 'bundles', distDir: await tempDir(), initiatorToken: 'initiator-secret' })
+    try {
+      const admin = createClient({ baseUrl: server.url, token: 'initiator-secret' })
+      const { task, invite } = await admin.createTaskFromZip(await smallCnnBundle(), { max_rounds: 2, merge_epochs: 2, min_participants: 2 }, 'mnist')
+      const [dataA, dataB] = await Promise.all([mnistOnDisk(0, 0), mnistOnDisk(1000, 500)])
+      const stateA = await tempDir()
+
+      let joined = 0
+      const events: Record<string, ParticipantEvent[]> = { a: [], b: [] }
+      const lines: string[] = []
+      const run = (name: 'a' | 'b', data: string, state: string | null) =>
+        participate({
+          server: server.url, task: task.id, invite, data, name, backend: 'wasm', state, cacheBytes: 8 << 20,
+          log: (line) => lines.push(`${name}: ${line}`),
+          onEvent: (e) => {
+            events[name].push(e)
+            // Start once both are in, so round 1 selects both.
+            if (e.type === 'joined' && ++joined === 2) void admin.start(task.id)
+          },
+        })
+      const [a, b] = await Promise.all([run('a', dataA, stateA), run('b', dataB, null)])
+
+      expect([a.state, b.state]).toEqual(['done', 'done'])
+      expect([a.roundsTrained, b.roundsTrained]).toEqual([[1, 2], [1, 2]])
+      expect(events.a.find((e) => e.type === 'joined')).toMatchObject({ backend: 'wasm', resumed: false })
+      expect(events.a.filter((e) => e.type === 'uploaded').map((e) => e.type === 'uploaded' && [e.round, e.examples, e.stale])).toEqual([[1, 240, false], [2, 240, false]])
+      expect(lines).toContain('a: round 1: uploaded (240 examples)')
+
+      const done = await admin.task(task.id)
+      expect(done.state).toBe('done')
+      expect(done.history.map((h) => [h.round, h.contributors, h.examples])).toEqual([[1, 2, 480], [2, 2, 480]])
+      expect(done.result?.examples).toBe(120)
+      expect(done.result?.accuracy).toBeGreaterThan(0.5)
+      const tests = [...events.a, ...events.b].filter((e) => e.type === 'test')
+      expect(tests.map((e) => e.type === 'test' && e.result.examples)).toEqual([60, 60])
+
+      // The checkpoint on disk says everything was reported, so a restart would not redo work.
+      const saved = await fileCheckpoints(stateA).load(task.id)
+      expect(saved).toMatchObject({ uploadedRound: 2, validatedVersion: 2, tested: true, training: null, name: 'a' })
+    } finally {
+      await server.close()
+    }
+  })
+})

@@ -1,0 +1,247 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { hostname } from 'node:os'
+import { dirname, join, sep } from 'node:path'
+import { parseArgs } from 'node:util'
+import * as tf from '@tensorflow/tfjs-core'
+import '@tensorflow/tfjs-backend-cpu'
+import { directorySource } from '../../edge/adapter/node/files'
+import { parseBundle, unzipBundle, type NamedTensor } from '../../shared/bundle'
+import { createClient } from '../../shared/client'
+import { readDataset } from '../../shared/dataset'
+import type { FileSource } from '../../shared/files'
+import { buildModel } from '../../shared/model'
+import {
+  clientApi,
+  localTrainer,
+  memoryCheckpoints,
+  runParticipant,
+  type CheckpointStore,
+  type ParticipantCheckpoint,
+  type ParticipantEvent,
+  type ParticipantOutcome,
+} from '../../shared/participant'
+import { ProblemError } from '../../shared/problems'
+import { batches, createImageCache, pureImageDecoder, trainingOptions } from '../../shared/train'
+import type { Command } from './index'
+
+const USAGE =
+  'autofed participate --server URL --task ID --invite SECRET --data DIR [--name N] [--backend wasm|cpu] [--state DIR] [--cache-mb N]'
+
+/** Decoded images kept between epochs when --cache-mb is not given. */
+const DEFAULT_CACHE_MB = 256
+
+export type ParticipateOptions = {
+  server: string
+  task: string
+  invite: string
+  data: string
+  name: string
+  backend: 'wasm' | 'cpu'
+  /** Folder for the resumable checkpoint; null keeps it in memory. */
+  state: string | null
+  cacheBytes: number
+  log?: (line: string) => void
+  onEvent?: (e: ParticipantEvent) => void
+}
+
+let backendReady: Promise<{ backend: string; note?: string }> | null = null
+
+/**
+ * Selects the tfjs backend once per process: wasm (XNNPACK, with our gradient kernels from
+ * shared/kernels) loading its .wasm files from node_modules, or cpu. Returns the backend in use and,
+ * on fallback, why.
+ */
+export function setupBackend(want: 'wasm' | 'cpu'): Promise<{ backend: string; note?: string }> {
+  backendReady ??= selectBackend(want)
+  return backendReady
+}
+
+async function selectBackend(want: 'wasm' | 'cpu'): Promise<{ backend: string; note?: string }> {
+  if (want === 'wasm') {
+    let reason = 'the backend failed to initialise'
+    try {
+      const require = createRequire(import.meta.url)
+      const wasm = await import('@tensorflow/tfjs-backend-wasm')
+      wasm.setWasmPaths(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + sep)
+      const kernels = await import('../../shared/kernels')
+      kernels.registerWasmGradKernels()
+      if (await tf.setBackend('wasm')) return { backend: 'wasm' }
+    } catch (err) {
+      reason = err instanceof Error ? err.message : String(err)
+    }
+    await tf.setBackend('cpu')
+    return { backend: 'cpu', note: `wasm backend unavailable (${reason}); training on cpu` }
+  }
+  await tf.setBackend('cpu')
+  return { backend: 'cpu' }
+}
+
+/** A CheckpointStore in a folder: `<task>.json` plus the mid-round weights in `<task>.weights.bin`. */
+export function fileCheckpoints(dir: string): CheckpointStore {
+  const base = (taskId: string) => join(dir, taskId.replace(/[^A-Za-z0-9_-]/g, '_'))
+  return {
+    async load(taskId) {
+      let meta: ParticipantCheckpoint & { training: null | (Omit<NonNullable<ParticipantCheckpoint['training']>, 'weights'> & { weights: { name: string; shape: number[] }[] }) }
+      try {
+        meta = JSON.parse(await readFile(`${base(taskId)}.json`, 'utf8'))
+      } catch {
+        return null
+      }
+      if (!meta.training) return meta
+      const buf = await readFile(`${base(taskId)}.weights.bin`)
+      const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength))
+      let offset = 0
+      const weights: NamedTensor[] = meta.training.weights.map(({ name, shape }) => {
+        const n = shape.reduce((a, b) => a * b, 1)
+        const data = all.slice(offset, offset + n)
+        offset += n
+        return { name, shape, data }
+      })
+      return { ...meta, training: { ...meta.training, weights } }
+    },
+    async save(c) {
+      await mkdir(dir, { recursive: true })
+      const b = base(c.taskId)
+      if (c.training) {
+        const total = c.training.weights.reduce((n, w) => n + w.data.length, 0)
+        const all = new Float32Array(total)
+        let offset = 0
+        for (const w of c.training.weights) {
+          all.set(w.data, offset)
+          offset += w.data.length
+        }
+        await writeFile(`${b}.weights.bin.tmp`, new Uint8Array(all.buffer))
+        await rename(`${b}.weights.bin.tmp`, `${b}.weights.bin`)
+      }
+      const meta = { ...c, training: c.training && { ...c.training, weights: c.training.weights.map(({ name, shape }) => ({ name, shape })) } }
+      // Written after the weights and renamed into place, so a crash never leaves meta pointing at missing weights.
+      await writeFile(`${b}.json.tmp`, JSON.stringify(meta))
+      await rename(`${b}.json.tmp`, `${b}.json`)
+    },
+  }
+}
+
+/** Prints a participant event as one line, or nothing for events too frequent to print. */
+export function describeEvent(e: ParticipantEvent): string | null {
+  switch (e.type) {
+    case 'joined':
+      return `${e.resumed ? 'resumed' : 'joined'} as ${e.participantId}, training on ${e.backend}`
+    case 'state':
+      return `task ${e.state}${e.phase ? `, ${e.phase} phase` : ''}, round ${e.round}`
+    case 'epoch':
+      return `round ${e.round} epoch ${e.epoch}: loss ${e.result.loss.toFixed(4)}, accuracy ${e.result.accuracy.toFixed(3)}, ${e.result.imagesPerSecond.toFixed(1)} images/s` +
+        (e.result.skipped > 0 ? `, ${e.result.skipped} unreadable files skipped` : '')
+    case 'uploaded':
+      return e.stale ? `round ${e.round}: the round closed before our update; moving on` : `round ${e.round}: uploaded (${e.examples} examples)`
+    case 'validation':
+      return `round ${e.round} validation: accuracy ${e.result.accuracy.toFixed(3)} on ${e.result.examples} images`
+    case 'test':
+      return `test: accuracy ${e.result.accuracy.toFixed(3)} on ${e.result.examples} images`
+    case 'retry':
+      return `${e.what} failed (${e.error}); retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`
+    case 'finished':
+      return `task ${e.state}`
+    default:
+      return null
+  }
+}
+
+/** Runs a headless participant until the task is done or stopped. */
+export async function participate(o: ParticipateOptions): Promise<ParticipantOutcome> {
+  const log = o.log ?? ((line: string) => console.log(line))
+  const { note } = await setupBackend(o.backend)
+  if (note) log(note)
+
+  const source: FileSource = await directorySource(o.data)
+  const read = await readDataset(source, { name: o.data })
+  if (!read.ok) throw new ProblemError(read.problems)
+  const dataset = read.value
+  const labelCounts = Object.fromEntries(
+    dataset.labels.map((l) => [l, { train: dataset.counts.train[l] ?? 0, validation: dataset.counts.validation[l] ?? 0, test: dataset.counts.test[l] ?? 0 }]),
+  )
+  const client = createClient({ baseUrl: o.server })
+  const cache = createImageCache(o.cacheBytes)
+
+  try {
+    return await runParticipant({
+      api: clientApi(client, o.task),
+      taskId: o.task,
+      invite: o.invite,
+      name: o.name,
+      labelCounts,
+      checkpoint: o.state ? fileCheckpoints(o.state) : memoryCheckpoints(),
+      onEvent: (e) => {
+        o.onEvent?.(e)
+        const line = describeEvent(e)
+        if (line) log(line)
+      },
+      trainer: async (auth) => {
+        const participant = client.withToken(auth.token)
+        const task = await participant.task(o.task)
+        const files = unzipBundle(await participant.taskBundle(o.task))
+        if (!files.ok) throw new ProblemError(files.problems)
+        const bundle = parseBundle(files.value)
+        if (!bundle.ok) throw new ProblemError(bundle.problems)
+        const training = trainingOptions(bundle.value.config)
+        if (!training.ok) throw new ProblemError(training.problems)
+        const { model, labels } = await buildModel(bundle.value, { labels: task.labels })
+        const channels = bundle.value.config.num_channels === 1 ? 1 : 3
+        const stream = (items: typeof dataset.splits.train, extra: { training: boolean; shuffle?: boolean; seed?: number }) =>
+          batches({ source, items, labels, decode: pureImageDecoder, preprocess: bundle.value.preprocessor, channels, batchSize: training.value.batchSize, cache, ...extra })
+        return localTrainer({
+          model,
+          training: training.value,
+          labels,
+          trainExamples: dataset.splits.train.length,
+          train: (seed) => stream(dataset.splits.train, { training: true, shuffle: true, seed }),
+          validation: () => stream(dataset.splits.validation, { training: false }),
+          test: () => stream(dataset.splits.test, { training: false }),
+        })
+      },
+    })
+  } finally {
+    cache.dispose()
+  }
+}
+
+function parse(args: string[]): ParticipateOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      server: { type: 'string' },
+      task: { type: 'string' },
+      invite: { type: 'string' },
+      data: { type: 'string' },
+      name: { type: 'string' },
+      backend: { type: 'string' },
+      state: { type: 'string' },
+      'cache-mb': { type: 'string' },
+    },
+  })
+  const missing = (['server', 'task', 'invite', 'data'] as const).filter((k) => !values[k])
+  if (missing.length > 0) throw new Error(`missing ${missing.map((m) => `--${m}`).join(', ')}\n${USAGE}`)
+  const backend = values.backend ?? 'wasm'
+  if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got "${backend}"`)
+  const cacheMb = values['cache-mb'] === undefined ? DEFAULT_CACHE_MB : Number(values['cache-mb'])
+  if (!Number.isFinite(cacheMb) || cacheMb < 0) throw new Error(`--cache-mb must be a number ≥ 0, got "${values['cache-mb']}"`)
+  return {
+    server: values.server as string,
+    task: values.task as string,
+    invite: values.invite as string,
+    data: values.data as string,
+    name: values.name ?? `node-${hostname()}`,
+    backend,
+    state: values.state ?? null,
+    cacheBytes: Math.round(cacheMb * 1024 * 1024),
+  }
+}
+
+/** `autofed participate`: a headless participant that trains on a folder from disk. */
+export const participateCommand: Command = {
+  usage: USAGE,
+  async run(args) {
+    const outcome = await participate(parse(args))
+    return outcome.state === 'done' ? 0 : 1
+  },
+}
