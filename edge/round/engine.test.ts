@@ -98,4 +98,35 @@ describe('RoundEngine', () => {
     expect(v.selected).toEqual([a.participantId])
     expect(b.participantId).not.toBe(a.participantId)
   })
+
+  it('asks for a test of the new version every log_rounds rounds and records it in that round', async () => {
+    const s = await setup({ log_rounds: 2, max_rounds: 5 })
+    const a = await s.join('a')
+    await s.engine.start(s.id)
+    for (const r of [1, 2]) {
+      await s.upload(r, a.participantId, [r, r, r, r, r, r], 4)
+      const v = await s.engine.view(s.id)
+      expect([v.phase, v.testDue]).toEqual(['validate', r === 2])
+      await s.engine.validation(s.id, r, a.participantId, { examples: 2, correct: 1, loss: 0.5 })
+    }
+    let v = await s.engine.view(s.id)
+    expect([v.phase, v.round]).toEqual(['validate', 2]) // still waiting for the test of version 2
+    await expect(s.engine.test(s.id, a.participantId, { examples: 2, loss: 1, confusion: [[1, 0], [1, 0]], version: 1 })).rejects.toMatchObject({ status: 409 })
+    await s.engine.test(s.id, a.participantId, { examples: 2, loss: 1, confusion: [[1, 0], [1, 0]], version: 2 })
+    v = await s.engine.view(s.id)
+    expect([v.phase, v.round]).toEqual(['train', 3])
+    expect(v.history.map((h) => h.test?.accuracy ?? null)).toEqual([null, 0.5])
+  })
+
+  it('closes the train phase when a selected participant leaves and everyone else has reported', async () => {
+    const s = await setup({ calculation_timeout: 100 })
+    const a = await s.join('a')
+    const b = await s.join('b')
+    await s.engine.start(s.id)
+    await s.upload(1, a.participantId, [3, 3, 3, 3, 3, 3], 2)
+    await s.engine.leave(s.id, b.participantId)
+    const v = await s.engine.view(s.id)
+    expect([v.phase, v.version, v.participants.find((p) => p.id === b.participantId)?.online]).toEqual(['validate', 1, false])
+    expect(s.events.some((e) => e.type === 'participant' && e.data.action === 'leave')).toBe(true)
+  })
 })
