@@ -10,7 +10,8 @@ import { createRunningSum, type RunningSum } from '../../shared/fedavg'
 export type Accumulator = {
   round: number
   attempt: number
-  contributors: Array<{ id: string; examples: number }>
+  /** `key`: where the accepted upload's bytes are stored. */
+  contributors: Array<{ id: string; examples: number; key: string }>
   /** FedAvg: the running weighted sum. Null for robust aggregation. */
   sum: RunningSum | null
   /** Robust aggregation: every accepted update of the attempt. */

@@ -129,4 +129,30 @@ describe('RoundEngine', () => {
     expect([v.phase, v.version, v.participants.find((p) => p.id === b.participantId)?.online]).toEqual(['validate', 1, false])
     expect(s.events.some((e) => e.type === 'participant' && e.data.action === 'leave')).toBe(true)
   })
+
+  it('receives uploads concurrently: a slow sender does not hold up the others, a concurrent duplicate counts once', async () => {
+    const s = await setup({ calculation_timeout: 100 })
+    const [a, b, c] = [await s.join('a'), await s.join('b'), await s.join('c')]
+    await s.engine.start(s.id)
+    const bytes = (pid: string, x: number, examples: number) => encodeUpdate({ taskId: s.id, round: 1, participantId: pid, examples, tensors: [{ shape: [2, 2], data: new Float32Array(4).fill(x) }, { shape: [2], data: new Float32Array(2).fill(x) }] })
+    let open: () => void = () => {}
+    const gate = new Promise<void>((r) => (open = r))
+    const slowBytes = bytes(a.participantId, 1, 1)
+    async function* slow() {
+      yield slowBytes.slice(0, 40)
+      await gate
+      yield slowBytes.slice(40)
+    }
+    const slowUpload = s.engine.upload(s.id, 1, a.participantId, slow(), slowBytes.length)
+    async function* once(u: Uint8Array) {
+      yield u
+    }
+    expect(await s.engine.upload(s.id, 1, b.participantId, once(bytes(b.participantId, 4, 1)), null)).toEqual({ accepted: true, received: 1, expected: 3 })
+    const dup = await Promise.allSettled([s.engine.upload(s.id, 1, c.participantId, once(bytes(c.participantId, 7, 2)), null), s.engine.upload(s.id, 1, c.participantId, once(bytes(c.participantId, 100, 2)), null)])
+    expect(dup.map((d) => (d.status === 'fulfilled' ? 200 : (d.reason as { status: number }).status))).toEqual([200, 409])
+    open()
+    expect(await slowUpload).toEqual({ accepted: true, received: 3, expected: 3 })
+    expect(await s.global(1)).toEqual(new Array(6).fill((1 * 1 + 4 * 1 + 7 * 2) / 4))
+    expect(await s.store.keys(s.id, 'updates/')).toEqual([])
+  })
 })

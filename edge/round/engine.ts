@@ -1,5 +1,5 @@
 import { initialEarlyStop, observeRound } from '../../shared/early-stop'
-import { averageOf, countUpdate, foldValuesChecked } from '../../shared/fedavg'
+import { averageOf, countUpdate, foldValues } from '../../shared/fedavg'
 import { accuracyOf, checkConfusion, emptyConfusion, mergeConfusion, perClassMetrics } from '../../shared/metrics'
 import { coordinateMedian, maxRobustUpdates, trimmedMean } from '../../shared/robust'
 import {
@@ -26,7 +26,7 @@ import {
 import { getJson, openWrite, putJson, type Store } from '../store'
 import { decodeAccumulator, emptyAccumulator, encodeAccumulator, type Accumulator } from './accumulator'
 import type { Clock } from './clock'
-import { Mutex } from './lock'
+import { ByteBudget, Mutex } from './lock'
 import { selectParticipants, selectionSize } from './select'
 import { RoundError, type ParticipantRecord, type TaskRecord, type TestAccum } from './types'
 
@@ -35,6 +35,8 @@ const ACC_KEY = 'acc'
 const BUNDLE_KEY = 'bundle.zip'
 const weightsKey = (v: number) => `weights/${v}`
 const updateKey = (pid: string) => `updates/${pid}`
+/** Bytes of uploads received but not yet folded, over all tasks; further uploads wait (TCP backpressure). */
+const MAX_INFLIGHT_BYTES = 512 * 1024 * 1024
 /** Logs kept per task and replayed to a new SSE subscriber. */
 const MAX_LOGS = 200
 
@@ -125,6 +127,7 @@ const emptyTest = (n: number): TestAccum => ({ examples: 0, lossSum: 0, confusio
  */
 export class RoundEngine {
   private readonly tasks = new Map<string, Promise<Runtime | null>>()
+  private readonly inflight = new ByteBudget(MAX_INFLIGHT_BYTES)
 
   constructor(private readonly deps: EngineDeps) {}
 
@@ -161,7 +164,7 @@ export class RoundEngine {
     const meta = bytes ? decodeAccumulator(bytes) : null
     if (!meta || meta.round !== rec.round || meta.attempt !== rec.attempt) return acc
     for (const c of meta.contributors) {
-      const stored = await this.deps.store.get(rec.id, updateKey(c.id))
+      const stored = await this.deps.store.get(rec.id, c.key)
       const values = new Float32Array(rec.numParams)
       const reader = new WireReader({ kind: 'update', taskId: rec.id, round: rec.round, participantId: c.id, spec: rec.spec }, (offset, v) => void values.set(v, offset))
       const err = stored ? (reader.push(stored) ?? reader.end()) : null
@@ -171,7 +174,7 @@ export class RoundEngine {
         continue
       }
       if (acc.sum) {
-        foldValuesChecked(acc.sum, 0, values, c.examples)
+        foldValues(acc.sum, 0, values, c.examples)
         countUpdate(acc.sum, c.examples)
       } else acc.updates?.set(c.id, values)
       acc.contributors.push(c)
@@ -455,37 +458,26 @@ export class RoundEngine {
   }
 
   /**
-   * Ingests one upload as it streams in: header checked first, every chunk checked for NaN/Inf and
-   * folded into the running sum, the sum persisted before answering. A rejected upload leaves the
-   * sum exactly as it was (a fold that fails part-way is rolled back from the stored sum).
+   * Ingests one upload. While it streams in (concurrently with other uploads): the header is checked
+   * first, every chunk is checked for NaN/Inf, and the bytes are written to the round's log. Once the
+   * whole body is valid and stored, it is folded into the running sum under the fold lock (a few ms for
+   * 10 MB), so a rejected upload never touches the sum and a slow sender never holds up the others.
+   * Memory: the chunks of uploads in flight, at most MAX_INFLIGHT_BYTES, plus one model's float64 sum.
    */
   async upload(taskId: string, round: number, participantId: string, body: AsyncIterable<Uint8Array>, contentLength: number | null): Promise<UploadResponse> {
     const rt = await this.need(taskId)
     this.checkUploadAllowed(rt, round, participantId)
-    const limit = messageBytes({ taskId, participantId, shapes: rt.rec.spec.map((s) => s.shape) })
+    const rec = rt.rec
+    const limit = messageBytes({ taskId, participantId, shapes: rec.spec.map((s) => s.shape) })
     if (contentLength !== null && contentLength > limit) throw new RoundError(413, `upload of ${contentLength} bytes is over the limit of ${limit} bytes for this model`)
-    return rt.fold.run(async () => {
-      this.checkUploadAllowed(rt, round, participantId)
-      const rec = rt.rec
-      const acc = rt.acc ?? (rt.acc = await this.loadAccumulator(rt))
-      let staged: Float32Array | null = null
-      let weight = 0
-      const robust = !acc.sum
-      let touched = false
-      const reader = new WireReader(
-        { kind: 'update', taskId, round, participantId, spec: rec.spec },
-        (offset, values) => {
-          if (weight === 0) weight = reader.header?.examples ?? 0
-          touched = true
-          if (acc.sum) return foldValuesChecked(acc.sum, offset, values, weight)
-          ;(staged ??= new Float32Array(rec.numParams)).set(values, offset)
-        },
-        // FedAvg checks NaN/Inf while folding (one pass); a failed fold is rolled back below.
-        { sinkChecksFinite: !robust },
-      )
-      // The upload's bytes are the round's write-ahead log: stored while they stream in, committed
-      // before the answer, so a restarted aggregator rebuilds the sum from them.
-      const log = await openWrite(this.deps.store, taskId, updateKey(participantId))
+    const release = await this.inflight.acquire(limit)
+    try {
+      const expect = { kind: 'update' as const, taskId, round, participantId, spec: rec.spec }
+      const check = new WireReader(expect, () => {})
+      // A key of its own per attempt, so a concurrent duplicate cannot overwrite an accepted upload's log.
+      const key = updateKey(`${participantId}-${randomId(4)}`)
+      const log = await openWrite(this.deps.store, taskId, key)
+      const chunks: Uint8Array[] = []
       let received = 0
       let failure: RoundError | null = null
       try {
@@ -495,15 +487,16 @@ export class RoundEngine {
             failure = new RoundError(413, `upload is over the limit of ${limit} bytes for this model`)
             break
           }
-          const err = reader.push(chunk)
+          const err = check.push(chunk)
           if (err) {
             failure = new RoundError(err.status, err.message)
             break
           }
+          chunks.push(chunk)
           log.write(chunk)
         }
         if (!failure) {
-          const err = reader.end()
+          const err = check.end()
           if (err) failure = new RoundError(err.status, err.message)
         }
       } catch (e) {
@@ -513,29 +506,44 @@ export class RoundEngine {
       }
       if (failure) {
         await log.abort()
-        // The fold may have added part of this upload: rebuild the sum from the accepted uploads.
-        if (acc.sum && touched) rt.acc = await this.loadAccumulator(rt)
         throw failure
       }
       await log.commit()
-      weight = reader.header?.examples ?? 0
-      if (acc.sum) countUpdate(acc.sum, weight)
-      else acc.updates?.set(participantId, staged ?? new Float32Array(rec.numParams))
-      acc.contributors.push({ id: participantId, examples: weight })
-      await this.deps.store.put(taskId, ACC_KEY, encodeAccumulator(acc))
-      const expected = rec.selected.length
-      await rt.state.run(async () => {
-        rec.reported.push(participantId)
-        if (this.trainComplete(rt)) {
-          await this.closeTrain(rt)
-          await this.save(rt)
-        } else {
-          // The accumulator just stored holds the contributors; task.json need not be rewritten per upload.
-          this.deps.publish(taskId, { type: 'state', data: taskView(rec) })
+      const examples = check.header?.examples ?? 0
+      return await rt.fold.run(async () => {
+        try {
+          this.checkUploadAllowed(rt, round, participantId)
+        } catch (e) {
+          await this.deps.store.delete(taskId, key)
+          throw e
         }
+        const acc = rt.acc ?? (rt.acc = await this.loadAccumulator(rt))
+        const values = acc.sum ? null : new Float32Array(rec.numParams)
+        const fold = new WireReader(expect, (offset, v) => {
+          if (acc.sum) foldValues(acc.sum, offset, v, examples)
+          else values?.set(v, offset)
+        }, { sinkChecksFinite: true })
+        for (const chunk of chunks) fold.push(chunk)
+        if (acc.sum) countUpdate(acc.sum, examples)
+        else acc.updates?.set(participantId, values as Float32Array)
+        acc.contributors.push({ id: participantId, examples, key })
+        await this.deps.store.put(taskId, ACC_KEY, encodeAccumulator(acc))
+        const expected = rec.selected.length
+        await rt.state.run(async () => {
+          rec.reported.push(participantId)
+          if (this.trainComplete(rt)) {
+            await this.closeTrain(rt)
+            await this.save(rt)
+          } else {
+            // The accumulator just stored holds the contributors; task.json need not be rewritten per upload.
+            this.deps.publish(taskId, { type: 'state', data: taskView(rec) })
+          }
+        })
+        return { accepted: true as const, received: acc.contributors.length, expected }
       })
-      return { accepted: true, received: acc.contributors.length, expected }
-    })
+    } finally {
+      release()
+    }
   }
 
   private trainComplete(rt: Runtime): boolean {

@@ -8,3 +8,25 @@ export class Mutex {
     return result
   }
 }
+
+/** Admits work while the bytes it holds fit a budget; a request larger than the budget runs alone. */
+export class ByteBudget {
+  private used = 0
+  private waiting: Array<() => void> = []
+
+  constructor(private readonly limit: number) {}
+
+  /** Waits until `bytes` fit, reserves them, and returns the release function (idempotent). */
+  async acquire(bytes: number): Promise<() => void> {
+    while (this.used > 0 && this.used + bytes > this.limit) await new Promise<void>((go) => this.waiting.push(go))
+    this.used += bytes
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.used -= bytes
+      // Every waiter re-checks the budget; those that still do not fit wait again.
+      for (const go of this.waiting.splice(0)) go()
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest'
+import { ByteBudget, Mutex } from './lock'
+
+describe('Mutex', () => {
+  it('runs holders one at a time in order, also after a failure', async () => {
+    const m = new Mutex()
+    const log: string[] = []
+    let open: () => void = () => {}
+    const gate = new Promise<void>((r) => (open = r))
+    const first = m.run(() => gate.then(() => void log.push('a')))
+    const second = m.run(async () => {
+      log.push('b')
+      throw new Error('x')
+    })
+    const third = m.run(async () => void log.push('c'))
+    open()
+    await first
+    await expect(second).rejects.toThrow('x')
+    await third
+    expect(log).toEqual(['a', 'b', 'c'])
+  })
+})
+
+describe('ByteBudget', () => {
+  it('admits work while it fits and lets the next in when bytes are released', async () => {
+    const b = new ByteBudget(10)
+    const r1 = await b.acquire(6)
+    const r2 = await b.acquire(4)
+    let third = false
+    const p = b.acquire(5).then((r) => {
+      third = true
+      return r
+    })
+    await Promise.resolve()
+    expect(third).toBe(false)
+    r1()
+    r1()
+    const r3 = await p
+    expect(third).toBe(true)
+    r2()
+    r3()
+    const big = await b.acquire(50) // larger than the budget: runs alone
+    big()
+  })
+})
