@@ -31,7 +31,7 @@ const STEPS: Record<BenchModel, Record<string, number>> = {
   cnn: { wasm: 10, 'wasm (no autofed kernels)': 10, cpu: 2, webgl: 3, webgpu: 3 },
   mobilenet: { wasm: 2, 'wasm (no autofed kernels)': 2, cpu: 1, webgl: 1, webgpu: 1 },
 }
-const BROWSER_TIMEOUT_MS = 300_000
+const BROWSER_TIMEOUT_MS = 240_000
 const BACKBONE = path.join(BUNDLE_DIR, 'backbone.safetensors')
 
 const args = process.argv.slice(2)
@@ -113,7 +113,10 @@ async function browser(list: BenchModel[]): Promise<string> {
   try {
     const page = await browserApp.newPage()
     const open = async () => {
-      await page.goto(url)
+      // The threaded wasm build's pthread workers die in a bundled page ("ReferenceError: e is not
+      // defined" in the inlined worker, then the first wasm kernel waits forever), so the browser rows
+      // use the single-threaded SIMD build, as the app must where isolation is impossible.
+      await page.goto(url + '?wasmThreads=0')
       await page.waitForFunction(() => document.title === 'ready')
     }
     await open()
@@ -136,6 +139,7 @@ async function browser(list: BenchModel[]): Promise<string> {
         }
       }
     }
+    notes.push('Chromium wasm threads: with COOP/COEP the threaded-SIMD build loads, but its pthread workers (inlined by tfjs-backend-wasm 4.22.0, page bundled by Vite) throw "ReferenceError: e is not defined" and the first training step never finishes (observed while writing this bench); the rows above use the single-threaded SIMD build (`WASM_HAS_MULTITHREAD_SUPPORT` set false).')
   } finally {
     await browserApp.close()
     server.close()
@@ -151,6 +155,7 @@ function markdown(adapter: string, list: BenchModel[]): string {
     '',
     `Measured by \`npx tsx bench/train-throughput.ts\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (the 2 cores are shared, so absolute figures move from run to run; the ratios are taken within one run).`,
     `Each figure: \`measureTrainingSpeed\` (shared/backend) — one warm-up step, then N timed \`trainOnBatch\` steps of batch ${BATCH_SIZE}, SGD, random data, 10 classes. Models: \`cnn\` = FedAvg paper CNN (28×28×1, 1,663,370 parameters, all trained); \`mobilenet\` = the mobilenet-v2 bundle at 224×224×3 (frozen backbone forward pass + dense head trained, dropout 0.2). PyTorch runs bench/torch-reference.py: the same networks written in torch (MobileNetV2 by hand, BatchNorm folded like the bundle), \`torch.set_num_threads(2)\`.`,
+    'Node: wasm runs the SIMD build on one thread: tfjs-backend-wasm 4.22.0 turns `WASM_HAS_MULTITHREAD_SUPPORT` off whenever `IS_NODE` (its flags_wasm.js, tfjs issue 3830), so the threaded binary is browser-only; binaries are loaded from node_modules/@tensorflow/tfjs-backend-wasm/dist with `setWasmPaths(<dir>/)`. "wasm (no autofed kernels)" is measured before `registerWasmGradKernels()` is called.',
     `Chromium: ${CHROMIUM} headless, flags \`${CHROMIUM_FLAGS.join(' ')}\`, page built by Vite from bench/throughput/page.ts, served from 127.0.0.1 with COOP/COEP. WebGPU adapter: ${adapter}.`,
     '',
     '| where | model | backend | images/s | × reference | note |',

@@ -9,6 +9,8 @@ import { registerWasmGradKernels } from '../../shared/kernels'
 import { benchModelBuilder, BATCH_SIZE, INPUT_SHAPES, NUM_CLASSES } from './models'
 import type { BenchModel } from './models'
 
+// ?wasmThreads=0 forces the single-threaded SIMD build (the fallback where isolation is impossible).
+if (new URLSearchParams(location.search).get('wasmThreads') === '0') tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
 setWasmPaths('/wasm/')
 registerWasmGradKernels()
 
