@@ -28,7 +28,7 @@ export function readSafetensors(bytes: Uint8Array, file: string): Result<NamedTe
   }
   let header: unknown
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)))
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes.subarray(8, 8 + headerLength)))
   } catch (err) {
     return fail(`has a header that is not valid JSON (${err instanceof Error ? err.message : String(err)})`)
   }

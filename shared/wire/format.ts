@@ -213,7 +213,7 @@ export function parseHeader(bytes: Uint8Array): WireHeader | WireError | null {
   const round = view.getUint32(12, true)
   const examples = view.getUint32(16, true)
   const count = view.getUint32(20, true)
-  const dec = new TextDecoder('utf-8', { fatal: false })
+  const dec = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false })
   let p = 24
   const str = (): string | null => {
     if (p + 2 > size) return null
