@@ -1,15 +1,13 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import * as tf from '@tensorflow/tfjs-core'
-import type { LayersModel } from '@tensorflow/tfjs-layers'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startNodeServer } from '../../edge/adapter/node'
 import { writeSafetensors, zipBundle } from '../../shared/bundle'
 import { createClient } from '../../shared/client'
-import { BUILTINS, modelWeights } from '../../shared/model'
 import type { ParticipantEvent } from '../../shared/participant'
 import { MNIST_LABELS, mnistFolder, mnistPreprocess } from '../../shared/train/mnist.case'
+import { initialWeights } from '../bundles/mnist-cnn'
 import { fileCheckpoints, participate } from './participate'
 
 const dirs: string[] = []
@@ -39,12 +37,9 @@ const CONFIG = {
   momentum: 0.9,
 }
 
-/** The small FedAvg CNN as a bundle zip, with freshly initialised weights. */
+/** The small FedAvg CNN as a bundle zip, with seeded initial weights so every run trains the same start. */
 async function smallCnnBundle(): Promise<Uint8Array> {
-  await tf.setBackend('cpu')
-  const model = BUILTINS['autofed.models.cnn'].FedAvgCNN(CONFIG, { numClasses: 10, files: new Map() }) as LayersModel
-  const weights = modelWeights(model)
-  model.dispose()
+  const weights = initialWeights(CONFIG, 10)
   const enc = (s: string) => new TextEncoder().encode(s)
   return zipBundle(
     new Map([
