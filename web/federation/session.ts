@@ -50,7 +50,7 @@ const MEASURE_STEPS = 3
 
 /** Credentials saved by the join page, as the participant loop's checkpoint. */
 export function initialCheckpoint(taskId: string, name: string, creds: Credentials): ParticipantCheckpoint {
-  return { taskId, name, participantId: creds.participantId, token: creds.token, training: null, uploadedRound: 0, validatedVersion: -1, tested: false }
+  return { taskId, name, participantId: creds.participantId, token: creds.token, training: null, uploadedRound: 0, validatedVersion: -1, loggedTestVersion: -1, tested: false }
 }
 
 /** The participant loop's checkpoints, kept in IndexedDB so a closed tab resumes mid-round. */

@@ -5,7 +5,7 @@ import { readAll } from '../../../shared/files'
 import { ProblemError } from '../../../shared/problems'
 import type { Problem } from '../../../shared/problems'
 import type { BundleInfo, CreateTaskResponse, TaskParams } from '../../../shared/wire'
-import { getApi } from '../../api/client'
+import { api } from '../../api'
 import { CopyField, ErrorBox, Problems, messageOf } from '../components'
 import { FolderPicker } from '../folder-picker'
 import { useT } from '../i18n'
@@ -58,7 +58,7 @@ export function CreatePage() {
   const [created, setCreated] = useState<CreateTaskResponse | null>(null)
 
   useEffect(() => {
-    getApi()
+    api()
       .bundles()
       .then((list) => {
         setBuiltins(list)
@@ -96,27 +96,29 @@ export function CreatePage() {
       const wanted = labels.split(',').map((l) => l.trim()).filter((l) => l.length > 0)
       const numeric: Record<string, number | string> = { aggregation }
       for (const p of PARAMS) numeric[p.key] = Number(params[p.key])
-      const api = getApi()
-      let request: Parameters<typeof api.createTask>[1]
+      const initiator = api(token)
+      const typed = numeric as Partial<TaskParams>
+      const taskName = name || undefined
+      let made: CreateTaskResponse
       if (source === 'builtin') {
         const info = builtins.find((b) => b.id === builtin)
         const same = info && info.labels.length === wanted.length && info.labels.every((l, i) => l === wanted[i])
-        if (same || !info) request = { name: name || undefined, bundle: builtin, params: numeric as Partial<TaskParams> }
+        if (same || !info) made = await initiator.createTask({ name: taskName, bundle: builtin, params: typed })
         else {
-          const unzipped = unzipBundle(await api.builtinZip(builtin), { file: `${builtin}.zip` })
+          const unzipped = unzipBundle(await initiator.builtinBundleZip(builtin), { file: `${builtin}.zip` })
           if (!unzipped.ok) throw new ProblemError(unzipped.problems)
           const parsed = parseBundle(unzipped.value)
           if (!parsed.ok) throw new ProblemError(parsed.problems)
-          request = { name: name || undefined, zip: await relabelledZip(parsed.value, wanted), params: numeric as Partial<TaskParams> }
+          made = await initiator.createTaskFromZip(await relabelledZip(parsed.value, wanted), typed, taskName)
         }
       } else {
         if (!disk) return
         const current = labelsOf(disk.bundle.config) ?? []
         const same = current.length === wanted.length && current.every((l, i) => l === wanted[i])
         const zip = same ? zipBundle(disk.bundle.files) : await relabelledZip(disk.bundle, wanted)
-        request = { name: name || undefined, zip, params: numeric as Partial<TaskParams> }
+        made = await initiator.createTaskFromZip(zip, typed, taskName)
       }
-      setCreated(await api.createTask(token, request))
+      setCreated(made)
     } catch (err) {
       if (err instanceof ProblemError) setProblems(err.problems)
       else setError(messageOf(err))

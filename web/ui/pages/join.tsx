@@ -2,7 +2,7 @@ import { useState } from 'hono/jsx/dom'
 import { readDataset } from '../../../shared/dataset'
 import type { Dataset } from '../../../shared/dataset'
 import type { Problem } from '../../../shared/problems'
-import { getApi } from '../../api/client'
+import { api } from '../../api'
 import { initialCheckpoint, idbCheckpoints, labelCountsOf } from '../../federation/session'
 import { saveDirectory, saveMembership } from '../../store'
 import { ErrorBox, Problems, messageOf } from '../components'
@@ -52,7 +52,7 @@ export function JoinPage(props: { taskId: string }) {
     setError(null)
     try {
       const labelCounts = labelCountsOf(dataset.counts, dataset.labels)
-      const creds = await getApi().join(invite, name.trim(), labelCounts)
+      const creds = await api().join(props.taskId, { invite, name: name.trim(), labelCounts })
       await idbCheckpoints.save(initialCheckpoint(props.taskId, name.trim(), creds))
       await saveMembership({ taskId: props.taskId, taskName: props.taskId, name: name.trim(), invite, folder: folder.name, labelCounts })
       if (folder.handle) await saveDirectory(props.taskId, folder.handle)

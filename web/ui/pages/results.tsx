@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'hono/jsx/dom'
 import type { TaskView } from '../../../shared/wire'
-import { getApi } from '../../api/client'
+import { api } from '../../api'
 import { idbCheckpoints } from '../../federation/session'
 import { ErrorBox, Stat, messageOf, percent } from '../components'
 import { useT } from '../i18n'
@@ -18,14 +18,14 @@ export function ResultsPage(props: { taskId: string }) {
       if (!auth) auth = (await idbCheckpoints.load(props.taskId))?.token ?? null
       if (!auth) throw new Error(t('task.notmember'))
       setToken(auth)
-      setTask(await getApi().taskView(auth, props.taskId))
+      setTask(await api(auth).task(props.taskId))
     })().catch((err) => setError(messageOf(err)))
   }, [props.taskId])
 
   const download = async () => {
     if (!token) return
     try {
-      const zip = await getApi().resultZip(token, props.taskId)
+      const zip = await api(token).resultBundle(props.taskId)
       const url = URL.createObjectURL(new Blob([zip.slice().buffer as ArrayBuffer], { type: 'application/zip' }))
       const a = document.createElement('a')
       a.href = url

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'hono/jsx/dom'
 import type { LogEvent, TaskView } from '../../../shared/wire'
-import { getApi } from '../../api/client'
+import { api, followTask, sessionApi } from '../../api'
 import { currentSession, idbCheckpoints, startSession } from '../../federation/session'
 import type { SessionSnapshot } from '../../federation/session'
 import { loadMembership } from '../../store'
@@ -47,9 +47,8 @@ export function TaskPage(props: { taskId: string }) {
   // Live task state and logs.
   useEffect(() => {
     if (!token) return
-    const api = getApi()
-    api.taskView(token, props.taskId).then(setTask, (err) => setError(messageOf(err)))
-    return api.events(token, props.taskId, {
+    api(token).task(props.taskId).then(setTask, (err) => setError(messageOf(err)))
+    return followTask(token, props.taskId, {
       state: setTask,
       log: (l) => setLogs((prev) => [...prev.slice(-(LOG_LINES - 1)), l]),
     })
@@ -61,7 +60,7 @@ export function TaskPage(props: { taskId: string }) {
     const found = await taskFolder(props.taskId, interactive)
     if ('source' in found) {
       setFolderState('ok')
-      const session = currentSession(props.taskId) ?? startSession({ membership, source: found.source, api: getApi(), taskName: task?.name })
+      const session = currentSession(props.taskId) ?? startSession({ membership, source: found.source, api: sessionApi(props.taskId), taskName: task?.name })
       return session.subscribe(setSnap)
     }
     if ('needsPermission' in found) {
@@ -79,7 +78,7 @@ export function TaskPage(props: { taskId: string }) {
   const act = async (what: 'start' | 'stop') => {
     if (!token) return
     try {
-      await getApi()[what](token, props.taskId)
+      await api(token)[what](props.taskId)
     } catch (err) {
       setError(messageOf(err))
     }
