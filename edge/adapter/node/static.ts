@@ -22,7 +22,8 @@ const TYPES: Record<string, string> = {
 /** Serves files of the built web app (dist/) by URL path; null for anything outside it or missing. */
 export function staticFiles(distDir: string): (path: string) => Promise<StaticFile | null> {
   return async (path) => {
-    const safe = safeRelativePath(decodeURIComponent(path))
+    // URL paths start with '/', which safeRelativePath (rightly) refuses as absolute: it is the dist root here.
+    const safe = safeRelativePath(decodeURIComponent(path).replace(/^\/+/, ''))
     if (safe === null) return null
     try {
       const root = await realpath(distDir)
