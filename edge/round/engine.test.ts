@@ -155,4 +155,31 @@ describe('RoundEngine', () => {
     expect(await s.global(1)).toEqual(new Array(6).fill((1 * 1 + 4 * 1 + 7 * 2) / 4))
     expect(await s.store.keys(s.id, 'updates/')).toEqual([])
   })
+  it('an upload folding while it arrives steps aside, exactly, when another upload is ready first', async () => {
+    const s = await setup({ calculation_timeout: 100 })
+    const [a, b] = [await s.join('a'), await s.join('b')]
+    await s.engine.start(s.id)
+    const xa = [0.1, 0.7, -0.3, 1e-3, 2.5, -1.9]
+    const xb = [0.3, -0.2, 0.9, 1 / 3, -0.7, 0.05]
+    const bytesA = encodeUpdate({ taskId: s.id, round: 1, participantId: a.participantId, examples: 7, tensors: [{ shape: [2, 2], data: Float32Array.from(xa.slice(0, 4)) }, { shape: [2], data: Float32Array.from(xa.slice(4)) }] })
+    let open: () => void = () => {}
+    const gate = new Promise<void>((r) => (open = r))
+    let firstSent: () => void = () => {}
+    const sent = new Promise<void>((r) => (firstSent = r))
+    async function* slow() {
+      // The first four values arrive and are folded into the sum before b is ready.
+      yield bytesA.slice(0, bytesA.length - 8)
+      firstSent()
+      await gate
+      yield bytesA.slice(bytesA.length - 8)
+    }
+    const slowUpload = s.engine.upload(s.id, 1, a.participantId, slow(), bytesA.length)
+    await sent
+    expect(await s.upload(1, b.participantId, xb, 3)).toEqual({ accepted: true, received: 1, expected: 2 })
+    open()
+    expect(await slowUpload).toEqual({ accepted: true, received: 2, expected: 2 })
+    // b was folded first, then a, as averageOf computes it: (0 + 3·b + 7·a) × (1/10).
+    const want = xa.map((x, i) => Math.fround((0 + 3 * Math.fround(xb[i]) + 7 * Math.fround(x)) * (1 / 10)))
+    expect(await s.global(1)).toEqual(want)
+  })
 })

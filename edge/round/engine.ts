@@ -1,5 +1,5 @@
 import { initialEarlyStop, observeRound } from '../../shared/early-stop'
-import { averageOf, countUpdate, foldValues } from '../../shared/fedavg'
+import { averageOf, countUpdate, foldValues, foldValuesSaving, hasNonFinite, restoreSum, type RunningSum } from '../../shared/fedavg'
 import { accuracyOf, checkConfusion, emptyConfusion, mergeConfusion, perClassMetrics } from '../../shared/metrics'
 import { coordinateMedian, maxRobustUpdates, trimmedMean } from '../../shared/robust'
 import {
@@ -21,6 +21,7 @@ import {
   type TestResult,
   type UploadResponse,
   type ValidationReport,
+  type WireHeader,
   type WireTensor,
 } from '../../shared/wire'
 import { getJson, openWrite, putJson, type Store } from '../store'
@@ -56,6 +57,8 @@ type Runtime = {
   state: Mutex
   /** Keys to delete once the task record that no longer needs them is saved. */
   garbage: string[]
+  /** The sum's values an upload folding while it arrives has replaced (see SumHold); one per task. */
+  saved?: Float64Array
 }
 
 export type CreateTaskInput = {
@@ -110,6 +113,53 @@ export function taskView(rec: TaskRecord): TaskView {
     result: rec.result,
     numParams: rec.numParams,
     dtypes: ['f32', 'f16'],
+  }
+}
+
+/**
+ * The fold lock taken by an upload that folds into the running sum while it arrives. Whatever it folded
+ * is undone exactly (from the saved values) when the upload fails or when anyone else asks for the lock;
+ * the upload then goes on as one that folds after arriving.
+ */
+class SumHold {
+  /** Folding chunks as they arrive; false once it stepped aside or kept the fold. */
+  folding = true
+  /** Parameters [0, folded) of the sum hold this upload's values. */
+  private folded = 0
+  release: () => void = () => {}
+
+  constructor(
+    readonly sum: RunningSum,
+    private readonly saved: Float64Array,
+  ) {}
+
+  /** Folds checked values; false for NaN/Inf (the upload is then rejected and stepAside undoes the range). */
+  fold(offset: number, values: Float32Array, weight: number): boolean {
+    const ok = foldValuesSaving(this.sum, offset, values, weight, this.saved)
+    this.folded = offset + values.length
+    return ok
+  }
+
+  /** Undoes the fold and releases the lock; nothing once the fold is kept. */
+  stepAside(): void {
+    if (!this.folding) return
+    this.folding = false
+    this.undo()
+    this.release()
+  }
+
+  /** The whole update is valid and stored: stop offering to step aside; the lock is held until `done`. */
+  keep(): void {
+    this.folding = false
+  }
+
+  undo(): void {
+    restoreSum(this.sum, this.saved, this.folded)
+    this.folded = 0
+  }
+
+  done(): void {
+    this.release()
   }
 }
 
@@ -459,10 +509,13 @@ export class RoundEngine {
 
   /**
    * Ingests one upload. While it streams in (concurrently with other uploads): the header is checked
-   * first, every chunk is checked for NaN/Inf, and the bytes are written to the round's log. Once the
-   * whole body is valid and stored, it is folded into the running sum under the fold lock (a few ms for
-   * 10 MB), so a rejected upload never touches the sum and a slow sender never holds up the others.
-   * Memory: the chunks of uploads in flight, at most MAX_INFLIGHT_BYTES, plus one model's float64 sum.
+   * first, every chunk is checked for NaN/Inf, and the bytes are written to the round's log. When nobody
+   * else needs the running sum, each checked chunk is also folded into it as it arrives (SumHold), saving
+   * the values it replaces so that a rejected or interrupted upload, or anyone else asking for the sum,
+   * gets it back bit for bit. Otherwise the whole valid, stored body is folded under the fold lock once
+   * it has arrived, so a rejected upload never touches the sum and a slow sender never holds up the others.
+   * Memory: the chunks of uploads in flight, at most MAX_INFLIGHT_BYTES, plus one model's float64 sum and
+   * one saved copy of it.
    */
   async upload(taskId: string, round: number, participantId: string, body: AsyncIterable<Uint8Array>, contentLength: number | null): Promise<UploadResponse> {
     const rt = await this.need(taskId)
@@ -471,12 +524,17 @@ export class RoundEngine {
     const limit = messageBytes({ taskId, participantId, shapes: rec.spec.map((s) => s.shape) })
     if (contentLength !== null && contentLength > limit) throw new RoundError(413, `upload of ${contentLength} bytes is over the limit of ${limit} bytes for this model`)
     const release = await this.inflight.acquire(limit)
+    let hold: SumHold | null = null
     try {
       const expect = { kind: 'update' as const, taskId, round, participantId, spec: rec.spec }
-      const check = new WireReader(expect, () => {})
       // A key of its own per attempt, so a concurrent duplicate cannot overwrite an accepted upload's log.
       const key = updateKey(`${participantId}-${randomId(4)}`)
       const log = await openWrite(this.deps.store, taskId, key)
+      hold = this.holdSum(rt, round, participantId)
+      const check: WireReader = new WireReader(expect, (offset, values) => {
+        if (!hold?.folding) return !hasNonFinite(values)
+        return hold.fold(offset, values, (check.header as WireHeader).examples)
+      }, { sinkChecksFinite: true })
       const chunks: Uint8Array[] = []
       let received = 0
       let failure: RoundError | null = null
@@ -505,11 +563,31 @@ export class RoundEngine {
         failure = e instanceof RoundError ? e : status === 408 ? new RoundError(408, (e as Error).message) : new RoundError(400, 'the upload was interrupted; send it again')
       }
       if (failure) {
+        hold?.stepAside()
         await log.abort()
         throw failure
       }
       await log.commit()
       const examples = check.header?.examples ?? 0
+      if (hold?.folding) {
+        // Folded while it arrived and nobody asked for the sum meanwhile: keep it (the lock is still held).
+        const kept = hold
+        kept.keep()
+        try {
+          try {
+            if (rt.acc?.sum !== kept.sum) throw new RoundError(409, `round ${rec.round} closed while the update was arriving; wait for the next round`)
+            this.checkUploadAllowed(rt, round, participantId)
+          } catch (e) {
+            kept.undo()
+            await this.deps.store.delete(taskId, key)
+            throw e
+          }
+          countUpdate(kept.sum, examples)
+          return await this.accept(rt, rt.acc, participantId, examples, key)
+        } finally {
+          kept.done()
+        }
+      }
       return await rt.fold.run(async () => {
         try {
           this.checkUploadAllowed(rt, round, participantId)
@@ -526,24 +604,49 @@ export class RoundEngine {
         for (const chunk of chunks) fold.push(chunk)
         if (acc.sum) countUpdate(acc.sum, examples)
         else acc.updates?.set(participantId, values as Float32Array)
-        acc.contributors.push({ id: participantId, examples, key })
-        await this.deps.store.put(taskId, ACC_KEY, encodeAccumulator(acc))
-        const expected = rec.selected.length
-        await rt.state.run(async () => {
-          rec.reported.push(participantId)
-          if (this.trainComplete(rt)) {
-            await this.closeTrain(rt)
-            await this.save(rt)
-          } else {
-            // The accumulator just stored holds the contributors; task.json need not be rewritten per upload.
-            this.deps.publish(taskId, { type: 'state', data: taskView(rec) })
-          }
-        })
-        return { accepted: true as const, received: acc.contributors.length, expected }
+        return await this.accept(rt, acc, participantId, examples, key)
       })
     } finally {
+      hold?.stepAside()
       release()
     }
+  }
+
+  /** The fold lock with the running sum, if nobody holds or waits for it and the upload may be folded now. */
+  private holdSum(rt: Runtime, round: number, participantId: string): SumHold | null {
+    const sum = rt.acc?.sum
+    if (!sum) return null
+    try {
+      this.checkUploadAllowed(rt, round, participantId)
+    } catch {
+      return null
+    }
+    if (rt.saved?.length !== sum.sum.length) rt.saved = new Float64Array(sum.sum.length)
+    const hold = new SumHold(sum, rt.saved)
+    const release = rt.fold.tryHold(() => hold.stepAside())
+    if (!release) return null
+    hold.release = release
+    return hold
+  }
+
+  /** Records an update already folded into `acc` (under the fold lock); closes the round if it was the last. */
+  private async accept(rt: Runtime, acc: Accumulator, participantId: string, examples: number, key: string): Promise<UploadResponse> {
+    const { rec } = rt
+    const taskId = rec.id
+    acc.contributors.push({ id: participantId, examples, key })
+    await this.deps.store.put(taskId, ACC_KEY, encodeAccumulator(acc))
+    const expected = rec.selected.length
+    await rt.state.run(async () => {
+      rec.reported.push(participantId)
+      if (this.trainComplete(rt)) {
+        await this.closeTrain(rt)
+        await this.save(rt)
+      } else {
+        // The accumulator just stored holds the contributors; task.json need not be rewritten per upload.
+        this.deps.publish(taskId, { type: 'state', data: taskView(rec) })
+      }
+    })
+    return { accepted: true as const, received: acc.contributors.length, expected }
   }
 
   private trainComplete(rt: Runtime): boolean {

@@ -19,6 +19,28 @@ describe('Mutex', () => {
     await third
     expect(log).toEqual(['a', 'b', 'c'])
   })
+
+  it('tryHold takes only an idle lock and is asked to step aside when someone else wants it', async () => {
+    const m = new Mutex()
+    const log: string[] = []
+    let release: (() => void) | null = null
+    release = m.tryHold(() => {
+      log.push('step aside')
+      release?.()
+    })
+    expect(release).not.toBe(null)
+    expect(m.tryHold(() => {})).toBe(null)
+    const other = m.run(async () => void log.push('other'))
+    expect(log).toEqual(['step aside'])
+    await other
+    expect(log).toEqual(['step aside', 'other'])
+    await m.run(async () => {})
+    const again = m.tryHold(() => log.push('never'))
+    expect(again).not.toBe(null)
+    again?.()
+    await m.run(async () => void log.push('after release'))
+    expect(log).toEqual(['step aside', 'other', 'after release'])
+  })
 })
 
 describe('ByteBudget', () => {

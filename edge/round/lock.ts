@@ -1,11 +1,44 @@
-/** A FIFO mutex: `run` waits for every earlier holder, then runs `fn` alone. */
+/**
+ * A FIFO mutex: `run` waits for every earlier holder, then runs `fn` alone. `tryHold` takes it only when
+ * idle, for a holder that can step aside: it is told as soon as anyone else asks for the lock.
+ */
 export class Mutex {
   private tail: Promise<unknown> = Promise.resolve()
+  /** Holders running or waiting. */
+  private queued = 0
+  private onContended: (() => void) | null = null
 
   run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn, fn)
+    this.queued++
+    const contended = this.onContended
+    this.onContended = null
+    contended?.()
+    const held = async () => {
+      try {
+        return await fn()
+      } finally {
+        this.queued--
+      }
+    }
+    const result = this.tail.then(held, held)
     this.tail = result.catch(() => {})
     return result
+  }
+
+  /**
+   * Takes the lock if nobody holds or waits for it, else returns null. `stepAside` is called once, synchronously,
+   * when someone else asks for the lock; the holder must then leave what it guards consistent and release.
+   */
+  tryHold(stepAside: () => void): (() => void) | null {
+    if (this.queued > 0) return null
+    let release: () => void = () => {}
+    const held = new Promise<void>((r) => (release = r))
+    void this.run(() => held)
+    this.onContended = stepAside
+    return () => {
+      if (this.onContended === stepAside) this.onContended = null
+      release()
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { averageOf, countUpdate, createRunningSum, fedAvg, foldUpdate, foldValues, foldValuesChecked } from '.'
+import { averageOf, countUpdate, createRunningSum, fedAvg, foldUpdate, foldValues, foldValuesChecked, foldValuesSaving, restoreSum } from '.'
 
 // float32 output of a float64 mean: at most half an ulp of float32 away from the exact mean.
 const F32_REL_TOL = 2 ** -24
@@ -69,5 +69,23 @@ describe('foldValuesChecked', () => {
     expect([...acc.sum]).toEqual([2, 4, 6])
     expect(foldValuesChecked(acc, 1, Float32Array.from([1, -Infinity]), 1)).toBe(false)
     expect(foldValuesChecked(createRunningSum(1), 0, Float32Array.from([NaN]), 1)).toBe(false)
+  })
+})
+
+describe('foldValuesSaving', () => {
+  it('folds like foldValues and restores the previous sum bit for bit', () => {
+    const acc = createRunningSum(4)
+    foldValues(acc, 0, Float32Array.from([0.1, 0.2, 0.3, 0.4]), 3)
+    const before = Float64Array.from(acc.sum)
+    const plain = createRunningSum(4)
+    plain.sum.set(before)
+    foldValues(plain, 0, Float32Array.from([1.7, -2.9, 1e-7]), 7)
+    const saved = new Float64Array(4)
+    expect(foldValuesSaving(acc, 0, Float32Array.from([1.7, -2.9]), 7, saved)).toBe(true)
+    expect(foldValuesSaving(acc, 2, Float32Array.from([1e-7]), 7, saved)).toBe(true)
+    expect(Array.from(acc.sum)).toEqual(Array.from(plain.sum))
+    expect(foldValuesSaving(acc, 3, Float32Array.from([NaN]), 7, saved)).toBe(false)
+    restoreSum(acc, saved, 4)
+    expect(Array.from(acc.sum)).toEqual(Array.from(before))
   })
 })

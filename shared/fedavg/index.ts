@@ -56,6 +56,31 @@ export function foldValuesChecked(acc: RunningSum, offset: number, values: Float
   return probe === 0
 }
 
+/**
+ * foldValuesChecked that also copies the sum's previous values of the range into `saved` (same offsets),
+ * in the same pass, so the fold of an update still arriving can be undone exactly with `restoreSum`.
+ * Returns false if any value was NaN or ±Infinity (the range is then folded too and must be restored).
+ */
+export function foldValuesSaving(acc: RunningSum, offset: number, values: Float32Array, weight: number, saved: Float64Array): boolean {
+  const sum = acc.sum
+  const n = values.length
+  if (offset < 0 || offset + n > sum.length || saved.length < sum.length) throw new RangeError(`values [${offset}, ${offset + n}) fall outside a model of ${sum.length} parameters`)
+  let probe = 0
+  for (let i = 0, j = offset; i < n; i++, j++) {
+    const x = values[i]
+    const s = sum[j]
+    probe += x * 0
+    saved[j] = s
+    sum[j] = s + weight * x
+  }
+  return probe === 0
+}
+
+/** Puts back the first `count` parameters saved by foldValuesSaving (bit for bit). */
+export function restoreSum(acc: RunningSum, saved: Float64Array, count: number): void {
+  acc.sum.set(saved.subarray(0, count), 0)
+}
+
 /** Records that one whole update of `weight` examples has been folded. */
 export function countUpdate(acc: RunningSum, weight: number): void {
   acc.weight += weight
