@@ -1,18 +1,21 @@
 // Aggregator ingest throughput for 10 MB uploads against a bare node:http loopback POST of the same
-// bytes, measured in the same run (SPEC §9). Run: npx tsx bench/ingest.ts [uploads] [concurrency...]
+// bytes, measured in the same run (SPEC §9), the whole round, and the aggregator's memory against the number of
+// participants. Run: npx tsx bench/ingest.ts [uploads] [concurrency...]; BENCH_WRITE=1 writes BENCHMARKS.md.
 import { execFile } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { startNodeServer } from '../edge/adapter/node'
 import { createMemoryStore } from '../edge/store'
 import { parseTaskParams, encodeUpdate } from '../shared/wire'
 
 const PARAMS = 2_621_440 // 10 MiB of float32
-const UPLOADS = Number(process.argv[2] ?? 16)
+const UPLOADS = process.argv[2] === '--memory-child' ? 0 : Number(process.argv[2] ?? 16)
 const CONCURRENCY = (process.argv.slice(3).length ? process.argv.slice(3) : ['1', '4']).map(Number)
+const MEMORY_CLIENTS = (process.env.BENCH_MEMORY ?? '1,8,32').split(',').map(Number)
 
 // The clients run in a separate process, as real participants would, so the server's CPU is its own.
 const CLIENT = `
@@ -35,16 +38,19 @@ function post(j) {
   const t0 = performance.now()
   let next = 0
   await Promise.all(Array.from({ length: cfg.concurrency }, async () => { while (next < jobs.length) await post(jobs[next++]) }))
+  // Whole round: every participant then fetches the new global weights.
+  await Promise.all((cfg.downloads || []).map((d) => fetch(d.url, { headers: { Authorization: 'Bearer ' + d.token } }).then(async (r) => { if (r.status !== 200) throw new Error('GET HTTP ' + r.status); await r.arrayBuffer() })))
   process.stdout.write(String((performance.now() - t0) / 1000))
 })().catch((e) => { console.error(e.message); process.exit(1) })
 `
 
 type Job = { url: string; file: string; token?: string }
+type Download = { url: string; token: string }
 
-/** Runs the uploads from a client process; returns MB/s. */
-async function clientRun(jobs: Job[], concurrency: number): Promise<number> {
+/** Runs the uploads (then the downloads) from a client process; returns MB/s of the uploaded bytes over the whole run. */
+async function clientRun(jobs: Job[], concurrency: number, downloads: Download[] = []): Promise<number> {
   const out = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['-e', CLIENT, JSON.stringify({ jobs, concurrency })], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout)))
+    execFile(process.execPath, ['-e', CLIENT, JSON.stringify({ jobs, concurrency, downloads })], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout)))
   })
   let bytes = 0
   for (const j of jobs) bytes += (await stat(j.file)).size
@@ -61,59 +67,155 @@ async function rawSink(): Promise<{ url: string; server: Server }> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server }
 }
 
-async function aggregatorRun(storeKind: 'file' | 'memory', c: number): Promise<number> {
+type RunOptions = { uploads: number; concurrency: number; round: boolean; onReady?: () => void }
+
+/**
+ * Uploads to a real aggregator. Ingest only (`round` false): one extra participant never uploads, so the
+ * round stays open. Whole round: the last upload closes the round (average, weights stored) and every
+ * participant then downloads the new global weights.
+ */
+async function aggregatorRun(storeKind: 'file' | 'memory', o: RunOptions): Promise<number> {
   const dataDir = await mkdtemp(join(tmpdir(), 'autofed-bench-'))
   const srv = await startNodeServer({ port: 0, dataDir, bundlesDir: join(dataDir, 'none'), distDir: join(dataDir, 'none'), initiatorToken: 'bench', store: storeKind === 'memory' ? createMemoryStore() : undefined })
   try {
-    const params = parseTaskParams({ calculation_timeout: 3600, max_rounds: 1 })
+    const params = parseTaskParams({ calculation_timeout: 3600, max_rounds: 2 })
     if (!params.ok) throw new Error('params')
     const weights = [{ name: 'w', shape: [PARAMS], data: new Float32Array(PARAMS) }]
     const { task, invite } = await srv.engine.createTask({ name: 'bench', bundle: { name: 'b', displayName: 'b' }, labels: ['a', 'b'], params: params.value, weights, bundleZip: new Uint8Array(1) })
-    // One extra participant never uploads, so the round stays open and only ingest is timed.
     const joined = []
-    for (let i = 0; i <= UPLOADS; i++) joined.push(await srv.engine.join(task.id, { invite, name: `p${i}`, labelCounts: { a: { train: 1, validation: 0, test: 0 } } }))
+    for (let i = 0; i < o.uploads + (o.round ? 0 : 1); i++) joined.push(await srv.engine.join(task.id, { invite, name: `p${i}`, labelCounts: { a: { train: 1, validation: 0, test: 0 } } }))
     await srv.engine.start(task.id)
     const data = Float32Array.from({ length: PARAMS }, (_, i) => (i % 1000) / 1000)
     const jobs: Job[] = []
-    for (const j of joined.slice(0, UPLOADS)) {
+    for (const j of joined.slice(0, o.uploads)) {
       const file = join(dataDir, `upload-${j.participantId}.bin`)
       await writeFile(file, encodeUpdate({ taskId: task.id, round: 1, participantId: j.participantId, examples: 10, tensors: [{ shape: [PARAMS], data }] }))
       jobs.push({ url: `${srv.url}/api/tasks/${task.id}/rounds/1/update`, file, token: j.token })
     }
-    return await clientRun(jobs, c)
+    const downloads = o.round ? joined.map((j) => ({ url: `${srv.url}/api/tasks/${task.id}/weights/1`, token: j.token })) : []
+    o.onReady?.()
+    const rate = await clientRun(jobs, o.concurrency, downloads)
+    if (o.round && (await srv.engine.view(task.id)).version !== 1) throw new Error('the round did not close')
+    return rate
   } finally {
     await srv.close()
     await rm(dataDir, { recursive: true, force: true })
   }
 }
 
-async function rawRun(c: number): Promise<number> {
+async function rawRun(c: number, uploads = UPLOADS): Promise<number> {
   const { url, server } = await rawSink()
   const dir = await mkdtemp(join(tmpdir(), 'autofed-bench-raw-'))
   try {
     const file = join(dir, 'body.bin')
     await writeFile(file, new Uint8Array(PARAMS * 4 + 64))
-    return await clientRun(Array.from({ length: UPLOADS }, () => ({ url, file })), c)
+    return await clientRun(Array.from({ length: uploads }, () => ({ url, file })), c)
   } finally {
     server.close()
     await rm(dir, { recursive: true, force: true })
   }
 }
 
-console.log(`ingest of ${UPLOADS} uploads of ${(PARAMS * 4) / 2 ** 20} MiB (node ${process.version})`)
-console.log('clients | raw POST MB/s | aggregator (memory store) MB/s, ratio | aggregator (data folder, durable) MB/s, ratio')
-for (const c of CONCURRENCY) {
-  // Interleave and take the best of 3 of each: the machine is shared, so single runs are noisy.
-  const raw: number[] = []
-  const mem: number[] = []
-  const file: number[] = []
-  for (let i = 0; i < 3; i++) {
-    raw.push(await rawRun(c))
-    mem.push(await aggregatorRun('memory', c))
-    file.push(await aggregatorRun('file', c))
+/** Child mode: one whole round of `n` concurrent clients on the data folder; prints the aggregator's memory growth. */
+async function memoryChild(n: number): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc
+  let base = { rss: 0, heap: 0, external: 0 }
+  let peak = { rss: 0, heap: 0, external: 0 }
+  let timer: ReturnType<typeof setInterval> | undefined
+  const sample = () => {
+    const m = process.memoryUsage()
+    peak = { rss: Math.max(peak.rss, m.rss), heap: Math.max(peak.heap, m.heapUsed), external: Math.max(peak.external, m.external + m.arrayBuffers) }
   }
-  const r = Math.max(...raw)
-  const m = Math.max(...mem)
-  const f = Math.max(...file)
-  console.log(`${c} | ${r.toFixed(0)} | ${m.toFixed(0)}, ${(m / r).toFixed(2)}x | ${f.toFixed(0)}, ${(f / r).toFixed(2)}x`)
+  const rate = await aggregatorRun('file', {
+    uploads: n,
+    concurrency: n,
+    round: true,
+    onReady: () => {
+      gc?.()
+      const m = process.memoryUsage()
+      base = { rss: m.rss, heap: m.heapUsed, external: m.external + m.arrayBuffers }
+      peak = { ...base }
+      timer = setInterval(sample, 2)
+    },
+  })
+  clearInterval(timer)
+  sample()
+  process.stdout.write(JSON.stringify({ rate, rss: peak.rss - base.rss, heap: peak.heap - base.heap, external: peak.external - base.external }))
 }
+
+/** Runs memoryChild in a fresh process, so each count starts from the same footprint. */
+function memoryRun(n: number): Promise<{ rate: number; rss: number; heap: number; external: number }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--memory-child', String(n)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(JSON.parse(stdout.trim().split('\n').pop() as string))))
+  })
+}
+
+const MiB = (b: number) => (b / 2 ** 20).toFixed(0)
+
+async function main(): Promise<void> {
+  const lines: string[] = []
+  const say = (line: string) => {
+    console.log(line)
+    lines.push(line)
+  }
+  say(`Ingest of ${UPLOADS} uploads of ${(PARAMS * 4) / 2 ** 20} MiB; best of 3 interleaved runs each.`)
+  say('')
+  say('| clients | bare POST MB/s | ingest, memory store MB/s | × bare | ingest, data folder MB/s | × bare | whole round, data folder MB/s | × bare |')
+  say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  for (const c of CONCURRENCY) {
+    // Interleaved, best of 3 of each: the machine is shared, so single runs are noisy.
+    const raw: number[] = []
+    const mem: number[] = []
+    const file: number[] = []
+    const round: number[] = []
+    for (let i = 0; i < 3; i++) {
+      raw.push(await rawRun(c))
+      mem.push(await aggregatorRun('memory', { uploads: UPLOADS, concurrency: c, round: false }))
+      file.push(await aggregatorRun('file', { uploads: UPLOADS, concurrency: c, round: false }))
+      round.push(await aggregatorRun('file', { uploads: UPLOADS, concurrency: c, round: true }))
+    }
+    const [r, m, f, w] = [raw, mem, file, round].map((xs) => Math.max(...xs))
+    say(`| ${c} | ${r.toFixed(0)} | ${m.toFixed(0)} | ${(m / r).toFixed(2)} | ${f.toFixed(0)} | ${(f / r).toFixed(2)} | ${w.toFixed(0)} | ${(w / r).toFixed(2)} |`)
+  }
+  say('')
+  say('Aggregator memory during one whole round, N clients uploading 10 MiB each at once (data folder), fresh process per N:')
+  say('')
+  say('| clients | RSS growth MiB | JS heap growth MiB | ArrayBuffers + external growth MiB | round MB/s |')
+  say('| ---: | ---: | ---: | ---: | ---: |')
+  for (const n of MEMORY_CLIENTS) {
+    const m = await memoryRun(n)
+    say(`| ${n} | ${MiB(m.rss)} | ${MiB(m.heap)} | ${MiB(m.external)} | ${m.rate.toFixed(0)} |`)
+  }
+  if (process.env.BENCH_WRITE === '1') await writeSection(lines)
+}
+
+/** Replaces the ingest section of BENCHMARKS.md (between its markers) with this run's figures. */
+async function writeSection(lines: string[]): Promise<void> {
+  const file = join(dirname(fileURLToPath(import.meta.url)), '..', 'BENCHMARKS.md')
+  const doc = await readFile(file, 'utf8')
+  const load = loadavg().map((x) => x.toFixed(1)).join(' / ')
+  const section = [
+    '<!-- ingest:start -->',
+    '## Aggregator ingest, whole round and memory',
+    '',
+    `Measured by \`BENCH_WRITE=1 npx tsx bench/ingest.ts ${UPLOADS} ${CONCURRENCY.join(' ')}\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average at the end ${load} (2 cores shared with other work, so absolute figures move from run to run; ratios are within one run).`,
+    METHOD,
+    '',
+    ...lines,
+    '<!-- ingest:end -->',
+  ].join('\n')
+  const start = doc.indexOf('<!-- ingest:start -->')
+  const end = doc.indexOf('<!-- ingest:end -->')
+  const next = start >= 0 && end > start ? doc.slice(0, start) + section + doc.slice(end + '<!-- ingest:end -->'.length) : `${doc.trimEnd()}\n\n${section}\n`
+  await writeFile(file, next)
+}
+
+const METHOD = [
+  'Method: the aggregator (`startNodeServer`, in this process) and the clients (a separate Node process, `node:http` requests with the body preloaded, as real participants are other machines) share the 2 cores.',
+  '"bare POST": a `node:http` server that only drains the request, the same bytes, the same client. "ingest": POST /api/tasks/:id/rounds/1/update until every upload has its 200 (checked, durable in the write-ahead log, folded), with one extra participant that never uploads so the round stays open; MB/s = uploaded bytes / client wall time.',
+  '"whole round": the same uploads with no extra participant, so the last one closes the round (average, global weights stored), then every participant GETs weights/1; MB/s = uploaded bytes / wall time of uploads + downloads, against the bare POST.',
+  'Memory: `process.memoryUsage()` sampled every 2 ms from just before the clients start (after a GC) to the end of the round; growth = peak − start.',
+].join('\n')
+
+if (process.argv[2] === '--memory-child') await memoryChild(Number(process.argv[3]))
+else await main()

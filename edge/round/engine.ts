@@ -36,8 +36,8 @@ const ACC_KEY = 'acc'
 const BUNDLE_KEY = 'bundle.zip'
 const weightsKey = (v: number) => `weights/${v}`
 const updateKey = (pid: string) => `updates/${pid}`
-/** Bytes of uploads received but not yet folded, over all tasks; further uploads wait (TCP backpressure). */
-const MAX_INFLIGHT_BYTES = 512 * 1024 * 1024
+/** Bytes of uploads in flight (held until folded), over all tasks; further uploads wait (TCP backpressure), so memory stays flat in the number of participants. */
+const MAX_INFLIGHT_BYTES = 64 * 1024 * 1024
 /** Logs kept per task and replayed to a new SSE subscriber. */
 const MAX_LOGS = 200
 
