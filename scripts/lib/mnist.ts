@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { createRng, hashString, shuffled } from '../../shared/dataset'
+import { hashString, seededRandom, shuffled } from '../../shared/random'
 
 /** MNIST images (row-major uint8, 28×28 each) and their digit labels. */
 export type MnistSet = { images: Uint8Array; labels: Uint8Array; count: number; rows: number; cols: number }
@@ -68,7 +68,7 @@ export type Plan = { train: number[]; test: number[] }[]
 function byDigit(labels: Uint8Array, seed: number, name: string): number[][] {
   const lists: number[][] = Array.from({ length: 10 }, () => [])
   labels.forEach((label, i) => lists[label].push(i))
-  return lists.map((list, d) => shuffled(list, createRng((seed ^ hashString(`${name}:${d}`)) >>> 0)))
+  return lists.map((list, d) => shuffled(list, seededRandom((seed ^ hashString(`${name}:${d}`)) >>> 0)))
 }
 
 /**
@@ -107,7 +107,7 @@ export function planSplit(trainLabels: Uint8Array, testLabels: Uint8Array, o: Pl
     const shardSize = 5 * o.perClass
     const shards = shuffled(
       Array.from({ length: 2 * o.participants }, (_, s) => s),
-      createRng((o.seed ^ hashString('shards')) >>> 0),
+      seededRandom((o.seed ^ hashString('shards')) >>> 0),
     )
     plan.forEach((part, p) => {
       part.train = [shards[2 * p], shards[2 * p + 1]].flatMap((s) => pool.slice(s * shardSize, (s + 1) * shardSize))

@@ -1,4 +1,4 @@
-import { createRng, hashString, shuffled } from './random'
+import { hashString, seededRandom, shuffled } from '../random'
 import type { DatasetItem } from './types'
 
 /**
@@ -24,7 +24,7 @@ export function splitValidation(
     const k = Math.min(Math.round(n * fraction), n - 1)
     if (k <= 0) continue
     const sorted = items.slice().sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-    for (const item of shuffled(sorted, createRng((seed ^ hashString(label)) >>> 0)).slice(0, k)) chosen.add(item)
+    for (const item of shuffled(sorted, seededRandom((seed ^ hashString(label)) >>> 0)).slice(0, k)) chosen.add(item)
   }
   return { train: train.filter((i) => !chosen.has(i)), validation: train.filter((i) => chosen.has(i)) }
 }

@@ -3,7 +3,7 @@ import type { FileSource } from '../files'
 import { preprocessBatch, type PreprocessorConfig } from '../preprocess'
 import { ProblemError } from '../problems'
 import { createImageCache, type ImageCache } from './cache'
-import { seededRandom, shuffled } from './random'
+import { seededRandom, shuffled } from '../random'
 
 /**
  * Decodes one image file into an HxWxC tensor (values 0–255). Injected because decoding differs per

@@ -1,5 +1,5 @@
-/** A seeded PRNG (mulberry32) returning floats in [0, 1): the same seed gives the same sequence everywhere. */
-export function createRng(seed: number): () => number {
+/** A seeded PRNG (mulberry32) returning floats in [0, 1): the same seed gives the same sequence on every runtime. */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
