@@ -7,25 +7,14 @@ import { fileURLToPath } from 'node:url'
 import { checkConfig, countParameters, labelsOf, readSafetensors, writeSafetensors, type BundleConfig, type NamedTensor } from '../../shared/bundle'
 import { formatProblem } from '../../shared/problems'
 import { fedAvgCnnShapes } from '../../shared/model'
+import { seededRandom } from '../../shared/random'
 
 export const BUNDLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../bundles/mnist-cnn')
 const SEED = 0x5eed_2017
 
-/** mulberry32: a small, fast, well-mixed 32-bit PRNG; enough for initial weights. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Glorot-uniform kernels (fans as Keras computes them: receptive field × channels), zero biases. */
 export function initialWeights(config: BundleConfig, numClasses: number, seed = SEED): NamedTensor[] {
-  const random = mulberry32(seed)
+  const random = seededRandom(seed)
   return fedAvgCnnShapes(config, numClasses).map(({ name, shape }) => {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1))
     if (shape.length >= 2) {
