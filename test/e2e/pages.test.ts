@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,24 +5,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { makeMnistFolders } from '../../scripts/make-mnist-folders'
 import { injectPicker, launchChromium, writeFolderToOpfs } from './browser'
+import { ensureBuild } from './build'
 import { readFolder } from './folders'
 import { serveDist } from './static-server'
 
 // The participant's side that needs no aggregator: folder validation through the injected FS Access
 // handle and through <input webkitdirectory>, the bad-input messages, the pages at phone width.
-// Built once into a temp folder so a running `npm start` keeps its dist/.
+// Uses the build shared with the federation e2e (dist/, rebuilt only when stale).
 
 const SHOTS = 'test-results/screenshots'
 let work: string
-let dist: string
 let server: { url: string; close(): void }
 let browser: Browser
 let mnistDir: string
 
 beforeAll(async () => {
+  const dist = ensureBuild()
   work = mkdtempSync(join(tmpdir(), 'autofed-pages-'))
-  dist = join(work, 'dist')
-  execFileSync('npx', ['vite', 'build', '--outDir', dist, '--emptyOutDir', '--logLevel', 'error'], { stdio: 'inherit' })
   const made = await makeMnistFolders({ out: join(work, 'mnist'), perClass: 3, participants: 1, layout: 'imagefolder' })
   mnistDir = made.participants[0].imagefolder!
   server = await serveDist(dist)
@@ -49,7 +47,7 @@ describe('pages without an aggregator', () => {
   it('validates a folder picked through the injected FS Access handle and shows counts per split', async () => {
     const { context, page } = await open('mnist')
     await writeFolderToOpfs(page, 'mnist', await readFolder(mnistDir))
-    await page.screenshot({ path: `${SHOTS}/home.png`, fullPage: true })
+    await page.screenshot({ path: `${SHOTS}/home-offline.png`, fullPage: true })
     await page.goto(`${server.url}/join/t1#invite=secret`)
     await page.getByTestId('pick-folder').click()
     await page.getByTestId('dataset-summary').waitFor()
@@ -58,7 +56,7 @@ describe('pages without an aggregator', () => {
     const train = Number(await page.getByTestId('count-train').textContent())
     const validation = Number(await page.getByTestId('count-validation').textContent())
     expect(train + validation).toBe(30)
-    await page.screenshot({ path: `${SHOTS}/join-summary.png`, fullPage: true })
+    await page.screenshot({ path: `${SHOTS}/join-summary-opfs.png`, fullPage: true })
     await context.close()
   })
 

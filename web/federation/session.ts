@@ -1,18 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core'
-import type { LayersModel } from '@tensorflow/tfjs-layers'
 import { parseBundle, unzipBundle } from '../../shared/bundle'
 import type { Bundle } from '../../shared/bundle'
-import { chooseBackend, measureTrainingSpeed } from '../../shared/backend'
 import { readDataset } from '../../shared/dataset'
 import type { FileSource } from '../../shared/files'
-import { registerWasmGradKernels } from '../../shared/kernels'
-import { buildModel } from '../../shared/model'
+import { buildModel, modelVariables } from '../../shared/model'
 import { runParticipant } from '../../shared/participant'
 import type { CheckpointStore, Credentials, FederationApi, LabelCounts, ParticipantCheckpoint, ParticipantEvent } from '../../shared/participant'
 import type { Problem } from '../../shared/problems'
 import { ProblemError } from '../../shared/problems'
 import { batches, createImageCache, trainingOptions } from '../../shared/train'
-import { describeAdapter } from '../backend'
+import { Cancelled, gpuDeviceLost, selectTrainingBackend } from '../backend'
+import type { ComputeInfo } from '../backend'
 import { decodeImage } from '../decode'
 import { loadCheckpoint, savePredictModel, saveCheckpoint } from '../store'
 import type { Membership } from '../store'
@@ -25,12 +23,11 @@ export type SessionApi = FederationApi & {
   resultBundle(auth: Credentials): Promise<Uint8Array>
 }
 
-/** The compute panel: backend, adapter, measured speed, and why a faster backend was not used. */
-export type ComputeInfo = { backend: string; adapter: string | null; reason: string; imagesPerSecond: number | null }
 
 /** Everything the dashboard shows about this browser's part in the task. */
 export type SessionSnapshot = {
   status: 'preparing' | 'running' | 'finished' | 'stopped' | 'error'
+  /** What is being prepared ('bundle', 'dataset', 'measuring webgpu', …) or the last retry. */
   detail: string
   compute: ComputeInfo | null
   round: number
@@ -45,8 +42,6 @@ export type SessionSnapshot = {
 
 /** Keeps the per-image decode cache bounded whatever the folder's size (SPEC §4). */
 const CACHE_BYTES = 256 * 1024 * 1024
-const BACKEND_OVERRIDE_KEY = 'autofed.backend'
-const MEASURE_STEPS = 3
 
 /** Credentials saved by the join page, as the participant loop's checkpoint. */
 export function initialCheckpoint(taskId: string, name: string, creds: Credentials): ParticipantCheckpoint {
@@ -61,45 +56,15 @@ export const idbCheckpoints: CheckpointStore = {
   save: (cp) => saveCheckpoint(cp.taskId, cp),
 }
 
-function channelsOf(model: LayersModel): 1 | 3 {
-  const shape = model.inputs[0].shape
-  return shape[shape.length - 1] === 1 ? 1 : 3
-}
-
-/**
- * Picks the training backend: WebGPU wherever the browser has a GPU adapter for it (the issue's
- * order), otherwise the fastest of WebGL, WASM and CPU measured on this model (cached per device).
- * `localStorage['autofed.backend']` overrides both.
- */
-async function selectBackend(build: () => Promise<LayersModel>, inputShape: number[], numClasses: number, batchSize: number): Promise<ComputeInfo> {
-  registerWasmGradKernels()
-  const { adapter, problem } = await describeAdapter()
-  const override = localStorage.getItem(BACKEND_OVERRIDE_KEY) ?? undefined
-  if (override === undefined && problem === null && (await tf.setBackend('webgpu'))) {
-    await tf.ready()
-    return { backend: 'webgpu', adapter, reason: 'a WebGPU adapter is available: training on the GPU', imagesPerSecond: null }
-  }
-  const choice = await chooseBackend({
-    candidates: ['webgl', 'wasm', 'cpu'],
-    override,
-    deviceKey: `${navigator.userAgent}|${inputShape.join('x')}|${numClasses}`,
-    cache: {
-      get: (key) => JSON.parse(localStorage.getItem(key) ?? 'null') as unknown,
-      set: (key, value) => localStorage.setItem(key, JSON.stringify(value)),
-    },
-    measure: (backend) => measureTrainingSpeed(backend, build, inputShape, numClasses, { steps: MEASURE_STEPS, batchSize }),
-  })
-  if (!(await tf.setBackend(choice.backend))) throw new Error(`the ${choice.backend} backend could not be started`)
-  await tf.ready()
-  const why = problem ? `${problem}; ` : ''
-  const measured = choice.measurements.find((m) => m.backend === choice.backend)
-  return { backend: choice.backend, adapter, reason: why + choice.reason, imagesPerSecond: measured?.imagesPerSecond ?? null }
-}
-
 type Listener = (s: SessionSnapshot) => void
 
 /** A running participant in this tab; survives page changes inside the app. */
-export type Session = { snapshot(): SessionSnapshot; subscribe(fn: Listener): () => void; stop(): void }
+export type Session = {
+  snapshot(): SessionSnapshot
+  subscribe(fn: Listener): () => void
+  /** Stops after the current step (a measurement, an epoch); resolves once tfjs is free for another session. */
+  stop(): Promise<void>
+}
 
 const sessions = new Map<string, Session>()
 
@@ -130,7 +95,8 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
       case 'state':
         return set({ round: e.round, phase: e.phase, status: 'running' })
       case 'phase':
-        return set({ round: e.round, phase: e.phase })
+        // A new phase's batches replace the last one's progress line.
+        return set({ round: e.round, phase: e.phase, progress: null })
       case 'batch':
         return set({
           progress: { epoch: e.epoch, step: e.step, loss: e.loss, accuracy: e.accuracy },
@@ -174,15 +140,33 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     const dataset = data.value
 
     set({ detail: 'backend' })
+    // The model's input shape and size key the measured choice; any backend builds it, cpu always starts.
+    await tf.setBackend('cpu')
     const probe = await build()
     const inputShape = probe.inputs[0].shape.slice(1) as number[]
+    const modelKey = `${bundle.card.name}|${probe.countParams()} parameters|${task.labels.length} labels|batch ${training.value.batchSize}`
+    const channels = inputShape[inputShape.length - 1] === 1 ? 1 : 3
     probe.dispose()
-    const compute = await selectBackend(build, inputShape, task.labels.length, training.value.batchSize)
-    set({ compute })
+    const compute = await selectTrainingBackend({
+      build,
+      inputShape,
+      numClasses: task.labels.length,
+      batchSize: training.value.batchSize,
+      modelKey,
+      cancelled: () => abort.aborted,
+      onMeasure: (backend) => set({ detail: `measuring ${backend}` }),
+    })
+    set({ compute, detail: '' })
+    if (abort.aborted) return
+    // A lost GPU device fails every later step with obscure WebGPU errors: say so once, and stop.
+    void gpuDeviceLost().then((why) => {
+      if (why === null || abort.aborted) return
+      abort.aborted = true
+      set({ status: 'error', error: `the WebGPU device was lost (${why}): reload the page to resume from the last epoch, or pick another backend under Compute` })
+    })
 
     const { localTrainer } = await import('../../shared/participant')
     const model = await build()
-    const channels = channelsOf(model)
     const cache = createImageCache(CACHE_BYTES)
     const stream = (items: typeof dataset.splits.train, isTraining: boolean, seed?: number) =>
       batches({
@@ -198,7 +182,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
         training: isTraining,
         cache,
       })
-    const trainer = localTrainer({
+    const base = localTrainer({
       model,
       training: training.value,
       labels: task.labels,
@@ -207,6 +191,21 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
       validation: () => stream(dataset.splits.validation, false),
       test: () => stream(dataset.splits.test, false),
     })
+    // The loop reads the weights synchronously after each epoch (checkpoint, upload). tfjs-backend-webgpu
+    // reads synchronously through a WebGPU canvas, which crashes Chromium's GPU process on the software
+    // adapter (no SharedImage backing for "WebgpuSwapChainTexture", then "device lost"); an async read
+    // first leaves the values cached on the CPU, so the synchronous read never touches the GPU.
+    const trainer: typeof base = {
+      ...base,
+      get backend() {
+        return base.backend
+      },
+      async trainEpoch(ctx) {
+        const result = await base.trainEpoch(ctx)
+        await Promise.all(modelVariables(model).map((v) => v.read().data()))
+        return result
+      },
+    }
     set({ status: 'running', detail: '' })
     try {
       const outcome = await runParticipant({
@@ -224,17 +223,18 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
         set({ detail: 'result' })
         const zip = unzipBundle(await o.api.resultBundle(auth), { file: 'result bundle' })
         if (!zip.ok) throw new ProblemError(zip.problems)
-        const final = await o.api.task(auth)
+        // The aggregator's task answer is a TaskView (edge/API.md), which names the task; TaskState leaves the name out.
+        const final = (await o.api.task(auth)) as Awaited<ReturnType<SessionApi['task']>> & { name?: string }
         await savePredictModel({
           taskId,
-          taskName: o.taskName ?? taskId,
+          taskName: final.name ?? o.taskName ?? taskId,
           version: final.best?.version ?? final.version,
           accuracy: final.best?.accuracy ?? null,
           files: zip.value,
           savedAt: Date.now(),
         })
       }
-      set({ status: outcome.state === 'done' ? 'finished' : 'stopped', detail: '' })
+      if (outcome.state !== 'aborted') set({ status: outcome.state === 'done' ? 'finished' : 'stopped', detail: '' })
     } finally {
       trainer.dispose()
       model.dispose()
@@ -251,12 +251,15 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     },
     stop() {
       abort.aborted = true
-      sessions.delete(taskId)
+      if (sessions.get(taskId) === session) sessions.delete(taskId)
+      return finished
     },
   }
   sessions.set(taskId, session)
-  run().catch((err: unknown) => {
-    sessions.delete(taskId)
+  const finished = run().catch((err: unknown) => {
+    if (sessions.get(taskId) === session) sessions.delete(taskId)
+    // A stopped session's last error (a cancelled measurement) is nobody's concern.
+    if (abort.aborted || err instanceof Cancelled) return
     if (err instanceof ProblemError) set({ status: 'error', problems: err.problems, error: null })
     else set({ status: 'error', error: err instanceof Error ? err.message : String(err) })
   })

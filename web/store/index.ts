@@ -31,10 +31,12 @@ interface AutofedDB extends DBSchema {
   weights: { key: string; value: StoredWeights }
   checkpoints: { key: string; value: unknown }
   models: { key: string; value: PredictModel }
+  /** Per-device settings: the backend override and the measured backend choices (shared/backend's cache). */
+  settings: { key: string; value: unknown }
 }
 
 const DB_NAME = 'autofed'
-const DB_VERSION = 1
+const DB_VERSION = 2
 /** The predict page's model: one slot, the most recently finished task's best state. */
 const LATEST_MODEL = 'latest'
 
@@ -43,7 +45,7 @@ let db: Promise<IDBPDatabase<AutofedDB>> | null = null
 function open(): Promise<IDBPDatabase<AutofedDB>> {
   db ??= openDB<AutofedDB>(DB_NAME, DB_VERSION, {
     upgrade(database) {
-      for (const name of ['directories', 'memberships', 'weights', 'checkpoints', 'models'] as const) {
+      for (const name of ['directories', 'memberships', 'weights', 'checkpoints', 'models', 'settings'] as const) {
         if (!database.objectStoreNames.contains(name)) database.createObjectStore(name)
       }
     },
@@ -109,4 +111,16 @@ export async function savePredictModel(model: PredictModel): Promise<void> {
 /** The model predict uses, if a task has finished in this browser. */
 export async function loadPredictModel(): Promise<PredictModel | undefined> {
   return (await open()).get('models', LATEST_MODEL)
+}
+
+/** A per-device setting (backend override, measured backend choices). */
+export async function loadSetting(key: string): Promise<unknown> {
+  return (await open()).get('settings', key)
+}
+
+/** Stores a per-device setting; `undefined` deletes it. */
+export async function saveSetting(key: string, value: unknown): Promise<void> {
+  const db = await open()
+  if (value === undefined) await db.delete('settings', key)
+  else await db.put('settings', value, key)
 }

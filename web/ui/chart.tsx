@@ -5,7 +5,7 @@ import uPlot from 'uplot'
 export type Series = { label: string; color: string; values: Array<number | null> }
 
 /** A uPlot line chart over rounds, sized to its container (360 px phones to desktops). */
-export function RoundChart(props: { rounds: number[]; series: Series[]; testId?: string }) {
+export function RoundChart(props: { rounds: number[]; series: Series[]; xLabel: string; testId?: string }) {
   const box = useRef<HTMLDivElement>(null)
   const plot = useRef<uPlot | null>(null)
   useEffect(() => {
@@ -17,9 +17,10 @@ export function RoundChart(props: { rounds: number[]; series: Series[]; testId?:
       {
         width,
         height: 220,
-        scales: { x: { time: false } },
-        axes: [{ label: 'round' }, {}],
-        series: [{ label: 'round' }, ...props.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: true } }))],
+        // Rounds are whole numbers: integer ticks only, and one round still gets an axis around it.
+        scales: { x: { time: false, range: (_u, min, max) => (min === max ? [Math.max(0, min - 1), max + 1] : [min, max]) } },
+        axes: [{ label: props.xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500] }, {}],
+        series: [{ label: props.xLabel }, ...props.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: true } }))],
       },
       [props.rounds, ...props.series.map((s) => s.values)] as uPlot.AlignedData,
       el,

@@ -52,12 +52,12 @@ export function CopyField(props: { value: string; testId?: string }) {
   )
 }
 
-/** Label/value tile. */
-export function Stat(props: { k: string; v: string | number; testId?: string }) {
+/** Label/value tile; `value` keeps the exact number behind a rounded text (tests compare it). */
+export function Stat(props: { k: string; v: string | number; testId?: string; value?: number | null }) {
   return (
     <div class="stat">
       <div class="k">{props.k}</div>
-      <div class="v" data-testid={props.testId}>
+      <div class="v" data-testid={props.testId} data-value={props.value ?? undefined}>
         {props.v}
       </div>
     </div>

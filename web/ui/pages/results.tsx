@@ -49,7 +49,7 @@ export function ResultsPage(props: { taskId: string }) {
       ) : (
         <>
           <div class="stats">
-            <Stat k={t('results.accuracy')} v={percent(r.accuracy)} testId="test-accuracy" />
+            <Stat k={t('results.accuracy')} v={percent(r.accuracy)} testId="test-accuracy" value={r.accuracy} />
             <Stat k={t('results.loss')} v={r.loss.toFixed(4)} />
             <Stat k={t('results.examples')} v={r.examples} />
           </div>

@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'hono/jsx/dom'
+import { useEffect, useRef, useState } from 'hono/jsx/dom'
 import type { LogEvent, TaskView } from '../../../shared/wire'
 import { api, followTask, sessionApi } from '../../api'
+import { TRAINING_BACKENDS, loadBackendOverride, saveBackendOverride } from '../../backend'
 import { currentSession, idbCheckpoints, startSession } from '../../federation/session'
 import type { SessionSnapshot } from '../../federation/session'
 import { loadMembership } from '../../store'
@@ -31,6 +32,13 @@ export function TaskPage(props: { taskId: string }) {
   const [snap, setSnap] = useState<SessionSnapshot | null>(null)
   const [folderState, setFolderState] = useState<'ok' | 'missing' | 'permission' | null>(null)
   const [permissionHandle, setPermissionHandle] = useState<FileSystemDirectoryHandle | null>(null)
+  const [override, setOverride] = useState<string>('auto')
+  const [switching, setSwitching] = useState(false)
+  const unsubscribe = useRef<(() => void) | null>(null)
+
+  useEffect(() => {
+    loadBackendOverride().then((b) => setOverride(b ?? 'auto'), (err) => setError(messageOf(err)))
+  }, [])
 
   // Who we are: the initiator (token in the fragment) or a participant (token in the checkpoint).
   useEffect(() => {
@@ -61,19 +69,41 @@ export function TaskPage(props: { taskId: string }) {
     if ('source' in found) {
       setFolderState('ok')
       const session = currentSession(props.taskId) ?? startSession({ membership, source: found.source, api: sessionApi(props.taskId), taskName: task?.name })
-      return session.subscribe(setSnap)
+      unsubscribe.current?.()
+      unsubscribe.current = session.subscribe(setSnap)
+      return
     }
     if ('needsPermission' in found) {
       setPermissionHandle(found.needsPermission)
       setFolderState('permission')
     } else setFolderState('missing')
-    return undefined
   }
   useEffect(() => {
-    let unsubscribe: (() => void) | undefined
-    launch(false).then((u) => (unsubscribe = u), (err) => setError(messageOf(err)))
-    return () => unsubscribe?.()
+    launch(false).catch((err) => setError(messageOf(err)))
+    return () => {
+      unsubscribe.current?.()
+      unsubscribe.current = null
+    }
   }, [membership])
+
+  // A backend picked by the user applies to this device from now on: the session restarts on it and
+  // resumes from its checkpoint (at most the current epoch is redone).
+  const changeBackend = async (value: string) => {
+    setOverride(value)
+    setSwitching(true)
+    try {
+      await saveBackendOverride(value === 'auto' ? null : value)
+      const running = currentSession(props.taskId)
+      if (running) {
+        await running.stop()
+        await launch(false)
+      }
+    } catch (err) {
+      setError(messageOf(err))
+    } finally {
+      setSwitching(false)
+    }
+  }
 
   const act = async (what: 'start' | 'stop') => {
     if (!token) return
@@ -140,7 +170,9 @@ export function TaskPage(props: { taskId: string }) {
 
       {membership ? (
         <>
-          <h2>{t('task.status', { status: me })}</h2>
+          <h2 data-testid="session-status" data-status={snap?.status ?? ''}>
+            {t('task.status', { status: me })}
+          </h2>
           <p class="muted">{t('task.you', { name: membership.name })}</p>
           {folderState === 'missing' ? (
             <>
@@ -177,14 +209,46 @@ export function TaskPage(props: { taskId: string }) {
                   testId="speed"
                 />
               </div>
+              <p class="row" style="margin-top:12px">
+                <label for="backend-override">{t('backend.override')}</label>
+                <select id="backend-override" value={override} disabled={switching} data-testid="backend-override" onChange={(e: Event) => void changeBackend((e.target as HTMLSelectElement).value)}>
+                  <option value="auto" selected={override === 'auto'}>
+                    {t('backend.auto')}
+                  </option>
+                  {TRAINING_BACKENDS.map((b) => (
+                    <option value={b} selected={override === b}>
+                      {b}
+                    </option>
+                  ))}
+                </select>
+                {switching ? <span class="muted">{t('backend.restarting')}</span> : null}
+              </p>
               {snap.compute ? (
-                <p class="muted" data-testid="backend-reason">
-                  {t('backend.why')}: {snap.compute.reason}
-                </p>
+                <>
+                  <p class="muted" data-testid="backend-reason">
+                    {t('backend.why')}: {snap.compute.reason}
+                  </p>
+                  {snap.compute.measurements.length > 0 ? (
+                    <div class="table-wrap">
+                      <table data-testid="backend-measurements">
+                        <caption>{t('backend.measured')}</caption>
+                        <tbody>
+                          {snap.compute.measurements.map((m) => (
+                            <tr class={m.backend === snap.compute?.backend ? 'chosen' : ''} data-backend={m.backend}>
+                              <td>{m.backend}</td>
+                              <td class="num">{m.error === undefined ? t('backend.ips', { value: m.imagesPerSecond.toFixed(1) }) : t('backend.failed', { error: m.error })}</td>
+                              <td>{m.backend === snap.compute?.backend ? t('backend.chosen') : ''}</td>
+                            </tr>
+                          ))}
+                        </tbody>
+                      </table>
+                    </div>
+                  ) : null}
+                </>
               ) : null}
               {snap.progress ? (
-                <p class="muted" data-testid="progress">
-                  epoch {snap.progress.epoch} · step {snap.progress.step} · loss {snap.progress.loss.toFixed(3)} · acc {percent(snap.progress.accuracy)}
+                <p class="muted" data-testid="progress" data-round={snap.round} data-step={snap.progress.step}>
+                  {t('task.round')} {snap.round} · epoch {snap.progress.epoch} · step {snap.progress.step} · loss {snap.progress.loss.toFixed(3)} · acc {percent(snap.progress.accuracy)}
                 </p>
               ) : null}
             </>
@@ -195,6 +259,7 @@ export function TaskPage(props: { taskId: string }) {
       <h2>{t('task.charts')}</h2>
       <RoundChart
         rounds={rounds}
+        xLabel={t('task.round')}
         testId="chart-accuracy"
         series={[
           { label: `${t('common.validation')} ${t('chart.accuracy')}`, color: '#2458c6', values: history.map((h) => h.validation?.accuracy ?? null) },
@@ -203,6 +268,7 @@ export function TaskPage(props: { taskId: string }) {
       />
       <RoundChart
         rounds={rounds}
+        xLabel={t('task.round')}
         testId="chart-loss"
         series={[
           { label: `${t('common.validation')} ${t('chart.loss')}`, color: '#b42318', values: history.map((h) => h.validation?.loss ?? null) },
