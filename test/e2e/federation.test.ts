@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -196,5 +196,99 @@ describe('federated training in two browsers against the npm start aggregator', 
       console.log([...logs, ...requests, `task: ${JSON.stringify(view && { state: view.state, phase: view.phase, round: view.round, history: view.history })}`, 'aggregator:', aggregator.output()].join('\n'))
       throw err
     }
+  })
+})
+
+describe('backend chosen by measurement', () => {
+  /** Runs a one-round task with participant 1's folder in a fresh browser; `pin` picks the backend on the dashboard. */
+  async function oneRound(zip: Uint8Array, name: string, pin: string | null) {
+    const logs: string[] = []
+    const { task, invite } = await admin.createTaskFromZip(zip, { max_rounds: 1, merge_epochs: 1, min_participants: 1 }, name)
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+    const page = await context.newPage()
+    watch(page, name, logs)
+    try {
+      await page.goto(`${proxy.url}/join/${task.id}#invite=${invite}`)
+      await page.getByTestId('join-name').fill(name)
+      await page.getByTestId('folder-input').setInputFiles(participants[0].imagefolder!)
+      await waitFor(page, 'count-test', /^\d+$/)
+      await page.getByTestId('join-button').click()
+      await page.waitForURL(`**/tasks/${task.id}`)
+      if (pin) await page.getByTestId('backend-override').selectOption(pin)
+      const backend = await waitFor(page, 'backend', /^(webgpu|webgl|wasm|cpu)$/)
+      const reason = ((await page.getByTestId('backend-reason').textContent()) ?? '').replace(/^Why this backend: /, '')
+      const measured = await page.locator('[data-testid="backend-measurements"] tr').evaluateAll((rows) => rows.map((r) => r.textContent ?? ''))
+      if (!pin) await page.screenshot({ path: `${SHOTS}/dashboard-measured.png`, fullPage: true })
+      await admin.start(task.id)
+      await waitFor(page, 'session-status', /^finished$/, 'data-status')
+      const done = await admin.task(task.id)
+      return { backend, reason, measured, result: done.result!, history: done.history }
+    } catch (err) {
+      await page.screenshot({ path: `${SHOTS}/failed-${name}.png`, fullPage: true }).catch(() => {})
+      console.log([...logs, 'aggregator:', aggregator.output()].join('\n'))
+      throw err
+    } finally {
+      await context.close()
+    }
+  }
+
+  it('trains on wasm, chosen by timing every backend, to the same accuracy as the same round on cpu', async () => {
+    const started = Date.now()
+    // Same bundle bytes (seeded initial weights), same folder, so the same validation split and batch order.
+    const zip = await smallCnnBundle()
+    const measured = await oneRound(zip, 'measured', null)
+    const cpu = await oneRound(zip, 'pinned-cpu', 'cpu')
+
+    // On this machine (no GPU; WebGPU and WebGL run in software) the measurement picks wasm.
+    expect(measured.backend).toBe('wasm')
+    expect(measured.reason).toMatch(/^wasm is the fastest at [\d.]+ images\/s; webgpu [\d.]+ images\/s, webgl [\d.]+ images\/s, cpu [\d.]+ images\/s$/)
+    expect(measured.measured.map((row) => row.split(/\d/)[0])).toEqual(['webgpu', 'webgl', 'wasm', 'cpu'])
+    expect(cpu.backend).toBe('cpu')
+    expect(cpu.reason).toBe('cpu chosen by the user')
+
+    expect(measured.history.map((h) => [h.round, h.contributors, h.examples])).toEqual([[1, 1, 130]])
+    expect(cpu.history.map((h) => [h.round, h.contributors, h.examples])).toEqual([[1, 1, 130]])
+    expect(measured.result.examples).toBe(cpu.result.examples)
+    expect(Math.abs(measured.result.accuracy - cpu.result.accuracy)).toBeLessThanOrEqual(1e-4)
+    expect(measured.result.confusion).toEqual(cpu.result.confusion)
+    // Same computation up to float summation order (XNNPACK vs tfjs-backend-cpu): the losses agree to ~1e-7.
+    expect(Math.abs(measured.result.loss - cpu.result.loss)).toBeLessThanOrEqual(1e-4)
+    console.log(
+      `measured lane: ${measured.reason}; test accuracy wasm ${measured.result.accuracy} (loss ${measured.result.loss}), ` +
+        `cpu ${cpu.result.accuracy} (loss ${cpu.result.loss}); ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    )
+  })
+})
+
+describe('joining with labels the task does not know', () => {
+  it('shows the aggregator’s message naming the labels on the join page, and the participant is not added', async () => {
+    // The task's labels are not readable with the invite alone (GET /api/tasks/:id needs a token), so
+    // the check is the aggregator's answer to join (422), shown before anything is trained.
+    const { task, invite } = await admin.createTaskFromZip(await smallCnnBundle(), { max_rounds: 1 }, 'labels')
+    const folder = join(work, 'unknown-labels')
+    const source = await readFolder(participants[0].imagefolder!)
+    for (const [path, bytes] of source) {
+      const [split, label, file] = path.split('/')
+      if (label !== '0' && label !== '1') continue
+      for (const dest of label === '1' ? [`${split}/${label}/${file}`, `${split}/cat/${file}`] : [`${split}/${label}/${file}`]) {
+        mkdirSync(join(folder, dest, '..'), { recursive: true })
+        writeFileSync(join(folder, dest), bytes)
+      }
+    }
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+    const page = await context.newPage()
+    await page.goto(`${proxy.url}/join/${task.id}#invite=${invite}`)
+    await page.getByTestId('folder-input').setInputFiles(folder)
+    await waitFor(page, 'count-test', /^\d+$/)
+    await page.getByTestId('join-button').click()
+    const error = page.getByTestId('error')
+    await error.waitFor()
+    expect(await error.textContent()).toBe(
+      'Something went wrong: labelCounts: the task does not know the labels "cat" (task labels: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9); remove those images or pick the matching task',
+    )
+    expect(page.url()).toContain(`/join/${task.id}`)
+    await page.screenshot({ path: `${SHOTS}/join-unknown-labels.png`, fullPage: true })
+    await context.close()
+    expect((await admin.task(task.id)).participants).toEqual([])
   })
 })

@@ -129,7 +129,8 @@ export function TaskPage(props: { taskId: string }) {
   const localAt = (round: number) => local.find((l) => l.round === round)
   const stateKey = task ? (`state.${task.state}` as StringKey) : null
   const phaseKey = task?.phase ? (`phase.${task.phase}` as StringKey) : null
-  const me = snap?.status === 'running' && snap.phase ? t(`phase.${snap.phase}` as StringKey) : snap?.status ?? ''
+  const me =
+    snap?.status === 'running' ? (snap.phase ? t(`phase.${snap.phase}` as StringKey) : t(task?.state === 'waiting' ? 'state.waiting' : 'state.running')) : snap?.status ?? ''
 
   return (
     <section>
@@ -257,24 +258,32 @@ export function TaskPage(props: { taskId: string }) {
       ) : null}
 
       <h2>{t('task.charts')}</h2>
-      <RoundChart
-        rounds={rounds}
-        xLabel={t('task.round')}
-        testId="chart-accuracy"
-        series={[
-          { label: `${t('common.validation')} ${t('chart.accuracy')}`, color: '#2458c6', values: history.map((h) => h.validation?.accuracy ?? null) },
-          { label: `${t('common.train')} ${t('chart.accuracy')}`, color: '#1f7a3d', values: rounds.map((r) => localAt(r)?.trainAccuracy ?? null) },
-        ]}
-      />
-      <RoundChart
-        rounds={rounds}
-        xLabel={t('task.round')}
-        testId="chart-loss"
-        series={[
-          { label: `${t('common.validation')} ${t('chart.loss')}`, color: '#b42318', values: history.map((h) => h.validation?.loss ?? null) },
-          { label: `${t('common.train')} ${t('chart.loss')}`, color: '#c77700', values: rounds.map((r) => localAt(r)?.trainLoss ?? null) },
-        ]}
-      />
+      {rounds.length === 0 ? (
+        <p class="muted" data-testid="charts-empty">
+          {t('chart.empty')}
+        </p>
+      ) : (
+        <>
+          <RoundChart
+            rounds={rounds}
+            xLabel={t('task.round')}
+            testId="chart-accuracy"
+            series={[
+              { label: `${t('common.validation')} ${t('chart.accuracy')}`, color: '#2458c6', values: history.map((h) => h.validation?.accuracy ?? null) },
+              { label: `${t('common.train')} ${t('chart.accuracy')}`, color: '#1f7a3d', values: rounds.map((r) => localAt(r)?.trainAccuracy ?? null) },
+            ]}
+          />
+          <RoundChart
+            rounds={rounds}
+            xLabel={t('task.round')}
+            testId="chart-loss"
+            series={[
+              { label: `${t('common.validation')} ${t('chart.loss')}`, color: '#b42318', values: history.map((h) => h.validation?.loss ?? null) },
+              { label: `${t('common.train')} ${t('chart.loss')}`, color: '#c77700', values: rounds.map((r) => localAt(r)?.trainLoss ?? null) },
+            ]}
+          />
+        </>
+      )}
 
       {task ? (
         <>
