@@ -153,7 +153,7 @@ export function protocolCases(name: string, connect: () => Promise<Target>): voi
     })
 
     it('drops a participant that never uploads at calculation_timeout and closes the round on quorum', async () => {
-      const { t, admin, task, sims } = await setup({ calculation_timeout: 0.5, min_participants: 2, max_rounds: 3 }, 3)
+      const { t, admin, task, sims } = await setup({ calculation_timeout: 1.5, min_participants: 2, max_rounds: 3 }, 3)
       try {
         await admin.start(task.id)
         await upload(sims[0], task.id, 1, fill(1), 1)
