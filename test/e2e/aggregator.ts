@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import { cpSync } from 'node:fs'
+import { join } from 'node:path'
+import { startWranglerDev, writeWorkerAssets } from '../../edge/adapter/cloudflare-workers/local'
 
 /** A running `npm start` aggregator process (edge/adapter/node/main.ts) and the links it printed. */
 export type Aggregator = { url: string; createUrl: string; output(): string; close(): Promise<void> }
@@ -34,4 +37,16 @@ export function startAggregator(o: { dataDir: string; initiatorToken: string }):
     child.stdout?.on('data', onData)
     child.on('exit', (code) => reject(new Error(`the aggregator exited with ${code} before listening:\n${out}`)))
   })
+}
+
+/**
+ * The Worker runtime (issue 6): `wrangler dev` offline on a copy of dist/ with the built-in bundles and
+ * `_headers` written in, as `npm run dev:worker` serves it, with its Durable Object state in `dataDir`.
+ */
+export async function startWorkerAggregator(o: { dataDir: string; initiatorToken: string; dist: string; bundlesDir: string }): Promise<Aggregator> {
+  const assetsDir = join(o.dataDir, 'dist')
+  cpSync(o.dist, assetsDir, { recursive: true })
+  await writeWorkerAssets(assetsDir, o.bundlesDir)
+  const dev = await startWranglerDev({ persistTo: join(o.dataDir, 'state'), assetsDir, vars: { AUTOFED_INITIATOR_TOKEN: o.initiatorToken } })
+  return { url: dev.url, createUrl: `${dev.url}/create#token=${o.initiatorToken}`, output: dev.output, close: dev.kill }
 }

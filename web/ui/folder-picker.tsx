@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'hono/jsx/dom'
+import { useState } from 'hono/jsx/dom'
 import type { FileSource } from '../../shared/files'
 import { canPickDirectory, folderName, fromDirectoryHandle, fromFileList, pickDirectory } from '../folder'
 import { messageOf } from './components'
@@ -7,18 +7,17 @@ import { useT } from './i18n'
 /** A picked folder: its files, its name, and the handle when the FS Access API gave one (kept for reloads). */
 export type PickedFolder = { source: FileSource; name: string; handle: FileSystemDirectoryHandle | null }
 
+// Part of the element from its first render (an effect adding it later left a moment in which the input
+// took files, not a folder). Not in the JSX attribute types, hence the spread.
+const DIRECTORY_INPUT = { webkitdirectory: true } as Record<string, unknown>
+
 /**
  * Folder choice: the File System Access picker where the browser has it, and `<input webkitdirectory>`
  * always offered beside it (other browsers; and the one way to pick without a handle).
  */
 export function FolderPicker(props: { onPicked: (folder: PickedFolder) => void; onError: (message: string) => void; label?: string; testId?: string }) {
   const t = useT()
-  const input = useRef<HTMLInputElement>(null)
   const [busy, setBusy] = useState(false)
-  useEffect(() => {
-    // webkitdirectory is not in the JSX attribute types; set it on the element directly.
-    input.current?.setAttribute('webkitdirectory', '')
-  }, [])
   const pick = async () => {
     setBusy(true)
     try {
@@ -47,7 +46,7 @@ export function FolderPicker(props: { onPicked: (folder: PickedFolder) => void; 
       <label for={id} class="muted">
         {t('folder.fallback')}
       </label>
-      <input id={id} ref={input} type="file" multiple onChange={onFiles} data-testid={id} />
+      <input id={id} type="file" multiple {...DIRECTORY_INPUT} onChange={onFiles} data-testid={id} />
     </div>
   )
 }
