@@ -12,6 +12,7 @@ export function RoundChart(props: { rounds: number[]; series: Series[]; xLabel: 
     const el = box.current
     if (!el) return
     const width = Math.max(280, el.clientWidth)
+    const last = props.rounds.length - 1
     plot.current?.destroy()
     plot.current = new uPlot(
       {
@@ -20,11 +21,14 @@ export function RoundChart(props: { rounds: number[]; series: Series[]; xLabel: 
         // Rounds are whole numbers: integer ticks only, and one round still gets an axis around it.
         scales: { x: { time: false, range: (_u, min, max) => (min === max ? [Math.max(0, min - 1), max + 1] : [min, max]) } },
         axes: [{ label: props.xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500] }, {}],
+        // Away from the cursor the legend shows the latest round's values rather than "--".
+        hooks: { setLegend: [(u) => void (u.legend.idx == null && last >= 0 && u.setLegend({ idx: last }, false))] },
         series: [{ label: props.xLabel }, ...props.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: true } }))],
       },
       [props.rounds, ...props.series.map((s) => s.values)] as uPlot.AlignedData,
       el,
     )
+    if (last >= 0) plot.current.setLegend({ idx: last }, false)
     return () => {
       plot.current?.destroy()
       plot.current = null
