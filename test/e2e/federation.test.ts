@@ -156,6 +156,10 @@ async function federatedRun({ name, aggregator, proxy, admin, shots }: Target): 
     // Mid-training screenshot and reload of participant 1 once it trains round 2 (round 1 has closed).
     await waitFor(page1, 'progress', /^2$/, 'data-round')
     await page1.screenshot({ path: `${shots}/dashboard.png`, fullPage: true })
+  // One live stream per dashboard: every log line once (two subscriptions showed each line twice).
+  const logLines = ((await page1.getByTestId('log').textContent()) ?? '').split('\n').filter((l) => l)
+  expect(logLines.filter((l) => l.includes('Begin training of round 1.')).length).toBe(2)
+  expect(logLines.length).toBe(new Set(logLines).size)
     await page1.reload()
 
     // Both reach the end (result bundle kept for predict); the results page shows the aggregator's test result.

@@ -29,13 +29,16 @@ export function sessionApi(taskId: string): SessionApi {
  * Follows a task's SSE stream (state and logs) until the returned function is called, reconnecting
  * with backoff; every connection starts with the current state, so nothing is missed for long.
  */
-export function followTask(token: string, taskId: string, handlers: { state(t: TaskView): void; log?(l: LogEvent): void }): () => void {
+export function followTask(token: string, taskId: string, handlers: { state(t: TaskView): void; log?(l: LogEvent): void; connected?(): void }): () => void {
   const controller = new AbortController()
   const client = api(token)
   void (async () => {
     for (let failures = 0; !controller.signal.aborted; ) {
       try {
+        let first = true
         for await (const e of client.events(taskId, controller.signal)) {
+          if (first) handlers.connected?.()
+          first = false
           failures = 0
           if (e.type === 'state') handlers.state(e.data)
           else if (e.type === 'log') handlers.log?.(e.data)

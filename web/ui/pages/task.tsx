@@ -13,6 +13,7 @@ import { useT } from '../i18n'
 import type { StringKey } from '../i18n'
 import { fragmentParam } from '../router'
 import { setPendingFolder, taskFolder } from '../task-folder'
+import { useSubscription } from '../use-subscription'
 
 const LOG_LINES = 200
 
@@ -53,14 +54,16 @@ export function TaskPage(props: { taskId: string }) {
   }, [props.taskId])
 
   // Live task state and logs.
-  useEffect(() => {
-    if (!token) return
-    api(token).task(props.taskId).then(setTask, (err) => setError(messageOf(err)))
-    return followTask(token, props.taskId, {
+  useSubscription(token ? `${props.taskId}|${token}` : null, () => {
+    const auth = token as string
+    api(auth).task(props.taskId).then(setTask, (err) => setError(messageOf(err)))
+    return followTask(auth, props.taskId, {
+      // Each connection starts with the task's recent logs: a reconnect replaces the list, never appends to it.
+      connected: () => setLogs([]),
       state: setTask,
       log: (l) => setLogs((prev) => [...prev.slice(-(LOG_LINES - 1)), l]),
     })
-  }, [token, props.taskId])
+  })
 
   // This browser's participant.
   const launch = async (interactive: boolean) => {
