@@ -10,7 +10,8 @@ import { fedAvgCnnShapes } from '../../shared/model'
 import { seededRandom } from '../../shared/random'
 
 export const BUNDLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../bundles/mnist-cnn')
-const SEED = 0x5eed_2017
+/** Seed of the initial weights written by `run` (the bytes are checked at install). */
+export const SEED = 0x5eed_2017
 
 /** Glorot-uniform kernels (fans as Keras computes them: receptive field × channels), zero biases. */
 export function initialWeights(config: BundleConfig, numClasses: number, seed = SEED): NamedTensor[] {

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startNodeServer } from '../../edge/adapter/node'
-import { writeSafetensors, zipBundle } from '../../shared/bundle'
 import { createClient } from '../../shared/client'
 import type { ParticipantEvent } from '../../shared/participant'
-import { MNIST_LABELS, mnistFolder, mnistPreprocess } from '../../shared/train/mnist.case'
-import { initialWeights } from '../bundles/mnist-cnn'
+import { mnistFolder } from '../../shared/train/mnist.case'
+import { SEED } from '../bundles/mnist-cnn'
+import { smallCnnBundle } from '../bundles/small-cnn.case'
 import { fileCheckpoints, participate } from './participate'
 
 const dirs: string[] = []
@@ -21,35 +21,8 @@ async function tempDir(): Promise<string> {
   return d
 }
 
-const CONFIG = {
-  entry_module: 'autofed.models.cnn',
-  entry_class: 'FedAvgCNN',
-  param_file: 'model.safetensors',
-  num_channels: 1,
-  input_shape: [28, 28, 1],
-  filters: [8, 16],
-  dense_units: 32,
-  id2label: Object.fromEntries(MNIST_LABELS.map((l, i) => [String(i), l])),
-  label2id: Object.fromEntries(MNIST_LABELS.map((l, i) => [l, i])),
-  learning_rate: 0.05,
-  batch_size: 16,
-  optimizer: 'sgd',
-  momentum: 0.9,
-}
-
-/** The small FedAvg CNN as a bundle zip, with seeded initial weights so every run trains the same start. */
-async function smallCnnBundle(): Promise<Uint8Array> {
-  const weights = initialWeights(CONFIG, 10)
-  const enc = (s: string) => new TextEncoder().encode(s)
-  return zipBundle(
-    new Map([
-      ['README.md', enc('---\nname: mnist-cnn-small\ntasks:\n- image-classification\nlicense: Apache-2.0\nauthor: autofed tests\n---\nSmall FedAvg CNN.\n')],
-      ['config.json', enc(JSON.stringify(CONFIG))],
-      ['preprocessor_config.json', enc(JSON.stringify(mnistPreprocess(28)))],
-      ['model.safetensors', writeSafetensors(weights)],
-    ]),
-  )
-}
+/** The small CNN with SGD and momentum (the e2e's Adam settings are tuned for two short browser rounds). */
+const smallSgdBundle = () => smallCnnBundle({ learning_rate: 0.05, optimizer: 'sgd', momentum: 0.9 }, SEED)
 
 /** Writes an ImageFolder dataset (train/ val/ test/ by label) of MNIST digits to disk. */
 async function mnistOnDisk(trainStart: number, testStart: number): Promise<string> {
@@ -71,7 +44,7 @@ describe('autofed participate (Node headless participant)', () => {
     const server = await startNodeServer({ port: 0, dataDir: await tempDir(), bundlesDir: 'bundles', distDir: await tempDir(), initiatorToken: 'initiator-secret' })
     try {
       const admin = createClient({ baseUrl: server.url, token: 'initiator-secret' })
-      const { task, invite } = await admin.createTaskFromZip(await smallCnnBundle(), { max_rounds: 2, merge_epochs: 2, min_participants: 2 }, 'mnist')
+      const { task, invite } = await admin.createTaskFromZip(smallSgdBundle(), { max_rounds: 2, merge_epochs: 2, min_participants: 2 }, 'mnist')
       const [dataA, dataB] = await Promise.all([mnistOnDisk(0, 0), mnistOnDisk(1000, 500)])
       const stateA = await tempDir()
 
