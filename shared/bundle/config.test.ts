@@ -74,7 +74,7 @@ describe('parseConfig', () => {
 
   it('reports malformed JSON with its line and column', () => {
     expect(lines(parseConfig('{\n  "entry_class": "X",\n  "param_file" 2\n}'))).toEqual([
-      'config.json: is not valid JSON at line 3, column 16: Unexpected number; fix the syntax',
+      'config.json: is not valid JSON: line 3, column 16: expected ":" after a property name, found "2"; fix the syntax',
     ])
     expect(lines(parseConfig('[1, 2]'))).toEqual(['config.json: must be a JSON object'])
   })

@@ -1,6 +1,6 @@
 import { safeRelativePath } from '../files'
 import type { Problem, Result } from '../problems'
-import { parseJson } from './json'
+import { parseJson } from '../json'
 import type { BundleConfig } from './types'
 
 export const CONFIG_FILE = 'config.json'

@@ -28,6 +28,8 @@ describe('shared/bundle', () => {
     expect([...packages].sort()).toEqual(['fflate', 'yaml'])
     expect(files.map((f) => relative(join(import.meta.dirname, '..'), f)).filter((f) => !f.startsWith('bundle/')).sort()).toEqual([
       'files/index.ts',
+      'json/index.ts',
+      'json/parse.ts',
       'preprocess/config.ts',
       'preprocess/parse.ts',
       'problems/index.ts',

@@ -2,7 +2,7 @@ import { CONFIG_FILE } from './config'
 import { relabelConfig } from './labels'
 import { writeSafetensors } from './safetensors'
 import { tfjsShardPaths } from './tfjs-weights'
-import { parseJson, utf8 } from './json'
+import { parseJson, utf8 } from '../json'
 import type { Bundle, NamedTensor } from './types'
 
 export const RESULT_PARAM_FILE = 'model.safetensors'

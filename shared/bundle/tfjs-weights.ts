@@ -1,7 +1,7 @@
 import { safeRelativePath } from '../files'
 import type { Problem, Result } from '../problems'
 import { halfToFloat } from './float16'
-import { parseJson, utf8 } from './json'
+import { parseJson, utf8 } from '../json'
 import type { NamedTensor } from './types'
 
 const DTYPE_SIZE: Record<string, number> = { float32: 4, int32: 4, bool: 1 }

@@ -1,6 +1,6 @@
 import { safeRelativePath, type FileSource } from '../files'
 import { hasImageExtension, extensionOf } from '../image-format'
-import { parseJson } from './json'
+import { parseJson } from '../json'
 import { count, emptySplits, firstFew, under, type Collected, type RootFiles } from './layout'
 import type { Split } from './types'
 
@@ -39,7 +39,7 @@ export async function readAnnotation(source: FileSource, { root, files }: RootFi
 
   const parsed = parseJson(new TextDecoder().decode(await source.read(file)), file)
   if (!parsed.ok) {
-    out.problems.push(parsed.problem)
+    out.problems.push(...parsed.problems)
     return out
   }
   const doc = parsed.value

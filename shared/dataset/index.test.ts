@@ -139,7 +139,7 @@ describe('annotation.json layout', () => {
   it('gives the line and column of malformed JSON', async () => {
     const src = folder({ 'annotation.json': '{\n  "labels": ["a",]\n}', 'a.png': PNG })
     expect(problems(await readDataset(src))).toEqual([
-      'annotation.json: is not valid JSON: line 2, column 18: expected a value, found "]"',
+      'annotation.json: is not valid JSON: line 2, column 18: expected a value, found "]"; fix the syntax',
     ])
   })
 

@@ -109,7 +109,7 @@ describe('pages without an aggregator', () => {
     await page.getByTestId('bundle-folder').click()
     const problems = page.getByTestId('bundle-problems')
     await problems.waitFor()
-    expect(await problems.textContent()).toContain('config.json')
+    expect(await problems.textContent()).toContain('config.json: is not valid JSON: line 1, column 76: expected a string in double quotes, found the end of the file; fix the syntax')
     await page.screenshot({ path: `${SHOTS}/create-broken-bundle.png`, fullPage: true })
     await context.close()
   })

@@ -1,7 +1,7 @@
-import type { Problem } from '../problems'
+import type { Result } from '../problems'
 
 /** A JSON.parse that reports a syntax error as a Problem with line and column (1-based), the same in every JS engine. */
-export function parseJson(text: string, file: string): { ok: true; value: unknown } | { ok: false; problem: Problem } {
+export function parseJson(text: string, file: string): Result<unknown> {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text // editors on Windows write a BOM
   try {
     return { ok: true, value: JSON.parse(body) }
@@ -12,7 +12,7 @@ export function parseJson(text: string, file: string): { ok: true; value: unknow
     const found = offset >= body.length ? 'the end of the file' : JSON.stringify(body[offset])
     return {
       ok: false,
-      problem: { file, message: `is not valid JSON: line ${line}, column ${column}: expected ${expected}, found ${found}` },
+      problems: [{ file, message: `is not valid JSON: line ${line}, column ${column}: expected ${expected}, found ${found}; fix the syntax` }],
     }
   }
 }
@@ -161,4 +161,9 @@ export function locateJsonError(text: string): { offset: number; expected: strin
   }
   // JSON.parse failed but the scan did not (should not happen): point at the start.
   return { offset: 0, expected: 'valid JSON' }
+}
+
+/** Decodes UTF-8 bytes for parsing (parseJson drops a byte-order mark). */
+export function utf8(bytes: Uint8Array): string {
+  return new TextDecoder('utf-8').decode(bytes)
 }

@@ -1,0 +1,1 @@
+export { lineColumn, parseJson, utf8 } from './parse'
