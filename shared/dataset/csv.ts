@@ -10,6 +10,8 @@ import type { Split } from './types'
 export const ID_COLUMNS = ['image_id', 'image', 'path', 'file', 'filename', 'file_name', 'image_path', 'image_name']
 export const LABEL_COLUMNS = ['dx', 'label', 'class', 'diagnosis', 'category', 'target']
 export const SPLIT_COLUMNS = ['split', 'set', 'subset', 'partition']
+/** Columns naming what several images share (HAM10000's lesion_id: one lesion, several photos). */
+export const GROUP_COLUMNS = ['lesion_id', 'patient_id', 'patient', 'subject_id', 'subject', 'case_id', 'group']
 
 const SPLIT_VALUES: Record<string, Split> = {
   train: 'train',
@@ -25,7 +27,7 @@ const SPLIT_VALUES: Record<string, Split> = {
 /** At most this many one-per-row problems are listed; the rest are summed up in one more. */
 const MAX_ROW_PROBLEMS = 10
 
-type Columns = { id: string; label: string; split?: string }
+type Columns = { id: string; label: string; split?: string; group?: string }
 
 export type CsvCandidate =
   | { ok: true; file: string; rows: Record<string, string | undefined>[]; columns: Columns; problems: Problem[] }
@@ -65,7 +67,7 @@ export async function findCsvs(source: FileSource, { root, files }: RootFiles): 
     // Quote errors garble rows; missing or extra fields merely leave a value empty, which the rows report.
     for (const e of parsed.errors.filter((e) => e.type === 'Quotes').slice(0, MAX_ROW_PROBLEMS))
       problems.push({ file: path, field: e.row === undefined ? undefined : `line ${e.row + 2}`, message: e.message })
-    out.push({ ok: true, file: path, rows: parsed.data, columns: { id, label, split: pick(fields, SPLIT_COLUMNS) }, problems })
+    out.push({ ok: true, file: path, rows: parsed.data, columns: { id, label, split: pick(fields, SPLIT_COLUMNS), group: pick(fields, GROUP_COLUMNS) }, problems })
   }
   return out
 }
@@ -76,6 +78,7 @@ export function readCsv(csv: Extract<CsvCandidate, { ok: true }>, { root, files 
   const out: Collected = {
     layout: 'csv',
     labelSource: file,
+    groupColumn: columns.group,
     labels: null,
     splits: emptySplits(),
     skipped: [],
@@ -153,7 +156,8 @@ export function readCsv(csv: Extract<CsvCandidate, { ok: true }>, { root, files 
       }
       split = s
     }
-    out.splits[split].push({ path, label })
+    const group = columns.group === undefined ? '' : (row[columns.group] ?? '').trim()
+    out.splits[split].push(group === '' ? { path, label } : { path, label, group })
   })
 
   out.problems.push(...rowProblems.slice(0, MAX_ROW_PROBLEMS))

@@ -221,10 +221,10 @@ describe('CSV layout', () => {
     expect(d.layout).toBe('csv')
     expect(d.labels).toEqual(['bkl', 'mel', 'nv'])
     expect(d.splits.train).toEqual([
-      { path: 'part_1/ISIC_001.jpg', label: 'nv' },
-      { path: 'part_1/ISIC_002.JPG', label: 'mel' },
-      { path: 'part_2/ISIC_003.jpg', label: 'nv' },
-      { path: 'part_2/ISIC_004.png', label: 'bkl' },
+      { path: 'part_1/ISIC_001.jpg', label: 'nv', group: 'HAM_1' },
+      { path: 'part_1/ISIC_002.JPG', label: 'mel', group: 'HAM_2' },
+      { path: 'part_2/ISIC_003.jpg', label: 'nv', group: 'HAM_3' },
+      { path: 'part_2/ISIC_004.png', label: 'bkl', group: 'HAM_4' },
     ])
     expect(d.counts.train).toEqual({ bkl: 1, mel: 1, nv: 2 })
     expect(d.skipped).toEqual([
@@ -232,6 +232,30 @@ describe('CSV layout', () => {
       { path: 'part_2/ISIC_999.jpg', reason: 'not listed in HAM10000_metadata.csv' },
       { path: 'part_2/readme.txt', reason: 'unsupported file type .txt' },
     ])
+  })
+
+  it('draws validation by lesion: the photos of one lesion_id never sit on both sides', async () => {
+    // 30 lesions of nv with 1-4 photos each (65 images), 10 single-photo lesions of mel.
+    const rows = ['lesion_id,image_id,dx']
+    const files: string[] = []
+    let n = 0
+    for (let lesion = 0; lesion < 40; lesion++) {
+      const photos = lesion < 30 ? [1, 2, 3, 4, 2, 1][lesion % 6] : 1
+      for (let p = 0; p < photos; p++, n++) {
+        rows.push(`HAM_${lesion},ISIC_${n},${lesion < 30 ? 'nv' : 'mel'}`)
+        files.push(`img/ISIC_${n}.jpg`)
+      }
+    }
+    const d = ok(await readDataset(folder({ 'HAM10000_metadata.csv': rows.join('\n'), ...images(files) }), { validationFraction: 0.2, seed: 7 }))
+    expect(d.validationSplit).toEqual({ seed: 7, fraction: 0.2, groupedBy: 'lesion_id' })
+    const side = new Map<string, Set<string>>()
+    for (const s of ['train', 'validation'] as const) for (const i of d.splits[s]) side.set(i.group!, (side.get(i.group!) ?? new Set()).add(s))
+    expect([...side.values()].filter((s) => s.size > 1)).toEqual([])
+    // nv: 20% of 65 images is 13; whole lesions get within a lesion of that. mel: 2 of 10.
+    expect(Math.abs(d.counts.validation.nv - 13)).toBeLessThanOrEqual(2)
+    expect(d.counts.validation.mel).toBe(2)
+    expect(d.splits.train.length + d.splits.validation.length).toBe(75)
+    expect(summarize(d)).toContain("20% of each label's training images drawn with seed 7, images of one lesion_id kept together")
   })
 
   it('takes the first of several images with the same name and the first of repeated rows, with warnings', async () => {

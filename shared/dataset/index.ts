@@ -4,7 +4,7 @@ export { summarize } from './summarize'
 export { splitValidation } from './split'
 export { parseJson } from '../json'
 export { ANNOTATION_FILE } from './annotation'
-export { ID_COLUMNS, LABEL_COLUMNS, SPLIT_COLUMNS } from './csv'
+export { GROUP_COLUMNS, ID_COLUMNS, LABEL_COLUMNS, SPLIT_COLUMNS } from './csv'
 export { SPLITS } from './types'
 export type {
   CheckImagesOptions,

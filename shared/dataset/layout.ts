@@ -8,6 +8,8 @@ export type Collected = {
   labelSource: string
   /** Label order fixed by the folder (annotation.json), or null to sort the labels found. */
   labels: string[] | null
+  /** The CSV column whose value ties images together (lesion_id…), when there is one. */
+  groupColumn?: string
   splits: Record<Split, DatasetItem[]>
   skipped: SkippedFile[]
   problems: Problem[]

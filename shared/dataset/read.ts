@@ -137,7 +137,9 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
 
   const warnings = found.warnings.slice()
   const validationFromTrain = splits.validation.length === 0 && fraction > 0
+  let groupedBy: string | undefined
   if (validationFromTrain) {
+    groupedBy = splits.train.some((i) => i.group !== undefined) ? found.groupColumn : undefined
     const drawn = splitValidation(splits.train, fraction, seed)
     splits = { ...splits, train: drawn.train, validation: drawn.validation }
   }
@@ -153,7 +155,7 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
     labels,
     splits,
     validationFromTrain,
-    ...(validationFromTrain ? { validationSplit: { seed, fraction } } : {}),
+    ...(validationFromTrain ? { validationSplit: { seed, fraction, ...(groupedBy ? { groupedBy } : {}) } } : {}),
     counts,
     skipped: skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
     warnings,

@@ -20,8 +20,9 @@ export function summarize(dataset: Dataset): string {
   lines.push('')
 
   if (dataset.validationFromTrain && dataset.validationSplit) {
-    const { fraction, seed } = dataset.validationSplit
-    lines.push(`validation: none in the folder; ${Math.round(fraction * 1000) / 10}% of each label's training images drawn with seed ${seed}`)
+    const { fraction, seed, groupedBy } = dataset.validationSplit
+    const together = groupedBy ? `, images of one ${groupedBy} kept together` : ''
+    lines.push(`validation: none in the folder; ${Math.round(fraction * 1000) / 10}% of each label's training images drawn with seed ${seed}${together}`)
   } else if (dataset.splits.validation.length > 0) {
     lines.push('validation: from the folder')
   } else {

@@ -8,7 +8,8 @@ export const SPLITS: readonly Split[] = ['train', 'validation', 'test']
 export type DatasetLayout = 'annotation' | 'imagefolder' | 'csv'
 
 /** One labelled image; path is relative to the FileSource the dataset was read from. */
-export type DatasetItem = { path: string; label: string }
+/** One labelled image; `group` (a CSV's lesion_id, patient_id…) keeps related images on one side of a drawn split. */
+export type DatasetItem = { path: string; label: string; group?: string }
 
 /** A file left out of the dataset, and why. */
 export type SkippedFile = { path: string; reason: string }
@@ -24,7 +25,7 @@ export type Dataset = {
   /** True when the folder had no validation split and one was drawn from train (see validationSplit). */
   validationFromTrain: boolean
   /** How the validation split was drawn from train, when validationFromTrain. */
-  validationSplit?: { seed: number; fraction: number }
+  validationSplit?: { seed: number; fraction: number; groupedBy?: string }
   /** Images per split and label; every label has an entry in every split (0 when absent). */
   counts: Record<Split, Record<string, number>>
   skipped: SkippedFile[]

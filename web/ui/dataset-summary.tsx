@@ -49,7 +49,12 @@ export function DatasetSummary(props: { dataset: Dataset; folder: string }) {
           </tbody>
         </table>
       </div>
-      {d.validationFromTrain ? <p class="muted">{t('dataset.splitNote', { count: d.splits.validation.length })}</p> : null}
+      {d.validationFromTrain ? (
+        <p class="muted" data-testid="split-note">
+          {t('dataset.splitNote', { count: d.splits.validation.length })}
+          {d.validationSplit?.groupedBy ? ` ${t('dataset.splitGrouped', { column: d.validationSplit.groupedBy })}` : ''}
+        </p>
+      ) : null}
       {d.skipped.length > 0 ? (
         <div class="notice" data-testid="skipped">
           <strong>{t('dataset.skipped', { count: d.skipped.length })}</strong>
