@@ -315,9 +315,13 @@ export function TaskPage(props: { taskId: string }) {
       ) : null}
 
       <h2>{t('task.log')}</h2>
-      <div class="log" data-testid="log">
-        {logs.map((l) => `${time(l.time)} ${l.name}: ${l.message}\n`).join('')}
-      </div>
+      {logs.length === 0 ? (
+        <p class="muted">{t('task.logEmpty')}</p>
+      ) : (
+        <div class="log" data-testid="log">
+          {logs.map((l) => `${time(l.time)} ${l.name}: ${l.message}\n`).join('')}
+        </div>
+      )}
     </section>
   )
 }
