@@ -1,5 +1,5 @@
 import { initialEarlyStop, observeRound } from '../../shared/early-stop'
-import { averageOf, countUpdate, foldValues, foldValuesSaving, hasNonFinite, restoreSum, type RunningSum } from '../../shared/fedavg'
+import { averageOf, countUpdate, foldValues, foldValuesSaving, hasNonFinite, restoreSum, savedValuesFor, type RunningSum } from '../../shared/fedavg'
 import { accuracyOf, checkConfusion, emptyConfusion, mergeConfusion, perClassMetrics } from '../../shared/metrics'
 import { coordinateMedian, maxRobustUpdates, trimmedMean } from '../../shared/robust'
 import {
@@ -38,6 +38,8 @@ const weightsKey = (v: number) => `weights/${v}`
 const updateKey = (pid: string) => `updates/${pid}`
 /** Bytes of uploads in flight (held until folded), over all tasks; further uploads wait (TCP backpressure), so memory stays flat in the number of participants. */
 const MAX_INFLIGHT_BYTES = 64 * 1024 * 1024
+/** Encoded weights kept in memory per task (a version in f32 and f16, the previous one, the best). */
+const WEIGHTS_CACHED = 4
 /** Logs kept per task and replayed to a new SSE subscriber. */
 const MAX_LOGS = 200
 
@@ -57,8 +59,11 @@ type Runtime = {
   state: Mutex
   /** Keys to delete once the task record that no longer needs them is saved. */
   garbage: string[]
-  /** The sum's values an upload folding while it arrives has replaced (see SumHold); one per task. */
-  saved?: Float64Array
+  /**
+   * Encoded global weights by `<version>-<dtype>`, most recently used last: every participant fetches the
+   * same version at the end of a round, and they all get one shared buffer instead of a copy each.
+   */
+  weights: Map<string, Promise<Uint8Array | null>>
 }
 
 export type CreateTaskInput = {
@@ -197,7 +202,7 @@ export class RoundEngine {
     if (!/^[A-Za-z0-9_-]+$/.test(taskId)) return null
     const rec = await getJson<TaskRecord>(this.deps.store, taskId, TASK_KEY)
     if (!rec) return null
-    const rt: Runtime = { rec, acc: null, fold: new Mutex(), state: new Mutex(), garbage: [] }
+    const rt: Runtime = { rec, acc: null, fold: new Mutex(), state: new Mutex(), garbage: [], weights: new Map() }
     if (rec.state === 'running' && rec.phase === 'train') {
       rt.acc = await this.loadAccumulator(rt)
       rec.reported = rt.acc.contributors.map((c) => c.id)
@@ -462,12 +467,32 @@ export class RoundEngine {
   async weights(taskId: string, version: number | 'best', dtype: Dtype = 'f32'): Promise<{ version: number; bytes: Uint8Array }> {
     const rt = await this.need(taskId)
     const v = version === 'best' ? (rt.rec.early.bestVersion ?? rt.rec.version) : version
-    const bytes = v <= rt.rec.version ? await this.deps.store.get(taskId, weightsKey(v)) : null
+    const bytes = v <= rt.rec.version ? await this.cachedWeights(rt, v, dtype) : null
     if (!bytes) throw new RoundError(404, `global version ${v} of task ${taskId} is not available (latest is ${rt.rec.version}); fetch the latest`)
-    if (dtype === 'f32') return { version: v, bytes }
+    return { version: v, bytes }
+  }
+
+  /** The encoded weights from the cache, else read (once, however many ask at the same time) from the store. */
+  private cachedWeights(rt: Runtime, v: number, dtype: Dtype): Promise<Uint8Array | null> {
+    const key = `${v}-${dtype}`
+    let entry = rt.weights.get(key)
+    if (entry) rt.weights.delete(key)
+    else {
+      entry = this.readWeights(rt.rec.id, v, dtype)
+      // A failed read is not remembered.
+      entry.catch(() => rt.weights.get(key) === entry && rt.weights.delete(key))
+    }
+    rt.weights.set(key, entry)
+    for (const k of rt.weights.keys()) if (rt.weights.size > WEIGHTS_CACHED) rt.weights.delete(k)
+    return entry
+  }
+
+  private async readWeights(taskId: string, v: number, dtype: Dtype): Promise<Uint8Array | null> {
+    const bytes = await this.deps.store.get(taskId, weightsKey(v))
+    if (!bytes || dtype === 'f32') return bytes
     const decoded = decodeWeights(bytes)
     if (!decoded.ok) throw new RoundError(500, `stored weights of version ${v} are damaged`)
-    return { version: v, bytes: encodeWeights({ taskId, version: v, tensors: decoded.tensors, dtype }) }
+    return encodeWeights({ taskId, version: v, tensors: decoded.tensors, dtype })
   }
 
   /** The best (else latest) global weights as named tensors. */
@@ -621,8 +646,8 @@ export class RoundEngine {
     } catch {
       return null
     }
-    if (rt.saved?.length !== sum.sum.length) rt.saved = new Float64Array(sum.sum.length)
-    const hold = new SumHold(sum, rt.saved)
+    // One saved-values buffer per sum (beside it in WebAssembly memory where the fold kernel runs).
+    const hold = new SumHold(sum, savedValuesFor(sum))
     const release = rt.fold.tryHold(() => hold.stepAside())
     if (!release) return null
     hold.release = release
@@ -713,7 +738,10 @@ export class RoundEngine {
       tensors.push({ name: s.name, shape: s.shape, data: global.subarray(p, p + n) })
       p += n
     }
-    await this.deps.store.put(rec.id, weightsKey(rec.round), encodeWeights({ taskId: rec.id, version: rec.round, tensors }))
+    const encoded = encodeWeights({ taskId: rec.id, version: rec.round, tensors })
+    await this.deps.store.put(rec.id, weightsKey(rec.round), encoded)
+    // Every participant fetches this version next: serve them all from this one buffer.
+    rt.weights.set(`${rec.round}-f32`, Promise.resolve(encoded))
     rec.version = rec.round
     const contributed = new Set(acc.contributors.map((c) => c.id))
     for (const id of rec.selected) {
@@ -726,7 +754,7 @@ export class RoundEngine {
     rec.pending = { round: rec.round, attempt: rec.attempt, contributors: acc.contributors.length, examples: acc.contributors.reduce((n, c) => n + c.examples, 0) }
     rt.acc = null
     rt.garbage.push(ACC_KEY, ...(await this.deps.store.keys(rec.id, 'updates/')))
-    await this.pruneWeights(rec)
+    await this.pruneWeights(rt)
     rec.phase = 'validate'
     rec.selected = []
     rec.expected = this.activeIds(rec)
@@ -740,11 +768,13 @@ export class RoundEngine {
   }
 
   /** Keeps version 0, the latest, the one before (slow participants may still fetch it) and the best. */
-  private async pruneWeights(rec: TaskRecord): Promise<void> {
+  private async pruneWeights(rt: Runtime): Promise<void> {
+    const { rec } = rt
     const keep = new Set([0, rec.version, rec.version - 1, rec.early.bestVersion ?? 0])
     for (const k of await this.deps.store.keys(rec.id, 'weights/')) {
       if (!keep.has(Number(k.slice('weights/'.length)))) await this.deps.store.delete(rec.id, k)
     }
+    for (const k of rt.weights.keys()) if (!keep.has(Number(k.split('-')[0]))) rt.weights.delete(k)
   }
 
   // ---------------------------------------------------------------- validate and test phases
@@ -838,7 +868,7 @@ export class RoundEngine {
     this.deps.publish(rec.id, { type: 'round', data: metrics })
     const acc = accuracy === null ? 'no validation data' : `validation accuracy ${accuracy.toFixed(4)}`
     this.serverLog(rt, `round ${rec.round}: ${acc}${decision.improved ? ' (best so far)' : `, ${rec.early.flat} round(s) without improvement`}`)
-    await this.pruneWeights(rec)
+    await this.pruneWeights(rt)
     rec.testDue = false
     if (decision.finished) {
       this.serverLog(rt, decision.reason === 'patience' ? `stopping early: no improvement for ${rec.params.patience} rounds; testing version ${rec.early.bestVersion}` : `reached max_rounds (${rec.params.max_rounds}); testing version ${rec.early.bestVersion}`)

@@ -1,3 +1,5 @@
+import { createFoldKernel, type FoldKernel } from './kernel'
+
 /**
  * Streaming FedAvg (McMahan et al.): the new global model is the example-weighted mean of the
  * participants' weights. Each update is folded into one float64 running sum as it arrives, so memory
@@ -13,9 +15,29 @@ export type RunningSum = {
   count: number
 }
 
-/** An empty running sum for a model of `size` parameters. */
-export function createRunningSum(size: number): RunningSum {
-  return { sum: new Float64Array(size), weight: 0, count: 0 }
+/** The WebAssembly fold kernel holding a sum's values, where the runtime has one (kernel.ts). */
+const kernels = new WeakMap<Float64Array, FoldKernel>()
+/** The saved-values buffer of a sum without a kernel, made once per sum. */
+const savedBuffers = new WeakMap<Float64Array, Float64Array>()
+
+/**
+ * An empty running sum for a model of `size` parameters. Its values live in WebAssembly memory where the
+ * runtime allows it (folds are then SIMD); `{ kernel: false }` forces the plain typed-array loop.
+ */
+export function createRunningSum(size: number, options: { kernel?: boolean } = {}): RunningSum {
+  const kernel = options.kernel === false ? null : createFoldKernel(size)
+  if (!kernel) return { sum: new Float64Array(size), weight: 0, count: 0 }
+  kernels.set(kernel.sum, kernel)
+  return { sum: kernel.sum, weight: 0, count: 0 }
+}
+
+/** The buffer foldValuesSaving should save into for this sum (the same array on every call). */
+export function savedValuesFor(acc: RunningSum): Float64Array {
+  const kernel = kernels.get(acc.sum)
+  if (kernel) return kernel.saved
+  let saved = savedBuffers.get(acc.sum)
+  if (!saved) savedBuffers.set(acc.sum, (saved = new Float64Array(acc.sum.length)))
+  return saved
 }
 
 /** True if any value is NaN or ±Infinity. */
@@ -34,7 +56,9 @@ export function foldValues(acc: RunningSum, offset: number, values: Float32Array
   const sum = acc.sum
   const n = values.length
   if (offset < 0 || offset + n > sum.length) throw new RangeError(`values [${offset}, ${offset + n}) fall outside a model of ${sum.length} parameters`)
-  for (let i = 0; i < n; i++) sum[offset + i] += weight * values[i]
+  const kernel = kernels.get(sum)
+  if (kernel) kernel.fold(offset, values, weight, false)
+  else for (let i = 0; i < n; i++) sum[offset + i] += weight * values[i]
 }
 
 /**
@@ -47,6 +71,8 @@ export function foldValuesChecked(acc: RunningSum, offset: number, values: Float
   const sum = acc.sum
   const n = values.length
   if (offset < 0 || offset + n > sum.length) throw new RangeError(`values [${offset}, ${offset + n}) fall outside a model of ${sum.length} parameters`)
+  const kernel = kernels.get(sum)
+  if (kernel) return kernel.fold(offset, values, weight, false)
   let probe = 0
   for (let i = 0; i < n; i++) {
     const x = values[i]
@@ -65,6 +91,8 @@ export function foldValuesSaving(acc: RunningSum, offset: number, values: Float3
   const sum = acc.sum
   const n = values.length
   if (offset < 0 || offset + n > sum.length || saved.length < sum.length) throw new RangeError(`values [${offset}, ${offset + n}) fall outside a model of ${sum.length} parameters`)
+  const kernel = kernels.get(sum)
+  if (kernel && saved === kernel.saved) return kernel.fold(offset, values, weight, true)
   let probe = 0
   for (let i = 0, j = offset; i < n; i++, j++) {
     const x = values[i]

@@ -1,0 +1,58 @@
+(module
+  (import "m" "memory" (memory 1))
+  ;; sum[i] += w * src[i] for i < n (f64 sum, f32 src), saving the previous sum[i] into saved[i] when saved != 0.
+  ;; Returns 1 if every src value is finite, 0 otherwise (the whole range is folded either way).
+  (func (export "fold") (param $sum i32) (param $saved i32) (param $src i32) (param $n i32) (param $w f64) (result i32)
+    (local $wv v128) (local $bad v128) (local $x v128) (local $d v128) (local $s0 v128) (local $s1 v128)
+    (local $end i32) (local $xs f64) (local $ss f64) (local $badS i32)
+    (local.set $wv (f64x2.splat (local.get $w)))
+    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (if (local.get $saved)
+      (then
+        (block $done
+          (loop $l
+            (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+            (local.set $x (v128.load (local.get $src)))
+            (local.set $d (f32x4.sub (local.get $x) (local.get $x)))
+            (local.set $bad (v128.or (local.get $bad) (f32x4.ne (local.get $d) (local.get $d))))
+            (local.set $s0 (v128.load (local.get $sum)))
+            (local.set $s1 (v128.load offset=16 (local.get $sum)))
+            (v128.store (local.get $saved) (local.get $s0))
+            (v128.store offset=16 (local.get $saved) (local.get $s1))
+            (v128.store (local.get $sum) (f64x2.add (local.get $s0) (f64x2.mul (local.get $wv) (f64x2.promote_low_f32x4 (local.get $x)))))
+            (v128.store offset=16 (local.get $sum) (f64x2.add (local.get $s1) (f64x2.mul (local.get $wv)
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (local.set $sum (i32.add (local.get $sum) (i32.const 32)))
+            (local.set $saved (i32.add (local.get $saved) (i32.const 32)))
+            (br $l))))
+      (else
+        (block $done
+          (loop $l
+            (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+            (local.set $x (v128.load (local.get $src)))
+            (local.set $d (f32x4.sub (local.get $x) (local.get $x)))
+            (local.set $bad (v128.or (local.get $bad) (f32x4.ne (local.get $d) (local.get $d))))
+            (v128.store (local.get $sum) (f64x2.add (v128.load (local.get $sum)) (f64x2.mul (local.get $wv) (f64x2.promote_low_f32x4 (local.get $x)))))
+            (v128.store offset=16 (local.get $sum) (f64x2.add (v128.load offset=16 (local.get $sum)) (f64x2.mul (local.get $wv)
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (local.set $sum (i32.add (local.get $sum) (i32.const 32)))
+            (br $l)))))
+    ;; the last n % 4 values, one at a time
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $xs (f64.promote_f32 (f32.load (local.get $src))))
+        (local.set $ss (f64.load (local.get $sum)))
+        (if (f64.ne (f64.sub (local.get $xs) (local.get $xs)) (f64.const 0)) (then (local.set $badS (i32.const 1))))
+        (if (local.get $saved) (then
+          (f64.store (local.get $saved) (local.get $ss))
+          (local.set $saved (i32.add (local.get $saved) (i32.const 8)))))
+        (f64.store (local.get $sum) (f64.add (local.get $ss) (f64.mul (local.get $w) (local.get $xs))))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (local.set $sum (i32.add (local.get $sum) (i32.const 8)))
+        (br $l)))
+    (i32.and (i32.eqz (v128.any_true (local.get $bad))) (i32.eqz (local.get $badS))))
+)
