@@ -36,7 +36,7 @@ const ACC_KEY = 'acc'
 const BUNDLE_KEY = 'bundle.zip'
 const weightsKey = (v: number) => `weights/${v}`
 const updateKey = (pid: string) => `updates/${pid}`
-/** Bytes of uploads in flight (held until folded), over all tasks; further uploads wait (TCP backpressure), so memory stays flat in the number of participants. */
+/** Body bytes of uploads admitted at once, over all tasks; further uploads wait (TCP backpressure), so what is queued for writing stays flat in the number of participants. */
 const MAX_INFLIGHT_BYTES = 64 * 1024 * 1024
 /** Encoded weights kept in memory per task (a version in f32 and f16, the previous one, the best). */
 const WEIGHTS_CACHED = 4
@@ -539,8 +539,9 @@ export class RoundEngine {
    * the values it replaces so that a rejected or interrupted upload, or anyone else asking for the sum,
    * gets it back bit for bit. Otherwise the whole valid, stored body is folded under the fold lock once
    * it has arrived, so a rejected upload never touches the sum and a slow sender never holds up the others.
-   * Memory: the chunks of uploads in flight, at most MAX_INFLIGHT_BYTES, plus one model's float64 sum and
-   * one saved copy of it.
+   * An upload that waited for the lock is read back from its log to be folded. Memory: the chunks queued
+   * for writing (uploads admitted at once are limited to MAX_INFLIGHT_BYTES of body), one read-back upload,
+   * and one model's float64 sum with one saved copy of it, whatever the number of participants.
    */
   async upload(taskId: string, round: number, participantId: string, body: AsyncIterable<Uint8Array>, contentLength: number | null): Promise<UploadResponse> {
     const rt = await this.need(taskId)
@@ -560,7 +561,6 @@ export class RoundEngine {
         if (!hold?.folding) return !hasNonFinite(values)
         return hold.fold(offset, values, (check.header as WireHeader).examples)
       }, { sinkChecksFinite: true })
-      const chunks: Uint8Array[] = []
       let received = 0
       let failure: RoundError | null = null
       try {
@@ -575,7 +575,6 @@ export class RoundEngine {
             failure = new RoundError(err.status, err.message)
             break
           }
-          chunks.push(chunk)
           log.write(chunk)
         }
         if (!failure) {
@@ -621,12 +620,21 @@ export class RoundEngine {
           throw e
         }
         const acc = rt.acc ?? (rt.acc = await this.loadAccumulator(rt))
+        // Read back from the log rather than held since it arrived: uploads waiting for the lock hold no memory.
+        const stored = await this.deps.store.get(taskId, key)
         const values = acc.sum ? null : new Float32Array(rec.numParams)
         const fold = new WireReader(expect, (offset, v) => {
           if (acc.sum) foldValues(acc.sum, offset, v, examples)
           else values?.set(v, offset)
         }, { sinkChecksFinite: true })
-        for (const chunk of chunks) fold.push(chunk)
+        const err = stored ? (fold.push(stored) ?? fold.end()) : null
+        if (!stored || err) {
+          // The bytes were checked as they arrived, so only a data folder damaged meanwhile gets here; the
+          // sum may hold part of them, so it is rebuilt from the accepted uploads' logs (exact, as at a restart).
+          if (acc.sum) rt.acc = await this.loadAccumulator(rt)
+          await this.deps.store.delete(taskId, key)
+          throw new RoundError(500, `the stored upload of ${participantId} could not be read back; send it again`)
+        }
         if (acc.sum) countUpdate(acc.sum, examples)
         else acc.updates?.set(participantId, values as Float32Array)
         return await this.accept(rt, acc, participantId, examples, key)

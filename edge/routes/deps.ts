@@ -21,8 +21,11 @@ export type AppDeps = {
   initiatorToken: string
   runtime: 'node' | 'workers'
   bundles: BuiltinBundles
-  /** The request body as raw chunks where the runtime offers them (Node's IncomingMessage), else null. */
-  rawBody?: (c: Context) => { chunks: AsyncIterable<Uint8Array>; length: number | null } | null
+  /**
+   * The request body as raw chunks where the runtime offers them (Node's IncomingMessage), else null.
+   * The chunks fail with an HTTPException 408 after `idleMs` without data.
+   */
+  rawBody?: (c: Context, idleMs: number) => { chunks: AsyncIterable<Uint8Array>; length: number | null } | null
   /** A file of the built web app by URL path, or null. */
   staticFile?: (path: string) => Promise<StaticFile | null>
   /** Largest bundle zip accepted on task creation. */

@@ -48,11 +48,12 @@ export function roundRoutes(deps: AppDeps): Hono {
     const id = c.req.param('id')
     const p = await requireParticipant(c, deps, id)
     const round = intParam(c.req.param('round'), 'round')
-    const raw = deps.rawBody?.(c) ?? null
+    const idleMs = deps.uploadIdleMs ?? DEFAULT_IDLE_MS
+    const raw = deps.rawBody?.(c, idleMs) ?? null
+    if (raw) return c.json(await deps.engine.upload(id, round, p.id, raw.chunks, raw.length))
     const lengthHeader = c.req.header('content-length')
-    const length = raw ? raw.length : lengthHeader !== undefined ? Number(lengthHeader) : null
-    const chunks = raw ? raw.chunks : webChunks(c.req.raw.body)
-    return c.json(await deps.engine.upload(id, round, p.id, withIdleTimeout(chunks, deps.uploadIdleMs ?? DEFAULT_IDLE_MS), length))
+    const length = lengthHeader !== undefined ? Number(lengthHeader) : null
+    return c.json(await deps.engine.upload(id, round, p.id, withIdleTimeout(webChunks(c.req.raw.body), idleMs), length))
   })
 
   app.post('/:id/rounds/:round/validation', JSON_LIMIT, async (c) => {

@@ -4,6 +4,7 @@ import { createApp } from '../../app'
 import { createHub } from '../../events'
 import { createTimerClock, RoundEngine } from '../../round'
 import type { Store } from '../../store'
+import { socketChunks } from './body'
 import { loadBuiltinBundles } from './bundles'
 import { staticFiles } from './static'
 import { createFileStore } from './store'
@@ -36,11 +37,11 @@ export async function startNodeServer(options: NodeServerOptions) {
     initiatorToken: options.initiatorToken,
     staticFile: staticFiles(options.distDir),
     // Node hands us the socket's request stream: uploads are folded chunk by chunk with no Web-stream copy.
-    rawBody: (c) => {
+    rawBody: (c, idleMs) => {
       const incoming = (c.env as HttpBindings | undefined)?.incoming
       if (!incoming) return null
       const len = incoming.headers['content-length']
-      return { chunks: incoming as AsyncIterable<Uint8Array>, length: len === undefined ? null : Number(len) }
+      return { chunks: socketChunks(incoming, idleMs), length: len === undefined ? null : Number(len) }
     },
   })
   const host = options.host ?? '127.0.0.1'
