@@ -36,10 +36,12 @@ const ACC_KEY = 'acc'
 const BUNDLE_KEY = 'bundle.zip'
 const weightsKey = (v: number) => `weights/${v}`
 const updateKey = (pid: string) => `updates/${pid}`
-/** Body bytes of uploads admitted at once, over all tasks; further uploads wait (TCP backpressure), so what is queued for writing stays flat in the number of participants. */
+/** Bytes of uploads in flight (held until folded), over all tasks; further uploads wait (TCP backpressure), so memory stays flat in the number of participants. */
 const MAX_INFLIGHT_BYTES = 64 * 1024 * 1024
 /** Encoded weights kept in memory per task (a version in f32 and f16, the previous one, the best). */
 const WEIGHTS_CACHED = 4
+/** Bearer tokens whose hash is remembered (oldest forgotten first). */
+const MAX_TOKEN_HASHES = 4096
 /** Logs kept per task and replayed to a new SSE subscriber. */
 const MAX_LOGS = 200
 
@@ -183,6 +185,7 @@ const emptyTest = (n: number): TestAccum => ({ examples: 0, lossSum: 0, confusio
 export class RoundEngine {
   private readonly tasks = new Map<string, Promise<Runtime | null>>()
   private readonly inflight = new ByteBudget(MAX_INFLIGHT_BYTES)
+  private readonly tokenHashes = new Map<string, string>()
 
   constructor(private readonly deps: EngineDeps) {}
 
@@ -375,6 +378,19 @@ export class RoundEngine {
 
   // ---------------------------------------------------------------- participants
 
+  /**
+   * hashSecret of a bearer token, remembered: every request authenticates, and on Node the digest runs on
+   * the thread pool, a round trip that sat on every upload's critical path. Only tokens seen are kept.
+   */
+  private async tokenHash(token: string): Promise<string> {
+    const known = this.tokenHashes.get(token)
+    if (known) return known
+    const h = await hashSecret(token)
+    if (this.tokenHashes.size >= MAX_TOKEN_HASHES) this.tokenHashes.delete(this.tokenHashes.keys().next().value as string)
+    this.tokenHashes.set(token, h)
+    return h
+  }
+
   async join(taskId: string, req: JoinRequest): Promise<JoinResponse> {
     const rt = await this.need(taskId)
     if ((await hashSecret(req.invite)) !== rt.rec.inviteHash) throw new RoundError(403, 'the invite secret is wrong; ask the initiator for a fresh invite link')
@@ -415,7 +431,7 @@ export class RoundEngine {
   /** The participant owning `token` in this task, or null. Marks a dropped participant online again. */
   async authenticate(taskId: string, token: string): Promise<ParticipantRecord | null> {
     const rt = await this.need(taskId)
-    const h = await hashSecret(token)
+    const h = await this.tokenHash(token)
     const p = rt.rec.participants.find((x) => x.tokenHash === h) ?? null
     if (p && !p.online && !p.left) {
       await this.mutate(rt, () => {
@@ -539,9 +555,8 @@ export class RoundEngine {
    * the values it replaces so that a rejected or interrupted upload, or anyone else asking for the sum,
    * gets it back bit for bit. Otherwise the whole valid, stored body is folded under the fold lock once
    * it has arrived, so a rejected upload never touches the sum and a slow sender never holds up the others.
-   * An upload that waited for the lock is read back from its log to be folded. Memory: the chunks queued
-   * for writing (uploads admitted at once are limited to MAX_INFLIGHT_BYTES of body), one read-back upload,
-   * and one model's float64 sum with one saved copy of it, whatever the number of participants.
+   * Memory: the chunks of uploads in flight (admitted while their bodies fit MAX_INFLIGHT_BYTES), and one
+   * model's float64 sum with one saved copy of it, whatever the number of participants.
    */
   async upload(taskId: string, round: number, participantId: string, body: AsyncIterable<Uint8Array>, contentLength: number | null): Promise<UploadResponse> {
     const rt = await this.need(taskId)
@@ -561,6 +576,8 @@ export class RoundEngine {
         if (!hold?.folding) return !hasNonFinite(values)
         return hold.fold(offset, values, (check.header as WireHeader).examples)
       }, { sinkChecksFinite: true })
+      // Kept for a fold after arrival (when the sum was busy); the in-flight budget bounds them.
+      const chunks: Uint8Array[] = []
       let received = 0
       let failure: RoundError | null = null
       try {
@@ -575,6 +592,7 @@ export class RoundEngine {
             failure = new RoundError(err.status, err.message)
             break
           }
+          chunks.push(chunk)
           log.write(chunk)
         }
         if (!failure) {
@@ -620,21 +638,13 @@ export class RoundEngine {
           throw e
         }
         const acc = rt.acc ?? (rt.acc = await this.loadAccumulator(rt))
-        // Read back from the log rather than held since it arrived: uploads waiting for the lock hold no memory.
-        const stored = await this.deps.store.get(taskId, key)
         const values = acc.sum ? null : new Float32Array(rec.numParams)
         const fold = new WireReader(expect, (offset, v) => {
           if (acc.sum) foldValues(acc.sum, offset, v, examples)
           else values?.set(v, offset)
         }, { sinkChecksFinite: true })
-        const err = stored ? (fold.push(stored) ?? fold.end()) : null
-        if (!stored || err) {
-          // The bytes were checked as they arrived, so only a data folder damaged meanwhile gets here; the
-          // sum may hold part of them, so it is rebuilt from the accepted uploads' logs (exact, as at a restart).
-          if (acc.sum) rt.acc = await this.loadAccumulator(rt)
-          await this.deps.store.delete(taskId, key)
-          throw new RoundError(500, `the stored upload of ${participantId} could not be read back; send it again`)
-        }
+        for (const chunk of chunks) fold.push(chunk)
+        chunks.length = 0
         if (acc.sum) countUpdate(acc.sum, examples)
         else acc.updates?.set(participantId, values as Float32Array)
         return await this.accept(rt, acc, participantId, examples, key)

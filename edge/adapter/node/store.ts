@@ -1,9 +1,21 @@
+import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, write, writevSync } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
 import { checkKey, type Store } from '../../store'
 
 const TMP_MARK = '.tmp-'
-const WRITE_BATCH_BYTES = 1 << 20
+/**
+ * Values up to this size are written with synchronous calls on the main thread: a few file-system calls
+ * into the page cache take microseconds, while each thread-pool round trip took milliseconds on a busy
+ * machine, and the accumulator record is written on every accepted upload, before its answer.
+ */
+const SYNC_PUT_BYTES = 64 * 1024
+const WRITE_BUFFER_BYTES = 1 << 20
+/** Write buffers kept for reuse (the rest are left to the GC): enough for a few uploads streaming at once. */
+const SPARE_BUFFERS = 16
+const spare: Uint8Array[] = []
+const takeBuffer = () => spare.pop() ?? new Uint8Array(WRITE_BUFFER_BYTES)
+const giveBack = (b: Uint8Array) => void (spare.length < SPARE_BUFFERS && spare.push(b))
 
 /**
  * A Store in a data folder: `<dir>/tasks/<taskId>/<key>`. Each put writes a temporary file beside the
@@ -25,6 +37,12 @@ export async function createFileStore(dir: string): Promise<Store> {
     await mkdir(d, { recursive: true })
     made.add(d)
   }
+  const ensureDirSync = (d: string) => {
+    if (made.has(d)) return
+    mkdirSync(d, { recursive: true })
+    made.add(d)
+  }
+  const tmpOf = (target: string) => `${target}${TMP_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`
   const store: Store = {
     async get(taskId, key) {
       try {
@@ -37,11 +55,23 @@ export async function createFileStore(dir: string): Promise<Store> {
     },
     async put(taskId, key, value) {
       const target = pathOf(taskId, key)
+      const parts = Array.isArray(value) ? value : [value]
+      const tmp = tmpOf(target)
+      if (parts.reduce((n, p) => n + p.length, 0) <= SYNC_PUT_BYTES) {
+        ensureDirSync(dirname(target))
+        const fd = openSync(tmp, 'w')
+        try {
+          writevSync(fd, parts)
+        } finally {
+          closeSync(fd)
+        }
+        renameSync(tmp, target)
+        return
+      }
       await ensureDir(dirname(target))
-      const tmp = `${target}${TMP_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`
       const fh = await open(tmp, 'w')
       try {
-        await fh.writev(Array.isArray(value) ? value : [value])
+        await fh.writev(parts)
       } finally {
         await fh.close()
       }
@@ -78,49 +108,78 @@ export async function createFileStore(dir: string): Promise<Store> {
     },
     async openWrite(taskId, key) {
       const target = pathOf(taskId, key)
-      const tmp = `${target}${TMP_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`
-      // Opened while the first chunks arrive, not before: the sender is not kept waiting for the file.
-      const opened = ensureDir(dirname(target)).then(() => open(tmp, 'w'))
-      opened.catch(() => {}) // observed by commit/abort
-      // Positional writes run on libuv's threads while the request keeps streaming in; socket chunks are
-      // gathered into ~1 MiB vectored writes, since each write call has a fixed cost on the main thread.
-      const pending: Promise<unknown>[] = []
-      let position = 0
-      let batch: Uint8Array[] = []
-      let batchBytes = 0
+      const tmp = tmpOf(target)
+      ensureDirSync(dirname(target))
+      const fd = openSync(tmp, 'w')
+      // Chunks are copied into reused 1 MiB buffers, each written in one call on libuv's threads while the
+      // request keeps streaming in. Copying (a memcpy of data just received) lets the socket's chunks die
+      // young instead of outliving the write; one write at a time per file, since concurrent writes to one
+      // file only contend for its lock in the kernel.
       let failed: unknown = null
+      let tail: Promise<void> = Promise.resolve()
+      let position = 0
+      let buf: Uint8Array | null = null
+      let used = 0
+      let closed = false
+      const writeAll = (b: Uint8Array, n: number, at: number) =>
+        new Promise<void>((resolve, reject) =>
+          write(fd, b, 0, n, at, (err, written) => {
+            if (err) reject(err)
+            else if (written !== n) reject(new Error(`short write to ${tmp} (${written} of ${n} bytes); is the disk full?`))
+            else resolve()
+          }),
+        )
       const flush = () => {
-        if (batchBytes === 0) return
-        const parts = batch
+        if (!buf || used === 0) return
+        const full = buf
+        const n = used
         const at = position
-        pending.push(opened.then((fh) => fh.writev(parts, at)).catch((e: unknown) => (failed ??= e)))
-        position += batchBytes
-        batch = []
-        batchBytes = 0
+        tail = tail
+          .then(() => (failed ? undefined : writeAll(full, n, at)))
+          .catch((e: unknown) => void (failed ??= e))
+          .finally(() => giveBack(full))
+        position += n
+        buf = null
+        used = 0
+      }
+      const close = () => {
+        if (closed) return
+        closed = true
+        closeSync(fd)
       }
       return {
         write(chunk) {
-          batch.push(chunk)
-          batchBytes += chunk.length
-          if (batchBytes >= WRITE_BATCH_BYTES) flush()
+          for (let p = 0; p < chunk.length; ) {
+            buf ??= takeBuffer()
+            const n = Math.min(chunk.length - p, buf.length - used)
+            buf.set(n === chunk.length ? chunk : chunk.subarray(p, p + n), used)
+            used += n
+            p += n
+            if (used === buf.length) flush()
+          }
         },
         async commit() {
           flush()
-          await Promise.all(pending)
-          const fh = await opened
+          await tail
           if (failed) {
-            await fh.close().catch(() => {})
-            await unlink(tmp).catch(() => {})
+            close()
+            unlinkSync(tmp)
             throw failed
           }
-          // Every write has completed, so the name can point at the file while it is being closed.
-          await Promise.all([rename(tmp, target), fh.close()])
+          // Every write has completed: the value appears under its name at once (see SYNC_PUT_BYTES).
+          renameSync(tmp, target)
+          close()
         },
         async abort() {
-          await Promise.all(pending)
-          const fh = await opened.catch(() => null)
-          await fh?.close().catch(() => {})
-          await unlink(tmp).catch(() => {})
+          if (buf) giveBack(buf)
+          buf = null
+          await tail
+          close()
+          try {
+            unlinkSync(tmp)
+          } catch {
+            // already gone
+          }
         },
       }
     },
