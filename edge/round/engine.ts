@@ -249,7 +249,7 @@ export class RoundEngine {
   private async save(rt: Runtime): Promise<void> {
     await putJson(this.deps.store, rt.rec.id, TASK_KEY, rt.rec)
     // Only now that task.json no longer points at them: a crash before this line keeps them for the restart.
-    for (const key of rt.garbage.splice(0)) await this.deps.store.delete(rt.rec.id, key)
+    await Promise.all(rt.garbage.splice(0).map((key) => this.deps.store.delete(rt.rec.id, key)))
     this.deps.clock.setAlarm(rt.rec.id, rt.rec.state === 'running' ? rt.rec.deadline : null)
     this.deps.publish(rt.rec.id, { type: 'state', data: taskView(rt.rec) })
   }

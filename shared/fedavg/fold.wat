@@ -55,4 +55,25 @@
         (local.set $sum (i32.add (local.get $sum) (i32.const 8)))
         (br $l)))
     (i32.and (i32.eqz (v128.any_true (local.get $bad))) (i32.eqz (local.get $badS))))
+  ;; 1 if every one of the n f32 values at src is finite, else 0.
+  (func (export "finite") (param $src i32) (param $n i32) (result i32)
+    (local $bad v128) (local $x v128) (local $end i32) (local $badS i32) (local $xs f32)
+    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $x (v128.load (local.get $src)))
+        (local.set $x (f32x4.sub (local.get $x) (local.get $x)))
+        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (local.get $x) (local.get $x))))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (br $l)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $xs (f32.load (local.get $src)))
+        (if (f32.ne (f32.sub (local.get $xs) (local.get $xs)) (f32.const 0)) (then (local.set $badS (i32.const 1))))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (br $l)))
+    (i32.and (i32.eqz (v128.any_true (local.get $bad))) (i32.eqz (local.get $badS))))
 )

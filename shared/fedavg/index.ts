@@ -1,4 +1,4 @@
-import { createFoldKernel, type FoldKernel } from './kernel'
+import { createFoldKernel, finiteCheck, type FoldKernel } from './kernel'
 
 /**
  * Streaming FedAvg (McMahan et al.): the new global model is the example-weighted mean of the
@@ -40,8 +40,13 @@ export function savedValuesFor(acc: RunningSum): Float64Array {
   return saved
 }
 
+/** Below this many values the JS loop is as fast as copying them into WebAssembly memory. */
+const WASM_CHECK_MIN = 256
+
 /** True if any value is NaN or ±Infinity. */
 export function hasNonFinite(values: Float32Array): boolean {
+  const check = values.length >= WASM_CHECK_MIN ? finiteCheck() : null
+  if (check) return !check(values)
   let probe = 0
   for (let i = 0; i < values.length; i++) probe += values[i] * 0
   return probe !== 0

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createRunningSum, foldValues, foldValuesChecked, foldValuesSaving, restoreSum, savedValuesFor } from '.'
+import { createRunningSum, foldValues, foldValuesChecked, foldValuesSaving, hasNonFinite, restoreSum, savedValuesFor } from '.'
 import { createFoldKernel } from './kernel'
 
 /** Float32 values over many binades, with subnormals, signed zeros and integer-valued floats. */
@@ -67,5 +67,22 @@ describe('fold kernel (WebAssembly SIMD)', () => {
     const acc = createRunningSum(9)
     expect(foldValuesChecked(acc, 3, Float32Array.from([1.5, -2, 0.25, 8, 1e-3]), 4)).toBe(true)
     expect(Array.from(acc.sum)).toEqual([0, 0, 0, 6, -8, 1, 32, 4 * Math.fround(1e-3), 0])
+  })
+})
+
+describe('finite check (WebAssembly SIMD)', () => {
+  it('finds NaN and ±Infinity in any lane, in the tail and past the first 16384 values', () => {
+    const n = 40_003
+    for (const at of [0, 1, 2, 3, 16383, 16384, 39_999, 40_000, 40_002]) {
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        const v = values(n, 11)
+        expect(hasNonFinite(v)).toBe(false)
+        v[at] = bad
+        expect(hasNonFinite(v)).toBe(true)
+      }
+    }
+    // Largest finite float32 and the smallest subnormal are finite.
+    expect(hasNonFinite(new Float32Array(300).fill(3.4028234663852886e38))).toBe(false)
+    expect(hasNonFinite(new Float32Array(300).fill(-1.4e-45))).toBe(false)
   })
 })

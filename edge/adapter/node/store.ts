@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, write, writevSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, writev, writevSync } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
 import { checkKey, type Store } from '../../store'
@@ -10,12 +10,7 @@ const TMP_MARK = '.tmp-'
  * machine, and the accumulator record is written on every accepted upload, before its answer.
  */
 const SYNC_PUT_BYTES = 64 * 1024
-const WRITE_BUFFER_BYTES = 1 << 20
-/** Write buffers kept for reuse (the rest are left to the GC): enough for a few uploads streaming at once. */
-const SPARE_BUFFERS = 16
-const spare: Uint8Array[] = []
-const takeBuffer = () => spare.pop() ?? new Uint8Array(WRITE_BUFFER_BYTES)
-const giveBack = (b: Uint8Array) => void (spare.length < SPARE_BUFFERS && spare.push(b))
+const WRITE_BATCH_BYTES = 1 << 20
 
 /**
  * A Store in a data folder: `<dir>/tasks/<taskId>/<key>`. Each put writes a temporary file beside the
@@ -111,36 +106,32 @@ export async function createFileStore(dir: string): Promise<Store> {
       const tmp = tmpOf(target)
       ensureDirSync(dirname(target))
       const fd = openSync(tmp, 'w')
-      // Chunks are copied into reused 1 MiB buffers, each written in one call on libuv's threads while the
-      // request keeps streaming in. Copying (a memcpy of data just received) lets the socket's chunks die
-      // young instead of outliving the write; one write at a time per file, since concurrent writes to one
+      // Chunks are gathered into ~1 MiB vectored writes (each write call has a fixed cost), run on libuv's
+      // threads while the request keeps streaming in, one at a time per file: concurrent writes to one
       // file only contend for its lock in the kernel.
       let failed: unknown = null
       let tail: Promise<void> = Promise.resolve()
       let position = 0
-      let buf: Uint8Array | null = null
-      let used = 0
+      let batch: Uint8Array[] = []
+      let batchBytes = 0
       let closed = false
-      const writeAll = (b: Uint8Array, n: number, at: number) =>
+      const writeAll = (parts: Uint8Array[], n: number, at: number) =>
         new Promise<void>((resolve, reject) =>
-          write(fd, b, 0, n, at, (err, written) => {
+          writev(fd, parts, at, (err, written) => {
             if (err) reject(err)
             else if (written !== n) reject(new Error(`short write to ${tmp} (${written} of ${n} bytes); is the disk full?`))
             else resolve()
           }),
         )
       const flush = () => {
-        if (!buf || used === 0) return
-        const full = buf
-        const n = used
+        if (batchBytes === 0) return
+        const parts = batch
+        const n = batchBytes
         const at = position
-        tail = tail
-          .then(() => (failed ? undefined : writeAll(full, n, at)))
-          .catch((e: unknown) => void (failed ??= e))
-          .finally(() => giveBack(full))
+        tail = tail.then(() => (failed ? undefined : writeAll(parts, n, at))).catch((e: unknown) => void (failed ??= e))
         position += n
-        buf = null
-        used = 0
+        batch = []
+        batchBytes = 0
       }
       const close = () => {
         if (closed) return
@@ -149,14 +140,9 @@ export async function createFileStore(dir: string): Promise<Store> {
       }
       return {
         write(chunk) {
-          for (let p = 0; p < chunk.length; ) {
-            buf ??= takeBuffer()
-            const n = Math.min(chunk.length - p, buf.length - used)
-            buf.set(n === chunk.length ? chunk : chunk.subarray(p, p + n), used)
-            used += n
-            p += n
-            if (used === buf.length) flush()
-          }
+          batch.push(chunk)
+          batchBytes += chunk.length
+          if (batchBytes >= WRITE_BATCH_BYTES) flush()
         },
         async commit() {
           flush()
@@ -171,8 +157,7 @@ export async function createFileStore(dir: string): Promise<Store> {
           close()
         },
         async abort() {
-          if (buf) giveBack(buf)
-          buf = null
+          batch = []
           await tail
           close()
           try {
