@@ -182,4 +182,22 @@ describe('RoundEngine', () => {
     const want = xa.map((x, i) => Math.fround((0 + 3 * Math.fround(xb[i]) + 7 * Math.fround(x)) * (1 / 10)))
     expect(await s.global(1)).toEqual(want)
   })
+
+  it('serves every download of a version from one read of the store, the same bytes to all', async () => {
+    const s = await setup()
+    const a = await s.join('a')
+    await s.engine.start(s.id)
+    await s.upload(1, a.participantId, [1, 2, 3, 4, 5, 6], 2)
+    let reads = 0
+    const get = s.store.get.bind(s.store)
+    s.store.get = (taskId, key) => (key.startsWith('weights/') && reads++, get(taskId, key))
+    const fetched = await Promise.all(Array.from({ length: 8 }, () => s.engine.weights(s.id, 1)))
+    // Version 1 was cached when the round closed; version 0 is read once for eight concurrent requests.
+    const initial = await Promise.all(Array.from({ length: 8 }, () => s.engine.weights(s.id, 0)))
+    expect(reads).toBe(1)
+    expect(new Set(fetched.map((f) => f.bytes)).size).toBe(1)
+    expect(new Set(initial.map((f) => f.bytes)).size).toBe(1)
+    expect(await s.global(1)).toEqual([1, 2, 3, 4, 5, 6])
+    await expect(s.engine.weights(s.id, 2)).rejects.toThrow('global version 2')
+  })
 })

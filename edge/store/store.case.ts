@@ -53,6 +53,20 @@ export function storeCases(name: string, fresh: () => Promise<{ store: Store; re
       expect(await store.keys('t')).toEqual(['updates/p1'])
     })
 
+    it('writes a value of several MiB in uneven chunks, and puts one, byte for byte', async () => {
+      const { store } = await fresh()
+      const big = new Uint8Array(2_500_003)
+      for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 11)) & 0xff
+      const w = await openWrite(store, 't', 'updates/big')
+      for (let p = 0; p < big.length; p += 65_531) w.write(big.slice(p, p + 65_531))
+      await w.commit()
+      expect((await store.get('t', 'updates/big'))?.every((b, i) => b === big[i])).toBe(true)
+      expect((await store.get('t', 'updates/big'))?.length).toBe(big.length)
+      await store.put('t', 'weights/1', [big.subarray(0, 100_000), big.subarray(100_000)])
+      const back = await store.get('t', 'weights/1')
+      expect([back?.length, back?.every((b, i) => b === big[i])]).toEqual([big.length, true])
+    })
+
     it('refuses keys that could escape the store', async () => {
       const { store } = await fresh()
       await expect(store.put('t', '../x', new Uint8Array())).rejects.toThrow(/invalid store key/)
