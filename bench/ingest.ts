@@ -58,7 +58,14 @@ async function clientRun(jobs: Job[], concurrency: number, downloads: Download[]
 }
 
 async function rawSink(): Promise<{ url: string; server: Server }> {
+  // GET answers the bytes of one global-weights message, for the bare round.
+  const weights = new Uint8Array(PARAMS * 4 + 64)
   const server = createServer(async (req, res) => {
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(weights.length) })
+      res.end(weights)
+      return
+    }
     let n = 0
     for await (const chunk of req) n += (chunk as Buffer).length
     res.end(JSON.stringify({ n }))
@@ -103,13 +110,15 @@ async function aggregatorRun(storeKind: 'file' | 'memory', o: RunOptions): Promi
   }
 }
 
-async function rawRun(c: number, uploads = UPLOADS): Promise<number> {
+/** The bare node:http sink: the same uploads, and for a bare round the same downloads (GET of a weights-sized body) by the same client. */
+async function rawRun(c: number, round = false, uploads = UPLOADS): Promise<number> {
   const { url, server } = await rawSink()
   const dir = await mkdtemp(join(tmpdir(), 'autofed-bench-raw-'))
   try {
     const file = join(dir, 'body.bin')
     await writeFile(file, new Uint8Array(PARAMS * 4 + 64))
-    return await clientRun(Array.from({ length: uploads }, () => ({ url, file })), c)
+    const downloads = round ? Array.from({ length: uploads }, () => ({ url, token: 'bare' })) : []
+    return await clientRun(Array.from({ length: uploads }, () => ({ url, file })), c, downloads)
   } finally {
     server.close()
     await rm(dir, { recursive: true, force: true })
@@ -160,11 +169,12 @@ async function main(): Promise<void> {
   }
   say(`Ingest of ${UPLOADS} uploads of ${(PARAMS * 4) / 2 ** 20} MiB; best of 3 interleaved runs each.`)
   say('')
-  say('| clients | bare POST MB/s | ingest, memory store MB/s | × bare | ingest, data folder MB/s | × bare | whole round, data folder MB/s | × bare |')
-  say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  say('| clients | bare POST MB/s | ingest, memory store MB/s | × bare | ingest, data folder MB/s | × bare | whole round, data folder MB/s | × bare POST | bare round MB/s | × bare round |')
+  say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
   for (const c of CONCURRENCY) {
     // Interleaved, best of 3 of each: the machine is shared, so single runs are noisy.
     const raw: number[] = []
+    const rawRound: number[] = []
     const mem: number[] = []
     const file: number[] = []
     const round: number[] = []
@@ -173,9 +183,10 @@ async function main(): Promise<void> {
       mem.push(await aggregatorRun('memory', { uploads: UPLOADS, concurrency: c, round: false }))
       file.push(await aggregatorRun('file', { uploads: UPLOADS, concurrency: c, round: false }))
       round.push(await aggregatorRun('file', { uploads: UPLOADS, concurrency: c, round: true }))
+      rawRound.push(await rawRun(c, true))
     }
-    const [r, m, f, w] = [raw, mem, file, round].map((xs) => Math.max(...xs))
-    say(`| ${c} | ${r.toFixed(0)} | ${m.toFixed(0)} | ${(m / r).toFixed(2)} | ${f.toFixed(0)} | ${(f / r).toFixed(2)} | ${w.toFixed(0)} | ${(w / r).toFixed(2)} |`)
+    const [r, m, f, w, rr] = [raw, mem, file, round, rawRound].map((xs) => Math.max(...xs))
+    say(`| ${c} | ${r.toFixed(0)} | ${m.toFixed(0)} | ${(m / r).toFixed(2)} | ${f.toFixed(0)} | ${(f / r).toFixed(2)} | ${w.toFixed(0)} | ${(w / r).toFixed(2)} | ${rr.toFixed(0)} | ${(w / rr).toFixed(2)} |`)
   }
   say('')
   say('Aggregator memory during one whole round, N clients uploading 10 MiB each at once (data folder), fresh process per N:')
@@ -213,7 +224,7 @@ async function writeSection(lines: string[]): Promise<void> {
 const METHOD = [
   'Method: the aggregator (`startNodeServer`, in this process) and the clients (a separate Node process, `node:http` requests with the body preloaded, as real participants are other machines) share the 2 cores.',
   '"bare POST": a `node:http` server that only drains the request, the same bytes, the same client. "ingest": POST /api/tasks/:id/rounds/1/update until every upload has its 200 (checked, durable in the write-ahead log, folded), with one extra participant that never uploads so the round stays open; MB/s = uploaded bytes / client wall time.',
-  '"whole round": the same uploads with no extra participant, so the last one closes the round (average, global weights stored), then every participant GETs weights/1; MB/s = uploaded bytes / wall time of uploads + downloads, against the bare POST.',
+  '"whole round": the same uploads with no extra participant, so the last one closes the round (average, global weights stored), then every participant GETs weights/1 (`fetch`, all at once); MB/s = uploaded bytes / wall time of uploads + downloads, against the bare POST and against a "bare round": the same client posting the same uploads to the bare sink, then GETting as many weights-sized bodies from it (the downloads alone, through `fetch`, take longer than the uploads, so a whole round cannot reach the bare POST figure however fast the aggregator is).',
   'Memory: `process.memoryUsage()` sampled every 2 ms from just before the clients start (after a GC) to the end of the round; growth = peak − start.',
 ].join('\n')
 
