@@ -728,6 +728,8 @@ export class RoundEngine {
     const k = selectionSize(active.length, rec.params.participants_per_round, rec.params.min_participants, cap)
     rec.selected = selectParticipants(active, k, rec.params.seed, rec.round, rec.attempt)
     rec.deadline = now + rec.params.calculation_timeout * 1000
+    // The uploads' logs can be made ready while the participants train.
+    this.deps.store.prepare?.(rec.selected.length, messageBytes({ taskId: rec.id, participantId: rec.selected[0] ?? '', shapes: rec.spec.map((s) => s.shape) }))
   }
 
   private phaseTimeout(rec: TaskRecord): number {

@@ -24,6 +24,11 @@ export interface Store {
    * chunks are received); it appears atomically on `commit`. Backends without it get `put` of all parts.
    */
   openWrite?(taskId: string, key: string): Promise<ValueWriter>
+  /**
+   * Optional hint: about `count` values of about `bytes` each will be written soon (a round's uploads,
+   * while its participants train); a backend may prepare for them in the background.
+   */
+  prepare?(count: number, bytes: number): void
 }
 
 /** A value being written; nothing is visible before `commit`, and `abort` leaves no trace. */

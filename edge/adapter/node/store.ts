@@ -1,7 +1,8 @@
-import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, writev, writevSync } from 'node:fs'
-import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises'
+import { closeSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writev, writevSync } from 'node:fs'
+import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
 import { checkKey, type Store } from '../../store'
+import { SpareFiles } from './spare-files'
 
 const TMP_MARK = '.tmp-'
 /**
@@ -11,6 +12,8 @@ const TMP_MARK = '.tmp-'
  */
 const SYNC_PUT_BYTES = 64 * 1024
 const WRITE_BATCH_BYTES = 1 << 20
+/** Values at least this large are written into spare files and recycled on delete (spare-files.ts). */
+const RECYCLE_BYTES = 1 << 20
 
 /**
  * A Store in a data folder: `<dir>/tasks/<taskId>/<key>`. Each put writes a temporary file beside the
@@ -20,6 +23,12 @@ const WRITE_BATCH_BYTES = 1 << 20
 export async function createFileStore(dir: string): Promise<Store> {
   const root = join(dir, 'tasks')
   await mkdir(root, { recursive: true })
+  const spares = new SpareFiles(dir)
+  /** Opens a new value's temporary file: a spare one when there is one (returns its size, to truncate). */
+  const openTmp = (tmp: string): { fd: number; spare: number | null } => {
+    const spare = spares.takeAs(tmp)
+    return { fd: openSync(tmp, spare === null ? 'w' : 'r+'), spare }
+  }
   const pathOf = (taskId: string, key?: string) => {
     checkKey(taskId, key)
     return key === undefined ? join(root, taskId) : join(root, taskId, ...key.split('/'))
@@ -63,18 +72,26 @@ export async function createFileStore(dir: string): Promise<Store> {
         renameSync(tmp, target)
         return
       }
-      await ensureDir(dirname(target))
-      const fh = await open(tmp, 'w')
+      ensureDirSync(dirname(target))
+      const { fd, spare } = openTmp(tmp)
       try {
-        await fh.writev(parts)
+        let at = 0
+        for (const part of parts) {
+          await writeAll(fd, [part], part.length, at)
+          at += part.length
+        }
+        SpareFiles.fit(fd, spare, at)
       } finally {
-        await fh.close()
+        closeSync(fd)
       }
-      await rename(tmp, target)
+      renameSync(tmp, target)
     },
     async delete(taskId, key) {
+      const path = pathOf(taskId, key)
       try {
-        await unlink(pathOf(taskId, key))
+        const size = statSync(path).size
+        if (size >= RECYCLE_BYTES) spares.give(path, size)
+        else await unlink(path)
       } catch (e) {
         if (!missing(e)) throw e
       }
@@ -105,7 +122,7 @@ export async function createFileStore(dir: string): Promise<Store> {
       const target = pathOf(taskId, key)
       const tmp = tmpOf(target)
       ensureDirSync(dirname(target))
-      const fd = openSync(tmp, 'w')
+      const { fd, spare } = openTmp(tmp)
       // Chunks are gathered into ~1 MiB vectored writes (each write call has a fixed cost), run on libuv's
       // threads while the request keeps streaming in, one at a time per file: concurrent writes to one
       // file only contend for its lock in the kernel.
@@ -115,20 +132,12 @@ export async function createFileStore(dir: string): Promise<Store> {
       let batch: Uint8Array[] = []
       let batchBytes = 0
       let closed = false
-      const writeAll = (parts: Uint8Array[], n: number, at: number) =>
-        new Promise<void>((resolve, reject) =>
-          writev(fd, parts, at, (err, written) => {
-            if (err) reject(err)
-            else if (written !== n) reject(new Error(`short write to ${tmp} (${written} of ${n} bytes); is the disk full?`))
-            else resolve()
-          }),
-        )
       const flush = () => {
         if (batchBytes === 0) return
         const parts = batch
         const n = batchBytes
         const at = position
-        tail = tail.then(() => (failed ? undefined : writeAll(parts, n, at))).catch((e: unknown) => void (failed ??= e))
+        tail = tail.then(() => (failed ? undefined : writeAll(fd, parts, n, at))).catch((e: unknown) => void (failed ??= e))
         position += n
         batch = []
         batchBytes = 0
@@ -153,6 +162,7 @@ export async function createFileStore(dir: string): Promise<Store> {
             throw failed
           }
           // Every write has completed: the value appears under its name at once (see SYNC_PUT_BYTES).
+          SpareFiles.fit(fd, spare, position)
           renameSync(tmp, target)
           close()
         },
@@ -161,12 +171,17 @@ export async function createFileStore(dir: string): Promise<Store> {
           await tail
           close()
           try {
-            unlinkSync(tmp)
+            const size = statSync(tmp).size
+            if (size >= RECYCLE_BYTES) spares.give(tmp, size)
+            else unlinkSync(tmp)
           } catch {
             // already gone
           }
         },
       }
+    },
+    prepare(count, bytes) {
+      if (bytes >= RECYCLE_BYTES) spares.prepare(count, bytes)
     },
     async deleteTask(taskId) {
       const base = pathOf(taskId)
@@ -175,4 +190,15 @@ export async function createFileStore(dir: string): Promise<Store> {
     },
   }
   return store
+}
+
+/** One vectored write at `at`; a short write (disk full) is an error. */
+function writeAll(fd: number, parts: Uint8Array[], n: number, at: number): Promise<void> {
+  return new Promise<void>((resolve, reject) =>
+    writev(fd, parts, at, (err, written) => {
+      if (err) reject(err)
+      else if (written !== n) reject(new Error(`short write (${written} of ${n} bytes); is the disk full?`))
+      else resolve()
+    }),
+  )
 }
