@@ -72,13 +72,23 @@ function concat(value: Uint8Array | Uint8Array[]): Uint8Array {
   return out
 }
 
-/** A Store in memory. Values are copied on put, so callers may keep mutating their buffers. */
+/**
+ * A Store in memory. Values are copied on put, so callers may keep mutating their buffers; a value written
+ * with openWrite keeps the chunks it was given (their writer promised not to change them) and joins them
+ * on its first read, which for an upload's log is only after a restart.
+ */
 export function createMemoryStore(): Store {
-  const data = new Map<string, Map<string, Uint8Array>>()
+  const data = new Map<string, Map<string, Uint8Array | Uint8Array[]>>()
   return {
     async get(taskId, key) {
       checkKey(taskId, key)
-      return data.get(taskId)?.get(key) ?? null
+      const t = data.get(taskId)
+      const v = t?.get(key)
+      if (v === undefined || t === undefined) return null
+      if (!Array.isArray(v)) return v
+      const joined = concat(v)
+      t.set(key, joined)
+      return joined
     },
     async put(taskId, key, value) {
       checkKey(taskId, key)
@@ -100,6 +110,19 @@ export function createMemoryStore(): Store {
     async deleteTask(taskId) {
       checkKey(taskId)
       data.delete(taskId)
+    },
+    async openWrite(taskId, key) {
+      checkKey(taskId, key)
+      const parts: Uint8Array[] = []
+      return {
+        write: (chunk) => void parts.push(chunk),
+        commit: async () => {
+          let t = data.get(taskId)
+          if (!t) data.set(taskId, (t = new Map()))
+          t.set(key, parts)
+        },
+        abort: async () => void (parts.length = 0),
+      }
     },
   }
 }
