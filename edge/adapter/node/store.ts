@@ -137,7 +137,14 @@ export async function createFileStore(dir: string): Promise<Store> {
         const parts = batch
         const n = batchBytes
         const at = position
-        tail = tail.then(() => (failed ? undefined : writeAll(fd, parts, n, at))).catch((e: unknown) => void (failed ??= e))
+        if (spare !== null && at + n <= spare) {
+          // Overwriting a spare file's cached pages costs ~0.15 ms per MiB, less than a thread-pool round trip.
+          try {
+            if (!failed && writevSync(fd, parts, at) !== n) throw new Error(`short write to ${tmp}; is the disk full?`)
+          } catch (e) {
+            failed ??= e
+          }
+        } else tail = tail.then(() => (failed ? undefined : writeAll(fd, parts, n, at))).catch((e: unknown) => void (failed ??= e))
         position += n
         batch = []
         batchBytes = 0
