@@ -1,5 +1,6 @@
 // A focused ingest run to profile (bench/ingest.ts measures; this finds where the time goes): one aggregator
-// in this process, one client process, N uploads of 10 MiB; prints MB/s and the server's CPU per upload.
+// in this process, the client of bench/ingest-client.ts, N uploads of 10 MiB; prints MB/s and the server's CPU
+// per upload.
 // Run: npx tsx bench/ingest-profile.ts [uploads] [concurrency] [file|memory|bare] [round]
 // PROFILE=<file.cpuprofile> writes a V8 CPU profile of the upload window only (open it in Chrome DevTools).
 import { execFile } from 'node:child_process'
@@ -8,10 +9,12 @@ import { createServer } from 'node:http'
 import { Session } from 'node:inspector/promises'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { startNodeServer } from '../edge/adapter/node'
 import { createMemoryStore } from '../edge/store'
-import { encodeUpdate, parseTaskParams } from '../shared/wire'
+import { parseTaskParams } from '../shared/wire'
+import type { ClientConfig, ClientJob } from './ingest-client'
 
 const PARAMS = 2_621_440
 const uploads = Number(process.argv[2] ?? 16)
@@ -20,38 +23,11 @@ const kind = process.argv[4] ?? 'file'
 const round = process.argv[5] === 'round'
 const BYTES = PARAMS * 4 + 64
 
-// The same client as bench/ingest.ts: node:http uploads with the body preloaded, then fetch downloads.
-const CLIENT = `
-const { request } = require('node:http')
-const { readFileSync } = require('node:fs')
-const cfg = JSON.parse(process.argv[1])
-const jobs = cfg.jobs.map((j) => ({ ...j, body: readFileSync(j.file) }))
-function post(j) {
-  return new Promise((resolve, reject) => {
-    const u = new URL(j.url)
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'Content-Length': String(j.body.length), 'Content-Type': 'application/octet-stream', Authorization: 'Bearer ' + j.token } }, (res) => {
-      let t = ''
-      res.on('data', (d) => (t += d))
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error('HTTP ' + res.statusCode + ' ' + t))))
-    })
-    req.on('error', reject)
-    req.end(j.body)
-  })
-}
-;(async () => {
-  const t0 = performance.now()
-  let next = 0
-  await Promise.all(Array.from({ length: cfg.concurrency }, async () => { while (next < jobs.length) await post(jobs[next++]) }))
-  const t1 = performance.now()
-  await Promise.all((cfg.downloads || []).map((d) => fetch(d.url, { headers: { Authorization: 'Bearer ' + d.token } }).then(async (r) => { if (r.status !== 200) throw new Error('GET HTTP ' + r.status); await r.arrayBuffer() })))
-  process.stdout.write(JSON.stringify({ up: (t1 - t0) / 1000, all: (performance.now() - t0) / 1000 }))
-})().catch((e) => { console.error(e.message); process.exit(1) })
-`
+const CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'ingest-client.ts')
 
-type Job = { url: string; file: string; token: string }
 
 /** Runs the client; profiles this process meanwhile when PROFILE is set. */
-async function run(jobs: Job[], downloads: Array<{ url: string; token: string }>): Promise<{ up: number; all: number }> {
+async function run(jobs: ClientJob[], downloads: Array<{ url: string; token: string }>): Promise<{ up: number; all: number }> {
   const session = process.env.PROFILE ? new Session() : null
   if (session) {
     session.connect()
@@ -61,7 +37,7 @@ async function run(jobs: Job[], downloads: Array<{ url: string; token: string }>
   }
   const cpu0 = process.cpuUsage()
   const out = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, ['-e', CLIENT, JSON.stringify({ jobs, concurrency, downloads })], (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))),
+    execFile(process.execPath, ['--import', 'tsx', CLIENT, JSON.stringify({ jobs, concurrency, downloads } satisfies ClientConfig)], (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))),
   )
   const cpu = process.cpuUsage(cpu0)
   if (session) {
@@ -89,9 +65,7 @@ try {
     })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
-    const file = join(dir, 'body.bin')
-    await writeFile(file, new Uint8Array(BYTES))
-    report(await run(Array.from({ length: uploads }, () => ({ url, file, token: 'bare' })), round ? Array.from({ length: uploads }, () => ({ url, token: 'bare' })) : []))
+    report(await run(Array.from({ length: uploads }, () => ({ url, bytes: BYTES })), round ? Array.from({ length: uploads }, () => ({ url, token: 'bare' })) : []))
     server.close()
   } else {
     const srv = await startNodeServer({ port: 0, dataDir: dir, bundlesDir: join(dir, 'none'), distDir: join(dir, 'none'), initiatorToken: 'bench', store: kind === 'memory' ? createMemoryStore() : undefined })
@@ -103,13 +77,11 @@ try {
       // Ingest only: one participant never uploads, so the round stays open.
       for (let i = 0; i < uploads + (round ? 0 : 1); i++) joined.push(await srv.engine.join(task.id, { invite, name: `p${i}`, labelCounts: { a: { train: 1, validation: 0, test: 0 } } }))
       await srv.engine.start(task.id)
-      const data = Float32Array.from({ length: PARAMS }, (_, i) => (i % 1000) / 1000)
-      const jobs: Job[] = []
-      for (const j of joined.slice(0, uploads)) {
-        const file = join(dir, `upload-${j.participantId}.bin`)
-        await writeFile(file, encodeUpdate({ taskId: task.id, round: 1, participantId: j.participantId, examples: 10, tensors: [{ shape: [PARAMS], data }] }))
-        jobs.push({ url: `${srv.url}/api/tasks/${task.id}/rounds/1/update`, file, token: j.token })
-      }
+      const jobs: ClientJob[] = joined.slice(0, uploads).map((j) => ({
+        url: `${srv.url}/api/tasks/${task.id}/rounds/1/update`,
+        token: j.token,
+        update: { taskId: task.id, round: 1, participantId: j.participantId, examples: 10, params: PARAMS },
+      }))
       const downloads = round ? joined.map((j) => ({ url: `${srv.url}/api/tasks/${task.id}/weights/1`, token: j.token })) : []
       report(await run(jobs, downloads))
     } finally {

@@ -4,62 +4,42 @@
 import { execFile } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startNodeServer } from '../edge/adapter/node'
 import { createMemoryStore } from '../edge/store'
-import { parseTaskParams, encodeUpdate } from '../shared/wire'
+import { parseTaskParams } from '../shared/wire'
+import type { ClientConfig, ClientJob } from './ingest-client'
+
+type Download = { url: string; token: string }
 
 const PARAMS = 2_621_440 // 10 MiB of float32
 const UPLOADS = process.argv[2] === '--memory-child' ? 0 : Number(process.argv[2] ?? 16)
 const CONCURRENCY = (process.argv.slice(3).length ? process.argv.slice(3) : ['1', '4']).map(Number)
 const MEMORY_CLIENTS = (process.env.BENCH_MEMORY ?? '1,8,32').split(',').map(Number)
 
-// The clients run in a separate process, as real participants would, so the server's CPU is its own.
-const CLIENT = `
-const { request } = require('node:http')
-const { readFileSync } = require('node:fs')
-const cfg = JSON.parse(process.argv[1])
-const jobs = cfg.jobs.map((j) => ({ ...j, body: readFileSync(j.file) }))
-function post(j) {
-  return new Promise((resolve, reject) => {
-    const u = new URL(j.url)
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'Content-Length': String(j.body.length), 'Content-Type': 'application/octet-stream', ...(j.token ? { Authorization: 'Bearer ' + j.token } : {}) } }, (res) => {
-      res.resume()
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error('HTTP ' + res.statusCode))))
-    })
-    req.on('error', reject)
-    req.end(j.body)
-  })
-}
-;(async () => {
-  const t0 = performance.now()
-  let next = 0
-  await Promise.all(Array.from({ length: cfg.concurrency }, async () => { while (next < jobs.length) await post(jobs[next++]) }))
-  // Whole round: every participant then fetches the new global weights.
-  await Promise.all((cfg.downloads || []).map((d) => fetch(d.url, { headers: { Authorization: 'Bearer ' + d.token } }).then(async (r) => { if (r.status !== 200) throw new Error('GET HTTP ' + r.status); await r.arrayBuffer() })))
-  process.stdout.write(String((performance.now() - t0) / 1000))
-})().catch((e) => { console.error(e.message); process.exit(1) })
-`
+const CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'ingest-client.ts')
+const BODY_BYTES = PARAMS * 4 + 64
 
-type Job = { url: string; file: string; token?: string }
-type Download = { url: string; token: string }
-
-/** Runs the uploads (then the downloads) from a client process; returns MB/s of the uploaded bytes over the whole run. */
-async function clientRun(jobs: Job[], concurrency: number, downloads: Download[] = []): Promise<number> {
+/**
+ * Runs the uploads (then the downloads) from a client process (bench/ingest-client.ts, which also encodes
+ * the uploads, so the aggregator's process holds nothing of theirs); returns MB/s of the uploaded bytes
+ * over the whole run.
+ */
+async function clientRun(jobs: ClientJob[], concurrency: number, downloads: Download[] = []): Promise<number> {
+  const config: ClientConfig = { jobs, concurrency, downloads }
   const out = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['-e', CLIENT, JSON.stringify({ jobs, concurrency, downloads })], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout)))
+    execFile(process.execPath, ['--import', 'tsx', CLIENT, JSON.stringify(config)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout)))
   })
-  let bytes = 0
-  for (const j of jobs) bytes += (await stat(j.file)).size
-  return bytes / 1e6 / Number(out)
+  const t = JSON.parse(out) as { up: number; all: number }
+  return (jobs.length * BODY_BYTES) / 1e6 / t.all
 }
 
 async function rawSink(): Promise<{ url: string; server: Server }> {
   // GET answers the bytes of one global-weights message, for the bare round.
-  const weights = new Uint8Array(PARAMS * 4 + 64)
+  const weights = new Uint8Array(BODY_BYTES)
   const server = createServer(async (req, res) => {
     if (req.method === 'GET') {
       res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(weights.length) })
@@ -92,13 +72,11 @@ async function aggregatorRun(storeKind: 'file' | 'memory', o: RunOptions): Promi
     const joined = []
     for (let i = 0; i < o.uploads + (o.round ? 0 : 1); i++) joined.push(await srv.engine.join(task.id, { invite, name: `p${i}`, labelCounts: { a: { train: 1, validation: 0, test: 0 } } }))
     await srv.engine.start(task.id)
-    const data = Float32Array.from({ length: PARAMS }, (_, i) => (i % 1000) / 1000)
-    const jobs: Job[] = []
-    for (const j of joined.slice(0, o.uploads)) {
-      const file = join(dataDir, `upload-${j.participantId}.bin`)
-      await writeFile(file, encodeUpdate({ taskId: task.id, round: 1, participantId: j.participantId, examples: 10, tensors: [{ shape: [PARAMS], data }] }))
-      jobs.push({ url: `${srv.url}/api/tasks/${task.id}/rounds/1/update`, file, token: j.token })
-    }
+    const jobs: ClientJob[] = joined.slice(0, o.uploads).map((j) => ({
+      url: `${srv.url}/api/tasks/${task.id}/rounds/1/update`,
+      token: j.token,
+      update: { taskId: task.id, round: 1, participantId: j.participantId, examples: 10, params: PARAMS },
+    }))
     const downloads = o.round ? joined.map((j) => ({ url: `${srv.url}/api/tasks/${task.id}/weights/1`, token: j.token })) : []
     o.onReady?.()
     const rate = await clientRun(jobs, o.concurrency, downloads)
@@ -111,17 +89,14 @@ async function aggregatorRun(storeKind: 'file' | 'memory', o: RunOptions): Promi
 }
 
 /** The bare node:http sink: the same uploads, and for a bare round the same downloads (GET of a weights-sized body) by the same client. */
+/** The bare node:http sink: the same uploads, and for a bare round the same downloads (GET of a weights-sized body) by the same client. */
 async function rawRun(c: number, round = false, uploads = UPLOADS): Promise<number> {
   const { url, server } = await rawSink()
-  const dir = await mkdtemp(join(tmpdir(), 'autofed-bench-raw-'))
   try {
-    const file = join(dir, 'body.bin')
-    await writeFile(file, new Uint8Array(PARAMS * 4 + 64))
     const downloads = round ? Array.from({ length: uploads }, () => ({ url, token: 'bare' })) : []
-    return await clientRun(Array.from({ length: uploads }, () => ({ url, file })), c, downloads)
+    return await clientRun(Array.from({ length: uploads }, () => ({ url, bytes: BODY_BYTES })), c, downloads)
   } finally {
     server.close()
-    await rm(dir, { recursive: true, force: true })
   }
 }
 
@@ -222,7 +197,7 @@ async function writeSection(lines: string[]): Promise<void> {
 }
 
 const METHOD = [
-  'Method: the aggregator (`startNodeServer`, in this process) and the clients (a separate Node process, `node:http` requests with the body preloaded, as real participants are other machines) share the 2 cores.',
+  'Method: the aggregator (`startNodeServer`, in this process) and the clients (bench/ingest-client.ts, a separate Node process that encodes the uploads and sends them with `node:http`, bodies preloaded, as real participants are other machines) share the 2 cores.',
   '"bare POST": a `node:http` server that only drains the request, the same bytes, the same client. "ingest": POST /api/tasks/:id/rounds/1/update until every upload has its 200 (checked, durable in the write-ahead log, folded), with one extra participant that never uploads so the round stays open; MB/s = uploaded bytes / client wall time.',
   '"whole round": the same uploads with no extra participant, so the last one closes the round (average, global weights stored), then every participant GETs weights/1 (`fetch`, all at once); MB/s = uploaded bytes / wall time of uploads + downloads, against the bare POST and against a "bare round": the same client posting the same uploads to the bare sink, then GETting as many weights-sized bodies from it (the downloads alone, through `fetch`, take longer than the uploads, so a whole round cannot reach the bare POST figure however fast the aggregator is).',
   'Memory: `process.memoryUsage()` sampled every 2 ms from just before the clients start (after a GC) to the end of the round; growth = peak − start.',
