@@ -36,11 +36,6 @@ export async function createFileStore(dir: string): Promise<Store> {
   const missing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT'
   // Folders this store has created: a write need not ask the file system again (one round trip less per upload).
   const made = new Set<string>()
-  const ensureDir = async (d: string) => {
-    if (made.has(d)) return
-    await mkdir(d, { recursive: true })
-    made.add(d)
-  }
   const ensureDirSync = (d: string) => {
     if (made.has(d)) return
     mkdirSync(d, { recursive: true })
@@ -81,9 +76,12 @@ export async function createFileStore(dir: string): Promise<Store> {
           at += part.length
         }
         SpareFiles.fit(fd, spare, at)
-      } finally {
+      } catch (e) {
         closeSync(fd)
+        unlinkSync(tmp)
+        throw e
       }
+      closeSync(fd)
       renameSync(tmp, target)
     },
     async delete(taskId, key) {
