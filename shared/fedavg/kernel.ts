@@ -1,5 +1,6 @@
-// The fold's inner loop (and the NaN/Inf check alone) as WebAssembly SIMD: about three times the speed of the typed-array loop, which
-// is what lets the aggregator fold an upload as fast as the socket delivers it (SPEC §9). Source:
+// The fold's inner loop (and the NaN/Inf check alone) as WebAssembly SIMD. Folding a 10 MiB upload with
+// saved values took ~5-7 ms here against ~12 ms for the typed-array loop, and the aggregator's ingest went
+// from ~220 to ~300 MB/s on our 2-core machine: the fold runs on the thread that reads the socket. Source:
 // fold.wat beside this file, assembled with wabt 1.0.39 (`wat2wasm --enable-simd fold.wat`). Every
 // operation is the IEEE one the JS loop performs (f32 → f64 promote, one multiply, one add, each
 // rounded once), so both paths give the same bits (kernel.test.ts). Where the runtime refuses to
