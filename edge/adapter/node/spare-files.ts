@@ -12,11 +12,11 @@ type Spare = { path: string; size: number }
 /**
  * Used files kept for reuse. Writing 10 MB into a new file cost ~19 ms of CPU on our 2-core machine
  * (page-cache allocation and ext4 block reservation for every page), overwriting a file whose pages are
- * cached ~1.5 ms, and that kernel time ran on the core the participants' uploads needed. So the
- * round's logs and old weights are not deleted but moved here, and a round's logs are prepared while
- * its participants train (`prepare`): an upload then overwrites a spare file, truncated to its length,
- * as PostgreSQL recycles its WAL segments. A spare's old content is never read: a value is written in
- * full, truncated to its length, and only then renamed to its key.
+ * cached ~1.5 ms, and that kernel time ran on the core the participants' uploads needed. So a round's
+ * log files are prepared, zero-filled, while its participants train (`prepare`): an upload then
+ * overwrites a spare file, truncated to its length, as PostgreSQL recycles its WAL segments. Used files
+ * are deleted, never kept as spares: a participant's update must not outlive its round on disk (it says
+ * more about that participant's data than the average does), so a spare only ever holds zeros.
  */
 export class SpareFiles {
   private readonly dir: string
@@ -44,17 +44,6 @@ export class SpareFiles {
     this.bytes -= s.size
     renameSync(s.path, path)
     return s.size
-  }
-
-  /** Keeps the file at `path` (of `size` bytes) as a spare if there is room, else deletes it. */
-  give(path: string, size: number): void {
-    if (this.bytes + size > MAX_SPARE_BYTES) {
-      unlinkSync(path)
-      return
-    }
-    const spare = join(this.dir, `${process.pid}-${++this.counter}`)
-    renameSync(path, spare)
-    this.add(spare, size)
   }
 
   /** Truncates a reused file to the value written into it, if the spare was longer. */

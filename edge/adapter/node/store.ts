@@ -12,7 +12,7 @@ const TMP_MARK = '.tmp-'
  */
 const SYNC_PUT_BYTES = 64 * 1024
 const WRITE_BATCH_BYTES = 1 << 20
-/** Values at least this large are written into spare files and recycled on delete (spare-files.ts). */
+/** Values at least this large are written into prepared spare files (spare-files.ts). */
 const RECYCLE_BYTES = 1 << 20
 
 /**
@@ -87,9 +87,7 @@ export async function createFileStore(dir: string): Promise<Store> {
     async delete(taskId, key) {
       const path = pathOf(taskId, key)
       try {
-        const size = statSync(path).size
-        if (size >= RECYCLE_BYTES) spares.give(path, size)
-        else await unlink(path)
+        await unlink(path)
       } catch (e) {
         if (!missing(e)) throw e
       }
@@ -176,9 +174,7 @@ export async function createFileStore(dir: string): Promise<Store> {
           await tail
           close()
           try {
-            const size = statSync(tmp).size
-            if (size >= RECYCLE_BYTES) spares.give(tmp, size)
-            else unlinkSync(tmp)
+            unlinkSync(tmp)
           } catch {
             // already gone
           }
