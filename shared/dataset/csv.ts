@@ -42,7 +42,7 @@ function pick(fields: string[], names: string[]): string | undefined {
 }
 
 /** CSV files directly in the root, parsed, with their id/label/split columns recognised (or why not). */
-export async function findCsvs(source: FileSource, { root, files }: RootFiles): Promise<CsvCandidate[]> {
+export async function findCsvs(source: FileSource, { files }: RootFiles): Promise<CsvCandidate[]> {
   const out: CsvCandidate[] = []
   for (const { path, rel } of files) {
     if (rel.includes('/') || extensionOf(rel) !== '.csv') continue

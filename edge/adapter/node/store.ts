@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writev, writevSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, writev, writevSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
 import { checkKey, type Store } from '../../store'
