@@ -1,7 +1,7 @@
 // The fold's inner loop (and the NaN/Inf check alone) as WebAssembly SIMD. Folding a 10 MiB upload with
 // saved values took ~5-7 ms here against ~12 ms for the typed-array loop, and the aggregator's ingest went
 // from ~220 to ~300 MB/s on our 2-core machine: the fold runs on the thread that reads the socket. Source:
-// fold.wat beside this file, assembled with wabt 1.0.39 (`wat2wasm --enable-simd fold.wat`). Every
+// fold.wat beside this file, assembled with wabt 1.0.39 (`wat2wasm --enable-simd fold.wat`; fold-source.test.ts re-assembles it with the npm package). Every
 // operation is the IEEE one the JS loop performs (f32 → f64 promote, one multiply, one add, each
 // rounded once), so both paths give the same bits (kernel.test.ts). Where the runtime refuses to
 // compile WebAssembly from bytes (Cloudflare Workers), the JS loop runs instead.
@@ -14,7 +14,8 @@ declare const WebAssembly: {
   Memory: new (descriptor: { initial: number; maximum?: number }) => { buffer: ArrayBuffer }
 }
 
-const FOLD_WASM =
+/** The assembled fold.wat, as hex (fold-source.test.ts checks it against the source). */
+export const FOLD_WASM =
   '0061736d0100000001100260057f7f7f7f7c017f60027f7f017f020d01016d066d656d6f727902000103030200010711' +
   '0204666f6c6400000666696e69746500010ac80402b60304067b017f027c017f2004fd14210520022003417c71410274' +
   '6a210b20010440024003402002200b4f0d012002fd000400210720072007fde5012108200620082008fd42fd50210620' +
