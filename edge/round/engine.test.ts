@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeWeights, encodeUpdate, parseTaskParams, type TaskEvent, type TaskParams } from '../../shared/wire'
+import { decodeWeights, encodeUpdate, parseTaskParams, type LabelCounts, type TaskEvent, type TaskParams } from '../../shared/wire'
 import { createMemoryStore } from '../store'
 import { createManualClock, RoundEngine } from '.'
 
@@ -18,7 +18,7 @@ async function setup(over: Partial<TaskParams> = {}) {
   const params = parseTaskParams(over)
   if (!params.ok) throw new Error('bad params')
   const { task, invite } = await engine.createTask({ name: 't', bundle: { name: 'tiny', displayName: 'Tiny' }, labels: ['a', 'b'], params: params.value, weights: initial, bundleZip: new Uint8Array([1]) })
-  const join = (name: string) => engine.join(task.id, { invite, name, labelCounts: { a: { train: 5, validation: 1, test: 1 } } })
+  const join = (name: string, labelCounts: LabelCounts = { a: { train: 5, validation: 1, test: 1 } }) => engine.join(task.id, { invite, name, labelCounts })
   const upload = (round: number, pid: string, values: number[], examples: number, chunk = 1 << 30) => {
     const bytes = encodeUpdate({ taskId: task.id, round, participantId: pid, examples, tensors: [{ shape: [2, 2], data: Float32Array.from(values.slice(0, 4)) }, { shape: [2], data: Float32Array.from(values.slice(4)) }] })
     async function* chunks() {
@@ -199,5 +199,52 @@ describe('RoundEngine', () => {
     expect(new Set(initial.map((f) => f.bytes)).size).toBe(1)
     expect(await s.global(1)).toEqual([1, 2, 3, 4, 5, 6])
     await expect(s.engine.weights(s.id, 2)).rejects.toThrow('global version 2')
+  })
+  it('closes validate and test phases without waiting for participants that have no images of that split', async () => {
+    const s = await setup({ calculation_timeout: 300, max_rounds: 2, log_rounds: 1 })
+    const a = await s.join('a', { a: { train: 5, validation: 2, test: 3 } })
+    // b's folder has no validation and no test images: it never reports either, and nobody waits for it.
+    const b = await s.join('b', { a: { train: 4, validation: 0, test: 0 } })
+    await s.engine.start(s.id)
+    const t0 = s.clock.now()
+    for (const r of [1, 2]) {
+      await s.upload(r, a.participantId, [r, r, r, r, r, r], 5)
+      await s.upload(r, b.participantId, [r, r, r, r, r, r], 4)
+      await s.engine.validation(s.id, r, a.participantId, { examples: 2, correct: 1, loss: 0.5 })
+      expect((await s.engine.view(s.id)).phase).toBe('validate') // the log_rounds test of a is still due
+      await s.engine.test(s.id, a.participantId, { examples: 3, loss: 1, confusion: [[2, 0], [1, 0]], version: r })
+    }
+    let v = await s.engine.view(s.id)
+    expect([v.state, v.phase]).toEqual(['running', 'test'])
+    await s.engine.test(s.id, a.participantId, { examples: 3, loss: 1, confusion: [[3, 0], [0, 0]] })
+    v = await s.engine.view(s.id)
+    expect([v.state, v.result?.examples, v.result?.accuracy]).toEqual(['done', 3, 1])
+    expect(v.history.map((h) => h.validation?.reports)).toEqual([1, 1])
+    // No timer ran: the whole task took no time on the engine's clock.
+    expect(s.clock.now()).toBe(t0)
+    expect(s.clock.alarmOf(s.id)).toBe(null)
+  })
+
+  it('ends done, with a null result and a log line saying so, when no participant has test images', async () => {
+    const s = await setup({ calculation_timeout: 300, max_rounds: 1 })
+    const a = await s.join('a', { a: { train: 5, validation: 2, test: 0 } })
+    await s.engine.start(s.id)
+    const t0 = s.clock.now()
+    await s.upload(1, a.participantId, [1, 1, 1, 1, 1, 1], 5)
+    await s.engine.validation(s.id, 1, a.participantId, { examples: 2, correct: 2, loss: 0.1 })
+    const v = await s.engine.view(s.id)
+    expect([v.state, v.phase, v.result, v.best?.version]).toEqual(['done', null, null, 1])
+    expect((await s.engine.logs(s.id)).at(-1)?.message).toBe('done without a test result: no participant has test images; version 1 is the best model (download it from the results page)')
+    expect(s.clock.now()).toBe(t0)
+  })
+
+  it('skips a validate phase nobody can run (no validation images anywhere) and goes on to the next round', async () => {
+    const s = await setup({ calculation_timeout: 300, max_rounds: 3 })
+    const a = await s.join('a', { a: { train: 5, validation: 0, test: 1 } })
+    await s.engine.start(s.id)
+    await s.upload(1, a.participantId, [1, 1, 1, 1, 1, 1], 5)
+    const v = await s.engine.view(s.id)
+    expect([v.phase, v.round, v.version]).toEqual(['train', 2, 1])
+    expect(v.history.map((h) => h.validation?.accuracy ?? null)).toEqual([null])
   })
 })

@@ -30,6 +30,7 @@ import type { Clock } from './clock'
 import { ByteBudget, Mutex } from './lock'
 import { selectParticipants, selectionSize } from './select'
 import { RoundError, type ParticipantRecord, type TaskRecord, type TestAccum } from './types'
+import { anyoneHas, awaited } from './splits'
 
 const TASK_KEY = 'task.json'
 const ACC_KEY = 'acc'
@@ -413,6 +414,8 @@ export class RoundEngine {
         this.participantsChanged(rt)
         return { participantId: existing.id, token: req.token as string, record: existing }
       }
+      // A finished task trains no more: a newcomer could only watch, and would change nothing (issue 14).
+      if (rec.state === 'done' || rec.state === 'stopped') throw new RoundError(409, `task "${rec.name}" is ${rec.state} and takes no new participants; ask the initiator for a new task`)
       const token = randomId(24)
       const p: ParticipantRecord = { id: `p${randomId(5)}`, name: req.name, tokenHash: '', online: true, left: false, examples, labelCounts: req.labelCounts, joinedAt: this.deps.clock.now() }
       rec.participants.push(p)
@@ -785,6 +788,8 @@ export class RoundEngine {
     rec.test = emptyTest(rec.labels.length)
     rec.deadline = this.deps.clock.now() + rec.params.calculation_timeout * 1000
     this.serverLog(rt, `round ${rec.round}: averaged ${rec.pending.contributors} updates (${rec.pending.examples} examples) into version ${rec.version}`)
+    // Nobody online holds validation images (nor, when due, test images): the phase has nothing to wait for.
+    if (this.reportsComplete(rec)) await this.closeValidate(rt)
   }
 
   /** Keeps version 0, the latest, the one before (slow participants may still fetch it) and the best. */
@@ -846,11 +851,11 @@ export class RoundEngine {
     return taskView(rt.rec)
   }
 
+  /** Everyone the phase waits for has reported: only participants that declared images of the split count. */
   private reportsComplete(rec: TaskRecord): boolean {
-    const waiting = (id: string) => !rec.participants.find((p) => p.id === id)?.left
-    if (rec.phase === 'test') return rec.expected.every((id) => rec.testReported.includes(id) || !waiting(id))
-    const val = rec.expected.every((id) => rec.reported.includes(id) || !waiting(id))
-    const tst = !rec.testDue || rec.expected.every((id) => rec.testReported.includes(id) || !waiting(id))
+    if (rec.phase === 'test') return awaited(rec, 'test', rec.testReported).length === 0
+    const val = awaited(rec, 'validation', rec.reported).length === 0
+    const tst = !rec.testDue || awaited(rec, 'test', rec.testReported).length === 0
     return val && tst
   }
 
@@ -898,20 +903,30 @@ export class RoundEngine {
       rec.testReported = []
       rec.test = emptyTest(rec.labels.length)
       rec.deadline = this.deps.clock.now() + rec.params.calculation_timeout * 1000
+      // Nobody holds test images: there is nothing to wait for.
+      if (!anyoneHas(rec, 'test')) this.closeTest(rt)
     } else {
       rec.round += 1
       this.beginAttempt(rt, false, 1)
     }
   }
 
+  /** Ends the task; with no test report (no participant holds test images) the result stays null and the log says why. */
   private closeTest(rt: Runtime): void {
     const { rec } = rt
-    rec.result = this.testResult(rec, rec.early.bestVersion ?? rec.version)
+    const version = rec.early.bestVersion ?? rec.version
+    rec.result = rec.test.reports > 0 ? this.testResult(rec, version) : null
     rec.state = 'done'
     rec.phase = null
     rec.deadline = null
     rec.expected = []
-    this.serverLog(rt, `test of version ${rec.result.version}: accuracy ${rec.result.accuracy.toFixed(4)} on ${rec.result.examples} examples`)
+    if (rec.result) this.serverLog(rt, `test of version ${rec.result.version}: accuracy ${rec.result.accuracy.toFixed(4)} on ${rec.result.examples} examples`)
+    else this.serverLog(rt, `done without a test result: no participant has test images; version ${version} is the best model (download it from the results page)`)
+  }
+
+  /** The test phase may end: everyone holding test images reported, or nobody holds any. */
+  private testClosable(rec: TaskRecord): boolean {
+    return this.reportsComplete(rec) && (rec.test.reports > 0 || !anyoneHas(rec, 'test'))
   }
 
   /** Re-checks completion after a participant left (the phase may be waiting only for them). */
@@ -921,7 +936,7 @@ export class RoundEngine {
         if (rec.state !== 'running') return
         if (rec.phase === 'train' && this.trainComplete(rt)) await this.closeTrain(rt)
         else if (rec.phase === 'validate' && this.reportsComplete(rec)) await this.closeValidate(rt)
-        else if (rec.phase === 'test' && this.reportsComplete(rec) && rec.test.reports > 0) this.closeTest(rt)
+        else if (rec.phase === 'test' && this.testClosable(rec)) this.closeTest(rt)
       }),
     )
   }
@@ -962,7 +977,7 @@ export class RoundEngine {
         } else if (rec.phase === 'validate') {
           await this.closeValidate(rt)
         } else if (rec.phase === 'test') {
-          if (rec.test.reports > 0) this.closeTest(rt)
+          if (rec.test.reports > 0 || !anyoneHas(rec, 'test')) this.closeTest(rt)
           else {
             this.serverLog(rt, `no test results by calculation_timeout; waiting again for participants to test version ${rec.early.bestVersion ?? rec.version}`)
             rec.expected = this.activeIds(rec)
