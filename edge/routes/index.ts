@@ -1,5 +1,6 @@
 export type { AppDeps, BuiltinBundles, StaticFile } from './deps'
 export { bundleRoutes } from './bundles'
+export { inviteRoutes } from './invite'
 export { participateRoutes } from './participate'
 export { roundRoutes } from './rounds'
 export { inviteUrl, taskRoutes } from './tasks'

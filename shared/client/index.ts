@@ -3,6 +3,7 @@ import {
   encodeUpdate,
   type BundleInfo,
   type CreateTaskResponse,
+  type InviteView,
   type Dtype,
   type JoinRequest,
   type JoinResponse,
@@ -140,6 +141,14 @@ export class AutofedClient {
   }
   leave(id: string): Promise<{ left: true }> {
     return this.json('POST', `/api/tasks/${id}/leave`)
+  }
+  /** The task's name, labels and state, read with the invite secret alone (before joining). */
+  invite(id: string, invite: string): Promise<InviteView> {
+    return this.withToken(invite).json('GET', `/api/tasks/${id}/invite`)
+  }
+  /** The task's bundle zip, read with the invite secret alone (to time the model before joining). */
+  inviteBundle(id: string, invite: string): Promise<Uint8Array> {
+    return this.withToken(invite).bytes(`/api/tasks/${id}/invite/bundle`)
   }
   /** The task's bundle zip (task labels, initial weights). */
   taskBundle(id: string): Promise<Uint8Array> {

@@ -8,6 +8,7 @@ export type {
   BundleInfo,
   ClassMetrics,
   CreateTaskResponse,
+  InviteView,
   JoinRequest,
   JoinResponse,
   LabelCounts,
