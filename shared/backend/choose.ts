@@ -1,5 +1,8 @@
-/** One backend's measured training speed, or why it could not be measured. */
-export type Measurement = { backend: string; imagesPerSecond: number; error?: string }
+/**
+ * One backend's measured training speed, or why it could not be measured. `stopped` says why the
+ * measurement was cut short (it could not beat the best one, or ran out of time): the figure is then an upper bound.
+ */
+export type Measurement = { backend: string; imagesPerSecond: number; error?: string; stopped?: string }
 
 /** Where a choice is kept between sessions (IndexedDB in the browser, a map or file in Node). */
 export type ChoiceCache = {
@@ -13,8 +16,14 @@ export type Choice = { backend: string; measurements: Measurement[]; reason: str
 export type ChooseOptions = {
   /** Backends to try, e.g. ['webgpu', 'webgl', 'wasm', 'cpu']; ties go to the earlier one. */
   candidates: string[]
-  /** Times a few training steps of the task's model on one backend; throws if the backend cannot run. */
-  measure: (backend: string) => Promise<{ imagesPerSecond: number }>
+  /**
+   * Times a few training steps of the task's model on one backend; throws if the backend cannot run.
+   * `mustBeat` is the best figure so far: the measurement may stop once it cannot reach it (saying so in
+   * `stopped`); `settled` resolves once anything it left running has ended.
+   */
+  measure: (backend: string, limits: { mustBeat?: number }) => Promise<{ imagesPerSecond: number; stopped?: string; settled?: Promise<void> }>
+  /** The order to measure in (default: `candidates`): the likely winner first lets the others stop early. */
+  measureOrder?: string[]
   cache?: ChoiceCache
   /** A backend the user picked; used without measuring. */
   override?: string
@@ -25,13 +34,19 @@ export type ChooseOptions = {
 const CACHE_PREFIX = 'autofed.backend-choice:'
 
 function formatRate(m: Measurement): string {
-  return m.error !== undefined ? `${m.backend} failed (${m.error})` : `${m.backend} ${m.imagesPerSecond.toFixed(1)} images/s`
+  if (m.error !== undefined) return `${m.backend} failed (${m.error})`
+  return m.stopped !== undefined ? `${m.backend} ≤ ${m.imagesPerSecond.toFixed(1)} images/s (${m.stopped})` : `${m.backend} ${m.imagesPerSecond.toFixed(1)} images/s`
 }
 
 function isMeasurement(v: unknown): v is Measurement {
   if (typeof v !== 'object' || v === null) return false
   const m = v as Record<string, unknown>
-  return typeof m.backend === 'string' && typeof m.imagesPerSecond === 'number' && (m.error === undefined || typeof m.error === 'string')
+  return (
+    typeof m.backend === 'string' &&
+    typeof m.imagesPerSecond === 'number' &&
+    (m.error === undefined || typeof m.error === 'string') &&
+    (m.stopped === undefined || typeof m.stopped === 'string')
+  )
 }
 
 /** A cached value is used only if it is well formed and names one of today's candidates. */
@@ -49,8 +64,9 @@ function errorText(e: unknown): string {
 
 /**
  * Picks the backend to train on by measuring, not by a fixed order: each candidate trains a few steps
- * (one that fails to start is recorded with its error and skipped), the fastest wins, and the choice
- * is cached per device and model. A user's override wins without measuring.
+ * (one that fails to start is recorded with its error and skipped; one that cannot beat the best so far
+ * stops early), the fastest wins, and the choice is cached per device and model. A user's override
+ * wins without measuring.
  */
 export async function chooseBackend(options: ChooseOptions): Promise<Choice> {
   const { candidates, measure, cache, override, deviceKey } = options
@@ -65,17 +81,31 @@ export async function chooseBackend(options: ChooseOptions): Promise<Choice> {
   }
   if (cached) return { ...cached, reason: `${cached.reason} (measured earlier on this device)` }
 
-  const measurements: Measurement[] = []
-  for (const backend of candidates) {
-    try {
-      const { imagesPerSecond } = await measure(backend)
-      if (!Number.isFinite(imagesPerSecond) || imagesPerSecond <= 0) throw new Error(`measured ${imagesPerSecond} images/s`)
-      measurements.push({ backend, imagesPerSecond })
-    } catch (e) {
-      measurements.push({ backend, imagesPerSecond: 0, error: errorText(e) })
+  const order = [...(options.measureOrder ?? []).filter((b) => candidates.includes(b)), ...candidates.filter((b) => !options.measureOrder?.includes(b))]
+  const byBackend = new Map<string, Measurement>()
+  const leftRunning: Array<Promise<void>> = []
+  let mustBeat: number | undefined
+  try {
+    for (const backend of order) {
+      try {
+        const { imagesPerSecond, stopped, settled } = await measure(backend, { mustBeat })
+        if (settled) leftRunning.push(settled.catch(() => {}))
+        if (!Number.isFinite(imagesPerSecond) || imagesPerSecond <= 0) throw new Error(`measured ${imagesPerSecond} images/s`)
+        byBackend.set(backend, stopped === undefined ? { backend, imagesPerSecond } : { backend, imagesPerSecond, stopped })
+        if (stopped === undefined && imagesPerSecond > (mustBeat ?? 0)) mustBeat = imagesPerSecond
+      } catch (e) {
+        byBackend.set(backend, { backend, imagesPerSecond: 0, error: errorText(e) })
+      }
     }
+  } finally {
+    // Steps a cut-short measurement left running would slow the training that follows.
+    await Promise.all(leftRunning)
   }
-  const working = measurements.filter((m) => m.error === undefined)
+  // Shown in the candidates' order whatever order they were measured in.
+  const measurements = candidates.map((b) => byBackend.get(b)).filter((m): m is Measurement => m !== undefined)
+  const measuredFully = measurements.filter((m) => m.error === undefined && m.stopped === undefined)
+  // Figures of cut-short measurements are upper bounds: they compete only when nothing was measured fully.
+  const working = measuredFully.length > 0 ? measuredFully : measurements.filter((m) => m.error === undefined)
   if (working.length === 0) {
     throw new Error(`No tfjs backend could train this model: ${measurements.map(formatRate).join('; ')}`)
   }

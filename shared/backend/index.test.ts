@@ -101,6 +101,39 @@ describe('chooseBackend', () => {
     expect(over.backend).toBe('cpu')
     expect(over.reason).toBe('cpu chosen by the user; measured: wasm 100.0 images/s, cpu 5.0 images/s')
   })
+
+  it('measures the likely winner first, passes its figure on, and shows cut-short figures as upper bounds in candidate order', async () => {
+    const seen: Array<[string, number | undefined]> = []
+    const measure = async (backend: string, { mustBeat }: { mustBeat?: number }) => {
+      seen.push([backend, mustBeat])
+      if (backend === 'wasm') return { imagesPerSecond: 200 }
+      return { imagesPerSecond: 4, stopped: 'stopped after 1 of 3 steps: cannot reach 200.0 images/s' }
+    }
+    const choice = await chooseBackend({ candidates: ['webgpu', 'webgl', 'wasm', 'cpu'], measureOrder: ['wasm'], measure, deviceKey: 'd' })
+    expect(seen).toEqual([['wasm', undefined], ['webgpu', 200], ['webgl', 200], ['cpu', 200]])
+    expect(choice.backend).toBe('wasm')
+    expect(choice.measurements.map((m) => m.backend)).toEqual(['webgpu', 'webgl', 'wasm', 'cpu'])
+    expect(choice.reason).toBe(
+      'wasm is the fastest at 200.0 images/s; ' +
+        ['webgpu', 'webgl', 'cpu'].map((b) => `${b} ≤ 4.0 images/s (stopped after 1 of 3 steps: cannot reach 200.0 images/s)`).join(', '),
+    )
+  })
+
+  it('waits for steps a cut-short measurement left running before it answers', async () => {
+    let release: () => void = () => {}
+    const settled = new Promise<void>((r) => (release = r))
+    let answered = false
+    const choosing = chooseBackend({
+      candidates: ['wasm', 'webgpu'],
+      measure: async (b) => (b === 'wasm' ? { imagesPerSecond: 50 } : { imagesPerSecond: 1, stopped: 'x', settled }),
+      deviceKey: 'd',
+    }).then(() => (answered = true))
+    for (let i = 0; i < 10; i++) await Promise.resolve()
+    expect(answered).toBe(false)
+    release()
+    await choosing
+    expect(answered).toBe(true)
+  })
 })
 
 describe('measureTrainingSpeed', () => {
@@ -118,6 +151,40 @@ describe('measureTrainingSpeed', () => {
     expect(Number.isFinite(imagesPerSecond) && imagesPerSecond > 0).toBe(true)
     expect(tf.memory().numTensors).toBe(before)
     expect(tf.getBackend()).toBe('cpu')
+  })
+
+  it('stops a backend that cannot beat the best figure after its first timed step, and reports an upper bound', async () => {
+    await tf.setBackend('cpu')
+    const before = tf.memory().numTensors
+    // No real backend trains 1e9 images/s: the first timed step already took longer than all of them would at that rate.
+    const r = await measureTrainingSpeed('cpu', build, [4, 4, 1], 3, { steps: 3, batchSize: 4, warmUp: false, mustBeat: 1e9 })
+    await r.settled
+    expect(r.steps).toBe(1)
+    expect(r.stopped).toBe('stopped after 1 of 3 steps: cannot reach 1000000000.0 images/s')
+    expect(r.imagesPerSecond).toBeLessThan(1e9)
+    expect(tf.memory().numTensors).toBe(before)
+  })
+
+  it('stops within its time budget when a step overruns, without waiting for that step', async () => {
+    await tf.setBackend('cpu')
+    const before = tf.memory().numTensors
+    let finishStep: () => void = () => {}
+    const slow = () => {
+      const m = build()
+      // A step that never ends by itself, as a WebGPU step on a software adapter seems from the page.
+      m.trainOnBatch = () => new Promise((resolve) => (finishStep = () => resolve(0)))
+      return m
+    }
+    const r = await measureTrainingSpeed('cpu', slow, [4, 4, 1], 3, { steps: 3, batchSize: 4, budgetMs: 20 })
+    expect(r.steps).toBe(0)
+    expect(r.stopped).toMatch(/^its first step took over 0\.\d s$/)
+    let freed = false
+    void r.settled.then(() => (freed = true))
+    await Promise.resolve()
+    expect(freed).toBe(false)
+    finishStep()
+    await r.settled
+    expect(tf.memory().numTensors).toBe(before)
   })
 
   it('names a backend that cannot be initialised', async () => {

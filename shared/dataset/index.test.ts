@@ -83,6 +83,15 @@ describe('ImageFolder layout', () => {
     expect(none[0]).toMatch(/^mydata: has no images \(PNG, JPEG, WebP, BMP, GIF\)/)
     expect(problems(await readDataset(folder({}), { name: 'empty' }))[0]).toMatch(/^empty: has no images/)
   })
+
+  it('says a folder of loose images looks like a single class folder and names the expected layouts', async () => {
+    const bag = problems(await readDataset(folder(images(['1.png', '2.png', '3.png', '4.png', '5.png'])), { name: 'Bag' }))
+    expect(bag).toEqual([
+      'Bag: has 5 images but no label folders: this looks like the folder of a single class ("Bag"). ' +
+        'Pick the folder above it, laid out as <label>/… (one subfolder per label) or train/<label>/…, val/<label>/…, test/<label>/…, ' +
+        'or a folder with annotation.json or a CSV naming each image and its label',
+    ])
+  })
 })
 
 function annotation(doc: unknown): string {

@@ -107,6 +107,23 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
   if (all().length === 0) {
     const unlabelled = skipped.filter((s) => s.reason.startsWith('unlabelled')).length
     if (unlabelled > 0) return { ok: false, problems: [{ file: found.labelSource, message: `has no labelled images (${count(unlabelled, 'unlabelled image')})` }] }
+    // Images with no label folder around them: most likely one class's folder, picked instead of its parent.
+    const loose = skipped.filter((s) => s.reason === 'not inside a label folder').length
+    if (loose > 0) {
+      const label = found.labelSource.split('/').pop() || name
+      return {
+        ok: false,
+        problems: [
+          {
+            file: found.labelSource,
+            message:
+              `has ${count(loose, 'image')} but no label folders: this looks like the folder of a single class ("${label}"). ` +
+              'Pick the folder above it, laid out as <label>/… (one subfolder per label) or train/<label>/…, val/<label>/…, test/<label>/…, ' +
+              'or a folder with annotation.json or a CSV naming each image and its label',
+          },
+        ],
+      }
+    }
     return { ok: false, problems: [noImages] }
   }
 

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { LayersModel } from '@tensorflow/tfjs-layers'
 import { chooseBackend, measureTrainingSpeed } from '../../shared/backend'
-import type { Measurement } from '../../shared/backend'
+import type { Choice, Measurement } from '../../shared/backend'
+import type { Bundle } from '../../shared/bundle'
 import { registerWasmGradKernels } from '../../shared/kernels'
+import { buildModel } from '../../shared/model'
 import { loadSetting, saveSetting } from '../store'
 import { BACKEND_ORDER, describeAdapter } from './backends'
 
@@ -12,6 +14,63 @@ export const TRAINING_BACKENDS = BACKEND_ORDER
 const OVERRIDE_KEY = 'backend-override'
 /** Timed training steps per backend (after one untimed warm-up step that compiles shaders). */
 const MEASURE_STEPS = 3
+/**
+ * Images per measured step. A cpu step cannot be interrupted (its kernels run synchronously), and the
+ * cpu backend trains the seed CNN at ~2.5 images/s: a batch of 32 froze the page for 13 s per step.
+ */
+const MEASURE_BATCH = 8
+/** The longest one backend's measurement may take, warm-up included (a cpu step may overrun it). */
+export const MEASURE_BUDGET_MS = 5_000
+/**
+ * Measured first: without a GPU it wins by far (BENCHMARKS.md), and once its figure is known the slow
+ * backends stop after a step; with a real GPU, WebGPU still beats it with its shaders compiled untimed.
+ */
+const MEASURE_FIRST = ['wasm']
+
+/** What is being measured now and how long it may take, for the join page and the dashboard. */
+export type MeasureProgress = { backend: string; limitMs: number } | null
+
+let progress: MeasureProgress = null
+const progressListeners = new Set<(p: MeasureProgress) => void>()
+/** The measurement running in this tab: tfjs has one global backend, so two must never overlap. */
+let inflight: { key: string; abort: { aborted: boolean }; done: Promise<Choice> } | null = null
+
+function setProgress(p: MeasureProgress) {
+  progress = p
+  for (const fn of progressListeners) fn(p)
+}
+
+/** Follows the backend measurement of this tab (called at once with the current state). */
+export function onMeasureProgress(fn: (p: MeasureProgress) => void): () => void {
+  progressListeners.add(fn)
+  fn(progress)
+  return () => progressListeners.delete(fn)
+}
+
+/** Stops the running measurement after its current backend (nothing is cached); resolves once tfjs is free. */
+export async function abortMeasurement(): Promise<void> {
+  const running = inflight
+  if (!running) return
+  running.abort.aborted = true
+  await running.done.catch(() => {})
+}
+
+/** The model a task trains, as the measurement needs it: how to build it, its input shape, and a key for the cache. */
+export type MeasureSpec = { build: () => Promise<LayersModel>; inputShape: number[]; numClasses: number; batchSize: number; modelKey: string }
+
+/** The measurement spec of a task's bundle with the task's labels; the same on the join page and the dashboard, so one's result serves the other. */
+export async function measureSpec(bundle: Bundle, labels: string[], batchSize: number): Promise<MeasureSpec> {
+  const build = async () => (await buildModel(bundle, { labels })).model
+  // The model's input shape and size key the measured choice; any backend builds it, cpu always starts.
+  const previous = tf.getBackend()
+  await tf.setBackend('cpu')
+  const probe = await build()
+  const inputShape = probe.inputs[0].shape.slice(1) as number[]
+  const modelKey = `${bundle.card.name}|${probe.countParams()} parameters|${labels.length} labels|batch ${batchSize}`
+  probe.dispose()
+  if (previous && previous !== 'cpu') await tf.setBackend(previous)
+  return { build, inputShape, numClasses: labels.length, batchSize, modelKey }
+}
 
 /** The compute panel: backend in use, GPU adapter, the figures it was chosen from, and why. */
 export type ComputeInfo = {
@@ -57,25 +116,34 @@ export async function selectTrainingBackend(o: {
   /** Identifies the model (bundle, parameter count, labels, batch size): a choice for one says little about another. */
   modelKey: string
   cancelled?: () => boolean
-  /** Called before each backend is measured, for the UI. */
-  onMeasure?: (backend: string) => void
+  /** Called before each backend is measured, for the UI: which one, and how long it may take. */
+  onMeasure?: (backend: string, limitMs: number) => void
 }): Promise<ComputeInfo> {
   registerWasmGradKernels()
-  const { adapter, problem } = await describeAdapter()
+  const { adapter } = await describeAdapter()
   const override = await loadBackendOverride()
-  const choice = await chooseBackend({
-    candidates: [...TRAINING_BACKENDS],
-    override: override ?? undefined,
-    deviceKey: `${navigator.userAgent}|${adapter ?? 'no WebGPU adapter'}|${navigator.hardwareConcurrency}|${o.modelKey}`,
-    // Figures cut short by a cancellation are not a measurement of this device: keep them out of the cache.
-    cache: { get: loadSetting, set: (key, value) => (o.cancelled?.() ? undefined : saveSetting(key, value)) },
-    measure: async (backend) => {
-      if (o.cancelled?.()) throw new Cancelled()
-      if (backend === 'webgpu' && problem) throw new Error(problem)
-      o.onMeasure?.(backend)
-      return measureTrainingSpeed(backend, o.build, o.inputShape, o.numClasses, { steps: MEASURE_STEPS, batchSize: o.batchSize })
-    },
-  })
+  const deviceKey = `${navigator.userAgent}|${adapter ?? 'no WebGPU adapter'}|${navigator.hardwareConcurrency}|${o.modelKey}`
+  // A pinned backend needs no figures: the join page's measurement, if any, stops rather than delay it.
+  if (override) await abortMeasurement()
+  // The join page may be measuring this model already: wait for its answer instead of measuring twice.
+  let shared: Choice | null = null
+  while (inflight && !override && !shared) {
+    const running = inflight
+    if (running.key !== deviceKey) {
+      await running.done.catch(() => {})
+      continue
+    }
+    const unfollow = onMeasureProgress((p) => p && o.onMeasure?.(p.backend, p.limitMs))
+    try {
+      shared = await running.done
+    } catch (err) {
+      if (!(err instanceof Cancelled)) throw err
+    } finally {
+      unfollow()
+    }
+  }
+  if (o.cancelled?.()) throw new Cancelled()
+  const choice = shared ?? (await measureOrRecall(o, deviceKey, override))
   if (o.cancelled?.()) throw new Cancelled()
   if (!(await tf.setBackend(choice.backend))) {
     throw new Error(`the ${choice.backend} backend does not start in this browser${override ? ': pick another one under Compute' : ''}`)
@@ -83,6 +151,53 @@ export async function selectTrainingBackend(o: {
   await tf.ready()
   const measured = choice.measurements.find((m) => m.backend === choice.backend && m.error === undefined)
   return { backend: choice.backend, adapter, reason: choice.reason, imagesPerSecond: measured?.imagesPerSecond ?? null, measurements: choice.measurements, override }
+}
+
+/** The cached or pinned choice, else a new measurement, registered as this tab's running one. */
+async function measureOrRecall(o: MeasureSpec & { cancelled?: () => boolean; onMeasure?: (backend: string, limitMs: number) => void }, deviceKey: string, override: string | null): Promise<Choice> {
+  const { problem } = await describeAdapter()
+  const abort = { aborted: false }
+  const stopped = () => abort.aborted || o.cancelled?.() === true
+  const measuring = chooseBackend({
+    candidates: [...TRAINING_BACKENDS],
+    measureOrder: MEASURE_FIRST,
+    override: override ?? undefined,
+    deviceKey,
+    // Figures cut short by a cancellation are not a measurement of this device: keep them out of the cache.
+    cache: { get: loadSetting, set: (key, value) => (stopped() ? undefined : saveSetting(key, value)) },
+    measure: async (backend, { mustBeat }) => {
+      if (stopped()) throw new Cancelled()
+      if (backend === 'webgpu' && problem) throw new Error(problem)
+      setProgress({ backend, limitMs: MEASURE_BUDGET_MS })
+      o.onMeasure?.(backend, MEASURE_BUDGET_MS)
+      return measureTrainingSpeed(backend, o.build, o.inputShape, o.numClasses, {
+        steps: MEASURE_STEPS,
+        batchSize: Math.min(o.batchSize, MEASURE_BATCH),
+        budgetMs: MEASURE_BUDGET_MS,
+        mustBeat,
+        // cpu has no shaders to compile: its first step is as fast as any, and each costs seconds.
+        warmUp: backend !== 'cpu',
+      })
+    },
+  }).then(
+    (c) => {
+      if (stopped()) throw new Cancelled()
+      return c
+    },
+    (err: unknown) => {
+      throw stopped() ? new Cancelled() : err
+    },
+  )
+  const mine = { key: deviceKey, abort, done: measuring }
+  if (!override) inflight = mine
+  try {
+    return await measuring
+  } finally {
+    if (inflight === mine) {
+      inflight = null
+      setProgress(null)
+    }
+  }
 }
 
 /**

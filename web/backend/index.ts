@@ -1,4 +1,4 @@
 export { BACKEND_ORDER, describeAdapter, startBackend } from './backends'
 export type { BackendInfo } from './backends'
-export { Cancelled, TRAINING_BACKENDS, gpuDeviceLost, loadBackendOverride, saveBackendOverride, selectTrainingBackend } from './choice'
-export type { ComputeInfo } from './choice'
+export { Cancelled, MEASURE_BUDGET_MS, TRAINING_BACKENDS, abortMeasurement, gpuDeviceLost, loadBackendOverride, measureSpec, onMeasureProgress, saveBackendOverride, selectTrainingBackend } from './choice'
+export type { ComputeInfo, MeasureProgress, MeasureSpec } from './choice'

@@ -9,7 +9,7 @@ import type { CheckpointStore, Credentials, FederationApi, LabelCounts, Particip
 import type { Problem } from '../../shared/problems'
 import { ProblemError } from '../../shared/problems'
 import { batches, createImageCache, trainingOptions } from '../../shared/train'
-import { Cancelled, gpuDeviceLost, selectTrainingBackend } from '../backend'
+import { Cancelled, gpuDeviceLost, measureSpec, selectTrainingBackend } from '../backend'
 import type { ComputeInfo } from '../backend'
 import { decodeImage } from '../decode'
 import { loadCheckpoint, savePredictModel, saveCheckpoint } from '../store'
@@ -140,21 +140,14 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     const dataset = data.value
 
     set({ detail: 'backend' })
-    // The model's input shape and size key the measured choice; any backend builds it, cpu always starts.
-    await tf.setBackend('cpu')
-    const probe = await build()
-    const inputShape = probe.inputs[0].shape.slice(1) as number[]
-    const modelKey = `${bundle.card.name}|${probe.countParams()} parameters|${task.labels.length} labels|batch ${training.value.batchSize}`
+    // The same spec as the join page's, so a measurement made there (or still running) serves here.
+    const spec = await measureSpec(bundle, task.labels, training.value.batchSize)
+    const inputShape = spec.inputShape
     const channels = inputShape[inputShape.length - 1] === 1 ? 1 : 3
-    probe.dispose()
     const compute = await selectTrainingBackend({
-      build,
-      inputShape,
-      numClasses: task.labels.length,
-      batchSize: training.value.batchSize,
-      modelKey,
+      ...spec,
       cancelled: () => abort.aborted,
-      onMeasure: (backend) => set({ detail: `measuring ${backend}` }),
+      onMeasure: (backend, limitMs) => set({ detail: `measuring ${backend}… (≤ ${Math.ceil(limitMs / 1000)} s)` }),
     })
     set({ compute, detail: '' })
     if (abort.aborted) return
