@@ -58,3 +58,11 @@ export async function injectPicker(context: BrowserContext, name: string): Promi
       (await navigator.storage.getDirectory()).getDirectoryHandle(folder)
   }, name)
 }
+
+/** Page errors and console errors of a page, printed when the test fails. */
+export function watchPage(page: Page, name: string, sink: string[]): void {
+  page.on('pageerror', (e) => sink.push(`${name} page error: ${e.message}`))
+  page.on('console', (m) => {
+    if (m.type() === 'error') sink.push(`${name} console: ${m.text()}`)
+  })
+}

@@ -9,13 +9,15 @@ import { createClient } from '../../shared/client'
 import type { AutofedClient } from '../../shared/client'
 import { startAggregator, startWorkerAggregator } from './aggregator'
 import type { Aggregator } from './aggregator'
-import { injectPicker, launchChromium, writeFolderToOpfs } from './browser'
+import { injectPicker, launchChromium, watchPage, writeFolderToOpfs } from './browser'
 import { ensureBuild } from './build'
 import { smallCnnBundle } from '../../scripts/bundles/small-cnn.case'
 import { readFolder } from './folders'
 import { mnistTestPng } from './images'
 import { findLeaks } from './leak'
 import type { SecretImage } from './leak'
+import { aggregatorProgress, longestWaits, waitForWork } from './progress'
+import type { WorkWatch } from './progress'
 import { startRecordingProxy } from './proxy'
 import type { RecordingProxy } from './proxy'
 
@@ -63,36 +65,17 @@ async function secretImages(): Promise<SecretImage[]> {
   return out
 }
 
-/** How long a page may take to reach a state of the run before the test fails with what the page shows. */
-const STEP_TIMEOUT = 60_000
+/** Images in one participant's folder: the longest stretch without a visible training step handles fewer. */
+const IMAGES_PER_PARTICIPANT = 10 * (PER_CLASS + Math.ceil(PER_CLASS / 6))
 
 /**
  * Waits until the element `testId` (its text, or attribute `attr`) matches `pattern` and returns that
- * value; fails at once with the page's message if the page shows an error or problems instead.
+ * value; fails at once with the page's message if the page shows an error or problems instead, and
+ * when nothing in `watch` (by default the page itself) has moved for longer than the work allows at the
+ * speed this run measured (./progress).
  */
-async function waitFor(page: Page, testId: string, pattern: RegExp, attr?: string): Promise<string> {
-  const handle = await page.waitForFunction(
-    ({ testId, source, attr }) => {
-      const error = document.querySelector('[data-testid="error"], [data-testid="session-problems"], [data-testid="dataset-problems"]')
-      if (error) return { error: error.textContent ?? '' }
-      const el = document.querySelector(`[data-testid="${testId}"]`)
-      const value = el ? (attr ? el.getAttribute(attr) : el.textContent) : null
-      return value !== null && new RegExp(source).test(value) ? { value } : false
-    },
-    { testId, source: pattern.source, attr },
-    { timeout: STEP_TIMEOUT, polling: 100 },
-  )
-  const got = (await handle.jsonValue()) as { value: string } | { error: string }
-  if ('error' in got) throw new Error(`${page.url()} shows: ${got.error}`)
-  return got.value
-}
-
-/** Page errors and console errors of a page, printed when the test fails. */
-function watch(page: Page, name: string, sink: string[]): void {
-  page.on('pageerror', (e) => sink.push(`${name} page error: ${e.message}`))
-  page.on('console', (m) => {
-    if (m.type() === 'error') sink.push(`${name} console: ${m.text()}`)
-  })
+function waitFor(page: Page, testId: string, pattern: RegExp, attr?: string, watch?: WorkWatch): Promise<string> {
+  return waitForWork(page, testId, pattern, attr, watch ?? { pages: [page], silentImages: IMAGES_PER_PARTICIPANT })
 }
 
 /** Where a federated run goes: an aggregator, the recording proxy in front of it, its initiator client. */
@@ -107,11 +90,13 @@ async function federatedRun({ name, aggregator, proxy, admin, shots }: Target): 
   const logs: string[] = []
   const { task, invite } = await admin.createTaskFromZip(await smallCnnBundle(), { max_rounds: 2, merge_epochs: 1, min_participants: 2 }, 'mnist e2e')
   const inviteUrl = `${proxy.url}/join/${task.id}#invite=${invite}`
+  // Phase waits watch both participants and the aggregator: a round closes when the slower one uploads.
+  const watch: WorkWatch = { pages: [], aggregator: aggregatorProgress(() => admin.task(task.id)), silentImages: IMAGES_PER_PARTICIPANT }
   try {
     // The initiator's create page, for its screenshot (the task itself was created through the API above).
     const initiator = await browser.newContext({ viewport: { width: 1100, height: 900 } })
     const createPage = await initiator.newPage()
-    watch(createPage, 'create', logs)
+    watchPage(createPage, 'create', logs)
     await createPage.goto(`${proxy.url}/create#token=${TOKEN}`)
     await waitFor(createPage, 'bundle-select', /MNIST/)
     await createPage.screenshot({ path: `${shots}/create.png`, fullPage: true })
@@ -120,7 +105,8 @@ async function federatedRun({ name, aggregator, proxy, admin, shots }: Target): 
     const ctx1: BrowserContext = await browser.newContext({ viewport: { width: 1100, height: 900 } })
     await injectPicker(ctx1, 'p1')
     const page1 = await ctx1.newPage()
-    watch(page1, 'alice', logs)
+    watchPage(page1, 'alice', logs)
+    watch.pages.push(page1)
     await page1.goto(`${proxy.url}/`)
     await writeFolderToOpfs(page1, 'p1', await readFolder(participants[0].imagefolder!))
     await page1.screenshot({ path: `${shots}/home.png`, fullPage: true })
@@ -135,7 +121,8 @@ async function federatedRun({ name, aggregator, proxy, admin, shots }: Target): 
     // Participant 2: the same folder layout through <input webkitdirectory>.
     const ctx2 = await browser.newContext({ viewport: { width: 1100, height: 900 } })
     const page2 = await ctx2.newPage()
-    watch(page2, 'bob', logs)
+    watchPage(page2, 'bob', logs)
+    watch.pages.push(page2)
     await page2.goto(inviteUrl)
     await page2.getByTestId('join-name').fill('bob')
     await page2.getByTestId('folder-input').setInputFiles(participants[1].imagefolder!)
@@ -154,7 +141,7 @@ async function federatedRun({ name, aggregator, proxy, admin, shots }: Target): 
     await admin.start(task.id)
 
     // Mid-training screenshot and reload of participant 1 once it trains round 2 (round 1 has closed).
-    await waitFor(page1, 'progress', /^2$/, 'data-round')
+    await waitFor(page1, 'progress', /^2$/, 'data-round', watch)
     await page1.screenshot({ path: `${shots}/dashboard.png`, fullPage: true })
   // One live stream per dashboard: every log line once (two subscriptions showed each line twice).
   const logLines = ((await page1.getByTestId('log').textContent()) ?? '').split('\n').filter((l) => l)
@@ -163,7 +150,7 @@ async function federatedRun({ name, aggregator, proxy, admin, shots }: Target): 
     await page1.reload()
 
     // Both reach the end (result bundle kept for predict); the results page shows the aggregator's test result.
-    for (const page of [page1, page2]) await waitFor(page, 'session-status', /^finished$/, 'data-status')
+    for (const page of [page1, page2]) await waitFor(page, 'session-status', /^finished$/, 'data-status', watch)
     expect(await page1.getByTestId('backend').textContent()).toBe('webgpu')
     const done = await admin.task(task.id)
     expect(done.state).toBe('done')
@@ -195,7 +182,7 @@ async function federatedRun({ name, aggregator, proxy, admin, shots }: Target): 
     // No body that left either browser carries an image; a body the proxy could not read fails too.
     expect(proxy.records.filter((r) => r.url.endsWith('/update')).length).toBeGreaterThanOrEqual(4)
     expect(findLeaks(proxy.records, await secretImages())).toEqual([])
-    console.log(`federation e2e (${name}): test accuracy ${accuracy}, ${proxy.records.length} requests recorded, ${((Date.now() - started) / 1000).toFixed(0)} s`)
+    console.log(`federation e2e (${name}): test accuracy ${accuracy}, ${proxy.records.length} requests recorded, ${((Date.now() - started) / 1000).toFixed(0)} s; ${longestWaits()}`)
   } catch (err) {
     // What each page showed when the run failed, beside the screenshots of the pages that worked.
     const pages = browser.contexts().flatMap((c) => c.pages())
@@ -240,7 +227,7 @@ describe('backend chosen by measurement', () => {
     const { task, invite } = await admin.createTaskFromZip(zip, { max_rounds: 1, merge_epochs: 1, min_participants: 1 }, name)
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
     const page = await context.newPage()
-    watch(page, name, logs)
+    watchPage(page, name, logs)
     try {
       await page.goto(`${proxy.url}/join/${task.id}#invite=${invite}`)
       await page.getByTestId('join-name').fill(name)
@@ -254,7 +241,7 @@ describe('backend chosen by measurement', () => {
       const measured = await page.locator('[data-testid="backend-measurements"] tr').evaluateAll((rows) => rows.map((r) => r.textContent ?? ''))
       if (!pin) await page.screenshot({ path: `${SHOTS}/dashboard-measured.png`, fullPage: true })
       await admin.start(task.id)
-      await waitFor(page, 'session-status', /^finished$/, 'data-status')
+      await waitFor(page, 'session-status', /^finished$/, 'data-status', { pages: [page], aggregator: aggregatorProgress(() => admin.task(task.id)), silentImages: IMAGES_PER_PARTICIPANT })
       const done = await admin.task(task.id)
       return { backend, reason, measured, result: done.result!, history: done.history }
     } catch (err) {

@@ -16,6 +16,11 @@ export type RecordingProxy = {
   records: RecordedRequest[]
   /** Resolves with the first finished record (body complete or failed) that matches. */
   waitForRecord(match: (r: RecordedRequest) => boolean): Promise<RecordedRequest>
+  /**
+   * Answers the next request that matches with `status` and a JSON error instead of forwarding it (its
+   * body is still read and recorded); resolves with that record. Used to force a refused upload.
+   */
+  refuseNext(match: (r: RecordedRequest) => boolean, status: number, message: string): Promise<RecordedRequest>
   close(): Promise<void>
 }
 
@@ -38,10 +43,24 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       }
     }
   }
+  const refusals: Array<{ match: (r: RecordedRequest) => boolean; status: number; message: string; resolve: (r: RecordedRequest) => void }> = []
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     const record: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], body: null }
     records.push(record)
+    const refusal = refusals.find((r) => r.match(record))
+    if (refusal) {
+      refusals.splice(refusals.indexOf(refusal), 1)
+      req.on('data', (chunk: Buffer) => chunks.push(chunk))
+      req.on('end', () => {
+        record.body = Buffer.concat(chunks)
+        res.writeHead(refusal.status, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ error: refusal.message }))
+        finish(record)
+        refusal.resolve(record)
+      })
+      return
+    }
     const forward = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
       (up) => {
@@ -84,6 +103,9 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       const done = records.find((r) => finished.has(r) && match(r))
       if (done) return Promise.resolve(done)
       return new Promise((resolve) => waiters.push({ match, resolve }))
+    },
+    refuseNext(match, status, message) {
+      return new Promise((resolve) => refusals.push({ match, status, message, resolve }))
     },
     close: () =>
       new Promise<void>((resolve) => {
