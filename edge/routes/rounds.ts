@@ -86,7 +86,7 @@ export function roundRoutes(deps: AppDeps): Hono {
     if (view.best === null) throw new HTTPException(409, { message: 'no round has finished yet, so there is no trained model' })
     const bundle = unwrap(parseBundle(unwrap(unzipBundle(await deps.engine.bundleZip(id)))))
     const weights = await deps.engine.bestTensors(id)
-    const files = writeResultBundle({ bundle, labels: view.labels, weights, metrics: { best: view.best, result: view.result, history: view.history } })
+    const files = writeResultBundle({ bundle, labels: view.labels, weights, metrics: { best: view.best, result: view.result, history: view.history }, taskName: view.name })
     return c.body(zipBundle(files) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/zip', 'Content-Disposition': `attachment; filename="${view.bundle.name}-result.zip"` })
   })
   return app

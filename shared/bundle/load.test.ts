@@ -152,6 +152,20 @@ describe('writeResultBundle', () => {
     expect(lines(parseBundle(out))).toEqual([])
   })
 
+  it('rewrites the Model Card for the task: its name and labels, not the original bundle’s description', () => {
+    const r = parseBundle(files({ param_file: 'pretrained.safetensors' }, { 'pretrained.safetensors': writeSafetensors(WEIGHTS) }))
+    if (!r.ok) throw new Error(lines(r).join('\n'))
+    const out = writeResultBundle({ bundle: r.value, labels: ['Bag', 'Sneaker'], weights: [], metrics: {}, taskName: 'Shoes and bags' })
+    const reparsed = parseBundle(new Map([...out, ['model.safetensors', writeSafetensors(WEIGHTS)]]))
+    if (!reparsed.ok) throw new Error(lines(reparsed).join('\n'))
+    const card = reparsed.value.card
+    expect([card.name, card.displayName, card.isFederated]).toEqual([`${r.value.card.name}-shoes-and-bags`, 'Shoes and bags', true])
+    expect(card.frontMatter['base-model']).toBe(r.value.card.name)
+    expect(card.frontMatter.datasets).toBeUndefined()
+    expect(card.description).toContain('# Shoes and bags\n\nClassifies images into 2 labels: Bag, Sneaker.')
+    expect(card.description).not.toContain(r.value.card.description.trim().split('\n')[0])
+  })
+
   it('drops a tfjs param_file together with its shards', () => {
     const manifest = { weightsManifest: [{ paths: ['shard.bin'], weights: [{ name: 'w', shape: [1], dtype: 'float32' }] }] }
     const r = parseBundle(files({ param_file: 'model.json' }, { 'model.json': JSON.stringify(manifest), 'shard.bin': new Uint8Array(4) }))

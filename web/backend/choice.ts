@@ -26,6 +26,8 @@ export const MEASURE_BUDGET_MS = 5_000
  * backends stop after a step; with a real GPU, WebGPU still beats it with its shaders compiled untimed.
  */
 const MEASURE_FIRST = ['wasm']
+/** How often a session waiting for another's measurement checks whether it was stopped. */
+const CANCEL_POLL_MS = 100
 
 /** What is being measured now and how long it may take, for the join page and the dashboard. */
 export type MeasureProgress = { backend: string; limitMs: number } | null
@@ -134,11 +136,18 @@ export async function selectTrainingBackend(o: {
       continue
     }
     const unfollow = onMeasureProgress((p) => p && o.onMeasure?.(p.backend, p.limitMs))
+    // A stopped session (the user pinned a backend) stops waiting at once; the measurement ends on its own.
+    let poll: ReturnType<typeof setInterval> | undefined
+    const cancelled = new Promise<never>((_, reject) => {
+      poll = setInterval(() => o.cancelled?.() && reject(new Cancelled()), CANCEL_POLL_MS)
+    })
     try {
-      shared = await running.done
+      shared = await Promise.race([running.done, cancelled])
     } catch (err) {
+      if (o.cancelled?.()) throw new Cancelled()
       if (!(err instanceof Cancelled)) throw err
     } finally {
+      clearInterval(poll)
       unfollow()
     }
   }

@@ -124,3 +124,25 @@ export async function saveSetting(key: string, value: unknown): Promise<void> {
   if (value === undefined) await db.delete('settings', key)
   else await db.put('settings', value, key)
 }
+
+/** One round of this browser's own training results, as the dashboard charts them. */
+export type LocalRound = { round: number; trainLoss: number; trainAccuracy: number; validationLoss?: number; validationAccuracy?: number }
+
+/** Keeps this browser's per-round results of a task, so its chart points survive a reload. */
+export async function saveLocalRounds(taskId: string, rounds: LocalRound[]): Promise<void> {
+  await saveSetting(`local-rounds:${taskId}`, rounds)
+}
+
+/** This browser's per-round results of a task kept earlier, oldest round first. */
+export async function loadLocalRounds(taskId: string): Promise<LocalRound[]> {
+  const v = await loadSetting(`local-rounds:${taskId}`)
+  return Array.isArray(v) ? (v as LocalRound[]) : []
+}
+
+/** Rounds kept earlier merged with the session's: the session's figures win for a round both have. */
+export function mergeLocalRounds(kept: readonly LocalRound[], live: readonly LocalRound[]): LocalRound[] {
+  const byRound = new Map<number, LocalRound>()
+  for (const r of kept) byRound.set(r.round, r)
+  for (const r of live) byRound.set(r.round, r)
+  return [...byRound.values()].sort((a, b) => a.round - b.round)
+}

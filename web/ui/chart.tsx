@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'hono/jsx/dom'
 import uPlot from 'uplot'
+import { roundRange, roundTicks } from './chart-range'
 
 /** One line of a chart: name, colour, and one value per x (null where missing). */
 export type Series = { label: string; color: string; values: Array<number | null> }
@@ -18,9 +19,9 @@ export function RoundChart(props: { rounds: number[]; series: Series[]; xLabel: 
       {
         width,
         height: 220,
-        // Rounds are whole numbers: integer ticks only, and one round still gets an axis around it.
-        scales: { x: { time: false, range: (_u, min, max) => (min === max ? [Math.max(0, min - 1), max + 1] : [min, max]) } },
-        axes: [{ label: props.xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500] }, {}],
+        // Rounds are whole numbers: integer ticks only, on an axis bounded by the rounds there are.
+        scales: { x: { time: false, range: (_u, min, max) => roundRange(min, max) } },
+        axes: [{ label: props.xLabel, splits: (_u, _axis, min, max) => roundTicks(min, max) }, {}],
         // Away from the cursor the legend shows the latest round's values rather than "--".
         hooks: { setLegend: [(u) => void (u.legend.idx == null && last >= 0 && u.setLegend({ idx: last }, false))] },
         series: [{ label: props.xLabel }, ...props.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: true } }))],

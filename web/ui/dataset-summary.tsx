@@ -1,3 +1,4 @@
+import type { Child } from 'hono/jsx'
 import type { Dataset } from '../../shared/dataset'
 import { SPLITS } from '../../shared/dataset'
 import { Problems } from './components'
@@ -5,8 +6,8 @@ import { useT } from './i18n'
 
 const SKIPPED_SHOWN = 20
 
-/** Counts per split and label, how validation was made, skipped files and warnings. */
-export function DatasetSummary(props: { dataset: Dataset; folder: string }) {
+/** Counts per split and label (labels the task does not know marked), how validation was made, skipped files and warnings. */
+export function DatasetSummary(props: { dataset: Dataset; folder: string; unknown?: string[]; children?: Child }) {
   const t = useT()
   const d = props.dataset
   const splitName = { train: t('common.train'), validation: t('common.validation'), test: t('common.test') }
@@ -31,7 +32,7 @@ export function DatasetSummary(props: { dataset: Dataset; folder: string }) {
           </thead>
           <tbody>
             {d.labels.map((label) => (
-              <tr>
+              <tr class={props.unknown?.includes(label) ? 'unknown-label' : ''} data-unknown={props.unknown?.includes(label) ? 'true' : undefined}>
                 <td>{label}</td>
                 {SPLITS.map((s) => (
                   <td class="num">{d.counts[s][label] ?? 0}</td>
@@ -69,6 +70,7 @@ export function DatasetSummary(props: { dataset: Dataset; folder: string }) {
         </div>
       ) : null}
       <Problems problems={d.warnings} testId="warnings" kind="notice" />
+      {props.children}
     </div>
   )
 }

@@ -1,30 +1,90 @@
-import { useState } from 'hono/jsx/dom'
+import { useEffect, useState } from 'hono/jsx/dom'
+import { parseBundle, unzipBundle } from '../../../shared/bundle'
 import { readDataset } from '../../../shared/dataset'
 import type { Dataset } from '../../../shared/dataset'
 import type { Problem } from '../../../shared/problems'
+import { ProblemError } from '../../../shared/problems'
+import { trainingOptions } from '../../../shared/train'
+import type { InviteView } from '../../../shared/wire'
 import { api } from '../../api'
+import { measureSpec, onMeasureProgress, selectTrainingBackend } from '../../backend'
+import type { MeasureProgress } from '../../backend'
 import { initialCheckpoint, idbCheckpoints, labelCountsOf } from '../../federation/session'
-import { saveDirectory, saveMembership } from '../../store'
+import { loadMembership, saveDirectory, saveMembership } from '../../store'
 import { ErrorBox, Problems, messageOf } from '../components'
 import { DatasetSummary } from '../dataset-summary'
 import { FolderPicker } from '../folder-picker'
 import type { PickedFolder } from '../folder-picker'
 import { useT } from '../i18n'
+import type { StringKey } from '../i18n'
 import { fragmentParam, navigate } from '../router'
 import { setPendingFolder } from '../task-folder'
 
-/** Invite link → pick the data folder → validation summary → join, then the dashboard. */
+/** Labels a folder has that the task does not know (its images could not be trained on). */
+export function unknownLabels(folderLabels: readonly string[], taskLabels: readonly string[]): string[] {
+  return folderLabels.filter((l) => !taskLabels.includes(l))
+}
+
+/**
+ * Invite link → the task's name and labels (read with the invite) → pick the data folder → validation
+ * summary checked against the task's labels, while the backends are timed on the task's model → join,
+ * then the dashboard. A browser that already joined goes straight to the dashboard.
+ */
 export function JoinPage(props: { taskId: string }) {
   const t = useT()
   const invite = fragmentParam('invite')
   const [name, setName] = useState(() => `participant-${Math.random().toString(36).slice(2, 6)}`)
+  const [info, setInfo] = useState<InviteView | null>(null)
+  const [member, setMember] = useState(false)
   const [folder, setFolder] = useState<PickedFolder | null>(null)
   const [reading, setReading] = useState(false)
   const [dataset, setDataset] = useState<Dataset | null>(null)
   const [problems, setProblems] = useState<Problem[]>([])
   const [error, setError] = useState<string | null>(null)
   const [joining, setJoining] = useState(false)
+  const [progress, setProgress] = useState<MeasureProgress>(null)
+  const [measured, setMeasured] = useState<string | null>(null)
+  const [measureError, setMeasureError] = useState<string | null>(null)
+  const [measureStarted, setMeasureStarted] = useState(false)
 
+  // A second tab, or a finished task this browser took part in: its dashboard, never a second identity.
+  useEffect(() => {
+    loadMembership(props.taskId).then(
+      (m) => {
+        if (!m) return
+        setMember(true)
+        navigate(`/tasks/${encodeURIComponent(props.taskId)}`)
+      },
+      (err) => setError(messageOf(err)),
+    )
+  }, [props.taskId])
+
+  useEffect(() => {
+    if (!invite) return
+    api().invite(props.taskId, invite).then(setInfo, (err) => setError(messageOf(err)))
+  }, [props.taskId, invite])
+
+  useEffect(() => onMeasureProgress(setProgress), [])
+
+  const mismatch = dataset && info ? unknownLabels(dataset.labels, info.labels) : []
+  const folderFits = dataset !== null && info !== null && mismatch.length === 0
+
+  // Time the task's model on each backend while the participant reads the summary and decides: the
+  // figures are cached per device and model, so the dashboard starts training without measuring again.
+  useEffect(() => {
+    if (!folderFits || !invite || !info || measureStarted) return
+    setMeasureStarted(true)
+    ;(async () => {
+      const unzipped = unzipBundle(await api().inviteBundle(props.taskId, invite), { file: 'task bundle' })
+      if (!unzipped.ok) throw new ProblemError(unzipped.problems)
+      const parsed = parseBundle(unzipped.value)
+      if (!parsed.ok) throw new ProblemError(parsed.problems)
+      const training = trainingOptions(parsed.value.config)
+      if (!training.ok) throw new ProblemError(training.problems)
+      const compute = await selectTrainingBackend(await measureSpec(parsed.value, info.labels, training.value.batchSize))
+      setMeasured(compute.reason)
+    })().catch((err) => setMeasureError(messageOf(err)))
+  }, [folderFits, measureStarted])
 
   const onPicked = async (picked: PickedFolder) => {
     setFolder(picked)
@@ -33,9 +93,8 @@ export function JoinPage(props: { taskId: string }) {
     setError(null)
     setReading(true)
     try {
-      // The task's labels are not readable with the invite alone (edge/API.md): the aggregator checks
-      // them at join and answers 422 naming the unknown labels, shown below.
       // check: every image's header is read, so corrupt files are counted before joining, not mid-round.
+      // The task's labels are checked below, next to the summary, so the user sees both.
       const result = await readDataset(picked.source, { check: true, name: picked.name })
       if (result.ok) setDataset(result.value)
       else setProblems(result.problems)
@@ -47,14 +106,14 @@ export function JoinPage(props: { taskId: string }) {
   }
 
   const join = async () => {
-    if (!dataset || !folder || !invite) return
+    if (!dataset || !folder || !invite || !folderFits) return
     setJoining(true)
     setError(null)
     try {
       const labelCounts = labelCountsOf(dataset.counts, dataset.labels)
       const creds = await api().join(props.taskId, { invite, name: name.trim(), labelCounts })
       await idbCheckpoints.save(initialCheckpoint(props.taskId, name.trim(), creds))
-      await saveMembership({ taskId: props.taskId, taskName: props.taskId, name: name.trim(), invite, folder: folder.name, labelCounts })
+      await saveMembership({ taskId: props.taskId, taskName: info?.name ?? props.taskId, name: name.trim(), invite, folder: folder.name, labelCounts })
       if (folder.handle) await saveDirectory(props.taskId, folder.handle)
       setPendingFolder(props.taskId, folder.source)
       navigate(`/tasks/${encodeURIComponent(props.taskId)}`)
@@ -72,23 +131,61 @@ export function JoinPage(props: { taskId: string }) {
       </section>
     )
   }
+  if (member) {
+    return (
+      <section>
+        <h1>{t('join.title')}</h1>
+        <p class="notice" data-testid="join-member">
+          {t('join.member')}
+        </p>
+      </section>
+    )
+  }
+  const finished = info && (info.state === 'done' || info.state === 'stopped')
   return (
     <section>
       <h1>{t('join.title')}</h1>
-      <p class="muted">
-        {t('join.task', { id: props.taskId })}
+      <p class="muted" data-testid="join-task">
+        {info ? t('join.taskName', { name: info.name }) : error ? t('join.task', { id: props.taskId }) : t('join.loading')}
       </p>
-      <label for="join-name">{t('join.name')}</label>
-      <input id="join-name" type="text" value={name} onInput={(e: Event) => setName((e.target as HTMLInputElement).value)} data-testid="join-name" />
-      <h2>{t('folder.pick')}</h2>
-      <FolderPicker onPicked={onPicked} onError={setError} />
+      {finished ? (
+        <p class="notice" data-testid="join-finished">
+          {t('join.finished', { state: t(`state.${info.state}` as StringKey) })}
+        </p>
+      ) : (
+        <>
+          <label for="join-name">{t('join.name')}</label>
+          <input id="join-name" type="text" value={name} onInput={(e: Event) => setName((e.target as HTMLInputElement).value)} data-testid="join-name" />
+          <h2>{t('folder.pick')}</h2>
+          <FolderPicker onPicked={onPicked} onError={setError} />
+        </>
+      )}
       <ErrorBox message={error} />
       {reading && folder ? <p class="muted">{t('folder.reading', { name: folder.name })}</p> : null}
       <Problems title={t('dataset.problems')} problems={problems} testId="dataset-problems" />
-      {dataset && folder ? (
+      {dataset && folder && !finished ? (
         <>
-          <DatasetSummary dataset={dataset} folder={folder.name} />
-          <button type="button" class="primary" disabled={joining || name.trim() === ''} onClick={join} data-testid="join-button">
+          <DatasetSummary dataset={dataset} folder={folder.name} unknown={mismatch}>
+            {mismatch.length > 0 && info ? (
+              <div class="error" data-testid="label-mismatch">
+                <p>{t('join.mismatch', { unknown: mismatch.join(', '), labels: info.labels.join(', ') })}</p>
+                <p>{t('join.mismatchHelp')}</p>
+              </div>
+            ) : null}
+          </DatasetSummary>
+          {folderFits ? (
+            <div class="card" data-testid="measure">
+              <p class="muted">{t('join.measureWhy')}</p>
+              {progress ? (
+                <p data-testid="measure-progress" data-backend={progress.backend}>
+                  {t('join.measuring', { backend: progress.backend, seconds: Math.ceil(progress.limitMs / 1000) })}
+                </p>
+              ) : null}
+              {measured ? <p data-testid="measure-result">{t('join.measured', { reason: measured })}</p> : null}
+              {measureError ? <p class="muted">{t('join.measureFailed', { error: measureError })}</p> : null}
+            </div>
+          ) : null}
+          <button type="button" class="primary" disabled={joining || name.trim() === '' || !folderFits} onClick={join} data-testid="join-button">
             {joining ? t('join.joining') : t('join.button')}
           </button>
         </>

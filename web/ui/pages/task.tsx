@@ -4,8 +4,8 @@ import { api, followTask, sessionApi } from '../../api'
 import { TRAINING_BACKENDS, loadBackendOverride, saveBackendOverride } from '../../backend'
 import { currentSession, idbCheckpoints, startSession } from '../../federation/session'
 import type { SessionSnapshot } from '../../federation/session'
-import { loadMembership } from '../../store'
-import type { Membership } from '../../store'
+import { loadLocalRounds, loadMembership, mergeLocalRounds, saveLocalRounds } from '../../store'
+import type { LocalRound, Membership } from '../../store'
 import { ErrorBox, Problems, Stat, messageOf, percent } from '../components'
 import { RoundChart } from '../chart'
 import { FolderPicker } from '../folder-picker'
@@ -36,6 +36,29 @@ export function TaskPage(props: { taskId: string }) {
   const [override, setOverride] = useState<string>('auto')
   const [switching, setSwitching] = useState(false)
   const unsubscribe = useRef<(() => void) | null>(null)
+  const [kept, setKept] = useState<LocalRound[]>([])
+  const logBox = useRef<HTMLDivElement>(null)
+  // The log follows its newest line unless the user scrolled up to read an older one.
+  const followLog = useRef(true)
+
+  useEffect(() => {
+    loadLocalRounds(props.taskId).then(setKept, (err) => setError(messageOf(err)))
+  }, [props.taskId])
+
+  // This browser's own chart points outlive a reload: the session starts empty after one.
+  useEffect(() => {
+    if (!snap || snap.local.length === 0) return
+    const merged = mergeLocalRounds(kept, snap.local)
+    if (JSON.stringify(merged) !== JSON.stringify(kept)) {
+      setKept(merged)
+      saveLocalRounds(props.taskId, merged).catch((err) => setError(messageOf(err)))
+    }
+  }, [snap?.local])
+
+  useEffect(() => {
+    const el = logBox.current
+    if (el && followLog.current) el.scrollTop = el.scrollHeight
+  }, [logs])
 
   useEffect(() => {
     loadBackendOverride().then((b) => setOverride(b ?? 'auto'), (err) => setError(messageOf(err)))
@@ -128,12 +151,16 @@ export function TaskPage(props: { taskId: string }) {
 
   const history = task?.history ?? []
   const rounds = history.map((h) => h.round)
-  const local = snap?.local ?? []
+  const local = mergeLocalRounds(kept, snap?.local ?? [])
   const localAt = (round: number) => local.find((l) => l.round === round)
   const stateKey = task ? (`state.${task.state}` as StringKey) : null
   const phaseKey = task?.phase ? (`phase.${task.phase}` as StringKey) : null
   const me =
-    snap?.status === 'running' ? (snap.phase ? t(`phase.${snap.phase}` as StringKey) : t(task?.state === 'waiting' ? 'state.waiting' : 'state.running')) : snap?.status ?? ''
+    snap?.status === 'running'
+      ? snap.phase
+        ? t(`phase.${snap.phase}` as StringKey)
+        : t(task?.state === 'waiting' ? 'state.waiting' : 'state.running')
+      : (snap?.status ?? (folderState === 'missing' || folderState === 'permission' ? t('folder.waiting') : t('common.loading')))
 
   return (
     <section>
@@ -180,7 +207,9 @@ export function TaskPage(props: { taskId: string }) {
           <p class="muted">{t('task.you', { name: membership.name })}</p>
           {folderState === 'missing' ? (
             <>
-              <p class="notice">{t('folder.repick')}</p>
+              <p class="notice" data-testid="folder-repick">
+                {t('folder.dialogLost', { name: membership.folder })}
+              </p>
               <FolderPicker
                 onError={setError}
                 onPicked={(f) => {
@@ -273,7 +302,8 @@ export function TaskPage(props: { taskId: string }) {
             testId="chart-accuracy"
             series={[
               { label: `${t('common.validation')} ${t('chart.accuracy')}`, color: '#2458c6', values: history.map((h) => h.validation?.accuracy ?? null) },
-              { label: `${t('common.train')} ${t('chart.accuracy')}`, color: '#1f7a3d', values: rounds.map((r) => localAt(r)?.trainAccuracy ?? null) },
+              // Only this browser trains: the initiator's page has no training figures to show.
+              ...(local.length > 0 ? [{ label: `${t('common.train')} ${t('chart.accuracy')}`, color: '#1f7a3d', values: rounds.map((r) => localAt(r)?.trainAccuracy ?? null) }] : []),
             ]}
           />
           <RoundChart
@@ -282,7 +312,7 @@ export function TaskPage(props: { taskId: string }) {
             testId="chart-loss"
             series={[
               { label: `${t('common.validation')} ${t('chart.loss')}`, color: '#b42318', values: history.map((h) => h.validation?.loss ?? null) },
-              { label: `${t('common.train')} ${t('chart.loss')}`, color: '#c77700', values: rounds.map((r) => localAt(r)?.trainLoss ?? null) },
+              ...(local.length > 0 ? [{ label: `${t('common.train')} ${t('chart.loss')}`, color: '#c77700', values: rounds.map((r) => localAt(r)?.trainLoss ?? null) }] : []),
             ]}
           />
         </>
@@ -318,7 +348,15 @@ export function TaskPage(props: { taskId: string }) {
       {logs.length === 0 ? (
         <p class="muted">{t('task.logEmpty')}</p>
       ) : (
-        <div class="log" data-testid="log">
+        <div
+          class="log"
+          data-testid="log"
+          ref={logBox}
+          onScroll={(e: Event) => {
+            const el = e.target as HTMLDivElement
+            followLog.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 8
+          }}
+        >
           {logs.map((l) => `${time(l.time)} ${l.name}: ${l.message}\n`).join('')}
         </div>
       )}
