@@ -35,7 +35,8 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | typeof LATE> {
 }
 
 function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`
+  // Cut-offs after the fastest backend are often a few hundredths of a second: "0.0 s" would say nothing.
+  return `${(ms / 1000).toFixed(ms < 1000 ? 2 : 1)} s`
 }
 
 /**

@@ -4,6 +4,10 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { makeMnistFolders } from '../../scripts/make-mnist-folders'
+import { createClient } from '../../shared/client'
+import { smallCnnBundle } from '../../scripts/bundles/small-cnn.case'
+import { startAggregator } from './aggregator'
+import type { Aggregator } from './aggregator'
 import { injectPicker, launchChromium, writeFolderToOpfs } from './browser'
 import { ensureBuild } from './build'
 import { readFolder } from './folders'
@@ -114,6 +118,23 @@ describe('pages without an aggregator', () => {
     await context.close()
   })
 
+  it('says that a folder of loose images looks like a single class folder, and which layouts are expected', async () => {
+    const bag = join(work, 'predict', 'Bag')
+    mkdirSync(bag, { recursive: true })
+    const digit = join(mnistDir, 'train', '0')
+    // Every training image of one digit (3 per digit in this folder) as loose files, as in predict/Bag.
+    const loose = await readFolderNames(digit)
+    for (const [i, f] of loose.entries()) copyFileSync(join(digit, f), join(bag, `${i}.png`))
+    const { context, page } = await open(null)
+    await page.goto(`${server.url}/join/t1#invite=secret`)
+    await page.getByTestId('folder-input').setInputFiles(bag)
+    const problems = page.getByTestId('dataset-problems')
+    await problems.waitFor()
+    expect(await problems.textContent()).toContain(`Bag: has ${loose.length} images but no label folders: this looks like the folder of a single class ("Bag")`)
+    await page.screenshot({ path: `${SHOTS}/join-single-class.png`, fullPage: true })
+    await context.close()
+  })
+
   it('says there is no model yet on the predict page', async () => {
     const { context, page } = await open(null)
     await page.goto(`${server.url}/predict`)
@@ -127,3 +148,90 @@ async function readFolderNames(dir: string): Promise<string[]> {
   const { readdir } = await import('node:fs/promises')
   return (await readdir(dir)).sort()
 }
+
+describe('join page with an aggregator (issue 14)', () => {
+  const TOKEN = 'pages-initiator'
+  let aggregator: Aggregator
+
+  beforeAll(async () => {
+    aggregator = await startAggregator({ dataDir: join(work, 'data'), initiatorToken: TOKEN })
+  })
+  afterAll(async () => {
+    await aggregator?.close()
+  })
+
+  async function newTask(name: string) {
+    return createClient({ baseUrl: aggregator.url, token: TOKEN }).createTaskFromZip(smallCnnBundle(), { max_rounds: 1, min_participants: 1 }, name)
+  }
+
+  it('shows the task by name and times each backend, saying which and for how long, before Join', async () => {
+    const { task, invite } = await newTask('Handwritten digits')
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } })
+    const page = await context.newPage()
+    await page.goto(`${aggregator.url}/join/${task.id}#invite=${invite}`)
+    await page.getByText('Task: Handwritten digits').waitFor()
+    await page.getByTestId('folder-input').setInputFiles(mnistDir)
+    const progress = page.getByTestId('measure-progress')
+    await progress.waitFor()
+    expect(await progress.textContent()).toMatch(/^Measuring (webgpu|webgl|wasm|cpu)… \(≤ 5 s\)$/)
+    await page.screenshot({ path: `${SHOTS}/join-measuring.png`, fullPage: true })
+    const result = page.getByTestId('measure-result')
+    const started = Date.now()
+    await result.waitFor({ timeout: 90_000 })
+    const seconds = (Date.now() - started) / 1000
+    console.log(`join page measurement: ${await result.textContent()} (${seconds.toFixed(1)} s after the first backend started)`)
+    expect(await result.textContent()).toMatch(/^Fastest here: (webgpu|webgl|wasm|cpu) is the fastest at [\d.]+ images\/s; /)
+    expect(await page.getByTestId('join-button').isEnabled()).toBe(true)
+    await page.screenshot({ path: `${SHOTS}/join-measured.png`, fullPage: true })
+    await context.close()
+  })
+
+  it('names labels the task does not know before Join, says what to do, and keeps Join disabled', async () => {
+    const { task, invite } = await newTask('Digits')
+    const wrong = join(work, 'fashion')
+    for (const label of ['Bag', 'Sneaker']) {
+      mkdirSync(join(wrong, label), { recursive: true })
+      const digit = join(mnistDir, 'train', '1')
+      for (const f of (await readFolderNames(digit)).slice(0, 2)) copyFileSync(join(digit, f), join(wrong, label, f))
+    }
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } })
+    const page = await context.newPage()
+    await page.goto(`${aggregator.url}/join/${task.id}#invite=${invite}`)
+    await page.getByTestId('folder-input').setInputFiles(wrong)
+    const mismatch = page.getByTestId('label-mismatch')
+    await mismatch.waitFor()
+    expect(await mismatch.textContent()).toBe(
+      'This folder’s labels are not this task’s: the task does not know Bag, Sneaker. The task’s labels are 0, 1, 2, 3, 4, 5, 6, 7, 8, 9.' +
+        'Pick the folder that holds the images for this task (one subfolder per label, named like the task’s labels), or remove those subfolders.',
+    )
+    expect(await page.getByTestId('join-button').isDisabled()).toBe(true)
+    expect(await page.getByTestId('measure').count()).toBe(0)
+    await page.screenshot({ path: `${SHOTS}/join-label-mismatch.png`, fullPage: true })
+    await context.close()
+  })
+
+  it('tells a reloaded file-dialog participant to pick the folder again, and sends a second join to the dashboard', async () => {
+    const { task, invite } = await newTask('Digits after reload')
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } })
+    const page = await context.newPage()
+    await page.goto(`${aggregator.url}/join/${task.id}#invite=${invite}`)
+    await page.getByTestId('join-name').fill('dialog-user')
+    await page.getByTestId('folder-input').setInputFiles(mnistDir)
+    await page.getByTestId('join-button').click()
+    await page.waitForURL(`**/tasks/${task.id}`)
+    await page.reload()
+    const repick = page.getByTestId('folder-repick')
+    await repick.waitFor()
+    const folderName = mnistDir.split('/').pop()
+    expect(await repick.textContent()).toContain(`You chose “${folderName}” with the file dialog, and a browser cannot keep files chosen that way after a reload`)
+    expect(await page.getByTestId('session-status').textContent()).toBe('This browser: waiting for your data folder')
+    await page.screenshot({ path: `${SHOTS}/task-reloaded-fallback.png`, fullPage: true })
+
+    // The same browser opening the invite again (a second tab) lands on its dashboard, not on Join.
+    const second = await context.newPage()
+    await second.goto(`${aggregator.url}/join/${task.id}#invite=${invite}`)
+    await second.waitForURL(`**/tasks/${task.id}`)
+    expect(await second.getByTestId('join-button').count()).toBe(0)
+    await context.close()
+  })
+})

@@ -269,7 +269,13 @@ export function TaskPage(props: { taskId: string }) {
                           {snap.compute.measurements.map((m) => (
                             <tr class={m.backend === snap.compute?.backend ? 'chosen' : ''} data-backend={m.backend}>
                               <td>{m.backend}</td>
-                              <td class="num">{m.error === undefined ? t('backend.ips', { value: m.imagesPerSecond.toFixed(1) }) : t('backend.failed', { error: m.error })}</td>
+                              <td class="num">
+                                {m.error !== undefined
+                                  ? t('backend.failed', { error: m.error })
+                                  : m.stopped !== undefined
+                                    ? t('backend.ipsBound', { value: m.imagesPerSecond.toFixed(1), why: m.stopped })
+                                    : t('backend.ips', { value: m.imagesPerSecond.toFixed(1) })}
+                              </td>
                               <td>{m.backend === snap.compute?.backend ? t('backend.chosen') : ''}</td>
                             </tr>
                           ))}
