@@ -11,8 +11,9 @@ export type Aggregator = { url: string; createUrl: string; output(): string; clo
  * Starts what `npm start` runs after its build, on port 0 with its own data folder, and waits for the
  * lines it prints. It serves the repo's dist/ (see ensureBuild). No default task: the tests create theirs.
  */
-export function startAggregator(o: { dataDir: string; initiatorToken: string }): Promise<Aggregator> {
+export function startAggregator(o: { dataDir: string; initiatorToken: string; /** Checkout to run (default: this one), for before/after benchmarks. */ cwd?: string }): Promise<Aggregator> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'edge/adapter/node/main.ts'], {
+    cwd: o.cwd,
     env: { ...process.env, PORT: '0', AUTOFED_DATA: o.dataDir, AUTOFED_INITIATOR_TOKEN: o.initiatorToken, AUTOFED_NO_DEFAULT_TASK: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -100,7 +100,7 @@ describe('leak check', () => {
 
   it('counts a body that could not be read as a failure', () => {
     expect(
-      findLeaks([{ method: 'POST', url: '/cut', contentType: undefined, body: null, error: 'request aborted before its body was complete' }], images),
+      findLeaks([{ method: 'POST', url: '/cut', contentType: undefined, body: null, error: 'request aborted before its body was complete', at: 0 }], images),
     ).toEqual([{ request: 'POST /cut', reason: 'body could not be read: request aborted before its body was complete' }])
   })
 })

@@ -41,6 +41,17 @@ async function slowestSpeed(pages: Page[]): Promise<number | null> {
   return slowest
 }
 
+/** The first watched page that shows an error or problems, as `url shows: text`, or null. */
+async function pageError(pages: Page[]): Promise<string | null> {
+  for (const page of pages) {
+    const text = await page
+      .evaluate(() => document.querySelector('[data-testid="error"], [data-testid="session-problems"], [data-testid="dataset-problems"]')?.textContent ?? null)
+      .catch(() => null)
+    if (text !== null) return `${page.url()} shows: ${text}`
+  }
+  return null
+}
+
 /** A string that changes whenever a page or the aggregator shows progress. */
 async function fingerprint(watch: WorkWatch): Promise<string> {
   const parts: string[] = []
@@ -78,6 +89,8 @@ export async function waitUntil<T>(what: string, check: () => Promise<T | null>,
   let longestSilence = 0
   let limit = silenceLimitMs(await slowestSpeed(watch.pages), watch.silentImages)
   for (;;) {
+    const failed = await pageError(watch.pages)
+    if (failed) throw new Error(`waiting for ${what}: ${failed}`)
     const got = await check()
     if (got !== null) {
       waitLog.push({ what, totalMs: Date.now() - started, longestSilenceMs: Math.max(longestSilence, Date.now() - lastChange), limitMs: limit })

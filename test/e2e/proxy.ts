@@ -9,6 +9,8 @@ export type RecordedRequest = {
   /** The body bytes; null when the body could not be read completely (counted as a failure by the leak check). */
   body: Buffer | null
   error?: string
+  /** Epoch ms at which the request arrived. */
+  at: number
 }
 
 export type RecordingProxy = {
@@ -46,7 +48,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
   const refusals: Array<{ match: (r: RecordedRequest) => boolean; status: number; message: string; resolve: (r: RecordedRequest) => void }> = []
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
-    const record: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], body: null }
+    const record: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], body: null, at: Date.now() }
     records.push(record)
     const refusal = refusals.find((r) => r.match(record))
     if (refusal) {

@@ -1,0 +1,156 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { makeMnistFolders } from '../../scripts/make-mnist-folders'
+import type { MnistParticipant } from '../../scripts/make-mnist-folders'
+import { createClient } from '../../shared/client'
+import type { AutofedClient } from '../../shared/client'
+import type { TaskParams, TaskView } from '../../shared/wire'
+import { startAggregator } from './aggregator'
+import type { Aggregator } from './aggregator'
+import { injectPicker, launchChromium, watchPage, writeFolderToOpfs } from './browser'
+import { ensureBuild } from './build'
+import { readFolder } from './folders'
+import { aggregatorProgress, longestWaits, waitForWork, waitUntil } from './progress'
+import type { WorkWatch } from './progress'
+import { startRecordingProxy } from './proxy'
+import type { RecordedRequest, RecordingProxy } from './proxy'
+
+// Issue 14: a first-time consortium on the built-in mnist-cnn bundle with the default parameters (no
+// shortened timeouts), two participants with 350 training images each on this 2-core machine without a
+// GPU, each on the backend its browser measured. Round 1 must close on its first attempt; a refused
+// upload must cost a retry, not the task.
+
+const TOKEN = 'e2e-first-round-secret'
+const SHOTS = 'test-results/screenshots'
+/** 350 training images per participant (10 digits), and MNIST's 1:6 test share. */
+const PER_CLASS = 35
+const IMAGES_PER_PARTICIPANT = 10 * (PER_CLASS + Math.ceil(PER_CLASS / 6))
+
+let work: string
+let aggregator: Aggregator
+let proxy: RecordingProxy
+let browser: Browser
+let admin: AutofedClient
+let participants: MnistParticipant[]
+
+beforeAll(async () => {
+  ensureBuild()
+  work = mkdtempSync(join(tmpdir(), 'autofed-first-round-'))
+  aggregator = await startAggregator({ dataDir: join(work, 'data'), initiatorToken: TOKEN })
+  proxy = await startRecordingProxy(aggregator.url)
+  admin = createClient({ baseUrl: aggregator.url, token: TOKEN })
+  participants = (await makeMnistFolders({ out: join(work, 'mnist'), perClass: PER_CLASS, participants: 2, layout: 'imagefolder' })).participants
+  browser = await launchChromium()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await proxy?.close()
+  await aggregator?.close()
+  if (work) rmSync(work, { recursive: true, force: true })
+})
+
+/** A participant's first upload of a task, as the proxy saw it. */
+const isUpload = (taskId: string) => (r: RecordedRequest) => r.method === 'POST' && r.url.startsWith(`/api/tasks/${taskId}/`) && r.url.endsWith('/update')
+
+type Run = { task: TaskView; startedAt: number; joinedAt: number[]; contexts: BrowserContext[]; pages: Page[]; watch: WorkWatch; logs: string[] }
+
+/** Creates a task on the built-in mnist-cnn with `params` and joins both participants (one by folder handle, one by the file dialog). */
+async function joinBoth(name: string, params: Partial<TaskParams>): Promise<Run> {
+  const created = await admin.createTask({ bundle: 'mnist-cnn', name, params })
+  const task = created.task
+  const inviteUrl = `${proxy.url}/join/${task.id}#invite=${created.invite}`
+  const logs: string[] = []
+  const watch: WorkWatch = { pages: [], aggregator: aggregatorProgress(() => admin.task(task.id)), silentImages: IMAGES_PER_PARTICIPANT }
+  const run: Run = { task, startedAt: 0, joinedAt: [], contexts: [], pages: [], watch, logs }
+  for (const [i, p] of participants.entries()) {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+    const page = await context.newPage()
+    watchPage(page, `p${p.number}`, logs)
+    run.contexts.push(context)
+    run.pages.push(page)
+    watch.pages.push(page)
+    if (i === 0) {
+      await injectPicker(context, `p${p.number}`)
+      await page.goto(`${proxy.url}/`)
+      await writeFolderToOpfs(page, `p${p.number}`, await readFolder(p.imagefolder!))
+    }
+    await page.goto(inviteUrl)
+    await page.getByTestId('join-name').fill(`site ${p.number}`)
+    if (i === 0) await page.getByTestId('pick-folder').click()
+    else await page.getByTestId('folder-input').setInputFiles(p.imagefolder!)
+    await waitForWork(page, 'count-train', /^\d+$/, undefined, watch)
+    await page.getByTestId('join-button').click()
+    run.joinedAt.push(Date.now())
+    await page.waitForURL(`**/tasks/${task.id}`)
+  }
+  return run
+}
+
+/** Waits until round `round` of the task is in its history and returns the task. */
+function roundClosed(run: Run, round: number): Promise<TaskView> {
+  return waitUntil(
+    `round ${round} closed`,
+    async () => {
+      const t = await admin.task(run.task.id)
+      return t.history.some((h) => h.round === round) ? t : null
+    },
+    run.watch,
+  )
+}
+
+/** Both participants finished, and the task is done. */
+async function finish(run: Run): Promise<TaskView> {
+  for (const page of run.pages) await waitForWork(page, 'session-status', /^finished$/, 'data-status', run.watch)
+  const done = await admin.task(run.task.id)
+  expect(done.state).toBe('done')
+  return done
+}
+
+/** Prints what the pages showed, then rethrows. */
+async function explain(run: Run | null, err: unknown, name: string): Promise<never> {
+  if (run) {
+    for (const [i, page] of run.pages.entries()) await page.screenshot({ path: `${SHOTS}/failed-${name}-${i}.png`, fullPage: true }).catch(() => {})
+    const view = await admin.task(run.task.id).catch(() => null)
+    console.log([...run.logs, `task: ${JSON.stringify(view && { state: view.state, phase: view.phase, round: view.round, attempt: view.attempt, history: view.history })}`, 'aggregator:', aggregator.output()].join('\n'))
+  }
+  throw err
+}
+
+describe('the first round with default parameters (issue 14)', () => {
+  it('two participants with 350 training images each on mnist-cnn: round 1 closes on its first attempt, within the default calculation_timeout', async () => {
+    let run: Run | null = null
+    try {
+      // Default parameters; max_rounds only bounds the test's length (it is not a timeout).
+      run = await joinBoth('first round', { max_rounds: 1 })
+      expect(run.task.params.calculation_timeout).toBe(300)
+      run.startedAt = Date.now()
+      await admin.start(run.task.id)
+      const firstUpload = await proxy.waitForRecord(isUpload(run.task.id))
+      const closed = await roundClosed(run, 1)
+      const round1 = closed.history.find((h) => h.round === 1)!
+      expect(round1.attempt).toBe(1)
+      expect(round1.contributors).toBe(2)
+      // Every training image both declared (the drawn validation split is not trained on).
+      expect(round1.examples).toBe(closed.participants.reduce((n, p) => n + p.examples, 0))
+      expect(round1.examples).toBeGreaterThan(2 * 300)
+      const startToClose = round1.closedAt - run.startedAt
+      expect(startToClose).toBeLessThan(run.task.params.calculation_timeout * 1000)
+      const done = await finish(run)
+      expect(done.result?.examples).toBe(2 * 10 * Math.ceil(PER_CLASS / 6))
+      const backends = await Promise.all(run.pages.map((p) => p.getByTestId('backend').textContent()))
+      console.log(
+        `first round (default parameters, mnist-cnn, 2 × 350 images, backends ${backends.join(', ')}): ` +
+          `Start → round 1 closed ${(startToClose / 1000).toFixed(1)} s (limit ${run.task.params.calculation_timeout} s); ` +
+          `last join → first upload ${((firstUpload.at - run.joinedAt[run.joinedAt.length - 1]) / 1000).toFixed(1)} s; ` +
+          `test accuracy ${done.result?.accuracy.toFixed(3)}; ${longestWaits()}`,
+      )
+      for (const c of run.contexts) await c.close()
+    } catch (err) {
+      await explain(run, err, 'first-round')
+    }
+  })
+})
