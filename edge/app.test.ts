@@ -50,7 +50,7 @@ describe('uploads that stall', () => {
     const admin = createClient({ baseUrl: 'http://a.test', token: 'i', fetch })
     try {
       const { task, invite } = await admin.createTaskFromZip(tinyBundleZip())
-      const j = await createClient({ baseUrl: 'http://a.test', fetch }).join(task.id, { invite, name: 'x', labelCounts: {} })
+      const j = await createClient({ baseUrl: 'http://a.test', fetch }).join(task.id, { invite, name: 'x', labelCounts: { cat: { train: 2, validation: 0, test: 0 } } })
       await admin.start(task.id)
       const full = encodeUpdate({ taskId: task.id, round: 1, participantId: j.participantId, examples: 2, tensors: [{ shape: [3, 2], data: new Float32Array(6).fill(1) }, { shape: [2], data: new Float32Array(2).fill(1) }] })
       // Header and some values, then silence.

@@ -5,17 +5,50 @@ import { bundleRoutes, inviteRoutes, participateRoutes, roundRoutes, taskRoutes,
 
 export type { AppDeps, BuiltinBundles, StaticFile } from './routes'
 
-/** Cross-origin isolation, so the web app's tfjs WASM backend can use threads (SharedArrayBuffer). */
+/**
+ * Cross-origin isolation (so the web app's tfjs WASM backend can use threads: SharedArrayBuffer) and the
+ * security headers of README "Security and reliability": a CSP allowing only the app's own scripts and
+ * its WebAssembly ('wasm-unsafe-eval'), blob: images (predict page previews) and workers, nothing framing
+ * the app, no MIME sniffing, no Referer (the invite secret and tokens live in URL fragments, but paths
+ * name tasks). A plain record rather than hono/secure-headers: the same headers also go into the Workers
+ * assets' `_headers` file (edge/adapter/cloudflare-workers/local.ts), where no middleware runs.
+ */
 export const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Content-Security-Policy': [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self' blob:",
+    "connect-src 'self'",
+    "img-src 'self' blob: data:",
+    "style-src 'self' 'unsafe-inline'",
+    "font-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
 } as const
+
+/** 400 for an address that is not valid percent-encoding (`/%`, `/assets/%zz`): nothing downstream has to decode it. */
+function checkPath(url: string): void {
+  try {
+    decodeURIComponent(new URL(url).pathname)
+  } catch {
+    throw new HTTPException(400, { message: 'the address has a malformed %-escape (a % must be followed by two hex digits); check the link' })
+  }
+}
 
 /** The aggregator: API under /api (edge/API.md), the built web app everywhere else. */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono()
 
   app.use('*', async (c, next) => {
+    checkPath(c.req.url)
     await next()
     for (const [k, v] of Object.entries(ISOLATION_HEADERS)) c.res.headers.set(k, v)
   })

@@ -10,8 +10,12 @@ import { createRunningSum, type RunningSum } from '../../shared/fedavg'
 export type Accumulator = {
   round: number
   attempt: number
-  /** `key`: where the accepted upload's bytes are stored. */
-  contributors: Array<{ id: string; examples: number; key: string }>
+  /**
+   * `key`: where the accepted upload's bytes are stored (as sent). `scale`: present when the update was
+   * clipped to the task's update-norm bound; the fold (and a rebuild after a restart) uses
+   * global + scale × (upload − global).
+   */
+  contributors: Array<{ id: string; examples: number; key: string; scale?: number }>
   /** FedAvg: the running weighted sum. Null for robust aggregation. */
   sum: RunningSum | null
   /** Robust aggregation: every accepted update of the attempt. */

@@ -18,7 +18,8 @@ async function setup(over: Partial<TaskParams> = {}) {
   const params = parseTaskParams(over)
   if (!params.ok) throw new Error('bad params')
   const { task, invite } = await engine.createTask({ name: 't', bundle: { name: 'tiny', displayName: 'Tiny' }, labels: ['a', 'b'], params: params.value, weights: initial, bundleZip: new Uint8Array([1]) })
-  const join = (name: string, labelCounts: LabelCounts = { a: { train: 5, validation: 1, test: 1 } }) => engine.join(task.id, { invite, name, labelCounts })
+  // Declared counts bound what a participant may report (edge/round/trust.ts): room for every test's uploads and reports.
+  const join = (name: string, labelCounts: LabelCounts = { a: { train: 100, validation: 5, test: 5 }, b: { train: 100, validation: 5, test: 5 } }) => engine.join(task.id, { invite, name, labelCounts })
   const upload = (round: number, pid: string, values: number[], examples: number, chunk = 1 << 30) => {
     const bytes = encodeUpdate({ taskId: task.id, round, participantId: pid, examples, tensors: [{ shape: [2, 2], data: Float32Array.from(values.slice(0, 4)) }, { shape: [2], data: Float32Array.from(values.slice(4)) }] })
     async function* chunks() {
@@ -73,7 +74,8 @@ describe('RoundEngine', () => {
   })
 
   it('aggregates by coordinate-wise median when asked', async () => {
-    const s = await setup({ aggregation: 'median' })
+    // update_norm off: the outlier must be resisted by the median itself, not scaled down by the norm bound first.
+    const s = await setup({ aggregation: 'median', update_norm: 'off' })
     const ids = [await s.join('a'), await s.join('b'), await s.join('c')].map((j) => j.participantId)
     await s.engine.start(s.id)
     await s.upload(1, ids[0], [1, 1, 1, 1, 1, 1], 100)
@@ -130,7 +132,7 @@ describe('RoundEngine', () => {
     expect(s.events.some((e) => e.type === 'participant' && e.data.action === 'leave')).toBe(true)
   })
 
-  it('receives uploads concurrently: a slow sender does not hold up the others, a concurrent duplicate counts once', async () => {
+  it('receives uploads concurrently: a slow sender does not hold up the others, a concurrent duplicate is refused (429) and counts once', async () => {
     const s = await setup({ calculation_timeout: 100 })
     const [a, b, c] = [await s.join('a'), await s.join('b'), await s.join('c')]
     await s.engine.start(s.id)
@@ -149,7 +151,7 @@ describe('RoundEngine', () => {
     }
     expect(await s.engine.upload(s.id, 1, b.participantId, once(bytes(b.participantId, 4, 1)), null)).toEqual({ accepted: true, received: 1, expected: 3 })
     const dup = await Promise.allSettled([s.engine.upload(s.id, 1, c.participantId, once(bytes(c.participantId, 7, 2)), null), s.engine.upload(s.id, 1, c.participantId, once(bytes(c.participantId, 100, 2)), null)])
-    expect(dup.map((d) => (d.status === 'fulfilled' ? 200 : (d.reason as { status: number }).status))).toEqual([200, 409])
+    expect(dup.map((d) => (d.status === 'fulfilled' ? 200 : (d.reason as { status: number }).status))).toEqual([200, 429])
     open()
     expect(await slowUpload).toEqual({ accepted: true, received: 3, expected: 3 })
     expect(await s.global(1)).toEqual(new Array(6).fill((1 * 1 + 4 * 1 + 7 * 2) / 4))
@@ -212,7 +214,7 @@ describe('RoundEngine', () => {
       await s.upload(r, b.participantId, [r, r, r, r, r, r], 4)
       await s.engine.validation(s.id, r, a.participantId, { examples: 2, correct: 1, loss: 0.5 })
       expect((await s.engine.view(s.id)).phase).toBe('validate') // the log_rounds test of a is still due
-      await s.engine.test(s.id, a.participantId, { examples: 3, loss: 1, confusion: [[2, 0], [1, 0]], version: r })
+      await s.engine.test(s.id, a.participantId, { examples: 3, loss: 1, confusion: [[2, 1], [0, 0]], version: r })
     }
     let v = await s.engine.view(s.id)
     expect([v.state, v.phase]).toEqual(['running', 'test'])

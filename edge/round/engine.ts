@@ -10,6 +10,7 @@ import {
   totalSize,
   type Dtype,
   type JoinRequest,
+  type LabelCounts,
   type JoinResponse,
   type LogEvent,
   type ParticipantView,
@@ -27,8 +28,9 @@ import {
 import { getJson, openWrite, putJson, type Store } from '../store'
 import { decodeAccumulator, emptyAccumulator, encodeAccumulator, type Accumulator } from './accumulator'
 import type { Clock } from './clock'
-import { ByteBudget, Mutex } from './lock'
+import { FairBudget, Mutex } from './lock'
 import { selectParticipants, selectionSize } from './select'
+import { checkExamples, checkTestReport, checkValidationReport, clipScale, clipValues, JoinRate, l2Norm, normRule, squaredDistance, updateNormBound } from './trust'
 import { RoundError, type ParticipantRecord, type TaskRecord, type TestAccum } from './types'
 import { anyoneHas, awaited } from './splits'
 
@@ -67,6 +69,10 @@ type Runtime = {
    * same version at the end of a round, and they all get one shared buffer instead of a copy each.
    */
   weights: Map<string, Promise<Uint8Array | null>>
+  /** Participants with an upload in flight: one at a time each (a second one is answered 429). */
+  uploading: Set<string>
+  /** The global version the train phase trains from, decoded, and its L2 norm: the base of the update-norm bound. */
+  base: { version: number; values: Float32Array; norm: number } | null
 }
 
 export type CreateTaskInput = {
@@ -185,7 +191,8 @@ const emptyTest = (n: number): TestAccum => ({ examples: 0, lossSum: 0, confusio
  */
 export class RoundEngine {
   private readonly tasks = new Map<string, Promise<Runtime | null>>()
-  private readonly inflight = new ByteBudget(MAX_INFLIGHT_BYTES)
+  private readonly inflight = new FairBudget(MAX_INFLIGHT_BYTES)
+  private readonly joins = new JoinRate()
   private readonly tokenHashes = new Map<string, string>()
 
   constructor(private readonly deps: EngineDeps) {}
@@ -206,7 +213,7 @@ export class RoundEngine {
     if (!/^[A-Za-z0-9_-]+$/.test(taskId)) return null
     const rec = await getJson<TaskRecord>(this.deps.store, taskId, TASK_KEY)
     if (!rec) return null
-    const rt: Runtime = { rec, acc: null, fold: new Mutex(), state: new Mutex(), garbage: [], weights: new Map() }
+    const rt: Runtime = { rec, acc: null, fold: new Mutex(), state: new Mutex(), garbage: [], weights: new Map(), uploading: new Set(), base: null }
     if (rec.state === 'running' && rec.phase === 'train') {
       rt.acc = await this.loadAccumulator(rt)
       rec.reported = rt.acc.contributors.map((c) => c.id)
@@ -232,13 +239,33 @@ export class RoundEngine {
         console.error(`task ${rec.id}: stored update of ${c.id} for round ${rec.round} is ${stored ? 'damaged' : 'missing'}; leaving it out`)
         continue
       }
+      // A clipped update is stored as sent; its fold is clipped again the same way.
+      const kept = c.scale !== undefined ? clipValues(values, (await this.baseOf(rt)).values, 0, c.scale) : values
       if (acc.sum) {
-        foldValues(acc.sum, 0, values, c.examples)
+        foldValues(acc.sum, 0, kept, c.examples)
         countUpdate(acc.sum, c.examples)
-      } else acc.updates?.set(c.id, values)
+      } else acc.updates?.set(c.id, kept)
       acc.contributors.push(c)
     }
     return acc
+  }
+
+  /** The global version the open train phase trains from (decoded once per version) and its L2 norm. */
+  private async baseOf(rt: Runtime): Promise<{ version: number; values: Float32Array; norm: number }> {
+    const v = rt.rec.version
+    if (rt.base?.version === v) return rt.base
+    // Straight from the store, once per version: the download cache is for participants.
+    const bytes = await this.deps.store.get(rt.rec.id, weightsKey(v))
+    const decoded = bytes ? decodeWeights(bytes, { spec: rt.rec.spec }) : null
+    if (!decoded?.ok) throw new RoundError(500, `stored weights of version ${v} are missing or damaged`)
+    const values = new Float32Array(rt.rec.numParams)
+    let p = 0
+    for (const t of decoded.tensors) {
+      values.set(t.data, p)
+      p += t.data.length
+    }
+    rt.base = { version: v, values, norm: l2Norm(values) }
+    return rt.base
   }
 
   private async need(taskId: string): Promise<Runtime> {
@@ -416,6 +443,10 @@ export class RoundEngine {
       }
       // A finished task trains no more: a newcomer could only watch, and would change nothing (issue 14).
       if (rec.state === 'done' || rec.state === 'stopped') throw new RoundError(409, `task "${rec.name}" is ${rec.state} and takes no new participants; ask the initiator for a new task`)
+      // Every record stays in the task (a site that left may rejoin with its token), so the cap counts them all.
+      const cap = rec.params.max_participants ?? 100
+      if (rec.participants.length >= cap) throw new RoundError(403, `task "${rec.name}" is full: max_participants is ${cap}; ask the initiator to raise it in a new task`)
+      this.joins.admit(rec.id, this.deps.clock.now())
       const token = randomId(24)
       const p: ParticipantRecord = { id: `p${randomId(5)}`, name: req.name, tokenHash: '', online: true, left: false, examples, labelCounts: req.labelCounts, joinedAt: this.deps.clock.now() }
       rec.participants.push(p)
@@ -564,10 +595,29 @@ export class RoundEngine {
   async upload(taskId: string, round: number, participantId: string, body: AsyncIterable<Uint8Array>, contentLength: number | null): Promise<UploadResponse> {
     const rt = await this.need(taskId)
     this.checkUploadAllowed(rt, round, participantId)
+    // One at a time per participant: ten slow uploads of one site must not hold the in-flight budget.
+    if (rt.uploading.has(participantId)) throw new RoundError(429, `an upload from ${participantId} is already in flight; wait for its answer before sending another`)
+    rt.uploading.add(participantId)
+    try {
+      return await this.ingest(rt, round, participantId, body, contentLength)
+    } finally {
+      rt.uploading.delete(participantId)
+    }
+  }
+
+  /** The body of `upload`, for a participant with no other upload in flight. */
+  private async ingest(rt: Runtime, round: number, participantId: string, body: AsyncIterable<Uint8Array>, contentLength: number | null): Promise<UploadResponse> {
     const rec = rt.rec
+    const taskId = rec.id
     const limit = messageBytes({ taskId, participantId, shapes: rec.spec.map((s) => s.shape) })
     if (contentLength !== null && contentLength > limit) throw new RoundError(413, `upload of ${contentLength} bytes is over the limit of ${limit} bytes for this model`)
-    const release = await this.inflight.acquire(limit)
+    const declared = rec.participants.find((p) => p.id === participantId)?.examples ?? 0
+    // The update-norm bound (README "Security and reliability"): ‖upload − global‖₂ is summed while it streams.
+    const rule = normRule(rec.params)
+    const base = rule.mode === 'off' ? null : await this.baseOf(rt)
+    const bound = base ? updateNormBound(rec.params, base.norm, rec.numParams) : Infinity
+    let squared = 0
+    const release = await this.inflight.acquire(taskId, limit)
     let hold: SumHold | null = null
     try {
       const expect = { kind: 'update' as const, taskId, round, participantId, spec: rec.spec }
@@ -576,9 +626,22 @@ export class RoundEngine {
       const log = await openWrite(this.deps.store, taskId, key)
       hold = this.holdSum(rt, round, participantId)
       const check: WireReader = new WireReader(expect, (offset, values) => {
-        if (!hold?.folding) return !hasNonFinite(values)
-        return hold.fold(offset, values, (check.header as WireHeader).examples)
+        const weight = (check.header as WireHeader).examples
+        // Never folded with a count the participant did not declare; refused right after this chunk.
+        if (weight < 1 || weight > declared) return true
+        const ok = hold?.folding ? hold.fold(offset, values, weight) : !hasNonFinite(values)
+        if (ok && base) squared += squaredDistance(values, base.values, offset)
+        return ok
       }, { sinkChecksFinite: true })
+      const countFailure = (): RoundError | null => {
+        if (!check.header) return null
+        try {
+          checkExamples(check.header.examples, declared)
+          return null
+        } catch (e) {
+          return e as RoundError
+        }
+      }
       // Kept for a fold after arrival (when the sum was busy); the in-flight budget bounds them.
       const chunks: Uint8Array[] = []
       let received = 0
@@ -595,12 +658,15 @@ export class RoundEngine {
             failure = new RoundError(err.status, err.message)
             break
           }
+          failure = countFailure()
+          if (failure) break
           chunks.push(chunk)
           log.write(chunk)
         }
         if (!failure) {
           const err = check.end()
           if (err) failure = new RoundError(err.status, err.message)
+          else failure = countFailure()
         }
       } catch (e) {
         // A stalled body (408 from the route's idle timer) keeps its status; a dropped connection is a 400.
@@ -614,6 +680,19 @@ export class RoundEngine {
       }
       await log.commit()
       const examples = check.header?.examples ?? 0
+      const norm = Math.sqrt(squared)
+      const scale = clipScale(norm, bound)
+      if (base && scale < 1) {
+        // Folded as sent while it arrived: undone exactly, then refused or folded clipped below.
+        hold?.stepAside()
+        const over = `its L2 distance from global version ${base.version} is ${norm.toPrecision(4)}, over the bound ${bound.toPrecision(4)}`
+        if (rule.mode === 'refuse') {
+          await this.deps.store.delete(taskId, key)
+          throw new RoundError(422, `update: ${over} (update_norm "refuse", max_update_norm); train from version ${base.version} again`)
+        }
+        const name = rec.participants.find((p) => p.id === participantId)?.name ?? participantId
+        this.serverLog(rt, `round ${rec.round}: the update of ${name}: ${over}; scaled down to the bound (update_norm "clip")`)
+      }
       if (hold?.folding) {
         // Folded while it arrived and nobody asked for the sum meanwhile: keep it (the lock is still held).
         const kept = hold
@@ -643,14 +722,15 @@ export class RoundEngine {
         const acc = rt.acc ?? (rt.acc = await this.loadAccumulator(rt))
         const values = acc.sum ? null : new Float32Array(rec.numParams)
         const fold = new WireReader(expect, (offset, v) => {
-          if (acc.sum) foldValues(acc.sum, offset, v, examples)
-          else values?.set(v, offset)
+          const kept = base && scale < 1 ? clipValues(v, base.values, offset, scale) : v
+          if (acc.sum) foldValues(acc.sum, offset, kept, examples)
+          else values?.set(kept, offset)
         }, { sinkChecksFinite: true })
         for (const chunk of chunks) fold.push(chunk)
         chunks.length = 0
         if (acc.sum) countUpdate(acc.sum, examples)
         else acc.updates?.set(participantId, values as Float32Array)
-        return await this.accept(rt, acc, participantId, examples, key)
+        return await this.accept(rt, acc, participantId, examples, key, scale)
       })
     } finally {
       hold?.stepAside()
@@ -676,10 +756,10 @@ export class RoundEngine {
   }
 
   /** Records an update already folded into `acc` (under the fold lock); closes the round if it was the last. */
-  private async accept(rt: Runtime, acc: Accumulator, participantId: string, examples: number, key: string): Promise<UploadResponse> {
+  private async accept(rt: Runtime, acc: Accumulator, participantId: string, examples: number, key: string, scale = 1): Promise<UploadResponse> {
     const { rec } = rt
     const taskId = rec.id
-    acc.contributors.push({ id: participantId, examples, key })
+    acc.contributors.push({ id: participantId, examples, key, ...(scale < 1 ? { scale } : {}) })
     await this.deps.store.put(taskId, ACC_KEY, encodeAccumulator(acc))
     const expected = rec.selected.length
     await rt.state.run(async () => {
@@ -806,7 +886,7 @@ export class RoundEngine {
 
   async validation(taskId: string, round: number, participantId: string, report: ValidationReport): Promise<TaskView> {
     const rt = await this.need(taskId)
-    if (report.correct > report.examples) throw new RoundError(422, 'correct: cannot exceed examples')
+    checkValidationReport(report, this.declaredCounts(rt, participantId))
     await rt.fold.run(() =>
       this.mutate(rt, async (rec) => {
         if (rec.state !== 'running' || rec.phase !== 'validate' || round !== rec.version) {
@@ -824,12 +904,20 @@ export class RoundEngine {
     return taskView(rt.rec)
   }
 
+  /** The label counts a participant declared at join: they bound its reports. */
+  private declaredCounts(rt: Runtime, participantId: string): LabelCounts {
+    const p = rt.rec.participants.find((x) => x.id === participantId)
+    if (!p) throw new RoundError(403, `participant ${participantId} is not part of this task; join it first`)
+    return p.labelCounts
+  }
+
   async test(taskId: string, participantId: string, report: TestReport): Promise<TaskView> {
     const rt = await this.need(taskId)
     const bad = checkConfusion(report.confusion, rt.rec.labels.length)
     if (bad) throw new RoundError(422, `${bad}, in task label order (${rt.rec.labels.join(', ')})`)
     const counted = report.confusion.reduce((n, row) => n + row.reduce((a, b) => a + b, 0), 0)
     if (counted !== report.examples) throw new RoundError(422, `confusion counts ${counted} examples but examples is ${report.examples}`)
+    checkTestReport(report, rt.rec.labels, this.declaredCounts(rt, participantId))
     await rt.fold.run(() =>
       this.mutate(rt, async (rec) => {
         const inTest = rec.state === 'running' && rec.phase === 'test'

@@ -63,3 +63,50 @@ export class ByteBudget {
     }
   }
 }
+
+/**
+ * A byte budget shared among keys (tasks): a key may take more than one admission only while it stays
+ * within an equal share of the budget among the keys holding or waiting, so a task whose uploads are
+ * slow cannot keep another task's uploads waiting for more than one of its own to finish.
+ */
+export class FairBudget {
+  private used = 0
+  private readonly held = new Map<string, number>()
+  private readonly waiters = new Map<string, number>()
+  private waiting: Array<() => void> = []
+
+  constructor(private readonly limit: number) {}
+
+  /** Waits until `bytes` fit the budget and the key's share, reserves them, and returns the release function (idempotent). */
+  async acquire(key: string, bytes: number): Promise<() => void> {
+    this.waiters.set(key, (this.waiters.get(key) ?? 0) + 1)
+    try {
+      while (!this.fits(key, bytes)) await new Promise<void>((go) => this.waiting.push(go))
+    } finally {
+      const w = (this.waiters.get(key) ?? 1) - 1
+      if (w === 0) this.waiters.delete(key)
+      else this.waiters.set(key, w)
+    }
+    this.used += bytes
+    this.held.set(key, (this.held.get(key) ?? 0) + bytes)
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.used -= bytes
+      const h = (this.held.get(key) ?? bytes) - bytes
+      if (h === 0) this.held.delete(key)
+      else this.held.set(key, h)
+      for (const go of this.waiting.splice(0)) go()
+    }
+  }
+
+  private fits(key: string, bytes: number): boolean {
+    if (this.used === 0) return true
+    if (this.used + bytes > this.limit) return false
+    const mine = this.held.get(key) ?? 0
+    if (mine === 0) return true
+    const keys = new Set([...this.held.keys(), ...this.waiters.keys()]).size
+    return mine + bytes <= this.limit / keys
+  }
+}

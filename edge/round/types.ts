@@ -4,7 +4,7 @@ import type { LabelCounts, LogEvent, RoundMetrics, TaskParams, TaskPhase, TaskSt
 /** An error with the HTTP status the routes answer (SPEC §6 statuses). */
 export class RoundError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 422 | 500,
+    readonly status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 422 | 429 | 500,
     message: string,
   ) {
     super(message)

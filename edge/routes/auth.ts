@@ -46,3 +46,8 @@ export async function requireCaller(c: Context, deps: AppDeps, taskId: string, a
   if (p.left) throw new HTTPException(403, { message: 'this participant has left the task; join again to take part' })
   return { kind: 'participant', participant: p }
 }
+
+/** Who a view is shaped for (edge/round viewFor): null for the initiator, else the participant's id. */
+export function viewerOf(caller: Caller): string | null {
+  return caller.kind === 'initiator' ? null : caller.participant.id
+}

@@ -3,12 +3,20 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { streamSSE } from 'hono/streaming'
 import { JoinRequestSchema, LogRequestSchema, type TaskEvent } from '../../shared/wire'
-import { requireCaller, requireParticipant } from './auth'
+import { participantFor, viewFor } from '../round'
+import { requireCaller, requireParticipant, viewerOf } from './auth'
 import { readJson } from './body'
 import type { AppDeps } from './deps'
 
 const JSON_LIMIT = bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw new HTTPException(413, { message: 'JSON body over 1 MB' }) } })
 const DEFAULT_KEEP_ALIVE_MS = 15_000
+
+/** An event's data as `viewer` may see it: only the initiator sees every site's label counts. */
+function shapeEvent(e: TaskEvent, viewer: string | null): TaskEvent['data'] {
+  if (e.type === 'state') return viewFor(e.data, viewer)
+  if (e.type === 'participant') return { ...e.data, participant: participantFor(e.data.participant, viewer) }
+  return e.data
+}
 
 /** Joining, leaving, pushed logs and the live event stream of a task. */
 export function participateRoutes(deps: AppDeps): Hono {
@@ -33,8 +41,8 @@ export function participateRoutes(deps: AppDeps): Hono {
 
   app.get('/:id/events', async (c) => {
     const id = c.req.param('id')
-    await requireCaller(c, deps, id, true)
-    const view = await deps.engine.view(id)
+    const viewer = viewerOf(await requireCaller(c, deps, id, true))
+    const view = viewFor(await deps.engine.view(id), viewer)
     const logs = await deps.engine.logs(id)
     const keepAlive = deps.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS
     return streamSSE(c, async (stream) => {
@@ -65,7 +73,7 @@ export function participateRoutes(deps: AppDeps): Hono {
           }
           const e = queue.shift() as TaskEvent | null
           if (e === null) await stream.write(': keep-alive\n\n')
-          else await stream.writeSSE({ event: e.type, data: JSON.stringify(e.data) })
+          else await stream.writeSSE({ event: e.type, data: JSON.stringify(shapeEvent(e, viewer)) })
         }
       } finally {
         clearInterval(timer)

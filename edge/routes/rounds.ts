@@ -3,6 +3,8 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { parseBundle, unzipBundle, writeResultBundle, zipBundle } from '../../shared/bundle'
 import { TestReportSchema, ValidationReportSchema, type Dtype } from '../../shared/wire'
+import { viewFor } from '../round'
+import { attachment } from './download'
 import { requireCaller, requireParticipant } from './auth'
 import { readJson, unwrap, webChunks, withIdleTimeout } from './body'
 import type { AppDeps } from './deps'
@@ -22,7 +24,7 @@ export function roundRoutes(deps: AppDeps): Hono {
   app.get('/:id/bundle', async (c) => {
     await requireCaller(c, deps, c.req.param('id'))
     const zip = await deps.engine.bundleZip(c.req.param('id'))
-    return c.body(zip as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/zip', 'Content-Disposition': `attachment; filename="bundle-${c.req.param('id')}.zip"` })
+    return c.body(zip as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/zip', 'Content-Disposition': attachment(`bundle-${c.req.param('id')}.zip`) })
   })
 
   app.get('/:id/weights/:version', async (c) => {
@@ -61,14 +63,14 @@ export function roundRoutes(deps: AppDeps): Hono {
     const p = await requireParticipant(c, deps, id)
     const round = intParam(c.req.param('round'), 'round')
     const body = await readJson(c, ValidationReportSchema, 'validation')
-    return c.json(await deps.engine.validation(id, round, p.id, body))
+    return c.json(viewFor(await deps.engine.validation(id, round, p.id, body), p.id))
   })
 
   app.post('/:id/test', JSON_LIMIT, async (c) => {
     const id = c.req.param('id')
     const p = await requireParticipant(c, deps, id)
     const body = await readJson(c, TestReportSchema, 'test')
-    return c.json(await deps.engine.test(id, p.id, body))
+    return c.json(viewFor(await deps.engine.test(id, p.id, body), p.id))
   })
 
   app.get('/:id/metrics', async (c) => {
@@ -87,7 +89,7 @@ export function roundRoutes(deps: AppDeps): Hono {
     const bundle = unwrap(parseBundle(unwrap(unzipBundle(await deps.engine.bundleZip(id)))))
     const weights = await deps.engine.bestTensors(id)
     const files = writeResultBundle({ bundle, labels: view.labels, weights, metrics: { best: view.best, result: view.result, history: view.history }, taskName: view.name })
-    return c.body(zipBundle(files) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/zip', 'Content-Disposition': `attachment; filename="${view.bundle.name}-result.zip"` })
+    return c.body(zipBundle(files) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/zip', 'Content-Disposition': attachment(`${view.bundle.name}-result.zip`) })
   })
   return app
 }

@@ -2,9 +2,10 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import * as v from 'valibot'
-import { labelsOf, parseBundle, unzipBundle, type Bundle } from '../../shared/bundle'
+import { hostingProblems, labelsOf, parseBundle, unzipBundle, type Bundle } from '../../shared/bundle'
 import { parseTaskParams, type CreateTaskResponse } from '../../shared/wire'
-import { requireCaller, requireInitiator } from './auth'
+import { viewFor } from '../round'
+import { requireCaller, requireInitiator, viewerOf } from './auth'
 import { readJson, unwrap } from './body'
 import type { AppDeps } from './deps'
 
@@ -33,6 +34,8 @@ export function taskRoutes(deps: AppDeps): Hono {
       zip = new Uint8Array(await c.req.arrayBuffer())
       const files = unwrap(unzipBundle(zip))
       bundle = unwrap(parseBundle(files))
+      const refused = hostingProblems(bundle.config)
+      if (refused.length > 0) unwrap({ ok: false, problems: refused })
       const q = c.req.query('params')
       try {
         rawParams = q ? JSON.parse(q) : {}
@@ -70,8 +73,8 @@ export function taskRoutes(deps: AppDeps): Hono {
   })
 
   app.get('/:id', async (c) => {
-    await requireCaller(c, deps, c.req.param('id'))
-    return c.json(await deps.engine.view(c.req.param('id')))
+    const caller = await requireCaller(c, deps, c.req.param('id'))
+    return c.json(viewFor(await deps.engine.view(c.req.param('id')), viewerOf(caller)))
   })
 
   app.post('/:id/start', async (c) => {

@@ -1,5 +1,6 @@
 export type { Bundle, BundleConfig, ModelCard, NamedTensor } from './types'
 export { CONFIG_FILE, checkConfig, parseConfig } from './config'
+export { hostingProblems } from './hostable'
 export { CARD_FILE, REQUIRED_TASK, parseModelCard } from './model-card'
 export { readSafetensors, writeSafetensors } from './safetensors'
 export { readTfjsWeights } from './tfjs-weights'

@@ -108,12 +108,25 @@ describe('wire format', () => {
 describe('messages', () => {
   it('fills task parameter defaults from seed 001 and names wrong fields', () => {
     const r = parseTaskParams({})
-    expect(r).toEqual({ ok: true, value: { max_rounds: 20, merge_epochs: 1, calculation_timeout: 300, schedule_timeout: 30, log_rounds: 0, min_participants: 1, participants_per_round: 1, patience: 10, aggregation: 'fedavg', trim_ratio: 0.1, seed: 0 } })
+    expect(r).toEqual({ ok: true, value: { max_rounds: 20, merge_epochs: 1, calculation_timeout: 300, schedule_timeout: 30, log_rounds: 0, min_participants: 1, participants_per_round: 1, patience: 10, aggregation: 'fedavg', trim_ratio: 0.1, seed: 0, max_participants: 100, update_norm: 'clip' } })
     const bad = parseTaskParams({ max_rounds: 0, aggregation: 'mode', participants_per_round: 2.5 })
     expect(bad.ok).toBe(false)
     if (!bad.ok) expect(bad.problems.map((p) => p.field)).toEqual(['max_rounds', 'aggregation'])
     const frac = parseTaskParams({ participants_per_round: 2.5 })
     expect(frac.ok ? null : frac.problems[0].field).toBe('participants_per_round')
+  })
+
+  it('bounds every task parameter and names the field (issue 10: 1e308 s timeouts, 1e15 participants)', () => {
+    const fields = (input: unknown) => {
+      const r = parseTaskParams(input)
+      return r.ok ? [] : r.problems.map((p) => p.field)
+    }
+    expect(fields({ calculation_timeout: 1e308 })).toEqual(['calculation_timeout'])
+    expect(fields({ min_participants: 1e15 })).toEqual(['min_participants'])
+    expect(fields({ schedule_timeout: 86401, max_rounds: 10_001, patience: 1.5, participants_per_round: 1e6, log_rounds: -1, merge_epochs: 1001 })).toEqual(['max_rounds', 'merge_epochs', 'schedule_timeout', 'log_rounds', 'participants_per_round', 'patience'])
+    expect(fields({ max_participants: 0, update_norm: 'maybe', max_update_norm: -1 })).toEqual(['max_participants', 'update_norm', 'max_update_norm'])
+    expect(fields({ min_participants: 5, max_participants: 4 })).toEqual(['min_participants'])
+    expect(fields({ calculation_timeout: 7 * 24 * 3600, min_participants: 10, max_participants: 10, update_norm: 'refuse', max_update_norm: 2.5 })).toEqual([])
   })
 
   it('checks SSE events from unknown', () => {

@@ -28,4 +28,4 @@ export type {
   ValidationReport,
   ValidationResult,
 } from './messages'
-export { JoinRequestSchema, LogRequestSchema, TaskParamsSchema, TestReportSchema, ValidationReportSchema, parseBody, parseTaskEvent, parseTaskParams } from './messages'
+export { JoinRequestSchema, LogRequestSchema, PARAM_LIMITS, TaskParamsSchema, TestReportSchema, ValidationReportSchema, parseBody, parseTaskEvent, parseTaskParams } from './messages'

@@ -2,27 +2,57 @@ import * as v from 'valibot'
 import type { Problem, Result } from '../problems'
 
 const int = (min: number) => v.pipe(v.number(), v.integer(), v.minValue(min))
+const intIn = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max))
 const positive = v.pipe(v.number(), v.gtValue(0), v.finite())
+/** Positive and at most `max`: a bound keeps a typo (`1e308`) from turning into a task that never times out. */
+const positiveUpTo = (max: number) => v.pipe(v.number(), v.gtValue(0), v.maxValue(max))
 
-/** Task parameters (SPEC §6; seed 001's FedAvgScheduler names and defaults). */
+/** Upper bounds of the task parameters (edge/API.md "Parameters"). */
+export const PARAM_LIMITS = {
+  max_rounds: 10_000,
+  merge_epochs: 1_000,
+  /** Seconds: one week. */
+  calculation_timeout: 7 * 24 * 3600,
+  /** Seconds: one day. */
+  schedule_timeout: 24 * 3600,
+  log_rounds: 10_000,
+  min_participants: 10_000,
+  participants_per_round: 10_000,
+  patience: 10_000,
+  max_participants: 10_000,
+  seed: 0xffff_ffff,
+  max_update_norm: 1e30,
+} as const
+
+/** Task parameters (SPEC §6; seed 001's FedAvgScheduler names and defaults), each bounded. */
 export const TaskParamsSchema = v.object({
-  max_rounds: v.optional(int(1), 20),
-  merge_epochs: v.optional(int(1), 1),
+  max_rounds: v.optional(intIn(1, PARAM_LIMITS.max_rounds), 20),
+  merge_epochs: v.optional(intIn(1, PARAM_LIMITS.merge_epochs), 1),
   /** Seconds a round waits for uploads (and a validation or test phase for reports). */
-  calculation_timeout: v.optional(positive, 300),
+  calculation_timeout: v.optional(positiveUpTo(PARAM_LIMITS.calculation_timeout), 300),
   /** Seconds a round waits for every known participant to be online before selecting. */
-  schedule_timeout: v.optional(positive, 30),
+  schedule_timeout: v.optional(positiveUpTo(PARAM_LIMITS.schedule_timeout), 30),
   /** Every `log_rounds` rounds the participants also test the new global version; 0 = never. */
-  log_rounds: v.optional(int(0), 0),
-  min_participants: v.optional(int(1), 1),
+  log_rounds: v.optional(intIn(0, PARAM_LIMITS.log_rounds), 0),
+  min_participants: v.optional(intIn(1, PARAM_LIMITS.min_participants), 1),
   /** In (0, 1]: a fraction of the online participants; an integer >= 2: a count. */
-  participants_per_round: v.optional(positive, 1),
-  patience: v.optional(int(1), 10),
+  participants_per_round: v.optional(positiveUpTo(PARAM_LIMITS.participants_per_round), 1),
+  patience: v.optional(intIn(1, PARAM_LIMITS.patience), 10),
   aggregation: v.optional(v.picklist(['fedavg', 'median', 'trimmed-mean']), 'fedavg'),
   /** Fraction cut from each end per coordinate for trimmed-mean. */
   trim_ratio: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(0.49)), 0.1),
   /** Seed of the participant selection. */
-  seed: v.optional(int(0), 0),
+  seed: v.optional(intIn(0, PARAM_LIMITS.seed), 0),
+  /** Participants a task admits (joins past it are refused with 403). */
+  max_participants: v.optional(intIn(1, PARAM_LIMITS.max_participants), 100),
+  /**
+   * What happens to an update whose distance from the global model it was trained from (L2 norm of
+   * upload − global) is over the bound: `clip` scales that difference down to the bound, `refuse` answers
+   * 422, `off` accepts it as sent.
+   */
+  update_norm: v.optional(v.picklist(['clip', 'refuse', 'off']), 'clip'),
+  /** The bound of `update_norm`; absent: 10 × max(‖global‖₂, √parameters), relative to the model it applies to. */
+  max_update_norm: v.optional(positiveUpTo(PARAM_LIMITS.max_update_norm)),
 })
 export type TaskParams = v.InferOutput<typeof TaskParamsSchema>
 export type Aggregation = TaskParams['aggregation']
@@ -40,12 +70,15 @@ export const JoinRequestSchema = v.object({
 export type JoinRequest = v.InferOutput<typeof JoinRequestSchema>
 export type JoinResponse = { participantId: string; token: string }
 
-export const ValidationReportSchema = v.object({ examples: int(0), correct: int(0), loss: v.pipe(v.number(), v.finite()) })
+/** A mean loss: cross-entropy is never negative, and a bound keeps a report from overflowing the combined sum. */
+const lossValue = v.pipe(v.number(), v.minValue(0), v.maxValue(1e6))
+
+export const ValidationReportSchema = v.object({ examples: int(0), correct: int(0), loss: lossValue })
 export type ValidationReport = v.InferOutput<typeof ValidationReportSchema>
 
 export const TestReportSchema = v.object({
   examples: int(0),
-  loss: v.pipe(v.number(), v.finite()),
+  loss: lossValue,
   confusion: v.array(v.array(int(0))),
   /** The version tested; defaults to the one the task asks for (best in the test phase). */
   version: v.optional(int(0)),
@@ -105,6 +138,8 @@ export type TaskView = {
   /** Parameters in the model, and the upload dtypes the aggregator accepts. */
   numParams: number
   dtypes: Array<'f32' | 'f16'>
+  /** Set when the aggregator cannot read the task's stored record: what is wrong and what to do. Such a task is listed, not served. */
+  damaged?: string
 }
 
 export type CreateTaskResponse = { task: TaskView; invite: string; inviteUrl: string }
@@ -158,8 +193,12 @@ export function parseTaskParams(input: unknown): Result<TaskParams> {
   const r = parseBody(TaskParamsSchema, input ?? {}, 'params')
   if (!r.ok) return r
   const p = r.value
+  const problems: Problem[] = []
   if (p.participants_per_round > 1 && !Number.isInteger(p.participants_per_round)) {
-    return { ok: false, problems: [{ file: 'params', field: 'participants_per_round', message: 'must be a fraction in (0, 1] or a whole count of at least 2' }] }
+    problems.push({ file: 'params', field: 'participants_per_round', message: 'must be a fraction in (0, 1] or a whole count of at least 2' })
   }
-  return r
+  if (p.min_participants > p.max_participants) {
+    problems.push({ file: 'params', field: 'min_participants', message: `is ${p.min_participants} but max_participants admits only ${p.max_participants}; lower it or raise max_participants` })
+  }
+  return problems.length > 0 ? { ok: false, problems } : r
 }

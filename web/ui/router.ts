@@ -28,9 +28,38 @@ export function matchRoute(pathname: string): Route {
   return { page: 'notfound', path: pathname }
 }
 
-/** Reads `key` from the URL fragment (`#invite=…&x=…`): secrets live there so they stay out of server logs. */
-export function fragmentParam(key: string): string | null {
-  return new URLSearchParams(location.hash.slice(1)).get(key)
+const REMEMBERED = 'autofed.fragment:'
+
+/** Where a fragment value read on `pathname` is kept for this tab (sessionStorage: gone with the tab). */
+export function rememberedSlot(pathname: string, key: string): string {
+  return `${REMEMBERED}${pathname}#${key}`
+}
+
+/**
+ * Reads `key` from the URL fragment (`#invite=…&x=…`): secrets live there so they stay out of server
+ * logs. Once read, the value is taken out of the address bar (history.replaceState: out of the history,
+ * bookmarks and screen shares) and kept in sessionStorage for this page, so later renders and a reload
+ * of the tab still find it.
+ */
+export function fragmentParam(key: string, loc: Pick<Location, 'pathname' | 'search' | 'hash'> = location, storage: Pick<Storage, 'getItem' | 'setItem'> | null = safeSessionStorage(), replace: (url: string) => void = (url) => history.replaceState(history.state, '', url)): string | null {
+  const slot = rememberedSlot(loc.pathname, key)
+  const params = new URLSearchParams(loc.hash.slice(1))
+  const fresh = params.get(key)
+  if (fresh === null) return storage?.getItem(slot) ?? null
+  storage?.setItem(slot, fresh)
+  params.delete(key)
+  const rest = params.toString()
+  replace(loc.pathname + loc.search + (rest ? `#${rest}` : ''))
+  return fresh
+}
+
+/** sessionStorage, or null where the browser refuses it (storage disabled). */
+function safeSessionStorage(): Storage | null {
+  try {
+    return sessionStorage
+  } catch {
+    return null
+  }
 }
 
 /** Goes to a path inside the app without reloading the page. */

@@ -23,6 +23,10 @@ export class TaskDirectory extends DurableObject<Env> {
   async remove(id: string): Promise<void> {
     this.ctx.storage.sql.exec('DELETE FROM autofed_task WHERE id = ?', id)
   }
+  /** Whether a task of this id was created (and not deleted). */
+  async has(id: string): Promise<boolean> {
+    return this.ctx.storage.sql.exec('SELECT 1 FROM autofed_task WHERE id = ?', id).toArray().length > 0
+  }
   async list(): Promise<string[]> {
     return this.ctx.storage.sql.exec<{ id: string }>('SELECT id FROM autofed_task ORDER BY id').toArray().map((r) => r.id)
   }

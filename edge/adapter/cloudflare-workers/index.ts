@@ -1,3 +1,4 @@
+import { ISOLATION_HEADERS } from '../../app'
 import { directoryApp } from './directory'
 import { initiatorTokenOf, type Env } from './env'
 import { TEST_PREFIX } from './test-routes'
@@ -11,12 +12,43 @@ const TASK_ROUTE = /^\/api\/tasks\/([^/]+)(?:\/|$)/
 
 let app: { fetch(request: Request): Response | Promise<Response> } | null = null
 
+/**
+ * Task ids this isolate has seen in the directory. Only known ids reach a Durable Object: addressing an
+ * object by a new name and calling it creates that object's storage, so a request for a random id would
+ * leave a database behind. A deleted task is forgotten here by its DELETE; another isolate may still
+ * route to it until it is recycled, and the object then answers 404 from its empty storage.
+ */
+const known = new Set<string>()
+
+function refuse(status: 400 | 404, error: string): Response {
+  return Response.json({ error }, { status, headers: ISOLATION_HEADERS })
+}
+
+async function taskExists(env: Env, id: string): Promise<boolean> {
+  if (known.has(id)) return true
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return false
+  const found = await env.DIRECTORY.getByName('directory').has(id)
+  if (found) known.add(id)
+  return found
+}
+
 /** The Worker: routes each task's requests to its Durable Object by idFromName(task id), the rest to the directory app. */
 export default {
   async fetch(request, env) {
     const path = new URL(request.url).pathname
     const task = TASK_ROUTE.exec(path)
-    if (task) return env.TASKS.getByName(decodeURIComponent(task[1])).fetch(request)
+    if (task) {
+      let id: string
+      try {
+        id = decodeURIComponent(task[1])
+      } catch {
+        return refuse(400, 'the address has a malformed %-escape (a % must be followed by two hex digits); check the link')
+      }
+      if (!(await taskExists(env, id))) return refuse(404, `task ${id} does not exist; check the link`)
+      const res = await env.TASKS.getByName(id).fetch(request)
+      if (request.method === 'DELETE' && res.ok && path.replace(/\/$/, '') === `/api/tasks/${task[1]}`) known.delete(id)
+      return res
+    }
     if (path.startsWith(TEST_PREFIX) && env.AUTOFED_TEST_ROUTES === '1') {
       return env.TASKS.getByName(`__test-store-${path.slice(TEST_PREFIX.length)}`).fetch(request)
     }

@@ -14,7 +14,7 @@ const WRANGLER = join(REPO, 'node_modules/wrangler/bin/wrangler.js')
 /**
  * Adds to a built web app (dist/) what the Worker serves from its assets: the built-in bundles as
  * `_bundles/<id>.zip` with `_bundles/index.json`, and a `_headers` file giving every page the
- * cross-origin isolation headers the Node runtime sends. Returns the bundle ids written.
+ * cross-origin isolation and security headers the Node runtime sends. Returns the bundle ids written.
  */
 export async function writeWorkerAssets(distDir: string, bundlesDir: string): Promise<string[]> {
   const bundles = await loadBuiltinBundles(bundlesDir)
@@ -27,10 +27,11 @@ export async function writeWorkerAssets(distDir: string, bundlesDir: string): Pr
   await writeFile(join(distDir, BUNDLES_DIR, BUNDLES_INDEX), JSON.stringify(infos))
   const headersFile = join(distDir, '_headers')
   const existing = existsSync(headersFile) ? await readFile(headersFile, 'utf8') : ''
-  if (!existing.includes('Cross-Origin-Embedder-Policy')) {
-    const block = ['/*', ...Object.entries(ISOLATION_HEADERS).map(([k, v]) => `  ${k}: ${v}`)].join('\n')
-    await writeFile(headersFile, `${existing}${existing && !existing.endsWith('\n') ? '\n' : ''}${block}\n`)
-  }
+  // Our block replaces an earlier one (a dist/ from before the security headers): a header twice would be joined into an invalid value.
+  const ours = /^\/\*\n(?: {2}[A-Za-z-]+: .*\n)*/m
+  const rest = existing.replace(ours, '')
+  const block = ['/*', ...Object.entries(ISOLATION_HEADERS).map(([k, v]) => `  ${k}: ${v}`)].join('\n')
+  await writeFile(headersFile, `${rest}${rest && !rest.endsWith('\n') ? '\n' : ''}${block}\n`)
   return infos.map((i) => i.id)
 }
 

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'hono/jsx/dom'
-import { CONFIG_FILE, labelsOf, parseBundle, unzipBundle, writeSafetensors, zipBundle } from '../../../shared/bundle'
+import { CONFIG_FILE, hostingProblems, labelsOf, parseBundle, unzipBundle, writeSafetensors, zipBundle } from '../../../shared/bundle'
 import type { Bundle } from '../../../shared/bundle'
 import { readAll } from '../../../shared/files'
 import { ProblemError } from '../../../shared/problems'
@@ -71,9 +71,11 @@ export function CreatePage() {
 
   const acceptFiles = (files: Map<string, Uint8Array>, label: string) => {
     const parsed = parseBundle(files)
-    if (!parsed.ok) {
+    // Bundle code (entry_file) is refused here as by the API: nobody could train such a task.
+    const refused = parsed.ok ? hostingProblems(parsed.value.config) : parsed.problems
+    if (!parsed.ok || refused.length > 0) {
       setDisk(null)
-      setProblems(parsed.problems)
+      setProblems(refused)
       return
     }
     setProblems([])
