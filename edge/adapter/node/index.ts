@@ -2,7 +2,7 @@ import { serve, type HttpBindings } from '@hono/node-server'
 import type { AddressInfo } from 'node:net'
 import { createApp } from '../../app'
 import { createHub } from '../../events'
-import { createTimerClock, RoundEngine } from '../../round'
+import { createTimerClock, RoundEngine, type EngineDeps } from '../../round'
 import type { Store } from '../../store'
 import { socketChunks } from './body'
 import { loadBuiltinBundles } from './bundles'
@@ -18,6 +18,8 @@ export type NodeServerOptions = {
   initiatorToken: string
   /** Another store in place of the data folder (benchmarks compare the two). */
   store?: Store
+  /** Called after each named write of the round engine (the crash tests' kill hook, kill-at.ts). */
+  written?: EngineDeps['written']
 }
 
 /** Wires the Hono app to @hono/node-server, a data-folder store and process timers. */
@@ -25,7 +27,7 @@ export async function startNodeServer(options: NodeServerOptions) {
   const store = options.store ?? (await createFileStore(options.dataDir))
   const clock = createTimerClock()
   const hub = createHub()
-  const engine = new RoundEngine({ store, clock, publish: hub.publish })
+  const engine = new RoundEngine({ store, clock, publish: hub.publish, written: options.written })
   clock.onAlarm((id) => void engine.alarm(id).catch((e) => console.error(`task ${id}: deadline handling failed`, e)))
   await engine.resume()
   const bundles = await loadBuiltinBundles(options.bundlesDir)

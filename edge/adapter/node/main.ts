@@ -6,21 +6,35 @@ import { join, resolve } from 'node:path'
 import { labelsOf } from '../../../shared/bundle'
 import { parseTaskParams } from '../../../shared/wire'
 import { startNodeServer } from '.'
+import { killAtHook } from './kill-at'
 
 const dataDir = resolve(process.env.AUTOFED_DATA ?? '.autofed')
 const port = process.env.PORT === undefined ? 8787 : Number(process.env.PORT)
 await mkdir(dataDir, { recursive: true })
 
+/** Refuses to start with one line saying what is wrong and what to do (no stack trace). */
+function refuse(message: string): never {
+  console.error(`autofed: ${message}`)
+  process.exit(1)
+}
+
 /** A value persisted in the data folder, created once. */
 async function persisted(name: string, make: () => Promise<string> | string): Promise<string> {
   const file = join(dataDir, name)
-  if (existsSync(file)) return (await readFile(file, 'utf8')).trim()
+  if (existsSync(file)) {
+    const value = (await readFile(file, 'utf8')).trim()
+    // An empty token would lock the initiator out (no bearer token matches it): refuse rather than guess.
+    if (value === '') refuse(`${file} is empty; delete it to have a new initiator token generated at start, or write a token into it`)
+    return value
+  }
   const value = await make()
   await writeFile(file, value + '\n', { mode: 0o600 })
   return value
 }
 
-const initiatorToken = process.env.AUTOFED_INITIATOR_TOKEN || (await persisted('initiator-token', () => randomBytes(24).toString('hex')))
+const envToken = process.env.AUTOFED_INITIATOR_TOKEN
+if (envToken !== undefined && envToken !== '' && envToken.trim() === '') refuse('AUTOFED_INITIATOR_TOKEN is only white space; unset it (a token is then generated in the data folder) or set a real token')
+const initiatorToken = envToken?.trim() || (await persisted('initiator-token', () => randomBytes(24).toString('hex')))
 const server = await startNodeServer({
   port,
   host: process.env.HOST ?? '127.0.0.1',
@@ -28,6 +42,7 @@ const server = await startNodeServer({
   bundlesDir: resolve(process.env.AUTOFED_BUNDLES ?? 'bundles'),
   distDir: resolve('dist'),
   initiatorToken,
+  written: killAtHook(process.env.AUTOFED_KILL_AT),
 })
 
 console.log(`autofed aggregator: ${server.url}`)

@@ -23,6 +23,7 @@ const RECYCLE_BYTES = 1 << 20
 export async function createFileStore(dir: string): Promise<Store> {
   const root = join(dir, 'tasks')
   await mkdir(root, { recursive: true })
+  await removeTemporaries(root)
   const spares = new SpareFiles(dir)
   /** Opens a new value's temporary file: a spare one when there is one (returns its size, to truncate). */
   const openTmp = (tmp: string): { fd: number; spare: number | null } => {
@@ -60,10 +61,15 @@ export async function createFileStore(dir: string): Promise<Store> {
         ensureDirSync(dirname(target))
         const fd = openSync(tmp, 'w')
         try {
-          writevSync(fd, parts)
-        } finally {
+          const n = parts.reduce((a, p) => a + p.length, 0)
+          if (writevSync(fd, parts) !== n) throw shortWrite(`short write to ${tmp}`)
+        } catch (e) {
+          // A full disk: the old value stays and no temporary file is left behind.
           closeSync(fd)
+          unlinkSync(tmp)
+          throw e
         }
+        closeSync(fd)
         renameSync(tmp, target)
         return
       }
@@ -136,7 +142,7 @@ export async function createFileStore(dir: string): Promise<Store> {
         if (spare !== null && at + n <= spare) {
           // Overwriting a spare file's cached pages costs ~0.15 ms per MiB, less than a thread-pool round trip.
           try {
-            if (!failed && writevSync(fd, parts, at) !== n) throw new Error(`short write to ${tmp}; is the disk full?`)
+            if (!failed && writevSync(fd, parts, at) !== n) throw shortWrite(`short write to ${tmp}`)
           } catch (e) {
             failed ??= e
           }
@@ -193,12 +199,32 @@ export async function createFileStore(dir: string): Promise<Store> {
   return store
 }
 
+/**
+ * Deletes the temporary files a killed process left (a put or a streaming upload cut short): they are
+ * never read, and one of an upload holds a participant's update, which must not outlive its round.
+ */
+export async function removeTemporaries(root: string): Promise<string[]> {
+  const removed: string[] = []
+  for (const e of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile() || !e.name.includes(TMP_MARK)) continue
+    const path = join(e.parentPath, e.name)
+    await rm(path, { force: true })
+    removed.push(path)
+  }
+  return removed
+}
+
+/** A write that stopped short: the disk is full (ENOSPC, so the engine answers 507). */
+function shortWrite(message: string): Error {
+  return Object.assign(new Error(`${message}; is the disk full?`), { code: 'ENOSPC' })
+}
+
 /** One vectored write at `at`; a short write (disk full) is an error. */
 function writeAll(fd: number, parts: Uint8Array[], n: number, at: number): Promise<void> {
   return new Promise<void>((resolve, reject) =>
     writev(fd, parts, at, (err, written) => {
       if (err) reject(err)
-      else if (written !== n) reject(new Error(`short write (${written} of ${n} bytes); is the disk full?`))
+      else if (written !== n) reject(shortWrite(`short write (${written} of ${n} bytes)`))
       else resolve()
     }),
   )

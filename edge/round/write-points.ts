@@ -1,0 +1,37 @@
+import { RoundError } from './types'
+
+/**
+ * Every point at which the round engine writes state, in the order a round reaches them. The engine
+ * reports each one after the write (EngineDeps.written); the Node adapter's fault-injection hook
+ * (AUTOFED_KILL_AT, edge/adapter/node/kill-at.ts) kills the process there, and the crash tests restart
+ * it and check what recovery (RoundEngine.resume) does at each:
+ *
+ * - upload-log: an upload's bytes are stored under updates/, not yet accepted. Recovery deletes the
+ *   file; the participant's retry is accepted.
+ * - acceptance: the round's acceptance record (`acc`) lists the update. Recovery rebuilds the sum from
+ *   the listed uploads; the update counts once (a retry gets 409 "already accepted"); if every selected
+ *   participant is in, the round closes at once.
+ * - weights: the new global version is stored, task.json still says train. Recovery closes the round
+ *   again (the same bytes are written again).
+ * - round-close: task.json says validate; the round's uploads and `acc` are not yet deleted. Recovery
+ *   deletes them.
+ * - validation-close, test-close: task.json holds the closed phase (next round or test; done).
+ * - task-record: any other task.json write (join, start, stop, a report).
+ */
+export type WritePoint = 'upload-log' | 'acceptance' | 'weights' | 'round-close' | 'validation-close' | 'test-close' | 'task-record'
+
+export const WRITE_POINTS: readonly WritePoint[] = ['upload-log', 'acceptance', 'weights', 'round-close', 'validation-close', 'test-close', 'task-record']
+
+/** True for a write refused because storage is full (Node ENOSPC/EDQUOT, SQLite's "database or disk is full"). */
+export function isStorageFull(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code
+  if (code === 'ENOSPC' || code === 'EDQUOT') return true
+  const message = e instanceof Error ? e.message : ''
+  return /SQLITE_FULL|database or disk is full|exceeded its storage|ENOSPC/i.test(message)
+}
+
+/** The error a client gets for a failed write: 507 with what to do when storage is full, else the error itself. */
+export function storageError(e: unknown, what: string): unknown {
+  if (!isStorageFull(e)) return e
+  return new RoundError(507, `the aggregator's storage is full: ${what} was not stored and nothing changed; send it again later (the operator must free space)`)
+}
