@@ -7,6 +7,7 @@ import {
   decodeWeights,
   encodeWeights,
   messageBytes,
+  parseTaskParams,
   totalSize,
   type Dtype,
   type JoinRequest,
@@ -33,6 +34,8 @@ import { selectParticipants, selectionSize } from './select'
 import { checkExamples, checkTestReport, checkValidationReport, clipScale, clipValues, JoinRate, l2Norm, normRule, squaredDistance, updateNormBound } from './trust'
 import { RoundError, type ParticipantRecord, type TaskRecord, type TestAccum } from './types'
 import { anyoneHas, awaited } from './splits'
+import { sha256Hex } from './checksum'
+import { storageError, type WritePoint } from './write-points'
 
 const TASK_KEY = 'task.json'
 const ACC_KEY = 'acc'
@@ -55,10 +58,14 @@ export type EngineDeps = {
   publish: (taskId: string, event: TaskEvent) => void
 }
 
+  /** Called right after each named write (write-points.ts); the Node adapter's fault injection kills the process here. */
+  written?: (point: WritePoint, taskId: string) => void
 type Runtime = {
   rec: TaskRecord
   acc: Accumulator | null
   /** Serialises folds into the running sum (and round closing, which reads it). Taken before `state`. */
+  /** The phase close the next save of task.json records (its write point); a plain save otherwise. */
+  closing?: WritePoint
   fold: Mutex
   /** Serialises changes of the task record. */
   state: Mutex
@@ -106,6 +113,49 @@ function participantView(p: ParticipantRecord): ParticipantView {
 
 /** The public view of a task (no secrets). */
 export function taskView(rec: TaskRecord): TaskView {
+/** Throws, naming the field, for a task record that parsed but is not one (a damaged or hand-edited file). */
+function checkRecord(rec: TaskRecord): void {
+  const r = rec as unknown as Record<string, unknown>
+  if (typeof r !== 'object' || r === null) throw new Error('not a JSON object')
+  for (const f of ['id', 'name', 'inviteHash', 'state'] as const) if (typeof r[f] !== 'string') throw new Error(`${f} is not a string`)
+  for (const f of ['round', 'attempt', 'version', 'numParams'] as const) if (typeof r[f] !== 'number') throw new Error(`${f} is not a number`)
+  for (const f of ['labels', 'spec', 'participants', 'history', 'selected', 'reported'] as const) if (!Array.isArray(r[f])) throw new Error(`${f} is not a list`)
+  if (typeof r.params !== 'object' || r.params === null) throw new Error('params is not an object')
+}
+
+function defaultParams(): TaskParams {
+  const p = parseTaskParams({})
+  if (!p.ok) throw new Error('the default task parameters do not parse')
+  return p.value
+}
+
+/** What the task list shows of a task whose record cannot be read. */
+function damagedView(id: string, message: string): TaskView {
+  return {
+    id,
+    name: `task ${id} (damaged)`,
+    bundle: { name: '', displayName: '' },
+    labels: [],
+    params: defaultParams(),
+    state: 'stopped',
+    phase: null,
+    round: 0,
+    attempt: 0,
+    version: 0,
+    selected: [],
+    reported: [],
+    deadline: null,
+    testDue: false,
+    participants: [],
+    best: null,
+    history: [],
+    result: null,
+    numParams: 0,
+    dtypes: [],
+    damaged: message,
+  }
+}
+
   return {
     id: rec.id,
     name: rec.name,
@@ -196,6 +246,8 @@ export class RoundEngine {
   private readonly tokenHashes = new Map<string, string>()
 
   constructor(private readonly deps: EngineDeps) {}
+  /** Tasks whose record cannot be read, with the message their requests are answered with. */
+  private readonly damaged = new Map<string, string>()
 
   // ---------------------------------------------------------------- loading and saving
 
@@ -211,11 +263,23 @@ export class RoundEngine {
 
   private async loadRuntime(taskId: string): Promise<Runtime | null> {
     if (!/^[A-Za-z0-9_-]+$/.test(taskId)) return null
-    const rec = await getJson<TaskRecord>(this.deps.store, taskId, TASK_KEY)
+    let rec: TaskRecord | null
+    try {
+      rec = await getJson<TaskRecord>(this.deps.store, taskId, TASK_KEY)
+      if (rec) checkRecord(rec)
+    } catch (e) {
+      // One damaged record must not take the others down: this task is listed as damaged, the rest are served.
+      const message = `the record of task ${taskId} (task.json) is damaged: ${(e as Error).message}. Restore it from a backup, or delete the task (DELETE /api/tasks/${taskId} as the initiator)`
+      console.error(message)
+      this.damaged.set(taskId, message)
+      return null
+    }
+    this.damaged.delete(taskId)
     if (!rec) return null
     const rt: Runtime = { rec, acc: null, fold: new Mutex(), state: new Mutex(), garbage: [], weights: new Map(), uploading: new Set(), base: null }
     if (rec.state === 'running' && rec.phase === 'train') {
       rt.acc = await this.loadAccumulator(rt)
+    await this.removeLeftovers(rt)
       rec.reported = rt.acc.contributors.map((c) => c.id)
     }
     return rt
@@ -273,12 +337,35 @@ export class RoundEngine {
     if (!rt) throw new RoundError(404, `task ${taskId} does not exist; check the link`)
     return rt
   }
+    const damaged = this.damaged.get(taskId)
+    if (!rt && damaged) throw new RoundError(503, damaged)
 
   private async save(rt: Runtime): Promise<void> {
     await putJson(this.deps.store, rt.rec.id, TASK_KEY, rt.rec)
     // Only now that task.json no longer points at them: a crash before this line keeps them for the restart.
+  /**
+   * Deletes what a crash left behind (write-points.ts): uploads the acceptance record does not list, the
+   * acceptance record once the train phase is over, weights newer than the version task.json names.
+   * Runs when a task is loaded, before any request of it.
+   */
+  private async removeLeftovers(rt: Runtime): Promise<void> {
+    const { rec } = rt
+    const store = this.deps.store
+    let listed = new Set<string>()
+    if (rec.phase === 'train') {
+      const bytes = await store.get(rec.id, ACC_KEY)
+      const meta = bytes ? decodeAccumulator(bytes) : null
+      if (meta && meta.round === rec.round) listed = new Set(meta.contributors.map((c) => c.key))
+    } else await store.delete(rec.id, ACC_KEY)
+    for (const key of await store.keys(rec.id, 'updates/')) if (!listed.has(key)) await store.delete(rec.id, key)
+    for (const key of await store.keys(rec.id, 'weights/')) if (Number(key.slice('weights/'.length)) > rec.version) await store.delete(rec.id, key)
+  }
+
     await Promise.all(rt.garbage.splice(0).map((key) => this.deps.store.delete(rt.rec.id, key)))
     this.deps.clock.setAlarm(rt.rec.id, rt.rec.state === 'running' ? rt.rec.deadline : null)
+    const point = rt.closing ?? 'task-record'
+    rt.closing = undefined
+    this.deps.written?.(point, rt.rec.id)
     this.deps.publish(rt.rec.id, { type: 'state', data: taskView(rt.rec) })
   }
 
@@ -296,7 +383,10 @@ export class RoundEngine {
     const ids = await this.deps.store.tasks()
     for (const id of ids) {
       const rt = await this.runtime(id)
-      if (rt && rt.rec.state === 'running') this.deps.clock.setAlarm(id, rt.rec.deadline)
+      if (!rt || rt.rec.state !== 'running') continue
+      this.deps.clock.setAlarm(id, rt.rec.deadline)
+      // What was due when the process died completes now (every update in but the round not closed, …).
+      await this.checkProgress(rt)
     }
     return ids
   }
@@ -339,7 +429,9 @@ export class RoundEngine {
       logs: [],
     }
     await this.deps.store.put(id, BUNDLE_KEY, input.bundleZip)
-    await this.deps.store.put(id, weightsKey(0), encodeWeights({ taskId: id, version: 0, tensors: input.weights }))
+    const initial = encodeWeights({ taskId: id, version: 0, tensors: input.weights })
+    rec.checksums = { 0: await sha256Hex(initial) }
+    await this.deps.store.put(id, weightsKey(0), initial)
     await putJson(this.deps.store, id, TASK_KEY, rec)
     return { task: taskView(rec), invite }
   }
@@ -351,7 +443,9 @@ export class RoundEngine {
       if (rt) out.push(taskView(rt.rec))
     }
     return out
+      const damaged = this.damaged.get(id)
   }
+      else if (damaged) out.push(damagedView(id, damaged))
 
   async view(taskId: string): Promise<TaskView> {
     return taskView((await this.need(taskId)).rec)
@@ -397,6 +491,12 @@ export class RoundEngine {
     const rt = await this.need(taskId)
     await rt.fold.run(() =>
       rt.state.run(async () => {
+    if (!(await this.runtime(taskId)) && this.damaged.has(taskId)) {
+      // A damaged task can only be deleted: its record is unreadable, so there is no state to lock.
+      this.damaged.delete(taskId)
+      await this.deps.store.deleteTask(taskId)
+      return
+    }
         this.deps.clock.setAlarm(taskId, null)
         this.tasks.delete(taskId)
         await this.deps.store.deleteTask(taskId)
@@ -431,6 +531,10 @@ export class RoundEngine {
     let event: 'join' | null = null
     const out = await this.mutate(rt, (rec) => {
       const existing = rec.participants.find((p) => p.name === req.name)
+    // A new participant's token is hashed before the record is written: one write holds the participant
+    // whole (a crash between two writes left a name no token could claim).
+    const fresh = randomId(24)
+    const freshHash = await hashSecret(fresh)
       if (existing) {
         if (tokenHash !== existing.tokenHash) throw new RoundError(409, `the name "${req.name}" is taken in this task; pick another name, or rejoin with the token you got`)
         existing.online = true
@@ -447,17 +551,13 @@ export class RoundEngine {
       const cap = rec.params.max_participants ?? 100
       if (rec.participants.length >= cap) throw new RoundError(403, `task "${rec.name}" is full: max_participants is ${cap}; ask the initiator to raise it in a new task`)
       this.joins.admit(rec.id, this.deps.clock.now())
-      const token = randomId(24)
-      const p: ParticipantRecord = { id: `p${randomId(5)}`, name: req.name, tokenHash: '', online: true, left: false, examples, labelCounts: req.labelCounts, joinedAt: this.deps.clock.now() }
+      const token = fresh
+      const p: ParticipantRecord = { id: `p${randomId(5)}`, name: req.name, tokenHash: freshHash, online: true, left: false, examples, labelCounts: req.labelCounts, joinedAt: this.deps.clock.now() }
       rec.participants.push(p)
       event = 'join'
       this.participantsChanged(rt)
       return { participantId: p.id, token, record: p }
     })
-    if (!out.record.tokenHash) {
-      out.record.tokenHash = await hashSecret(out.token)
-      await rt.state.run(() => putJson(this.deps.store, taskId, TASK_KEY, rt.rec))
-    }
     if (event) this.deps.publish(taskId, { type: 'participant', data: { action: event, participant: participantView(out.record) } })
     return { participantId: out.participantId, token: out.token }
   }
@@ -528,7 +628,7 @@ export class RoundEngine {
     let entry = rt.weights.get(key)
     if (entry) rt.weights.delete(key)
     else {
-      entry = this.readWeights(rt.rec.id, v, dtype)
+      entry = this.readWeights(rt, v, dtype)
       // A failed read is not remembered.
       entry.catch(() => rt.weights.get(key) === entry && rt.weights.delete(key))
     }
@@ -537,11 +637,20 @@ export class RoundEngine {
     return entry
   }
 
-  private async readWeights(taskId: string, v: number, dtype: Dtype): Promise<Uint8Array | null> {
+  /** Reads a stored version, refusing bytes whose SHA-256 is not the one recorded when they were written. */
+  private async readWeights(rt: Runtime, v: number, dtype: Dtype): Promise<Uint8Array | null> {
+    const taskId = rt.rec.id
     const bytes = await this.deps.store.get(taskId, weightsKey(v))
     if (!bytes || dtype === 'f32') return bytes
     const decoded = decodeWeights(bytes)
     if (!decoded.ok) throw new RoundError(500, `stored weights of version ${v} are damaged`)
+    const want = rt.rec.checksums?.[v]
+    // Records written before checksums existed have none; their weights are served as before.
+    if (bytes && want !== undefined && (await sha256Hex(bytes)) !== want) {
+      const message = `stored weights of version ${v} of task ${taskId} (weights/${v}) fail their SHA-256 check: the file is damaged and is not served; restore the data folder from a backup`
+      console.error(message)
+      throw new RoundError(500, message)
+    }
     return encodeWeights({ taskId, version: v, tensors: decoded.tensors, dtype })
   }
 
@@ -678,7 +787,12 @@ export class RoundEngine {
         await log.abort()
         throw failure
       }
-      await log.commit()
+      try {
+        await log.commit()
+      } catch (e) {
+        throw storageError(e, `the update of ${participantId}`)
+      }
+      this.deps.written?.('upload-log', taskId)
       const examples = check.header?.examples ?? 0
       const norm = Math.sqrt(squared)
       const scale = clipScale(norm, bound)
@@ -704,6 +818,7 @@ export class RoundEngine {
           } catch (e) {
             kept.undo()
             await this.deps.store.delete(taskId, key)
+            await this.recordAcceptance(rt, rt.acc, { id: participantId, examples, key, ...(scale < 1 ? { scale } : {}) })
             throw e
           }
           countUpdate(kept.sum, examples)
@@ -723,6 +838,7 @@ export class RoundEngine {
         const values = acc.sum ? null : new Float32Array(rec.numParams)
         const fold = new WireReader(expect, (offset, v) => {
           const kept = base && scale < 1 ? clipValues(v, base.values, offset, scale) : v
+        await this.recordAcceptance(rt, acc, { id: participantId, examples, key, ...(scale < 1 ? { scale } : {}) })
           if (acc.sum) foldValues(acc.sum, offset, kept, examples)
           else values?.set(kept, offset)
         }, { sinkChecksFinite: true })
@@ -759,9 +875,23 @@ export class RoundEngine {
   private async accept(rt: Runtime, acc: Accumulator, participantId: string, examples: number, key: string, scale = 1): Promise<UploadResponse> {
     const { rec } = rt
     const taskId = rec.id
+  /**
+   * Stores the acceptance record with `entry` added, before the update touches the sum or the round: a
+   * failed write (a full disk: 507) leaves memory and storage as they were, so the retry is accepted.
+   */
+  private async recordAcceptance(rt: Runtime, acc: Accumulator, entry: Accumulator['contributors'][number]): Promise<void> {
+    try {
+      await this.deps.store.put(rt.rec.id, ACC_KEY, encodeAccumulator({ ...acc, contributors: [...acc.contributors, entry] }))
+    } catch (e) {
+      await this.deps.store.delete(rt.rec.id, entry.key).catch(() => undefined)
+      throw storageError(e, `the update of ${entry.id}`)
+    }
+    this.deps.written?.('acceptance', rt.rec.id)
+  }
+
     acc.contributors.push({ id: participantId, examples, key, ...(scale < 1 ? { scale } : {}) })
-    await this.deps.store.put(taskId, ACC_KEY, encodeAccumulator(acc))
     const expected = rec.selected.length
+    // recordAcceptance stored the record with this entry before the fold.
     await rt.state.run(async () => {
       rec.reported.push(participantId)
       if (this.trainComplete(rt)) {
@@ -874,7 +1004,11 @@ export class RoundEngine {
 
   /** Keeps version 0, the latest, the one before (slow participants may still fetch it) and the best. */
   private async pruneWeights(rt: Runtime): Promise<void> {
+    // Recorded in task.json, saved after the file: a crash in between closes the round again on restart.
+    rec.checksums = { ...rec.checksums, [rec.round]: await sha256Hex(encoded) }
     const { rec } = rt
+    this.deps.written?.('weights', rec.id)
+    rt.closing = 'round-close'
     const keep = new Set([0, rec.version, rec.version - 1, rec.early.bestVersion ?? 0])
     for (const k of await this.deps.store.keys(rec.id, 'weights/')) {
       if (!keep.has(Number(k.slice('weights/'.length)))) await this.deps.store.delete(rec.id, k)
@@ -911,6 +1045,7 @@ export class RoundEngine {
     return p.labelCounts
   }
 
+    if (rec.checksums) for (const v of Object.keys(rec.checksums)) if (!keep.has(Number(v))) delete rec.checksums[v]
   async test(taskId: string, participantId: string, report: TestReport): Promise<TaskView> {
     const rt = await this.need(taskId)
     const bad = checkConfusion(report.confusion, rt.rec.labels.length)
@@ -993,6 +1128,7 @@ export class RoundEngine {
       rec.deadline = this.deps.clock.now() + rec.params.calculation_timeout * 1000
       // Nobody holds test images: there is nothing to wait for.
       if (!anyoneHas(rec, 'test')) this.closeTest(rt)
+    rt.closing = 'validation-close'
     } else {
       rec.round += 1
       this.beginAttempt(rt, false, 1)
@@ -1034,6 +1170,7 @@ export class RoundEngine {
   /** Handles the task's deadline; the runtime calls this when the alarm set through the Clock fires. */
   async alarm(taskId: string): Promise<void> {
     const rt = await this.runtime(taskId)
+    rt.closing = 'test-close'
     if (!rt) return
     await rt.fold.run(() =>
       rt.state.run(async () => {

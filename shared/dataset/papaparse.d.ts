@@ -8,6 +8,11 @@ declare module 'papaparse/papaparse.js' {
       input: string,
       config: { header: true; skipEmptyLines: boolean | 'greedy'; transformHeader?: (header: string) => string },
     ): ParseResult
+    /** Writes CSV (used by shared/evaluate's predictions.csv). */
+    unparse(
+      input: { fields: string[]; data: unknown[][] },
+      config?: { newline?: string; escapeFormulae?: boolean | RegExp; quotes?: boolean },
+    ): string
   }
   export default Papa
 }
