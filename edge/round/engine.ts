@@ -56,16 +56,16 @@ export type EngineDeps = {
   clock: Clock
   /** Delivers task events to SSE subscribers. */
   publish: (taskId: string, event: TaskEvent) => void
-}
-
   /** Called right after each named write (write-points.ts); the Node adapter's fault injection kills the process here. */
   written?: (point: WritePoint, taskId: string) => void
+}
+
 type Runtime = {
   rec: TaskRecord
-  acc: Accumulator | null
-  /** Serialises folds into the running sum (and round closing, which reads it). Taken before `state`. */
   /** The phase close the next save of task.json records (its write point); a plain save otherwise. */
   closing?: WritePoint
+  acc: Accumulator | null
+  /** Serialises folds into the running sum (and round closing, which reads it). Taken before `state`. */
   fold: Mutex
   /** Serialises changes of the task record. */
   state: Mutex
@@ -111,8 +111,6 @@ function participantView(p: ParticipantRecord): ParticipantView {
   return { id: p.id, name: p.name, online: p.online && !p.left, examples: p.examples, labelCounts: p.labelCounts }
 }
 
-/** The public view of a task (no secrets). */
-export function taskView(rec: TaskRecord): TaskView {
 /** Throws, naming the field, for a task record that parsed but is not one (a damaged or hand-edited file). */
 function checkRecord(rec: TaskRecord): void {
   const r = rec as unknown as Record<string, unknown>
@@ -156,6 +154,8 @@ function damagedView(id: string, message: string): TaskView {
   }
 }
 
+/** The public view of a task (no secrets). */
+export function taskView(rec: TaskRecord): TaskView {
   return {
     id: rec.id,
     name: rec.name,
@@ -244,10 +244,10 @@ export class RoundEngine {
   private readonly inflight = new FairBudget(MAX_INFLIGHT_BYTES)
   private readonly joins = new JoinRate()
   private readonly tokenHashes = new Map<string, string>()
-
-  constructor(private readonly deps: EngineDeps) {}
   /** Tasks whose record cannot be read, with the message their requests are answered with. */
   private readonly damaged = new Map<string, string>()
+
+  constructor(private readonly deps: EngineDeps) {}
 
   // ---------------------------------------------------------------- loading and saving
 
@@ -277,9 +277,9 @@ export class RoundEngine {
     this.damaged.delete(taskId)
     if (!rec) return null
     const rt: Runtime = { rec, acc: null, fold: new Mutex(), state: new Mutex(), garbage: [], weights: new Map(), uploading: new Set(), base: null }
+    await this.removeLeftovers(rt)
     if (rec.state === 'running' && rec.phase === 'train') {
       rt.acc = await this.loadAccumulator(rt)
-    await this.removeLeftovers(rt)
       rec.reported = rt.acc.contributors.map((c) => c.id)
     }
     return rt
@@ -334,15 +334,12 @@ export class RoundEngine {
 
   private async need(taskId: string): Promise<Runtime> {
     const rt = await this.runtime(taskId)
+    const damaged = this.damaged.get(taskId)
+    if (!rt && damaged) throw new RoundError(503, damaged)
     if (!rt) throw new RoundError(404, `task ${taskId} does not exist; check the link`)
     return rt
   }
-    const damaged = this.damaged.get(taskId)
-    if (!rt && damaged) throw new RoundError(503, damaged)
 
-  private async save(rt: Runtime): Promise<void> {
-    await putJson(this.deps.store, rt.rec.id, TASK_KEY, rt.rec)
-    // Only now that task.json no longer points at them: a crash before this line keeps them for the restart.
   /**
    * Deletes what a crash left behind (write-points.ts): uploads the acceptance record does not list, the
    * acceptance record once the train phase is over, weights newer than the version task.json names.
@@ -361,11 +358,14 @@ export class RoundEngine {
     for (const key of await store.keys(rec.id, 'weights/')) if (Number(key.slice('weights/'.length)) > rec.version) await store.delete(rec.id, key)
   }
 
-    await Promise.all(rt.garbage.splice(0).map((key) => this.deps.store.delete(rt.rec.id, key)))
-    this.deps.clock.setAlarm(rt.rec.id, rt.rec.state === 'running' ? rt.rec.deadline : null)
+  private async save(rt: Runtime): Promise<void> {
+    await putJson(this.deps.store, rt.rec.id, TASK_KEY, rt.rec)
     const point = rt.closing ?? 'task-record'
     rt.closing = undefined
     this.deps.written?.(point, rt.rec.id)
+    // Only now that task.json no longer points at them: a crash before this line keeps them for the restart.
+    await Promise.all(rt.garbage.splice(0).map((key) => this.deps.store.delete(rt.rec.id, key)))
+    this.deps.clock.setAlarm(rt.rec.id, rt.rec.state === 'running' ? rt.rec.deadline : null)
     this.deps.publish(rt.rec.id, { type: 'state', data: taskView(rt.rec) })
   }
 
@@ -440,12 +440,12 @@ export class RoundEngine {
     const out: TaskView[] = []
     for (const id of await this.deps.store.tasks()) {
       const rt = await this.runtime(id)
+      const damaged = this.damaged.get(id)
       if (rt) out.push(taskView(rt.rec))
+      else if (damaged) out.push(damagedView(id, damaged))
     }
     return out
-      const damaged = this.damaged.get(id)
   }
-      else if (damaged) out.push(damagedView(id, damaged))
 
   async view(taskId: string): Promise<TaskView> {
     return taskView((await this.need(taskId)).rec)
@@ -488,15 +488,15 @@ export class RoundEngine {
   }
 
   async deleteTask(taskId: string): Promise<void> {
-    const rt = await this.need(taskId)
-    await rt.fold.run(() =>
-      rt.state.run(async () => {
     if (!(await this.runtime(taskId)) && this.damaged.has(taskId)) {
       // A damaged task can only be deleted: its record is unreadable, so there is no state to lock.
       this.damaged.delete(taskId)
       await this.deps.store.deleteTask(taskId)
       return
     }
+    const rt = await this.need(taskId)
+    await rt.fold.run(() =>
+      rt.state.run(async () => {
         this.deps.clock.setAlarm(taskId, null)
         this.tasks.delete(taskId)
         await this.deps.store.deleteTask(taskId)
@@ -528,13 +528,13 @@ export class RoundEngine {
     }
     const examples = Object.values(req.labelCounts).reduce((n, c) => n + c.train, 0)
     const tokenHash = req.token ? await hashSecret(req.token) : null
-    let event: 'join' | null = null
-    const out = await this.mutate(rt, (rec) => {
-      const existing = rec.participants.find((p) => p.name === req.name)
     // A new participant's token is hashed before the record is written: one write holds the participant
     // whole (a crash between two writes left a name no token could claim).
     const fresh = randomId(24)
     const freshHash = await hashSecret(fresh)
+    let event: 'join' | null = null
+    const out = await this.mutate(rt, (rec) => {
+      const existing = rec.participants.find((p) => p.name === req.name)
       if (existing) {
         if (tokenHash !== existing.tokenHash) throw new RoundError(409, `the name "${req.name}" is taken in this task; pick another name, or rejoin with the token you got`)
         existing.online = true
@@ -641,9 +641,6 @@ export class RoundEngine {
   private async readWeights(rt: Runtime, v: number, dtype: Dtype): Promise<Uint8Array | null> {
     const taskId = rt.rec.id
     const bytes = await this.deps.store.get(taskId, weightsKey(v))
-    if (!bytes || dtype === 'f32') return bytes
-    const decoded = decodeWeights(bytes)
-    if (!decoded.ok) throw new RoundError(500, `stored weights of version ${v} are damaged`)
     const want = rt.rec.checksums?.[v]
     // Records written before checksums existed have none; their weights are served as before.
     if (bytes && want !== undefined && (await sha256Hex(bytes)) !== want) {
@@ -651,6 +648,9 @@ export class RoundEngine {
       console.error(message)
       throw new RoundError(500, message)
     }
+    if (!bytes || dtype === 'f32') return bytes
+    const decoded = decodeWeights(bytes)
+    if (!decoded.ok) throw new RoundError(500, `stored weights of version ${v} are damaged`)
     return encodeWeights({ taskId, version: v, tensors: decoded.tensors, dtype })
   }
 
@@ -815,10 +815,10 @@ export class RoundEngine {
           try {
             if (rt.acc?.sum !== kept.sum) throw new RoundError(409, `round ${rec.round} closed while the update was arriving; wait for the next round`)
             this.checkUploadAllowed(rt, round, participantId)
+            await this.recordAcceptance(rt, rt.acc, { id: participantId, examples, key, ...(scale < 1 ? { scale } : {}) })
           } catch (e) {
             kept.undo()
             await this.deps.store.delete(taskId, key)
-            await this.recordAcceptance(rt, rt.acc, { id: participantId, examples, key, ...(scale < 1 ? { scale } : {}) })
             throw e
           }
           countUpdate(kept.sum, examples)
@@ -835,10 +835,10 @@ export class RoundEngine {
           throw e
         }
         const acc = rt.acc ?? (rt.acc = await this.loadAccumulator(rt))
+        await this.recordAcceptance(rt, acc, { id: participantId, examples, key, ...(scale < 1 ? { scale } : {}) })
         const values = acc.sum ? null : new Float32Array(rec.numParams)
         const fold = new WireReader(expect, (offset, v) => {
           const kept = base && scale < 1 ? clipValues(v, base.values, offset, scale) : v
-        await this.recordAcceptance(rt, acc, { id: participantId, examples, key, ...(scale < 1 ? { scale } : {}) })
           if (acc.sum) foldValues(acc.sum, offset, kept, examples)
           else values?.set(kept, offset)
         }, { sinkChecksFinite: true })
@@ -872,9 +872,6 @@ export class RoundEngine {
   }
 
   /** Records an update already folded into `acc` (under the fold lock); closes the round if it was the last. */
-  private async accept(rt: Runtime, acc: Accumulator, participantId: string, examples: number, key: string, scale = 1): Promise<UploadResponse> {
-    const { rec } = rt
-    const taskId = rec.id
   /**
    * Stores the acceptance record with `entry` added, before the update touches the sum or the round: a
    * failed write (a full disk: 507) leaves memory and storage as they were, so the retry is accepted.
@@ -889,9 +886,12 @@ export class RoundEngine {
     this.deps.written?.('acceptance', rt.rec.id)
   }
 
+  private async accept(rt: Runtime, acc: Accumulator, participantId: string, examples: number, key: string, scale = 1): Promise<UploadResponse> {
+    const { rec } = rt
+    const taskId = rec.id
+    // recordAcceptance stored the record with this entry before the fold.
     acc.contributors.push({ id: participantId, examples, key, ...(scale < 1 ? { scale } : {}) })
     const expected = rec.selected.length
-    // recordAcceptance stored the record with this entry before the fold.
     await rt.state.run(async () => {
       rec.reported.push(participantId)
       if (this.trainComplete(rt)) {
@@ -972,7 +972,11 @@ export class RoundEngine {
       p += n
     }
     const encoded = encodeWeights({ taskId: rec.id, version: rec.round, tensors })
+    // Recorded in task.json, saved after the file: a crash in between closes the round again on restart.
+    rec.checksums = { ...rec.checksums, [rec.round]: await sha256Hex(encoded) }
     await this.deps.store.put(rec.id, weightsKey(rec.round), encoded)
+    this.deps.written?.('weights', rec.id)
+    rt.closing = 'round-close'
     // Every participant fetches this version next: serve them all from this one buffer.
     rt.weights.set(`${rec.round}-f32`, Promise.resolve(encoded))
     rec.version = rec.round
@@ -1004,15 +1008,12 @@ export class RoundEngine {
 
   /** Keeps version 0, the latest, the one before (slow participants may still fetch it) and the best. */
   private async pruneWeights(rt: Runtime): Promise<void> {
-    // Recorded in task.json, saved after the file: a crash in between closes the round again on restart.
-    rec.checksums = { ...rec.checksums, [rec.round]: await sha256Hex(encoded) }
     const { rec } = rt
-    this.deps.written?.('weights', rec.id)
-    rt.closing = 'round-close'
     const keep = new Set([0, rec.version, rec.version - 1, rec.early.bestVersion ?? 0])
     for (const k of await this.deps.store.keys(rec.id, 'weights/')) {
       if (!keep.has(Number(k.slice('weights/'.length)))) await this.deps.store.delete(rec.id, k)
     }
+    if (rec.checksums) for (const v of Object.keys(rec.checksums)) if (!keep.has(Number(v))) delete rec.checksums[v]
     for (const k of rt.weights.keys()) if (!keep.has(Number(k.split('-')[0]))) rt.weights.delete(k)
   }
 
@@ -1045,7 +1046,6 @@ export class RoundEngine {
     return p.labelCounts
   }
 
-    if (rec.checksums) for (const v of Object.keys(rec.checksums)) if (!keep.has(Number(v))) delete rec.checksums[v]
   async test(taskId: string, participantId: string, report: TestReport): Promise<TaskView> {
     const rt = await this.need(taskId)
     const bad = checkConfusion(report.confusion, rt.rec.labels.length)
@@ -1096,6 +1096,7 @@ export class RoundEngine {
 
   private async closeValidate(rt: Runtime): Promise<void> {
     const { rec } = rt
+    rt.closing = 'validation-close'
     const v = rec.validation
     const accuracy = v.examples > 0 ? v.correct / v.examples : null
     const decision = observeRound(rec.early, rec.round, accuracy, { patience: rec.params.patience, maxRounds: rec.params.max_rounds })
@@ -1128,7 +1129,6 @@ export class RoundEngine {
       rec.deadline = this.deps.clock.now() + rec.params.calculation_timeout * 1000
       // Nobody holds test images: there is nothing to wait for.
       if (!anyoneHas(rec, 'test')) this.closeTest(rt)
-    rt.closing = 'validation-close'
     } else {
       rec.round += 1
       this.beginAttempt(rt, false, 1)
@@ -1138,6 +1138,7 @@ export class RoundEngine {
   /** Ends the task; with no test report (no participant holds test images) the result stays null and the log says why. */
   private closeTest(rt: Runtime): void {
     const { rec } = rt
+    rt.closing = 'test-close'
     const version = rec.early.bestVersion ?? rec.version
     rec.result = rec.test.reports > 0 ? this.testResult(rec, version) : null
     rec.state = 'done'
@@ -1170,7 +1171,6 @@ export class RoundEngine {
   /** Handles the task's deadline; the runtime calls this when the alarm set through the Clock fires. */
   async alarm(taskId: string): Promise<void> {
     const rt = await this.runtime(taskId)
-    rt.closing = 'test-close'
     if (!rt) return
     await rt.fold.run(() =>
       rt.state.run(async () => {

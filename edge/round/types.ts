@@ -4,7 +4,7 @@ import type { LabelCounts, LogEvent, RoundMetrics, TaskParams, TaskPhase, TaskSt
 /** An error with the HTTP status the routes answer (SPEC §6 statuses). */
 export class RoundError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 422 | 429 | 500,
+    readonly status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 422 | 429 | 500 | 503 | 507,
     message: string,
   ) {
     super(message)
@@ -60,4 +60,6 @@ export type TaskRecord = {
   participants: ParticipantRecord[]
   /** The latest pushed logs, replayed to a new SSE subscriber. */
   logs: LogEvent[]
+  /** SHA-256 (hex) of each stored weights version, checked when it is read; absent in records from before it existed. */
+  checksums?: Record<string, string>
 }
