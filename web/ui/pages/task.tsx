@@ -231,7 +231,7 @@ export function TaskPage(props: { taskId: string }) {
             <>
               <Problems problems={snap.problems} testId="session-problems" />
               <ErrorBox message={snap.error} />
-              {snap.detail ? <p class="muted">{snap.detail}</p> : null}
+              {snap.detail ? <p class="muted" data-testid="session-detail">{snap.detail}</p> : null}
               <h3>{t('backend.title')}</h3>
               <div class="stats">
                 <Stat k={t('backend.name')} v={snap.compute?.backend ?? '…'} testId="backend" />
