@@ -133,13 +133,17 @@ export function describeEvent(e: ParticipantEvent): string | null {
       return `round ${e.round} epoch ${e.epoch}: loss ${e.result.loss.toFixed(4)}, accuracy ${e.result.accuracy.toFixed(3)}, ${e.result.imagesPerSecond.toFixed(1)} images/s` +
         (e.result.skipped > 0 ? `, ${e.result.skipped} unreadable files skipped` : '')
     case 'uploaded':
-      return e.stale ? `round ${e.round}: the round closed before our update; moving on` : `round ${e.round}: uploaded (${e.examples} examples)`
+      return e.stale ? `round ${e.round}: the aggregator did not take our update now; waiting for the retry or the next round` : `round ${e.round}: uploaded (${e.examples} examples)`
     case 'validation':
       return `round ${e.round} validation: accuracy ${e.result.accuracy.toFixed(3)} on ${e.result.examples} images`
     case 'test':
       return `test: accuracy ${e.result.accuracy.toFixed(3)} on ${e.result.examples} images`
     case 'retry':
       return `${e.what} failed (${e.error}); retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`
+    case 'waiting':
+      return e.message
+    case 'problem':
+      return `problem: ${e.message}`
     case 'finished':
       return `task ${e.state}`
     default:

@@ -56,7 +56,8 @@ describe('runParticipant', () => {
     expect(calls).toEqual(['join', 'weights 0', 'upload 1 12 8 failed', 'upload 1 12 8 failed'])
     expect(events.filter((e) => e.type === 'retry').map((e) => e.type === 'retry' && e.error)).toEqual(['fetch failed'])
     expect(events.find((e) => e.type === 'uploaded')).toEqual({ type: 'uploaded', round: 1, examples: 8, stale: true })
-    expect(out).toEqual({ state: 'done', participantId: 'p1', roundsTrained: [1] })
+    // roundsTrained lists rounds whose update the aggregator took.
+    expect(out).toEqual({ state: 'done', participantId: 'p1', roundsTrained: [] })
   })
 
   it('resumes mid-round from the checkpoint: saved weights, remaining epochs only, then validation and test', async () => {
@@ -70,5 +71,92 @@ describe('runParticipant', () => {
     expect(calls).toEqual(['upload 1 6 8', 'weights 1', 'validation 1', 'weights best', 'test'])
     expect(out.roundsTrained).toEqual([1])
     expect(checkpoint.saved.get('t')).toMatchObject({ uploadedRound: 1, validatedVersion: 1, tested: true, training: null })
+  })
+
+  it('never uploads an update of 0 examples (the aggregator answers 400): it sits that round out, says why, and trains the next', async () => {
+    const { api, calls, advance } = fakeApi([state({ params: { max_rounds: 2, merge_epochs: 1 } }), state({ round: 2, version: 1, params: { max_rounds: 2, merge_epochs: 1 } }), state({ state: 'done', phase: null })], [])
+    const aggregatorUpload = api.upload
+    api.upload = async (auth, round, weights, examples) => {
+      if (examples < 1) throw Object.assign(new Error('update declares 0 training examples; an update must come from at least one example'), { status: 400 })
+      return aggregatorUpload(auth, round, weights, examples)
+    }
+    const trainer = fakeTrainer()
+    const train = trainer.trainEpoch
+    // Round 1: every file of the folder failed to read, so the epoch saw no image.
+    trainer.trainEpoch = async (ctx) => (ctx.round === 1 ? { loss: NaN, accuracy: 0, examples: 0, skipped: 8, imagesPerSecond: 0, steps: 0 } : train(ctx))
+    const events: ParticipantEvent[] = []
+    const onEvent = (e: ParticipantEvent) => {
+      events.push(e)
+      // The aggregator closes round 1 at its deadline without this participant.
+      if (e.type === 'problem') advance()
+    }
+    const out = await runParticipant({ api, taskId: 't', invite: 'i', name: 'n', labelCounts: {}, trainer, checkpoint: memoryCheckpoints(), retry: noSleep, pollMs: POLL_MS, onEvent })
+    expect(calls).toEqual(['join', 'weights 0', 'weights 1', 'upload 2 11 8'])
+    expect(events.filter((e) => e.type === 'problem')).toEqual([{ type: 'problem', message: 'Round 1: no training image could be read (8 files skipped); no update sent for this round.' }])
+    expect(out).toEqual({ state: 'done', participantId: 'p1', roundsTrained: [2] })
+  })
+
+  it('goes on after a refused update (422) and after the aggregator was out of reach', async () => {
+    const { api, calls, advance } = fakeApi([state({ params: { max_rounds: 2, merge_epochs: 1 } }), state({ round: 2, version: 1, params: { max_rounds: 2, merge_epochs: 1 } }), state({ state: 'done', phase: null })], [Object.assign(new Error('values hold NaN'), { status: 422 })])
+    const task = api.task
+    let outages = 8
+    api.task = async (auth) => {
+      if (outages-- > 0) throw new TypeError('fetch failed')
+      return task(auth)
+    }
+    const events: ParticipantEvent[] = []
+    const onEvent = (e: ParticipantEvent) => {
+      events.push(e)
+      // The aggregator closes round 1 at its deadline without the refused update.
+      if (e.type === 'problem' && e.message.startsWith('Round 1')) advance()
+    }
+    const out = await runParticipant({ api, taskId: 't', invite: 'i', name: 'n', labelCounts: {}, trainer: fakeTrainer(), checkpoint: memoryCheckpoints(), retry: noSleep, pollMs: POLL_MS, onEvent })
+    expect(calls).toEqual(['join', 'weights 0', 'upload 1 11 8 failed', 'weights 1', 'upload 2 11 8'])
+    expect(events.filter((e) => e.type === 'problem').map((e) => e.type === 'problem' && e.message)).toEqual([
+      'task state: fetch failed',
+      'Round 1: the aggregator refused our update (values hold NaN); sitting this round out.',
+    ])
+    expect(out.roundsTrained).toEqual([2])
+  })
+
+  it('in a retried round: sends the update the aggregator did not take again, without retraining, and waits (not "training") once it is in', async () => {
+    const params = { max_rounds: 1, merge_epochs: 2 }
+    let current = state({ params, attempt: 1, selected: ['p1', 'p2'], reported: [] })
+    const uploads: string[] = []
+    const api: FederationApi = {
+      async join() { return { participantId: 'p1', token: 'tok' } },
+      async task() { return current },
+      subscribe() { return () => {} },
+      async weights() { return W(10) },
+      async upload(_a, round, weights, examples) {
+        uploads.push(`upload ${round} ${weights[0].data[0]} ${examples}`)
+        if (uploads.length === 1) {
+          // Attempt 1 ends before the update arrives; the retry waits for participants.
+          current = state({ params, attempt: 2, selected: [], reported: [] })
+          throw Object.assign(new Error('round 1 closed while the update was arriving; wait for the next round'), { status: 409 })
+        }
+        current = state({ params, attempt: 2, selected: ['p1', 'p2'], reported: ['p1'] })
+      },
+      async validation() {},
+      async test() {},
+      async log() {},
+    }
+    const trainer = fakeTrainer()
+    const waiting: string[] = []
+    const onEvent = (e: ParticipantEvent) => {
+      if (e.type !== 'waiting') return
+      waiting.push(e.message)
+      // The retry starts (p2 came back) and selects p1 again; then, with p1's update in, the task ends.
+      if (waiting.length === 1) current = state({ params, attempt: 2, selected: ['p1', 'p2'], reported: [] })
+      else current = state({ state: 'done', phase: null })
+    }
+    const out = await runParticipant({ api, taskId: 't', invite: 'i', name: 'n', labelCounts: {}, trainer, checkpoint: memoryCheckpoints(), retry: noSleep, pollMs: POLL_MS, onEvent })
+    expect(trainer.epochs).toEqual([1, 2])
+    expect(uploads).toEqual(['upload 1 12 8', 'upload 1 12 8'])
+    expect(waiting).toEqual([
+      'round 1 (attempt 2): waiting for enough participants to start the retry',
+      "round 1 (attempt 2): our update is in; waiting for the other participants' updates",
+    ])
+    expect(out.roundsTrained).toEqual([1])
   })
 })

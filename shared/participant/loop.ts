@@ -1,5 +1,5 @@
 import type { NamedTensor } from '../bundle'
-import { DEFAULT_RETRY, statusOf, withRetry, type RetryOptions } from './retry'
+import { DEFAULT_RETRY, isTransient, statusOf, withRetry, type RetryOptions } from './retry'
 import type {
   CheckpointStore,
   Credentials,
@@ -44,6 +44,48 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
+/** A call to the aggregator that failed for good (after retries): carries the answer's status, if any. */
+class ApiFailure extends Error {
+  readonly status: number | undefined
+  constructor(
+    readonly what: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${what}: ${message(cause)}`)
+    this.name = 'ApiFailure'
+    this.status = statusOf(cause)
+  }
+}
+
+/** The aggregator refused for good (a 4xx other than 401/408/429): asking again cannot help. */
+function refusedForGood(err: unknown): boolean {
+  const status = statusOf(err)
+  return status !== undefined && status >= 400 && status < 500 && status !== 401 && status !== 408 && status !== 429
+}
+
+/** Selected for the round's current attempt and the aggregator does not hold an update from us yet. */
+function wantsUpdate(task: TaskState, c: ParticipantCheckpoint): boolean {
+  return task.selected.includes(c.participantId) && c.uploadedRound < task.round && !(task.reported ?? []).includes(c.participantId)
+}
+
+/** What a participant with nothing to do waits for, as the UI says it; null while the task runs something for it. */
+export function waitingFor(task: TaskState, c: ParticipantCheckpoint): string | null {
+  const r = task.round
+  if (task.state === 'waiting') return 'waiting for the initiator to start the task'
+  if (task.state !== 'running') return null
+  if (task.phase === 'train') {
+    const again = (task.attempt ?? 1) > 1 ? ` (attempt ${task.attempt})` : ''
+    if (task.selected.length === 0) return `round ${r}${again}: waiting for enough participants to start${again ? ' the retry' : ''}`
+    if ((task.reported ?? []).includes(c.participantId)) return `round ${r}${again}: our update is in; waiting for the other participants' updates`
+    if (c.uploadedRound >= r && task.selected.includes(c.participantId)) return `round ${r}${again}: sitting this round out; waiting for the next one`
+    if (task.selected.includes(c.participantId)) return `round ${r}${again}: the aggregator did not take our update; waiting for the retry or the next round`
+    return `round ${r}${again}: not selected for this round; waiting for the next one`
+  }
+  if (task.phase === 'validate') return `round ${r}: waiting for the other participants' validation`
+  if (task.phase === 'test') return 'waiting for the other participants\' test results'
+  return null
+}
+
 /**
  * The federated participant (SPEC §6): join (or resume with a saved token), follow the task's state,
  * and do what each phase asks — train `merge_epochs` from global version r-1 and upload when selected
@@ -61,7 +103,14 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     signal: o.signal,
     onRetry: (attempt, delayMs, err) => emit({ type: 'retry', what, attempt, delayMs, error: message(err) }),
   })
-  const call = <T>(what: string, fn: () => Promise<T>) => withRetry(fn, retryOptions(what))
+  // Failures come out as ApiFailure so the loop can tell the aggregator's answers from its own errors.
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await withRetry(fn, retryOptions(what))
+    } catch (err) {
+      throw err instanceof ApiFailure ? err : new ApiFailure(what, err)
+    }
+  }
   const roundsTrained: number[] = []
 
   let cp = await o.checkpoint.load(o.taskId)
@@ -142,7 +191,8 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     return call(`weights ${version}`, () => o.api.weights(auth, version, trainer.spec()))
   }
 
-  async function trainRound(task: TaskState): Promise<void> {
+  /** Trains (or takes the weights already trained for this round) and uploads; false when the update was not taken. */
+  async function trainRound(task: TaskState): Promise<boolean> {
     const round = task.round
     const c = cp as ParticipantCheckpoint
     const mergeEpochs = Math.max(1, task.params.merge_epochs ?? 1)
@@ -154,14 +204,18 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       trainer.setWeights(c.training.weights)
       first = c.training.epochsDone + 1
       examples = c.training.examples
-      await pushLog(`Resume training of round ${round} after epoch ${c.training.epochsDone}.`)
+      await pushLog(
+        first > mergeEpochs
+          ? `Sending the update of round ${round} again (trained earlier, not taken then).`
+          : `Resume training of round ${round} after epoch ${c.training.epochsDone}.`,
+      )
     } else {
       trainer.setWeights(await globalWeights(round - 1))
       await pushLog(`Begin training of round ${round}.`)
     }
     let last = null
     for (let epoch = first; epoch <= mergeEpochs; epoch++) {
-      if (o.signal?.aborted) return
+      if (o.signal?.aborted) return false
       last = await trainer.trainEpoch({
         round,
         epoch,
@@ -174,27 +228,51 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       c.training = { round, epochsDone: epoch, examples, weights: trainer.getWeights() }
       await save()
     }
+    if (examples < 1) {
+      // An update stands for at least one example (the aggregator answers 400 otherwise): every file was
+      // unreadable this time. Sit the round out and say why; the next round reads the files again.
+      c.uploadedRound = round
+      c.training = null
+      await save()
+      const why = `Round ${round}: no training image could be read${last && last.skipped > 0 ? ` (${last.skipped} files skipped)` : ''}; no update sent for this round.`
+      emit({ type: 'problem', message: why })
+      await pushLog(why)
+      return false
+    }
     const weights = c.training?.round === round ? c.training.weights : trainer.getWeights()
-    let stale = false
     try {
       await call(`upload of round ${round}`, () => o.api.upload(auth, round, weights, examples))
     } catch (err) {
-      if (statusOf(err) !== 409) throw err
-      stale = true
+      const status = statusOf(err)
+      if (status === 409) {
+        // Not taken now (the round closed, or we are not in its current attempt). The trained weights stay in
+        // the checkpoint: if a retry of this round selects us again, they are sent again without retraining.
+        emit({ type: 'uploaded', round, examples, stale: true })
+        await pushLog(`Round ${round}: the aggregator did not take our update (${message((err as ApiFailure).cause)}); waiting for the next round or attempt.`)
+        return false
+      }
+      if (status === undefined || status === 401 || status === 408 || status === 429 || status >= 500) throw err
+      // Refused for good (400, 413, 422, 403): sending it again cannot help. Sit the round out and go on.
+      c.uploadedRound = round
+      c.training = null
+      await save()
+      const why = `Round ${round}: the aggregator refused our update (${message((err as ApiFailure).cause)}); sitting this round out.`
+      emit({ type: 'problem', message: why })
+      await pushLog(why)
+      return false
     }
     c.uploadedRound = round
     c.training = null
     await save()
     roundsTrained.push(round)
-    emit({ type: 'uploaded', round, examples, stale })
+    emit({ type: 'uploaded', round, examples, stale: false })
     await pushLog(
-      stale
-        ? `Round ${round} closed before our update arrived; it was not counted.`
-        : `Complete training of round ${round}: ${examples} images` +
-            (last ? `, avg_loss=${last.loss.toFixed(4)} correct_rate=${last.accuracy.toFixed(2)}` : '') +
-            (last && last.skipped > 0 ? `, ${last.skipped} unreadable files skipped` : '') +
-            '.',
+      `Complete training of round ${round}: ${examples} images` +
+        (last ? `, avg_loss=${last.loss.toFixed(4)} correct_rate=${last.accuracy.toFixed(2)}` : '') +
+        (last && last.skipped > 0 ? `, ${last.skipped} unreadable files skipped` : '') +
+        '.',
     )
+    return true
   }
 
   async function validate(task: TaskState): Promise<void> {
@@ -209,7 +287,8 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
           o.api.validation(auth, round, { examples: result.examples, correct: result.correct, loss: result.loss }),
         )
       } catch (err) {
-        if (statusOf(err) !== 409) throw err
+        if (!refusedForGood(err)) throw err
+        if (statusOf(err) !== 409) emit({ type: 'problem', message: message(err) })
       }
       await pushLog(`Validation result of round ${round}: avg_loss=${result.loss.toFixed(4)} correct_rate=${result.accuracy.toFixed(2)}`)
     }
@@ -227,7 +306,8 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       try {
         await call('test report', () => o.api.test(auth, { examples: result.examples, loss: result.loss, confusion: result.confusion }))
       } catch (err) {
-        if (statusOf(err) !== 409) throw err
+        if (!refusedForGood(err)) throw err
+        if (statusOf(err) !== 409) emit({ type: 'problem', message: message(err) })
       }
       await pushLog(`Testing result${final ? '' : ` of round ${task.round}`}: avg_loss=${result.loss.toFixed(4)} correct_rate=${result.accuracy.toFixed(2)}`)
     }
@@ -236,35 +316,51 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     await save()
   }
 
-  /** Does what the state asks of this participant; false when there is nothing to do yet. */
-  async function act(task: TaskState): Promise<boolean> {
+  /**
+   * Does what the state asks of this participant: 'acted', 'idle' (nothing to do yet), or 'refused' (it tried,
+   * and the aggregator did not take the update: wait for the state to change before trying again).
+   */
+  async function act(task: TaskState): Promise<'acted' | 'idle' | 'refused'> {
     const c = cp as ParticipantCheckpoint
-    if (task.state !== 'running') return false
-    if (task.phase === 'train' && task.selected.includes(c.participantId) && c.uploadedRound < task.round) {
-      await trainRound(task)
-      return true
-    }
+    if (task.state !== 'running') return 'idle'
+    if (task.phase === 'train' && wantsUpdate(task, c)) return (await trainRound(task)) ? 'acted' : 'refused'
     if (task.phase === 'validate' && c.validatedVersion < task.round) {
       await validate(task)
-      return true
+      return 'acted'
     }
     if (task.phase === 'validate' && task.testDue && c.loggedTestVersion < task.round) {
       await test(task, false)
-      return true
+      return 'acted'
     }
     if (task.phase === 'test' && !c.tested) {
       await test(task, true)
-      return true
+      return 'acted'
     }
-    return false
+    return 'idle'
+  }
+
+  /** Reports a failure of the aggregator's answers that the loop gets past, and says so in the task's log. */
+  const recover = async (err: ApiFailure) => {
+    emit({ type: 'problem', message: err.message })
+    await pushLog(`Problem: ${err.message}; carrying on.`)
   }
 
   try {
     let lastShown = ''
+    let lastWaiting = ''
     for (;;) {
       if (o.signal?.aborted) return { state: 'aborted', participantId: cp.participantId, roundsTrained }
       const seen = generation
-      const task = await currentState()
+      let task: TaskState
+      try {
+        task = await currentState()
+      } catch (err) {
+        // The aggregator out of reach (even after backing off) is waited out; a task that is gone (404) ends the loop.
+        if (!(err instanceof ApiFailure) || (err.status !== undefined && !isTransient(err))) throw err
+        await recover(err)
+        await waitForChange(seen)
+        continue
+      }
       const shown = `${task.state}/${task.phase}/${task.round}`
       if (shown !== lastShown) {
         lastShown = shown
@@ -274,7 +370,25 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
         emit({ type: 'finished', state: task.state })
         return { state: task.state, participantId: cp.participantId, roundsTrained }
       }
-      if (!(await act(task))) await waitForChange(seen)
+      let step: 'acted' | 'idle' | 'refused'
+      try {
+        step = await act(task)
+      } catch (err) {
+        // Only the aggregator's answers are got past; the trainer's own errors end the loop.
+        if (!(err instanceof ApiFailure)) throw err
+        await recover(err)
+        step = 'refused'
+      }
+      if (step === 'acted') {
+        lastWaiting = ''
+        continue
+      }
+      // After a refusal the state read before acting is old: say what we wait for from a fresh one.
+      const now = step === 'idle' ? task : await currentState().catch(() => task)
+      const waiting = waitingFor(now, cp)
+      if (waiting !== null && waiting !== lastWaiting) emit({ type: 'waiting', round: now.round, message: waiting })
+      lastWaiting = waiting ?? ''
+      await waitForChange(seen)
     }
   } finally {
     unsubscribe()

@@ -9,8 +9,12 @@ export type TaskState = {
   state: 'waiting' | 'running' | 'done' | 'stopped'
   phase: 'train' | 'validate' | 'test' | null
   round: number
+  /** 1 + retries of the round; a retry keeps the updates already accepted (edge/API.md). */
+  attempt?: number
   version: number
   selected: string[]
+  /** Ids whose report of the current phase (in train: whose update) the aggregator holds. */
+  reported?: string[]
   /** During a validate phase: log_rounds also asks for a test of version `round`. */
   testDue?: boolean
   best: { version: number; accuracy: number | null } | null
@@ -58,7 +62,7 @@ export type ParticipantCheckpoint = {
   token: string
   /** Progress inside a round not yet uploaded: the weights after `epochsDone` local epochs. */
   training: { round: number; epochsDone: number; examples: number; weights: NamedTensor[] } | null
-  /** Last round whose update was sent (or found stale). */
+  /** Last round whose update the aggregator accepted, or that this participant had to sit out (no update possible). */
   uploadedRound: number
   /** Last global version whose validation was reported. */
   validatedVersion: number
@@ -109,4 +113,8 @@ export type ParticipantEvent =
   | { type: 'test'; result: TestResult }
   | { type: 'log'; message: string; from?: string }
   | { type: 'retry'; what: string; attempt: number; delayMs: number; error: string }
+  /** Nothing to do for now; `message` says what the participant waits for (never "training"). */
+  | { type: 'waiting'; round: number; message: string }
+  /** Something failed that the loop got past (a refused update, the aggregator out of reach); it goes on. */
+  | { type: 'problem'; message: string }
   | { type: 'finished'; state: TaskState['state'] }

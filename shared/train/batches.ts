@@ -89,8 +89,17 @@ export function batches(o: BatchOptions): Batches {
       skipped.push({ path, reason: known })
       return null
     }
+    let bytes: Uint8Array
     try {
-      const image = await o.decode(await o.source.read(path), path)
+      bytes = await o.source.read(path)
+    } catch (err) {
+      // A failed read is not remembered: it can pass (a folder permission that lapsed, a busy disk), and
+      // remembering it left every later epoch of a participant with 0 images to train on.
+      skipped.push({ path, reason: describe(err) })
+      return null
+    }
+    try {
+      const image = await o.decode(bytes, path)
       if (image.rank !== 3) {
         image.dispose()
         throw new Error(`decoded to rank ${image.rank}, expected height x width x channels`)

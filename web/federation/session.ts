@@ -93,10 +93,16 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
   const onEvent = (e: ParticipantEvent) => {
     switch (e.type) {
       case 'state':
-        return set({ round: e.round, phase: e.phase, status: 'running' })
+        // The task's phase is not this participant's: `phase` says what it does, set by 'phase' and 'waiting'.
+        return set({ round: e.round, status: 'running' })
       case 'phase':
         // A new phase's batches replace the last one's progress line.
-        return set({ round: e.round, phase: e.phase, progress: null })
+        return set({ round: e.round, phase: e.phase, progress: null, detail: '' })
+      case 'waiting':
+        // Not training (an update already in, not selected, a retry ahead): no phase and no frozen progress line.
+        return set({ round: e.round, phase: null, progress: null, detail: e.message })
+      case 'problem':
+        return set({ detail: e.message })
       case 'batch':
         return set({
           progress: { epoch: e.epoch, step: e.step, loss: e.loss, accuracy: e.accuracy },
