@@ -35,6 +35,7 @@ import { checkExamples, checkTestReport, checkValidationReport, clipScale, clipV
 import { RoundError, type ParticipantRecord, type TaskRecord, type TestAccum } from './types'
 import { anyoneHas, awaited } from './splits'
 import { sha256Hex } from './checksum'
+import { LogLimits, TaskLog } from './task-log'
 import { storageError, type WritePoint } from './write-points'
 
 const TASK_KEY = 'task.json'
@@ -50,8 +51,6 @@ const WEIGHTS_CACHED = 4
 const MAX_TOKEN_HASHES = 4096
 /** A participant joining during a train attempt is added to it when at least this share of calculation_timeout is left. */
 const LATE_JOIN_SHARE = 0.5
-/** Logs kept per task and replayed to a new SSE subscriber. */
-const MAX_LOGS = 200
 
 export type EngineDeps = {
   store: Store
@@ -66,6 +65,8 @@ type Runtime = {
   rec: TaskRecord
   /** The phase close the next save of task.json records (its write point); a plain save otherwise. */
   closing?: WritePoint
+  /** The task's append-only log (task-log.ts) and the events replayed to a new subscriber. */
+  log: TaskLog
   acc: Accumulator | null
   /** Serialises folds into the running sum (and round closing, which reads it). Taken before `state`. */
   fold: Mutex
@@ -246,6 +247,7 @@ export class RoundEngine {
   private readonly inflight = new FairBudget(MAX_INFLIGHT_BYTES)
   private readonly joins = new JoinRate()
   private readonly tokenHashes = new Map<string, string>()
+  private readonly logLimits = new LogLimits()
   /** Tasks whose record cannot be read, with the message their requests are answered with. */
   private readonly damaged = new Map<string, string>()
 
@@ -278,7 +280,10 @@ export class RoundEngine {
     }
     this.damaged.delete(taskId)
     if (!rec) return null
-    const rt: Runtime = { rec, acc: null, fold: new Mutex(), state: new Mutex(), garbage: [], weights: new Map(), uploading: new Set(), base: null }
+    const log = await TaskLog.load(this.deps.store, taskId, rec.logs ?? [])
+    // Logs live in their own append-only record now; task.json keeps none (older records carried the last 200).
+    rec.logs = []
+    const rt: Runtime = { rec, acc: null, fold: new Mutex(), state: new Mutex(), garbage: [], weights: new Map(), uploading: new Set(), base: null, log }
     await this.removeLeftovers(rt)
     if (rec.state === 'running' && rec.phase === 'train') {
       rt.acc = await this.loadAccumulator(rt)
@@ -294,8 +299,7 @@ export class RoundEngine {
     const acc = emptyAccumulator(rec.round, rec.attempt, rec.numParams, robust)
     const bytes = await this.deps.store.get(rec.id, ACC_KEY)
     const meta = bytes ? decodeAccumulator(bytes) : null
-    // Any attempt of the round: a retry keeps the updates accepted before it.
-    if (!meta || meta.round !== rec.round) return acc
+    if (!meta || meta.round !== rec.round || meta.attempt !== rec.attempt) return acc
     for (const c of meta.contributors) {
       const stored = await this.deps.store.get(rec.id, c.key)
       const values = new Float32Array(rec.numParams)
@@ -456,7 +460,7 @@ export class RoundEngine {
 
   /** The logs kept for replay to a new subscriber. */
   async logs(taskId: string): Promise<LogEvent[]> {
-    return (await this.need(taskId)).rec.logs
+    return (await this.need(taskId)).log.recent()
   }
 
   async start(taskId: string): Promise<TaskView> {
@@ -545,7 +549,7 @@ export class RoundEngine {
         existing.labelCounts = req.labelCounts
         existing.examples = examples
         event = 'join'
-        this.participantsChanged(rt, existing.id)
+        this.participantsChanged(rt)
         return { participantId: existing.id, token: req.token as string, record: existing }
       }
       // A finished task trains no more: a newcomer could only watch, and would change nothing (issue 14).
@@ -558,7 +562,7 @@ export class RoundEngine {
       const p: ParticipantRecord = { id: `p${randomId(5)}`, name: req.name, tokenHash: freshHash, online: true, left: false, examples, labelCounts: req.labelCounts, joinedAt: this.deps.clock.now() }
       rec.participants.push(p)
       event = 'join'
-      this.participantsChanged(rt, p.id)
+      this.participantsChanged(rt)
       return { participantId: p.id, token, record: p }
     })
     if (event) this.deps.publish(taskId, { type: 'participant', data: { action: event, participant: participantView(out.record) } })
@@ -573,7 +577,7 @@ export class RoundEngine {
     if (p && !p.online && !p.left) {
       await this.mutate(rt, () => {
         p.online = true
-        this.participantsChanged(rt, p.id)
+        this.participantsChanged(rt)
       })
     }
     return p
@@ -597,20 +601,19 @@ export class RoundEngine {
   async log(taskId: string, participantId: string, message: string): Promise<LogEvent> {
     const rt = await this.need(taskId)
     const p = rt.rec.participants.find((x) => x.id === participantId)
-    const event: LogEvent = { participantId, name: p?.name ?? participantId, message, time: this.deps.clock.now() }
-    await rt.state.run(async () => {
-      rt.rec.logs.push(event)
-      if (rt.rec.logs.length > MAX_LOGS) rt.rec.logs.splice(0, rt.rec.logs.length - MAX_LOGS)
-      await putJson(this.deps.store, taskId, TASK_KEY, rt.rec)
-    })
+    const name = p?.name ?? participantId
+    const now = this.deps.clock.now()
+    const event: LogEvent = { participantId, name, message: this.logLimits.admit(taskId, participantId, name, message, now), time: now }
+    // Appended to the task's log (the size of the message), not a rewrite of task.json.
+    rt.log.add(event)
+    await rt.log.flushed()
     this.deps.publish(taskId, { type: 'log', data: event })
     return event
   }
 
   private serverLog(rt: Runtime, message: string): void {
     const event: LogEvent = { participantId: '', name: 'aggregator', message, time: this.deps.clock.now() }
-    rt.rec.logs.push(event)
-    if (rt.rec.logs.length > MAX_LOGS) rt.rec.logs.splice(0, rt.rec.logs.length - MAX_LOGS)
+    rt.log.add(event)
     this.deps.publish(rt.rec.id, { type: 'log', data: event })
   }
 
@@ -926,64 +929,35 @@ export class RoundEngine {
     rec.phase = 'train'
     rec.attempt = attempt
     rec.selected = []
+    rec.reported = []
     rec.testReported = []
-    // A retried round keeps the updates it accepted (they all trained from the same global version, so they
-    // are as good as new ones): their senders are not asked again, only the missing updates are awaited.
-    if (!rt.acc || rt.acc.round !== rec.round) rt.acc = emptyAccumulator(rec.round, attempt, rec.numParams, rec.params.aggregation !== 'fedavg')
-    rt.acc.attempt = attempt
-    const kept = new Set(rt.acc.contributors.map((c) => c.id))
-    rec.reported = [...kept]
-    const active = this.activeIds(rec).filter((id) => !kept.has(id))
-    const pool = rec.participants.filter((p) => kept.has(p.id) || active.includes(p.id)).map((p) => p.id)
-    const known = rec.participants.filter((p) => !p.left || kept.has(p.id)).length
-    if (pool.length < rec.params.min_participants) {
+    const active = this.activeIds(rec)
+    const known = rec.participants.filter((p) => !p.left).length
+    rt.acc = emptyAccumulator(rec.round, rec.attempt, rec.numParams, rec.params.aggregation !== 'fedavg')
+    if (active.length < rec.params.min_participants) {
       rec.deadline = null
-      const keptNote = kept.size > 0 ? `, ${kept.size} update${kept.size === 1 ? '' : 's'} kept` : ''
-      this.serverLog(rt, `round ${rec.round}: waiting for participants (${active.length + kept.size} online${keptNote}, ${rec.params.min_participants} needed)`)
+      this.serverLog(rt, `round ${rec.round}: waiting for participants (${active.length} online, ${rec.params.min_participants} needed)`)
       return
     }
-    if (!scheduleWaitOver && pool.length < known) {
+    if (!scheduleWaitOver && active.length < known) {
       rec.deadline = now + rec.params.schedule_timeout * 1000
       return
     }
     const cap = rec.params.aggregation === 'fedavg' ? Infinity : maxRobustUpdates(rec.numParams)
-    const k = selectionSize(pool.length, rec.params.participants_per_round, rec.params.min_participants, cap)
-    const more = new Set(selectParticipants(active, Math.max(0, k - kept.size), rec.params.seed, rec.round, rec.attempt))
-    rec.selected = pool.filter((id) => kept.has(id) || more.has(id))
+    const k = selectionSize(active.length, rec.params.participants_per_round, rec.params.min_participants, cap)
+    rec.selected = selectParticipants(active, k, rec.params.seed, rec.round, rec.attempt)
     rec.deadline = now + rec.params.calculation_timeout * 1000
     // The uploads' logs can be made ready while the participants train.
-    this.deps.store.prepare?.(more.size, messageBytes({ taskId: rec.id, participantId: rec.selected[0] ?? '', shapes: rec.spec.map((s) => s.shape) }))
-  }
-
-  /**
-   * Adds a participant that joined (or came back) while a train attempt runs to that attempt, when the
-   * selection has room for it and at least LATE_JOIN_SHARE of calculation_timeout is left to train in;
-   * otherwise it trains from the next round (or attempt) on.
-   */
-  private admitLate(rt: Runtime, participantId: string): void {
-    const { rec } = rt
-    if (rec.state !== 'running' || rec.phase !== 'train' || rec.selected.length === 0 || rec.deadline === null) return
-    if (rec.selected.includes(participantId) || !this.activeIds(rec).includes(participantId)) return
-    const left = rec.deadline - this.deps.clock.now()
-    if (left < rec.params.calculation_timeout * 1000 * LATE_JOIN_SHARE) return
-    const kept = new Set(rt.acc?.contributors.map((c) => c.id) ?? [])
-    const pool = rec.participants.filter((p) => kept.has(p.id) || (p.online && !p.left)).length
-    const cap = rec.params.aggregation === 'fedavg' ? Infinity : maxRobustUpdates(rec.numParams)
-    if (rec.selected.length >= selectionSize(pool, rec.params.participants_per_round, rec.params.min_participants, cap)) return
-    rec.selected = rec.participants.filter((p) => p.id === participantId || rec.selected.includes(p.id)).map((p) => p.id)
-    const name = rec.participants.find((p) => p.id === participantId)?.name ?? participantId
-    this.serverLog(rt, `round ${rec.round}: ${name} joins this round (${Math.round(left / 1000)} s left to train)`)
+    this.deps.store.prepare?.(rec.selected.length, messageBytes({ taskId: rec.id, participantId: rec.selected[0] ?? '', shapes: rec.spec.map((s) => s.shape) }))
   }
 
   private phaseTimeout(rec: TaskRecord): number {
     return (rec.phase === 'train' && rec.selected.length === 0 ? rec.params.schedule_timeout : rec.params.calculation_timeout) * 1000
   }
 
-  /** A participant came online (`arrived`): a waiting train phase may select now, a running attempt may take it in. */
-  private participantsChanged(rt: Runtime, arrived?: string): void {
+  private participantsChanged(rt: Runtime): void {
     const { rec } = rt
     if (rec.state === 'running' && rec.phase === 'train' && rec.selected.length === 0) this.beginAttempt(rt, false, rec.attempt)
-    else if (arrived) this.admitLate(rt, arrived)
   }
 
   private async closeTrain(rt: Runtime): Promise<void> {
@@ -1218,8 +1192,7 @@ export class RoundEngine {
             const got = rt.acc?.contributors.length ?? 0
             if (got >= rec.params.min_participants && got > 0) await this.closeTrain(rt)
             else {
-              const keeping = got > 0 ? `, keeping the ${got} received (their senders are not asked again)` : ''
-              this.serverLog(rt, `round ${rec.round}: ${got} of ${rec.selected.length} updates by calculation_timeout, ${rec.params.min_participants} needed; retrying the round from version ${rec.version}${keeping}`)
+              this.serverLog(rt, `round ${rec.round}: ${got} of ${rec.selected.length} updates by calculation_timeout, ${rec.params.min_participants} needed; retrying the round from version ${rec.version}`)
               const contributed = new Set(rt.acc?.contributors.map((c) => c.id) ?? [])
               for (const id of rec.selected) {
                 const p = rec.participants.find((x) => x.id === id)
@@ -1228,7 +1201,7 @@ export class RoundEngine {
                   this.deps.publish(rec.id, { type: 'participant', data: { action: 'drop', participant: participantView(p) } })
                 }
               }
-              // The accepted updates and their stored logs stay: beginAttempt keeps them for the next attempt.
+              rt.garbage.push(ACC_KEY, ...(await this.deps.store.keys(rec.id, 'updates/')))
               this.beginAttempt(rt, true, rec.attempt + 1)
             }
           }

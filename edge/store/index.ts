@@ -25,6 +25,11 @@ export interface Store {
    */
   openWrite?(taskId: string, key: string): Promise<ValueWriter>
   /**
+   * Optional: adds bytes at the end of a value (creating it), for append-only logs. Not atomic: a crash
+   * may leave part of the bytes, so readers of such values must skip a torn tail.
+   */
+  append?(taskId: string, key: string, bytes: Uint8Array): Promise<void>
+  /**
    * Optional hint: about `count` values of about `bytes` each will be written soon (a round's uploads,
    * while its participants train); a backend may prepare for them in the background.
    */
@@ -110,6 +115,13 @@ export function createMemoryStore(): Store {
     async deleteTask(taskId) {
       checkKey(taskId)
       data.delete(taskId)
+    },
+    async append(taskId, key, bytes) {
+      checkKey(taskId, key)
+      let t = data.get(taskId)
+      if (!t) data.set(taskId, (t = new Map()))
+      const old = t.get(key)
+      t.set(key, [...(old === undefined ? [] : Array.isArray(old) ? old : [old]), bytes.slice()])
     },
     async openWrite(taskId, key) {
       checkKey(taskId, key)

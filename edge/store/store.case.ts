@@ -74,6 +74,21 @@ export function storeCases(name: string, fresh: () => Promise<{ store: Store; re
       await expect(store.get('t', 'a//b')).rejects.toThrow(/invalid store key/)
     })
 
+    it('appends to a value (creating it), readable as one value, across a reopen', async () => {
+      const { store, reopen } = await fresh()
+      if (!store.append) return
+      await store.append('t', 'logs/0', new Uint8Array([1, 2]))
+      await store.append('t', 'logs/0', new Uint8Array([3]))
+      await store.append('t', 'logs/0', new Uint8Array(2_000_000).fill(7))
+      const got = (await store.get('t', 'logs/0')) as Uint8Array
+      expect([got.length, got[0], got[2], got[3], got[2_000_002]]).toEqual([2_000_003, 1, 3, 7, 7])
+      await store.append('t', 'logs/0', new Uint8Array([9]))
+      const again = reopen ? await reopen() : store
+      const back = (await again.get('t', 'logs/0')) as Uint8Array
+      expect([back.length, back[2_000_003]]).toEqual([2_000_004, 9])
+      expect(await again.keys('t')).toEqual(['logs/0'])
+    })
+
     it('keeps values across a reopen (persistent backends)', async () => {
       const { store, reopen } = await fresh()
       if (!reopen) return

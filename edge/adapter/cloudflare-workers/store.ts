@@ -88,6 +88,19 @@ export function createDurableObjectStore(storage: DurableObjectStorage): Store {
         sql.exec('DELETE FROM autofed_value WHERE task = ?', taskId)
       })
     },
+    async append(taskId, key, bytes) {
+      checkKey(taskId, key)
+      // A new chunk row of the value's generation and its size, in one transaction: appends are atomic here.
+      storage.transactionSync(() => {
+        const row = rowOf(taskId, key)
+        const gen = row?.gen ?? nextGen()
+        let idx = row ? Number(sql.exec<{ n: number | null }>('SELECT max(idx) AS n FROM autofed_chunk WHERE gen = ?', gen).one().n ?? -1) + 1 : 0
+        // Rows stay under the 2 MB limit however large the appended bytes.
+        for (let p = 0; p < bytes.length; p += CHUNK_BYTES) insertChunk(gen, idx++, bytes.subarray(p, p + CHUNK_BYTES))
+        if (row) sql.exec('UPDATE autofed_value SET size = ? WHERE task = ? AND key = ?', row.size + bytes.length, taskId, key)
+        else sql.exec('INSERT INTO autofed_value (task, key, size, gen) VALUES (?, ?, ?, ?)', taskId, key, bytes.length, gen)
+      })
+    },
     async openWrite(taskId, key): Promise<ValueWriter> {
       checkKey(taskId, key)
       const staged = stager(nextGen())

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, writev, writevSync } from 'node:fs'
+import { appendFileSync, closeSync, mkdirSync, openSync, renameSync, unlinkSync, writev, writevSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
 import { checkKey, type Store } from '../../store'
@@ -186,6 +186,12 @@ export async function createFileStore(dir: string): Promise<Store> {
           }
         },
       }
+    },
+    async append(taskId, key, bytes) {
+      const target = pathOf(taskId, key)
+      ensureDirSync(dirname(target))
+      // One write call: a crash leaves at most a torn last line, which the log's reader skips.
+      appendFileSync(target, bytes)
     },
     prepare(count, bytes) {
       if (bytes >= RECYCLE_BYTES) spares.prepare(count, bytes)
