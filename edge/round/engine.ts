@@ -299,7 +299,8 @@ export class RoundEngine {
     const acc = emptyAccumulator(rec.round, rec.attempt, rec.numParams, robust)
     const bytes = await this.deps.store.get(rec.id, ACC_KEY)
     const meta = bytes ? decodeAccumulator(bytes) : null
-    if (!meta || meta.round !== rec.round || meta.attempt !== rec.attempt) return acc
+    // Any attempt of the round: a retry keeps the updates accepted before it.
+    if (!meta || meta.round !== rec.round) return acc
     for (const c of meta.contributors) {
       const stored = await this.deps.store.get(rec.id, c.key)
       const values = new Float32Array(rec.numParams)
@@ -549,7 +550,7 @@ export class RoundEngine {
         existing.labelCounts = req.labelCounts
         existing.examples = examples
         event = 'join'
-        this.participantsChanged(rt)
+        this.participantsChanged(rt, existing.id)
         return { participantId: existing.id, token: req.token as string, record: existing }
       }
       // A finished task trains no more: a newcomer could only watch, and would change nothing (issue 14).
@@ -562,7 +563,7 @@ export class RoundEngine {
       const p: ParticipantRecord = { id: `p${randomId(5)}`, name: req.name, tokenHash: freshHash, online: true, left: false, examples, labelCounts: req.labelCounts, joinedAt: this.deps.clock.now() }
       rec.participants.push(p)
       event = 'join'
-      this.participantsChanged(rt)
+      this.participantsChanged(rt, p.id)
       return { participantId: p.id, token, record: p }
     })
     if (event) this.deps.publish(taskId, { type: 'participant', data: { action: event, participant: participantView(out.record) } })
@@ -577,7 +578,7 @@ export class RoundEngine {
     if (p && !p.online && !p.left) {
       await this.mutate(rt, () => {
         p.online = true
-        this.participantsChanged(rt)
+        this.participantsChanged(rt, p.id)
       })
     }
     return p
@@ -929,35 +930,64 @@ export class RoundEngine {
     rec.phase = 'train'
     rec.attempt = attempt
     rec.selected = []
-    rec.reported = []
     rec.testReported = []
-    const active = this.activeIds(rec)
-    const known = rec.participants.filter((p) => !p.left).length
-    rt.acc = emptyAccumulator(rec.round, rec.attempt, rec.numParams, rec.params.aggregation !== 'fedavg')
-    if (active.length < rec.params.min_participants) {
+    // A retried round keeps the updates it accepted (they all trained from the same global version, so they
+    // are as good as new ones): their senders are not asked again, only the missing updates are awaited.
+    if (!rt.acc || rt.acc.round !== rec.round) rt.acc = emptyAccumulator(rec.round, attempt, rec.numParams, rec.params.aggregation !== 'fedavg')
+    rt.acc.attempt = attempt
+    const kept = new Set(rt.acc.contributors.map((c) => c.id))
+    rec.reported = [...kept]
+    const active = this.activeIds(rec).filter((id) => !kept.has(id))
+    const pool = rec.participants.filter((p) => kept.has(p.id) || active.includes(p.id)).map((p) => p.id)
+    const known = rec.participants.filter((p) => !p.left || kept.has(p.id)).length
+    if (pool.length < rec.params.min_participants) {
       rec.deadline = null
-      this.serverLog(rt, `round ${rec.round}: waiting for participants (${active.length} online, ${rec.params.min_participants} needed)`)
+      const keptNote = kept.size > 0 ? `, ${kept.size} update${kept.size === 1 ? '' : 's'} kept` : ''
+      this.serverLog(rt, `round ${rec.round}: waiting for participants (${active.length + kept.size} online${keptNote}, ${rec.params.min_participants} needed)`)
       return
     }
-    if (!scheduleWaitOver && active.length < known) {
+    if (!scheduleWaitOver && pool.length < known) {
       rec.deadline = now + rec.params.schedule_timeout * 1000
       return
     }
     const cap = rec.params.aggregation === 'fedavg' ? Infinity : maxRobustUpdates(rec.numParams)
-    const k = selectionSize(active.length, rec.params.participants_per_round, rec.params.min_participants, cap)
-    rec.selected = selectParticipants(active, k, rec.params.seed, rec.round, rec.attempt)
+    const k = selectionSize(pool.length, rec.params.participants_per_round, rec.params.min_participants, cap)
+    const more = new Set(selectParticipants(active, Math.max(0, k - kept.size), rec.params.seed, rec.round, rec.attempt))
+    rec.selected = pool.filter((id) => kept.has(id) || more.has(id))
     rec.deadline = now + rec.params.calculation_timeout * 1000
     // The uploads' logs can be made ready while the participants train.
-    this.deps.store.prepare?.(rec.selected.length, messageBytes({ taskId: rec.id, participantId: rec.selected[0] ?? '', shapes: rec.spec.map((s) => s.shape) }))
+    this.deps.store.prepare?.(more.size, messageBytes({ taskId: rec.id, participantId: rec.selected[0] ?? '', shapes: rec.spec.map((s) => s.shape) }))
+  }
+
+  /**
+   * Adds a participant that joined (or came back) while a train attempt runs to that attempt, when the
+   * selection has room for it and at least LATE_JOIN_SHARE of calculation_timeout is left to train in;
+   * otherwise it trains from the next round (or attempt) on.
+   */
+  private admitLate(rt: Runtime, participantId: string): void {
+    const { rec } = rt
+    if (rec.state !== 'running' || rec.phase !== 'train' || rec.selected.length === 0 || rec.deadline === null) return
+    if (rec.selected.includes(participantId) || !this.activeIds(rec).includes(participantId)) return
+    const left = rec.deadline - this.deps.clock.now()
+    if (left < rec.params.calculation_timeout * 1000 * LATE_JOIN_SHARE) return
+    const kept = new Set(rt.acc?.contributors.map((c) => c.id) ?? [])
+    const pool = rec.participants.filter((p) => kept.has(p.id) || (p.online && !p.left)).length
+    const cap = rec.params.aggregation === 'fedavg' ? Infinity : maxRobustUpdates(rec.numParams)
+    if (rec.selected.length >= selectionSize(pool, rec.params.participants_per_round, rec.params.min_participants, cap)) return
+    rec.selected = rec.participants.filter((p) => p.id === participantId || rec.selected.includes(p.id)).map((p) => p.id)
+    const name = rec.participants.find((p) => p.id === participantId)?.name ?? participantId
+    this.serverLog(rt, `round ${rec.round}: ${name} joins this round (${Math.round(left / 1000)} s left to train)`)
   }
 
   private phaseTimeout(rec: TaskRecord): number {
     return (rec.phase === 'train' && rec.selected.length === 0 ? rec.params.schedule_timeout : rec.params.calculation_timeout) * 1000
   }
 
-  private participantsChanged(rt: Runtime): void {
+  /** A participant came online (`arrived`): a waiting train phase may select now, a running attempt may take it in. */
+  private participantsChanged(rt: Runtime, arrived?: string): void {
     const { rec } = rt
     if (rec.state === 'running' && rec.phase === 'train' && rec.selected.length === 0) this.beginAttempt(rt, false, rec.attempt)
+    else if (arrived) this.admitLate(rt, arrived)
   }
 
   private async closeTrain(rt: Runtime): Promise<void> {
@@ -1192,7 +1222,8 @@ export class RoundEngine {
             const got = rt.acc?.contributors.length ?? 0
             if (got >= rec.params.min_participants && got > 0) await this.closeTrain(rt)
             else {
-              this.serverLog(rt, `round ${rec.round}: ${got} of ${rec.selected.length} updates by calculation_timeout, ${rec.params.min_participants} needed; retrying the round from version ${rec.version}`)
+              const keeping = got > 0 ? `, keeping the ${got} received (their senders are not asked again)` : ''
+              this.serverLog(rt, `round ${rec.round}: ${got} of ${rec.selected.length} updates by calculation_timeout, ${rec.params.min_participants} needed; retrying the round from version ${rec.version}${keeping}`)
               const contributed = new Set(rt.acc?.contributors.map((c) => c.id) ?? [])
               for (const id of rec.selected) {
                 const p = rec.participants.find((x) => x.id === id)
@@ -1201,7 +1232,7 @@ export class RoundEngine {
                   this.deps.publish(rec.id, { type: 'participant', data: { action: 'drop', participant: participantView(p) } })
                 }
               }
-              rt.garbage.push(ACC_KEY, ...(await this.deps.store.keys(rec.id, 'updates/')))
+              // The accepted updates and their stored logs stay: beginAttempt keeps them for the next attempt.
               this.beginAttempt(rt, true, rec.attempt + 1)
             }
           }
