@@ -1,14 +1,29 @@
 import { describe, expect, it } from 'vitest'
-import { topK } from '.'
+import { csvCell, predictionsCsv, topK } from './output'
 
 describe('topK', () => {
-  it('returns the k most probable labels, best first', () => {
+  it('returns the k most probable labels with their class index, best first', () => {
     expect(topK([0.1, 0.6, 0.05, 0.25], ['a', 'b', 'c', 'd'], 2)).toEqual([
-      { label: 'b', probability: 0.6 },
-      { label: 'd', probability: 0.25 },
+      { label: 'b', index: 1, probability: 0.6 },
+      { label: 'd', index: 3, probability: 0.25 },
     ])
   })
   it('names a class by index when the label list is short', () => {
-    expect(topK([0.2, 0.8], ['a'], 1)).toEqual([{ label: '1', probability: 0.8 }])
+    expect(topK([0.2, 0.8], ['a'], 1)).toEqual([{ label: '1', index: 1, probability: 0.8 }])
+  })
+})
+
+describe('predictionsCsv', () => {
+  it('writes one row per image with label, index and probability, quoting what needs it', () => {
+    const csv = predictionsCsv([
+      { path: 'a/1.png', label: '7', index: 7, probability: 0.5 },
+      { path: 'b,"c".png', label: 'x', index: 0, probability: 1 },
+      { path: 'bad.png', error: 'not an image' },
+    ])
+    expect(csv).toBe('path,label,index,probability,error\r\na/1.png,7,7,0.500000,\r\n"b,""c"".png",x,0,1.000000,\r\nbad.png,,,,not an image\r\n')
+  })
+  it('defuses a path a spreadsheet would run as a formula', () => {
+    expect(csvCell('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`)
+    expect(csvCell(-1)).toBe('-1')
   })
 })

@@ -1,44 +1,70 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { LayersModel } from '@tensorflow/tfjs-layers'
-import { parseBundle } from '../../shared/bundle'
+import { hostingProblems, parseBundle } from '../../shared/bundle'
+import type { FileSource } from '../../shared/files'
+import { hasImageExtension } from '../../shared/image-format'
 import { buildModel } from '../../shared/model'
 import { prepareForPrediction } from '../../shared/preprocess'
 import type { PreprocessorConfig } from '../../shared/preprocess'
 import { ProblemError } from '../../shared/problems'
 import { decodeImage } from '../decode'
-import type { PredictModel } from '../store'
 
-/** One class and its probability. */
-export type Prediction = { label: string; probability: number }
+import { topK } from './output'
+import type { Prediction } from './output'
 
-/** A model ready to classify images, rebuilt from a stored result bundle. */
+export { csvCell, predictionsCsv, topK } from './output'
+export type { FolderPrediction, Prediction } from './output'
+
+/** What one image's prediction gives: fastai's predict → (class, index, probabilities), plus the top k. */
+export type Classification = { top: Prediction[]; probabilities: number[] }
+
+/** A model ready to classify images, rebuilt from a library model's bundle files. */
 export type Predictor = {
   labels: string[]
-  classify(bytes: Uint8Array, name: string, k?: number): Promise<Prediction[]>
+  model: LayersModel
+  preprocessor: PreprocessorConfig
+  channels: 1 | 3
+  /** The preprocessed [1, h, w, c] input for an image (the caller disposes it); Grad-CAM reuses it. */
+  input(bytes: Uint8Array, name: string): Promise<tf.Tensor4D>
+  classify(bytes: Uint8Array, name: string, k?: number): Promise<Classification>
   dispose(): void
 }
 
-/** Rebuilds the stored best model (no network: everything is in the stored result bundle). Throws ProblemError. */
-export async function loadPredictor(stored: PredictModel): Promise<Predictor> {
-  const parsed = parseBundle(stored.files)
+/**
+ * Rebuilds a model from its bundle files (no network). A bundle with its own code (entry_file) is refused,
+ * as on the create page: autofed cannot run it safely. Throws ProblemError.
+ */
+export async function loadPredictor(files: Map<string, Uint8Array>): Promise<Predictor> {
+  const parsed = parseBundle(files)
   if (!parsed.ok) throw new ProblemError(parsed.problems)
+  const refused = hostingProblems(parsed.value.config)
+  if (refused.length > 0) throw new ProblemError(refused)
   const built = await buildModel(parsed.value)
   const model: LayersModel = built.model
   const preprocessor: PreprocessorConfig = parsed.value.preprocessor
   const shape = model.inputs[0].shape
   const channels: 1 | 3 = shape[shape.length - 1] === 1 ? 1 : 3
+  const input = async (bytes: Uint8Array, name: string): Promise<tf.Tensor4D> => {
+    const image = await decodeImage(bytes, name)
+    try {
+      return prepareForPrediction(image, preprocessor, channels)
+    } finally {
+      image.dispose()
+    }
+  }
   return {
     labels: built.labels,
+    model,
+    preprocessor,
+    channels,
+    input,
     async classify(bytes, name, k = 5) {
-      const image = await decodeImage(bytes, name)
-      const probs = tf.tidy(() => {
-        const x = prepareForPrediction(image, preprocessor, channels)
-        return tf.squeeze(model.predict(x) as tf.Tensor, [0])
-      })
-      image.dispose()
-      const values = await probs.data()
+      const x = await input(bytes, name)
+      const probs = tf.tidy(() => tf.squeeze(model.predict(x) as tf.Tensor, [0]))
+      x.dispose()
+      const probabilities = Array.from(await probs.data())
       probs.dispose()
-      return topK(Array.from(values), built.labels, k)
+      return { top: topK(probabilities, built.labels, k), probabilities }
     },
     dispose() {
       model.dispose()
@@ -46,10 +72,10 @@ export async function loadPredictor(stored: PredictModel): Promise<Predictor> {
   }
 }
 
-/** The k most probable classes, best first. */
-export function topK(probabilities: number[], labels: string[], k: number): Prediction[] {
-  return probabilities
-    .map((probability, i) => ({ label: labels[i] ?? String(i), probability }))
-    .sort((a, b) => b.probability - a.probability)
-    .slice(0, k)
+/** The images of a folder, in path order (what a folder prediction goes through). */
+export async function imagePaths(source: FileSource): Promise<string[]> {
+  return (await source.list())
+    .map((e) => e.path)
+    .filter(hasImageExtension)
+    .sort()
 }

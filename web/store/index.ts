@@ -1,5 +1,6 @@
 import { openDB } from 'idb'
 import type { DBSchema, IDBPDatabase } from 'idb'
+import { CONFIG_FILE, labelsOf, parseConfig } from '../../shared/bundle'
 import type { NamedTensor } from '../../shared/bundle'
 import type { LabelCounts } from '../../shared/participant'
 
@@ -30,14 +31,19 @@ interface AutofedDB extends DBSchema {
   memberships: { key: string; value: Membership }
   weights: { key: string; value: StoredWeights }
   checkpoints: { key: string; value: unknown }
+  /** Before the library: one slot ('latest'), moved into the library on first listing. */
   models: { key: string; value: PredictModel }
+  /** The model library's entries (names, dates, source); the files are kept apart so listing stays light. */
+  library: { key: string; value: LibraryEntry }
+  /** The bundle files of each library entry, by entry id. */
+  'model-files': { key: string; value: Map<string, Uint8Array> }
   /** Per-device settings: the backend override and the measured backend choices (shared/backend's cache). */
   settings: { key: string; value: unknown }
 }
 
 const DB_NAME = 'autofed'
-const DB_VERSION = 2
-/** The predict page's model: one slot, the most recently finished task's best state. */
+const DB_VERSION = 3
+/** The one slot predict had before the library (version 2 of the database). */
 const LATEST_MODEL = 'latest'
 
 let db: Promise<IDBPDatabase<AutofedDB>> | null = null
@@ -45,7 +51,7 @@ let db: Promise<IDBPDatabase<AutofedDB>> | null = null
 function open(): Promise<IDBPDatabase<AutofedDB>> {
   db ??= openDB<AutofedDB>(DB_NAME, DB_VERSION, {
     upgrade(database) {
-      for (const name of ['directories', 'memberships', 'weights', 'checkpoints', 'models', 'settings'] as const) {
+      for (const name of ['directories', 'memberships', 'weights', 'checkpoints', 'models', 'settings', 'library', 'model-files'] as const) {
         if (!database.objectStoreNames.contains(name)) database.createObjectStore(name)
       }
     },
@@ -103,14 +109,115 @@ export async function clearCheckpoint(taskId: string): Promise<void> {
   await (await open()).delete('checkpoints', taskId)
 }
 
-/** Stores the model predict uses; it works with the aggregator offline from here on. */
+/** Keeps a finished task's best model in the library (one entry per task, replaced when it finishes again). */
 export async function savePredictModel(model: PredictModel): Promise<void> {
-  await (await open()).put('models', model, LATEST_MODEL)
+  await saveLibraryModel(taskEntry(model), model.files)
 }
 
-/** The model predict uses, if a task has finished in this browser. */
-export async function loadPredictModel(): Promise<PredictModel | undefined> {
-  return (await open()).get('models', LATEST_MODEL)
+/** Where a library model came from: a task's best version, a bundle file or folder, or a built-in bundle. */
+export type ModelSource = 'task' | 'file' | 'builtin'
+
+/** A model kept in the library: what the list shows. The bundle files are read with loadLibraryFiles. */
+export type LibraryEntry = {
+  id: string
+  name: string
+  source: ModelSource
+  /** For 'task': the task it was trained in, its name and the global version kept. */
+  taskId?: string
+  taskName?: string
+  version?: number
+  /** For 'file': the zip's or folder's name; for 'builtin': the bundle id. */
+  origin?: string
+  /** Test accuracy reported by the task, when known. */
+  accuracy: number | null
+  labels: string[]
+  savedAt: number
+}
+
+/** The library id of a task's model: one per task, so a later save replaces it. */
+export function taskModelId(taskId: string): string {
+  return `task:${taskId}`
+}
+
+/** The library entry for a finished task's model (PredictModel is what the participant session saves). */
+export function taskEntry(model: PredictModel): LibraryEntry {
+  return {
+    id: taskModelId(model.taskId),
+    name: model.taskName,
+    source: 'task',
+    taskId: model.taskId,
+    taskName: model.taskName,
+    version: model.version,
+    accuracy: model.accuracy,
+    labels: labelsOfFiles(model.files),
+    savedAt: model.savedAt,
+  }
+}
+
+/** The labels in output order from a bundle's config.json (empty when it has none or cannot be read). */
+export function labelsOfFiles(files: Map<string, Uint8Array>): string[] {
+  const bytes = files.get(CONFIG_FILE)
+  if (!bytes) return []
+  const parsed = parseConfig(new TextDecoder().decode(bytes))
+  return parsed.ok ? (labelsOf(parsed.value) ?? []) : []
+}
+
+/** Newest first; ties by name so the order is stable. */
+export function sortLibrary(entries: readonly LibraryEntry[]): LibraryEntry[] {
+  return [...entries].sort((a, b) => b.savedAt - a.savedAt || a.name.localeCompare(b.name))
+}
+
+/** Adds or replaces a model in the library (entry and files in one transaction). */
+export async function saveLibraryModel(entry: LibraryEntry, files: Map<string, Uint8Array>): Promise<void> {
+  const tx = (await open()).transaction(['library', 'model-files'], 'readwrite')
+  await Promise.all([tx.objectStore('library').put(entry, entry.id), tx.objectStore('model-files').put(files, entry.id), tx.done])
+}
+
+/** Every model in the library, newest first; the old single predict slot is moved in on the way. */
+export async function listLibrary(): Promise<LibraryEntry[]> {
+  const db = await open()
+  const legacy = await db.get('models', LATEST_MODEL)
+  if (legacy) {
+    await saveLibraryModel(taskEntry(legacy), legacy.files)
+    await db.delete('models', LATEST_MODEL)
+  }
+  return sortLibrary(await db.getAll('library'))
+}
+
+/** The bundle files of a library model. */
+export async function loadLibraryFiles(id: string): Promise<Map<string, Uint8Array> | undefined> {
+  return (await open()).get('model-files', id)
+}
+
+/** Renames a library model (the name the list shows). */
+export async function renameLibraryModel(id: string, name: string): Promise<void> {
+  const db = await open()
+  const entry = await db.get('library', id)
+  if (entry) await db.put('library', { ...entry, name }, id)
+}
+
+/** Removes a model and its files from the library. */
+export async function deleteLibraryModel(id: string): Promise<void> {
+  const tx = (await open()).transaction(['library', 'model-files'], 'readwrite')
+  await Promise.all([tx.objectStore('library').delete(id), tx.objectStore('model-files').delete(id), tx.done])
+}
+
+const CURRENT_MODEL = 'library:current'
+
+/** The library model predict and evaluate use, as last chosen on this device. */
+export async function loadCurrentModelId(): Promise<string | undefined> {
+  const v = await loadSetting(CURRENT_MODEL)
+  return typeof v === 'string' ? v : undefined
+}
+
+/** Remembers the chosen library model. */
+export async function saveCurrentModelId(id: string | undefined): Promise<void> {
+  await saveSetting(CURRENT_MODEL, id)
+}
+
+/** The chosen model if it is still in the library, else the newest one. */
+export function currentOf(entries: readonly LibraryEntry[], chosen: string | undefined): LibraryEntry | undefined {
+  return entries.find((e) => e.id === chosen) ?? entries[0]
 }
 
 /** A per-device setting (backend override, measured backend choices). */

@@ -1,87 +1,147 @@
 import { useEffect, useRef, useState } from 'hono/jsx/dom'
 import { ProblemError } from '../../../shared/problems'
 import type { Problem } from '../../../shared/problems'
-import type { Predictor, Prediction } from '../../predict'
-import { loadPredictModel } from '../../store'
-import type { PredictModel } from '../../store'
+import type { Classification, FolderPrediction, Predictor } from '../../predict'
+import { loadLibraryFiles } from '../../store'
+import type { LibraryEntry } from '../../store'
 import { ErrorBox, Problems, messageOf, percent } from '../components'
+import { downloadFile } from '../download'
+import { FolderPicker } from '../folder-picker'
+import type { PickedFolder } from '../folder-picker'
 import { useT } from '../i18n'
+import { ModelLibrary, useLibrary } from '../model-library'
 
-type Loaded = { stored: PredictModel; predictor: Predictor; backend: string }
+type Loaded = { entry: LibraryEntry; predictor: Predictor; backend: string }
 
-/** Drop or pick an image → top classes from the best model kept in IndexedDB (works offline). */
-export function PredictPage() {
-  const t = useT()
-  const [loaded, setLoaded] = useState<Loaded | null | undefined>(undefined)
+/** How many rows of a folder prediction the page lists; the CSV has them all. */
+const SHOWN_ROWS = 200
+
+/** Rebuilds the chosen library model whenever the choice changes; disposes the one before. */
+export function usePredictor(entry: LibraryEntry | undefined): { loaded: Loaded | null; loading: boolean; problems: Problem[]; error: string | null } {
+  const [loaded, setLoaded] = useState<Loaded | null>(null)
+  const [loading, setLoading] = useState(false)
   const [problems, setProblems] = useState<Problem[]>([])
   const [error, setError] = useState<string | null>(null)
-  const [over, setOver] = useState(false)
-  const [busy, setBusy] = useState(false)
-  const [result, setResult] = useState<{ name: string; url: string; top: Prediction[] } | null>(null)
-  const fileInput = useRef<HTMLInputElement>(null)
-
   useEffect(() => {
+    setLoaded(null)
+    setProblems([])
+    setError(null)
+    if (!entry) return
     let alive = true
     let predictor: Predictor | null = null
+    setLoading(true)
     ;(async () => {
-      const stored = await loadPredictModel()
-      if (!stored) return setLoaded(null)
+      const files = await loadLibraryFiles(entry.id)
+      if (!files) throw new Error(entry.name)
       const [{ loadPredictor }, { startBackend }] = await Promise.all([import('../../predict'), import('../../backend')])
       const info = await startBackend()
-      predictor = await loadPredictor(stored)
-      if (alive) setLoaded({ stored, predictor, backend: info.backend })
+      predictor = await loadPredictor(files)
+      if (alive) setLoaded({ entry, predictor, backend: info.backend })
       else predictor.dispose()
-    })().catch((err) => {
-      if (err instanceof ProblemError) setProblems(err.problems)
-      else setError(messageOf(err))
-      setLoaded(null)
-    })
+    })()
+      .catch((err) => {
+        if (!alive) return
+        if (err instanceof ProblemError) setProblems(err.problems)
+        else setError(messageOf(err))
+      })
+      .finally(() => alive && setLoading(false))
     return () => {
       alive = false
       predictor?.dispose()
     }
-  }, [])
+  }, [entry?.id])
+  return { loaded, loading, problems, error }
+}
+
+type Single = { name: string; url: string; result: Classification; labels: string[] }
+type FolderRun = { name: string; done: number; total: number; rows: FolderPrediction[]; finished: boolean }
+
+/**
+ * The model library (add a bundle zip, folder, built-in bundle or a task's best version; choose, rename,
+ * delete) and prediction with the chosen model, all in this browser: one image (top-k, class index, every
+ * probability) or a whole folder, downloaded as CSV. Nothing is uploaded.
+ */
+export function PredictPage() {
+  const t = useT()
+  const lib = useLibrary()
+  const model = usePredictor(lib.current)
+  const [error, setError] = useState<string | null>(null)
+  const [over, setOver] = useState(false)
+  const [busy, setBusy] = useState(false)
+  const [single, setSingle] = useState<Single | null>(null)
+  const [run, setRun] = useState<FolderRun | null>(null)
+  const fileInput = useRef<HTMLInputElement>(null)
+  const loaded = model.loaded
 
   const classify = async (file: File) => {
     if (!loaded) return
     setBusy(true)
     setError(null)
     try {
-      const top = await loaded.predictor.classify(new Uint8Array(await file.arrayBuffer()), file.name, 5)
-      if (result) URL.revokeObjectURL(result.url)
-      setResult({ name: file.name, url: URL.createObjectURL(file), top })
+      const result = await loaded.predictor.classify(new Uint8Array(await file.arrayBuffer()), file.name, 5)
+      if (single) URL.revokeObjectURL(single.url)
+      setSingle({ name: file.name, url: URL.createObjectURL(file), result, labels: loaded.predictor.labels })
     } catch (err) {
       setError(messageOf(err))
     } finally {
       setBusy(false)
     }
   }
+  // A dropped or picked .zip is a model for the library; anything else is an image to classify.
+  const take = (file: File) => {
+    if (/\.zip$/i.test(file.name)) void lib.addZip(file)
+    else void classify(file)
+  }
   const onDrop = (e: DragEvent) => {
     e.preventDefault()
     setOver(false)
     const file = e.dataTransfer?.files[0]
-    if (file) void classify(file)
+    if (file) take(file)
   }
-  const onPick = (e: Event) => {
-    const file = (e.target as HTMLInputElement).files?.[0]
-    if (file) void classify(file)
+
+  const predictFolder = async (folder: PickedFolder) => {
+    if (!loaded) return
+    setError(null)
+    try {
+      const { imagePaths } = await import('../../predict')
+      const paths = await imagePaths(folder.source)
+      const rows: FolderPrediction[] = []
+      setRun({ name: folder.name, done: 0, total: paths.length, rows, finished: false })
+      for (const path of paths) {
+        try {
+          const r = await loaded.predictor.classify(await folder.source.read(path), path, 1)
+          const best = r.top[0]
+          rows.push({ path, label: best.label, index: best.index, probability: best.probability })
+        } catch (err) {
+          rows.push({ path, error: messageOf(err) })
+        }
+        setRun({ name: folder.name, done: rows.length, total: paths.length, rows: [...rows], finished: false })
+      }
+      setRun({ name: folder.name, done: rows.length, total: paths.length, rows, finished: true })
+    } catch (err) {
+      setError(messageOf(err))
+    }
+  }
+  const downloadCsv = async () => {
+    if (!run) return
+    const { predictionsCsv } = await import('../../predict')
+    downloadFile(`${run.name || 'predictions'}-predictions.csv`, predictionsCsv(run.rows), 'text/csv')
   }
 
   return (
     <section>
       <h1>{t('predict.title')}</h1>
-      <Problems problems={problems} />
-      <ErrorBox message={error} />
-      {loaded === undefined ? (
-        <p class="muted">{t('common.loading')}</p>
-      ) : loaded === null ? (
-        problems.length === 0 && !error ? <p class="notice">{t('predict.nomodel')}</p> : null
-      ) : (
+      <p class="muted">{t('predict.local')}</p>
+      <ModelLibrary lib={lib} />
+      <Problems problems={model.problems} />
+      <ErrorBox message={model.error ?? error} />
+      {model.loading ? <p class="muted">{t('predict.loading')}</p> : null}
+      {loaded ? (
         <>
-          <p class="muted" data-testid="predict-model">
-            {t('predict.model', { name: loaded.stored.taskName, version: loaded.stored.version, accuracy: percent(loaded.stored.accuracy) })} ·{' '}
-            {loaded.backend}
+          <p class="muted" data-testid="predict-model" data-id={loaded.entry.id}>
+            {t('predict.using', { name: loaded.entry.name, classes: loaded.predictor.labels.length })} · {loaded.backend}
           </p>
+          <h2>{t('predict.image')}</h2>
           <div
             class={over ? 'drop over' : 'drop'}
             data-testid="drop-zone"
@@ -98,32 +158,130 @@ export function PredictPage() {
                 {t('predict.pick')}
               </button>
             </p>
-            <input ref={fileInput} type="file" accept="image/*" hidden onChange={onPick} data-testid="predict-input" />
+            <input
+              ref={fileInput}
+              type="file"
+              accept="image/*,.zip"
+              hidden
+              data-testid="predict-input"
+              onChange={(e: Event) => {
+                const file = (e.target as HTMLInputElement).files?.[0]
+                if (file) take(file)
+              }}
+            />
           </div>
           {busy ? <p class="muted">{t('predict.running')}</p> : null}
-          {result ? (
-            <div class="card" data-testid="predict-result">
-              <h2>{t('predict.result', { name: result.name })}</h2>
-              <div class="row">
-                <img class="preview" src={result.url} alt={result.name} />
-                <table style="flex:1">
-                  <tbody>
-                    {result.top.map((p, i) => (
-                      <tr data-testid={i === 0 ? 'predict-top' : undefined} data-label={p.label}>
-                        <td>{p.label}</td>
-                        <td style="width:50%">
-                          <div class="bar" style={`width:${Math.max(1, p.probability * 100)}%`} />
-                        </td>
-                        <td class="num">{percent(p.probability)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            </div>
-          ) : null}
+          {single ? <SingleResult single={single} /> : null}
+          <h2>{t('predict.folder')}</h2>
+          <p class="muted">{t('predict.folderHelp')}</p>
+          <FolderPicker label={t('predict.pickFolder')} testId="predict-folder" onError={setError} onPicked={(f) => void predictFolder(f)} />
+          {run ? <FolderResult run={run} onDownload={downloadCsv} /> : null}
         </>
-      )}
+      ) : null}
     </section>
+  )
+}
+
+function SingleResult(props: { single: Single }) {
+  const t = useT()
+  const { single } = props
+  return (
+    <div class="card" data-testid="predict-result">
+      <h2>{t('predict.result', { name: single.name })}</h2>
+      <div class="row" style="align-items:flex-start">
+        <img class="preview" src={single.url} alt={single.name} />
+        <table style="flex:1">
+          <thead>
+            <tr>
+              <th>{t('common.label')}</th>
+              <th class="num">{t('predict.index')}</th>
+              <th />
+              <th class="num">{t('predict.probability')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {single.result.top.map((p, i) => (
+              <tr data-testid={i === 0 ? 'predict-top' : 'predict-row'} data-label={p.label} data-index={p.index}>
+                <td>{p.label}</td>
+                <td class="num">{p.index}</td>
+                <td style="width:40%">
+                  <div class="bar" style={`width:${Math.max(1, p.probability * 100)}%`} />
+                </td>
+                <td class="num">{percent(p.probability)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <details data-testid="predict-all">
+        <summary>{t('predict.all', { n: single.result.probabilities.length })}</summary>
+        <div class="table-wrap">
+          <table>
+            <tbody>
+              {single.result.probabilities.map((p, i) => (
+                <tr data-testid="predict-prob" data-index={i} data-value={p}>
+                  <td class="num">{i}</td>
+                  <td>{single.labels[i] ?? String(i)}</td>
+                  <td class="num">{p.toFixed(6)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </details>
+    </div>
+  )
+}
+
+function FolderResult(props: { run: FolderRun; onDownload: () => void }) {
+  const t = useT()
+  const { run } = props
+  const failed = run.rows.filter((r) => 'error' in r).length
+  return (
+    <div class="card" data-testid="folder-result" data-done={run.finished ? 'true' : 'false'} data-rows={run.rows.length}>
+      <p>
+        {run.finished ? t('predict.folderDone', { n: run.total, name: run.name, failed }) : t('predict.folderRunning', { done: run.done, total: run.total, name: run.name })}
+      </p>
+      {run.finished ? (
+        <p>
+          <button type="button" class="primary" onClick={props.onDownload} data-testid="predict-csv">
+            {t('predict.csv')}
+          </button>
+        </p>
+      ) : null}
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th>{t('predict.path')}</th>
+              <th>{t('common.label')}</th>
+              <th class="num">{t('predict.index')}</th>
+              <th class="num">{t('predict.probability')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {run.rows.slice(0, SHOWN_ROWS).map((r) => (
+              <tr>
+                <td>
+                  <code>{r.path}</code>
+                </td>
+                {'error' in r ? (
+                  <td colspan={3} class="muted">
+                    {r.error}
+                  </td>
+                ) : (
+                  <>
+                    <td>{r.label}</td>
+                    <td class="num">{r.index}</td>
+                    <td class="num">{percent(r.probability)}</td>
+                  </>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {run.rows.length > SHOWN_ROWS ? <p class="muted">{t('predict.more', { n: run.rows.length - SHOWN_ROWS })}</p> : null}
+    </div>
   )
 }
