@@ -7,6 +7,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'inspect bundle': async () => (await import('./inspect-bundle')).inspectBundle,
   'inspect data': async () => (await import('./inspect-data')).inspectData,
   participate: async () => (await import('./participate')).participateCommand,
+  evaluate: async () => (await import('./evaluate')).evaluateCommand,
+  train: async () => (await import('./train')).trainCommand,
 }
 
 function usage(): string {
