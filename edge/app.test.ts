@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createClient } from '../shared/client'
 import { encodeUpdate } from '../shared/wire'
 import { createHub } from './events'
+import { hostileCases } from './hostile.case'
 import { protocolCases, tinyBundleZip, type Target } from './protocol.case'
 import { createTimerClock, RoundEngine } from './round'
 import { createMemoryStore } from './store'
@@ -10,7 +11,8 @@ import type { FetchLike } from '../shared/client'
 
 // In-process: the app answers app.fetch(Request) with no server; "restart" builds a new engine and app
 // over the same store, as a restarted process would.
-protocolCases('in-process app', async (): Promise<Target> => {
+/** The in-process target: a memory store; "restart" is a new engine and app over it. */
+async function inProcess(): Promise<Target> {
   const store = createMemoryStore()
   const token = 'initiator-secret'
   let stop = () => {}
@@ -37,7 +39,10 @@ protocolCases('in-process app', async (): Promise<Target> => {
     },
     close: async () => stop(),
   }
-})
+}
+
+protocolCases('in-process app', inProcess)
+hostileCases('in-process app', inProcess)
 
 describe('uploads that stall', () => {
   it('are cut with 408 after the idle time, the sum untouched and the round still open', async () => {
@@ -84,5 +89,22 @@ describe('static web app', () => {
     expect([page.status, await page.text(), page.headers.get('cross-origin-opener-policy')]).toEqual([200, files['/index.html'], 'same-origin'])
     const api = await app.request('/api/tasks/nope')
     expect(api.status).toBe(401)
+  })
+
+  it('answers /% and /assets/%zz with 400 and a message, never reaching the file server', async () => {
+    const asked: string[] = []
+    const app = createApp({
+      engine: new RoundEngine({ store: createMemoryStore(), clock: createTimerClock(), publish: () => {} }),
+      hub: createHub(),
+      initiatorToken: 'i',
+      runtime: 'node',
+      bundles: { list: async () => [], get: async () => null },
+      staticFile: async (path) => (asked.push(path), { body: decodeURIComponent(path) as unknown as Uint8Array, type: 'text/plain' }),
+    })
+    for (const path of ['/%', '/assets/%zz', '/join/%E6%89%8']) {
+      const res = await app.request(path)
+      expect([path, res.status, await res.json(), res.headers.get('x-content-type-options')]).toEqual([path, 400, { error: 'the address has a malformed %-escape (a % must be followed by two hex digits); check the link' }, 'nosniff'])
+    }
+    expect(asked).toEqual([])
   })
 })

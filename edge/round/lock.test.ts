@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ByteBudget, Mutex } from './lock'
+import { ByteBudget, FairBudget, Mutex } from './lock'
 
 describe('Mutex', () => {
   it('runs holders one at a time in order, also after a failure', async () => {
@@ -63,5 +63,28 @@ describe('ByteBudget', () => {
     r3()
     const big = await b.acquire(50) // larger than the budget: runs alone
     big()
+  })
+})
+
+describe('FairBudget', () => {
+  it('lets a waiting task in before another admission of the task holding the budget', async () => {
+    const b = new FairBudget(100)
+    const order: string[] = []
+    const a1 = await b.acquire('a', 60)
+    // a alone may take the whole budget.
+    const a2 = await b.acquire('a', 40)
+    const bWait = b.acquire('b', 50).then((r) => (order.push('b'), r))
+    const a3Wait = b.acquire('a', 40).then((r) => (order.push('a3'), r))
+    a2()
+    // 60 held by a: a3 would fit the budget (a plain ByteBudget admits it ahead of b), but not a's share
+    // of it while b waits (50 each); b does not fit until a1 is released.
+    await new Promise<void>((r) => setImmediate(r))
+    expect(order).toEqual([])
+    a1()
+    const rb = await bWait
+    const ra3 = await a3Wait
+    expect(order).toEqual(['b', 'a3'])
+    rb()
+    ra3()
   })
 })

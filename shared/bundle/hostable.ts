@@ -9,5 +9,5 @@ import type { BundleConfig } from './types'
  */
 export function hostingProblems(config: BundleConfig): Problem[] {
   if (config.entry_file === undefined || config.entry_file === null) return []
-  return [{ file: CONFIG_FILE, field: 'entry_file', message: 'bundles with their own code are not supported yet (autofed cannot run it safely on participants\' machines); use a built-in entry_module such as autofed.models.cnn' }]
+  return [{ file: CONFIG_FILE, field: 'entry_file', message: "is not supported yet: autofed cannot run a bundle's own code safely on participants' machines; use a built-in entry_module such as autofed.models.cnn" }]
 }

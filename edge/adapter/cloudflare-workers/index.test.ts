@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { unzipBundle } from '../../../shared/bundle'
 import { createClient } from '../../../shared/client'
+import { hostileCases } from '../../hostile.case'
 import { protocolCases, tinyBundleZip, type Target } from '../../protocol.case'
 import type { Store, ValueWriter } from '../../store'
 import { storeCases } from '../../store/store.case'
@@ -56,12 +57,14 @@ afterAll(async () => {
 
 // The shared suite, against the Worker and its Durable Objects in workerd; "restart" is SIGKILL of
 // wrangler and workerd, then wrangler dev again on the same --persist-to directory.
-protocolCases('Cloudflare Worker under wrangler dev', async (): Promise<Target> => ({
+const worker = async (): Promise<Target> => ({
   baseUrl: current().url,
   initiatorToken: TOKEN,
   restart,
   close: async () => {},
-}))
+})
+protocolCases('Cloudflare Worker under wrangler dev', worker)
+hostileCases('Cloudflare Worker under wrangler dev', worker)
 
 /** The Durable Object's Store, driven over the Worker's test-only route (AUTOFED_TEST_ROUTES=1). */
 function remoteStore(name: string): Store {
@@ -174,5 +177,19 @@ describe('Cloudflare Worker specifics', () => {
     await expect(admin.createTask({ bundle: 'nope' })).rejects.toMatchObject({ status: 422 })
     const page = await fetch(`${current().url}/join/abc`)
     expect([page.status, page.headers.get('cross-origin-embedder-policy'), (await page.text()).includes('<title>autofed</title>')]).toEqual([200, 'require-corp', true])
+    // The app's pages come from the static assets: the security headers reach them through _headers.
+    expect(page.headers.get('content-security-policy')).toContain("'wasm-unsafe-eval'")
+    expect([page.headers.get('x-content-type-options'), page.headers.get('referrer-policy')]).toEqual(['nosniff', 'no-referrer'])
+  })
+
+  it('never creates a Durable Object for an unknown task id, whoever asks (404 from the Worker)', async () => {
+    const objects = async () => (await readdir(persistTo, { recursive: true })).filter((f) => f.includes('TaskObject') && f.endsWith('.sqlite')).sort()
+    const before = await objects()
+    for (const path of ['events', 'join', 'rounds/1/update', '']) {
+      const id = `deadbeef${Math.random().toString(16).slice(2, 10)}`
+      const res = await fetch(`${current().url}/api/tasks/${id}/${path}`, { method: path === 'join' ? 'POST' : 'GET', headers: { Authorization: `Bearer ${TOKEN}` } })
+      expect([res.status, ((await res.json()) as { error: string }).error]).toEqual([404, `task ${id} does not exist; check the link`])
+    }
+    expect(await objects()).toEqual(before)
   })
 })

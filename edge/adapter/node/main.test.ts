@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll } from 'vitest'
+import { hostileCases } from '../../hostile.case'
 import { protocolCases, type Target } from '../../protocol.case'
 import { kill, launch } from './process.case'
 
@@ -11,7 +12,8 @@ afterAll(async () => {
 })
 
 // A real process on port 0 with its own data folder; "restart" is SIGKILL (no clean shutdown) and a new process.
-protocolCases('Node process (npm start entry)', async (): Promise<Target> => {
+/** A real `npm start` process on its own data folder; "restart" is SIGKILL and a new process. */
+async function nodeProcess(): Promise<Target> {
   const dataDir = await mkdtemp(join(tmpdir(), 'autofed-node-'))
   const bundlesDir = await mkdtemp(join(tmpdir(), 'autofed-bundles-'))
   dirs.push(dataDir, bundlesDir)
@@ -27,4 +29,7 @@ protocolCases('Node process (npm start entry)', async (): Promise<Target> => {
     },
     close: () => kill(current.child),
   }
-})
+}
+
+protocolCases('Node process (npm start entry)', nodeProcess)
+hostileCases('Node process (npm start entry)', nodeProcess)
