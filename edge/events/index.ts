@@ -1,5 +1,7 @@
 import type { TaskEvent } from '../../shared/wire'
 
+export { EventQueue, MAX_QUEUED_BYTES, type Outgoing } from './queue'
+
 export type EventListener = (event: TaskEvent) => void
 
 /** Fan-out of task events to the SSE connections of this process (per Durable Object on Workers). */

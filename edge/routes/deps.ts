@@ -34,4 +34,9 @@ export type AppDeps = {
   uploadIdleMs?: number
   /** Interval of SSE keep-alive comments (ms). */
   keepAliveMs?: number
+  /**
+   * Closes the connection of a request at once (Node: destroys the socket). An SSE subscriber that stopped
+   * reading is dropped with it; ending the stream alone would wait for the unread bytes to drain.
+   */
+  dropConnection?: (c: Context) => void
 }

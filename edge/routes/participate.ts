@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { streamSSE } from 'hono/streaming'
 import { JoinRequestSchema, LogRequestSchema, type TaskEvent } from '../../shared/wire'
+import { EventQueue } from '../events'
 import { participantFor, viewFor } from '../round'
 import { requireCaller, requireParticipant, viewerOf } from './auth'
 import { readJson } from './body'
@@ -16,6 +17,14 @@ function shapeEvent(e: TaskEvent, viewer: string | null): TaskEvent['data'] {
   if (e.type === 'state') return viewFor(e.data, viewer)
   if (e.type === 'participant') return { ...e.data, participant: participantFor(e.data.participant, viewer) }
   return e.data
+}
+
+/** Serialised event data: an event every viewer sees alike (a log, a round) is stringified once for all connections. */
+const serialised = new WeakMap<object, string>()
+function jsonOf(data: TaskEvent['data']): string {
+  let s = serialised.get(data)
+  if (s === undefined) serialised.set(data, (s = JSON.stringify(data)))
+  return s
 }
 
 /** Joining, leaving, pushed logs and the live event stream of a task. */
@@ -47,19 +56,27 @@ export function participateRoutes(deps: AppDeps): Hono {
     const keepAlive = deps.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS
     return streamSSE(c, async (stream) => {
       // null marks a keep-alive, written as an SSE comment so proxies keep the connection open.
-      const queue: Array<TaskEvent | null> = []
+      const queue = new EventQueue()
       let wake: (() => void) | null = null
+      let open = true
+      /** A subscriber that stopped reading: its queue overflowed, so the connection is dropped, not kept growing. */
+      const drop = () => {
+        if (!open) return
+        open = false
+        stream.abort()
+        deps.dropConnection?.(c)
+        wake?.()
+      }
       const unsubscribe = deps.hub.subscribe(id, (e) => {
-        queue.push(e)
+        if (!queue.push({ event: e.type, data: jsonOf(shapeEvent(e, viewer)) })) drop()
         wake?.()
       })
-      let open = true
       stream.onAbort(() => {
         open = false
         wake?.()
       })
       const timer = setInterval(() => {
-        queue.push(null)
+        if (!queue.push(null)) drop()
         wake?.()
       }, keepAlive)
       try {
@@ -71,9 +88,9 @@ export function participateRoutes(deps: AppDeps): Hono {
             wake = null
             continue
           }
-          const e = queue.shift() as TaskEvent | null
+          const e = queue.shift()
           if (e === null) await stream.write(': keep-alive\n\n')
-          else await stream.writeSSE({ event: e.type, data: JSON.stringify(shapeEvent(e, viewer)) })
+          else if (e) await stream.writeSSE(e)
         }
       } finally {
         clearInterval(timer)

@@ -38,6 +38,7 @@ export async function startNodeServer(options: NodeServerOptions) {
     runtime: 'node',
     initiatorToken: options.initiatorToken,
     staticFile: staticFiles(options.distDir),
+    dropConnection: (c) => (c.env as HttpBindings | undefined)?.outgoing.destroy(),
     // Node hands us the socket's request stream: uploads are folded chunk by chunk with no Web-stream copy.
     rawBody: (c, idleMs) => {
       const incoming = (c.env as HttpBindings | undefined)?.incoming
@@ -54,6 +55,7 @@ export async function startNodeServer(options: NodeServerOptions) {
   return {
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     engine,
+    hub,
     bundles,
     close: () => new Promise<void>((resolve) => {
       clock.stopAll()
