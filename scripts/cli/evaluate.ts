@@ -32,7 +32,7 @@ export async function evaluateFolder(o: EvaluateCliOptions, log: (line: string) 
   }
   const training = trainingOptions(bundle.config)
   if (!training.ok) throw new ProblemError(training.problems)
-  const { source, dataset } = await openData(o.data, labels)
+  const { source, dataset } = await openData(o.data, labels, { requireTrain: false })
   const items = itemsOf(dataset, o.split)
   if (items.length === 0) {
     throw new ProblemError([{ file: o.data, message: `has no ${o.split === 'all' ? '' : `${o.split} `}images to evaluate; pick another --split (counts: autofed inspect data ${o.data})` }])
@@ -69,7 +69,7 @@ export function describeEvaluation(e: Evaluation, what: string): string[] {
   const correct = e.confusion.reduce((s, row, i) => s + row[i], 0)
   const width = Math.max(5, ...e.labels.map((l) => l.length))
   const lines = [
-    `${what}: ${e.examples} images${e.skipped.length > 0 ? ` (${e.skipped.length} unreadable files skipped)` : ''}`,
+    `${what}: ${e.examples} image${e.examples === 1 ? '' : 's'}${e.skipped.length > 0 ? ` (${e.skipped.length} unreadable files skipped)` : ''}`,
     `${accuracyLine(e.accuracy, correct, e.examples)}, loss ${Number.isNaN(e.loss) ? '-' : e.loss.toFixed(6)}`,
     '',
     `${pad('label', width)}  precision  recall  f1      support`,

@@ -29,15 +29,15 @@ export async function openBundle(path: string): Promise<Bundle> {
   return bundle.value
 }
 
-/** Reads a data folder; `labels` (the model's) make labels the model does not know an error naming them. */
-export async function openData(dir: string, labels?: string[]): Promise<{ source: FileSource; dataset: Dataset }> {
+/** Reads a data folder; `labels` (the model's) make labels the model does not know an error naming them; `requireTrain: false` for evaluation. */
+export async function openData(dir: string, labels?: string[], o: { requireTrain?: boolean } = {}): Promise<{ source: FileSource; dataset: Dataset }> {
   try {
     if (!(await stat(dir)).isDirectory()) throw new Error('not a folder')
   } catch {
     throw new ProblemError([{ file: dir, message: 'is not a folder; give a data folder (ImageFolder, annotation.json or CSV layout)' }])
   }
   const source = await directorySource(dir)
-  const read = await readDataset(source, { name: dir, ...(labels && { taskLabels: labels }) })
+  const read = await readDataset(source, { name: dir, ...(labels && { taskLabels: labels }), ...o })
   if (!read.ok) throw new ProblemError(read.problems)
   return { source, dataset: read.value }
 }

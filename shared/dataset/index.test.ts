@@ -84,6 +84,11 @@ describe('ImageFolder layout', () => {
     expect(problems(await readDataset(folder({}), { name: 'empty' }))[0]).toMatch(/^empty: has no images/)
   })
 
+  it('reads a test-only folder for evaluation when requireTrain is false', async () => {
+    const d = ok(await readDataset(folder(images(['test/a/1.png', 'test/b/2.png'])), { requireTrain: false }))
+    expect([d.splits.train.length, d.splits.validation.length, d.counts.test]).toEqual([0, 0, { a: 1, b: 1 }])
+  })
+
   it('says a folder of loose images looks like a single class folder and names the expected layouts', async () => {
     const bag = problems(await readDataset(folder(images(['1.png', '2.png', '3.png', '4.png', '5.png'])), { name: 'Bag' }))
     expect(bag).toEqual([

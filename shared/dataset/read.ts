@@ -148,7 +148,7 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
       })
     labels = options.taskLabels.slice()
   }
-  if (splits.train.length === 0)
+  if (splits.train.length === 0 && options.requireTrain !== false)
     problems.push({ file: found.labelSource, message: found.layout === 'imagefolder' ? 'has no training images: put them in train/<label>/ or <label>/ folders' : 'has no training images' })
   if (problems.length > 0) return { ok: false, problems }
 

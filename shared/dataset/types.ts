@@ -55,4 +55,6 @@ export type ReadDatasetOptions = {
   check?: boolean | CheckImagesOptions
   /** How to name the folder itself in problems (default "."). */
   name?: string
+  /** False for a folder that is only evaluated (shared/evaluate): no training images is then not a problem (default true). */
+  requireTrain?: boolean
 }

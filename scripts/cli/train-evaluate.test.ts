@@ -1,0 +1,135 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as tf from '@tensorflow/tfjs-core'
+import * as tfl from '@tensorflow/tfjs-layers'
+import Papa from 'papaparse'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { parseBundle, TFJS_MODEL_FILE } from '../../shared/bundle'
+import { readAll } from '../../shared/files'
+import { buildModel } from '../../shared/model'
+import { directorySource } from '../../edge/adapter/node/files'
+import { smallCnnBundle } from '../bundles/small-cnn.case'
+import { makeMnistFolders } from '../make-mnist-folders'
+import { main } from './index'
+
+let root = ''
+let data = ''
+let bundleZip = ''
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'autofed-train-evaluate-'))
+  const made = await makeMnistFolders({ out: join(root, 'mnist'), perClass: 12, testPerClass: 4, participants: 1, layout: 'imagefolder', seed: 3 })
+  data = made.participants[0].imagefolder as string
+  bundleZip = join(root, 'small-cnn.zip')
+  await writeFile(bundleZip, smallCnnBundle({ epochs: 2 }))
+})
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true })
+})
+
+/** Runs the CLI in-process and returns its exit code and what it printed. */
+async function cli(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = []
+  const err: string[] = []
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')))
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')))
+  try {
+    return { code: await main(args), out, err }
+  } finally {
+    log.mockRestore()
+    error.mockRestore()
+  }
+}
+
+describe('autofed train, then autofed evaluate', () => {
+  const result = () => join(root, 'result')
+
+  it('evaluate prints exactly the test accuracy train reported, and writes one CSV row per image', async () => {
+    const train = await cli(['train', '--bundle', bundleZip, '--data', data, '--out', result(), '--seed', '1'])
+    expect(train.err).toEqual([])
+    expect(train.code).toBe(0)
+    const trained = train.out.find((l) => l.startsWith('test accuracy '))
+    // 40 test images (4 per digit); the figure itself depends on the run, the agreement must be exact.
+    expect(trained).toMatch(/^test accuracy \d\.\d{6} \(\d+\/40\), loss \d+\.\d{6}$/)
+
+    const evalDir = join(root, 'evaluation')
+    const evaluate = await cli(['evaluate', '--model', result(), '--data', data, '--out', evalDir])
+    expect(evaluate.code).toBe(0)
+    const printed = evaluate.out.find((l) => l.startsWith('accuracy '))
+    expect(`test ${printed}`).toBe(trained)
+    expect(evaluate.out).toContain(`wrote ${join(evalDir, 'predictions.csv')}`)
+
+    const csv = Papa.parse<Record<string, string>>(await readFile(join(evalDir, 'predictions.csv'), 'utf8'), { header: true, skipEmptyLines: true })
+    expect(csv.data.length).toBe(40)
+    expect(csv.meta.fields?.slice(0, 7)).toEqual(['path', 'true_label', 'predicted_label', 'probability', 'true_probability', 'loss', 'correct'])
+    const correct = csv.data.filter((r) => r.correct === '1').length
+    expect(printed).toContain(`(${correct}/40)`)
+
+    const analysis = JSON.parse(await readFile(join(evalDir, 'model_analysis_results.json'), 'utf8'))
+    const samples = JSON.parse(await readFile(join(evalDir, 'all_samples.json'), 'utf8'))
+    expect(analysis.sample_count).toBe(40)
+    expect(analysis.accuracy).toBe(correct / 40)
+    expect(samples.name_list.length).toBe(40)
+    expect(samples.pred_list[0].length).toBe(10)
+
+    // --json prints the same figures.
+    const json = await cli(['evaluate', '--model', result(), '--data', data, '--json'])
+    expect(JSON.parse(json.out.join('\n'))).toMatchObject({ examples: 40, correct, accuracy: correct / 40, split: 'test' })
+  })
+
+  it('the result bundle is a valid bundle whose tfjs export tf.loadLayersModel loads and predicts identically', async () => {
+    const files = await readAll(await directorySource(result()))
+    const bundle = parseBundle(files)
+    if (!bundle.ok) throw new Error(JSON.stringify(bundle.problems))
+    expect(bundle.value.card.isFederated).toBe(false)
+    expect(bundle.value.card.description).toContain("tf.loadLayersModel('https://your.host/path/tfjs/model.json')")
+    expect(bundle.value.card.description).toContain("load_file('model.safetensors')")
+
+    // An IOHandler that reads model.json and the shards its manifest names, as tfjs's http loader does.
+    const handler: tf.io.IOHandler = {
+      load: async () =>
+        tf.io.getModelArtifactsForJSON(JSON.parse(new TextDecoder().decode(files.get(TFJS_MODEL_FILE))), async (manifest) => {
+          const specs = manifest.flatMap((g) => g.weights)
+          const shards = manifest.flatMap((g) => g.paths.map((p) => files.get(`tfjs/${p}`) as Uint8Array))
+          const joined = new Uint8Array(shards.reduce((n, s) => n + s.byteLength, 0))
+          let at = 0
+          for (const s of shards) {
+            joined.set(s, at)
+            at += s.byteLength
+          }
+          return [specs, joined.buffer]
+        }),
+    }
+    const loaded = await tfl.loadLayersModel(handler)
+    const { model } = await buildModel(bundle.value)
+    const x = tf.randomUniform([3, 28, 28, 1], -1, 2, 'float32', 7)
+    const [a, b] = [loaded.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor]
+    expect(Array.from(await a.data())).toEqual(Array.from(await b.data()))
+    tf.dispose([x, a, b])
+    loaded.dispose()
+    model.dispose()
+  })
+
+  it('errors are one line naming the file', async () => {
+    const missing = await cli(['evaluate', '--model', join(root, 'nope'), '--data', data])
+    expect([missing.code, missing.err]).toEqual([1, [`${join(root, 'nope')}: does not exist; give a bundle folder or a .zip of one`]])
+
+    const cats = join(root, 'cats')
+    await mkdir(join(cats, 'test', 'cat'), { recursive: true })
+    await writeFile(join(cats, 'test', 'cat', 'a.png'), await readFile(join(data, 'test', '0', (await readAll(await directorySource(join(data, 'test', '0')))).keys().next().value as string)))
+    const unknown = await cli(['evaluate', '--model', result(), '--data', cats])
+    expect([unknown.code, unknown.err]).toEqual([1, [`${cats}: has 1 label the task does not know: cat (the task's labels are 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)`]])
+
+    // A folder with only a test split is fine to evaluate, and a split it lacks is named.
+    await rm(join(cats, 'test', 'cat'), { recursive: true })
+    await mkdir(join(cats, 'test', '0'))
+    await writeFile(join(cats, 'test', '0', 'a.png'), await readFile(join(data, 'test', '0', (await readAll(await directorySource(join(data, 'test', '0')))).keys().next().value as string)))
+    const testOnly = await cli(['evaluate', '--model', result(), '--data', cats])
+    expect([testOnly.code, testOnly.out[0]]).toEqual([0, `${result()} on ${cats} (test): 1 image`])
+    const noTrain = await cli(['evaluate', '--model', result(), '--data', cats, '--split', 'train'])
+    expect([noTrain.code, noTrain.err]).toEqual([1, [`${cats}: has no train images to evaluate; pick another --split (counts: autofed inspect data ${cats})`]])
+    const badSplit = await cli(['evaluate', '--model', result(), '--data', data, '--split', 'dev'])
+    expect([badSplit.code, badSplit.err]).toEqual([1, ['autofed evaluate: --split must be test, validation, train, all; got "dev"']])
+  })
+})
