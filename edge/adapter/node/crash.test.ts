@@ -1,5 +1,5 @@
 import { watch } from 'node:fs'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -200,5 +200,54 @@ describe('Node aggregator killed at each write point (SIGKILL) and restarted', (
     const proc = await launch(s.dataDir, join(s.dataDir, 'no-bundles'), TOKEN, { AUTOFED_NO_DEFAULT_TASK: '1' })
     children.push(proc)
     expect(await taskFiles(s.dataDir, s.task.id)).toEqual(['bundle.zip', 'task.json', 'weights/0'])
+  })
+})
+
+describe('Node aggregator started on a damaged data folder', () => {
+  it('one corrupted task.json: the aggregator starts, lists that task as damaged, answers 503 with the message, serves the others', async () => {
+    const s = await start()
+    const other = await s.admin().createTaskFromZip(tinyBundleZip(), {}, 'healthy')
+    await kill(s.proc().child)
+    await writeFile(join(s.dataDir, 'tasks', s.task.id, 'task.json'), '{"id": "half written')
+    const proc = await launch(s.dataDir, join(s.dataDir, 'no-bundles'), TOKEN, { AUTOFED_NO_DEFAULT_TASK: '1' })
+    children.push(proc)
+    const admin = createClient({ baseUrl: proc.url, token: TOKEN })
+    const list = await admin.listTasks()
+    const damaged = list.find((t) => t.id === s.task.id)?.damaged ?? ''
+    expect(damaged).toMatch(new RegExp(`^the record of task ${s.task.id} \\(task\\.json\\) is damaged: .+ Restore it from a backup, or delete the task`))
+    expect(list.find((t) => t.id === other.task.id)?.damaged).toBe(undefined)
+    const res = await fetch(`${proc.url}/api/tasks/${s.task.id}`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+    expect([res.status, await res.json()]).toEqual([503, { error: damaged }])
+    expect((await admin.task(other.task.id)).state).toBe('waiting')
+    expect(proc.stderr()).toContain(damaged)
+  })
+
+  it('a weights file that fails its SHA-256 is answered 500 with the message, never served as weights', async () => {
+    const s = await start()
+    await s.joinAll()
+    const file = join(s.dataDir, 'tasks', s.task.id, 'weights', '0')
+    const bytes = await readFile(file)
+    expect((await globalOf(s.site(0), s.task.id, 0)).length).toBe(8)
+    await kill(s.proc().child)
+    bytes[bytes.length - 3] ^= 0x40
+    await writeFile(file, bytes)
+    const proc = await launch(s.dataDir, join(s.dataDir, 'no-bundles'), TOKEN, { AUTOFED_NO_DEFAULT_TASK: '1' })
+    children.push(proc)
+    const res = await fetch(`${proc.url}/api/tasks/${s.task.id}/weights/0`, { headers: { Authorization: `Bearer ${s.sites[0].token}` } })
+    expect([res.status, res.headers.get('content-type'), await res.json()]).toEqual([
+      500,
+      'application/json',
+      { error: `stored weights of version 0 of task ${s.task.id} (weights/0) fail their SHA-256 check: the file is damaged and is not served; restore the data folder from a backup` },
+    ])
+  })
+
+  it('an empty initiator-token file: refuses to start with one line naming the file and what to do', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'autofed-crash-'))
+    dirs.push(dataDir)
+    await writeFile(join(dataDir, 'initiator-token'), '  \n')
+    const started = launch(dataDir, join(dataDir, 'no-bundles'), '', { AUTOFED_NO_DEFAULT_TASK: '1' })
+    const err = await started.then(() => null, (e: Error) => e.message)
+    const file = join(dataDir, 'initiator-token')
+    expect(err).toBe(`aggregator exited with 1 before listening:\n\nautofed: ${file} is empty; delete it to have a new initiator token generated at start, or write a token into it\n`)
   })
 })

@@ -20,7 +20,8 @@ export function launch(dataDir: string, bundlesDir: string, token: string, env: 
       const m = /autofed aggregator: (http:\/\/\S+)/.exec(out)
       if (m) resolve({ child, url: m[1], stderr: () => err })
     })
-    child.on('exit', (code) => reject(new Error(`aggregator exited with ${code} before listening:\n${out}\n${err}`)))
+    // 'close': the output is complete by then.
+    child.on('close', (code) => reject(new Error(`aggregator exited with ${code} before listening:\n${out}\n${err}`)))
   })
 }
 
