@@ -6,6 +6,7 @@ import { hasImageExtension } from '../../shared/image-format'
 import { buildModel } from '../../shared/model'
 import { prepareForPrediction } from '../../shared/preprocess'
 import type { PreprocessorConfig } from '../../shared/preprocess'
+import type { BundleConfig } from '../../shared/bundle'
 import { ProblemError } from '../../shared/problems'
 import { decodeImage } from '../decode'
 
@@ -21,6 +22,8 @@ export type Classification = { top: Prediction[]; probabilities: number[] }
 /** A model ready to classify images, rebuilt from a library model's bundle files. */
 export type Predictor = {
   labels: string[]
+  /** The bundle's config.json (training options: evaluate uses the training batch size, as `autofed evaluate`). */
+  config: BundleConfig
   model: LayersModel
   preprocessor: PreprocessorConfig
   channels: 1 | 3
@@ -54,6 +57,7 @@ export async function loadPredictor(files: Map<string, Uint8Array>): Promise<Pre
   }
   return {
     labels: built.labels,
+    config: built.config,
     model,
     preprocessor,
     channels,

@@ -6,6 +6,7 @@ import { onLinkClick, useRoute } from './router'
 import type { Route } from './router'
 import { HomePage } from './pages/home'
 import { PredictPage } from './pages/predict'
+import { EvaluatePage } from './pages/evaluate'
 import { JoinPage } from './pages/join'
 import { CreatePage } from './pages/create'
 import { TaskPage } from './pages/task'
@@ -25,6 +26,8 @@ function page(route: Route): Child {
       return <ResultsPage taskId={route.taskId} />
     case 'predict':
       return <PredictPage />
+    case 'evaluate':
+      return <EvaluatePage />
     default:
       return (
         <section>
@@ -63,6 +66,9 @@ export function App() {
             </a>
             <a href="/predict" class={route.page === 'predict' ? 'active' : ''}>
               {t('nav.predict')}
+            </a>
+            <a href="/evaluate" class={route.page === 'evaluate' ? 'active' : ''}>
+              {t('nav.evaluate')}
             </a>
           </nav>
           <button type="button" class="lang" data-testid="lang-switch" onClick={toggle}>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fragmentParam, rememberedSlot } from './router'
+import { fragmentParam, matchRoute, rememberedSlot } from './router'
 
 function fakeStorage() {
   const m = new Map<string, string>()
@@ -26,5 +26,13 @@ describe('fragmentParam', () => {
     const urls: string[] = []
     expect(fragmentParam('token', { pathname: '/create', search: '', hash: '#token=abc' }, fakeStorage(), (u) => urls.push(u))).toBe('abc')
     expect(urls).toEqual(['/create'])
+  })
+})
+
+describe('matchRoute', () => {
+  it('routes /evaluate to the Evaluate page, with or without a trailing slash', () => {
+    expect(matchRoute('/evaluate')).toEqual({ page: 'evaluate' })
+    expect(matchRoute('/evaluate/')).toEqual({ page: 'evaluate' })
+    expect(matchRoute('/evaluate/x')).toEqual({ page: 'notfound', path: '/evaluate/x' })
   })
 })

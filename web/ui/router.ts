@@ -8,6 +8,7 @@ export type Route =
   | { page: 'task'; taskId: string }
   | { page: 'results'; taskId: string }
   | { page: 'predict' }
+  | { page: 'evaluate' }
   | { page: 'notfound'; path: string }
 
 const PATTERNS: Array<[RegExp, (m: RegExpMatchArray) => Route]> = [
@@ -17,6 +18,7 @@ const PATTERNS: Array<[RegExp, (m: RegExpMatchArray) => Route]> = [
   [/^\/tasks\/([^/]+)\/?$/, (m) => ({ page: 'task', taskId: decodeURIComponent(m[1]) })],
   [/^\/tasks\/([^/]+)\/results\/?$/, (m) => ({ page: 'results', taskId: decodeURIComponent(m[1]) })],
   [/^\/predict\/?$/, () => ({ page: 'predict' })],
+  [/^\/evaluate\/?$/, () => ({ page: 'evaluate' })],
 ]
 
 /** Maps a pathname to a route. */

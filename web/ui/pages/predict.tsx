@@ -1,59 +1,19 @@
 import { useEffect, useRef, useState } from 'hono/jsx/dom'
-import { ProblemError } from '../../../shared/problems'
-import type { Problem } from '../../../shared/problems'
+import type { Explanation } from '../../evaluate'
 import type { Classification, FolderPrediction, Predictor } from '../../predict'
-import { loadLibraryFiles } from '../../store'
-import type { LibraryEntry } from '../../store'
 import { ErrorBox, Problems, messageOf, percent } from '../components'
 import { downloadFile } from '../download'
 import { FolderPicker } from '../folder-picker'
+import { HeatmapCanvas } from '../heatmap'
 import type { PickedFolder } from '../folder-picker'
 import { useT } from '../i18n'
 import { ModelLibrary, useLibrary } from '../model-library'
-
-type Loaded = { entry: LibraryEntry; predictor: Predictor; backend: string }
+import { usePredictor } from '../use-predictor'
 
 /** How many rows of a folder prediction the page lists; the CSV has them all. */
 const SHOWN_ROWS = 200
 
-/** Rebuilds the chosen library model whenever the choice changes; disposes the one before. */
-export function usePredictor(entry: LibraryEntry | undefined): { loaded: Loaded | null; loading: boolean; problems: Problem[]; error: string | null } {
-  const [loaded, setLoaded] = useState<Loaded | null>(null)
-  const [loading, setLoading] = useState(false)
-  const [problems, setProblems] = useState<Problem[]>([])
-  const [error, setError] = useState<string | null>(null)
-  useEffect(() => {
-    setLoaded(null)
-    setProblems([])
-    setError(null)
-    if (!entry) return
-    let alive = true
-    let predictor: Predictor | null = null
-    setLoading(true)
-    ;(async () => {
-      const files = await loadLibraryFiles(entry.id)
-      if (!files) throw new Error(entry.name)
-      const [{ loadPredictor }, { startBackend }] = await Promise.all([import('../../predict'), import('../../backend')])
-      const info = await startBackend()
-      predictor = await loadPredictor(files)
-      if (alive) setLoaded({ entry, predictor, backend: info.backend })
-      else predictor.dispose()
-    })()
-      .catch((err) => {
-        if (!alive) return
-        if (err instanceof ProblemError) setProblems(err.problems)
-        else setError(messageOf(err))
-      })
-      .finally(() => alive && setLoading(false))
-    return () => {
-      alive = false
-      predictor?.dispose()
-    }
-  }, [entry?.id])
-  return { loaded, loading, problems, error }
-}
-
-type Single = { name: string; url: string; result: Classification; labels: string[] }
+type Single = { name: string; url: string; bytes: Uint8Array; result: Classification; labels: string[] }
 type FolderRun = { name: string; done: number; total: number; rows: FolderPrediction[]; finished: boolean }
 
 /**
@@ -78,9 +38,10 @@ export function PredictPage() {
     setBusy(true)
     setError(null)
     try {
-      const result = await loaded.predictor.classify(new Uint8Array(await file.arrayBuffer()), file.name, 5)
+      const bytes = new Uint8Array(await file.arrayBuffer())
+      const result = await loaded.predictor.classify(bytes, file.name, 5)
       if (single) URL.revokeObjectURL(single.url)
-      setSingle({ name: file.name, url: URL.createObjectURL(file), result, labels: loaded.predictor.labels })
+      setSingle({ name: file.name, url: URL.createObjectURL(file), bytes, result, labels: loaded.predictor.labels })
     } catch (err) {
       setError(messageOf(err))
     } finally {
@@ -171,7 +132,7 @@ export function PredictPage() {
             />
           </div>
           {busy ? <p class="muted">{t('predict.running')}</p> : null}
-          {single ? <SingleResult single={single} /> : null}
+          {single ? <SingleResult single={single} predictor={loaded.predictor} /> : null}
           <h2>{t('predict.folder')}</h2>
           <p class="muted">{t('predict.folderHelp')}</p>
           <FolderPicker label={t('predict.pickFolder')} testId="predict-folder" onError={setError} onPicked={(f) => void predictFolder(f)} />
@@ -182,14 +143,31 @@ export function PredictPage() {
   )
 }
 
-function SingleResult(props: { single: Single }) {
+function SingleResult(props: { single: Single; predictor: Predictor }) {
   const t = useT()
   const { single } = props
+  const [cam, setCam] = useState<Explanation | string | null>(null)
+  useEffect(() => setCam(null), [single])
+  const showCam = async () => {
+    try {
+      const { explain } = await import('../../evaluate')
+      setCam(await explain(props.predictor, single.bytes, single.name, single.result.top[0]?.index))
+    } catch (err) {
+      setCam(messageOf(err))
+    }
+  }
   return (
     <div class="card" data-testid="predict-result">
       <h2>{t('predict.result', { name: single.name })}</h2>
       <div class="row" style="align-items:flex-start">
-        <img class="preview" src={single.url} alt={single.name} />
+        <div>
+          <img class="preview" src={single.url} alt={single.name} />
+          {cam && typeof cam !== 'string' ? (
+            <div>
+              <HeatmapCanvas e={cam} size={160} testId="predict-cam" />
+            </div>
+          ) : null}
+        </div>
         <table style="flex:1">
           <thead>
             <tr>
@@ -213,6 +191,17 @@ function SingleResult(props: { single: Single }) {
           </tbody>
         </table>
       </div>
+      {cam === null ? (
+        <p>
+          <button type="button" onClick={() => void showCam()} data-testid="predict-cam-button">
+            {t('predict.gradcam')}
+          </button>
+        </p>
+      ) : typeof cam === 'string' ? (
+        <ErrorBox message={cam} />
+      ) : (
+        <p class="muted">{t('predict.gradcamHelp', { label: single.labels[cam.classIndex] ?? String(cam.classIndex), layer: cam.layer })}</p>
+      )}
       <details data-testid="predict-all">
         <summary>{t('predict.all', { n: single.result.probabilities.length })}</summary>
         <div class="table-wrap">
