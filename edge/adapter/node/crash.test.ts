@@ -29,11 +29,15 @@ afterAll(async () => {
 
 type Site = { id: string; token: string }
 
-/** Every file under the data folder's task, relative to it ("updates/…", "acc", "weights/1", …). */
+/** Every file under the data folder's task, relative to it ("updates/…", "acc", "weights/1", …), but its log segments. */
 async function taskFiles(dataDir: string, taskId: string): Promise<string[]> {
   const base = join(dataDir, 'tasks', taskId)
   const entries = await readdir(base, { recursive: true, withFileTypes: true })
-  return entries.filter((e) => e.isFile()).map((e) => relative(base, join(e.parentPath, e.name))).sort()
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(base, join(e.parentPath, e.name)))
+    .filter((f) => !f.startsWith('logs/'))
+    .sort()
 }
 
 async function start(killAt?: string, params: Partial<TaskParams> = {}) {
