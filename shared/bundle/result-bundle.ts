@@ -36,6 +36,23 @@ export function tfjsLayersModel(topology: unknown, weights: NamedTensor[]): { mo
   return { modelJson: json(model), shard: new Uint8Array(all.buffer) }
 }
 
+/**
+ * The topology of the bundle's own tfjs export (tfjs/model.json, as a task bundle made by the create page
+ * or an earlier result carries it) when its weights have exactly the names and shapes of `weights`:
+ * the aggregator, which has no tfjs, can then still write the export.
+ */
+function reusableTopology(files: Map<string, Uint8Array>, weights: NamedTensor[]): unknown {
+  const bytes = files.get(TFJS_MODEL_FILE)
+  if (!bytes) return undefined
+  const parsed = parseJson(utf8(bytes), TFJS_MODEL_FILE)
+  if (!parsed.ok) return undefined
+  const model = parsed.value as { modelTopology?: unknown; weightsManifest?: { weights?: { name?: unknown; shape?: unknown }[] }[] }
+  if (model.modelTopology === undefined || !Array.isArray(model.weightsManifest)) return undefined
+  const specs = model.weightsManifest.flatMap((g) => (Array.isArray(g?.weights) ? g.weights : []))
+  const same = specs.length === weights.length && specs.every((w, i) => w?.name === weights[i].name && JSON.stringify(w.shape) === JSON.stringify(weights[i].shape))
+  return same ? model.modelTopology : undefined
+}
+
 /** The Model Card's "Use the model" section: tfjs (when the export is there) and PyTorch through safetensors. */
 function usageSection(labels: string[], tfjs: boolean): string[] {
   const lines = ['## Use the model', '']
@@ -125,7 +142,10 @@ export function writeResultBundle(args: {
   taskName?: string
   /** How the weights were trained, for the Model Card (default federated). */
   training?: 'federated' | 'local'
-  /** The model's tfjs topology (LayersModel.toJSON(null, false)): adds the tfjs Layers export (tfjsLayersModel). */
+  /**
+   * The model's tfjs topology (LayersModel.toJSON(null, false)): adds the tfjs Layers export
+   * (tfjsLayersModel). Without it, the bundle's own tfjs/model.json topology is reused when it fits.
+   */
   topology?: unknown
 }): Map<string, Uint8Array> {
   const { bundle, labels, weights, metrics } = args
@@ -143,9 +163,10 @@ export function writeResultBundle(args: {
   out.set(RESULT_PARAM_FILE, writeSafetensors(weights))
   out.set(LABELS_FILE, json({ labels }))
   out.set(METRICS_FILE, json(metrics))
-  const tfjs = args.topology !== undefined
+  const topology = args.topology ?? reusableTopology(bundle.files, weights)
+  const tfjs = topology !== undefined
   if (tfjs) {
-    const { modelJson, shard } = tfjsLayersModel(args.topology, weights)
+    const { modelJson, shard } = tfjsLayersModel(topology, weights)
     out.set(TFJS_MODEL_FILE, modelJson)
     out.set(TFJS_SHARD_FILE, shard)
   }
