@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -44,6 +44,7 @@ beforeAll(async () => {
   admin = createClient({ baseUrl: aggregator.url, token: TOKEN })
   participants = (await makeMnistFolders({ out: join(work, 'mnist'), perClass: PER_CLASS, participants: 2, layout: 'imagefolder' })).participants
   browser = await launchChromium()
+  mkdirSync(SHOTS, { recursive: true })
 })
 
 afterAll(async () => {
@@ -131,6 +132,7 @@ describe('the first round with default parameters (issue 14)', () => {
       await admin.start(run.task.id)
       const firstUpload = await proxy.waitForRecord(isUpload(run.task.id))
       const closed = await roundClosed(run, 1)
+      for (const [i, page] of run.pages.entries()) await page.screenshot({ path: `${SHOTS}/first-round-${i + 1}.png`, fullPage: true })
       const round1 = closed.history.find((h) => h.round === 1)!
       expect(round1.attempt).toBe(1)
       expect(round1.contributors).toBe(2)
@@ -151,6 +153,46 @@ describe('the first round with default parameters (issue 14)', () => {
       for (const c of run.contexts) await c.close()
     } catch (err) {
       await explain(run, err, 'first-round')
+    }
+  })
+
+  it('an upload held past calculation_timeout: round 1 is retried, keeps the update it had, takes the late one, and the task finishes', async () => {
+    let run: Run | null = null
+    try {
+      // Both updates are needed (min_participants 2). The first upload to arrive is held by the proxy
+      // until the aggregator has retried the round. A shorter calculation_timeout than the default keeps
+      // this lane short; the lane above runs the default.
+      run = await joinBoth('forced retry', { max_rounds: 1, min_participants: 2, calculation_timeout: 60 })
+      const held = proxy.holdNext(isUpload(run.task.id))
+      run.startedAt = Date.now()
+      await admin.start(run.task.id)
+      await held.arrived
+      const taskId = run.task.id
+      const retried = await waitUntil(
+        'round 1 retried',
+        async () => {
+          const t = await admin.task(taskId)
+          return t.attempt >= 2 || t.history.length > 0 ? t : null
+        },
+        run.watch,
+      )
+      expect(retried.history).toEqual([])
+      held.release()
+      const closed = await roundClosed(run, 1)
+      const round1 = closed.history.find((h) => h.round === 1)!
+      expect(round1.attempt).toBe(retried.attempt)
+      expect(round1.contributors).toBe(2)
+      expect(round1.examples).toBe(closed.participants.reduce((n, p) => n + p.examples, 0))
+      const done = await finish(run)
+      expect(done.result?.examples).toBe(2 * 10 * Math.ceil(PER_CLASS / 6))
+      const logLines = ((await run.pages[0].getByTestId('log').textContent()) ?? '').split('\n')
+      console.log(
+        `forced retry: round 1 closed on attempt ${round1.attempt} with ${round1.contributors} updates, ${((round1.closedAt - run.startedAt) / 1000).toFixed(1)} s after Start; ` +
+          `the log said: ${logLines.filter((m) => /retry/i.test(m)).join(' | ')}; ${longestWaits()}`,
+      )
+      for (const c of run.contexts) await c.close()
+    } catch (err) {
+      await explain(run, err, 'forced-retry')
     }
   })
 })

@@ -10,8 +10,12 @@ import type { TaskView } from '../../shared/wire'
 export type WorkWatch = {
   /** Participant pages whose session status, round, phase and training step count as progress. */
   pages: Page[]
-  /** The aggregator's task state (round, phase, contributors, reports) as a string; a change is progress. */
-  aggregator?: () => Promise<string>
+  /**
+   * The aggregator's task state (round, phase, contributors, reports) as a string, a change of which is
+   * progress, and the deadline of its current phase (epoch ms) or null: waiting for a deadline the
+   * aggregator announced is work in front of the run too.
+   */
+  aggregator?: () => Promise<{ state: string; deadline: number | null }>
   /** Images a participant handles in the longest stretch without a visible step (its validation or test split, a round's upload and download). */
   silentImages: number
 }
@@ -52,8 +56,8 @@ async function pageError(pages: Page[]): Promise<string | null> {
   return null
 }
 
-/** A string that changes whenever a page or the aggregator shows progress. */
-async function fingerprint(watch: WorkWatch): Promise<string> {
+/** A string that changes whenever a page or the aggregator shows progress, and the aggregator's announced deadline. */
+async function fingerprint(watch: WorkWatch): Promise<{ state: string; deadline: number | null }> {
   const parts: string[] = []
   for (const page of watch.pages) {
     parts.push(
@@ -67,8 +71,13 @@ async function fingerprint(watch: WorkWatch): Promise<string> {
         .catch(() => 'navigating'),
     )
   }
-  if (watch.aggregator) parts.push(await watch.aggregator().catch((err: unknown) => `aggregator: ${String(err)}`))
-  return parts.join('#')
+  let deadline: number | null = null
+  if (watch.aggregator) {
+    const agg = await watch.aggregator().catch((err: unknown) => ({ state: `aggregator: ${String(err)}`, deadline: null }))
+    parts.push(agg.state)
+    deadline = agg.deadline
+  }
+  return { state: parts.join('#'), deadline }
 }
 
 /** How long the run may stay silent, from the speed it measured and the images in the longest silent stretch. */
@@ -98,15 +107,15 @@ export async function waitUntil<T>(what: string, check: () => Promise<T | null>,
     }
     const now = Date.now()
     const current = await fingerprint(watch)
-    if (current !== last) {
+    if (current.state !== last.state) {
       longestSilence = Math.max(longestSilence, now - lastChange)
       last = current
       lastChange = now
       limit = silenceLimitMs(await slowestSpeed(watch.pages), watch.silentImages)
-    } else if (now - lastChange > limit) {
+    } else if (now - lastChange > limit && !(current.deadline !== null && now < current.deadline + OVERHEAD_MS)) {
       throw new Error(
         `waiting for ${what}: nothing moved for ${((now - lastChange) / 1000).toFixed(0)} s (limit ${(limit / 1000).toFixed(0)} s from the measured speed; ` +
-          `${((now - started) / 1000).toFixed(0)} s in all); last state: ${current}`,
+          `${((now - started) / 1000).toFixed(0)} s in all); last state: ${current.state}`,
       )
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS))
@@ -143,10 +152,10 @@ export function waitForWork(page: Page, testId: string, pattern: RegExp, attr: s
 }
 
 /** The aggregator's state of a task as progress: state, phase, round, attempt, reports, history and who is online. */
-export function aggregatorProgress(task: () => Promise<TaskView>): () => Promise<string> {
+export function aggregatorProgress(task: () => Promise<TaskView>): () => Promise<{ state: string; deadline: number | null }> {
   return async () => {
     const t = await task()
-    return JSON.stringify([t.state, t.phase, t.round, t.attempt, t.reported.length, t.history.length, t.participants.map((p) => p.online)])
+    return { state: JSON.stringify([t.state, t.phase, t.round, t.attempt, t.reported.length, t.history.length, t.participants.map((p) => p.online)]), deadline: t.deadline }
   }
 }
 

@@ -23,6 +23,11 @@ export type RecordingProxy = {
    * body is still read and recorded); resolves with that record. Used to force a refused upload.
    */
   refuseNext(match: (r: RecordedRequest) => boolean, status: number, message: string): Promise<RecordedRequest>
+  /**
+   * Holds the next request that matches: its body is read and recorded, and it is forwarded only once
+   * `release` is called. `arrived` resolves when the whole body is in. Used to make an upload miss a deadline.
+   */
+  holdNext(match: (r: RecordedRequest) => boolean): { arrived: Promise<RecordedRequest>; release(): void }
   close(): Promise<void>
 }
 
@@ -46,6 +51,23 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     }
   }
   const refusals: Array<{ match: (r: RecordedRequest) => boolean; status: number; message: string; resolve: (r: RecordedRequest) => void }> = []
+  const holds: Array<{ match: (r: RecordedRequest) => boolean; arrived: (r: RecordedRequest) => void; released: Promise<void> }> = []
+  /** The upstream request for `req`, its answer streamed back to `res`. */
+  const upstreamRequest = (req: http.IncomingMessage, res: http.ServerResponse, record: RecordedRequest) => {
+    const forward = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers)
+        up.pipe(res)
+      },
+    )
+    forward.on('error', (err) => {
+      record.error ??= `upstream: ${err.message}`
+      if (!res.headersSent) res.writeHead(502)
+      res.end()
+    })
+    return forward
+  }
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     const record: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], body: null, at: Date.now() }
@@ -63,18 +85,19 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       })
       return
     }
-    const forward = http.request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers)
-        up.pipe(res)
-      },
-    )
-    forward.on('error', (err) => {
-      record.error ??= `upstream: ${err.message}`
-      if (!res.headersSent) res.writeHead(502)
-      res.end()
-    })
+    const hold = holds.find((h) => h.match(record))
+    if (hold) {
+      holds.splice(holds.indexOf(hold), 1)
+      req.on('data', (chunk: Buffer) => chunks.push(chunk))
+      req.on('end', () => {
+        record.body = Buffer.concat(chunks)
+        finish(record)
+        hold.arrived(record)
+        void hold.released.then(() => upstreamRequest(req, res, record).end(record.body))
+      })
+      return
+    }
+    const forward = upstreamRequest(req, res, record)
     req.on('data', (chunk: Buffer) => {
       chunks.push(chunk)
       forward.write(chunk)
@@ -105,6 +128,12 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       const done = records.find((r) => finished.has(r) && match(r))
       if (done) return Promise.resolve(done)
       return new Promise((resolve) => waiters.push({ match, resolve }))
+    },
+    holdNext(match) {
+      let release = () => {}
+      const released = new Promise<void>((resolve) => (release = resolve))
+      const arrived = new Promise<RecordedRequest>((resolve) => holds.push({ match, arrived: resolve, released }))
+      return { arrived, release }
     },
     refuseNext(match, status, message) {
       return new Promise((resolve) => refusals.push({ match, status, message, resolve }))

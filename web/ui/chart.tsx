@@ -20,7 +20,8 @@ export function RoundChart(props: { rounds: number[]; series: Series[]; xLabel: 
         width,
         height: 220,
         // Rounds are whole numbers: integer ticks only, on an axis bounded by the rounds there are.
-        scales: { x: { time: false, range: (_u, min, max) => roundRange(min, max) } },
+        // uPlot widens a single x value to ±1 before it calls range, so the range comes from the rounds themselves.
+        scales: { x: { time: false, range: (_u, min, max) => (last >= 0 ? roundRange(props.rounds[0], props.rounds[last]) : [min, max]) } },
         axes: [{ label: props.xLabel, splits: (_u, _axis, min, max) => roundTicks(min, max) }, {}],
         // Away from the cursor the legend shows the latest round's values rather than "--".
         hooks: { setLegend: [(u) => void (u.legend.idx == null && last >= 0 && u.setLegend({ idx: last }, false))] },
