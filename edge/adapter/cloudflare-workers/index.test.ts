@@ -86,6 +86,7 @@ function remoteStore(name: string): Store {
       await call('put', { task, key, parts: parts.map((p) => p.length).join(',') }, concat(parts))
     },
     delete: async (task, key) => void (await call('delete', { task, key })),
+    append: async (task, key, bytes) => void (await call('append', { task, key }, bytes.slice())),
     keys: async (task, prefix) => (await call('keys', { task, prefix })).json() as Promise<string[]>,
     tasks: async () => (await call('tasks', {})).json() as Promise<string[]>,
     deleteTask: async (task) => void (await call('deleteTask', { task })),

@@ -36,6 +36,10 @@ export async function storeTestRoute(env: Env, store: Store, request: Request): 
         await store.put(task, key, sizes.map((n) => body.slice(p, (p += n))))
         return new Response(null, { status: 204 })
       }
+      case 'append':
+        if (!store.append) throw new Error('this store has no append')
+        await store.append(task, key, new Uint8Array(await request.arrayBuffer()))
+        return new Response(null, { status: 204 })
       case 'delete':
         await store.delete(task, key)
         return new Response(null, { status: 204 })
