@@ -169,6 +169,34 @@ export function protocolCases(name: string, connect: () => Promise<Target>): voi
       }
     })
 
+    it('keeps the accepted update through a forced retry (one upload refused, then missing at calculation_timeout) and finishes the task', async () => {
+      const { t, admin, task, sims } = await setup({ calculation_timeout: 1.5, min_participants: 2, max_rounds: 1 }, 2)
+      try {
+        const [a, b] = sims
+        await admin.start(task.id)
+        await upload(a, task.id, 1, fill(1), 1)
+        await expect(upload(b, task.id, 1, [NaN, 0, 0, 0, 0, 0, 0, 0], 1)).rejects.toMatchObject({ status: 422 })
+        let v = await until(admin, task.id, (x) => x.attempt === 2)
+        expect([v.phase, v.round, v.version, v.selected, v.reported]).toEqual(['train', 1, 0, [], [a.id]])
+        // b comes back by making a request: the retry selects both, with a's update kept and a not asked again.
+        await b.client.task(task.id)
+        v = await admin.task(task.id)
+        expect([v.selected, v.reported]).toEqual([[a.id, b.id], [a.id]])
+        await expect(upload(a, task.id, 1, fill(50), 1)).rejects.toMatchObject({ status: 409 })
+        await upload(b, task.id, 1, fill(4), 3)
+        v = await admin.task(task.id)
+        expect([v.phase, v.version]).toEqual(['validate', 1])
+        // The kept update counts exactly once: (1·1 + 4·3) / 4.
+        expect((await a.client.weights(task.id, 1)).tensors.flatMap((x) => [...x.data])).toEqual(fill(3.25))
+        for (const s of [a, b]) await s.client.validation(task.id, 1, { examples: 4, correct: 2, loss: 0.5 })
+        for (const s of [a, b]) await s.client.test(task.id, { examples: 4, loss: 0.5, confusion: [[2, 0], [1, 1]] })
+        v = await admin.task(task.id)
+        expect([v.state, v.history.map((h) => [h.round, h.attempt, h.contributors, h.examples])]).toEqual(['done', [[1, 2, 2, 4]]])
+      } finally {
+        await t.close()
+      }
+    })
+
     it('rejects every bad upload with its status and leaves the sum untouched', async () => {
       const { t, admin, task, sims, anon } = await setup({ max_rounds: 3 }, 3)
       try {
