@@ -73,8 +73,9 @@ describe('runParticipant', () => {
     expect(checkpoint.saved.get('t')).toMatchObject({ uploadedRound: 1, validatedVersion: 1, tested: true, training: null })
   })
 
-  it('never uploads an update of 0 examples (the aggregator answers 400): it sits that round out, says why, and trains the next', async () => {
-    const { api, calls, advance } = fakeApi([state({ params: { max_rounds: 2, merge_epochs: 1 } }), state({ round: 2, version: 1, params: { max_rounds: 2, merge_epochs: 1 } }), state({ state: 'done', phase: null })], [])
+  it('never uploads an update of 0 examples (the aggregator answers 400): it sits that attempt out, says why, and trains for the retry', async () => {
+    const params = { max_rounds: 1, merge_epochs: 1 }
+    const { api, calls, advance } = fakeApi([state({ params, attempt: 1 }), state({ params, attempt: 2 }), state({ state: 'done', phase: null })], [])
     const aggregatorUpload = api.upload
     api.upload = async (auth, round, weights, examples) => {
       if (examples < 1) throw Object.assign(new Error('update declares 0 training examples; an update must come from at least one example'), { status: 400 })
@@ -82,18 +83,23 @@ describe('runParticipant', () => {
     }
     const trainer = fakeTrainer()
     const train = trainer.trainEpoch
-    // Round 1: every file of the folder failed to read, so the epoch saw no image.
-    trainer.trainEpoch = async (ctx) => (ctx.round === 1 ? { loss: NaN, accuracy: 0, examples: 0, skipped: 8, imagesPerSecond: 0, steps: 0 } : train(ctx))
+    // Attempt 1: every file of the folder failed to read, so the epoch saw no image.
+    let first = true
+    trainer.trainEpoch = async (ctx) => {
+      if (!first) return train(ctx)
+      first = false
+      return { loss: NaN, accuracy: 0, examples: 0, skipped: 8, imagesPerSecond: 0, steps: 0 }
+    }
     const events: ParticipantEvent[] = []
     const onEvent = (e: ParticipantEvent) => {
       events.push(e)
-      // The aggregator closes round 1 at its deadline without this participant.
+      // The aggregator retries round 1 at its deadline, selecting this participant again.
       if (e.type === 'problem') advance()
     }
     const out = await runParticipant({ api, taskId: 't', invite: 'i', name: 'n', labelCounts: {}, trainer, checkpoint: memoryCheckpoints(), retry: noSleep, pollMs: POLL_MS, onEvent })
-    expect(calls).toEqual(['join', 'weights 0', 'weights 1', 'upload 2 11 8'])
-    expect(events.filter((e) => e.type === 'problem')).toEqual([{ type: 'problem', message: 'Round 1: no training image could be read (8 files skipped); no update sent for this round.' }])
-    expect(out).toEqual({ state: 'done', participantId: 'p1', roundsTrained: [2] })
+    expect(calls).toEqual(['join', 'weights 0', 'weights 0', 'upload 1 11 8'])
+    expect(events.filter((e) => e.type === 'problem')).toEqual([{ type: 'problem', message: 'Round 1: no training image could be read (8 files skipped); no update sent this time.' }])
+    expect(out).toEqual({ state: 'done', participantId: 'p1', roundsTrained: [1] })
   })
 
   it('goes on after a refused update (422) and after the aggregator was out of reach', async () => {
@@ -114,7 +120,7 @@ describe('runParticipant', () => {
     expect(calls).toEqual(['join', 'weights 0', 'upload 1 11 8 failed', 'weights 1', 'upload 2 11 8'])
     expect(events.filter((e) => e.type === 'problem').map((e) => e.type === 'problem' && e.message)).toEqual([
       'task state: fetch failed',
-      'Round 1: the aggregator refused our update (values hold NaN); sitting this round out.',
+      'Round 1: the aggregator refused our update (values hold NaN); sitting this attempt out.',
     ])
     expect(out.roundsTrained).toEqual([2])
   })

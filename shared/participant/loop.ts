@@ -65,7 +65,12 @@ function refusedForGood(err: unknown): boolean {
 
 /** Selected for the round's current attempt and the aggregator does not hold an update from us yet. */
 function wantsUpdate(task: TaskState, c: ParticipantCheckpoint): boolean {
-  return task.selected.includes(c.participantId) && c.uploadedRound < task.round && !(task.reported ?? []).includes(c.participantId)
+  return task.selected.includes(c.participantId) && c.uploadedRound < task.round && !(task.reported ?? []).includes(c.participantId) && !satOut(task, c)
+}
+
+/** This participant sat out the round's current attempt. */
+function satOut(task: TaskState, c: ParticipantCheckpoint): boolean {
+  return c.satOut?.round === task.round && c.satOut.attempt === (task.attempt ?? 1)
 }
 
 /** What a participant with nothing to do waits for, as the UI says it; null while the task runs something for it. */
@@ -77,7 +82,7 @@ export function waitingFor(task: TaskState, c: ParticipantCheckpoint): string | 
     const again = (task.attempt ?? 1) > 1 ? ` (attempt ${task.attempt})` : ''
     if (task.selected.length === 0) return `round ${r}${again}: waiting for enough participants to start${again ? ' the retry' : ''}`
     if ((task.reported ?? []).includes(c.participantId)) return `round ${r}${again}: our update is in; waiting for the other participants' updates`
-    if (c.uploadedRound >= r && task.selected.includes(c.participantId)) return `round ${r}${again}: sitting this round out; waiting for the next one`
+    if (satOut(task, c) && task.selected.includes(c.participantId)) return `round ${r}${again}: sat this attempt out; waiting for a retry or the next round`
     if (task.selected.includes(c.participantId)) return `round ${r}${again}: the aggregator did not take our update; waiting for the retry or the next round`
     return `round ${r}${again}: not selected for this round; waiting for the next one`
   }
@@ -230,11 +235,11 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     }
     if (examples < 1) {
       // An update stands for at least one example (the aggregator answers 400 otherwise): every file was
-      // unreadable this time. Sit the round out and say why; the next round reads the files again.
-      c.uploadedRound = round
+      // unreadable this time. Sit this attempt out and say why; a retry or the next round reads the files again.
+      c.satOut = { round, attempt: task.attempt ?? 1 }
       c.training = null
       await save()
-      const why = `Round ${round}: no training image could be read${last && last.skipped > 0 ? ` (${last.skipped} files skipped)` : ''}; no update sent for this round.`
+      const why = `Round ${round}: no training image could be read${last && last.skipped > 0 ? ` (${last.skipped} files skipped)` : ''}; no update sent this time.`
       emit({ type: 'problem', message: why })
       await pushLog(why)
       return false
@@ -252,11 +257,11 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
         return false
       }
       if (status === undefined || status === 401 || status === 408 || status === 429 || status >= 500) throw err
-      // Refused for good (400, 413, 422, 403): sending it again cannot help. Sit the round out and go on.
-      c.uploadedRound = round
+      // Refused for good (400, 413, 422, 403): sending it again cannot help. Sit this attempt out and go on.
+      c.satOut = { round, attempt: task.attempt ?? 1 }
       c.training = null
       await save()
-      const why = `Round ${round}: the aggregator refused our update (${message((err as ApiFailure).cause)}); sitting this round out.`
+      const why = `Round ${round}: the aggregator refused our update (${message((err as ApiFailure).cause)}); sitting this attempt out.`
       emit({ type: 'problem', message: why })
       await pushLog(why)
       return false

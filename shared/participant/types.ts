@@ -62,8 +62,10 @@ export type ParticipantCheckpoint = {
   token: string
   /** Progress inside a round not yet uploaded: the weights after `epochsDone` local epochs. */
   training: { round: number; epochsDone: number; examples: number; weights: NamedTensor[] } | null
-  /** Last round whose update the aggregator accepted, or that this participant had to sit out (no update possible). */
+  /** Last round whose update the aggregator accepted. */
   uploadedRound: number
+  /** The attempt of a round this participant sat out (no image readable, update refused): a later attempt tries again. */
+  satOut?: { round: number; attempt: number }
   /** Last global version whose validation was reported. */
   validatedVersion: number
   /** Last version tested at a log_rounds request. */
