@@ -36,25 +36,76 @@ async function setup(over: Partial<TaskParams> = {}) {
 }
 
 describe('RoundEngine', () => {
-  it('retries a round below quorum at calculation_timeout, with the same global version and a new attempt', async () => {
+  it('retries a round below quorum at calculation_timeout from the same version, keeping the update it accepted, and finishes the task', async () => {
+    const s = await setup({ min_participants: 2, calculation_timeout: 10, max_rounds: 1 })
+    const a = await s.join('a')
+    const b = await s.join('b')
+    await s.engine.start(s.id)
+    await s.upload(1, a.participantId, [1, 1, 1, 1, 1, 1], 3)
+    // b's upload is refused once (NaN), and b sends nothing else before the deadline: a forced retry.
+    await expect(s.upload(1, b.participantId, [NaN, 0, 0, 0, 0, 0], 3)).rejects.toMatchObject({ status: 422 })
+    await s.clock.advance(10_000)
+    let v = await s.engine.view(s.id)
+    expect([v.phase, v.round, v.attempt, v.version, v.deadline]).toEqual(['train', 1, 2, 0, null])
+    // b was dropped (offline) so the retry waits for participants; a's update is kept and a is not asked again.
+    expect([v.selected, v.reported]).toEqual([[], [a.participantId]])
+    expect((await s.engine.logs(s.id)).slice(-2).map((l) => l.message)).toEqual([
+      'round 1: 1 of 2 updates by calculation_timeout, 2 needed; retrying the round from version 0, keeping the 1 received (their senders are not asked again)',
+      'round 1: waiting for participants (1 online, 1 update kept, 2 needed)',
+    ])
+    // b comes back by making a request: the attempt selects both, with a already reported and a fresh deadline.
+    await s.engine.authenticate(s.id, b.token)
+    v = await s.engine.view(s.id)
+    expect([v.selected, v.reported, v.deadline]).toEqual([[a.participantId, b.participantId], [a.participantId], s.clock.now() + 10_000])
+    await expect(s.upload(1, a.participantId, [2, 2, 2, 2, 2, 2], 1)).rejects.toMatchObject({ status: 409 })
+    await s.upload(1, b.participantId, [6, 6, 6, 6, 6, 6], 3)
+    v = await s.engine.view(s.id)
+    expect([v.phase, v.version]).toEqual(['validate', 1])
+    // a's kept update counts exactly once: (1·3 + 6·3) / 6.
+    expect(await s.global(1)).toEqual([3.5, 3.5, 3.5, 3.5, 3.5, 3.5])
+    for (const p of [a, b]) await s.engine.validation(s.id, 1, p.participantId, { examples: 1, correct: 1, loss: 0.1 })
+    for (const p of [a, b]) await s.engine.test(s.id, p.participantId, { examples: 1, loss: 0.1, confusion: [[1, 0], [0, 0]] })
+    v = await s.engine.view(s.id)
+    expect([v.state, v.history.map((h) => [h.round, h.attempt, h.contributors, h.examples])]).toEqual(['done', [[1, 2, 2, 6]]])
+  })
+
+  it('keeps the updates of a failed attempt across a restart of the aggregator', async () => {
     const s = await setup({ min_participants: 2, calculation_timeout: 10 })
     const a = await s.join('a')
     const b = await s.join('b')
     await s.engine.start(s.id)
     await s.upload(1, a.participantId, [1, 1, 1, 1, 1, 1], 3)
     await s.clock.advance(10_000)
+    const restarted = new RoundEngine({ store: s.store, clock: s.clock, publish: () => {} })
+    await restarted.resume()
+    expect((await restarted.view(s.id)).reported).toEqual([a.participantId])
+    await restarted.authenticate(s.id, b.token)
+    const bytes = encodeUpdate({ taskId: s.id, round: 1, participantId: b.participantId, examples: 1, tensors: [{ shape: [2, 2], data: new Float32Array([5, 5, 5, 5]) }, { shape: [2], data: new Float32Array([5, 5]) }] })
+    await restarted.upload(s.id, 1, b.participantId, (async function* () { yield bytes })(), bytes.length)
+    const v = await restarted.view(s.id)
+    expect([v.phase, v.version]).toEqual(['validate', 1])
+    const d = decodeWeights((await restarted.weights(s.id, 1)).bytes)
+    expect(d.ok && d.tensors.flatMap((t) => [...t.data])).toEqual([2, 2, 2, 2, 2, 2])
+  })
+
+  it('takes a participant joining during a train attempt into it while half of calculation_timeout is left, else into the next round', async () => {
+    const s = await setup({ calculation_timeout: 100, max_rounds: 3 })
+    const a = await s.join('a')
+    await s.engine.start(s.id)
+    await s.clock.advance(40_000)
+    const b = await s.join('b')
     let v = await s.engine.view(s.id)
-    expect([v.phase, v.round, v.attempt, v.version]).toEqual(['train', 1, 2, 0])
-    // b was dropped (offline) so the retry waits for participants; b comes back by making a request.
-    expect(v.selected).toEqual([])
-    await s.engine.authenticate(s.id, b.token)
+    expect(v.selected).toEqual([a.participantId, b.participantId])
+    expect((await s.engine.logs(s.id)).at(-1)?.message).toBe('round 1: b joins this round (60 s left to train)')
+    await s.clock.advance(10_001)
+    const c = await s.join('c')
     v = await s.engine.view(s.id)
     expect(v.selected).toEqual([a.participantId, b.participantId])
-    await s.upload(1, a.participantId, [2, 2, 2, 2, 2, 2], 1)
-    await s.upload(1, b.participantId, [6, 6, 6, 6, 6, 6], 3)
+    await s.upload(1, a.participantId, [1, 1, 1, 1, 1, 1], 1)
+    await s.upload(1, b.participantId, [3, 3, 3, 3, 3, 3], 1)
+    for (const p of [a, b, c]) await s.engine.validation(s.id, 1, p.participantId, { examples: 1, correct: 1, loss: 0.1 })
     v = await s.engine.view(s.id)
-    expect([v.phase, v.version]).toEqual(['validate', 1])
-    expect(await s.global(1)).toEqual([5, 5, 5, 5, 5, 5])
+    expect([v.phase, v.round, v.selected]).toEqual(['train', 2, [a.participantId, b.participantId, c.participantId]])
   })
 
   it('rolls a fold back exactly when a later chunk of the upload holds NaN', async () => {
