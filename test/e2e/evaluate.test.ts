@@ -5,6 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { makeMnistFolders } from '../../scripts/make-mnist-folders'
 import { smallCnnBundle } from '../../scripts/bundles/small-cnn.case'
+import { directorySource } from '../../edge/adapter/node/files'
+import { labelsOf, parseBundle, unzipBundle } from '../../shared/bundle'
+import { readDataset } from '../../shared/dataset'
+import { evaluateModel } from '../../shared/evaluate'
+import type { Evaluation } from '../../shared/evaluate'
+import { buildModel } from '../../shared/model'
+import { batches, createImageCache, pureImageDecoder, trainingOptions } from '../../shared/train'
+import { setupBackend } from '../../scripts/cli/participate'
 import { startAggregator } from './aggregator'
 import type { Aggregator } from './aggregator'
 import { injectPicker, launchChromium, watchPage, writeFolderToOpfs } from './browser'
@@ -69,6 +77,16 @@ async function setLang(page: Page, lang: 'en' | 'zh'): Promise<void> {
   await page.getByTestId('lang-switch').click()
 }
 
+/** Waits for a test id, failing at once with the page's message when it shows an error or problems instead. */
+async function waitOrFail(page: Page, testId: string): Promise<void> {
+  const shown = page.locator(`[data-testid=${testId}], [data-testid=error], [data-testid=problems], [data-testid=model-problems], [data-testid=dataset-problems]`).first()
+  await shown.waitFor()
+  if ((await shown.getAttribute('data-testid')) !== testId) {
+    await page.screenshot({ path: `${SHOTS}/evaluate-failed.png`, fullPage: true })
+    throw new Error(`waiting for ${testId}, the page shows: ${await shown.textContent()}\n${errors.join('\n')}`)
+  }
+}
+
 const imageCount = () => [...images.keys()].filter((p) => p.endsWith('.png')).length
 
 describe('predict page: model library (issue 11 item 6)', () => {
@@ -103,6 +121,12 @@ describe('predict page: model library (issue 11 item 6)', () => {
     expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4)
     const topIndex = Number(await page.getByTestId('predict-top').getAttribute('data-index'))
     expect(topIndex).toBe(probs.indexOf(Math.max(...probs)))
+    // Grad-CAM of the top class over the model's input.
+    await page.getByTestId('predict-cam-button').click()
+    const cam = page.getByTestId('predict-cam')
+    await cam.waitFor()
+    expect(await cam.getAttribute('data-class')).toBe(String(topIndex))
+    expect(await cam.getAttribute('data-layer')).toMatch(/conv/i)
     await page.screenshot({ path: `${SHOTS}/predict-library-en.png`, fullPage: true })
 
     // Delete the second model (two clicks), then reload: the library is in IndexedDB.
@@ -136,6 +160,95 @@ async function firstFile(dir: string): Promise<string> {
   const { readdir } = await import('node:fs/promises')
   return (await readdir(dir)).sort()[0]
 }
+
+/** shared/evaluate in Node on the same folder and model, with the batches `autofed evaluate` makes. */
+async function evaluateInNode(zip: Uint8Array, dir: string): Promise<Evaluation> {
+  await setupBackend('wasm')
+  const unzipped = unzipBundle(zip, { file: 'model.zip' })
+  if (!unzipped.ok) throw new Error('bundle does not unzip')
+  const parsed = parseBundle(unzipped.value)
+  if (!parsed.ok) throw new Error('bundle does not parse')
+  const labels = labelsOf(parsed.value.config)!
+  const source = await directorySource(dir)
+  const read = await readDataset(source, { name: 'mnist', taskLabels: labels })
+  if (!read.ok) throw new Error('folder does not read')
+  const items = [...read.value.splits.train, ...read.value.splits.validation, ...read.value.splits.test]
+  const { model } = await buildModel(parsed.value)
+  const training = trainingOptions(parsed.value.config)
+  if (!training.ok) throw new Error('training options')
+  const cache = createImageCache(0)
+  try {
+    const data = batches({ source, items, labels, decode: pureImageDecoder, preprocess: parsed.value.preprocessor, channels: 1, batchSize: training.value.batchSize, training: false, cache })
+    return await evaluateModel({ model, data, labels, total: items.length })
+  } finally {
+    cache.dispose()
+    model.dispose()
+  }
+}
+
+describe('Evaluate page (issue 11 items 1, 2)', () => {
+  it('shows the accuracy shared/evaluate computes in Node on the same folder and model, the downloads, the top losses and Grad-CAM', async () => {
+    const node = await evaluateInNode(readFileSync(zipA()), mnistDir)
+    const { context, page } = await open('/evaluate')
+    await page.getByTestId('model-zip').setInputFiles(zipA())
+    await page.getByTestId('predict-model').waitFor()
+    await page.getByTestId('pick-folder').click()
+    await page.getByTestId('dataset-summary').waitFor()
+    await page.getByTestId('eval-split').selectOption('all')
+    await page.getByTestId('eval-run').click()
+    await waitOrFail(page, 'eval-report')
+
+    const accuracy = Number(await page.getByTestId('eval-accuracy').getAttribute('data-value'))
+    console.log(`evaluate page: accuracy ${accuracy} on ${imageCount()} images; Node shared/evaluate: ${node.accuracy} (${node.examples})`)
+    expect(node.examples).toBe(imageCount())
+    expect(Number(await page.getByTestId('eval-examples').getAttribute('data-value'))).toBe(node.examples)
+    expect(accuracy).toBe(node.accuracy)
+    expect(Number(await page.getByTestId('eval-loss').getAttribute('data-value'))).toBeCloseTo(node.loss, 4)
+
+    // Downloads: one CSV row per image, the ModelArts files with the same figures.
+    const fetchDownload = async (testId: string) => {
+      const download = page.waitForEvent('download')
+      await page.getByTestId(testId).click()
+      const d = await download
+      return { name: d.suggestedFilename(), text: readFileSync(await d.path(), 'utf8') }
+    }
+    const csv = await fetchDownload('eval-download-csv')
+    expect(csv.name).toBe('predictions.csv')
+    const lines = csv.text.trimEnd().split('\r\n')
+    expect(lines[0].startsWith('path,true_label,predicted_label,probability,true_probability,loss,correct,prob_0,')).toBe(true)
+    expect(lines).toHaveLength(1 + imageCount())
+    const analysis = await fetchDownload('eval-download-analysis')
+    expect(analysis.name).toBe('model_analysis_results.json')
+    expect((JSON.parse(analysis.text) as { accuracy: number }).accuracy).toBe(node.accuracy)
+    const samples = await fetchDownload('eval-download-samples')
+    expect(samples.name).toBe('all_samples.json')
+    expect((JSON.parse(samples.text) as { name_list: string[] }).name_list).toHaveLength(imageCount())
+
+    // The per-image table: mistakes only, as many as Node counts.
+    const wrong = node.images.filter((im) => im.predicted !== im.truth).length
+    await page.getByTestId('eval-which').selectOption('wrong')
+    await page.locator(`[data-testid=eval-row-count][data-value="${wrong}"]`).waitFor()
+    expect(await page.locator('[data-testid=eval-row]').count()).toBe(Math.min(wrong, 300))
+    await page.getByTestId('eval-which').selectOption('all')
+    await page.locator(`[data-testid=eval-row-count][data-value="${imageCount()}"]`).waitFor()
+
+    // Top losses: thumbnails of the user's own images, decoded by the page, then Grad-CAM on the first.
+    const thumbs = page.locator('[data-testid=eval-thumb]')
+    await thumbs.nth(11).waitFor()
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('[data-testid=eval-thumb]')].every((img) => img.complete && img.naturalWidth === 28))
+    expect(await thumbs.count()).toBe(12)
+    const nodeTop = node.images.slice().sort((a, b) => b.loss - a.loss)[0]
+    expect(await page.locator('[data-testid=eval-top-loss]').first().getAttribute('data-path')).toBe(nodeTop.path)
+    await page.locator('[data-testid=eval-cam-button]').first().click()
+    await page.getByTestId('eval-cam').waitFor()
+    await page.screenshot({ path: `${SHOTS}/evaluate-en.png`, fullPage: true })
+    await setLang(page, 'zh')
+    await page.getByText('损失最大的图片').waitFor()
+    await page.screenshot({ path: `${SHOTS}/evaluate-zh.png`, fullPage: true })
+    await setLang(page, 'en')
+    await context.close()
+  })
+})
 
 describe('nothing of the folder left the browser', () => {
   it('finds no image bytes in any request body that went through the proxy', () => {

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'hono/jsx/dom'
 import { ProblemError } from '../../shared/problems'
 import type { Problem } from '../../shared/problems'
+import type { BackendInfo } from '../backend'
 import type { Predictor } from '../predict'
 import { loadLibraryFiles } from '../store'
 import type { LibraryEntry } from '../store'
@@ -8,6 +9,18 @@ import { messageOf } from './components'
 
 /** A library model rebuilt for this tab, and the tfjs backend it runs on. */
 export type Loaded = { entry: LibraryEntry; predictor: Predictor; backend: string }
+
+let backend: Promise<BackendInfo> | null = null
+
+/**
+ * The tfjs backend of this tab, started once: starting it again while a model lives on it made webgpu
+ * "fail to initialise" and switched tfjs to webgl under the model's tensors (runWebGLProgram is not a function).
+ */
+function tabBackend(): Promise<BackendInfo> {
+  backend ??= import('../backend').then((b) => b.startBackend())
+  backend.catch(() => (backend = null))
+  return backend
+}
 
 /** Rebuilds the chosen library model whenever the choice changes; disposes the one before. */
 export function usePredictor(entry: LibraryEntry | undefined): { loaded: Loaded | null; loading: boolean; problems: Problem[]; error: string | null } {
@@ -26,8 +39,7 @@ export function usePredictor(entry: LibraryEntry | undefined): { loaded: Loaded 
     ;(async () => {
       const files = await loadLibraryFiles(entry.id)
       if (!files) throw new Error(entry.name)
-      const [{ loadPredictor }, { startBackend }] = await Promise.all([import('../predict'), import('../backend')])
-      const info = await startBackend()
+      const [{ loadPredictor }, info] = await Promise.all([import('../predict'), tabBackend()])
       const made = await loadPredictor(files)
       predictor = made
       if (alive) setLoaded({ entry, predictor: made, backend: info.backend })

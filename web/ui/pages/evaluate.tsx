@@ -147,9 +147,9 @@ function Report(props: { done: Done }) {
     <div data-testid="eval-report">
       <h2>{t('evaluate.results', { name: model.entry.name, folder: folder.name, split: t(`evaluate.split.${split}` as StringKey) })}</h2>
       <div class="stats">
-        <Stat k={t('results.accuracy')} v={`${percent(e.accuracy)} (${correct}/${e.examples})`} testId="eval-accuracy" value={e.accuracy} />
-        <Stat k={t('results.loss')} v={Number.isNaN(e.loss) ? '—' : e.loss.toFixed(4)} testId="eval-loss" value={Number.isNaN(e.loss) ? null : e.loss} />
-        <Stat k={t('results.examples')} v={e.examples} testId="eval-examples" value={e.examples} />
+        <Stat k={t('evaluate.accuracy')} v={`${percent(e.accuracy)} (${correct}/${e.examples})`} testId="eval-accuracy" value={e.accuracy} />
+        <Stat k={t('evaluate.loss')} v={Number.isNaN(e.loss) ? '—' : e.loss.toFixed(4)} testId="eval-loss" value={Number.isNaN(e.loss) ? null : e.loss} />
+        <Stat k={t('evaluate.examples')} v={e.examples} testId="eval-examples" value={e.examples} />
         <Stat k={t('evaluate.skipped')} v={e.skipped.length} />
       </div>
       <p class="row" style="margin-top:12px">
@@ -189,7 +189,6 @@ function Report(props: { done: Done }) {
         </table>
       </div>
       <h2>{t('results.confusion')}</h2>
-      <p class="muted">{t('evaluate.confusionHelp')}</p>
       <div class="table-wrap">
         <table class="matrix" data-testid="eval-confusion">
           <thead>
@@ -270,9 +269,9 @@ function TopLosses(props: { done: Done }) {
           const cam = heat.get(im.path)
           return (
             <figure class={im.predicted === im.truth ? 'tile' : 'tile wrong'} data-testid="eval-top-loss" data-path={im.path}>
-              <div class="tile-images">
+              <div class={cam && typeof cam !== 'string' ? 'tile-images two' : 'tile-images'}>
                 {urls.get(im.path) ? <img src={urls.get(im.path)} alt={im.path} data-testid="eval-thumb" /> : <div class="thumb-empty" />}
-                {cam && typeof cam !== 'string' ? <HeatmapCanvas e={cam} size={96} testId="eval-cam" /> : null}
+                {cam && typeof cam !== 'string' ? <HeatmapCanvas e={cam} size={64} testId="eval-cam" /> : null}
               </div>
               <figcaption>
                 <div>
