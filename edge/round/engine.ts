@@ -1008,9 +1008,10 @@ export class RoundEngine {
       p += n
     }
     const encoded = encodeWeights({ taskId: rec.id, version: rec.round, tensors })
-    // Recorded in task.json, saved after the file: a crash in between closes the round again on restart.
-    rec.checksums = { ...rec.checksums, [rec.round]: await sha256Hex(encoded) }
-    await this.deps.store.put(rec.id, weightsKey(rec.round), encoded)
+    // Recorded in task.json, saved after the file: a crash in between closes the round again on restart. The
+    // digest (~12 ms for mnist-cnn's 6.6 MB, off the event loop) runs while the file is written.
+    const [checksum] = await Promise.all([sha256Hex(encoded), this.deps.store.put(rec.id, weightsKey(rec.round), encoded)])
+    rec.checksums = { ...rec.checksums, [rec.round]: checksum }
     this.deps.written?.('weights', rec.id)
     rt.closing = 'round-close'
     // Every participant fetches this version next: serve them all from this one buffer.
