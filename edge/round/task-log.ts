@@ -8,8 +8,11 @@ export const MAX_LOGS = 200
 export const LOG_SEGMENT_BYTES = 256 * 1024
 /** Characters of a participant's message kept; the rest is cut and the cut is said. */
 export const MAX_LOG_CHARS = 4000
-/** Messages per participant per minute (a token bucket: this many at once, refilled over a minute). */
-export const LOGS_PER_MINUTE = 30
+/**
+ * Messages per participant per minute (a token bucket: this many at once, refilled over a minute). An
+ * honest participant sends about four a round; rounds of a tiny model take seconds, hence the headroom.
+ */
+export const LOGS_PER_MINUTE = 120
 
 const PREFIX = 'logs/'
 const segmentKey = (n: number) => `${PREFIX}${n}`
