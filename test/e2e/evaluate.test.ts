@@ -138,6 +138,14 @@ describe('predict page: model library (issue 11 item 6)', () => {
     expect(await page.locator('[data-testid=model-row]').count()).toBe(1)
     expect(await page.locator('[data-testid=model-name]').inputValue()).toBe('Seed one')
 
+    // A built-in bundle of the aggregator joins the library and becomes the chosen model.
+    await page.getByTestId('model-add-toggle').click()
+    await page.getByTestId('model-builtin').selectOption('mnist-cnn')
+    await page.getByTestId('model-builtin-add').click()
+    await page.locator('[data-testid=predict-model][data-id="builtin:mnist-cnn"]').waitFor()
+    expect(await page.locator('[data-testid=model-row][data-id="builtin:mnist-cnn"]').textContent()).toContain('built-in bundle mnist-cnn')
+    expect(await page.locator('[data-testid=model-row]').count()).toBe(2)
+
     // A whole folder, classified here and downloaded as CSV.
     await page.getByTestId('predict-folder').click()
     await page.locator('[data-testid=folder-result][data-done=true]').waitFor()

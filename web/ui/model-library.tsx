@@ -129,6 +129,8 @@ export function ModelLibrary(props: { lib: Library }) {
   }, [])
 
   const entries = lib.entries ?? []
+  // A model added (or deleted) closes the add section: the list is what the user looks at next.
+  useEffect(() => setOpen(false), [entries.length])
   const showAdd = open || entries.length === 0
   return (
     <div class="card" data-testid="model-library">

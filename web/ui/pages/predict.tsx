@@ -161,7 +161,7 @@ function SingleResult(props: { single: Single; predictor: Predictor }) {
       <h2>{t('predict.result', { name: single.name })}</h2>
       <div class="row" style="align-items:flex-start">
         <div>
-          <img class="preview" src={single.url} alt={single.name} />
+          <img class="preview" style="width:160px;height:160px;object-fit:contain" src={single.url} alt={single.name} />
           {cam && typeof cam !== 'string' ? (
             <div>
               <HeatmapCanvas e={cam} size={160} testId="predict-cam" />
