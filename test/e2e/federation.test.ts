@@ -283,9 +283,7 @@ describe('backend chosen by measurement', () => {
 })
 
 describe('joining with labels the task does not know', () => {
-  it('shows the aggregator’s message naming the labels on the join page, and the participant is not added', async () => {
-    // The task's labels are not readable with the invite alone (GET /api/tasks/:id needs a token), so
-    // the check is the aggregator's answer to join (422), shown before anything is trained.
+  it('is stopped on the join page before Join (a mixed folder: known and unknown labels), and the aggregator refuses the same join sent directly', async () => {
     const { task, invite } = await admin.createTaskFromZip(await smallCnnBundle(), { max_rounds: 1 }, 'labels')
     const folder = join(work, 'unknown-labels')
     const source = await readFolder(participants[0].imagefolder!)
@@ -301,16 +299,22 @@ describe('joining with labels the task does not know', () => {
     const page = await context.newPage()
     await page.goto(`${proxy.url}/join/${task.id}#invite=${invite}`)
     await page.getByTestId('folder-input').setInputFiles(folder)
-    await waitFor(page, 'count-test', /^\d+$/)
-    await page.getByTestId('join-button').click()
-    const error = page.getByTestId('error')
-    await error.waitFor()
-    expect(await error.textContent()).toBe(
-      'Something went wrong: labelCounts: the task does not know the labels "cat" (task labels: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9); remove those images or pick the matching task',
-    )
-    expect(page.url()).toContain(`/join/${task.id}`)
+    const mismatch = page.getByTestId('label-mismatch')
+    await mismatch.waitFor()
+    expect(await mismatch.textContent()).toContain('the task does not know cat.')
+    expect(await page.getByTestId('join-button').isDisabled()).toBe(true)
     await page.screenshot({ path: `${SHOTS}/join-unknown-labels.png`, fullPage: true })
     await context.close()
+    // A client that skips the page's check meets the aggregator's: 422 naming the labels, nobody added.
+    const direct = await fetch(`${aggregator.url}/api/tasks/${task.id}/join`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ invite, name: 'direct', labelCounts: { '0': { train: 3, validation: 0, test: 1 }, cat: { train: 3, validation: 0, test: 1 } } }),
+    })
+    expect(direct.status).toBe(422)
+    expect(((await direct.json()) as { error: string }).error).toBe(
+      'labelCounts: the task does not know the labels "cat" (task labels: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9); remove those images or pick the matching task',
+    )
     expect((await admin.task(task.id)).participants).toEqual([])
   })
 })
