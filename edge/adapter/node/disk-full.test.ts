@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, it } from 'vitest'
-import { ApiError, createClient } from '../../../shared/client'
+import { ApiError, createClient, type AutofedClient } from '../../../shared/client'
 import type { Store } from '../../store'
 import { TINY_SPEC, tinyBundleZip } from '../../protocol.case'
 import { startNodeServer } from '.'
@@ -34,7 +34,7 @@ it('a full disk during an upload: 507 with a message over HTTP, no file left, no
   try {
     const admin = createClient({ baseUrl: server.url, token: 'full-initiator' })
     const { task, invite } = await admin.createTaskFromZip(tinyBundleZip(), { calculation_timeout: 3600 }, 'full')
-    const sites = []
+    const sites: Array<{ participantId: string; token: string; client: AutofedClient }> = []
     for (const name of ['a', 'b']) {
       const j = await createClient({ baseUrl: server.url }).join(task.id, { invite, name, labelCounts: counts })
       sites.push({ ...j, client: createClient({ baseUrl: server.url, token: j.token }) })
