@@ -1,6 +1,6 @@
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { makeMnistFolders } from '../../scripts/make-mnist-folders'
@@ -156,6 +156,11 @@ describe('predict page: model library (issue 11 item 6)', () => {
     expect(csv).toHaveLength(1 + imageCount())
     expect(csv.slice(1).every((line) => /^train\/\d\/[^,]+\.png,\d,\d,[01]\.\d{6},$|^test\/\d\/[^,]+\.png,\d,\d,[01]\.\d{6},$/.test(line))).toBe(true)
     await page.screenshot({ path: `${SHOTS}/predict-folder-en.png`, fullPage: true })
+    // The same folder through <input webkitdirectory> (browsers without the FS Access API).
+    await page.getByTestId('predict-folder-input').setInputFiles(mnistDir)
+    // Named after the folder itself (the injected handle is "mnist"), so this waits for the new run.
+    expect(basename(mnistDir)).not.toBe('mnist')
+    await page.locator(`[data-testid=folder-result][data-name="${basename(mnistDir)}"][data-done=true][data-rows="${imageCount()}"]`).waitFor()
     await setLang(page, 'zh')
     await page.getByText('本浏览器中的模型').waitFor()
     await page.screenshot({ path: `${SHOTS}/predict-folder-zh.png`, fullPage: true })

@@ -227,7 +227,7 @@ function FolderResult(props: { run: FolderRun; onDownload: () => void }) {
   const { run } = props
   const failed = run.rows.filter((r) => 'error' in r).length
   return (
-    <div class="card" data-testid="folder-result" data-done={run.finished ? 'true' : 'false'} data-rows={run.rows.length}>
+    <div class="card" data-testid="folder-result" data-name={run.name} data-done={run.finished ? 'true' : 'false'} data-rows={run.rows.length}>
       <p>
         {run.finished ? t('predict.folderDone', { n: run.total, name: run.name, failed }) : t('predict.folderRunning', { done: run.done, total: run.total, name: run.name })}
       </p>
