@@ -2,6 +2,8 @@
 // generated rather than committed (large weight files), so a fresh clone needs no download.
 const STEPS: Array<[string, () => Promise<{ run(): Promise<string> }>]> = [
   ['mnist-cnn', async () => import('./bundles/mnist-cnn')],
+  // After the weights: the topology is built from the bundle.
+  ['mnist-cnn', async () => import('./bundles/mnist-cnn-topology')],
   ['mobilenet-v2', async () => import('./bundles/mobilenet-v2')],
 ]
 

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'hono/jsx/dom'
-import { CONFIG_FILE, hostingProblems, labelsOf, parseBundle, unzipBundle, writeSafetensors, zipBundle } from '../../../shared/bundle'
+import { CONFIG_FILE, hostingProblems, labelsOf, parseBundle, unzipBundle, withTaskTopology, writeSafetensors, zipBundle } from '../../../shared/bundle'
 import type { Bundle } from '../../../shared/bundle'
 import { readAll } from '../../../shared/files'
 import { ProblemError } from '../../../shared/problems'
@@ -25,15 +25,29 @@ const PARAMS: Array<{ key: keyof TaskParams; value: number | string; step?: stri
 ]
 const RESULT_PARAM_FILE = 'model.safetensors'
 
-/** A bundle from disk with labels changed: new head built in the browser, weights and config rewritten, zipped. */
-async function relabelledZip(bundle: Bundle, labels: string[]): Promise<Uint8Array> {
-  const [{ buildModel, modelWeights }] = await Promise.all([import('../../../shared/model'), import('../../backend').then((b) => b.startBackend())])
-  const built = await buildModel(bundle, { labels })
+/**
+ * The bundle as the task's zip: with labels changed, a new head built in the browser and weights and config
+ * rewritten; either way tfjs/model.json carries the model's tfjs topology (no shard), so the aggregator,
+ * which has no tfjs, can give the result bundle a `tf.loadLayersModel` export (shared/bundle withTaskTopology).
+ */
+async function taskZip(bundle: Bundle, labels: string[], relabel: boolean): Promise<Uint8Array> {
+  const [{ buildModel, layersTopology, modelWeights }] = await Promise.all([import('../../../shared/model'), import('../../backend').then((b) => b.startBackend())])
+  const built = await buildModel(bundle, relabel ? { labels } : {})
   try {
-    const files = new Map(bundle.files)
-    files.delete(bundle.config.param_file)
-    files.set(RESULT_PARAM_FILE, writeSafetensors(modelWeights(built.model)))
-    files.set(CONFIG_FILE, new TextEncoder().encode(JSON.stringify({ ...built.config, param_file: RESULT_PARAM_FILE }, null, 2) + '\n'))
+    let files = new Map(bundle.files)
+    let weights: Array<{ name: string; shape: readonly number[] }> = bundle.weights
+    let paramFile = bundle.config.param_file
+    if (relabel) {
+      const trained = modelWeights(built.model)
+      files.delete(bundle.config.param_file)
+      files.set(RESULT_PARAM_FILE, writeSafetensors(trained))
+      files.set(CONFIG_FILE, new TextEncoder().encode(JSON.stringify({ ...built.config, param_file: RESULT_PARAM_FILE }, null, 2) + '\n'))
+      weights = trained
+      paramFile = RESULT_PARAM_FILE
+    }
+    // A model with autofed's own layers (mobilenet-v2) has no export plain tfjs could load.
+    const topology = layersTopology(built.model)
+    if (topology.ok) files = withTaskTopology(files, paramFile, topology.topology, weights)
     return zipBundle(files)
   } finally {
     built.model.dispose()
@@ -111,13 +125,13 @@ export function CreatePage() {
           if (!unzipped.ok) throw new ProblemError(unzipped.problems)
           const parsed = parseBundle(unzipped.value)
           if (!parsed.ok) throw new ProblemError(parsed.problems)
-          made = await initiator.createTaskFromZip(await relabelledZip(parsed.value, wanted), typed, taskName)
+          made = await initiator.createTaskFromZip(await taskZip(parsed.value, wanted, true), typed, taskName)
         }
       } else {
         if (!disk) return
         const current = labelsOf(disk.bundle.config) ?? []
         const same = current.length === wanted.length && current.every((l, i) => l === wanted[i])
-        const zip = same ? zipBundle(disk.bundle.files) : await relabelledZip(disk.bundle, wanted)
+        const zip = await taskZip(disk.bundle, wanted, !same)
         made = await initiator.createTaskFromZip(zip, typed, taskName)
       }
       setCreated(made)
