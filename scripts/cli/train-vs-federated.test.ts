@@ -1,0 +1,138 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as tf from '@tensorflow/tfjs-core'
+import * as tfl from '@tensorflow/tfjs-layers'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { startNodeServer } from '../../edge/adapter/node'
+import { parseBundle, TFJS_MODEL_FILE, unzipBundle, withTaskTopology, zipBundle } from '../../shared/bundle'
+import { createClient } from '../../shared/client'
+import { buildModel, layersTopology } from '../../shared/model'
+import { smallCnnBundle } from '../bundles/small-cnn.case'
+import { makeMnistFolders } from '../make-mnist-folders'
+import { accuracyLine } from './evaluate'
+import { main } from './index'
+import { participate } from './participate'
+
+// Issue 11, must show: `autofed train` then `autofed evaluate` on an MNIST folder print exactly the test
+// accuracy of a one-participant federated task of one round of the same epochs on the same folder (same
+// seed: a participant's epoch e of round r shuffles with seed (r − 1) × merge_epochs + e, `autofed train
+// --seed 1` with seed e). One epoch: fine_tune keeps its best validation epoch, a round uploads its last,
+// so with several epochs the two could keep different weights. The one participant's FedAvg of itself is
+// its own weights exactly (the float64 sum of w·n divided by n), and its test split is the task's.
+
+let root = ''
+let data = ''
+let zip: Uint8Array = new Uint8Array()
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'autofed-train-vs-federated-'))
+  const made = await makeMnistFolders({ out: join(root, 'mnist'), perClass: 12, testPerClass: 4, participants: 1, layout: 'imagefolder', seed: 5 })
+  data = made.participants[0].imagefolder as string
+  zip = smallCnnBundle({ epochs: 1 })
+})
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true })
+})
+
+/** Runs the CLI in-process and returns its exit code and what it printed. */
+async function cli(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = []
+  const err: string[] = []
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')))
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')))
+  try {
+    return { code: await main(args), out, err }
+  } finally {
+    log.mockRestore()
+    error.mockRestore()
+  }
+}
+
+/** The task bundle as the create page uploads it: the bundle's files plus its tfjs topology (tfjs/model.json, no shard). */
+async function asCreatePageUploads(bundleZip: Uint8Array): Promise<Uint8Array> {
+  const files = unzipBundle(bundleZip)
+  if (!files.ok) throw new Error(JSON.stringify(files.problems))
+  const bundle = parseBundle(files.value)
+  if (!bundle.ok) throw new Error(JSON.stringify(bundle.problems))
+  const { model } = await buildModel(bundle.value)
+  const topology = layersTopology(model)
+  model.dispose()
+  if (!topology.ok) throw new Error(`custom layers ${topology.custom.join(', ')}`)
+  return zipBundle(withTaskTopology(files.value, bundle.value.config.param_file, topology.topology, bundle.value.weights))
+}
+
+/** An IOHandler over a bundle's files: model.json and the shards its manifest names, as tfjs's http loader reads them. */
+function filesHandler(files: Map<string, Uint8Array>): tf.io.IOHandler {
+  return {
+    load: async () =>
+      tf.io.getModelArtifactsForJSON(JSON.parse(new TextDecoder().decode(files.get(TFJS_MODEL_FILE))), async (manifest) => {
+        const specs = manifest.flatMap((g) => g.weights)
+        const shards = manifest.flatMap((g) => g.paths.map((p) => files.get(`tfjs/${p}`) as Uint8Array))
+        const joined = new Uint8Array(shards.reduce((n, s) => n + s.byteLength, 0))
+        let at = 0
+        for (const s of shards) {
+          joined.set(s, at)
+          at += s.byteLength
+        }
+        return [specs, joined.buffer]
+      }),
+  }
+}
+
+describe('autofed train and evaluate against a one-participant federated task', () => {
+  it('prints exactly the test accuracy of the task’s result (what the results page shows), and the federated result bundle’s tfjs export predicts like buildModel', async () => {
+    const bundleZip = join(root, 'small-cnn.zip')
+    await writeFile(bundleZip, zip)
+    const alone = join(root, 'alone')
+    const train = await cli(['train', '--bundle', bundleZip, '--data', data, '--out', alone, '--epochs', '1', '--seed', '1'])
+    expect([train.code, train.err]).toEqual([0, []])
+    const trained = train.out.find((l) => l.startsWith('test accuracy ')) as string
+    expect(trained).toMatch(/^test accuracy \d\.\d{6} \(\d+\/40\), loss \d+\.\d{6}$/)
+    const evaluatedAlone = await cli(['evaluate', '--model', alone, '--data', data])
+    expect(`test ${evaluatedAlone.out.find((l) => l.startsWith('accuracy '))}`).toBe(trained)
+
+    const server = await startNodeServer({ port: 0, dataDir: join(root, 'data'), bundlesDir: join(root, 'no-bundles'), distDir: join(root, 'dist'), initiatorToken: 'initiator-secret' })
+    try {
+      const admin = createClient({ baseUrl: server.url, token: 'initiator-secret' })
+      const { task, invite } = await admin.createTaskFromZip(await asCreatePageUploads(zip), { max_rounds: 1, merge_epochs: 1, min_participants: 1 }, 'alone vs federated')
+      const outcome = await participate({
+        server: server.url, task: task.id, invite, data, name: 'site', backend: 'wasm', state: null, cacheBytes: 8 << 20, log: () => {},
+        onEvent: (e) => {
+          if (e.type === 'joined') void admin.start(task.id)
+        },
+      })
+      expect(outcome.state).toBe('done')
+      const done = await admin.task(task.id)
+      expect(done.history.map((h) => [h.round, h.contributors])).toEqual([[1, 1]])
+      const r = done.result
+      if (!r) throw new Error('the task has no result')
+      const correct = r.confusion.reduce((s, row, i) => s + row[i], 0)
+      // The results page shows this TaskView's result; the figures must be the same to the last digit printed.
+      expect(`test ${accuracyLine(r.accuracy, correct, r.examples)}, loss ${r.loss.toFixed(6)}`).toBe(trained)
+
+      const federated = join(root, 'federated.zip')
+      const resultZip = await admin.resultBundle(task.id)
+      await writeFile(federated, resultZip)
+      const evaluatedFederated = await cli(['evaluate', '--model', federated, '--data', data])
+      expect(`test ${evaluatedFederated.out.find((l) => l.startsWith('accuracy '))}`).toBe(trained)
+
+      // The result bundle's tfjs export: tf.loadLayersModel loads it unchanged and it predicts like buildModel.
+      const files = unzipBundle(resultZip)
+      if (!files.ok) throw new Error(JSON.stringify(files.problems))
+      expect(files.value.has(TFJS_MODEL_FILE)).toBe(true)
+      const loaded = await tfl.loadLayersModel(filesHandler(files.value))
+      const parsed = parseBundle(files.value)
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems))
+      const { model } = await buildModel(parsed.value)
+      const x = tf.randomUniform([3, 28, 28, 1], 0, 1, 'float32', 7)
+      const [a, b] = [loaded.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor]
+      expect(Array.from(await a.data())).toEqual(Array.from(await b.data()))
+      tf.dispose([x, a, b])
+      loaded.dispose()
+      model.dispose()
+    } finally {
+      await server.close()
+    }
+  })
+})
