@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   participate: async () => (await import('./participate')).participateCommand,
   evaluate: async () => (await import('./evaluate')).evaluateCommand,
   train: async () => (await import('./train')).trainCommand,
+  'lr-find': async () => (await import('./lr-find')).lrFindCommand,
 }
 
 function usage(): string {
