@@ -114,8 +114,8 @@ export async function savePredictModel(model: PredictModel): Promise<void> {
   await saveLibraryModel(taskEntry(model), model.files)
 }
 
-/** Where a library model came from: a task's best version, a bundle file or folder, or a built-in bundle. */
-export type ModelSource = 'task' | 'file' | 'builtin'
+/** Where a library model came from: a task's best version, a bundle file or folder, a built-in bundle, or trained alone on a task's folder. */
+export type ModelSource = 'task' | 'file' | 'builtin' | 'alone'
 
 /** A model kept in the library: what the list shows. The bundle files are read with loadLibraryFiles. */
 export type LibraryEntry = {
@@ -126,7 +126,7 @@ export type LibraryEntry = {
   taskId?: string
   taskName?: string
   version?: number
-  /** For 'file': the zip's or folder's name; for 'builtin': the bundle id. */
+  /** For 'file': the zip's or folder's name; for 'builtin': the bundle id; for 'alone': the data folder's name. */
   origin?: string
   /** Test accuracy reported by the task, when known. */
   accuracy: number | null

@@ -95,6 +95,7 @@ export function useLibrary(): Library {
 function sourceText(t: ReturnType<typeof useT>, e: LibraryEntry): string {
   if (e.source === 'task') return t('library.fromTask', { name: e.taskName ?? e.taskId ?? '', version: e.version ?? '—' })
   if (e.source === 'builtin') return t('library.fromBuiltin', { id: e.origin ?? '' })
+  if (e.source === 'alone') return t('library.fromAlone', { name: e.taskName ?? e.taskId ?? '', folder: e.origin ?? '' })
   return t('library.fromFile', { file: e.origin ?? '' })
 }
 

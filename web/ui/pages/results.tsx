@@ -5,6 +5,8 @@ import { idbCheckpoints } from '../../federation/session'
 import { ErrorBox, Stat, messageOf, percent } from '../components'
 import { useT } from '../i18n'
 import { fragmentParam } from '../router'
+import { ModelDescription, descriptionOfZip } from '../markdown'
+import { AloneResults } from '../train-alone'
 
 /** Test metrics, per-class precision/recall, confusion matrix, and the result bundle download. */
 export function ResultsPage(props: { taskId: string }) {
@@ -12,6 +14,7 @@ export function ResultsPage(props: { taskId: string }) {
   const [token, setToken] = useState<string | null>(fragmentParam('token'))
   const [task, setTask] = useState<TaskView | null>(null)
   const [error, setError] = useState<string | null>(null)
+  const [description, setDescription] = useState<string | null>(null)
   useEffect(() => {
     ;(async () => {
       let auth = token
@@ -19,6 +22,8 @@ export function ResultsPage(props: { taskId: string }) {
       if (!auth) throw new Error(t('task.notmember'))
       setToken(auth)
       setTask(await api(auth).task(props.taskId))
+      // The Model Card's description, from the task bundle; one that cannot be read is left out.
+      api(auth).taskBundle(props.taskId).then((zip) => setDescription(descriptionOfZip(zip)), () => {})
     })().catch((err) => setError(messageOf(err)))
   }, [props.taskId])
 
@@ -42,6 +47,7 @@ export function ResultsPage(props: { taskId: string }) {
     <section>
       <h1>{t('results.title', { name: task?.name ?? props.taskId })}</h1>
       <ErrorBox message={error} />
+      <ModelDescription text={description} />
       {!task ? (
         error ? null : <p class="muted">{t('common.loading')}</p>
       ) : !r ? (
@@ -61,6 +67,7 @@ export function ResultsPage(props: { taskId: string }) {
               {t('results.predict')}
             </a>
           </p>
+          <AloneResults taskId={props.taskId} />
           <h2>{t('results.perclass')}</h2>
           <div class="table-wrap">
             <table data-testid="per-class">

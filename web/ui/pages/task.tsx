@@ -13,6 +13,7 @@ import { useT } from '../i18n'
 import type { StringKey } from '../i18n'
 import { fragmentParam } from '../router'
 import { setPendingFolder, taskFolder } from '../task-folder'
+import { TrainAlone } from '../train-alone'
 import { useSubscription } from '../use-subscription'
 
 const LOG_LINES = 200
@@ -292,6 +293,7 @@ export function TaskPage(props: { taskId: string }) {
               ) : null}
             </>
           ) : null}
+          <TrainAlone taskId={props.taskId} token={token} task={task} folder={membership.folder} sessionBusy={snap?.status === 'preparing' || snap?.status === 'running'} />
         </>
       ) : null}
 

@@ -1,0 +1,143 @@
+// Train alone (issue 11 item 4): this browser trains the task's model on its own folder only, with the
+// participant's trainer and options (seed 001's fine_tune, as `autofed train`), then evaluates that model
+// and the task's best (federated) model on the same test split here. Nothing is uploaded: the only
+// requests are downloads of the task bundle and the result bundle.
+import * as tf from '@tensorflow/tfjs-core'
+import type { LayersModel } from '@tensorflow/tfjs-layers'
+import { parseBundle, unzipBundle, writeResultBundle } from '../../shared/bundle'
+import type { Bundle } from '../../shared/bundle'
+import { readDataset } from '../../shared/dataset'
+import type { DatasetItem } from '../../shared/dataset'
+import { evaluateModel } from '../../shared/evaluate'
+import type { FileSource } from '../../shared/files'
+import { buildModel, layersTopology, modelVariables, modelWeights } from '../../shared/model'
+import { ProblemError } from '../../shared/problems'
+import { batches, createImageCache, fineTune, trainingOptions } from '../../shared/train'
+import type { ImageCache } from '../../shared/train'
+import { api } from '../api'
+import { measureSpec, selectTrainingBackend } from '../backend'
+import { decodeImage } from '../decode'
+import { loadSetting, saveLibraryModel, saveSetting } from '../store'
+import { aloneModelId, asComparison, figuresOf } from './comparison'
+import type { AloneComparison } from './comparison'
+
+export { aloneModelId, asComparison, federationGain, figuresOf } from './comparison'
+export type { AloneComparison, SplitFigures } from './comparison'
+
+/** Where a train-alone run is, for the dashboard. */
+export type AloneProgress =
+  | { stage: 'preparing'; detail: string }
+  | { stage: 'training'; epoch: number; epochs: number; step: number; steps: number; loss: number; accuracy: number }
+  | { stage: 'evaluating'; which: 'local' | 'federated'; done: number; total: number }
+
+/** Keeps the decode cache bounded, as the participant session does (SPEC §4). */
+const CACHE_BYTES = 256 * 1024 * 1024
+
+const settingKey = (taskId: string) => `alone:${taskId}`
+
+/** The comparison kept for a task in this browser, if its participant trained alone. */
+export async function loadComparison(taskId: string): Promise<AloneComparison | null> {
+  return asComparison(await loadSetting(settingKey(taskId)))
+}
+
+function bundleOf(zip: Uint8Array, what: string): Bundle {
+  const files = unzipBundle(zip, { file: what })
+  if (!files.ok) throw new ProblemError(files.problems)
+  const parsed = parseBundle(files.value)
+  if (!parsed.ok) throw new ProblemError(parsed.problems)
+  return parsed.value
+}
+
+/**
+ * Trains the task's model alone on `source` (the participant's folder), then evaluates it and the task's
+ * best model on the folder's test split; keeps the model in the library (`alone:<task>`) and the
+ * comparison for the results page. Runs once the task has a best model (done or stopped), when this tab
+ * is not training for the federation. Throws ProblemError for a folder or bundle a person must fix.
+ */
+export async function trainAlone(o: {
+  taskId: string
+  token: string
+  source: FileSource
+  folder: string
+  onProgress?: (p: AloneProgress) => void
+  signal?: { readonly aborted: boolean }
+}): Promise<AloneComparison> {
+  const progress = o.onProgress ?? (() => {})
+  const client = api(o.token)
+  progress({ stage: 'preparing', detail: 'task' })
+  const view = await client.task(o.taskId)
+  if (view.best === null) throw new Error('the task has no federated model yet: train alone once a round has finished and the task has ended')
+  const labels = view.labels
+  const bundle = bundleOf(await client.taskBundle(o.taskId), 'task bundle')
+  const result = bundleOf(await client.resultBundle(o.taskId), 'result bundle')
+  const training = trainingOptions(bundle.config)
+  if (!training.ok) throw new ProblemError(training.problems)
+  const options = training.value
+
+  progress({ stage: 'preparing', detail: 'dataset' })
+  const read = await readDataset(o.source, { taskLabels: labels, name: o.folder })
+  if (!read.ok) throw new ProblemError(read.problems)
+  const { splits } = read.value
+  if (splits.train.length === 0) throw new ProblemError([{ file: o.folder, message: 'has no training images; put them in train/<label>/ or <label>/' }])
+  if (splits.test.length === 0) throw new ProblemError([{ file: o.folder, message: 'has no test images (test/<label>/): the two models are compared on your test split' }])
+
+  progress({ stage: 'preparing', detail: 'backend' })
+  // The federated participant's choice for this model on this device (cached, or the user's pin).
+  const spec = await measureSpec(bundle, labels, options.batchSize)
+  await selectTrainingBackend({ ...spec, cancelled: () => o.signal?.aborted ?? false })
+  const channels = spec.inputShape[spec.inputShape.length - 1] === 1 ? 1 : 3
+  const cache: ImageCache = createImageCache(CACHE_BYTES)
+  const stream = (items: readonly DatasetItem[], isTraining: boolean, seed?: number) =>
+    batches({ source: o.source, items, labels, decode: decodeImage, preprocess: bundle.preprocessor, channels, batchSize: options.batchSize, shuffle: isTraining, seed, training: isTraining, cache })
+  const evaluate = (model: LayersModel, which: 'local' | 'federated') =>
+    evaluateModel({ model, data: stream(splits.test, false), labels, total: splits.test.length, onProgress: (p) => progress({ stage: 'evaluating', which, ...p }), signal: o.signal })
+
+  let model: LayersModel | null = null
+  let federatedModel: LayersModel | null = null
+  try {
+    model = (await buildModel(bundle, { labels })).model
+    const steps = Math.max(1, Math.ceil(splits.train.length / options.batchSize))
+    const tuned = await fineTune({
+      model,
+      training: options,
+      labels,
+      trainExamples: splits.train.length,
+      // Epoch e shuffles with seed e: a participant's epoch e of the task, `autofed train --seed 1`.
+      train: (epoch) => stream(splits.train, true, epoch),
+      ...(splits.validation.length > 0 && { validation: () => stream(splits.validation, false) }),
+      onBatch: (epoch, p) => progress({ stage: 'training', epoch, epochs: options.epochs, step: p.step, steps, loss: p.loss, accuracy: p.accuracy }),
+      signal: o.signal,
+    })
+    if (o.signal?.aborted) throw new Error('stopped')
+    const local = figuresOf(await evaluate(model, 'local'))
+    federatedModel = (await buildModel(result)).model
+    const federated = { ...figuresOf(await evaluate(federatedModel, 'federated')), version: view.best.version }
+
+    // modelWeights reads synchronously; an async read first keeps WebGPU's synchronous path off the GPU (see session.ts).
+    await Promise.all(modelVariables(model).map((v) => v.read().data()))
+    const topology = layersTopology(model)
+    const name = `${view.name} · ${o.folder}`
+    const files = writeResultBundle({
+      bundle,
+      labels,
+      weights: modelWeights(model),
+      metrics: { training: 'local', data: o.folder, epochs: tuned.epochs, best_epoch: tuned.bestEpoch, best_validation_accuracy: tuned.bestAccuracy, stopped_early: tuned.stoppedEarly, test: local, federated },
+      taskName: name,
+      training: 'local',
+      ...(topology.ok && { topology: topology.topology }),
+    })
+    const modelId = aloneModelId(o.taskId)
+    const now = Date.now()
+    await saveLibraryModel(
+      { id: modelId, name, source: 'alone', taskId: o.taskId, taskName: view.name, origin: o.folder, accuracy: local.accuracy, labels, savedAt: now },
+      files,
+    )
+    const comparison: AloneComparison = { taskId: o.taskId, folder: o.folder, trainedAt: now, backend: tf.getBackend(), epochs: tuned.epochs.length, bestEpoch: tuned.bestEpoch, local, federated, modelId }
+    await saveSetting(settingKey(o.taskId), comparison)
+    return comparison
+  } finally {
+    model?.dispose()
+    federatedModel?.dispose()
+    cache.dispose()
+  }
+}
