@@ -27,3 +27,15 @@ export function awaited(rec: TaskRecord, split: EvalSplit, reported: readonly st
 export function anyoneHas(rec: TaskRecord, split: EvalSplit): boolean {
   return rec.participants.some((p) => !p.left && declaredSize(p, split) > 0)
 }
+
+/**
+ * Everyone the open phase waits for has reported: in `test`, the test reports; in `validate`, the
+ * validation reports and, when a test is due (log_rounds), the test reports. Only participants that
+ * declared images of the split count.
+ */
+export function reportsComplete(rec: TaskRecord): boolean {
+  if (rec.phase === 'test') return awaited(rec, 'test', rec.testReported).length === 0
+  const val = awaited(rec, 'validation', rec.reported).length === 0
+  const tst = !rec.testDue || awaited(rec, 'test', rec.testReported).length === 0
+  return val && tst
+}

@@ -1,0 +1,107 @@
+import type { JoinRequest, JoinResponse, LabelCounts } from '../../shared/wire'
+import { randomId, type EngineDeps } from './runtime'
+import type { JoinRate } from './trust'
+import { RoundError, type ParticipantRecord, type TaskRecord } from './types'
+import { participantView } from './views'
+
+/** Bearer tokens whose hash is remembered (oldest forgotten first). */
+const MAX_TOKEN_HASHES = 4096
+
+/** SHA-256 hex of a secret: tokens and invites are stored hashed. */
+export async function hashSecret(secret: string): Promise<string> {
+  // shared/globals.d.ts declares only the part of `crypto` that shared/ may use; Web Crypto's digest exists
+  // on every runtime the aggregator runs on (Node >= 20, workerd).
+  const subtle = (globalThis as unknown as { crypto: { subtle: { digest(alg: string, data: Uint8Array): Promise<ArrayBuffer> } } }).crypto.subtle
+  const d = await subtle.digest('SHA-256', new TextEncoder().encode(secret))
+  return Array.from(new Uint8Array(d), (x) => x.toString(16).padStart(2, '0')).join('')
+}
+
+/**
+ * hashSecret of a bearer token, remembered: every request authenticates, and on Node the digest runs on
+ * the thread pool, a round trip that sat on every upload's critical path. Only tokens seen are kept.
+ */
+export class TokenHashes {
+  private readonly known = new Map<string, string>()
+
+  /** The token's hash, computed once. */
+  async of(token: string): Promise<string> {
+    const known = this.known.get(token)
+    if (known) return known
+    const h = await hashSecret(token)
+    if (this.known.size >= MAX_TOKEN_HASHES) this.known.delete(this.known.keys().next().value as string)
+    this.known.set(token, h)
+    return h
+  }
+}
+
+/** What a join needs that is computed before the task record is locked. */
+export type JoinTicket = { examples: number; tokenHash: string | null; fresh: string; freshHash: string }
+
+/** Checks the invite and the labels of a join (403, 422) and hashes its secrets. */
+export async function prepareJoin(rec: TaskRecord, req: JoinRequest): Promise<JoinTicket> {
+  if ((await hashSecret(req.invite)) !== rec.inviteHash) throw new RoundError(403, 'the invite secret is wrong; ask the initiator for a fresh invite link')
+  const unknown = Object.keys(req.labelCounts).filter((l) => !rec.labels.includes(l))
+  if (unknown.length > 0) {
+    throw new RoundError(422, `labelCounts: the task does not know the labels ${unknown.map((l) => `"${l}"`).join(', ')} (task labels: ${rec.labels.join(', ')}); remove those images or pick the matching task`)
+  }
+  const examples = Object.values(req.labelCounts).reduce((n, c) => n + c.train, 0)
+  const tokenHash = req.token ? await hashSecret(req.token) : null
+  // A new participant's token is hashed before the record is written: one write holds the participant
+  // whole (a crash between two writes left a name no token could claim).
+  const fresh = randomId(24)
+  return { examples, tokenHash, fresh, freshHash: await hashSecret(fresh) }
+}
+
+/** Adds the participant to the record, or resumes the one of that name holding the token (409 otherwise, 403 when full). */
+export function admitJoin(rec: TaskRecord, req: JoinRequest, ticket: JoinTicket, joins: JoinRate, now: number): JoinResponse & { record: ParticipantRecord } {
+  const existing = rec.participants.find((p) => p.name === req.name)
+  if (existing) {
+    if (ticket.tokenHash !== existing.tokenHash) throw new RoundError(409, `the name "${req.name}" is taken in this task; pick another name, or rejoin with the token you got`)
+    existing.online = true
+    existing.left = false
+    existing.labelCounts = req.labelCounts
+    existing.examples = ticket.examples
+    return { participantId: existing.id, token: req.token as string, record: existing }
+  }
+  // A finished task trains no more: a newcomer could only watch, and would change nothing (issue 14).
+  if (rec.state === 'done' || rec.state === 'stopped') throw new RoundError(409, `task "${rec.name}" is ${rec.state} and takes no new participants; ask the initiator for a new task`)
+  // Every record stays in the task (a site that left may rejoin with its token), so the cap counts them all.
+  const cap = rec.params.max_participants ?? 100
+  if (rec.participants.length >= cap) throw new RoundError(403, `task "${rec.name}" is full: max_participants is ${cap}; ask the initiator to raise it in a new task`)
+  joins.admit(rec.id, now)
+  const p: ParticipantRecord = { id: `p${randomId(5)}`, name: req.name, tokenHash: ticket.freshHash, online: true, left: false, examples: ticket.examples, labelCounts: req.labelCounts, joinedAt: now }
+  rec.participants.push(p)
+  return { participantId: p.id, token: ticket.fresh, record: p }
+}
+
+/** Marks the participant gone: it is not selected or waited for any more (403 for an unknown id). */
+export function markLeft(rec: TaskRecord, participantId: string): ParticipantRecord {
+  const p = rec.participants.find((x) => x.id === participantId)
+  if (!p) throw new RoundError(403, 'unknown participant')
+  p.left = true
+  p.online = false
+  return p
+}
+
+/** Ids of the participants online and not gone. */
+export function activeIds(rec: TaskRecord): string[] {
+  return rec.participants.filter((p) => p.online && !p.left).map((p) => p.id)
+}
+
+/** The label counts a participant declared at join: they bound its reports. */
+export function declaredCounts(rec: TaskRecord, participantId: string): LabelCounts {
+  const p = rec.participants.find((x) => x.id === participantId)
+  if (!p) throw new RoundError(403, `participant ${participantId} is not part of this task; join it first`)
+  return p.labelCounts
+}
+
+/** Marks the selected participants that sent no update by the deadline offline (until their next request) and says so. */
+export function dropMissing(deps: EngineDeps, rec: TaskRecord, contributed: ReadonlySet<string>): void {
+  for (const id of rec.selected) {
+    const p = rec.participants.find((x) => x.id === id)
+    if (p && !contributed.has(id) && !p.left) {
+      p.online = false
+      deps.publish(rec.id, { type: 'participant', data: { action: 'drop', participant: participantView(p) } })
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { countUpdate, foldValues } from '../../shared/fedavg'
+import { WireReader } from '../../shared/wire'
+import { decodeAccumulator, emptyAccumulator, type Accumulator } from './accumulator'
+import { ACC_KEY, type EngineDeps, type Runtime } from './runtime'
+import { clipValues } from './trust'
+import type { TaskRecord } from './types'
+import { baseOf } from './weights'
+
+/** Throws, naming the field, for a task record that parsed but is not one (a damaged or hand-edited file). */
+export function checkRecord(rec: TaskRecord): void {
+  const r = rec as unknown as Record<string, unknown>
+  if (typeof r !== 'object' || r === null) throw new Error('not a JSON object')
+  for (const f of ['id', 'name', 'inviteHash', 'state'] as const) if (typeof r[f] !== 'string') throw new Error(`${f} is not a string`)
+  for (const f of ['round', 'attempt', 'version', 'numParams'] as const) if (typeof r[f] !== 'number') throw new Error(`${f} is not a number`)
+  for (const f of ['labels', 'spec', 'participants', 'history', 'selected', 'reported'] as const) if (!Array.isArray(r[f])) throw new Error(`${f} is not a list`)
+  if (typeof r.params !== 'object' || r.params === null) throw new Error('params is not an object')
+}
+
+/**
+ * Deletes what a crash left behind (write-points.ts): uploads the acceptance record does not list, the
+ * acceptance record once the train phase is over, weights newer than the version task.json names.
+ * Runs when a task is loaded, before any request of it.
+ */
+export async function removeLeftovers(deps: EngineDeps, rt: Runtime): Promise<void> {
+  const { rec } = rt
+  const store = deps.store
+  let listed = new Set<string>()
+  if (rec.phase === 'train') {
+    const bytes = await store.get(rec.id, ACC_KEY)
+    const meta = bytes ? decodeAccumulator(bytes) : null
+    if (meta && meta.round === rec.round) listed = new Set(meta.contributors.map((c) => c.key))
+  } else await store.delete(rec.id, ACC_KEY)
+  for (const key of await store.keys(rec.id, 'updates/')) if (!listed.has(key)) await store.delete(rec.id, key)
+  for (const key of await store.keys(rec.id, 'weights/')) if (Number(key.slice('weights/'.length)) > rec.version) await store.delete(rec.id, key)
+}
+
+/** Rebuilds the train phase in progress from the stored contributor list and their stored uploads. */
+export async function loadAccumulator(deps: EngineDeps, rt: Runtime): Promise<Accumulator> {
+  const { rec } = rt
+  const robust = rec.params.aggregation !== 'fedavg'
+  const acc = emptyAccumulator(rec.round, rec.attempt, rec.numParams, robust)
+  const bytes = await deps.store.get(rec.id, ACC_KEY)
+  const meta = bytes ? decodeAccumulator(bytes) : null
+  // Any attempt of the round: a retry keeps the updates accepted before it.
+  if (!meta || meta.round !== rec.round) return acc
+  for (const c of meta.contributors) {
+    const stored = await deps.store.get(rec.id, c.key)
+    const values = new Float32Array(rec.numParams)
+    const reader = new WireReader({ kind: 'update', taskId: rec.id, round: rec.round, participantId: c.id, spec: rec.spec }, (offset, v) => void values.set(v, offset))
+    const err = stored ? (reader.push(stored) ?? reader.end()) : null
+    if (!stored || err) {
+      // Only possible if the data folder was damaged by hand; the participant is asked again at the deadline.
+      console.error(`task ${rec.id}: stored update of ${c.id} for round ${rec.round} is ${stored ? 'damaged' : 'missing'}; leaving it out`)
+      continue
+    }
+    // A clipped update is stored as sent; its fold is clipped again the same way.
+    const kept = c.scale !== undefined ? clipValues(values, (await baseOf(deps, rt)).values, 0, c.scale) : values
+    if (acc.sum) {
+      foldValues(acc.sum, 0, kept, c.examples)
+      countUpdate(acc.sum, c.examples)
+    } else acc.updates?.set(c.id, kept)
+    acc.contributors.push(c)
+  }
+  return acc
+}

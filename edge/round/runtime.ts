@@ -1,0 +1,77 @@
+import type { TaskEvent } from '../../shared/wire'
+import { putJson, type Store } from '../store'
+import type { Accumulator } from './accumulator'
+import type { Clock } from './clock'
+import type { Mutex } from './lock'
+import type { TaskLog } from './task-log'
+import type { TaskRecord } from './types'
+import { taskView } from './views'
+import type { WritePoint } from './write-points'
+
+/** Storage keys of a task (README "Configuration": the data folder's `tasks/<id>/`). */
+export const TASK_KEY = 'task.json'
+export const ACC_KEY = 'acc'
+export const BUNDLE_KEY = 'bundle.zip'
+export const weightsKey = (v: number) => `weights/${v}`
+export const updateKey = (pid: string) => `updates/${pid}`
+
+export type EngineDeps = {
+  store: Store
+  clock: Clock
+  /** Delivers task events to SSE subscribers. */
+  publish: (taskId: string, event: TaskEvent) => void
+  /** Called right after each named write (write-points.ts); the Node adapter's fault injection kills the process here. */
+  written?: (point: WritePoint, taskId: string) => void
+}
+
+/** A loaded task: its record and what lives only in memory beside it. */
+export type Runtime = {
+  rec: TaskRecord
+  /** The phase close the next save of task.json records (its write point); a plain save otherwise. */
+  closing?: WritePoint
+  /** The task's append-only log (task-log.ts) and the events replayed to a new subscriber. */
+  log: TaskLog
+  acc: Accumulator | null
+  /** Serialises folds into the running sum (and round closing, which reads it). Taken before `state`. */
+  fold: Mutex
+  /** Serialises changes of the task record. */
+  state: Mutex
+  /** Keys to delete once the task record that no longer needs them is saved. */
+  garbage: string[]
+  /**
+   * Encoded global weights by `<version>-<dtype>`, most recently used last: every participant fetches the
+   * same version at the end of a round, and they all get one shared buffer instead of a copy each.
+   */
+  weights: Map<string, Promise<Uint8Array | null>>
+  /** Participants with an upload in flight: one at a time each (a second one is answered 429). */
+  uploading: Set<string>
+  /** The global version the train phase trains from, decoded, and its L2 norm: the base of the update-norm bound. */
+  base: { version: number; values: Float32Array; norm: number } | null
+}
+
+/** Hex of `bytes` random bytes: ids, invites and tokens. */
+export function randomId(bytes: number): string {
+  const b = crypto.getRandomValues(new Uint8Array(bytes))
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
+}
+
+/** Writes task.json, reports its write point, deletes what it no longer needs, re-arms the deadline and publishes the state. */
+export async function save(deps: EngineDeps, rt: Runtime): Promise<void> {
+  await putJson(deps.store, rt.rec.id, TASK_KEY, rt.rec)
+  const point = rt.closing ?? 'task-record'
+  rt.closing = undefined
+  deps.written?.(point, rt.rec.id)
+  // Only now that task.json no longer points at them: a crash before this line keeps them for the restart.
+  await Promise.all(rt.garbage.splice(0).map((key) => deps.store.delete(rt.rec.id, key)))
+  deps.clock.setAlarm(rt.rec.id, rt.rec.state === 'running' ? rt.rec.deadline : null)
+  deps.publish(rt.rec.id, { type: 'state', data: taskView(rt.rec) })
+}
+
+/** Runs a change of the task record alone, then saves and publishes it. */
+export async function mutate<T>(deps: EngineDeps, rt: Runtime, fn: (rec: TaskRecord) => Promise<T> | T): Promise<T> {
+  return rt.state.run(async () => {
+    const out = await fn(rt.rec)
+    await save(deps, rt)
+    return out
+  })
+}

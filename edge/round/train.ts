@@ -1,0 +1,107 @@
+import { averageOf } from '../../shared/fedavg'
+import { coordinateMedian, trimmedMean } from '../../shared/robust'
+import type { UploadResponse } from '../../shared/wire'
+import type { Accumulator } from './accumulator'
+import { beginAttempt } from './attempt'
+import { serverLog } from './logs'
+import { dropMissing } from './participants'
+import { ACC_KEY, save, type EngineDeps, type Runtime } from './runtime'
+import { RoundError } from './types'
+import { taskView } from './views'
+import { pruneWeights, storeVersion } from './weights'
+
+/**
+ * The train phase: who may upload, what happens once an update is accepted, the close of a round into a
+ * new global version, and its deadline. Ingesting an upload is upload.ts; selecting participants attempt.ts.
+ */
+
+/** Throws 409 unless `participantId` may send an update for `round` now. */
+export function checkUploadAllowed(rt: Runtime, round: number, participantId: string): void {
+  const rec = rt.rec
+  if (rec.state !== 'running' || rec.phase !== 'train') throw new RoundError(409, `task is not accepting updates now (state ${rec.state}, phase ${rec.phase ?? 'none'}); wait for the next round`)
+  if (round !== rec.round) throw new RoundError(409, `round ${round} is not open (current round is ${rec.round}); fetch version ${rec.round - 1} and train again`)
+  if (!rec.selected.includes(participantId)) throw new RoundError(409, `participant ${participantId} is not selected for round ${rec.round}; wait for the next round`)
+  if (rt.acc?.contributors.some((c) => c.id === participantId)) throw new RoundError(409, `round ${rec.round}: an update from ${participantId} was already accepted`)
+}
+
+/** Every selected participant that has not left sent its update (and at least one did). */
+export function trainComplete(rt: Runtime): boolean {
+  const { rec, acc } = rt
+  if (rec.selected.length === 0 || !acc) return false
+  const done = new Set(acc.contributors.map((c) => c.id))
+  return rec.selected.every((id) => done.has(id) || rec.participants.find((p) => p.id === id)?.left) && done.size > 0
+}
+
+/**
+ * Records an update already folded into `acc` (under the fold lock, its acceptance record stored); when it
+ * was the last one awaited, `complete` closes the phase (engine.ts) and the record is saved.
+ */
+export async function accept(
+  deps: EngineDeps,
+  rt: Runtime,
+  acc: Accumulator,
+  entry: Accumulator['contributors'][number],
+  complete: (rt: Runtime) => Promise<void>,
+): Promise<UploadResponse> {
+  const { rec } = rt
+  acc.contributors.push(entry)
+  const expected = rec.selected.length
+  await rt.state.run(async () => {
+    rec.reported.push(entry.id)
+    if (trainComplete(rt)) {
+      await complete(rt)
+      await save(deps, rt)
+    } else {
+      // The accumulator just stored holds the contributors; task.json need not be rewritten per upload.
+      deps.publish(rec.id, { type: 'state', data: taskView(rec) })
+    }
+  })
+  return { accepted: true as const, received: acc.contributors.length, expected }
+}
+
+/**
+ * Closes the round's train phase: aggregates the accepted updates into global version `round`, stores it,
+ * marks the selected participants that sent nothing offline, and queues the round's uploads for deletion
+ * with the save that leaves the phase (write points `weights`, then `round-close`).
+ */
+export async function closeTrain(deps: EngineDeps, rt: Runtime): Promise<void> {
+  const { rec } = rt
+  const acc = rt.acc as Accumulator
+  let global: Float32Array | null
+  if (acc.sum) global = averageOf(acc.sum)
+  else {
+    const ups = acc.contributors.map((c) => acc.updates?.get(c.id) as Float32Array)
+    global = rec.params.aggregation === 'median' ? coordinateMedian(ups) : trimmedMean(ups, rec.params.trim_ratio)
+  }
+  if (!global) throw new Error('closing a round without updates')
+  await storeVersion(deps, rt, rec.round, global)
+  rt.closing = 'round-close'
+  rec.version = rec.round
+  dropMissing(deps, rec, new Set(acc.contributors.map((c) => c.id)))
+  rec.pending = { round: rec.round, attempt: rec.attempt, contributors: acc.contributors.length, examples: acc.contributors.reduce((n, c) => n + c.examples, 0) }
+  rt.acc = null
+  rt.garbage.push(ACC_KEY, ...(await deps.store.keys(rec.id, 'updates/')))
+  await pruneWeights(deps, rt)
+  serverLog(deps, rt, `round ${rec.round}: averaged ${rec.pending.contributors} updates (${rec.pending.examples} examples) into version ${rec.version}`)
+}
+
+/**
+ * The train phase's deadline passed: a waiting selection happens now; with at least min_participants
+ * updates the round is due to close (true); otherwise the missing participants are dropped and the round
+ * is retried, keeping the updates already accepted.
+ */
+export function trainDeadline(deps: EngineDeps, rt: Runtime): boolean {
+  const { rec } = rt
+  if (rec.selected.length === 0) {
+    beginAttempt(deps, rt, true, rec.attempt)
+    return false
+  }
+  const got = rt.acc?.contributors.length ?? 0
+  if (got >= rec.params.min_participants && got > 0) return true
+  const keeping = got > 0 ? `, keeping the ${got} received (their senders are not asked again)` : ''
+  serverLog(deps, rt, `round ${rec.round}: ${got} of ${rec.selected.length} updates by calculation_timeout, ${rec.params.min_participants} needed; retrying the round from version ${rec.version}${keeping}`)
+  dropMissing(deps, rec, new Set(rt.acc?.contributors.map((c) => c.id) ?? []))
+  // The accepted updates and their stored logs stay: beginAttempt keeps them for the next attempt.
+  beginAttempt(deps, rt, true, rec.attempt + 1)
+  return false
+}

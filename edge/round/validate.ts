@@ -1,0 +1,79 @@
+import { observeRound, type EarlyStopDecision } from '../../shared/early-stop'
+import type { RoundMetrics, ValidationReport } from '../../shared/wire'
+import { serverLog } from './logs'
+import { activeIds } from './participants'
+import type { EngineDeps, Runtime } from './runtime'
+import { emptyTest, testResult } from './test-phase'
+import { RoundError, type TaskRecord, type ValidationAccum } from './types'
+import { pruneWeights } from './weights'
+
+/**
+ * The validate phase: every online participant evaluates the version the round just produced on its
+ * validation images (and, every `log_rounds` rounds, on its test images); the count-weighted accuracy
+ * decides early stopping and the best version.
+ */
+
+/** No validation report yet. */
+export const emptyValidation = (): ValidationAccum => ({ examples: 0, correct: 0, lossSum: 0, reports: 0 })
+
+/** Opens the validate phase of the version just produced, waiting for the participants online now. */
+export function openValidate(deps: EngineDeps, rt: Runtime): void {
+  const { rec } = rt
+  rec.phase = 'validate'
+  rec.selected = []
+  rec.expected = activeIds(rec)
+  rec.reported = []
+  rec.testReported = []
+  rec.validation = emptyValidation()
+  rec.testDue = rec.params.log_rounds > 0 && rec.round % rec.params.log_rounds === 0
+  rec.test = emptyTest(rec.labels.length)
+  rec.deadline = deps.clock.now() + rec.params.calculation_timeout * 1000
+}
+
+/** Adds a participant's validation of `version` (its bounds already checked, trust.ts); 409 when none is open or it reported. */
+export function addValidation(rec: TaskRecord, version: number, participantId: string, report: ValidationReport): void {
+  if (rec.state !== 'running' || rec.phase !== 'validate' || version !== rec.version) {
+    throw new RoundError(409, `no validation of version ${version} is open (phase ${rec.phase ?? 'none'}, version ${rec.version})`)
+  }
+  if (rec.reported.includes(participantId)) throw new RoundError(409, `validation of version ${version} from ${participantId} was already received`)
+  rec.reported.push(participantId)
+  rec.validation.examples += report.examples
+  rec.validation.correct += report.correct
+  rec.validation.lossSum += report.loss * report.examples
+  rec.validation.reports += 1
+}
+
+/**
+ * Closes the validate phase: the round's metrics join the history (and are published), early stopping
+ * decides (write point `validation-close`). The engine opens the next round or the test phase.
+ */
+export async function closeValidate(deps: EngineDeps, rt: Runtime): Promise<EarlyStopDecision> {
+  const { rec } = rt
+  rt.closing = 'validation-close'
+  const v = rec.validation
+  const accuracy = v.examples > 0 ? v.correct / v.examples : null
+  const decision = observeRound(rec.early, rec.round, accuracy, { patience: rec.params.patience, maxRounds: rec.params.max_rounds })
+  rec.early = decision.state
+  const pending = rec.pending ?? { round: rec.round, attempt: rec.attempt, contributors: 0, examples: 0 }
+  const metrics: RoundMetrics = {
+    round: rec.round,
+    attempt: pending.attempt,
+    contributors: pending.contributors,
+    examples: pending.examples,
+    validation: { examples: v.examples, correct: v.correct, accuracy, loss: v.examples > 0 ? v.lossSum / v.examples : null, reports: v.reports },
+    improved: decision.improved,
+    test: rec.testDue && rec.test.reports > 0 ? testResult(rec, rec.version) : null,
+    closedAt: deps.clock.now(),
+  }
+  rec.history.push(metrics)
+  rec.pending = null
+  deps.publish(rec.id, { type: 'round', data: metrics })
+  const acc = accuracy === null ? 'no validation data' : `validation accuracy ${accuracy.toFixed(4)}`
+  serverLog(deps, rt, `round ${rec.round}: ${acc}${decision.improved ? ' (best so far)' : `, ${rec.early.flat} round(s) without improvement`}`)
+  await pruneWeights(deps, rt)
+  rec.testDue = false
+  if (decision.finished) {
+    serverLog(deps, rt, decision.reason === 'patience' ? `stopping early: no improvement for ${rec.params.patience} rounds; testing version ${rec.early.bestVersion}` : `reached max_rounds (${rec.params.max_rounds}); testing version ${rec.early.bestVersion}`)
+  }
+  return decision
+}
