@@ -253,3 +253,41 @@ export function mergeLocalRounds(kept: readonly LocalRound[], live: readonly Loc
   for (const r of live) byRound.set(r.round, r)
   return [...byRound.values()].sort((a, b) => a.round - b.round)
 }
+
+/**
+ * Forgets a task this browser took part in (after Leave): its membership, checkpoint (with the participant
+ * token), data-folder handle, latest weights and chart points. Library models trained in it stay.
+ */
+export async function forgetTask(taskId: string): Promise<void> {
+  const db = await open()
+  const tx = db.transaction(['memberships', 'checkpoints', 'directories', 'weights', 'settings'], 'readwrite')
+  await Promise.all([
+    tx.objectStore('memberships').delete(taskId),
+    tx.objectStore('checkpoints').delete(taskId),
+    tx.objectStore('directories').delete(taskId),
+    tx.objectStore('weights').delete(taskId),
+    tx.objectStore('settings').delete(`local-rounds:${taskId}`),
+    tx.done,
+  ])
+}
+
+/** A task created from this browser (home page list); its initiator token is not kept. */
+export type CreatedTask = { taskId: string; name: string; createdAt: number }
+const CREATED_TASKS = 'created-tasks'
+
+/** The tasks created from this browser, newest first. */
+export async function listCreatedTasks(): Promise<CreatedTask[]> {
+  const v = await loadSetting(CREATED_TASKS)
+  return Array.isArray(v) ? (v as CreatedTask[]).slice().sort((a, b) => b.createdAt - a.createdAt) : []
+}
+
+/** Remembers a task created from this browser (replacing an entry of the same id). */
+export async function saveCreatedTask(task: CreatedTask): Promise<void> {
+  const kept = (await listCreatedTasks()).filter((t) => t.taskId !== task.taskId)
+  await saveSetting(CREATED_TASKS, [task, ...kept])
+}
+
+/** Drops a created task from the list (after it was deleted). */
+export async function forgetCreatedTask(taskId: string): Promise<void> {
+  await saveSetting(CREATED_TASKS, (await listCreatedTasks()).filter((t) => t.taskId !== taskId))
+}

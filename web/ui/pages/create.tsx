@@ -11,6 +11,9 @@ import { FolderPicker } from '../folder-picker'
 import { useT } from '../i18n'
 import type { StringKey } from '../i18n'
 import { fragmentParam } from '../router'
+import { LrFinder, withLearningRate } from '../lr-finder'
+import { ModelDescription } from '../markdown'
+import { saveCreatedTask } from '../../store'
 
 /** SPEC §6 parameters with seed 001's names and defaults. */
 const PARAMS: Array<{ key: keyof TaskParams; value: number | string; step?: string }> = [
@@ -66,6 +69,8 @@ export function CreatePage() {
   const [name, setName] = useState('')
   const [params, setParams] = useState<Record<string, string>>(() => Object.fromEntries(PARAMS.map((p) => [p.key, String(p.value)])))
   const [aggregation, setAggregation] = useState('fedavg')
+  // '' keeps the bundle's own learning_rate; a value is written into the task bundle's config.json.
+  const [learningRate, setLearningRate] = useState('')
   const [problems, setProblems] = useState<Problem[]>([])
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
@@ -104,6 +109,22 @@ export function CreatePage() {
     else setProblems(unzipped.problems)
   }
 
+  /** The bundle chosen now, parsed (the built-in one is downloaded), for the learning-rate finder. */
+  const chosenBundle = async (): Promise<Bundle> => {
+    if (source === 'disk') {
+      if (!disk) throw new ProblemError([{ file: t('create.bundle'), message: t('create.pickfolder') }])
+      return disk.bundle
+    }
+    const unzipped = unzipBundle(await api(token).builtinBundleZip(builtin), { file: `${builtin}.zip` })
+    if (!unzipped.ok) throw new ProblemError(unzipped.problems)
+    const parsed = parseBundle(unzipped.value)
+    if (!parsed.ok) throw new ProblemError(parsed.problems)
+    return parsed.value
+  }
+  const chosenInfo = source === 'builtin' ? builtins.find((b) => b.id === builtin) : undefined
+  const description = source === 'builtin' ? chosenInfo?.description : disk?.bundle.card.description
+  const bundleLr = source === 'disk' && typeof disk?.bundle.config.learning_rate === 'number' ? disk.bundle.config.learning_rate : null
+
   const submit = async () => {
     setBusy(true)
     setError(null)
@@ -115,26 +136,29 @@ export function CreatePage() {
       const initiator = api(token)
       const typed = numeric as Partial<TaskParams>
       const taskName = name || undefined
+      const lr = learningRate.trim() === '' ? null : Number(learningRate)
+      if (lr !== null && !(Number.isFinite(lr) && lr > 0)) throw new ProblemError([{ file: 'config.json', field: 'learning_rate', message: t('create.lrInvalid') }])
       let made: CreateTaskResponse
       if (source === 'builtin') {
         const info = builtins.find((b) => b.id === builtin)
         const same = info && info.labels.length === wanted.length && info.labels.every((l, i) => l === wanted[i])
-        if (same || !info) made = await initiator.createTask({ name: taskName, bundle: builtin, params: typed })
+        if ((same || !info) && lr === null) made = await initiator.createTask({ name: taskName, bundle: builtin, params: typed })
         else {
           const unzipped = unzipBundle(await initiator.builtinBundleZip(builtin), { file: `${builtin}.zip` })
           if (!unzipped.ok) throw new ProblemError(unzipped.problems)
           const parsed = parseBundle(unzipped.value)
           if (!parsed.ok) throw new ProblemError(parsed.problems)
-          made = await initiator.createTaskFromZip(await taskZip(parsed.value, wanted, true), typed, taskName)
+          made = await initiator.createTaskFromZip(await taskZip(withLearningRate(parsed.value, lr), wanted, !same), typed, taskName)
         }
       } else {
         if (!disk) return
         const current = labelsOf(disk.bundle.config) ?? []
         const same = current.length === wanted.length && current.every((l, i) => l === wanted[i])
-        const zip = await taskZip(disk.bundle, wanted, !same)
+        const zip = await taskZip(withLearningRate(disk.bundle, lr), wanted, !same)
         made = await initiator.createTaskFromZip(zip, typed, taskName)
       }
       setCreated(made)
+      await saveCreatedTask({ taskId: made.task.id, name: made.task.name, createdAt: Date.now() }).catch(() => {})
     } catch (err) {
       if (err instanceof ProblemError) setProblems(err.problems)
       else setError(messageOf(err))
@@ -211,6 +235,7 @@ export function CreatePage() {
         </>
       )}
       <Problems problems={problems} testId="bundle-problems" />
+      <ModelDescription text={description} />
       <label for="labels">{t('create.labels')}</label>
       <input id="labels" type="text" value={labels} onInput={(e: Event) => setLabels((e.target as HTMLInputElement).value)} />
       <label for="task-name">{t('create.name')}</label>
@@ -232,6 +257,20 @@ export function CreatePage() {
           </div>
         ))}
         <div>
+          <label for="p-learning_rate">
+            {t('create.lr')} <code class="muted">learning_rate</code>
+          </label>
+          <input
+            id="p-learning_rate"
+            type="text"
+            inputMode="decimal"
+            value={learningRate}
+            placeholder={bundleLr !== null ? String(bundleLr) : ''}
+            data-testid="learning-rate"
+            onInput={(e: Event) => setLearningRate((e.target as HTMLInputElement).value)}
+          />
+        </div>
+        <div>
           <label for="p-aggregation">
             {t('param.aggregation')} <code class="muted">aggregation</code>
           </label>
@@ -242,6 +281,14 @@ export function CreatePage() {
           </select>
         </div>
       </div>
+      <p class="muted">{t('create.lrHelp', { value: bundleLr !== null ? `: ${bundleLr}` : '' })}</p>
+      <h2>{t('create.lrTitle')}</h2>
+      <LrFinder
+        bundle={chosenBundle}
+        labels={labels.split(',').map((l) => l.trim()).filter((l) => l.length > 0)}
+        used={learningRate.trim() === '' ? null : Number(learningRate)}
+        onUse={(lr) => setLearningRate(String(lr))}
+      />
       <ErrorBox message={error} />
       <p style="margin-top:16px">
         <button type="button" class="primary" disabled={busy || token === '' || (source === 'disk' && !disk)} onClick={submit} data-testid="create-button">

@@ -1,15 +1,123 @@
 import { useEffect, useState } from 'hono/jsx/dom'
-import { listMemberships } from '../../store'
-import type { Membership } from '../../store'
+import type { TaskView } from '../../../shared/wire'
+import { api } from '../../api'
+import { forgetCreatedTask, listCreatedTasks, listMemberships } from '../../store'
+import type { CreatedTask, Membership } from '../../store'
+import { ErrorBox, messageOf } from '../components'
 import { useT } from '../i18n'
+import type { StringKey } from '../i18n'
+import { fragmentParam, rememberedSlot } from '../router'
 
-/** What autofed is, where to go next, and the tasks this browser joined. */
+/** The initiator token this tab holds: in this page's fragment, or kept by the create page for this tab. */
+function initiatorToken(): string | null {
+  const here = fragmentParam('token')
+  if (here) return here
+  try {
+    return sessionStorage.getItem(rememberedSlot('/create', 'token'))
+  } catch {
+    return null
+  }
+}
+
+const dashboard = (taskId: string, token: string | null) => `/tasks/${encodeURIComponent(taskId)}${token ? `#token=${encodeURIComponent(token)}` : ''}`
+
+/** Every task on the aggregator, for the initiator: open, stop, delete. */
+function InitiatorTasks(props: { token: string; onDeleted: (taskId: string) => void }) {
+  const t = useT()
+  const [tasks, setTasks] = useState<TaskView[] | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState<string | null>(null)
+  const refresh = () => api(props.token).listTasks().then(setTasks, (err) => setError(messageOf(err)))
+  useEffect(() => {
+    void refresh()
+  }, [props.token])
+
+  const act = async (task: TaskView, what: 'stop' | 'delete') => {
+    if (what === 'delete' && !confirm(t('home.deleteConfirm', { name: task.name }))) return
+    setBusy(task.id)
+    setError(null)
+    try {
+      if (what === 'stop') await api(props.token).stop(task.id)
+      else {
+        await api(props.token).deleteTask(task.id)
+        props.onDeleted(task.id)
+      }
+      await refresh()
+    } catch (err) {
+      setError(messageOf(err))
+    } finally {
+      setBusy(null)
+    }
+  }
+
+  return (
+    <>
+      <h2>{t('home.all')}</h2>
+      <p class="muted">{t('home.allHelp')}</p>
+      <ErrorBox message={error} />
+      {tasks === null ? (
+        error ? null : <p class="muted">{t('common.loading')}</p>
+      ) : tasks.length === 0 ? (
+        <p class="muted">{t('home.notasks')}</p>
+      ) : (
+        <div class="table-wrap">
+          <table data-testid="initiator-tasks">
+            <thead>
+              <tr>
+                <th>{t('home.col.name')}</th>
+                <th>{t('home.col.state')}</th>
+                <th class="num">{t('home.col.round')}</th>
+                <th class="num">{t('home.col.participants')}</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {tasks.map((task) => (
+                <tr data-task={task.id} data-state={task.state}>
+                  <td>
+                    <a href={dashboard(task.id, props.token)}>{task.name}</a> <code class="muted">{task.id}</code>
+                    {task.damaged ? <div class="error">{task.damaged}</div> : null}
+                  </td>
+                  <td>{task.damaged ? '—' : t(`state.${task.state}` as StringKey)}</td>
+                  <td class="num">{task.damaged ? '' : `${task.round} / ${task.params.max_rounds}`}</td>
+                  <td class="num">{task.damaged ? '' : task.participants.length}</td>
+                  <td class="row">
+                    <a class="button" href={dashboard(task.id, props.token)} data-testid="task-open">
+                      {t('home.open')}
+                    </a>
+                    {!task.damaged && (task.state === 'waiting' || task.state === 'running') ? (
+                      <button type="button" disabled={busy === task.id} onClick={() => void act(task, 'stop')} data-testid="task-stop">
+                        {t('home.stop')}
+                      </button>
+                    ) : null}
+                    <button type="button" class="danger" disabled={busy === task.id} onClick={() => void act(task, 'delete')} data-testid="task-delete">
+                      {t('home.delete')}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  )
+}
+
+/** What autofed is, where to go next, the tasks this browser joined or created, and for the initiator every task. */
 export function HomePage() {
   const t = useT()
-  const [tasks, setTasks] = useState<Membership[] | null>(null)
+  const [token] = useState<string | null>(initiatorToken)
+  const [joined, setJoined] = useState<Membership[] | null>(null)
+  const [created, setCreated] = useState<CreatedTask[]>([])
   useEffect(() => {
-    listMemberships().then(setTasks, () => setTasks([]))
+    listMemberships().then(setJoined, () => setJoined([]))
+    listCreatedTasks().then(setCreated, () => setCreated([]))
   }, [])
+  const onDeleted = (taskId: string) => {
+    setCreated((list) => list.filter((c) => c.taskId !== taskId))
+    void forgetCreatedTask(taskId).catch(() => {})
+  }
   return (
     <section>
       <h1>{t('app.tagline')}</h1>
@@ -35,19 +143,32 @@ export function HomePage() {
         </div>
       </div>
       <h2>{t('home.mytasks')}</h2>
-      {tasks === null ? (
+      {joined === null ? (
         <p class="muted">{t('common.loading')}</p>
-      ) : tasks.length === 0 ? (
+      ) : joined.length === 0 ? (
         <p class="muted">{t('home.notasks')}</p>
       ) : (
-        <ul>
-          {tasks.map((m) => (
+        <ul data-testid="joined-tasks">
+          {joined.map((m) => (
             <li>
-              <a href={`/tasks/${encodeURIComponent(m.taskId)}`}>{m.taskId}</a> <span class="muted">({m.name})</span>
+              <a href={dashboard(m.taskId, null)}>{m.taskName || m.taskId}</a> <span class="muted">{t('home.as', { name: m.name })}</span>
             </li>
           ))}
         </ul>
       )}
+      {created.length > 0 ? (
+        <>
+          <h2>{t('home.created')}</h2>
+          <ul data-testid="created-tasks">
+            {created.map((c) => (
+              <li>
+                <a href={dashboard(c.taskId, token)}>{c.name}</a> <code class="muted">{c.taskId}</code>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {token ? <InitiatorTasks token={token} onDeleted={onDeleted} /> : null}
     </section>
   )
 }

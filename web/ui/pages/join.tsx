@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'hono/jsx/dom'
+import { useEffect, useRef, useState } from 'hono/jsx/dom'
 import { parseBundle, unzipBundle } from '../../../shared/bundle'
 import { readDataset } from '../../../shared/dataset'
 import type { Dataset } from '../../../shared/dataset'
@@ -16,6 +16,7 @@ import { DatasetSummary } from '../dataset-summary'
 import { FolderPicker } from '../folder-picker'
 import type { PickedFolder } from '../folder-picker'
 import { useT } from '../i18n'
+import { ModelDescription, descriptionOfZip } from '../markdown'
 import type { StringKey } from '../i18n'
 import { fragmentParam, navigate } from '../router'
 import { setPendingFolder } from '../task-folder'
@@ -46,6 +47,10 @@ export function JoinPage(props: { taskId: string }) {
   const [measured, setMeasured] = useState<string | null>(null)
   const [measureError, setMeasureError] = useState<string | null>(null)
   const [measureStarted, setMeasureStarted] = useState(false)
+  const [description, setDescription] = useState<string | null>(null)
+  // The task bundle, read with the invite once: its Model Card is shown now, its model timed later.
+  const taskZip = useRef<Promise<Uint8Array> | null>(null)
+  const bundleZip = (secret: string) => (taskZip.current ??= api().inviteBundle(props.taskId, secret))
 
   // A second tab, or a finished task this browser took part in: its dashboard, never a second identity.
   useEffect(() => {
@@ -62,6 +67,8 @@ export function JoinPage(props: { taskId: string }) {
   useEffect(() => {
     if (!invite) return
     api().invite(props.taskId, invite).then(setInfo, (err) => setError(messageOf(err)))
+    // A description that cannot be read is left out: the invite view above says what went wrong.
+    bundleZip(invite).then((zip) => setDescription(descriptionOfZip(zip)), () => setDescription(''))
   }, [props.taskId, invite])
 
   useEffect(() => onMeasureProgress(setProgress), [])
@@ -75,7 +82,7 @@ export function JoinPage(props: { taskId: string }) {
     if (!folderFits || !invite || !info || measureStarted) return
     setMeasureStarted(true)
     ;(async () => {
-      const unzipped = unzipBundle(await api().inviteBundle(props.taskId, invite), { file: 'task bundle' })
+      const unzipped = unzipBundle(await bundleZip(invite), { file: 'task bundle' })
       if (!unzipped.ok) throw new ProblemError(unzipped.problems)
       const parsed = parseBundle(unzipped.value)
       if (!parsed.ok) throw new ProblemError(parsed.problems)
@@ -148,6 +155,7 @@ export function JoinPage(props: { taskId: string }) {
       <p class="muted" data-testid="join-task">
         {info ? t('join.taskName', { name: info.name }) : error ? t('join.task', { id: props.taskId }) : t('join.loading')}
       </p>
+      <ModelDescription text={description} />
       {finished ? (
         <p class="notice" data-testid="join-finished">
           {t('join.finished', { state: t(`state.${info.state}` as StringKey) })}

@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from 'hono/jsx/dom'
 import type { LogEvent, TaskView } from '../../../shared/wire'
-import { api, followTask, sessionApi } from '../../api'
+import { ApiError, api, followTask, sessionApi } from '../../api'
 import { TRAINING_BACKENDS, loadBackendOverride, saveBackendOverride } from '../../backend'
 import { currentSession, idbCheckpoints, startSession } from '../../federation/session'
 import type { SessionSnapshot } from '../../federation/session'
-import { loadLocalRounds, loadMembership, mergeLocalRounds, saveLocalRounds } from '../../store'
+import { forgetTask, loadLocalRounds, loadMembership, mergeLocalRounds, saveLocalRounds } from '../../store'
 import type { LocalRound, Membership } from '../../store'
 import { ErrorBox, Problems, Stat, messageOf, percent } from '../components'
 import { RoundChart } from '../chart'
@@ -38,6 +38,8 @@ export function TaskPage(props: { taskId: string }) {
   const [switching, setSwitching] = useState(false)
   const unsubscribe = useRef<(() => void) | null>(null)
   const [kept, setKept] = useState<LocalRound[]>([])
+  const [leaving, setLeaving] = useState(false)
+  const [left, setLeft] = useState(false)
   const logBox = useRef<HTMLDivElement>(null)
   // The log follows its newest line unless the user scrolled up to read an older one.
   const followLog = useRef(true)
@@ -141,11 +143,37 @@ export function TaskPage(props: { taskId: string }) {
     }
   }
 
+  // Leave: after a confirmation, stop training here, tell the aggregator, and forget the task in this browser.
+  const leave = async () => {
+    if (!membership || !confirm(t('task.leaveConfirm', { name: task?.name ?? membership.taskName }))) return
+    setLeaving(true)
+    try {
+      unsubscribe.current?.()
+      unsubscribe.current = null
+      await currentSession(props.taskId)?.stop()
+      const cp = await idbCheckpoints.load(props.taskId)
+      // A task already deleted, or a token it no longer knows: there is nothing left to leave there.
+      if (cp) await api(cp.token).leave(props.taskId).catch((err: unknown) => {
+        if (!(err instanceof ApiError && [401, 403, 404].includes(err.status))) throw err
+      })
+      await forgetTask(props.taskId)
+      setSnap(null)
+      setLeft(true)
+      if (!initiator) setToken(null)
+      setMembership(null)
+    } catch (err) {
+      setError(messageOf(err))
+    } finally {
+      setLeaving(false)
+    }
+  }
+
   if (membership === null && !initiator) {
     return (
       <section>
-        <h1>{t('task.title', { name: props.taskId })}</h1>
-        <p class="notice">{t('task.notmember')}</p>
+        <h1>{t('task.title', { name: task?.name ?? props.taskId })}</h1>
+        <ErrorBox message={error} />
+        <p class="notice" data-testid={left ? 'task-left' : 'task-notmember'}>{left ? t('task.left') : t('task.notmember')}</p>
       </section>
     )
   }
@@ -205,7 +233,12 @@ export function TaskPage(props: { taskId: string }) {
           <h2 data-testid="session-status" data-status={snap?.status ?? ''}>
             {t('task.status', { status: me })}
           </h2>
-          <p class="muted">{t('task.you', { name: membership.name })}</p>
+          <p class="row muted">
+            {t('task.you', { name: membership.name })}{' '}
+            <button type="button" disabled={leaving} onClick={() => void leave()} data-testid="leave-button">
+              {leaving ? t('task.leaving') : t('task.leave')}
+            </button>
+          </p>
           {folderState === 'missing' ? (
             <>
               <p class="notice" data-testid="folder-repick">
