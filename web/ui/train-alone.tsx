@@ -109,7 +109,7 @@ export function TrainAlone(props: { taskId: string; token: string | null; task: 
 
   const status = running ? 'running' : error || problems.length > 0 ? 'error' : comparison ? 'done' : 'idle'
   return (
-    <div class="card" data-testid="train-alone-card" data-status={status}>
+    <div class="card" style="margin-top:16px" data-testid="train-alone-card" data-status={status}>
       <h3>{t('alone.title')}</h3>
       <p class="muted">{t('alone.intro')}</p>
       {!ended ? (

@@ -1,0 +1,211 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser, Page } from 'playwright-core'
+import { smallCnnBundle } from '../../scripts/bundles/small-cnn.case'
+import { makeMnistFolders } from '../../scripts/make-mnist-folders'
+import type { MnistParticipant } from '../../scripts/make-mnist-folders'
+import { createClient } from '../../shared/client'
+import type { AutofedClient } from '../../shared/client'
+import { startAggregator } from './aggregator'
+import type { Aggregator } from './aggregator'
+import { injectPicker, launchChromium, watchPage, writeFolderToOpfs } from './browser'
+import { ensureBuild } from './build'
+import { readFolder } from './folders'
+import { findLeaks } from './leak'
+import { aggregatorProgress, longestWaits, waitForWork } from './progress'
+import type { WorkWatch } from './progress'
+import { startRecordingProxy } from './proxy'
+import type { RecordingProxy } from './proxy'
+
+// Issue 11 item 4: a participant of a finished one-participant task trains the task's model alone on its
+// folder from the dashboard, and the results page puts the two test accuracies on its own test split
+// side by side. One round of one epoch, one participant: the federated model is that participant's epoch-1
+// weights, and training alone runs the same epoch (same trainer, options, seed, backend), so the two
+// figures must agree exactly, and the federated one must be the aggregator's result (its only test split).
+
+const SHOTS = 'test-results/screenshots'
+const TOKEN = 'e2e-train-alone-secret'
+const PER_CLASS = 15
+const IMAGES = 10 * (PER_CLASS + Math.ceil(PER_CLASS / 6))
+
+let work: string
+let aggregator: Aggregator
+let proxy: RecordingProxy
+let browser: Browser
+let admin: AutofedClient
+let participant: MnistParticipant
+/** Two more sites for the lane where federation has something to add. */
+let pair: MnistParticipant[]
+
+beforeAll(async () => {
+  ensureBuild()
+  work = mkdtempSync(join(tmpdir(), 'autofed-train-alone-'))
+  aggregator = await startAggregator({ dataDir: join(work, 'data'), initiatorToken: TOKEN })
+  proxy = await startRecordingProxy(aggregator.url)
+  admin = createClient({ baseUrl: aggregator.url, token: TOKEN })
+  participant = (await makeMnistFolders({ out: join(work, 'mnist'), perClass: PER_CLASS, participants: 1, layout: 'imagefolder' })).participants[0]
+  pair = (await makeMnistFolders({ out: join(work, 'mnist-pair'), perClass: PER_CLASS, participants: 2, layout: 'imagefolder', seed: 2 })).participants
+  browser = await launchChromium()
+  mkdirSync(SHOTS, { recursive: true })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await proxy?.close()
+  await aggregator?.close()
+  if (work) rmSync(work, { recursive: true, force: true })
+})
+
+async function setLang(page: Page, lang: 'en' | 'zh'): Promise<void> {
+  const now = await page.evaluate(() => document.documentElement.lang || localStorage.getItem('autofed.lang') || 'en')
+  if (now.startsWith(lang)) return
+  await page.getByTestId('lang-switch').click()
+}
+
+describe('train alone, then compare with the federated model (issue 11 item 4)', () => {
+  it('a participant trains alone on its folder after the task ended; the results page shows both test accuracies on its own test split, equal here, nothing uploaded', async () => {
+    const logs: string[] = []
+    const { task, invite } = await admin.createTaskFromZip(smallCnnBundle({ epochs: 1 }), { max_rounds: 1, merge_epochs: 1, min_participants: 1 }, 'alone or together')
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+    const page = await context.newPage()
+    watchPage(page, 'site', logs)
+    // Training alone shows its own progress line; the wait follows it as it follows the federated session.
+    const aloneStep = async () => ({ state: (await page.getByTestId('alone-progress').getAttribute('data-step', { timeout: 1 }).catch(() => '')) ?? '', deadline: null })
+    const watch: WorkWatch = { pages: [page], aggregator: aggregatorProgress(() => admin.task(task.id)), silentImages: IMAGES }
+    try {
+      await injectPicker(context, 'p1')
+      await page.goto(`${proxy.url}/`)
+      await writeFolderToOpfs(page, 'p1', await readFolder(participant.imagefolder!))
+      await page.goto(`${proxy.url}/join/${task.id}#invite=${invite}`)
+      await page.getByTestId('join-name').fill('site one')
+      await page.getByTestId('pick-folder').click()
+      const tests = Number(await waitForWork(page, 'count-test', /^\d+$/, undefined, watch))
+      await page.getByTestId('join-button').click()
+      await page.waitForURL(`**/tasks/${task.id}`)
+      // Before the task ends the action is explained, not offered.
+      await waitForWork(page, 'train-alone-card', /Available once the task has ended/, undefined, watch)
+      expect(await page.getByTestId('train-alone').count()).toBe(0)
+      const backend = await waitForWork(page, 'backend', /^(webgpu|webgl|wasm|cpu)$/, undefined, watch)
+      await admin.start(task.id)
+      await waitForWork(page, 'session-status', /^finished$/, 'data-status', watch)
+      const done = await admin.task(task.id)
+      expect(done.state).toBe('done')
+      const result = done.result!
+      expect(result.examples).toBe(tests)
+
+      // Train alone: from here on, nothing but downloads may leave the browser.
+      const before = proxy.records.length
+      await page.getByTestId('train-alone').click()
+      await waitForWork(page, 'train-alone-card', /^done$/, 'data-status', { ...watch, aggregator: aloneStep })
+      const during = proxy.records.slice(before)
+      expect(during.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.url}`)).toEqual([])
+      const local = Number(await page.getByTestId('alone-local').getAttribute('data-value'))
+      const federatedHere = Number(await page.getByTestId('alone-federated').getAttribute('data-value'))
+      await page.screenshot({ path: `${SHOTS}/train-alone-dashboard.png`, fullPage: true })
+
+      await page.getByTestId('alone-results-link').click()
+      await waitForWork(page, 'alone-local', /^[\d.]+$/, 'data-value', watch)
+      const shown = async (id: string) => ({ value: Number(await page.getByTestId(id).getAttribute('data-value')), text: await page.getByTestId(id).textContent() })
+      const [l, f, gain, total] = [await shown('alone-local'), await shown('alone-federated'), await shown('alone-gain'), await shown('test-accuracy')]
+      const correct = result.confusion.reduce((s, row, i) => s + row[i], 0)
+      // The federated model on this participant's test split is the aggregator's result: it was the only split.
+      expect([f.value, f.text]).toEqual([result.accuracy, `${(result.accuracy * 100).toFixed(1)}% (${correct}/${tests})`])
+      expect(total.value).toBe(result.accuracy)
+      // Same epoch, seed, trainer and backend: training alone reproduces the one participant's round exactly.
+      expect([l.value, l.text]).toEqual([result.accuracy, `${(result.accuracy * 100).toFixed(1)}% (${correct}/${tests})`])
+      expect([local, federatedHere]).toEqual([l.value, f.value])
+      expect([gain.value, gain.text]).toEqual([0, '±0.0 points'])
+      await page.screenshot({ path: `${SHOTS}/train-alone-results.png`, fullPage: true })
+      await setLang(page, 'zh')
+      await waitForWork(page, 'alone-gain', /个百分点/, undefined, watch)
+      await page.screenshot({ path: `${SHOTS}/train-alone-results-zh.png`, fullPage: true })
+      await setLang(page, 'en')
+
+      // The model trained alone is in the library, named by its source.
+      await page.goto(`${proxy.url}/predict`)
+      await waitForWork(page, 'model-library', /trained alone on p1/, undefined, watch)
+
+      expect(findLeaks(proxy.records, [...(await readFolder(participant.imagefolder!))].map(([path, bytes]) => ({ path, bytes })))).toEqual([])
+      expect(logs).toEqual([])
+      console.log(`train alone e2e: backend ${backend}, federated ${result.accuracy}, alone ${l.value}; ${longestWaits()}`)
+      await context.close()
+    } catch (err) {
+      await page.screenshot({ path: `${SHOTS}/failed-train-alone.png`, fullPage: true }).catch(() => {})
+      console.log([...logs, 'aggregator:', aggregator.output()].join('\n'))
+      throw err
+    }
+  })
+  it('two sites: each trains alone after the task; the results page compares its own two figures on its own test split', async () => {
+    const logs: string[] = []
+    // Two rounds of one epoch federated, two epochs alone: each model saw its site's images as many times.
+    const { task, invite } = await admin.createTaskFromZip(smallCnnBundle({ epochs: 2 }), { max_rounds: 2, merge_epochs: 1, min_participants: 2 }, 'two sites')
+    const watch: WorkWatch = { pages: [], aggregator: aggregatorProgress(() => admin.task(task.id)), silentImages: IMAGES }
+    const pages: Page[] = []
+    try {
+      for (const p of pair) {
+        const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+        await injectPicker(context, `q${p.number}`)
+        const page = await context.newPage()
+        watchPage(page, `site ${p.number}`, logs)
+        pages.push(page)
+        watch.pages.push(page)
+        await page.goto(`${proxy.url}/`)
+        await writeFolderToOpfs(page, `q${p.number}`, await readFolder(p.imagefolder!))
+        await page.goto(`${proxy.url}/join/${task.id}#invite=${invite}`)
+        await page.getByTestId('join-name').fill(`site ${p.number}`)
+        await page.getByTestId('pick-folder').click()
+        await waitForWork(page, 'count-test', /^\d+$/, undefined, watch)
+        await page.getByTestId('join-button').click()
+        await page.waitForURL(`**/tasks/${task.id}`)
+        await waitForWork(page, 'backend', /^(webgpu|webgl|wasm|cpu)$/, undefined, watch)
+      }
+      await admin.start(task.id)
+      for (const page of pages) await waitForWork(page, 'session-status', /^finished$/, 'data-status', watch)
+      const done = await admin.task(task.id)
+      expect(done.history.map((h) => [h.round, h.contributors])).toEqual([[1, 2], [2, 2]])
+
+      const figures: Array<{ local: number; federated: number; correct: [number, number]; examples: number }> = []
+      for (const [i, page] of pages.entries()) {
+        const aloneStep = async () => ({ state: (await page.getByTestId('alone-progress').getAttribute('data-step', { timeout: 1 }).catch(() => '')) ?? '', deadline: null })
+        const before = proxy.records.length
+        await page.getByTestId('train-alone').click()
+        await waitForWork(page, 'train-alone-card', /^done$/, 'data-status', { ...watch, pages: [page], aggregator: aloneStep })
+        expect(proxy.records.slice(before).filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.url}`)).toEqual([])
+        await page.getByTestId('alone-results-link').click()
+        await waitForWork(page, 'alone-local', /^[\d.]+$/, 'data-value', watch)
+        const read = async (id: string) => ({ value: Number(await page.getByTestId(id).getAttribute('data-value')), text: (await page.getByTestId(id).textContent()) ?? '' })
+        const [l, f, gain] = [await read('alone-local'), await read('alone-federated'), await read('alone-gain')]
+        const count = (text: string) => (/\((\d+)\/(\d+)\)$/.exec(text) ?? []).slice(1).map(Number)
+        const [lc, ln] = count(l.text)
+        const [fc, fn] = count(f.text)
+        // Both on this site's own test split: the same images, each figure its count over them.
+        const tests = Object.values(pair[i].counts.test).reduce((a, b) => a + b, 0)
+        expect([ln, fn]).toEqual([tests, tests])
+        expect([l.value, f.value]).toEqual([lc / ln, fc / fn])
+        expect(gain.value).toBeCloseTo(100 * (f.value - l.value), 10)
+        expect(gain.text).toBe(`${gain.value > 0 ? '+' : gain.value < 0 ? '−' : '±'}${Math.abs(gain.value).toFixed(1)} points`)
+        figures.push({ local: l.value, federated: f.value, correct: [lc, fc], examples: ln })
+        await page.screenshot({ path: `${SHOTS}/train-alone-two-sites-${i + 1}.png`, fullPage: true })
+        if (i === 0) {
+          await setLang(page, 'zh')
+          await waitForWork(page, 'alone-gain', /个百分点/, undefined, watch)
+          await page.screenshot({ path: `${SHOTS}/train-alone-two-sites-1-zh.png`, fullPage: true })
+          await setLang(page, 'en')
+        }
+      }
+      // The task's result is both sites' test splits together: the federated model's correct images add up to it.
+      const correct = done.result!.confusion.reduce((s, row, i) => s + row[i], 0)
+      expect(figures[0].correct[1] + figures[1].correct[1]).toBe(correct)
+      expect(figures[0].examples + figures[1].examples).toBe(done.result!.examples)
+      expect(logs).toEqual([])
+      console.log(`train alone, two sites: ${figures.map((f, i) => `site ${i + 1} alone ${f.local.toFixed(3)} vs federated ${f.federated.toFixed(3)}`).join('; ')}; task ${done.result!.accuracy.toFixed(3)}; ${longestWaits()}`)
+      for (const page of pages) await page.context().close()
+    } catch (err) {
+      for (const [i, page] of pages.entries()) await page.screenshot({ path: `${SHOTS}/failed-train-alone-two-sites-${i + 1}.png`, fullPage: true }).catch(() => {})
+      console.log([...logs, 'aggregator:', aggregator.output()].join('\n'))
+      throw err
+    }
+  })
+})
