@@ -37,13 +37,16 @@ const fmt = (lr: number) => lr.toExponential(2)
  */
 function LrChart(props: { points: LrFindPoint[]; suggestions: Suggestions | null; xLabel: string; yLabel: string }) {
   const box = useRef<HTMLDivElement>(null)
+  const plot = useRef<uPlot | null>(null)
   useEffect(() => {
     const el = box.current
     if (!el || props.points.length === 0) return
+    // One plot at a time: the previous one goes before its replacement is drawn (the curve grows live).
+    plot.current?.destroy()
     const xs = props.points.map((p) => p.lr)
     const mark = (at: { lr: number } | undefined) => xs.map((x, i) => (at && x === at.lr ? props.points[i].smoothed : null))
     const s = props.suggestions
-    const plot = new uPlot(
+    plot.current = new uPlot(
       {
         width: Math.max(280, el.clientWidth),
         height: 240,
@@ -60,8 +63,14 @@ function LrChart(props: { points: LrFindPoint[]; suggestions: Suggestions | null
       [xs, props.points.map((p) => (Number.isFinite(p.smoothed) ? p.smoothed : null)), mark(s?.valley.at), mark(s?.minimum.at), mark(s?.steep.at)] as uPlot.AlignedData,
       el,
     )
-    return () => plot.destroy()
   }, [props.points.length, JSON.stringify(props.suggestions)])
+  useEffect(
+    () => () => {
+      plot.current?.destroy()
+      plot.current = null
+    },
+    [],
+  )
   return <div class="chart" ref={box} data-testid="lr-chart" />
 }
 
