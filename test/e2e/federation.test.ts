@@ -16,7 +16,7 @@ import { readFolder } from './folders'
 import { mnistTestPng } from './images'
 import { findLeaks } from './leak'
 import type { SecretImage } from './leak'
-import { aggregatorProgress, longestWaits, waitForWork } from './progress'
+import { aggregatorProgress, clickAndFollow, longestWaits, waitForWork } from './progress'
 import type { WorkWatch } from './progress'
 import { startRecordingProxy } from './proxy'
 import type { RecordingProxy } from './proxy'
@@ -115,8 +115,7 @@ async function federatedRun({ name, aggregator, proxy, admin, shots }: Target): 
     await page1.getByTestId('pick-folder').click()
     expect(await waitFor(page1, 'count-test', /^\d+$/)).toBe(String(10 * Math.ceil(PER_CLASS / 6)))
     await page1.screenshot({ path: `${shots}/join-summary.png`, fullPage: true })
-    await page1.getByTestId('join-button').click()
-    await page1.waitForURL(`**/tasks/${task.id}`)
+    await clickAndFollow(page1, 'join-button', new RegExp(`/tasks/${task.id}$`), watch)
 
     // Participant 2: the same folder layout through <input webkitdirectory>.
     const ctx2 = await browser.newContext({ viewport: { width: 1100, height: 900 } })
@@ -127,8 +126,7 @@ async function federatedRun({ name, aggregator, proxy, admin, shots }: Target): 
     await page2.getByTestId('join-name').fill('bob')
     await page2.getByTestId('folder-input').setInputFiles(participants[1].imagefolder!)
     await waitFor(page2, 'count-test', /^\d+$/)
-    await page2.getByTestId('join-button').click()
-    await page2.waitForURL(`**/tasks/${task.id}`)
+    await clickAndFollow(page2, 'join-button', new RegExp(`/tasks/${task.id}$`), watch)
 
     // Issue 5 asks for training on WebGPU; on this machine the measured choice would be wasm (the
     // software WebGPU adapter is slower; the measured lane is below), so both pin webgpu with the
@@ -233,8 +231,7 @@ describe('backend chosen by measurement', () => {
       await page.getByTestId('join-name').fill(name)
       await page.getByTestId('folder-input').setInputFiles(participants[0].imagefolder!)
       await waitFor(page, 'count-test', /^\d+$/)
-      await page.getByTestId('join-button').click()
-      await page.waitForURL(`**/tasks/${task.id}`)
+      await clickAndFollow(page, 'join-button', new RegExp(`/tasks/${task.id}$`), { pages: [page], silentImages: IMAGES_PER_PARTICIPANT })
       if (pin) await page.getByTestId('backend-override').selectOption(pin)
       const backend = await waitFor(page, 'backend', /^(webgpu|webgl|wasm|cpu)$/)
       const reason = ((await page.getByTestId('backend-reason').textContent()) ?? '').replace(/^Why this backend: /, '')

@@ -13,7 +13,7 @@ import type { Aggregator } from './aggregator'
 import { injectPicker, launchChromium, watchPage, writeFolderToOpfs } from './browser'
 import { ensureBuild } from './build'
 import { readFolder } from './folders'
-import { aggregatorProgress, longestWaits, waitForWork, waitUntil } from './progress'
+import { aggregatorProgress, clickAndFollow, longestWaits, waitForWork, waitUntil } from './progress'
 import type { WorkWatch } from './progress'
 import { startRecordingProxy } from './proxy'
 import type { RecordedRequest, RecordingProxy } from './proxy'
@@ -84,9 +84,8 @@ async function joinBoth(name: string, params: Partial<TaskParams>): Promise<Run>
     if (i === 0) await page.getByTestId('pick-folder').click()
     else await page.getByTestId('folder-input').setInputFiles(p.imagefolder!)
     await waitForWork(page, 'count-train', /^\d+$/, undefined, watch)
-    await page.getByTestId('join-button').click()
     run.joinedAt.push(Date.now())
-    await page.waitForURL(`**/tasks/${task.id}`)
+    await clickAndFollow(page, 'join-button', new RegExp(`/tasks/${task.id}$`), watch)
   }
   return run
 }

@@ -170,3 +170,24 @@ export function longestWaits(): string {
     `longest wait ${s(longest.totalMs)} with at most ${s(longest.longestSilenceMs)} silent of a ${s(longest.limitMs)} limit (${longest.what}); ${waitLog.length} waits`
   )
 }
+
+/**
+ * Clicks the element `testId` once it is enabled and waits until the page's address matches `url`.
+ * The app measures backends on the page's main thread, which can stall it for seconds on a software
+ * adapter, so neither the click nor the navigation has a fixed limit: both wait like any other work.
+ */
+export async function clickAndFollow(page: Page, testId: string, url: RegExp, watch: WorkWatch): Promise<void> {
+  await waitUntil(
+    `${testId} enabled`,
+    () =>
+      page
+        .evaluate((id) => {
+          const el = document.querySelector(`[data-testid="${id}"]`) as HTMLButtonElement | null
+          return el && !el.disabled ? true : null
+        }, testId)
+        .catch(() => null),
+    watch,
+  )
+  await page.getByTestId(testId).click({ noWaitAfter: true, timeout: silenceLimitMs(null, watch.silentImages) })
+  await waitUntil(`address ~ ${url}`, async () => (url.test(page.url()) ? true : null), watch)
+}

@@ -63,6 +63,10 @@ export type MeasureSpec = { build: () => Promise<LayersModel>; inputShape: numbe
 /** The measurement spec of a task's bundle with the task's labels; the same on the join page and the dashboard, so one's result serves the other. */
 export async function measureSpec(bundle: Bundle, labels: string[], batchSize: number): Promise<MeasureSpec> {
   const build = async () => (await buildModel(bundle, { labels })).model
+  // tfjs has one backend per tab: switching to cpu while the join page's measurement switches backends
+  // left the probe on a backend that was not initialised ("Backend 'cpu' has not yet been initialized").
+  // Its result is cached when it ends, so the session finds it there.
+  while (inflight) await inflight.done.catch(() => {})
   // The model's input shape and size key the measured choice; any backend builds it, cpu always starts.
   const previous = tf.getBackend()
   await tf.setBackend('cpu')
