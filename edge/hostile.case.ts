@@ -39,7 +39,8 @@ export function hostileCases(name: string, connect: () => Promise<Target>): void
     async function setup(params: Partial<TaskParams>, participants: number, zip = tinyBundleZip()) {
       const t = await connect()
       const admin = createClient({ baseUrl: t.baseUrl, token: t.initiatorToken, fetch: t.fetch })
-      const { task, invite } = await admin.createTaskFromZip(zip, params, 'hostile')
+      // From round 1: round 0 (version 0 evaluated first) is in the protocol suite.
+      const { task, invite } = await admin.createTaskFromZip(zip, { evaluate_initial: false, ...params }, 'hostile')
       const anon = createClient({ baseUrl: t.baseUrl, fetch: t.fetch })
       const sims: Sim[] = []
       for (let i = 0; i < participants; i++) {

@@ -45,7 +45,8 @@ export function protocolCases(name: string, connect: () => Promise<Target>): voi
     async function setup(params: Partial<TaskParams>, participants: number) {
       const t = await connect()
       const admin = createClient({ baseUrl: t.baseUrl, token: t.initiatorToken, fetch: t.fetch })
-      const { task, invite, inviteUrl } = await admin.createTaskFromZip(tinyBundleZip(), params, 'protocol')
+      // From round 1 unless a case asks for round 0 (version 0 evaluated first).
+      const { task, invite, inviteUrl } = await admin.createTaskFromZip(tinyBundleZip(), { evaluate_initial: false, ...params }, 'protocol')
       expect(inviteUrl).toBe(`${new URL(t.baseUrl).origin}/join/${task.id}#invite=${invite}`)
       const anon = createClient({ baseUrl: t.baseUrl, fetch: t.fetch })
       const sims: Sim[] = []
@@ -74,10 +75,18 @@ export function protocolCases(name: string, connect: () => Promise<Target>): voi
       s.client.uploadUpdate(task, round, { participantId: s.id, examples, tensors: tensorsOf(values) })
 
     it('runs a task of several rounds through validation to the test phase and a result', async () => {
-      const { t, admin, task, sims } = await setup({ max_rounds: 3, patience: 10 }, 2)
+      const { t, admin, task, sims } = await setup({ max_rounds: 3, patience: 10, evaluate_initial: true }, 2)
       try {
         await admin.start(task.id)
         const seen: TaskEvent[] = []
+        // Round 0: version 0 is validated and tested before training; a validation of version 1 is not open yet.
+        const r0 = await sims[0].client.task(task.id)
+        expect([r0.phase, r0.round, r0.version, r0.testDue, r0.selected]).toEqual(['validate', 0, 0, true, []])
+        await expect(sims[0].client.validation(task.id, 1, { examples: 4, correct: 1, loss: 2 })).rejects.toMatchObject({ status: 409 })
+        for (const s of sims) {
+          await s.client.validation(task.id, 0, { examples: 4, correct: 1, loss: 2 })
+          await s.client.test(task.id, { examples: 4, loss: 2, confusion: [[1, 1], [2, 0]], version: 0 })
+        }
         for (let r = 1; r <= 3; r++) {
           const v = await sims[0].client.task(task.id)
           expect([v.phase, v.round, v.selected.length]).toEqual(['train', r, 2])
@@ -94,10 +103,14 @@ export function protocolCases(name: string, connect: () => Promise<Target>): voi
         expect(done.result).toMatchObject({ version: 3, examples: 8, loss: 0.375, accuracy: 0.75, confusion: [[3, 1], [1, 3]] })
         expect(done.result?.perClass[0]).toEqual({ label: 'cat', precision: 0.75, recall: 0.75, f1: 0.75, support: 4 })
         expect(done.history.map((h) => [h.round, h.contributors, h.examples, h.validation?.accuracy])).toEqual([[1, 2, 20, 0.25], [2, 2, 20, 0.5], [3, 2, 20, 0.75]])
+        // Round 0 stays out of history (and out of early stopping: version 3 is the best).
+        expect(done.initial).toMatchObject({ round: 0, attempt: 0, contributors: 0, examples: 0, validation: { examples: 8, correct: 2, accuracy: 0.25, loss: 2, reports: 2 }, improved: false })
+        expect(done.initial?.test).toMatchObject({ version: 0, examples: 8, loss: 2, accuracy: 0.25, confusion: [[2, 2], [4, 0]] })
         const best = await sims[1].client.weights(task.id, 'best', { spec: TINY_SPEC })
         expect(best.tensors.flatMap((x) => [...x.data])).toEqual(fill(3))
         const metrics = await admin.metrics(task.id)
         expect(metrics.history).toHaveLength(3)
+        expect(metrics.initial).toEqual(done.initial)
         const zip = await sims[1].client.resultBundle(task.id)
         expect([...zip.subarray(0, 2)]).toEqual([0x50, 0x4b])
       } finally {
@@ -259,12 +272,41 @@ export function protocolCases(name: string, connect: () => Promise<Target>): voi
       }
     })
 
+    it('finishes round 0 (version 0 evaluated) across a restart with the reports received before it, then trains round 1', async () => {
+      const first = await connect()
+      if (!first.restart) return void (await first.close())
+      const admin = createClient({ baseUrl: first.baseUrl, token: first.initiatorToken, fetch: first.fetch })
+      const { task, invite } = await admin.createTaskFromZip(tinyBundleZip(), { max_rounds: 1 })
+      const anon = createClient({ baseUrl: first.baseUrl, fetch: first.fetch })
+      const sims: Sim[] = []
+      for (const name of ['a', 'b']) {
+        const j = await anon.join(task.id, { invite, name, labelCounts: counts })
+        sims.push({ id: j.participantId, token: j.token, name, client: anon.withToken(j.token) })
+      }
+      try {
+        await admin.start(task.id)
+        await sims[0].client.validation(task.id, 0, { examples: 4, correct: 3, loss: 0.5 })
+        await sims[0].client.test(task.id, { examples: 4, loss: 0.5, confusion: [[2, 0], [1, 1]] })
+        const url = await (first.restart as () => Promise<string>)()
+        const b = createClient({ baseUrl: url, token: sims[1].token, fetch: first.fetch })
+        const before = await b.task(task.id)
+        expect([before.phase, before.round, before.reported, before.initial]).toEqual(['validate', 0, [sims[0].id], null])
+        await b.validation(task.id, 0, { examples: 4, correct: 1, loss: 1.5 })
+        const v = await b.test(task.id, { examples: 4, loss: 1.5, confusion: [[1, 1], [1, 1]] })
+        expect([v.phase, v.round, v.version, v.selected.length, v.history]).toEqual(['train', 1, 0, 2, []])
+        expect(v.initial?.validation).toEqual({ examples: 8, correct: 4, accuracy: 0.5, loss: 1, reports: 2 })
+        expect(v.initial?.test).toMatchObject({ version: 0, examples: 8, accuracy: 0.625, confusion: [[3, 1], [2, 2]] })
+      } finally {
+        await first.close()
+      }
+    })
+
     it('completes a round after a restart with the uploads accepted before it', async () => {
       const first = await connect()
       if (!first.restart) return void (await first.close())
       const { t, admin, task, sims } = await (async () => {
         const admin = createClient({ baseUrl: first.baseUrl, token: first.initiatorToken, fetch: first.fetch })
-        const { task, invite } = await admin.createTaskFromZip(tinyBundleZip(), { max_rounds: 2 })
+        const { task, invite } = await admin.createTaskFromZip(tinyBundleZip(), { max_rounds: 2, evaluate_initial: false })
         const anon = createClient({ baseUrl: first.baseUrl, fetch: first.fetch })
         const sims: Sim[] = []
         for (const name of ['a', 'b']) {

@@ -15,7 +15,8 @@ async function setup(over: Partial<TaskParams> = {}) {
   const events: TaskEvent[] = []
   const engine = new RoundEngine({ store, clock, publish: (_id, e) => events.push(e) })
   clock.onAlarm((id) => engine.alarm(id))
-  const params = parseTaskParams(over)
+  // Round 0 (version 0 evaluated before training) has its own tests; the others start at round 1.
+  const params = parseTaskParams({ evaluate_initial: false, ...over })
   if (!params.ok) throw new Error('bad params')
   const { task, invite } = await engine.createTask({ name: 't', bundle: { name: 'tiny', displayName: 'Tiny' }, labels: ['a', 'b'], params: params.value, weights: initial, bundleZip: new Uint8Array([1]) })
   // Declared counts bound what a participant may report (edge/round/trust.ts): room for every test's uploads and reports.
@@ -343,5 +344,78 @@ describe('bounded trust (README "Security and reliability")', () => {
     const d = decodeWeights((await again.weights(s.id, 1)).bytes)
     if (!d.ok) throw d.error
     expect(d.tensors.flatMap((t) => [...t.data])).toEqual(new Array(6).fill((10 * 5 + 1 * 5) / 10))
+  })
+})
+
+describe('RoundEngine round 0 (version 0 evaluated before training)', () => {
+  const report = { examples: 4, correct: 3, loss: 0.25 }
+  const confusion = [[2, 0], [1, 1]]
+
+  it('validates and tests version 0 before round 1, keeps it in `initial` (not history) and out of early stopping', async () => {
+    const s = await setup({ evaluate_initial: true, max_rounds: 1 })
+    const [a, b] = [await s.join('a'), await s.join('b')]
+    await s.engine.start(s.id)
+    let v = await s.engine.view(s.id)
+    expect([v.state, v.phase, v.round, v.version, v.testDue, v.selected, v.deadline]).toEqual(['running', 'validate', 0, 0, true, [], s.clock.now() + 300_000])
+    await expect(s.upload(1, a.participantId, [1, 1, 1, 1, 1, 1], 1)).rejects.toMatchObject({ status: 409 })
+    await expect(s.engine.test(s.id, a.participantId, { examples: 4, loss: 0.5, confusion, version: 1 })).rejects.toMatchObject({ status: 409 })
+    for (const p of [a, b]) {
+      await s.engine.validation(s.id, 0, p.participantId, report)
+      await s.engine.test(s.id, p.participantId, { examples: 4, loss: 0.5, confusion, version: 0 })
+    }
+    v = await s.engine.view(s.id)
+    expect([v.phase, v.round, v.attempt, v.selected, v.history, v.best]).toEqual(['train', 1, 1, [a.participantId, b.participantId], [], null])
+    expect(v.initial).toEqual({
+      round: 0,
+      attempt: 0,
+      contributors: 0,
+      examples: 0,
+      validation: { examples: 8, correct: 6, accuracy: 0.75, loss: 0.25, reports: 2 },
+      improved: false,
+      test: { version: 0, examples: 8, loss: 0.5, accuracy: 0.75, confusion: [[4, 0], [2, 2]], perClass: v.initial?.test?.perClass },
+      closedAt: s.clock.now(),
+    })
+    expect(s.events.filter((e) => e.type === 'round').map((e) => e.type === 'round' && e.data.round)).toEqual([0])
+    expect((await s.engine.logs(s.id)).map((l) => l.message)).toContain('round 0 (version 0, before training): validation accuracy 0.7500, test accuracy 0.7500 on 8 examples')
+    // Round 1 is worse than version 0 and still becomes the best: version 0 takes no part in early stopping.
+    for (const p of [a, b]) await s.upload(1, p.participantId, [1, 1, 1, 1, 1, 1], 1)
+    for (const p of [a, b]) await s.engine.validation(s.id, 1, p.participantId, { examples: 4, correct: 1, loss: 2 })
+    v = await s.engine.view(s.id)
+    expect([v.phase, v.best, v.history.map((h) => [h.round, h.improved])]).toEqual(['test', { version: 1, accuracy: 0.25 }, [[1, true]]])
+  })
+
+  it('closes round 0 at calculation_timeout with the reports received, and resumes it (not round 1) after stop and start', async () => {
+    const s = await setup({ evaluate_initial: true, calculation_timeout: 10 })
+    const [a] = [await s.join('a'), await s.join('b')]
+    await s.engine.start(s.id)
+    await s.engine.validation(s.id, 0, a.participantId, report)
+    await s.engine.stop(s.id)
+    await s.engine.start(s.id)
+    let v = await s.engine.view(s.id)
+    expect([v.phase, v.round, v.reported, v.deadline]).toEqual(['validate', 0, [a.participantId], s.clock.now() + 10_000])
+    await s.clock.advance(10_000)
+    v = await s.engine.view(s.id)
+    expect([v.phase, v.round, v.initial?.validation?.reports, v.initial?.validation?.accuracy, v.initial?.test]).toEqual(['train', 1, 1, 0.75, null])
+  })
+
+  it('has no round 0 when nobody is online at start, nor when nobody online holds validation or test images', async () => {
+    const alone = await setup({ evaluate_initial: true })
+    await alone.engine.start(alone.id)
+    let v = await alone.engine.view(alone.id)
+    expect([v.phase, v.round, v.initial]).toEqual(['train', 1, null])
+    const empty = await setup({ evaluate_initial: true })
+    await empty.join('a', { a: { train: 10, validation: 0, test: 0 }, b: { train: 10, validation: 0, test: 0 } })
+    await empty.engine.start(empty.id)
+    v = await empty.engine.view(empty.id)
+    expect([v.phase, v.round, v.initial]).toEqual(['train', 1, null])
+    expect((await empty.engine.logs(empty.id)).map((l) => l.message)).toContain('round 0: no validation or test result on version 0 (no participant online has validation or test images); training starts')
+  })
+
+  it('runs round 0 by default (evaluate_initial absent)', async () => {
+    const s = await setup({ evaluate_initial: undefined })
+    await s.join('a')
+    await s.engine.start(s.id)
+    const v = await s.engine.view(s.id)
+    expect([v.phase, v.round, v.testDue]).toEqual(['validate', 0, true])
   })
 })

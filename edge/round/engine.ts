@@ -12,7 +12,7 @@ import { closeTrain, trainComplete, trainDeadline } from './train'
 import { checkValidationReport, JoinRate } from './trust'
 import { RoundError, type ParticipantRecord, type TaskRecord } from './types'
 import { MAX_INFLIGHT_BYTES, upload, type UploadContext } from './upload'
-import { addValidation, closeValidate, openValidate } from './validate'
+import { addValidation, closeValidate, evaluatesInitial, openValidate } from './validate'
 import { participantView, taskView } from './views'
 import { versionWeights } from './weights'
 
@@ -25,7 +25,8 @@ export { taskView } from './views'
  * The federated round state machine of SPEC §6 and seed 001's FedAvgScheduler, independent of HTTP and
  * of the runtime: it keeps its state in a Store and its deadlines in a Clock.
  *
- * waiting → start → [train: selection, uploads folded as they arrive; closes when every selected
+ * waiting → start → [round 0: version 0 validated and tested, unless params.evaluate_initial is false or
+ * nobody is online] → [train: selection, uploads folded as they arrive; closes when every selected
  * participant reported, or at calculation_timeout with min_participants, else the round is retried]
  * → [validate: count-weighted accuracy; best kept; early stop after `patience` flat rounds or at
  * max_rounds] → next round … → [test on the best version] → done.
@@ -59,8 +60,7 @@ export class RoundEngine {
 
   /** The validate phase is complete: the next round trains, or, once early stopping says so, the best version is tested. */
   private async endValidate(rt: Runtime): Promise<void> {
-    const decision = await closeValidate(this.deps, rt)
-    if (decision.finished) {
+    if (await closeValidate(this.deps, rt)) {
       openTest(this.deps, rt)
       // Nobody holds test images: there is nothing to wait for.
       if (!anyoneHas(rt.rec, 'test')) closeTest(this.deps, rt)
@@ -144,11 +144,15 @@ export class RoundEngine {
   async start(taskId: string): Promise<TaskView> {
     const rt = await this.registry.need(taskId)
     await rt.fold.run(() =>
-      mutate(this.deps, rt, (rec) => {
+      mutate(this.deps, rt, async (rec) => {
         if (rec.state === 'running') return
         if (rec.state === 'done') throw new RoundError(409, `task ${taskId} is done; create a new task to train again`)
         rec.state = 'running'
-        if (rec.round === 0 || rec.phase === null) {
+        if (rec.phase === null && rec.round === 0 && evaluatesInitial(rec)) {
+          // Round 0: version 0 is validated and tested before training (validate.ts).
+          openValidate(this.deps, rt)
+          if (reportsComplete(rec)) await this.endValidate(rt)
+        } else if (rec.phase === null) {
           if (rec.round === 0) rec.round = 1
           rec.phase = 'train'
           beginAttempt(this.deps, rt, false, rec.attempt === 0 ? 1 : rec.attempt)

@@ -10,7 +10,7 @@ async function setup(store: Store = createMemoryStore()) {
   const clock = createManualClock()
   const engine = new RoundEngine({ store, clock, publish: () => {} })
   clock.onAlarm((id) => engine.alarm(id))
-  const params = parseTaskParams({ calculation_timeout: 100 })
+  const params = parseTaskParams({ calculation_timeout: 100, evaluate_initial: false })
   if (!params.ok) throw new Error('bad params')
   const create = () => engine.createTask({ name: 't', bundle: { name: 'tiny', displayName: 'Tiny' }, labels: ['a'], params: params.value, weights: [{ ...spec[0], data: new Float32Array(4) }], bundleZip: new Uint8Array([1]) })
   const { task, invite } = await create()

@@ -56,6 +56,8 @@ export type TaskRecord = {
   pending: { round: number; attempt: number; contributors: number; examples: number } | null
   early: EarlyStopState
   history: RoundMetrics[]
+  /** Round 0's metrics (validate.ts); absent in records from before it existed. */
+  initial?: RoundMetrics | null
   result: TestResult | null
   participants: ParticipantRecord[]
   /** The latest pushed logs, replayed to a new SSE subscriber. */

@@ -1,4 +1,4 @@
-import { observeRound, type EarlyStopDecision } from '../../shared/early-stop'
+import { observeRound } from '../../shared/early-stop'
 import type { RoundMetrics, ValidationReport } from '../../shared/wire'
 import { serverLog } from './logs'
 import { activeIds } from './participants'
@@ -25,7 +25,8 @@ export function openValidate(deps: EngineDeps, rt: Runtime): void {
   rec.reported = []
   rec.testReported = []
   rec.validation = emptyValidation()
-  rec.testDue = rec.params.log_rounds > 0 && rec.round % rec.params.log_rounds === 0
+  // Round 0 always tests version 0: the "before" that the task's final test result is compared with.
+  rec.testDue = rec.round === 0 || (rec.params.log_rounds > 0 && rec.round % rec.params.log_rounds === 0)
   rec.test = emptyTest(rec.labels.length)
   rec.deadline = deps.clock.now() + rec.params.calculation_timeout * 1000
 }
@@ -43,15 +44,26 @@ export function addValidation(rec: TaskRecord, version: number, participantId: s
   rec.validation.reports += 1
 }
 
+/** Whether the task starts with round 0 (version 0 validated and tested): asked for, and someone is online to do it. */
+export function evaluatesInitial(rec: TaskRecord): boolean {
+  return rec.params.evaluate_initial !== false && activeIds(rec).length > 0
+}
+
 /**
- * Closes the validate phase: the round's metrics join the history (and are published), early stopping
- * decides (write point `validation-close`). The engine opens the next round or the test phase.
+ * Closes the validate phase (write point `validation-close`): the round's metrics join the history (and
+ * are published) and early stopping decides whether training is finished. Round 0 (version 0, before
+ * training) is kept apart in `initial` and takes no part in early stopping: `best` is a trained version.
+ * The engine opens the next round or the test phase.
  */
-export async function closeValidate(deps: EngineDeps, rt: Runtime): Promise<EarlyStopDecision> {
+export async function closeValidate(deps: EngineDeps, rt: Runtime): Promise<boolean> {
   const { rec } = rt
   rt.closing = 'validation-close'
   const v = rec.validation
   const accuracy = v.examples > 0 ? v.correct / v.examples : null
+  if (rec.round === 0) {
+    closeInitial(deps, rt, accuracy)
+    return false
+  }
   const decision = observeRound(rec.early, rec.round, accuracy, { patience: rec.params.patience, maxRounds: rec.params.max_rounds })
   rec.early = decision.state
   const pending = rec.pending ?? { round: rec.round, attempt: rec.attempt, contributors: 0, examples: 0 }
@@ -75,5 +87,33 @@ export async function closeValidate(deps: EngineDeps, rt: Runtime): Promise<Earl
   if (decision.finished) {
     serverLog(deps, rt, decision.reason === 'patience' ? `stopping early: no improvement for ${rec.params.patience} rounds; testing version ${rec.early.bestVersion}` : `reached max_rounds (${rec.params.max_rounds}); testing version ${rec.early.bestVersion}`)
   }
-  return decision
+  return decision.finished
+}
+
+/** Round 0's close: its metrics become `initial` (null when nobody reported anything on version 0). */
+function closeInitial(deps: EngineDeps, rt: Runtime, accuracy: number | null): void {
+  const { rec } = rt
+  const v = rec.validation
+  const test = rec.test.reports > 0 ? testResult(rec, 0) : null
+  rec.testDue = false
+  if (v.reports === 0 && !test) {
+    rec.initial = null
+    serverLog(deps, rt, 'round 0: no validation or test result on version 0 (no participant online has validation or test images); training starts')
+    return
+  }
+  const metrics: RoundMetrics = {
+    round: 0,
+    attempt: 0,
+    contributors: 0,
+    examples: 0,
+    validation: v.reports > 0 ? { examples: v.examples, correct: v.correct, accuracy, loss: v.examples > 0 ? v.lossSum / v.examples : null, reports: v.reports } : null,
+    improved: false,
+    test,
+    closedAt: deps.clock.now(),
+  }
+  rec.initial = metrics
+  deps.publish(rec.id, { type: 'round', data: metrics })
+  const val = accuracy === null ? 'no validation data' : `validation accuracy ${accuracy.toFixed(4)}`
+  const tst = test ? `, test accuracy ${test.accuracy.toFixed(4)} on ${test.examples} examples` : ''
+  serverLog(deps, rt, `round 0 (version 0, before training): ${val}${tst}`)
 }

@@ -77,7 +77,7 @@ export function roundRoutes(deps: AppDeps): Hono {
     const id = c.req.param('id')
     await requireCaller(c, deps, id)
     const view = await deps.engine.view(id)
-    return c.json({ history: view.history, best: view.best, result: view.result })
+    return c.json({ history: view.history, initial: view.initial, best: view.best, result: view.result })
   })
 
   app.get('/:id/result/bundle', async (c) => {
@@ -88,7 +88,7 @@ export function roundRoutes(deps: AppDeps): Hono {
     if (view.best === null) throw new HTTPException(409, { message: 'no round has finished yet, so there is no trained model' })
     const bundle = unwrap(parseBundle(unwrap(unzipBundle(await deps.engine.bundleZip(id)))))
     const weights = await deps.engine.bestTensors(id)
-    const files = writeResultBundle({ bundle, labels: view.labels, weights, metrics: { best: view.best, result: view.result, history: view.history }, taskName: view.name })
+    const files = writeResultBundle({ bundle, labels: view.labels, weights, metrics: { best: view.best, result: view.result, history: view.history, initial: view.initial }, taskName: view.name })
     return c.body(zipBundle(files) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/zip', 'Content-Disposition': attachment(`${view.bundle.name}-result.zip`) })
   })
   return app

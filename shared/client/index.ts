@@ -45,7 +45,7 @@ export class ApiError extends Error {
   }
 }
 
-export type Metrics = { history: RoundMetrics[]; best: TaskView['best']; result: TestResult | null }
+export type Metrics = { history: RoundMetrics[]; initial: RoundMetrics | null; best: TaskView['best']; result: TestResult | null }
 
 /** A typed client of the aggregator API (edge/API.md), over fetch: browsers, Node >= 20, workers. */
 export class AutofedClient {

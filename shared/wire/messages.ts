@@ -34,6 +34,11 @@ export const TaskParamsSchema = v.object({
   schedule_timeout: v.optional(positiveUpTo(PARAM_LIMITS.schedule_timeout), 30),
   /** Every `log_rounds` rounds the participants also test the new global version; 0 = never. */
   log_rounds: v.optional(intIn(0, PARAM_LIMITS.log_rounds), 0),
+  /**
+   * Round 0: the participants online at start validate and test version 0 (the bundle's weights) before
+   * round 1, the "before" of a before/after comparison. Absent means true; false skips it.
+   */
+  evaluate_initial: v.optional(v.boolean()),
   min_participants: v.optional(intIn(1, PARAM_LIMITS.min_participants), 1),
   /** In (0, 1]: a fraction of the online participants; an integer >= 2: a count. */
   participants_per_round: v.optional(positiveUpTo(PARAM_LIMITS.participants_per_round), 1),
@@ -134,6 +139,8 @@ export type TaskView = {
   participants: ParticipantView[]
   best: { version: number; accuracy: number | null } | null
   history: RoundMetrics[]
+  /** Round 0: version 0 validated and tested before round 1 (params.evaluate_initial); null when skipped or nobody reported. Not part of `history`. */
+  initial: RoundMetrics | null
   result: TestResult | null
   /** Parameters in the model, and the upload dtypes the aggregator accepts. */
   numParams: number

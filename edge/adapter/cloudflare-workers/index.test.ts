@@ -130,7 +130,7 @@ describe('Cloudflare Worker specifics', () => {
 
   it('closes a round at calculation_timeout by the Durable Object alarm, with no request in flight', async () => {
     const admin = createClient({ baseUrl: current().url, token: TOKEN })
-    const { task, invite } = await admin.createTaskFromZip(tinyBundleZip(), { calculation_timeout: 2, min_participants: 1, max_rounds: 3 }, 'alarm')
+    const { task, invite } = await admin.createTaskFromZip(tinyBundleZip(), { calculation_timeout: 2, min_participants: 1, max_rounds: 3, evaluate_initial: false }, 'alarm')
     const anon = createClient({ baseUrl: current().url })
     const a = await anon.join(task.id, { invite, name: 'a', labelCounts: COUNTS })
     const b = await anon.join(task.id, { invite, name: 'b', labelCounts: COUNTS })
@@ -146,7 +146,7 @@ describe('Cloudflare Worker specifics', () => {
 
   it('keeps a deadline across a restart: the first request re-arms the alarm from the stored deadline', async () => {
     const admin = createClient({ baseUrl: current().url, token: TOKEN })
-    const { task, invite } = await admin.createTaskFromZip(tinyBundleZip(), { calculation_timeout: 2, min_participants: 1, max_rounds: 3 }, 'restart')
+    const { task, invite } = await admin.createTaskFromZip(tinyBundleZip(), { calculation_timeout: 2, min_participants: 1, max_rounds: 3, evaluate_initial: false }, 'restart')
     const anon = createClient({ baseUrl: current().url })
     const a = await anon.join(task.id, { invite, name: 'a', labelCounts: COUNTS })
     await anon.join(task.id, { invite, name: 'b', labelCounts: COUNTS })

@@ -49,7 +49,7 @@ async function start(killAt?: string, params: Partial<TaskParams> = {}) {
   children.push(proc)
   const admin = () => createClient({ baseUrl: proc.url, token: TOKEN })
   // calculation_timeout of an hour: whatever completes after a restart was completed by recovery, not by a deadline.
-  const { task, invite } = await admin().createTaskFromZip(tinyBundleZip(), { calculation_timeout: 3600, max_rounds: 1, ...params }, 'crash')
+  const { task, invite } = await admin().createTaskFromZip(tinyBundleZip(), { calculation_timeout: 3600, max_rounds: 1, evaluate_initial: false, ...params }, 'crash')
   const sites: Site[] = []
   const joinAll = async () => {
     for (const name of ['site-0', 'site-1']) {

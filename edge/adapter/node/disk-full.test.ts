@@ -33,7 +33,7 @@ it('a full disk during an upload: 507 with a message over HTTP, no file left, no
   const server = await startNodeServer({ port: 0, dataDir: dir, bundlesDir: dir, distDir: dir, initiatorToken: 'full-initiator', store })
   try {
     const admin = createClient({ baseUrl: server.url, token: 'full-initiator' })
-    const { task, invite } = await admin.createTaskFromZip(tinyBundleZip(), { calculation_timeout: 3600 }, 'full')
+    const { task, invite } = await admin.createTaskFromZip(tinyBundleZip(), { calculation_timeout: 3600, evaluate_initial: false }, 'full')
     const sites: Array<{ participantId: string; token: string; client: AutofedClient }> = []
     for (const name of ['a', 'b']) {
       const j = await createClient({ baseUrl: server.url }).join(task.id, { invite, name, labelCounts: counts })
