@@ -7,6 +7,7 @@ import { useT } from '../i18n'
 import { fragmentParam } from '../router'
 import { ModelDescription, descriptionOfZip } from '../markdown'
 import { AloneResults } from '../train-alone'
+import { downloadHistoryCsv } from '../round-history'
 
 /** Test metrics, per-class precision/recall, confusion matrix, and the result bundle download. */
 export function ResultsPage(props: { taskId: string }) {
@@ -50,6 +51,21 @@ export function ResultsPage(props: { taskId: string }) {
       <ModelDescription text={description} />
       {!task ? (
         error ? null : <p class="muted">{t('common.loading')}</p>
+      ) : !r && task.state === 'done' && task.best ? (
+        // Done without a test: nobody had test images (edge/API.md); the best model is still there to download.
+        <>
+          <p class="notice" data-testid="no-test-result">
+            {t('results.notest', { version: task.best.version })}
+          </p>
+          <p class="row" style="margin-top:12px">
+            <button type="button" class="primary" onClick={download} data-testid="download-result">
+              {t('results.download')}
+            </button>
+            <button type="button" onClick={() => downloadHistoryCsv(task)} data-testid="download-history">
+              {t('chart.csv')}
+            </button>
+          </p>
+        </>
       ) : !r ? (
         <p class="notice">{t('results.notyet')}</p>
       ) : (
@@ -58,6 +74,7 @@ export function ResultsPage(props: { taskId: string }) {
             <Stat k={t('results.accuracy')} v={percent(r.accuracy)} testId="test-accuracy" value={r.accuracy} />
             <Stat k={t('results.loss')} v={r.loss.toFixed(4)} />
             <Stat k={t('results.examples')} v={r.examples} />
+            {task.initial?.test ? <Stat k={t('results.before')} v={percent(task.initial.test.accuracy)} testId="test-accuracy-before" value={task.initial.test.accuracy} /> : null}
           </div>
           <p class="row" style="margin-top:12px">
             <button type="button" class="primary" onClick={download} data-testid="download-result">
@@ -66,6 +83,9 @@ export function ResultsPage(props: { taskId: string }) {
             <a class="button" href="/predict">
               {t('results.predict')}
             </a>
+            <button type="button" onClick={() => downloadHistoryCsv(task)} data-testid="download-history">
+              {t('chart.csv')}
+            </button>
           </p>
           <AloneResults taskId={props.taskId} />
           <h2>{t('results.perclass')}</h2>

@@ -8,6 +8,7 @@ import { forgetTask, loadLocalRounds, loadMembership, mergeLocalRounds, saveLoca
 import type { LocalRound, Membership } from '../../store'
 import { ErrorBox, Problems, Stat, messageOf, percent } from '../components'
 import { RoundChart } from '../chart'
+import { downloadHistoryCsv, roundRows } from '../round-history'
 import { FolderPicker } from '../folder-picker'
 import { useT } from '../i18n'
 import type { StringKey } from '../i18n'
@@ -178,7 +179,9 @@ export function TaskPage(props: { taskId: string }) {
     )
   }
 
-  const history = task?.history ?? []
+  // Round 0 (version 0 before training) is drawn first when the task has one.
+  const history = roundRows(task)
+  const tested = history.some((h) => h.test !== null)
   const rounds = history.map((h) => h.round)
   const local = mergeLocalRounds(kept, snap?.local ?? [])
   const localAt = (round: number) => local.find((l) => l.round === round)
@@ -343,6 +346,8 @@ export function TaskPage(props: { taskId: string }) {
             testId="chart-accuracy"
             series={[
               { label: `${t('common.validation')} ${t('chart.accuracy')}`, color: '#2458c6', values: history.map((h) => h.validation?.accuracy ?? null) },
+              // Test points: round 0 and every log_rounds rounds.
+              ...(tested ? [{ label: `${t('common.test')} ${t('chart.accuracy')}`, color: '#6b3fa0', values: history.map((h) => h.test?.accuracy ?? null) }] : []),
               // Only this browser trains: the initiator's page has no training figures to show.
               ...(local.length > 0 ? [{ label: `${t('common.train')} ${t('chart.accuracy')}`, color: '#1f7a3d', values: rounds.map((r) => localAt(r)?.trainAccuracy ?? null) }] : []),
             ]}
@@ -353,9 +358,17 @@ export function TaskPage(props: { taskId: string }) {
             testId="chart-loss"
             series={[
               { label: `${t('common.validation')} ${t('chart.loss')}`, color: '#b42318', values: history.map((h) => h.validation?.loss ?? null) },
+              ...(tested ? [{ label: `${t('common.test')} ${t('chart.loss')}`, color: '#8a5a00', values: history.map((h) => h.test?.loss ?? null) }] : []),
               ...(local.length > 0 ? [{ label: `${t('common.train')} ${t('chart.loss')}`, color: '#c77700', values: rounds.map((r) => localAt(r)?.trainLoss ?? null) }] : []),
             ]}
           />
+          {task ? (
+            <p class="row">
+              <button type="button" onClick={() => downloadHistoryCsv(task)} data-testid="download-history">
+                {t('chart.csv')}
+              </button>
+            </p>
+          ) : null}
         </>
       )}
 

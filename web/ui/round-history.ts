@@ -1,0 +1,35 @@
+import type { RoundMetrics, TaskView } from '../../shared/wire'
+
+/** The columns of the round history CSV, in order. */
+export const HISTORY_COLUMNS = ['round', 'attempt', 'contributors', 'examples', 'validation_accuracy', 'validation_loss', 'test_accuracy', 'test_loss', 'improved', 'closed_at'] as const
+
+/** The rounds to chart and export: round 0 (version 0, before training; edge/API.md "Round 0") first when there is one, then `history`. */
+export function roundRows(task: Pick<TaskView, 'history' | 'initial'> | null): RoundMetrics[] {
+  if (!task) return []
+  // `initial` is absent from views of aggregators older than round 0.
+  return task.initial ? [task.initial, ...task.history] : task.history
+}
+
+const cell = (x: number | null | undefined): string => (x === null || x === undefined ? '' : String(x))
+
+/** The round history as CSV (one row per round, round 0 included; empty cells for what a round did not measure). */
+export function historyCsv(task: Pick<TaskView, 'history' | 'initial'>): string {
+  const lines = [HISTORY_COLUMNS.join(',')]
+  for (const h of roundRows(task)) {
+    lines.push(
+      [h.round, h.attempt, h.contributors, h.examples, cell(h.validation?.accuracy), cell(h.validation?.loss), cell(h.test?.accuracy), cell(h.test?.loss), h.improved, new Date(h.closedAt).toISOString()].join(','),
+    )
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** Downloads the round history CSV, built in the browser from the task view. */
+export function downloadHistoryCsv(task: Pick<TaskView, 'history' | 'initial' | 'name' | 'id'>): void {
+  const url = URL.createObjectURL(new Blob([historyCsv(task)], { type: 'text/csv' }))
+  const a = document.createElement('a')
+  a.href = url
+  // Task names are free text: only what is safe in a file name is kept.
+  a.download = `${(task.name || task.id).replace(/[^\p{L}\p{N}._-]+/gu, '_')}-rounds.csv`
+  a.click()
+  URL.revokeObjectURL(url)
+}
