@@ -3,13 +3,13 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
-import * as tfl from '@tensorflow/tfjs-layers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadBuiltinBundles } from '../../edge/adapter/node/bundles'
 import { labelsOf, parseBundle, TFJS_MODEL_FILE, unzipBundle, writeResultBundle } from '../../shared/bundle'
 import { buildModel } from '../../shared/model'
 import { BUNDLE_DIR } from './mnist-cnn'
 import { run } from './mnist-cnn-topology'
+import { loadTfjsExport } from './tfjs-export.case'
 
 let root: string
 const dir = () => join(root, 'mnist-cnn')
@@ -22,24 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(root, { recursive: true, force: true })
 })
-
-/** An IOHandler over a result bundle's files: model.json and the shards its manifest names, as tfjs's http loader reads them. */
-function filesHandler(files: Map<string, Uint8Array>): tf.io.IOHandler {
-  return {
-    load: async () =>
-      tf.io.getModelArtifactsForJSON(JSON.parse(new TextDecoder().decode(files.get(TFJS_MODEL_FILE))), async (manifest) => {
-        const specs = manifest.flatMap((g) => g.weights)
-        const shards = manifest.flatMap((g) => g.paths.map((p) => files.get(`tfjs/${p}`) as Uint8Array))
-        const joined = new Uint8Array(shards.reduce((n, s) => n + s.byteLength, 0))
-        let at = 0
-        for (const s of shards) {
-          joined.set(s, at)
-          at += s.byteLength
-        }
-        return [specs, joined.buffer]
-      }),
-  }
-}
 
 describe('scripts/bundles/mnist-cnn-topology', () => {
   it('writes tfjs/model.json once, and a task on the built-in bundle gets a result bundle tf.loadLayersModel loads and that predicts like buildModel', async () => {
@@ -58,7 +40,7 @@ describe('scripts/bundles/mnist-cnn-topology', () => {
     const trained = bundle.value.weights.map((w, i) => ({ ...w, data: w.data.map((x) => x * 0.5 + i * 1e-3) }))
     const result = writeResultBundle({ bundle: bundle.value, labels: labelsOf(bundle.value.config) ?? [], weights: trained, metrics: {}, taskName: 'digits' })
 
-    const loaded = await tfl.loadLayersModel(filesHandler(result))
+    const loaded = await loadTfjsExport(result)
     const reparsed = parseBundle(result)
     if (!reparsed.ok) throw new Error(JSON.stringify(reparsed.problems))
     const { model } = await buildModel(reparsed.value)

@@ -2,13 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
-import * as tfl from '@tensorflow/tfjs-layers'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startNodeServer } from '../../edge/adapter/node'
 import { parseBundle, TFJS_MODEL_FILE, unzipBundle, withTaskTopology, zipBundle } from '../../shared/bundle'
 import { createClient } from '../../shared/client'
 import { buildModel, layersTopology } from '../../shared/model'
 import { smallCnnBundle } from '../bundles/small-cnn.case'
+import { loadTfjsExport } from '../bundles/tfjs-export.case'
 import { makeMnistFolders } from '../make-mnist-folders'
 import { accuracyLine } from './evaluate'
 import { main } from './index'
@@ -62,24 +62,6 @@ async function asCreatePageUploads(bundleZip: Uint8Array): Promise<Uint8Array> {
   return zipBundle(withTaskTopology(files.value, bundle.value.config.param_file, topology.topology, bundle.value.weights))
 }
 
-/** An IOHandler over a bundle's files: model.json and the shards its manifest names, as tfjs's http loader reads them. */
-function filesHandler(files: Map<string, Uint8Array>): tf.io.IOHandler {
-  return {
-    load: async () =>
-      tf.io.getModelArtifactsForJSON(JSON.parse(new TextDecoder().decode(files.get(TFJS_MODEL_FILE))), async (manifest) => {
-        const specs = manifest.flatMap((g) => g.weights)
-        const shards = manifest.flatMap((g) => g.paths.map((p) => files.get(`tfjs/${p}`) as Uint8Array))
-        const joined = new Uint8Array(shards.reduce((n, s) => n + s.byteLength, 0))
-        let at = 0
-        for (const s of shards) {
-          joined.set(s, at)
-          at += s.byteLength
-        }
-        return [specs, joined.buffer]
-      }),
-  }
-}
-
 describe('autofed train and evaluate against a one-participant federated task', () => {
   it('prints exactly the test accuracy of the task’s result (what the results page shows), and the federated result bundle’s tfjs export predicts like buildModel', async () => {
     const bundleZip = join(root, 'small-cnn.zip')
@@ -121,7 +103,7 @@ describe('autofed train and evaluate against a one-participant federated task', 
       const files = unzipBundle(resultZip)
       if (!files.ok) throw new Error(JSON.stringify(files.problems))
       expect(files.value.has(TFJS_MODEL_FILE)).toBe(true)
-      const loaded = await tfl.loadLayersModel(filesHandler(files.value))
+      const loaded = await loadTfjsExport(files.value)
       const parsed = parseBundle(files.value)
       if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems))
       const { model } = await buildModel(parsed.value)

@@ -1,13 +1,18 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import '@tensorflow/tfjs-backend-cpu'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
+import * as tf from '@tensorflow/tfjs-core'
 import { smallCnnBundle } from '../../scripts/bundles/small-cnn.case'
+import { loadTfjsExport } from '../../scripts/bundles/tfjs-export.case'
 import { makeMnistFolders } from '../../scripts/make-mnist-folders'
 import type { MnistParticipant } from '../../scripts/make-mnist-folders'
+import { parseBundle, unzipBundle } from '../../shared/bundle'
 import { createClient } from '../../shared/client'
 import type { AutofedClient } from '../../shared/client'
+import { buildModel } from '../../shared/model'
 import { startAggregator } from './aggregator'
 import type { Aggregator } from './aggregator'
 import { injectPicker, launchChromium, watchPage, writeFolderToOpfs } from './browser'
@@ -40,6 +45,8 @@ let participant: MnistParticipant
 let pair: MnistParticipant[]
 
 beforeAll(async () => {
+  // PROD silences tfjs's "use tfjs-node" hint in this process (it loads the result bundle's export).
+  tf.env().set('PROD', true)
   ensureBuild()
   work = mkdtempSync(join(tmpdir(), 'autofed-train-alone-'))
   aggregator = await startAggregator({ dataDir: join(work, 'data'), initiatorToken: TOKEN })
@@ -58,6 +65,30 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true })
 })
 
+/**
+ * Creates the task on the create page from a bundle zip on disk, as an initiator does: the page builds the
+ * model and writes its tfjs topology into the task bundle (tfjs/model.json), which gives the federated
+ * result bundle its tf.loadLayersModel export.
+ */
+async function createOnPage(name: string, bundleZip: Uint8Array, maxRounds: number, logs: string[]): Promise<{ taskId: string; invite: string }> {
+  const zipPath = join(work, `${name.replace(/\W+/g, '-')}.zip`)
+  writeFileSync(zipPath, bundleZip)
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+  const page = await context.newPage()
+  watchPage(page, 'create', logs)
+  await page.goto(`${proxy.url}/create#token=${TOKEN}`)
+  await page.getByTestId('bundle-disk').click()
+  await page.getByTestId('bundle-zip').setInputFiles(zipPath)
+  await page.getByTestId('bundle-ok').waitFor()
+  await page.locator('#task-name').fill(name)
+  await page.locator('#p-max_rounds').fill(String(maxRounds))
+  await page.getByTestId('create-button').click()
+  const invite = (await page.getByTestId('invite-url').inputValue()).replace(/^https?:\/\/[^/]+/, '')
+  const href = (await page.getByTestId('dashboard-link').getAttribute('href')) ?? ''
+  await context.close()
+  return { taskId: decodeURIComponent(/\/tasks\/([^#/]+)/.exec(href)?.[1] ?? ''), invite }
+}
+
 async function setLang(page: Page, lang: 'en' | 'zh'): Promise<void> {
   const now = await page.evaluate(() => document.documentElement.lang || localStorage.getItem('autofed.lang') || 'en')
   if (now.startsWith(lang)) return
@@ -67,7 +98,9 @@ async function setLang(page: Page, lang: 'en' | 'zh'): Promise<void> {
 describe('train alone, then compare with the federated model (issue 11 item 4)', () => {
   it('a participant trains alone on its folder after the task ended; the results page shows both test accuracies on its own test split, equal here, nothing uploaded', async () => {
     const logs: string[] = []
-    const { task, invite } = await admin.createTaskFromZip(smallCnnBundle({ epochs: 1 }), { max_rounds: 1, merge_epochs: 1, min_participants: 1 }, 'alone or together')
+    const created = await createOnPage('alone or together', smallCnnBundle({ epochs: 1 }), 1, logs)
+    const task = await admin.task(created.taskId)
+    expect([task.params.max_rounds, task.params.merge_epochs, task.params.min_participants]).toEqual([1, 1, 1])
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
     const page = await context.newPage()
     watchPage(page, 'site', logs)
@@ -78,7 +111,7 @@ describe('train alone, then compare with the federated model (issue 11 item 4)',
       await injectPicker(context, 'p1')
       await page.goto(`${proxy.url}/`)
       await writeFolderToOpfs(page, 'p1', await readFolder(participant.imagefolder!))
-      await page.goto(`${proxy.url}/join/${task.id}#invite=${invite}`)
+      await page.goto(`${proxy.url}${created.invite}`)
       await page.getByTestId('join-name').fill('site one')
       await page.getByTestId('pick-folder').click()
       const tests = Number(await waitForWork(page, 'count-test', /^\d+$/, undefined, watch))
@@ -128,6 +161,20 @@ describe('train alone, then compare with the federated model (issue 11 item 4)',
       await waitForWork(page, 'model-library', /trained alone on p1/, undefined, watch)
 
       expect(findLeaks(proxy.records, [...(await readFolder(participant.imagefolder!))].map(([path, bytes]) => ({ path, bytes })))).toEqual([])
+      // The federated result bundle's tfjs export (from the topology the create page wrote) loads in plain tfjs and predicts like buildModel.
+      const files = unzipBundle(await admin.resultBundle(task.id))
+      if (!files.ok) throw new Error(JSON.stringify(files.problems))
+      const parsed = parseBundle(files.value)
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems))
+      const loaded = await loadTfjsExport(files.value)
+      const { model } = await buildModel(parsed.value)
+      const x = tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 5)
+      const [a, b] = [loaded.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor]
+      expect(Array.from(await a.data())).toEqual(Array.from(await b.data()))
+      tf.dispose([x, a, b])
+      loaded.dispose()
+      model.dispose()
+
       expect(logs).toEqual([])
       console.log(`train alone e2e: backend ${backend}, federated ${result.accuracy}, alone ${l.value}; ${longestWaits()}`)
       await context.close()
