@@ -130,6 +130,11 @@ describe('train alone, then compare with the federated model (issue 11 item 4)',
 
       // Train alone: from here on, nothing but downloads may leave the browser.
       const before = proxy.records.length
+      // Stopped at once, a run keeps nothing.
+      await page.getByTestId('train-alone').click()
+      await page.getByTestId('train-alone-stop').click()
+      await waitForWork(page, 'train-alone-card', /^idle$/, 'data-status', watch)
+      expect(await page.getByTestId('alone-comparison').count()).toBe(0)
       await page.getByTestId('train-alone').click()
       await waitForWork(page, 'train-alone-card', /^done$/, 'data-status', { ...watch, aggregator: aloneStep })
       const during = proxy.records.slice(before)

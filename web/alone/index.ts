@@ -15,7 +15,7 @@ import { ProblemError } from '../../shared/problems'
 import { batches, createImageCache, fineTune, trainingOptions } from '../../shared/train'
 import type { ImageCache } from '../../shared/train'
 import { api } from '../api'
-import { measureSpec, selectTrainingBackend } from '../backend'
+import { Cancelled, measureSpec, selectTrainingBackend } from '../backend'
 import { decodeImage } from '../decode'
 import { loadSetting, saveLibraryModel, saveSetting } from '../store'
 import { aloneModelId, asComparison, figuresOf } from './comparison'
@@ -29,6 +29,14 @@ export type AloneProgress =
   | { stage: 'preparing'; detail: string }
   | { stage: 'training'; epoch: number; epochs: number; step: number; steps: number; loss: number; accuracy: number }
   | { stage: 'evaluating'; which: 'local' | 'federated'; done: number; total: number }
+
+/** Thrown out of trainAlone when it was stopped: nothing is kept. */
+export class Stopped extends Error {
+  constructor() {
+    super('stopped')
+    this.name = 'Stopped'
+  }
+}
 
 /** Keeps the decode cache bounded, as the participant session does (SPEC §4). */
 const CACHE_BYTES = 256 * 1024 * 1024
@@ -84,7 +92,12 @@ export async function trainAlone(o: {
   progress({ stage: 'preparing', detail: 'backend' })
   // The federated participant's choice for this model on this device (cached, or the user's pin).
   const spec = await measureSpec(bundle, labels, options.batchSize)
-  await selectTrainingBackend({ ...spec, cancelled: () => o.signal?.aborted ?? false })
+  try {
+    await selectTrainingBackend({ ...spec, cancelled: () => o.signal?.aborted ?? false })
+  } catch (err) {
+    if (err instanceof Cancelled) throw new Stopped()
+    throw err
+  }
   const channels = spec.inputShape[spec.inputShape.length - 1] === 1 ? 1 : 3
   const cache: ImageCache = createImageCache(CACHE_BYTES)
   const stream = (items: readonly DatasetItem[], isTraining: boolean, seed?: number) =>
@@ -108,10 +121,13 @@ export async function trainAlone(o: {
       onBatch: (epoch, p) => progress({ stage: 'training', epoch, epochs: options.epochs, step: p.step, steps, loss: p.loss, accuracy: p.accuracy }),
       signal: o.signal,
     })
-    if (o.signal?.aborted) throw new Error('stopped')
+    if (o.signal?.aborted) throw new Stopped()
+    // A stopped evaluation covers only the images seen so far: never keep it.
     const local = figuresOf(await evaluate(model, 'local'))
+    if (o.signal?.aborted) throw new Stopped()
     federatedModel = (await buildModel(result)).model
     const federated = { ...figuresOf(await evaluate(federatedModel, 'federated')), version: view.best.version }
+    if (o.signal?.aborted) throw new Stopped()
 
     // modelWeights reads synchronously; an async read first keeps WebGPU's synchronous path off the GPU (see session.ts).
     await Promise.all(modelVariables(model).map((v) => v.read().data()))
@@ -140,4 +156,50 @@ export async function trainAlone(o: {
     federatedModel?.dispose()
     cache.dispose()
   }
+}
+
+/** A train-alone run of this tab, which outlives the dashboard that started it (the user may open another page meanwhile). */
+export type AloneRun = {
+  /** Calls `fn` with the latest progress now and on every change; returns the unsubscribe. */
+  subscribe(fn: (p: AloneProgress | null) => void): () => void
+  /** Stops after the current batch; `done` then rejects with Stopped. */
+  stop(): void
+  done: Promise<AloneComparison>
+}
+
+const running = new Map<string, AloneRun>()
+
+/** The task's train-alone run in this tab, if one is going on. */
+export function currentAloneRun(taskId: string): AloneRun | undefined {
+  return running.get(taskId)
+}
+
+/** Starts training alone for a task (or returns the run already going on: one tfjs engine per tab). */
+export function startAloneRun(o: { taskId: string; token: string; source: FileSource; folder: string }): AloneRun {
+  const existing = running.get(o.taskId)
+  if (existing) return existing
+  const listeners = new Set<(p: AloneProgress | null) => void>()
+  const abort = { aborted: false }
+  let last: AloneProgress | null = null
+  const done = trainAlone({
+    ...o,
+    signal: abort,
+    onProgress: (p) => {
+      last = p
+      for (const fn of listeners) fn(p)
+    },
+  }).finally(() => running.delete(o.taskId))
+  const run: AloneRun = {
+    subscribe(fn) {
+      listeners.add(fn)
+      fn(last)
+      return () => listeners.delete(fn)
+    },
+    stop() {
+      abort.aborted = true
+    },
+    done,
+  }
+  running.set(o.taskId, run)
+  return run
 }

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'hono/jsx/dom'
 import type { Problem } from '../../shared/problems'
 import { ProblemError } from '../../shared/problems'
 import type { TaskView } from '../../shared/wire'
-import type { AloneComparison, AloneProgress } from '../alone'
+import type { AloneComparison, AloneProgress, AloneRun } from '../alone'
 import { ErrorBox, Problems, Stat, messageOf, percent } from './components'
 import { useT } from './i18n'
 import { loadMembership } from '../store'
@@ -87,24 +87,46 @@ export function TrainAlone(props: { taskId: string; token: string | null; task: 
   const comparison = useComparison(props.taskId, runs)
   const ended = !!props.task && (props.task.state === 'done' || props.task.state === 'stopped') && props.task.best !== null
 
+  // Follows a run of this tab: one just started, or one started before the user left the dashboard.
+  const follow = async (run: AloneRun) => {
+    setRunning(true)
+    const unsubscribe = run.subscribe(setProgress)
+    try {
+      await run.done
+      setRuns((n) => n + 1)
+    } catch (err) {
+      if (err instanceof ProblemError) setProblems(err.problems)
+      else if (!(err instanceof Error && err.name === 'Stopped')) setError(messageOf(err))
+    } finally {
+      unsubscribe()
+      setRunning(false)
+      setProgress(null)
+    }
+  }
+  useEffect(() => {
+    alone().then((m) => {
+      const run = m.currentAloneRun(props.taskId)
+      if (run) void follow(run)
+    }, (err) => setError(messageOf(err)))
+  }, [props.taskId])
+
   const start = async () => {
     if (!props.token) return
-    setRunning(true)
     setError(null)
     setProblems([])
-    setProgress(null)
     try {
       // A click is a user gesture: the browser may ask for the folder's permission again here.
       const found = await taskFolder(props.taskId, true)
       if (!('source' in found)) throw new Error(t('folder.dialogLost', { name: props.folder }))
-      await (await alone()).trainAlone({ taskId: props.taskId, token: props.token, source: found.source, folder: props.folder, onProgress: setProgress })
-      setRuns((n) => n + 1)
+      const m = await alone()
+      await follow(m.startAloneRun({ taskId: props.taskId, token: props.token, source: found.source, folder: props.folder }))
     } catch (err) {
       if (err instanceof ProblemError) setProblems(err.problems)
       else setError(messageOf(err))
-    } finally {
-      setRunning(false)
     }
+  }
+  const stop = () => {
+    void alone().then((m) => m.currentAloneRun(props.taskId)?.stop())
   }
 
   const status = running ? 'running' : error || problems.length > 0 ? 'error' : comparison ? 'done' : 'idle'
@@ -119,6 +141,11 @@ export function TrainAlone(props: { taskId: string; token: string | null; task: 
           <button type="button" class="primary" disabled={running || props.sessionBusy || !props.token} onClick={() => void start()} data-testid="train-alone">
             {comparison ? t('alone.again') : t('alone.start')}
           </button>
+          {running ? (
+            <button type="button" onClick={stop} data-testid="train-alone-stop">
+              {t('alone.stop')}
+            </button>
+          ) : null}
           {props.sessionBusy ? <span class="muted">{t('alone.busy')}</span> : null}
         </p>
       )}
