@@ -7,6 +7,8 @@ import type { Browser, Page } from 'playwright-core'
 import * as tf from '@tensorflow/tfjs-core'
 import { smallCnnBundle } from '../../scripts/bundles/small-cnn.case'
 import { loadTfjsExport } from '../../scripts/bundles/tfjs-export.case'
+import { accuracyLine } from '../../scripts/cli/evaluate'
+import { trainFolder } from '../../scripts/cli/train'
 import { makeMnistFolders } from '../../scripts/make-mnist-folders'
 import type { MnistParticipant } from '../../scripts/make-mnist-folders'
 import { parseBundle, unzipBundle } from '../../shared/bundle'
@@ -29,6 +31,7 @@ import type { RecordingProxy } from './proxy'
 // side by side. One round of one epoch, one participant: the federated model is that participant's epoch-1
 // weights, and training alone runs the same epoch (same trainer, options, seed, backend), so the two
 // figures must agree exactly, and the federated one must be the aggregator's result (its only test split).
+// Pinned to wasm, `autofed train` in Node on the same folder prints that figure too (issue 11's must show).
 
 const SHOTS = 'test-results/screenshots'
 const TOKEN = 'e2e-train-alone-secret'
@@ -70,7 +73,7 @@ afterAll(async () => {
  * model and writes its tfjs topology into the task bundle (tfjs/model.json), which gives the federated
  * result bundle its tf.loadLayersModel export.
  */
-async function createOnPage(name: string, bundleZip: Uint8Array, maxRounds: number, logs: string[]): Promise<{ taskId: string; invite: string }> {
+async function createOnPage(name: string, bundleZip: Uint8Array, maxRounds: number, logs: string[]): Promise<{ taskId: string; invite: string; zipPath: string }> {
   const zipPath = join(work, `${name.replace(/\W+/g, '-')}.zip`)
   writeFileSync(zipPath, bundleZip)
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
@@ -86,7 +89,7 @@ async function createOnPage(name: string, bundleZip: Uint8Array, maxRounds: numb
   const invite = (await page.getByTestId('invite-url').inputValue()).replace(/^https?:\/\/[^/]+/, '')
   const href = (await page.getByTestId('dashboard-link').getAttribute('href')) ?? ''
   await context.close()
-  return { taskId: decodeURIComponent(/\/tasks\/([^#/]+)/.exec(href)?.[1] ?? ''), invite }
+  return { taskId: decodeURIComponent(/\/tasks\/([^#/]+)/.exec(href)?.[1] ?? ''), invite, zipPath }
 }
 
 async function setLang(page: Page, lang: 'en' | 'zh'): Promise<void> {
@@ -96,7 +99,7 @@ async function setLang(page: Page, lang: 'en' | 'zh'): Promise<void> {
 }
 
 describe('train alone, then compare with the federated model (issue 11 item 4)', () => {
-  it('a participant trains alone on its folder after the task ended; the results page shows both test accuracies on its own test split, equal here, nothing uploaded', async () => {
+  it('a participant trains alone on its folder after the task ended; the results page shows both test accuracies on its own test split, equal here and to autofed train in Node, nothing uploaded', async () => {
     const logs: string[] = []
     const created = await createOnPage('alone or together', smallCnnBundle({ epochs: 1 }), 1, logs)
     const task = await admin.task(created.taskId)
@@ -120,7 +123,9 @@ describe('train alone, then compare with the federated model (issue 11 item 4)',
       // Before the task ends the action is explained, not offered.
       await waitForWork(page, 'train-alone-card', /Available once the task has ended/, undefined, watch)
       expect(await page.getByTestId('train-alone').count()).toBe(0)
-      const backend = await waitForWork(page, 'backend', /^(webgpu|webgl|wasm|cpu)$/, undefined, watch)
+      // Pinned to wasm, the backend `autofed train` runs on in Node, so the browser's figures can be held against it.
+      await page.getByTestId('backend-override').selectOption('wasm')
+      const backend = await waitForWork(page, 'backend', /^wasm$/, undefined, watch)
       await admin.start(task.id)
       await waitForWork(page, 'session-status', /^finished$/, 'data-status', watch)
       const done = await admin.task(task.id)
@@ -179,6 +184,11 @@ describe('train alone, then compare with the federated model (issue 11 item 4)',
       tf.dispose([x, a, b])
       loaded.dispose()
       model.dispose()
+
+      // Must show (issue 11): `autofed train` on the same folder, bundle, epochs and seed prints the figure the results page shows.
+      const node = await trainFolder({ bundle: created.zipPath, data: participant.imagefolder!, out: join(work, 'alone-node'), epochs: 1, seed: 1, backend: 'wasm', cacheBytes: 0 })
+      const nodeTest = node.result.test!
+      expect(`${accuracyLine(nodeTest.accuracy, nodeTest.correct, nodeTest.examples)}`).toBe(accuracyLine(result.accuracy, correct, tests))
 
       expect(logs).toEqual([])
       console.log(`train alone e2e: backend ${backend}, federated ${result.accuracy}, alone ${l.value}; ${longestWaits()}`)
