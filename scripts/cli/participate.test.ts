@@ -75,7 +75,9 @@ describe('autofed participate (Node headless participant)', () => {
       expect(done.result?.examples).toBe(120)
       expect(done.result?.accuracy).toBeGreaterThan(0.5)
       const tests = [...events.a, ...events.b].filter((e) => e.type === 'test')
-      expect(tests.map((e) => e.type === 'test' && e.result.examples)).toEqual([60, 60])
+      // Each participant tests version 0 before round 1 (round 0) and the best version at the end.
+      expect(tests.map((e) => e.type === 'test' && e.result.examples)).toEqual([60, 60, 60, 60])
+      expect(done.initial?.test?.examples).toBe(120)
 
       // The checkpoint on disk says everything was reported, so a restart would not redo work.
       const saved = await fileCheckpoints(stateA).load(task.id)

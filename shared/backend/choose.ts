@@ -29,7 +29,16 @@ export type ChooseOptions = {
   override?: string
   /** Identifies the device and the model (a choice for one model says little about another). */
   deviceKey: string
+  /** How long to wait for steps a cut-short measurement left running (default SETTLE_WAIT_MS). */
+  settleWaitMs?: number
 }
+
+/**
+ * Steps left running are waited for so they do not slow the training that follows, but not forever:
+ * two tabs on one software WebGPU adapter were seen to leave a step that never ended, and the
+ * participant then never trained. Past this the choice is answered and the step left to the backend.
+ */
+export const SETTLE_WAIT_MS = 20_000
 
 const CACHE_PREFIX = 'autofed.backend-choice:'
 
@@ -99,7 +108,7 @@ export async function chooseBackend(options: ChooseOptions): Promise<Choice> {
     }
   } finally {
     // Steps a cut-short measurement left running would slow the training that follows.
-    await Promise.all(leftRunning)
+    await Promise.race([Promise.all(leftRunning), new Promise<void>((resolve) => setTimeout(resolve, options.settleWaitMs ?? SETTLE_WAIT_MS))])
   }
   // Shown in the candidates' order whatever order they were measured in.
   const measurements = candidates.map((b) => byBackend.get(b)).filter((m): m is Measurement => m !== undefined)

@@ -134,6 +134,19 @@ describe('chooseBackend', () => {
     await choosing
     expect(answered).toBe(true)
   })
+
+  it('answers after settleWaitMs when a step left running never ends', async () => {
+    const never = new Promise<void>(() => {})
+    const started = Date.now()
+    const choice = await chooseBackend({
+      candidates: ['wasm', 'webgpu'],
+      measure: async (b) => (b === 'wasm' ? { imagesPerSecond: 50 } : { imagesPerSecond: 1, stopped: 'x', settled: never }),
+      deviceKey: 'd',
+      settleWaitMs: 50,
+    })
+    expect(choice.backend).toBe('wasm')
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
 })
 
 describe('measureTrainingSpeed', () => {

@@ -260,7 +260,7 @@ describe('backend chosen by measurement', () => {
     // On this machine (no GPU; WebGPU and WebGL run in software) the measurement picks wasm.
     expect(measured.backend).toBe('wasm')
     // A backend cut short once it could not beat wasm shows its figure as an upper bound, with why it stopped.
-    expect(measured.reason).toMatch(/^wasm is the fastest at [\d.]+ images\/s; webgpu (≤ )?[\d.]+ images\/s( \([^)]+\))?, webgl (≤ )?[\d.]+ images\/s( \([^)]+\))?, cpu (≤ )?[\d.]+ images\/s( \([^)]+\))?$/)
+    expect(measured.reason).toMatch(/^wasm is the fastest at [\d.]+ images\/s; webgpu (≤ )?[\d.]+ images\/s( \([^)]+\))?, webgl (≤ )?[\d.]+ images\/s( \([^)]+\))?, cpu (≤ )?[\d.]+ images\/s( \([^)]+\))?( \(measured earlier on this device\))?$/)
     expect(measured.measured.map((row) => row.split(/\d/)[0])).toEqual(['webgpu', 'webgl', 'wasm', 'cpu'])
     expect(cpu.backend).toBe('cpu')
     expect(cpu.reason).toBe('cpu chosen by the user')
