@@ -57,25 +57,36 @@ export async function abortMeasurement(): Promise<void> {
   await running.done.catch(() => {})
 }
 
+let backendQueue: Promise<unknown> = Promise.resolve()
+
+/**
+ * Runs `fn` once every backend switch queued before it has ended. tfjs has one engine per tab: the join
+ * page's measurement, the dashboard's model probe and a backend switch interleaved at their awaits and
+ * left models on backends that were not initialised ("Backend 'cpu' has not yet been initialized").
+ */
+function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  const run = backendQueue.then(fn, fn)
+  backendQueue = run.catch(() => {})
+  return run
+}
+
 /** The model a task trains, as the measurement needs it: how to build it, its input shape, and a key for the cache. */
 export type MeasureSpec = { build: () => Promise<LayersModel>; inputShape: number[]; numClasses: number; batchSize: number; modelKey: string }
 
 /** The measurement spec of a task's bundle with the task's labels; the same on the join page and the dashboard, so one's result serves the other. */
 export async function measureSpec(bundle: Bundle, labels: string[], batchSize: number): Promise<MeasureSpec> {
   const build = async () => (await buildModel(bundle, { labels })).model
-  // tfjs has one backend per tab: switching to cpu while the join page's measurement switches backends
-  // left the probe on a backend that was not initialised ("Backend 'cpu' has not yet been initialized").
-  // Its result is cached when it ends, so the session finds it there.
-  while (inflight) await inflight.done.catch(() => {})
   // The model's input shape and size key the measured choice; any backend builds it, cpu always starts.
-  const previous = tf.getBackend()
-  await tf.setBackend('cpu')
-  const probe = await build()
-  const inputShape = probe.inputs[0].shape.slice(1) as number[]
-  const modelKey = `${bundle.card.name}|${probe.countParams()} parameters|${labels.length} labels|batch ${batchSize}`
-  probe.dispose()
-  if (previous && previous !== 'cpu') await tf.setBackend(previous)
-  return { build, inputShape, numClasses: labels.length, batchSize, modelKey }
+  return exclusive(async () => {
+    const previous = tf.getBackend()
+    await tf.setBackend('cpu')
+    const probe = await build()
+    const inputShape = probe.inputs[0].shape.slice(1) as number[]
+    const modelKey = `${bundle.card.name}|${probe.countParams()} parameters|${labels.length} labels|batch ${batchSize}`
+    probe.dispose()
+    if (previous && previous !== 'cpu') await tf.setBackend(previous)
+    return { build, inputShape, numClasses: labels.length, batchSize, modelKey }
+  })
 }
 
 /** The compute panel: backend in use, GPU adapter, the figures it was chosen from, and why. */
@@ -158,10 +169,12 @@ export async function selectTrainingBackend(o: {
   if (o.cancelled?.()) throw new Cancelled()
   const choice = shared ?? (await measureOrRecall(o, deviceKey, override))
   if (o.cancelled?.()) throw new Cancelled()
-  if (!(await tf.setBackend(choice.backend))) {
-    throw new Error(`the ${choice.backend} backend does not start in this browser${override ? ': pick another one under Compute' : ''}`)
-  }
-  await tf.ready()
+  await exclusive(async () => {
+    if (!(await tf.setBackend(choice.backend))) {
+      throw new Error(`the ${choice.backend} backend does not start in this browser${override ? ': pick another one under Compute' : ''}`)
+    }
+    await tf.ready()
+  })
   const measured = choice.measurements.find((m) => m.backend === choice.backend && m.error === undefined)
   return { backend: choice.backend, adapter, reason: choice.reason, imagesPerSecond: measured?.imagesPerSecond ?? null, measurements: choice.measurements, override }
 }
@@ -171,7 +184,7 @@ async function measureOrRecall(o: MeasureSpec & { cancelled?: () => boolean; onM
   const { problem } = await describeAdapter()
   const abort = { aborted: false }
   const stopped = () => abort.aborted || o.cancelled?.() === true
-  const measuring = chooseBackend({
+  const measuring = exclusive(() => chooseBackend({
     candidates: [...TRAINING_BACKENDS],
     measureOrder: MEASURE_FIRST,
     override: override ?? undefined,
@@ -192,7 +205,7 @@ async function measureOrRecall(o: MeasureSpec & { cancelled?: () => boolean; onM
         warmUp: backend !== 'cpu',
       })
     },
-  }).then(
+  })).then(
     (c) => {
       if (stopped()) throw new Cancelled()
       return c
