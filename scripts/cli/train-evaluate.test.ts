@@ -1,60 +1,30 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import * as tfl from '@tensorflow/tfjs-layers'
 import Papa from 'papaparse'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { parseBundle, TFJS_MODEL_FILE } from '../../shared/bundle'
 import { readAll } from '../../shared/files'
 import { buildModel } from '../../shared/model'
 import { directorySource } from '../../edge/adapter/node/files'
-import { smallCnnBundle } from '../bundles/small-cnn.case'
-import { makeMnistFolders } from '../make-mnist-folders'
-import { main } from './index'
+import { cli, mnistCase } from './cli.case'
 
-let root = ''
-let data = ''
-let bundleZip = ''
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'autofed-train-evaluate-'))
-  const made = await makeMnistFolders({ out: join(root, 'mnist'), perClass: 12, testPerClass: 4, participants: 1, layout: 'imagefolder', seed: 3 })
-  data = made.participants[0].imagefolder as string
-  bundleZip = join(root, 'small-cnn.zip')
-  await writeFile(bundleZip, smallCnnBundle({ epochs: 2 }))
-})
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true })
-})
-
-/** Runs the CLI in-process and returns its exit code and what it printed. */
-async function cli(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = []
-  const err: string[] = []
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')))
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')))
-  try {
-    return { code: await main(args), out, err }
-  } finally {
-    log.mockRestore()
-    error.mockRestore()
-  }
-}
+const mnist = mnistCase('train-evaluate', { perClass: 12, testPerClass: 4, seed: 3, config: { epochs: 2 } })
 
 describe('autofed train, then autofed evaluate', () => {
-  const result = () => join(root, 'result')
+  const result = () => join(mnist.root, 'result')
 
   it('evaluate prints exactly the test accuracy train reported, and writes one CSV row per image', async () => {
-    const train = await cli(['train', '--bundle', bundleZip, '--data', data, '--out', result(), '--seed', '1'])
+    const train = await cli(['train', '--bundle', mnist.bundleZip, '--data', mnist.data, '--out', result(), '--seed', '1'])
     expect(train.err).toEqual([])
     expect(train.code).toBe(0)
     const trained = train.out.find((l) => l.startsWith('test accuracy '))
     // 40 test images (4 per digit); the figure itself depends on the run, the agreement must be exact.
     expect(trained).toMatch(/^test accuracy \d\.\d{6} \(\d+\/40\), loss \d+\.\d{6}$/)
 
-    const evalDir = join(root, 'evaluation')
-    const evaluate = await cli(['evaluate', '--model', result(), '--data', data, '--out', evalDir])
+    const evalDir = join(mnist.root, 'evaluation')
+    const evaluate = await cli(['evaluate', '--model', result(), '--data', mnist.data, '--out', evalDir])
     expect(evaluate.code).toBe(0)
     const printed = evaluate.out.find((l) => l.startsWith('accuracy '))
     expect(`test ${printed}`).toBe(trained)
@@ -74,7 +44,7 @@ describe('autofed train, then autofed evaluate', () => {
     expect(samples.pred_list[0].length).toBe(10)
 
     // --json prints the same figures.
-    const json = await cli(['evaluate', '--model', result(), '--data', data, '--json'])
+    const json = await cli(['evaluate', '--model', result(), '--data', mnist.data, '--json'])
     expect(JSON.parse(json.out.join('\n'))).toMatchObject({ examples: 40, correct, accuracy: correct / 40, split: 'test' })
   })
 
@@ -112,24 +82,24 @@ describe('autofed train, then autofed evaluate', () => {
   })
 
   it('errors are one line naming the file', async () => {
-    const missing = await cli(['evaluate', '--model', join(root, 'nope'), '--data', data])
-    expect([missing.code, missing.err]).toEqual([1, [`${join(root, 'nope')}: does not exist; give a bundle folder or a .zip of one`]])
+    const missing = await cli(['evaluate', '--model', join(mnist.root, 'nope'), '--data', mnist.data])
+    expect([missing.code, missing.err]).toEqual([1, [`${join(mnist.root, 'nope')}: does not exist; give a bundle folder or a .zip of one`]])
 
-    const cats = join(root, 'cats')
+    const cats = join(mnist.root, 'cats')
     await mkdir(join(cats, 'test', 'cat'), { recursive: true })
-    await writeFile(join(cats, 'test', 'cat', 'a.png'), await readFile(join(data, 'test', '0', (await readAll(await directorySource(join(data, 'test', '0')))).keys().next().value as string)))
+    await writeFile(join(cats, 'test', 'cat', 'a.png'), await readFile(join(mnist.data, 'test', '0', (await readAll(await directorySource(join(mnist.data, 'test', '0')))).keys().next().value as string)))
     const unknown = await cli(['evaluate', '--model', result(), '--data', cats])
     expect([unknown.code, unknown.err]).toEqual([1, [`${cats}: has 1 label the task does not know: cat (the task's labels are 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)`]])
 
     // A folder with only a test split is fine to evaluate, and a split it lacks is named.
     await rm(join(cats, 'test', 'cat'), { recursive: true })
     await mkdir(join(cats, 'test', '0'))
-    await writeFile(join(cats, 'test', '0', 'a.png'), await readFile(join(data, 'test', '0', (await readAll(await directorySource(join(data, 'test', '0')))).keys().next().value as string)))
+    await writeFile(join(cats, 'test', '0', 'a.png'), await readFile(join(mnist.data, 'test', '0', (await readAll(await directorySource(join(mnist.data, 'test', '0')))).keys().next().value as string)))
     const testOnly = await cli(['evaluate', '--model', result(), '--data', cats])
     expect([testOnly.code, testOnly.out[0]]).toEqual([0, `${result()} on ${cats} (test): 1 image`])
     const noTrain = await cli(['evaluate', '--model', result(), '--data', cats, '--split', 'train'])
     expect([noTrain.code, noTrain.err]).toEqual([1, [`${cats}: has no train images to evaluate; pick another --split (counts: autofed inspect data ${cats})`]])
-    const badSplit = await cli(['evaluate', '--model', result(), '--data', data, '--split', 'dev'])
+    const badSplit = await cli(['evaluate', '--model', result(), '--data', mnist.data, '--split', 'dev'])
     expect([badSplit.code, badSplit.err]).toEqual([1, ['autofed evaluate: --split must be test, validation, train, all; got "dev"']])
   })
 })

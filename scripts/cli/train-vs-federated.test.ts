@@ -1,17 +1,14 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startNodeServer } from '../../edge/adapter/node'
 import { parseBundle, TFJS_MODEL_FILE, unzipBundle, withTaskTopology, zipBundle } from '../../shared/bundle'
 import { createClient } from '../../shared/client'
 import { buildModel, layersTopology } from '../../shared/model'
-import { smallCnnBundle } from '../bundles/small-cnn.case'
 import { loadTfjsExport } from '../bundles/tfjs-export.case'
-import { makeMnistFolders } from '../make-mnist-folders'
+import { cli, mnistCase } from './cli.case'
 import { accuracyLine } from './evaluate'
-import { main } from './index'
 import { participate } from './participate'
 
 // Issue 11, must show: `autofed train` then `autofed evaluate` on an MNIST folder print exactly the test
@@ -21,33 +18,7 @@ import { participate } from './participate'
 // so with several epochs the two could keep different weights. The one participant's FedAvg of itself is
 // its own weights exactly (the float64 sum of w·n divided by n), and its test split is the task's.
 
-let root = ''
-let data = ''
-let zip: Uint8Array = new Uint8Array()
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'autofed-train-vs-federated-'))
-  const made = await makeMnistFolders({ out: join(root, 'mnist'), perClass: 12, testPerClass: 4, participants: 1, layout: 'imagefolder', seed: 5 })
-  data = made.participants[0].imagefolder as string
-  zip = smallCnnBundle({ epochs: 1 })
-})
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true })
-})
-
-/** Runs the CLI in-process and returns its exit code and what it printed. */
-async function cli(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = []
-  const err: string[] = []
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')))
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')))
-  try {
-    return { code: await main(args), out, err }
-  } finally {
-    log.mockRestore()
-    error.mockRestore()
-  }
-}
+const mnist = mnistCase('train-vs-federated', { perClass: 12, testPerClass: 4, seed: 5, config: { epochs: 1 } })
 
 /** The task bundle as the create page uploads it: the bundle's files plus its tfjs topology (tfjs/model.json, no shard). */
 async function asCreatePageUploads(bundleZip: Uint8Array): Promise<Uint8Array> {
@@ -64,22 +35,20 @@ async function asCreatePageUploads(bundleZip: Uint8Array): Promise<Uint8Array> {
 
 describe('autofed train and evaluate against a one-participant federated task', () => {
   it('prints exactly the test accuracy of the task’s result (what the results page shows), and the federated result bundle’s tfjs export predicts like buildModel', async () => {
-    const bundleZip = join(root, 'small-cnn.zip')
-    await writeFile(bundleZip, zip)
-    const alone = join(root, 'alone')
-    const train = await cli(['train', '--bundle', bundleZip, '--data', data, '--out', alone, '--epochs', '1', '--seed', '1'])
+    const alone = join(mnist.root, 'alone')
+    const train = await cli(['train', '--bundle', mnist.bundleZip, '--data', mnist.data, '--out', alone, '--epochs', '1', '--seed', '1'])
     expect([train.code, train.err]).toEqual([0, []])
     const trained = train.out.find((l) => l.startsWith('test accuracy ')) as string
     expect(trained).toMatch(/^test accuracy \d\.\d{6} \(\d+\/40\), loss \d+\.\d{6}$/)
-    const evaluatedAlone = await cli(['evaluate', '--model', alone, '--data', data])
+    const evaluatedAlone = await cli(['evaluate', '--model', alone, '--data', mnist.data])
     expect(`test ${evaluatedAlone.out.find((l) => l.startsWith('accuracy '))}`).toBe(trained)
 
-    const server = await startNodeServer({ port: 0, dataDir: join(root, 'data'), bundlesDir: join(root, 'no-bundles'), distDir: join(root, 'dist'), initiatorToken: 'initiator-secret' })
+    const server = await startNodeServer({ port: 0, dataDir: join(mnist.root, 'data'), bundlesDir: join(mnist.root, 'no-bundles'), distDir: join(mnist.root, 'dist'), initiatorToken: 'initiator-secret' })
     try {
       const admin = createClient({ baseUrl: server.url, token: 'initiator-secret' })
-      const { task, invite } = await admin.createTaskFromZip(await asCreatePageUploads(zip), { max_rounds: 1, merge_epochs: 1, min_participants: 1 }, 'alone vs federated')
+      const { task, invite } = await admin.createTaskFromZip(await asCreatePageUploads(mnist.bundle), { max_rounds: 1, merge_epochs: 1, min_participants: 1 }, 'alone vs federated')
       const outcome = await participate({
-        server: server.url, task: task.id, invite, data, name: 'site', backend: 'wasm', state: null, cacheBytes: 8 << 20, log: () => {},
+        server: server.url, task: task.id, invite, data: mnist.data, name: 'site', backend: 'wasm', state: null, cacheBytes: 8 << 20, log: () => {},
         onEvent: (e) => {
           if (e.type === 'joined') void admin.start(task.id)
         },
@@ -93,10 +62,10 @@ describe('autofed train and evaluate against a one-participant federated task', 
       // The results page shows this TaskView's result; the figures must be the same to the last digit printed.
       expect(`test ${accuracyLine(r.accuracy, correct, r.examples)}, loss ${r.loss.toFixed(6)}`).toBe(trained)
 
-      const federated = join(root, 'federated.zip')
+      const federated = join(mnist.root, 'federated.zip')
       const resultZip = await admin.resultBundle(task.id)
       await writeFile(federated, resultZip)
-      const evaluatedFederated = await cli(['evaluate', '--model', federated, '--data', data])
+      const evaluatedFederated = await cli(['evaluate', '--model', federated, '--data', mnist.data])
       expect(`test ${evaluatedFederated.out.find((l) => l.startsWith('accuracy '))}`).toBe(trained)
 
       // The result bundle's tfjs export: tf.loadLayersModel loads it unchanged and it predicts like buildModel.

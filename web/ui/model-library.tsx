@@ -11,6 +11,7 @@ import { ErrorBox, Problems, messageOf, percent } from './components'
 import { FolderPicker } from './folder-picker'
 import type { PickedFolder } from './folder-picker'
 import { LangContext, useT } from './i18n'
+import type { Loaded, PredictorState } from './use-predictor'
 
 /** The model library as a page sees it: the entries, the chosen one, and the ways to change both. */
 export type Library = {
@@ -271,5 +272,28 @@ export function ModelLibrary(props: { lib: Library }) {
       <Problems title={t('library.problems')} problems={lib.problems} testId="model-problems" />
       <ErrorBox message={lib.error} />
     </div>
+  )
+}
+
+/**
+ * The library, then what became of the chosen model (its problems, an error of the page or of loading it, the
+ * loading note) and, once loaded, the `using` line naming it with its backend.
+ */
+export function ChosenModel(props: { lib: Library; model: PredictorState; error: string | null; using: (loaded: Loaded) => string }) {
+  const t = useT()
+  const { model } = props
+  const loaded = model.loaded
+  return (
+    <>
+      <ModelLibrary lib={props.lib} />
+      <Problems problems={model.problems} />
+      <ErrorBox message={model.error ?? props.error} />
+      {model.loading ? <p class="muted">{t('predict.loading')}</p> : null}
+      {loaded ? (
+        <p class="muted" data-testid="predict-model" data-id={loaded.entry.id}>
+          {props.using(loaded)} · {loaded.backend}
+        </p>
+      ) : null}
+    </>
   )
 }

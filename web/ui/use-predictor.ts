@@ -22,8 +22,11 @@ function tabBackend(): Promise<BackendInfo> {
   return backend
 }
 
+/** The chosen library model as usePredictor rebuilds it: loaded, loading, or why it could not be. */
+export type PredictorState = { loaded: Loaded | null; loading: boolean; problems: Problem[]; error: string | null }
+
 /** Rebuilds the chosen library model whenever the choice changes; disposes the one before. */
-export function usePredictor(entry: LibraryEntry | undefined): { loaded: Loaded | null; loading: boolean; problems: Problem[]; error: string | null } {
+export function usePredictor(entry: LibraryEntry | undefined): PredictorState {
   const [loaded, setLoaded] = useState<Loaded | null>(null)
   const [loading, setLoading] = useState(false)
   const [problems, setProblems] = useState<Problem[]>([])

@@ -5,7 +5,8 @@ import type { EvaluateProgress, Evaluation, ImagePrediction } from '../../../sha
 import type { Problem } from '../../../shared/problems'
 import { SPLIT_CHOICES, explain, filterRows, readLabelledFolder, sortRows, evaluateSplit } from '../../evaluate'
 import type { Explanation, RowFilter, Sort, SortKey, SplitChoice } from '../../evaluate'
-import { ErrorBox, Problems, Stat, messageOf, percent } from '../components'
+import { ClassMetrics } from '../class-metrics'
+import { Problems, Stat, messageOf, percent } from '../components'
 import { DatasetSummary } from '../dataset-summary'
 import { downloadFile } from '../download'
 import { FolderPicker } from '../folder-picker'
@@ -13,7 +14,7 @@ import type { PickedFolder } from '../folder-picker'
 import { HeatmapCanvas } from '../heatmap'
 import { useT } from '../i18n'
 import type { StringKey } from '../i18n'
-import { ModelLibrary, useLibrary } from '../model-library'
+import { ChosenModel, useLibrary } from '../model-library'
 import { usePredictor } from '../use-predictor'
 import type { Loaded } from '../use-predictor'
 
@@ -88,15 +89,9 @@ export function EvaluatePage() {
     <section>
       <h1>{t('evaluate.title')}</h1>
       <p class="muted">{t('evaluate.intro')}</p>
-      <ModelLibrary lib={lib} />
-      <Problems problems={model.problems} />
-      <ErrorBox message={model.error ?? error} />
-      {model.loading ? <p class="muted">{t('predict.loading')}</p> : null}
+      <ChosenModel lib={lib} model={model} error={error} using={(l) => t('evaluate.using', { name: l.entry.name, labels: l.predictor.labels.join(', ') })} />
       {loaded ? (
         <>
-          <p class="muted" data-testid="predict-model" data-id={loaded.entry.id}>
-            {t('evaluate.using', { name: loaded.entry.name, labels: loaded.predictor.labels.join(', ') })} · {loaded.backend}
-          </p>
           <h2>{t('evaluate.folder')}</h2>
           <FolderPicker onPicked={setFolder} onError={setError} />
           {reading && folder ? <p class="muted">{t('folder.reading', { name: folder.name })}</p> : null}
@@ -163,54 +158,7 @@ function Report(props: { done: Done }) {
           {ALL_SAMPLES_FILE}
         </button>
       </p>
-      <h2>{t('results.perclass')}</h2>
-      <div class="table-wrap">
-        <table data-testid="eval-per-class">
-          <thead>
-            <tr>
-              <th>{t('common.label')}</th>
-              <th class="num">{t('results.precision')}</th>
-              <th class="num">{t('results.recall')}</th>
-              <th class="num">F1</th>
-              <th class="num">{t('results.support')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {e.classes.map((c) => (
-              <tr>
-                <td>{c.label}</td>
-                <td class="num">{percent(c.precision)}</td>
-                <td class="num">{percent(c.recall)}</td>
-                <td class="num">{percent(c.f1)}</td>
-                <td class="num">{c.support}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <h2>{t('results.confusion')}</h2>
-      <div class="table-wrap">
-        <table class="matrix" data-testid="eval-confusion">
-          <thead>
-            <tr>
-              <th />
-              {e.labels.map((l) => (
-                <th class="num">{l}</th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {e.confusion.map((row, i) => (
-              <tr>
-                <th>{e.labels[i]}</th>
-                {row.map((n, j) => (
-                  <td class={i === j ? 'diag' : n > 0 ? 'off' : ''}>{n}</td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ClassMetrics classes={e.classes} labels={e.labels} confusion={e.confusion} testIdPrefix="eval-" markMistakes />
       <h2>{t('evaluate.confused')}</h2>
       {confused.length === 0 ? (
         <p class="muted">{t('evaluate.confusedNone')}</p>

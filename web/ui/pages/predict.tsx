@@ -1,13 +1,13 @@
 import { useEffect, useRef, useState } from 'hono/jsx/dom'
 import type { Explanation } from '../../evaluate'
 import type { Classification, FolderPrediction, Predictor } from '../../predict'
-import { ErrorBox, Problems, messageOf, percent } from '../components'
+import { ErrorBox, messageOf, percent } from '../components'
 import { downloadFile } from '../download'
 import { FolderPicker } from '../folder-picker'
 import { HeatmapCanvas } from '../heatmap'
 import type { PickedFolder } from '../folder-picker'
 import { useT } from '../i18n'
-import { ModelLibrary, useLibrary } from '../model-library'
+import { ChosenModel, useLibrary } from '../model-library'
 import { usePredictor } from '../use-predictor'
 
 /** How many rows of a folder prediction the page lists; the CSV has them all. */
@@ -93,15 +93,9 @@ export function PredictPage() {
     <section>
       <h1>{t('predict.title')}</h1>
       <p class="muted">{t('predict.local')}</p>
-      <ModelLibrary lib={lib} />
-      <Problems problems={model.problems} />
-      <ErrorBox message={model.error ?? error} />
-      {model.loading ? <p class="muted">{t('predict.loading')}</p> : null}
+      <ChosenModel lib={lib} model={model} error={error} using={(l) => t('predict.using', { name: l.entry.name, classes: l.predictor.labels.length })} />
       {loaded ? (
         <>
-          <p class="muted" data-testid="predict-model" data-id={loaded.entry.id}>
-            {t('predict.using', { name: loaded.entry.name, classes: loaded.predictor.labels.length })} · {loaded.backend}
-          </p>
           <h2>{t('predict.image')}</h2>
           <div
             class={over ? 'drop over' : 'drop'}

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'hono/jsx/dom'
 import type { TaskView } from '../../../shared/wire'
 import { api } from '../../api'
 import { idbCheckpoints } from '../../federation/session'
+import { ClassMetrics } from '../class-metrics'
 import { ErrorBox, Stat, messageOf, percent } from '../components'
 import { useT } from '../i18n'
 import { fragmentParam } from '../router'
@@ -88,54 +89,7 @@ export function ResultsPage(props: { taskId: string }) {
             </button>
           </p>
           <AloneResults taskId={props.taskId} />
-          <h2>{t('results.perclass')}</h2>
-          <div class="table-wrap">
-            <table data-testid="per-class">
-              <thead>
-                <tr>
-                  <th>{t('common.label')}</th>
-                  <th class="num">{t('results.precision')}</th>
-                  <th class="num">{t('results.recall')}</th>
-                  <th class="num">F1</th>
-                  <th class="num">{t('results.support')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {r.perClass.map((c) => (
-                  <tr>
-                    <td>{c.label}</td>
-                    <td class="num">{percent(c.precision)}</td>
-                    <td class="num">{percent(c.recall)}</td>
-                    <td class="num">{percent(c.f1)}</td>
-                    <td class="num">{c.support}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <h2>{t('results.confusion')}</h2>
-          <div class="table-wrap">
-            <table class="matrix" data-testid="confusion">
-              <thead>
-                <tr>
-                  <th />
-                  {task.labels.map((l) => (
-                    <th class="num">{l}</th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {r.confusion.map((row, i) => (
-                  <tr>
-                    <th>{task.labels[i]}</th>
-                    {row.map((n, j) => (
-                      <td class={i === j ? 'diag' : ''}>{n}</td>
-                    ))}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ClassMetrics classes={r.perClass} labels={task.labels} confusion={r.confusion} />
         </>
       )}
     </section>
