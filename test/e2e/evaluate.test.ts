@@ -21,6 +21,7 @@ import { readFolder } from './folders'
 import { findLeaks } from './leak'
 import { startRecordingProxy } from './proxy'
 import type { RecordingProxy } from './proxy'
+import { waitForSelector } from './progress'
 
 // Issue 11 items 1, 2, 6 in the browser: the model library on the predict page (two models, switch,
 // rename, delete, a folder predicted to CSV) and the Evaluate page on a small MNIST folder, whose
@@ -79,8 +80,10 @@ async function setLang(page: Page, lang: 'en' | 'zh'): Promise<void> {
 
 /** Waits for a test id, failing at once with the page's message when it shows an error or problems instead. */
 async function waitOrFail(page: Page, testId: string): Promise<void> {
-  const shown = page.locator(`[data-testid=${testId}], [data-testid=error], [data-testid=problems], [data-testid=model-problems], [data-testid=dataset-problems]`).first()
-  await shown.waitFor()
+  const selector = `[data-testid=${testId}], [data-testid=error], [data-testid=problems], [data-testid=model-problems], [data-testid=dataset-problems]`
+  // Evaluating a folder takes as long as the machine needs: bounded by silence, not a fixed limit.
+  await waitForSelector(page, selector, imageCount())
+  const shown = page.locator(selector).first()
   if ((await shown.getAttribute('data-testid')) !== testId) {
     await page.screenshot({ path: `${SHOTS}/evaluate-failed.png`, fullPage: true })
     throw new Error(`waiting for ${testId}, the page shows: ${await shown.textContent()}\n${errors.join('\n')}`)
@@ -148,7 +151,7 @@ describe('predict page: model library (issue 11 item 6)', () => {
 
     // A whole folder, classified here and downloaded as CSV.
     await page.getByTestId('predict-folder').click()
-    await page.locator('[data-testid=folder-result][data-done=true]').waitFor()
+    await waitForSelector(page, '[data-testid=folder-result][data-done=true]', imageCount())
     const download = page.waitForEvent('download')
     await page.getByTestId('predict-csv').click()
     const csv = readFileSync(await (await download).path(), 'utf8').trimEnd().split('\r\n')
@@ -160,7 +163,7 @@ describe('predict page: model library (issue 11 item 6)', () => {
     await page.getByTestId('predict-folder-input').setInputFiles(mnistDir)
     // Named after the folder itself (the injected handle is "mnist"), so this waits for the new run.
     expect(basename(mnistDir)).not.toBe('mnist')
-    await page.locator(`[data-testid=folder-result][data-name="${basename(mnistDir)}"][data-done=true][data-rows="${imageCount()}"]`).waitFor()
+    await waitForSelector(page, `[data-testid=folder-result][data-name="${basename(mnistDir)}"][data-done=true][data-rows="${imageCount()}"]`, imageCount())
     await setLang(page, 'zh')
     await page.getByText('本浏览器中的模型').waitFor()
     await page.screenshot({ path: `${SHOTS}/predict-folder-zh.png`, fullPage: true })

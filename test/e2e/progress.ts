@@ -65,7 +65,8 @@ async function fingerprint(watch: WorkWatch): Promise<{ state: string; deadline:
         .evaluate(() => {
           const attr = (id: string, name: string) => document.querySelector(`[data-testid="${id}"]`)?.getAttribute(name) ?? ''
           const text = (id: string) => document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''
-          return [location.pathname, attr('session-status', 'data-status'), attr('progress', 'data-round'), attr('progress', 'data-step'), text('session-detail'), text('log').length].join('|')
+          // The page's whole text too: a page without a session (predict, evaluate, create) shows its progress in counters.
+          return [location.pathname, attr('session-status', 'data-status'), attr('progress', 'data-round'), attr('progress', 'data-step'), text('session-detail'), text('log').length, document.body?.innerText.length ?? 0].join('|')
         })
         // A page between two documents (a reload, a link) shows no progress until the next one runs.
         .catch(() => 'navigating'),
@@ -190,4 +191,17 @@ export async function clickAndFollow(page: Page, testId: string, url: RegExp, wa
   )
   await page.getByTestId(testId).click({ noWaitAfter: true, timeout: silenceLimitMs(null, watch.silentImages) })
   await waitUntil(`address ~ ${url}`, async () => (url.test(page.url()) ? true : null), watch)
+}
+
+/**
+ * Waits until `selector` matches an element of `page`, for work whose length depends on the machine
+ * (predicting or evaluating a folder, a learning-rate sweep): bounded by silence like waitForWork, with
+ * the page's own text as its progress.
+ */
+export function waitForSelector(page: Page, selector: string, silentImages: number): Promise<void> {
+  return waitUntil(
+    selector,
+    () => page.evaluate((s) => (document.querySelector(s) ? true : null), selector).catch(() => null),
+    { pages: [page], silentImages },
+  ).then(() => undefined)
 }

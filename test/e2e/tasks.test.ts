@@ -12,6 +12,7 @@ import type { Aggregator } from './aggregator'
 import { injectPicker, launchChromium, watchPage, writeFolderToOpfs } from './browser'
 import { ensureBuild } from './build'
 import { readFolder } from './folders'
+import { waitForSelector } from './progress'
 
 // Issue 11 items 5 and 9 in the browser: the learning-rate finder on the create page (a sample folder
 // through the injected FS Access handle) and its suggestion taken into the task's config.json; the Model
@@ -104,7 +105,8 @@ describe('around a task', () => {
 
     await page.getByTestId('lr-folder').click()
     const suggestion = page.getByTestId('lr-suggestion')
-    await suggestion.waitFor({ timeout: 240_000 })
+    // 100 batches of the sample folder at most: bounded by silence, the plot grows as it goes.
+    await waitForSelector(page, '[data-testid=lr-suggestion]', 100 * 16)
     suggested = Number(await suggestion.getAttribute('data-lr'))
     expect(Number.isFinite(suggested) && suggested > 1e-7 && suggested < 10).toBe(true)
     expect(await page.getByTestId('lr-chart').locator('canvas').count()).toBe(1)
