@@ -75,7 +75,7 @@ try {
       const { task, invite } = await srv.engine.createTask({ name: 'bench', bundle: { name: 'b', displayName: 'b' }, labels: ['a', 'b'], params: params.value, weights: [{ name: 'w', shape: [PARAMS], data: new Float32Array(PARAMS) }], bundleZip: new Uint8Array(1) })
       const joined = []
       // Ingest only: one participant never uploads, so the round stays open.
-      for (let i = 0; i < uploads + (round ? 0 : 1); i++) joined.push(await srv.engine.join(task.id, { invite, name: `p${i}`, labelCounts: { a: { train: 1, validation: 0, test: 0 } } }))
+      for (let i = 0; i < uploads + (round ? 0 : 1); i++) joined.push(await srv.engine.join(task.id, { invite, name: `p${i}`, labelCounts: { a: { train: 10, validation: 0, test: 0 } } }))
       await srv.engine.start(task.id)
       const jobs: ClientJob[] = joined.slice(0, uploads).map((j) => ({
         url: `${srv.url}/api/tasks/${task.id}/rounds/1/update`,

@@ -70,7 +70,7 @@ async function aggregatorRun(storeKind: 'file' | 'memory', o: RunOptions): Promi
     const weights = [{ name: 'w', shape: [PARAMS], data: new Float32Array(PARAMS) }]
     const { task, invite } = await srv.engine.createTask({ name: 'bench', bundle: { name: 'b', displayName: 'b' }, labels: ['a', 'b'], params: params.value, weights, bundleZip: new Uint8Array(1) })
     const joined = []
-    for (let i = 0; i < o.uploads + (o.round ? 0 : 1); i++) joined.push(await srv.engine.join(task.id, { invite, name: `p${i}`, labelCounts: { a: { train: 1, validation: 0, test: 0 } } }))
+    for (let i = 0; i < o.uploads + (o.round ? 0 : 1); i++) joined.push(await srv.engine.join(task.id, { invite, name: `p${i}`, labelCounts: { a: { train: 10, validation: 0, test: 0 } } }))
     await srv.engine.start(task.id)
     const jobs: ClientJob[] = joined.slice(0, o.uploads).map((j) => ({
       url: `${srv.url}/api/tasks/${task.id}/rounds/1/update`,
