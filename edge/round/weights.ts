@@ -67,6 +67,8 @@ export async function storeVersion(deps: EngineDeps, rt: Runtime, version: numbe
   deps.written?.('weights', rec.id)
   // Every participant fetches this version next: serve them all from this one buffer.
   rt.weights.set(`${version}-f32`, Promise.resolve(encoded))
+  // ...and trains from it: the norm bound's base is at hand, not decoded again on the first upload.
+  rt.base = { version, values: global, norm: l2Norm(global) }
 }
 
 /** Keeps version 0, the latest, the one before (slow participants may still fetch it) and the best. */
