@@ -1,5 +1,4 @@
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -13,14 +12,13 @@ import type { Evaluation } from '../../shared/evaluate'
 import { buildModel } from '../../shared/model'
 import { batches, createImageCache, pureImageDecoder, trainingOptions } from '../../shared/train'
 import { setupBackend } from '../../scripts/cli/participate'
-import { startAggregator } from './aggregator'
 import type { Aggregator } from './aggregator'
-import { injectPicker, launchChromium, watchPage, writeFolderToOpfs } from './browser'
-import { ensureBuild } from './build'
+import { injectPicker, watchPage, writeFolderToOpfs } from './browser'
 import { readFolder } from './folders'
 import { findLeaks } from './leak'
-import { startRecordingProxy } from './proxy'
 import type { RecordingProxy } from './proxy'
+import { SHOTS, startE2eStack } from './stack'
+import type { E2eStack } from './stack'
 import { waitForSelector } from './progress'
 
 // Issue 11 items 1, 2, 6 in the browser: the model library on the predict page (two models, switch,
@@ -28,8 +26,8 @@ import { waitForSelector } from './progress'
 // accuracy must equal shared/evaluate's in Node on the same folder and model. The app is reached through
 // the recording proxy, so every body that left the browser is checked for the folder's images.
 
-const SHOTS = 'test-results/screenshots'
 const TOKEN = 'evaluate-initiator'
+let stack: E2eStack | undefined
 let work: string
 let browser: Browser
 let aggregator: Aggregator
@@ -41,25 +39,16 @@ const zipB = () => join(work, 'model-b.zip')
 const errors: string[] = []
 
 beforeAll(async () => {
-  ensureBuild()
-  work = mkdtempSync(join(tmpdir(), 'autofed-evaluate-'))
+  stack = await startE2eStack('evaluate', TOKEN)
+  ;({ work, aggregator, proxy, browser } = stack)
   const made = await makeMnistFolders({ out: join(work, 'mnist'), perClass: 3, participants: 1, layout: 'imagefolder' })
   mnistDir = made.participants[0].imagefolder!
   images = await readFolder(mnistDir)
   writeFileSync(zipA(), smallCnnBundle({}, 1))
   writeFileSync(zipB(), smallCnnBundle({}, 2))
-  aggregator = await startAggregator({ dataDir: join(work, 'data'), initiatorToken: TOKEN })
-  proxy = await startRecordingProxy(aggregator.url)
-  browser = await launchChromium()
-  mkdirSync(SHOTS, { recursive: true })
 })
 
-afterAll(async () => {
-  await browser?.close()
-  await proxy?.close()
-  await aggregator?.close()
-  if (work) rmSync(work, { recursive: true, force: true })
-})
+afterAll(() => stack?.close())
 
 async function open(path: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, acceptDownloads: true })

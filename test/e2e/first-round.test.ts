@@ -1,22 +1,18 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { makeMnistFolders } from '../../scripts/make-mnist-folders'
 import type { MnistParticipant } from '../../scripts/make-mnist-folders'
-import { createClient } from '../../shared/client'
 import type { AutofedClient } from '../../shared/client'
 import type { TaskParams, TaskView } from '../../shared/wire'
-import { startAggregator } from './aggregator'
 import type { Aggregator } from './aggregator'
-import { injectPicker, launchChromium, watchPage, writeFolderToOpfs } from './browser'
-import { ensureBuild } from './build'
+import { injectPicker, watchPage, writeFolderToOpfs } from './browser'
 import { readFolder } from './folders'
 import { aggregatorProgress, clickAndFollow, longestWaits, waitForWork, waitUntil } from './progress'
 import type { WorkWatch } from './progress'
-import { startRecordingProxy } from './proxy'
 import type { RecordedRequest, RecordingProxy } from './proxy'
+import { SHOTS, startE2eStack } from './stack'
+import type { E2eStack } from './stack'
 
 // Issue 14: a first-time consortium on the built-in mnist-cnn bundle with the default parameters (no
 // shortened timeouts), two participants with 350 training images each on this 2-core machine without a
@@ -24,35 +20,25 @@ import type { RecordedRequest, RecordingProxy } from './proxy'
 // upload must cost a retry, not the task.
 
 const TOKEN = 'e2e-first-round-secret'
-const SHOTS = 'test-results/screenshots'
 /** 350 training images per participant (10 digits), and MNIST's 1:6 test share. */
 const PER_CLASS = 35
 const IMAGES_PER_PARTICIPANT = 10 * (PER_CLASS + Math.ceil(PER_CLASS / 6))
 
-let work: string
 let aggregator: Aggregator
 let proxy: RecordingProxy
 let browser: Browser
 let admin: AutofedClient
 let participants: MnistParticipant[]
 
+let stack: E2eStack | undefined
+
 beforeAll(async () => {
-  ensureBuild()
-  work = mkdtempSync(join(tmpdir(), 'autofed-first-round-'))
-  aggregator = await startAggregator({ dataDir: join(work, 'data'), initiatorToken: TOKEN })
-  proxy = await startRecordingProxy(aggregator.url)
-  admin = createClient({ baseUrl: aggregator.url, token: TOKEN })
-  participants = (await makeMnistFolders({ out: join(work, 'mnist'), perClass: PER_CLASS, participants: 2, layout: 'imagefolder' })).participants
-  browser = await launchChromium()
-  mkdirSync(SHOTS, { recursive: true })
+  stack = await startE2eStack('first-round', TOKEN)
+  ;({ aggregator, proxy, admin, browser } = stack)
+  participants = (await makeMnistFolders({ out: join(stack.work, 'mnist'), perClass: PER_CLASS, participants: 2, layout: 'imagefolder' })).participants
 })
 
-afterAll(async () => {
-  await browser?.close()
-  await proxy?.close()
-  await aggregator?.close()
-  if (work) rmSync(work, { recursive: true, force: true })
-})
+afterAll(() => stack?.close())
 
 /** A participant's first upload of a task, as the proxy saw it. */
 const isUpload = (taskId: string) => (r: RecordedRequest) => r.method === 'POST' && r.url.startsWith(`/api/tasks/${taskId}/`) && r.url.endsWith('/update')

@@ -1,6 +1,5 @@
 import '@tensorflow/tfjs-backend-cpu'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
@@ -12,19 +11,17 @@ import { trainFolder } from '../../scripts/cli/train'
 import { makeMnistFolders } from '../../scripts/make-mnist-folders'
 import type { MnistParticipant } from '../../scripts/make-mnist-folders'
 import { parseBundle, unzipBundle } from '../../shared/bundle'
-import { createClient } from '../../shared/client'
 import type { AutofedClient } from '../../shared/client'
 import { buildModel } from '../../shared/model'
-import { startAggregator } from './aggregator'
 import type { Aggregator } from './aggregator'
-import { injectPicker, launchChromium, watchPage, writeFolderToOpfs } from './browser'
-import { ensureBuild } from './build'
+import { injectPicker, watchPage, writeFolderToOpfs } from './browser'
 import { readFolder } from './folders'
 import { findLeaks } from './leak'
 import { aggregatorProgress, longestWaits, waitForWork } from './progress'
 import type { WorkWatch } from './progress'
-import { startRecordingProxy } from './proxy'
 import type { RecordingProxy } from './proxy'
+import { SHOTS, startE2eStack } from './stack'
+import type { E2eStack } from './stack'
 
 // Issue 11 item 4: a participant of a finished one-participant task trains the task's model alone on its
 // folder from the dashboard, and the results page puts the two test accuracies on its own test split
@@ -33,11 +30,11 @@ import type { RecordingProxy } from './proxy'
 // figures must agree exactly, and the federated one must be the aggregator's result (its only test split).
 // Pinned to wasm, `autofed train` in Node on the same folder prints that figure too (issue 11's must show).
 
-const SHOTS = 'test-results/screenshots'
 const TOKEN = 'e2e-train-alone-secret'
 const PER_CLASS = 15
 const IMAGES = 10 * (PER_CLASS + Math.ceil(PER_CLASS / 6))
 
+let stack: E2eStack | undefined
 let work: string
 let aggregator: Aggregator
 let proxy: RecordingProxy
@@ -50,23 +47,13 @@ let pair: MnistParticipant[]
 beforeAll(async () => {
   // PROD silences tfjs's "use tfjs-node" hint in this process (it loads the result bundle's export).
   tf.env().set('PROD', true)
-  ensureBuild()
-  work = mkdtempSync(join(tmpdir(), 'autofed-train-alone-'))
-  aggregator = await startAggregator({ dataDir: join(work, 'data'), initiatorToken: TOKEN })
-  proxy = await startRecordingProxy(aggregator.url)
-  admin = createClient({ baseUrl: aggregator.url, token: TOKEN })
+  stack = await startE2eStack('train-alone', TOKEN)
+  ;({ work, aggregator, proxy, admin, browser } = stack)
   participant = (await makeMnistFolders({ out: join(work, 'mnist'), perClass: PER_CLASS, participants: 1, layout: 'imagefolder' })).participants[0]
   pair = (await makeMnistFolders({ out: join(work, 'mnist-pair'), perClass: PER_CLASS, participants: 2, layout: 'imagefolder', seed: 2 })).participants
-  browser = await launchChromium()
-  mkdirSync(SHOTS, { recursive: true })
 })
 
-afterAll(async () => {
-  await browser?.close()
-  await proxy?.close()
-  await aggregator?.close()
-  if (work) rmSync(work, { recursive: true, force: true })
-})
+afterAll(() => stack?.close())
 
 /**
  * Creates the task on the create page from a bundle zip on disk, as an initiator does: the page builds the
