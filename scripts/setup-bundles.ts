@@ -4,6 +4,11 @@ const STEPS: Array<[string, () => Promise<{ run(): Promise<string> }>]> = [
   ['mnist-cnn', async () => import('./bundles/mnist-cnn')],
   // After the weights: the topology is built from the bundle.
   ['mnist-cnn', async () => import('./bundles/mnist-cnn-topology')],
+  ['mnist-2nn', async () => import('./bundles/mnist-2nn')],
+  ['mnist-2nn', async () => {
+    const [{ run }, { BUNDLE_DIR }] = await Promise.all([import('./bundles/mnist-cnn-topology'), import('./bundles/mnist-2nn')])
+    return { run: () => run(BUNDLE_DIR) }
+  }],
   ['mobilenet-v2', async () => import('./bundles/mobilenet-v2')],
 ]
 

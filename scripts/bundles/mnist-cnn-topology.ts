@@ -1,5 +1,5 @@
-// Writes bundles/mnist-cnn/tfjs/model.json: the model's tfjs Layers topology and weight manifest (no
-// shard), so a task created from the built-in bundle through the API gets a result bundle that
+// Writes bundles/mnist-cnn/tfjs/model.json (and, given its folder, mnist-2nn's): the model's tfjs Layers
+// topology and weight manifest (no shard), so a task created from the built-in bundle through the API gets a result bundle that
 // `tf.loadLayersModel` loads (the aggregator has no tfjs to build the topology itself). Generated, not
 // committed: it follows the architecture code, and setup runs after model.safetensors exists.
 import '@tensorflow/tfjs-backend-cpu'

@@ -1,3 +1,5 @@
+export { arrayBatches } from './array-batches'
+export type { ArrayBatchOptions, ArrayDataset } from './array-batches'
 export { batches } from './batches'
 export type { Batch, BatchOptions, Batches, ImageDecoder, SkippedFile, TrainItem } from './batches'
 export { createImageCache, tensorBytes } from './cache'

@@ -58,3 +58,8 @@ export function mnistFolder(splits: Record<string, { set: 'train' | 't10k'; star
   }
   return { source: fromMap(files), items, files }
 }
+
+/** Every label of the idx set ('train': 60,000, 't10k': 10,000), in file order. */
+export function mnistLabels(set: 'train' | 't10k'): Uint8Array {
+  return new Uint8Array(readFileSync(join(DATA, `${set}-labels-idx1-ubyte`)).subarray(8))
+}

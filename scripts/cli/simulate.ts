@@ -1,0 +1,121 @@
+import { writeFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import type { PartitionSpec } from '../../shared/partition'
+import { progressPrinter, simulate, type SimulateOptions } from '../simulate'
+import type { Command } from './index'
+
+const USAGE =
+  'autofed simulate [--model mnist-2nn|mnist-cnn] [--clients K] [--fraction C] [--epochs E] [--batch B] [--lr X] [--momentum M] ' +
+  '[--partition iid|pathological|dirichlet] [--shards S] [--alpha A] [--target ACC] [--max-rounds N] [--seed S] ' +
+  '[--train-examples N] [--test-examples N] [--out FILE.csv] [--param key=value …] [--backend wasm|cpu]'
+
+function number(values: Record<string, string | undefined>, key: string, fallback: number, ok: (v: number) => boolean, what: string): number {
+  const raw = values[key]
+  if (raw === undefined) return fallback
+  const v = Number(raw)
+  if (raw.trim() === '' || !Number.isFinite(v) || !ok(v)) throw new Error(`--${key} must be ${what}, got "${raw}"`)
+  return v
+}
+
+const positiveInt = (v: number) => Number.isInteger(v) && v >= 1
+
+/** Parses `autofed simulate`'s arguments into simulation options (defaults: the paper's 2NN, K=100, C=0.1, E=1, B=10, IID). */
+export function parseSimulateArgs(args: string[]): SimulateOptions & { json: string | null } {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: 'string' },
+      clients: { type: 'string' },
+      fraction: { type: 'string' },
+      epochs: { type: 'string' },
+      batch: { type: 'string' },
+      lr: { type: 'string' },
+      momentum: { type: 'string' },
+      partition: { type: 'string' },
+      shards: { type: 'string' },
+      alpha: { type: 'string' },
+      target: { type: 'string' },
+      'max-rounds': { type: 'string' },
+      seed: { type: 'string' },
+      'train-examples': { type: 'string' },
+      'test-examples': { type: 'string' },
+      out: { type: 'string' },
+      param: { type: 'string', multiple: true },
+      backend: { type: 'string' },
+      bundles: { type: 'string' },
+    },
+  })
+  const v = values as Record<string, string | undefined>
+  const kind = values.partition ?? 'iid'
+  let spec: PartitionSpec
+  if (kind === 'iid') spec = { kind }
+  else if (kind === 'pathological') spec = { kind, shards: number(v, 'shards', 2, positiveInt, 'a positive integer (shards per client)') }
+  else if (kind === 'dirichlet') spec = { kind, alpha: number(v, 'alpha', 0.5, (a) => a > 0, 'a positive number') }
+  else throw new Error(`--partition must be iid, pathological or dirichlet, got "${kind}"`)
+  const backend = values.backend ?? 'wasm'
+  if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got "${backend}"`)
+  const params: Record<string, unknown> = {}
+  for (const p of values.param ?? []) {
+    const eq = p.indexOf('=')
+    if (eq < 1) throw new Error(`--param must be key=value (a task parameter of edge/API.md), got "${p}"`)
+    const raw = p.slice(eq + 1)
+    let value: unknown = raw
+    try {
+      value = JSON.parse(raw)
+    } catch {
+      // Not JSON: a plain string such as fedadam.
+    }
+    params[p.slice(0, eq)] = value
+  }
+  const target = values.target === undefined || values.target === 'none' ? null : number(v, 'target', 0, (t) => t > 0 && t <= 1, 'an accuracy in (0, 1] or none')
+  const out = values.out === undefined ? null : resolve(values.out)
+  return {
+    model: values.model ?? 'mnist-2nn',
+    bundlesDir: resolve(values.bundles ?? process.env.AUTOFED_BUNDLES ?? 'bundles'),
+    clients: number(v, 'clients', 100, positiveInt, 'a positive integer'),
+    fraction: number(v, 'fraction', 0.1, (c) => c > 0 && c <= 1, 'a fraction in (0, 1]'),
+    epochs: number(v, 'epochs', 1, positiveInt, 'a positive integer'),
+    batchSize: number(v, 'batch', 10, positiveInt, 'a positive integer'),
+    learningRate: values.lr === undefined ? null : number(v, 'lr', 0, (x) => x > 0, 'a positive number'),
+    momentum: number(v, 'momentum', 0, (m) => m >= 0 && m < 1, 'a number in [0, 1)'),
+    partition: spec,
+    target,
+    maxRounds: number(v, 'max-rounds', 1000, (n) => positiveInt(n) && n <= 10_000, 'an integer from 1 to 10,000'),
+    seed: number(v, 'seed', 1, (s) => Number.isInteger(s) && s >= 0, 'a non-negative integer'),
+    trainExamples: number(v, 'train-examples', 60_000, positiveInt, 'a positive integer'),
+    testExamples: number(v, 'test-examples', 10_000, positiveInt, 'a positive integer'),
+    backend,
+    csv: out,
+    json: out === null ? null : out.replace(/\.csv$/i, '') + '.json',
+    params,
+  }
+}
+
+/** `autofed simulate`: FedAvg on MNIST partitions with the real aggregator and simulated participants. */
+export const simulateCommand: Command = {
+  usage: USAGE,
+  async run(args) {
+    const o = parseSimulateArgs(args)
+    const progress = progressPrinter(process.stdout)
+    const p = o.partition
+    const split = p.kind === 'iid' ? 'IID' : p.kind === 'pathological' ? `pathological non-IID (${p.shards} shards per client)` : `Dirichlet(α=${p.alpha})`
+    console.log(`simulating ${o.model}: K=${o.clients} clients, C=${o.fraction}, E=${o.epochs}, B=${o.batchSize}, lr=${o.learningRate ?? "the bundle's"}, ${split}, seed ${o.seed}`)
+    const result = await simulate({ ...o, log: (line) => console.log(line), onRound: (row, r) => progress.round(row, r) }).finally(() => progress.done())
+    const last = result.rows[result.rows.length - 1]
+    const best = result.rows.reduce((b, r) => Math.max(b, r.accuracy), 0)
+    if (o.target !== null) {
+      console.log(
+        result.roundsToTarget === null
+          ? `target ${o.target} not reached in ${result.rows.length} rounds (best test accuracy ${best.toFixed(4)}), ${result.seconds.toFixed(1)} s`
+          : `rounds to ${o.target}: ${result.roundsToTarget} (test accuracy ${last.accuracy.toFixed(4)}), ${result.seconds.toFixed(1)} s`,
+      )
+    } else if (last) console.log(`${result.rows.length} rounds: test accuracy ${last.accuracy.toFixed(4)} (best ${best.toFixed(4)}), ${result.seconds.toFixed(1)} s`)
+    if (o.csv && o.json) {
+      const { log: _log, onRound: _onRound, json: _json, ...options } = o
+      await writeFile(o.json, JSON.stringify({ options, roundsToTarget: result.roundsToTarget, rounds: result.rows.length, seconds: result.seconds, bestAccuracy: best, parameters: result.parameters, argv: args }, null, 2) + '\n')
+      console.log(`per-round results: ${o.csv} (summary ${o.json})`)
+    }
+    return 0
+  },
+}

@@ -1,0 +1,2 @@
+export { dirichletPartition, iidPartition, pathologicalPartition, partition, type PartitionSpec } from './partition'
+export { gammaSample } from './gamma'
