@@ -1,7 +1,7 @@
 import { countUpdate, foldValues } from '../../shared/fedavg'
 import { WireReader } from '../../shared/wire'
 import { decodeAccumulator, emptyAccumulator, type Accumulator } from './accumulator'
-import { ACC_KEY, type EngineDeps, type Runtime } from './runtime'
+import { ACC_KEY, serverStateKey, type EngineDeps, type Runtime } from './runtime'
 import { clipValues } from './trust'
 import type { TaskRecord } from './types'
 import { baseOf } from './weights'
@@ -18,7 +18,8 @@ export function checkRecord(rec: TaskRecord): void {
 
 /**
  * Deletes what a crash left behind (write-points.ts): uploads the acceptance record does not list, the
- * acceptance record once the train phase is over, weights newer than the version task.json names.
+ * acceptance record once the train phase is over, weights newer than the version task.json names, server
+ * optimizer states of any other version.
  * Runs when a task is loaded, before any request of it.
  */
 export async function removeLeftovers(deps: EngineDeps, rt: Runtime): Promise<void> {
@@ -32,6 +33,8 @@ export async function removeLeftovers(deps: EngineDeps, rt: Runtime): Promise<vo
   } else await store.delete(rec.id, ACC_KEY)
   for (const key of await store.keys(rec.id, 'updates/')) if (!listed.has(key)) await store.delete(rec.id, key)
   for (const key of await store.keys(rec.id, 'weights/')) if (Number(key.slice('weights/'.length)) > rec.version) await store.delete(rec.id, key)
+  // The server optimizer's state of the version task.json names is the only one a round close reads.
+  for (const key of await store.keys(rec.id, 'server-opt/')) if (key !== serverStateKey(rec.version)) await store.delete(rec.id, key)
 }
 
 /** Rebuilds the train phase in progress from the stored contributor list and their stored uploads. */

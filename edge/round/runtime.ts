@@ -13,6 +13,8 @@ export const TASK_KEY = 'task.json'
 export const ACC_KEY = 'acc'
 export const BUNDLE_KEY = 'bundle.zip'
 export const weightsKey = (v: number) => `weights/${v}`
+/** The server optimizer's state after version v (server-step.ts). */
+export const serverStateKey = (v: number) => `server-opt/${v}`
 export const updateKey = (pid: string) => `updates/${pid}`
 
 export type EngineDeps = {

@@ -4,6 +4,7 @@ import type { UploadResponse } from '../../shared/wire'
 import type { Accumulator } from './accumulator'
 import { beginAttempt } from './attempt'
 import { serverLog } from './logs'
+import { applyServerOptimizer } from './server-step'
 import { dropMissing } from './participants'
 import { ACC_KEY, save, type EngineDeps, type Runtime } from './runtime'
 import { RoundError } from './types'
@@ -60,9 +61,11 @@ export async function accept(
 }
 
 /**
- * Closes the round's train phase: aggregates the accepted updates into global version `round`, stores it,
+ * Closes the round's train phase: aggregates the accepted updates, steps the server optimizer from them
+ * (server-step.ts; plain FedAvg keeps the aggregate) into global version `round`, stores it,
  * marks the selected participants that sent nothing offline, and queues the round's uploads for deletion
- * with the save that leaves the phase (write points `weights`, then `round-close`).
+ * with the save that leaves the phase (write points `server-state` with a server optimizer, `weights`, then
+ * `round-close`).
  */
 export async function closeTrain(deps: EngineDeps, rt: Runtime): Promise<void> {
   const { rec } = rt
@@ -74,6 +77,7 @@ export async function closeTrain(deps: EngineDeps, rt: Runtime): Promise<void> {
     global = rec.params.aggregation === 'median' ? coordinateMedian(ups) : trimmedMean(ups, rec.params.trim_ratio)
   }
   if (!global) throw new Error('closing a round without updates')
+  global = await applyServerOptimizer(deps, rt, global)
   await storeVersion(deps, rt, rec.round, global)
   rt.closing = 'round-close'
   rec.version = rec.round

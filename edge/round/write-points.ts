@@ -11,6 +11,9 @@ import { RoundError } from './types'
  * - acceptance: the round's acceptance record (`acc`) lists the update. Recovery rebuilds the sum from
  *   the listed uploads; the update counts once (a retry gets 409 "already accepted"); if every selected
  *   participant is in, the round closes at once.
+ * - server-state: the server optimizer's state after the new version (server-opt/<r>) is stored, task.json
+ *   still says train (only with server_optimizer fedavgm, fedadam or fedyogi). Recovery deletes it and
+ *   closes the round again from the previous version's state: the step is applied once.
  * - weights: the new global version is stored, task.json still says train. Recovery closes the round
  *   again (the same bytes are written again).
  * - round-close: task.json says validate; the round's uploads and `acc` are not yet deleted. Recovery
@@ -18,9 +21,9 @@ import { RoundError } from './types'
  * - validation-close, test-close: task.json holds the closed phase (next round or test; done).
  * - task-record: any other task.json write (join, start, stop, a report).
  */
-export type WritePoint = 'upload-log' | 'acceptance' | 'weights' | 'round-close' | 'validation-close' | 'test-close' | 'task-record'
+export type WritePoint = 'upload-log' | 'acceptance' | 'server-state' | 'weights' | 'round-close' | 'validation-close' | 'test-close' | 'task-record'
 
-export const WRITE_POINTS: readonly WritePoint[] = ['upload-log', 'acceptance', 'weights', 'round-close', 'validation-close', 'test-close', 'task-record']
+export const WRITE_POINTS: readonly WritePoint[] = ['upload-log', 'acceptance', 'server-state', 'weights', 'round-close', 'validation-close', 'test-close', 'task-record']
 
 /** True for a write refused because storage is full (Node ENOSPC/EDQUOT, SQLite's "database or disk is full"). */
 export function isStorageFull(e: unknown): boolean {

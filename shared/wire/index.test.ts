@@ -108,7 +108,7 @@ describe('wire format', () => {
 describe('messages', () => {
   it('fills task parameter defaults from seed 001 and names wrong fields', () => {
     const r = parseTaskParams({})
-    expect(r).toEqual({ ok: true, value: { max_rounds: 20, merge_epochs: 1, calculation_timeout: 300, schedule_timeout: 30, log_rounds: 0, min_participants: 1, participants_per_round: 1, patience: 10, aggregation: 'fedavg', trim_ratio: 0.1, seed: 0, max_participants: 100, update_norm: 'clip' } })
+    expect(r).toEqual({ ok: true, value: { max_rounds: 20, merge_epochs: 1, calculation_timeout: 300, schedule_timeout: 30, log_rounds: 0, min_participants: 1, participants_per_round: 1, patience: 10, aggregation: 'fedavg', trim_ratio: 0.1, seed: 0, max_participants: 100, update_norm: 'clip', server_optimizer: 'fedavg', server_learning_rate: 1, proximal_mu: 0 } })
     const bad = parseTaskParams({ max_rounds: 0, aggregation: 'mode', participants_per_round: 2.5 })
     expect(bad.ok).toBe(false)
     if (!bad.ok) expect(bad.problems.map((p) => p.field)).toEqual(['max_rounds', 'aggregation'])
@@ -127,6 +127,30 @@ describe('messages', () => {
     expect(fields({ max_participants: 0, update_norm: 'maybe', max_update_norm: -1 })).toEqual(['max_participants', 'update_norm', 'max_update_norm'])
     expect(fields({ min_participants: 5, max_participants: 4 })).toEqual(['min_participants'])
     expect(fields({ calculation_timeout: 7 * 24 * 3600, min_participants: 10, max_participants: 10, update_norm: 'refuse', max_update_norm: 2.5 })).toEqual([])
+  })
+
+  it('server optimizer and FedProx parameters: defaults per optimizer, bounds, and a parameter of another optimizer refused by name', () => {
+    const value = (input: unknown) => {
+      const r = parseTaskParams(input)
+      if (!r.ok) throw new Error(JSON.stringify(r.problems))
+      const { server_optimizer, server_learning_rate, server_momentum, beta_1, beta_2, tau, proximal_mu } = r.value
+      return { server_optimizer, server_learning_rate, server_momentum, beta_1, beta_2, tau, proximal_mu }
+    }
+    const none = { server_momentum: undefined, beta_1: undefined, beta_2: undefined, tau: undefined }
+    expect(value({ server_optimizer: 'fedavgm' })).toEqual({ ...none, server_optimizer: 'fedavgm', server_learning_rate: 1, server_momentum: 0.9, proximal_mu: 0 })
+    expect(value({ server_optimizer: 'fedadam' })).toEqual({ ...none, server_optimizer: 'fedadam', server_learning_rate: 0.1, beta_1: 0.9, beta_2: 0.99, tau: 1e-3, proximal_mu: 0 })
+    expect(value({ server_optimizer: 'fedyogi', tau: 0.01, proximal_mu: 0.1 })).toEqual({ ...none, server_optimizer: 'fedyogi', server_learning_rate: 0.01, beta_1: 0.9, beta_2: 0.99, tau: 0.01, proximal_mu: 0.1 })
+    const problems = (input: unknown) => {
+      const r = parseTaskParams(input)
+      return r.ok ? [] : r.problems.map((p) => `${p.field}: ${p.message}`)
+    }
+    expect(problems({ server_optimizer: 'fedavgm', server_momentum: 1 })).toEqual(['server_momentum: Invalid value: Expected <1 but received 1'])
+    expect(problems({ server_optimizer: 'sgd', server_learning_rate: 0, tau: -1, beta_2: 1, proximal_mu: -0.1 }).map((p) => p.split(':')[0])).toEqual(['server_optimizer', 'server_learning_rate', 'beta_2', 'tau', 'proximal_mu'])
+    expect(problems({ server_momentum: 0.9, tau: 1e-3 })).toEqual([
+      'server_momentum: applies to server_optimizer "fedavgm", not "fedavg"; remove it or change server_optimizer',
+      'tau: applies to server_optimizer "fedadam" or "fedyogi", not "fedavg"; remove it or change server_optimizer',
+    ])
+    expect(problems({ server_optimizer: 'fedavgm', beta_1: 0.9 })).toEqual(['beta_1: applies to server_optimizer "fedadam" or "fedyogi", not "fedavgm"; remove it or change server_optimizer'])
   })
 
   it('checks SSE events from unknown', () => {

@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import type { Problem, Result } from '../problems'
+import { SERVER_DEFAULTS, SERVER_OPTIMIZERS } from '../server-optimizer'
 
 const int = (min: number) => v.pipe(v.number(), v.integer(), v.minValue(min))
 const intIn = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max))
@@ -22,6 +23,9 @@ export const PARAM_LIMITS = {
   max_participants: 10_000,
   seed: 0xffff_ffff,
   max_update_norm: 1e30,
+  server_learning_rate: 1e3,
+  tau: 1e3,
+  proximal_mu: 1e4,
 } as const
 
 /** Task parameters (SPEC §6; seed 001's FedAvgScheduler names and defaults), each bounded. */
@@ -58,6 +62,23 @@ export const TaskParamsSchema = v.object({
   update_norm: v.optional(v.picklist(['clip', 'refuse', 'off']), 'clip'),
   /** The bound of `update_norm`; absent: 10 × max(‖global‖₂, √parameters), relative to the model it applies to. */
   max_update_norm: v.optional(positiveUpTo(PARAM_LIMITS.max_update_norm)),
+  /**
+   * How the round's aggregate becomes the next global version (shared/server-optimizer, Flower's names):
+   * `fedavg` takes it as it is (with server_learning_rate 1), `fedavgm` server momentum, `fedadam` and
+   * `fedyogi` adaptive steps (Reddi et al.). Their parameters default per optimizer (parseTaskParams).
+   */
+  server_optimizer: v.optional(v.picklist(SERVER_OPTIMIZERS), 'fedavg'),
+  /** η: the step on the pseudo-gradient (aggregate − global). */
+  server_learning_rate: v.optional(positiveUpTo(PARAM_LIMITS.server_learning_rate)),
+  /** β of fedavgm, in [0, 1). */
+  server_momentum: v.optional(v.pipe(v.number(), v.minValue(0), v.ltValue(1))),
+  /** β₁ and β₂ of fedadam and fedyogi, in [0, 1). */
+  beta_1: v.optional(v.pipe(v.number(), v.minValue(0), v.ltValue(1))),
+  beta_2: v.optional(v.pipe(v.number(), v.minValue(0), v.ltValue(1))),
+  /** τ of fedadam and fedyogi (their adaptivity, Adam's ε). */
+  tau: v.optional(positiveUpTo(PARAM_LIMITS.tau)),
+  /** FedProx (Li et al.): participants add (μ/2)‖w − w_global‖² to their local loss; 0 is plain local training. */
+  proximal_mu: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(PARAM_LIMITS.proximal_mu)), 0),
 })
 export type TaskParams = v.InferOutput<typeof TaskParamsSchema>
 export type Aggregation = TaskParams['aggregation']
@@ -207,5 +228,19 @@ export function parseTaskParams(input: unknown): Result<TaskParams> {
   if (p.min_participants > p.max_participants) {
     problems.push({ file: 'params', field: 'min_participants', message: `is ${p.min_participants} but max_participants admits only ${p.max_participants}; lower it or raise max_participants` })
   }
-  return problems.length > 0 ? { ok: false, problems } : r
+  // A parameter of another optimizer is a mistake, not a no-op: the task would not do what its creator read.
+  const opt = p.server_optimizer
+  const belongs: Record<string, readonly string[]> = { server_momentum: ['fedavgm'], beta_1: ['fedadam', 'fedyogi'], beta_2: ['fedadam', 'fedyogi'], tau: ['fedadam', 'fedyogi'] }
+  for (const [field, owners] of Object.entries(belongs)) {
+    if (p[field as keyof TaskParams] !== undefined && !owners.includes(opt)) {
+      problems.push({ file: 'params', field, message: `applies to server_optimizer ${owners.map((o) => `"${o}"`).join(' or ')}, not "${opt}"; remove it or change server_optimizer` })
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems }
+  // The chosen optimizer's parameters are filled in, so the task shows what it runs with.
+  const d = SERVER_DEFAULTS[opt]
+  const filled: TaskParams = { ...p, server_learning_rate: p.server_learning_rate ?? d.learningRate }
+  if (opt === 'fedavgm') filled.server_momentum = p.server_momentum ?? d.momentum
+  if (opt === 'fedadam' || opt === 'fedyogi') Object.assign(filled, { beta_1: p.beta_1 ?? d.beta1, beta_2: p.beta_2 ?? d.beta2, tau: p.tau ?? d.tau })
+  return { ok: true, value: filled }
 }

@@ -129,6 +129,25 @@ describe('Node aggregator killed at each write point (SIGKILL) and restarted', (
     })
   }
 
+  it('server-state: fedavgm’s state written for version 2, then the kill: the round closes again with the momentum stepped once', async () => {
+    const s = await start('server-state@2', { server_optimizer: 'fedavgm', server_momentum: 0.5, max_rounds: 2 })
+    await s.joinAll()
+    await s.admin().start(s.task.id)
+    await s.upload(0)
+    await s.upload(1)
+    for (const i of [0, 1]) await s.site(i).validation(s.task.id, 1, { examples: 4, correct: 2, loss: 0.5 })
+    // x0 = 0, FedAvg 3.25 each round: round 1 v = 3.25, x1 = 3.25; round 2 Δ = 0, v = 0.5 · 3.25, x2 = 4.875.
+    expect(await globalOf(s.site(0), s.task.id, 1)).toEqual(new Array(8).fill(AVERAGE))
+    await s.upload(0, 2)
+    expect(await cutOff(s.upload(1, 2))).toBe('cut off')
+    await s.died()
+    const v = await s.admin().task(s.task.id)
+    expect([v.phase, v.version]).toEqual(['validate', 2])
+    // Stepped twice (from the state of version 2) it would be 3.25 + 0.8125; with the state lost, 3.25.
+    expect(await globalOf(s.site(1), s.task.id, 2)).toEqual(new Array(8).fill(4.875))
+    expect(await taskFiles(s.dataDir, s.task.id)).toEqual(['bundle.zip', 'server-opt/2', 'task.json', 'weights/0', 'weights/1', 'weights/2'])
+  })
+
   it('validation-close: the closed validation is kept and the test phase is open after the restart', async () => {
     const s = await start('validation-close')
     await s.joinAll()
