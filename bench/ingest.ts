@@ -54,7 +54,7 @@ async function rawSink(): Promise<{ url: string; server: Server }> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server }
 }
 
-type RunOptions = { uploads: number; concurrency: number; round: boolean; onReady?: () => void }
+type RunOptions = { uploads: number; concurrency: number; round: boolean; normOff?: boolean; onReady?: () => void }
 
 /**
  * Uploads to a real aggregator. Ingest only (`round` false): one extra participant never uploads, so the
@@ -65,7 +65,8 @@ async function aggregatorRun(storeKind: 'file' | 'memory', o: RunOptions): Promi
   const dataDir = await mkdtemp(join(tmpdir(), 'autofed-bench-'))
   const srv = await startNodeServer({ port: 0, dataDir, bundlesDir: join(dataDir, 'none'), distDir: join(dataDir, 'none'), initiatorToken: 'bench', store: storeKind === 'memory' ? createMemoryStore() : undefined })
   try {
-    const params = parseTaskParams({ calculation_timeout: 3600, max_rounds: 2 })
+    // normOff: the task setting update_norm "off", to show what the default norm bound costs in the same run.
+    const params = parseTaskParams({ calculation_timeout: 3600, max_rounds: 2, ...(o.normOff ? { update_norm: 'off' } : {}) })
     if (!params.ok) throw new Error('params')
     const weights = [{ name: 'w', shape: [PARAMS], data: new Float32Array(PARAMS) }]
     const { task, invite } = await srv.engine.createTask({ name: 'bench', bundle: { name: 'b', displayName: 'b' }, labels: ['a', 'b'], params: params.value, weights, bundleZip: new Uint8Array(1) })
@@ -144,24 +145,26 @@ async function main(): Promise<void> {
   }
   say(`Ingest of ${UPLOADS} uploads of ${(PARAMS * 4) / 2 ** 20} MiB; best of 3 interleaved runs each.`)
   say('')
-  say('| clients | bare POST MB/s | ingest, memory store MB/s | × bare | ingest, data folder MB/s | × bare | whole round, data folder MB/s | × bare POST | bare round MB/s | × bare round |')
-  say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  say('| clients | bare POST MB/s | ingest, memory store MB/s | × bare | ingest, data folder MB/s | × bare | same, update_norm "off" MB/s | × bare | whole round, data folder MB/s | × bare POST | bare round MB/s | × bare round |')
+  say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
   for (const c of CONCURRENCY) {
     // Interleaved, best of 3 of each: the machine is shared, so single runs are noisy.
     const raw: number[] = []
     const rawRound: number[] = []
     const mem: number[] = []
     const file: number[] = []
+    const off: number[] = []
     const round: number[] = []
     for (let i = 0; i < 3; i++) {
       raw.push(await rawRun(c))
       mem.push(await aggregatorRun('memory', { uploads: UPLOADS, concurrency: c, round: false }))
       file.push(await aggregatorRun('file', { uploads: UPLOADS, concurrency: c, round: false }))
+      off.push(await aggregatorRun('file', { uploads: UPLOADS, concurrency: c, round: false, normOff: true }))
       round.push(await aggregatorRun('file', { uploads: UPLOADS, concurrency: c, round: true }))
       rawRound.push(await rawRun(c, true))
     }
-    const [r, m, f, w, rr] = [raw, mem, file, round, rawRound].map((xs) => Math.max(...xs))
-    say(`| ${c} | ${r.toFixed(0)} | ${m.toFixed(0)} | ${(m / r).toFixed(2)} | ${f.toFixed(0)} | ${(f / r).toFixed(2)} | ${w.toFixed(0)} | ${(w / r).toFixed(2)} | ${rr.toFixed(0)} | ${(w / rr).toFixed(2)} |`)
+    const [r, m, f, o, w, rr] = [raw, mem, file, off, round, rawRound].map((xs) => Math.max(...xs))
+    say(`| ${c} | ${r.toFixed(0)} | ${m.toFixed(0)} | ${(m / r).toFixed(2)} | ${f.toFixed(0)} | ${(f / r).toFixed(2)} | ${o.toFixed(0)} | ${(o / r).toFixed(2)} | ${w.toFixed(0)} | ${(w / r).toFixed(2)} | ${rr.toFixed(0)} | ${(w / rr).toFixed(2)} |`)
   }
   say('')
   say('Aggregator memory during one whole round, N clients uploading 10 MiB each at once (data folder), fresh process per N:')
@@ -198,7 +201,7 @@ async function writeSection(lines: string[]): Promise<void> {
 
 const METHOD = [
   'Method: the aggregator (`startNodeServer`, in this process) and the clients (bench/ingest-client.ts, a separate Node process that encodes the uploads and sends them with `node:http`, bodies preloaded, as real participants are other machines) share the 2 cores.',
-  '"bare POST": a `node:http` server that only drains the request, the same bytes, the same client. "ingest": POST /api/tasks/:id/rounds/1/update until every upload has its 200 (checked, durable in the write-ahead log, folded), with one extra participant that never uploads so the round stays open; MB/s = uploaded bytes / client wall time.',
+  '"bare POST": a `node:http` server that only drains the request, the same bytes, the same client. "ingest": POST /api/tasks/:id/rounds/1/update until every upload has its 200 (checked, durable in the write-ahead log, folded), with one extra participant that never uploads so the round stays open; MB/s = uploaded bytes / client wall time. "update_norm \"off\"": the same ingest with the task setting that turns the update-norm bound off.',
   '"whole round": the same uploads with no extra participant, so the last one closes the round (average, global weights stored), then every participant GETs weights/1 (`fetch`, all at once); MB/s = uploaded bytes / wall time of uploads + downloads, against the bare POST and against a "bare round": the same client posting the same uploads to the bare sink, then GETting as many weights-sized bodies from it (the downloads alone, through `fetch`, take longer than the uploads, so a whole round cannot reach the bare POST figure however fast the aggregator is).',
   'Memory: `process.memoryUsage()` sampled every 2 ms from just before the clients start (after a GC) to the end of the round; growth = peak − start.',
 ].join('\n')

@@ -14,7 +14,7 @@ import { RoundError, type ParticipantRecord, type TaskRecord } from './types'
 import { MAX_INFLIGHT_BYTES, upload, type UploadContext } from './upload'
 import { addValidation, closeValidate, evaluatesInitial, openValidate } from './validate'
 import { participantView, taskView } from './views'
-import { versionWeights } from './weights'
+import { baseFrom, versionWeights } from './weights'
 
 export type { CreateTaskInput } from './registry'
 export type { EngineDeps } from './runtime'
@@ -122,7 +122,11 @@ export class RoundEngine {
 
   /** Creates a task in state `waiting` with version 0 = the bundle's weights; returns its view and invite secret. */
   async createTask(input: CreateTaskInput): Promise<{ task: TaskView; invite: string }> {
-    return createTask(this.deps, input)
+    const created = await createTask(this.deps, input)
+    // Version 0 is at hand: the norm bound's base, so the first upload of round 1 does not decode it.
+    const rt = await this.registry.get(created.task.id)
+    if (rt && !rt.base) rt.base = baseFrom(0, input.weights, rt.rec.numParams)
+    return created
   }
 
   /** Every task's view, damaged ones included. */

@@ -1,4 +1,4 @@
-import { foldValuesSaving, restoreSum, type RunningSum } from '../../shared/fedavg'
+import { foldValuesMeasured, foldValuesSaving, restoreSum, type RunningSum } from '../../shared/fedavg'
 
 /**
  * The fold lock taken by an upload that folds into the running sum while it arrives. Whatever it folded
@@ -22,6 +22,13 @@ export class SumHold {
     const ok = foldValuesSaving(this.sum, offset, values, weight, this.saved)
     this.folded = offset + values.length
     return ok
+  }
+
+  /** fold that also returns the values' squared distance from `base` over the range (NaN for NaN/Inf), from the same pass. */
+  foldMeasured(offset: number, values: Float32Array, weight: number, base: Float32Array): number {
+    const squared = foldValuesMeasured(this.sum, offset, values, weight, this.saved, base)
+    this.folded = offset + values.length
+    return squared
   }
 
   /** Undoes the fold and releases the lock; nothing once the fold is kept. */

@@ -1,4 +1,4 @@
-import { countUpdate, foldValues, hasNonFinite, savedValuesFor } from '../../shared/fedavg'
+import { checkedDistance, countUpdate, foldValues, hasNonFinite, savedValuesFor } from '../../shared/fedavg'
 import { WireReader, messageBytes, type UploadResponse, type WireHeader } from '../../shared/wire'
 import { openWrite } from '../store'
 import { encodeAccumulator, type Accumulator } from './accumulator'
@@ -8,7 +8,7 @@ import { loadAccumulator } from './recovery'
 import { ACC_KEY, randomId, updateKey, type EngineDeps, type Runtime } from './runtime'
 import { SumHold } from './sum-hold'
 import { accept, checkUploadAllowed } from './train'
-import { checkExamples, clipScale, clipValues, normRule, squaredDistance, updateNormBound } from './trust'
+import { checkExamples, clipScale, clipValues, normRule, updateNormBound } from './trust'
 import { RoundError } from './types'
 import { baseOf } from './weights'
 import { storageError } from './write-points'
@@ -49,7 +49,9 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
   const limit = messageBytes({ taskId, participantId, shapes: rec.spec.map((s) => s.shape) })
   if (contentLength !== null && contentLength > limit) throw new RoundError(413, `upload of ${contentLength} bytes is over the limit of ${limit} bytes for this model`)
   const declared = rec.participants.find((p) => p.id === participantId)?.examples ?? 0
-  // The update-norm bound (README "Security and reliability"): ‖upload − global‖₂ is summed while it streams.
+  // The update-norm bound (README "Security and reliability"): ‖upload − global‖₂ is summed while it
+  // streams, in the fold's own pass. Over the bound, the fold is undone and the held chunks are folded
+  // again clipped (a second pass over bytes already in memory under the in-flight budget), or refused.
   const rule = normRule(rec.params)
   const base = rule.mode === 'off' ? null : await baseOf(deps, rt)
   const bound = base ? updateNormBound(rec.params, base.norm, rec.numParams) : Infinity
@@ -66,9 +68,11 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
       const weight = (check.header as WireHeader).examples
       // Never folded with a count the participant did not declare; refused right after this chunk.
       if (weight < 1 || weight > declared) return true
-      const ok = hold?.folding ? hold.fold(offset, values, weight) : !hasNonFinite(values)
-      if (ok && base) squared += squaredDistance(values, base.values, offset)
-      return ok
+      if (!base) return hold?.folding ? hold.fold(offset, values, weight) : !hasNonFinite(values)
+      // The distance comes from the pass that folds (or checks) the values: the fold kernel's, where there is one.
+      const d = hold?.folding ? hold.foldMeasured(offset, values, weight, base.values) : checkedDistance(rt.acc?.sum ?? null, offset, values, base.values)
+      squared += d
+      return !Number.isNaN(d)
     }, { sinkChecksFinite: true })
     const countFailure = (): RoundError | null => {
       if (!check.header) return null

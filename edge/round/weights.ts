@@ -105,12 +105,17 @@ async function readBase(deps: EngineDeps, rt: Runtime, v: number): Promise<{ ver
   const bytes = await deps.store.get(rt.rec.id, weightsKey(v))
   const decoded = bytes ? decodeWeights(bytes, { spec: rt.rec.spec }) : null
   if (!decoded?.ok) throw new RoundError(500, `stored weights of version ${v} are missing or damaged`)
-  const values = new Float32Array(rt.rec.numParams)
+  rt.base = baseFrom(v, decoded.tensors, rt.rec.numParams)
+  return rt.base
+}
+
+/** A version's tensors as the norm bound's base: one flat float32 array (in spec order) and its L2 norm. */
+export function baseFrom(version: number, tensors: ReadonlyArray<{ data: ArrayLike<number> }>, numParams: number): { version: number; values: Float32Array; norm: number } {
+  const values = new Float32Array(numParams)
   let p = 0
-  for (const t of decoded.tensors) {
+  for (const t of tensors) {
     values.set(t.data, p)
     p += t.data.length
   }
-  rt.base = { version: v, values, norm: l2Norm(values) }
-  return rt.base
+  return { version, values, norm: l2Norm(values) }
 }

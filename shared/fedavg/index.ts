@@ -1,4 +1,7 @@
+import { squaredDistance } from './distance'
 import { createFoldKernel, finiteCheck, type FoldKernel } from './kernel'
+
+export { squaredDistance } from './distance'
 
 /**
  * Streaming FedAvg (McMahan et al.): the new global model is the example-weighted mean of the
@@ -107,6 +110,47 @@ export function foldValuesSaving(acc: RunningSum, offset: number, values: Float3
     sum[j] = s + weight * x
   }
   return probe === 0
+}
+
+/** The base last copied into each kernel's memory: copied once per base and sum, not once per chunk. */
+const kernelBases = new WeakMap<Float64Array, Float32Array>()
+
+/** The sum's kernel with `base` in its memory, or null where the sum has no kernel. */
+function kernelWithBase(acc: RunningSum, base: Float32Array): FoldKernel | null {
+  const kernel = kernels.get(acc.sum)
+  if (!kernel || base.length !== kernel.base.length) return null
+  if (kernelBases.get(acc.sum) !== base) {
+    kernel.base.set(base)
+    kernelBases.set(acc.sum, base)
+  }
+  return kernel
+}
+
+function checkRange(n: number, offset: number, size: number, base: Float32Array): void {
+  if (offset < 0 || offset + n > size || base.length !== size) throw new RangeError(`values [${offset}, ${offset + n}) fall outside a model of ${size} parameters (base of ${base.length})`)
+}
+
+/**
+ * foldValuesSaving that also returns Σ (values[i] − base[offset + i])², the update's squared distance
+ * from `base` over this range, summed in the same pass over the values (the update-norm bound); NaN if
+ * any value was NaN or ±Infinity (the range is then folded too and must be restored).
+ */
+export function foldValuesMeasured(acc: RunningSum, offset: number, values: Float32Array, weight: number, saved: Float64Array, base: Float32Array): number {
+  checkRange(values.length, offset, acc.sum.length, base)
+  const kernel = saved === kernels.get(acc.sum)?.saved ? kernelWithBase(acc, base) : null
+  if (kernel) return kernel.foldDistance(offset, values, weight)
+  return foldValuesSaving(acc, offset, values, weight, saved) ? squaredDistance(values, base, offset) : NaN
+}
+
+/**
+ * Σ (values[i] − base[offset + i])² with nothing folded (an upload checked now and folded later), using
+ * the kernel of `acc` where it has one (its memory holds a copy of the base); NaN if a value is NaN or ±Infinity.
+ */
+export function checkedDistance(acc: RunningSum | null, offset: number, values: Float32Array, base: Float32Array): number {
+  checkRange(values.length, offset, base.length, base)
+  const kernel = acc && acc.sum.length === base.length ? kernelWithBase(acc, base) : null
+  if (kernel) return kernel.distance(offset, values)
+  return hasNonFinite(values) ? NaN : squaredDistance(values, base, offset)
 }
 
 /** Puts back the first `count` parameters saved by foldValuesSaving (bit for bit). */

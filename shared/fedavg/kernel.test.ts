@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createRunningSum, foldValues, foldValuesChecked, foldValuesSaving, hasNonFinite, restoreSum, savedValuesFor } from '.'
+import { checkedDistance, createRunningSum, foldValues, foldValuesChecked, foldValuesMeasured, foldValuesSaving, hasNonFinite, restoreSum, savedValuesFor, squaredDistance } from '.'
 import { createFoldKernel } from './kernel'
 
 /** Float32 values over many binades, with subnormals, signed zeros and integer-valued floats. */
@@ -84,5 +84,90 @@ describe('finite check (WebAssembly SIMD)', () => {
     // Largest finite float32 and the smallest subnormal are finite.
     expect(hasNonFinite(new Float32Array(300).fill(3.4028234663852886e38))).toBe(false)
     expect(hasNonFinite(new Float32Array(300).fill(-1.4e-45))).toBe(false)
+  })
+})
+
+/** Σ (values[i] − base[i])² in float64 with Neumaier's compensated sum: the reference the kernel is held to. */
+function referenceDistance(values: Float32Array, base: Float32Array): number {
+  let s = 0
+  let c = 0
+  for (let i = 0; i < values.length; i++) {
+    const d = values[i] - base[i]
+    const t = s + d * d
+    c += Math.abs(s) >= d * d ? s - t + d * d : d * d - t + s
+    s = t
+  }
+  return s + c
+}
+
+/** Plausible weights: small values around zero, like a trained model's. */
+function weights(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n)
+  for (let i = 0; i < n; i++) out[i] = Math.fround(((i * 2654435761 + seed) % 1000) / 5000 - 0.1)
+  return out
+}
+
+describe('update distance in the fold kernel', () => {
+  // Every term is ≥ 0, so four running sums of n/4 terms each, plus one add per 16384-value part, are
+  // within (n/4 + n/16384 + 2) × 2⁻⁵³ of the sum, relative to it.
+  const tolerance = (n: number) => (n / 4 + n / 16384 + 2) * 2 ** -53
+
+  it('folds exactly as foldValuesSaving and measures Σ (values − base)² within the float64 bound, in uneven parts', () => {
+    for (const [make, n] of [[values, 40_003], [weights, 100_001]] as const) {
+      const base = make(n, 21)
+      const v = make(n, 22)
+      const wasm = createRunningSum(n)
+      const js = createRunningSum(n, { kernel: false })
+      foldValues(wasm, 0, make(n, 23), 2)
+      foldValues(js, 0, make(n, 23), 2)
+      let kernelSquared = 0
+      let jsSquared = 0
+      for (let p = 0; p < n; p += 9_999) {
+        const part = v.subarray(p, p + 9_999)
+        const d = foldValuesMeasured(wasm, p, part, 7, savedValuesFor(wasm), base)
+        // Parts within the kernel's scratch: the same sums in the same order as the JS loop, so the same bits.
+        expect(d).toBe(squaredDistance(part, base, p))
+        kernelSquared += d
+        jsSquared += foldValuesMeasured(js, p, part, 7, savedValuesFor(js), base)
+      }
+      expect(jsSquared).toBe(kernelSquared)
+      expect(new Uint32Array(wasm.sum.buffer, wasm.sum.byteOffset, 2 * n)).toEqual(new Uint32Array(js.sum.buffer))
+      const want = referenceDistance(v, base)
+      expect(Math.abs(kernelSquared - want) / want).toBeLessThanOrEqual(tolerance(n))
+      // The whole update at once (parts of 16384 inside the kernel) and without folding.
+      expect(Math.abs(checkedDistance(wasm, 0, v, base) - want) / want).toBeLessThanOrEqual(tolerance(n))
+      expect(Math.abs(checkedDistance(null, 0, v, base) - want) / want).toBeLessThanOrEqual(tolerance(n))
+    }
+  })
+
+  it('is exact on small integers, and follows a new base', () => {
+    const acc = createRunningSum(6)
+    const v = Float32Array.from([1, 2, 3, 4, 5, 6])
+    expect(foldValuesMeasured(acc, 0, v, 1, savedValuesFor(acc), new Float32Array(6))).toBe(91)
+    expect(Array.from(acc.sum)).toEqual([1, 2, 3, 4, 5, 6])
+    // The base is copied into the kernel's memory once per array: another array is copied again.
+    expect(checkedDistance(acc, 0, v, Float32Array.from([1, 2, 3, 4, 5, 6]))).toBe(0)
+    expect(checkedDistance(acc, 2, v.subarray(2, 5), Float32Array.from([0, 0, 0, 0, 0, 9]))).toBe(9 + 16 + 25)
+    expect(foldValuesMeasured(acc, 5, v.subarray(5), 1, savedValuesFor(acc), Float32Array.from([0, 0, 0, 0, 0, 9]))).toBe(9)
+    // A float32 near its largest value, squared, is still finite in float64.
+    expect(checkedDistance(acc, 0, new Float32Array(6).fill(3.4e38), new Float32Array(6).fill(-3.4e38))).toBe(6 * (2 * Math.fround(3.4e38)) ** 2)
+  })
+
+  it('is NaN for NaN and ±Infinity in any lane and in the tail (folding or not), and the saved values restore the sum', () => {
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      for (const at of [0, 1, 2, 3, 4, 7, 8, 9, 10]) {
+        const acc = createRunningSum(11)
+        foldValues(acc, 0, values(11, 5), 2)
+        const before = Float64Array.from(acc.sum)
+        const v = values(11, 6)
+        v[at] = bad
+        const base = weights(11, 3)
+        expect(checkedDistance(acc, 0, v, base)).toBeNaN()
+        expect(checkedDistance(null, 0, v, base)).toBeNaN()
+        expect(foldValuesMeasured(acc, 0, v, 3, savedValuesFor(acc), base)).toBeNaN()
+        restoreSum(acc, savedValuesFor(acc), 11)
+        expect(Array.from(acc.sum)).toEqual(Array.from(before))
+      }
+    }
   })
 })

@@ -1,10 +1,13 @@
-// The fold's inner loop (and the NaN/Inf check alone) as WebAssembly SIMD. Folding a 10 MiB upload with
+// The fold's inner loop (and the NaN/Inf check alone) as WebAssembly SIMD, with the update's squared
+// distance from the global model summed in the same pass (the update-norm bound). Folding a 10 MiB upload with
 // saved values took ~5-7 ms here against ~12 ms for the typed-array loop, and the aggregator's ingest went
 // from ~220 to ~300 MB/s on our 2-core machine: the fold runs on the thread that reads the socket. Source:
 // fold.wat beside this file, assembled with wabt 1.0.39 (`wat2wasm --enable-simd fold.wat`; fold-source.test.ts re-assembles it with the npm package). Every
 // operation is the IEEE one the JS loop performs (f32 → f64 promote, one multiply, one add, each
 // rounded once), so both paths give the same bits (kernel.test.ts). Where the runtime refuses to
-// compile WebAssembly from bytes (Cloudflare Workers), the JS loop runs instead.
+// compile WebAssembly from bytes (Cloudflare Workers), the JS loop runs instead. The distance keeps
+// squaredDistance's four partial sums and their order, so on parts of up to SCRATCH_VALUES values the two
+// give the same bits too.
 
 // shared/ has no DOM or Node types; this is the part of the WebAssembly API used here, which browsers,
 // Node and workerd all provide (workerd refuses the compile, handled below).
@@ -16,38 +19,64 @@ declare const WebAssembly: {
 
 /** The assembled fold.wat, as hex (fold-source.test.ts checks it against the source). */
 export const FOLD_WASM =
-  '0061736d0100000001100260057f7f7f7f7c017f60027f7f017f020d01016d066d656d6f727902000103030200010711' +
-  '0204666f6c6400000666696e69746500010ac80402b60304067b017f027c017f2004fd14210520022003417c71410274' +
-  '6a210b20010440024003402002200b4f0d012002fd000400210720072007fde5012108200620082008fd42fd50210620' +
-  '00fd00040021092000fd000410210a20012009fd0b04002001200afd0b04102000200920052007fd5ffdf201fdf001fd' +
-  '0b04002000200a200520072007fd0d08090a0b0c0d0e0f0001020304050607fd5ffdf201fdf001fd0b0410200241106a' +
-  '2102200041206a2100200141206a21010c000b0b05024003402002200b4f0d012002fd000400210720072007fde50121' +
-  '08200620082008fd42fd50210620002000fd00040020052007fd5ffdf201fdf001fd0b040020002000fd000410200520' +
-  '072007fd0d08090a0b0c0d0e0f0001020304050607fd5ffdf201fdf001fd0b0410200241106a2102200041206a21000c' +
-  '000b0b0b200b20034103714102746a210b024003402002200b4f0d0120022a0200bb210c20002b0300210d200c200ca1' +
-  '4400000000000000006204404101210e0b200104402001200d390300200141086a21010b2000200d2004200ca2a03903' +
-  '00200241046a2102200041086a21000c000b0b2006fd5345200e45710b8d0103027b027f017d20002001417c71410274' +
-  '6a210402400340200020044f0d012000fd000400210320032003fde5012103200220032003fd42fd502102200041106a' +
-  '21000c000b0b200420014103714102746a210402400340200020044f0d0120002a02002106200620069343000000005c' +
-  '0440410121050b200041046a21000c000b0b2002fd5345200545710b'
+  '0061736d0100000001210460057f7f7f7f7c017f60027f7f017f60067f7f7f7f7f7c017c60037f7f7f017c020d01016d' +
+  '066d656d6f72790200010305040001020307240404666f6c6400000666696e697465000109666f6c645f646973740002' +
+  '046469737400030ad50a04b60304067b017f027c017f2004fd14210520022003417c714102746a210b20010440024003' +
+  '402002200b4f0d012002fd000400210720072007fde5012108200620082008fd42fd5021062000fd00040021092000fd' +
+  '000410210a20012009fd0b04002001200afd0b04102000200920052007fd5ffdf201fdf001fd0b04002000200a200520' +
+  '072007fd0d08090a0b0c0d0e0f0001020304050607fd5ffdf201fdf001fd0b0410200241106a2102200041206a210020' +
+  '0141206a21010c000b0b05024003402002200b4f0d012002fd000400210720072007fde5012108200620082008fd42fd' +
+  '50210620002000fd00040020052007fd5ffdf201fdf001fd0b040020002000fd000410200520072007fd0d08090a0b0c' +
+  '0d0e0f0001020304050607fd5ffdf201fdf001fd0b0410200241106a2102200041206a21000c000b0b0b200b20034103' +
+  '714102746a210b024003402002200b4f0d0120022a0200bb210c20002b0300210d200c200ca144000000000000000062' +
+  '04404101210e0b200104402001200d390300200141086a21010b2000200d2004200ca2a0390300200241046a21022000' +
+  '41086a21000c000b0b2006fd5345200e45710b8d0103027b027f017d20002001417c714102746a210402400340200020' +
+  '044f0d012000fd000400210320032003fde5012103200220032003fd42fd502102200041106a21000c000b0b20042001' +
+  '4103714102746a210402400340200020044f0d0120002a02002106200620069343000000005c0440410121050b200041' +
+  '046a21000c000b0b2002fd5345200545710bc903040b7b017f047c017f2005fd14210620022004417c714102746a2111' +
+  '02400340200220114f0d012002fd00040021082003fd000400210920082008fde501210a2007200a200afd42fd502107' +
+  '2000fd000400210b2000fd000410210c2001200bfd0b04002001200cfd0b04102008fd5f210d20082008fd0d08090a0b' +
+  '0c0d0e0f0001020304050607fd5f210e2000200b2006200dfdf201fdf001fd0b04002000200c2006200efdf201fdf001' +
+  'fd0b0410200d2009fd5ffdf101210a200f200a200afdf201fdf001210f200e20092009fd0d08090a0b0c0d0e0f000102' +
+  '0304050607fd5ffdf101210a2010200a200afdf201fdf0012110200241106a2102200341106a2103200041206a210020' +
+  '0141206a21010c000b0b200ffd21002115201120044103714102746a211102400340200220114f0d0120022a0200bb21' +
+  '1220002b0300211420122012a1440000000000000000620440410121160b200120143903002000201420052012a2a039' +
+  '0300201220032a0200bba12113201520132013a2a02115200241046a2102200341046a2103200041086a210020014108' +
+  '6a21010c000b0b44000000000000f87f2015200ffd2101a02010fd21002010fd2101a0a02007fd532016721b0bc00204' +
+  '067b017f037c017f20002002417c714102746a210902400340200020094f0d012000fd00040021042001fd0004002105' +
+  '20042004fde5012106200320062006fd42fd5021032004fd5f2005fd5ffdf1012106200720062006fdf201fdf0012107' +
+  '20042004fd0d08090a0b0c0d0e0f0001020304050607fd5f20052005fd0d08090a0b0c0d0e0f0001020304050607fd5f' +
+  'fdf1012106200820062006fdf201fdf0012108200041106a2100200141106a21010c000b0b2007fd2100210c20092002' +
+  '4103714102746a210902400340200020094f0d0120002a0200bb210a200a200aa1440000000000000000620440410121' +
+  '0d0b200a20012a0200bba1210b200c200b200ba2a0210c200041046a2100200141046a21010c000b0b44000000000000' +
+  'f87f200c2007fd2101a02008fd21002008fd2101a0a02003fd53200d721b0b'
 
 /** Values copied into WebAssembly memory per kernel call (the socket delivers 64 KiB chunks). */
 const SCRATCH_VALUES = 16384
 const PAGE = 65536
-/** Above this the sum and its saved copy would not fit a 32-bit WebAssembly memory; the JS loop folds. */
+/** Above this the sum, its saved copy and the base would not fit a 32-bit WebAssembly memory; the JS loop folds. */
 const MAX_WASM_PARAMS = 200_000_000
 
 type FoldFn = (sum: number, saved: number, src: number, n: number, weight: number) => number
+type FoldDistFn = (sum: number, saved: number, src: number, base: number, n: number, weight: number) => number
+type DistFn = (src: number, base: number, n: number) => number
 
 /**
- * A running sum and its saved copy in WebAssembly memory: [sum: 8n bytes][saved: 8n][scratch: f32 values].
- * `fold` folds values given in any Float32Array (copied into the scratch first, a memcpy).
+ * A running sum, its saved copy and a float32 base model in WebAssembly memory:
+ * [sum: 8n bytes][saved: 8n][base: 4n][scratch: f32 values]. The calls copy the values they are given
+ * (any Float32Array) into the scratch first, a memcpy. The base's pages are touched only once it is set.
  */
 export type FoldKernel = {
   sum: Float64Array
   saved: Float64Array
+  /** The model distances are measured from (the global version the updates were trained from). */
+  base: Float32Array
   /** sum[offset+i] += weight × values[i] (saving the previous sum into `saved` when `save`); false if a value is NaN/±Inf. */
   fold(offset: number, values: Float32Array, weight: number, save: boolean): boolean
+  /** fold with `save`, returning Σ (values[i] − base[offset+i])² from the same pass; NaN if a value is NaN/±Inf. */
+  foldDistance(offset: number, values: Float32Array, weight: number): number
+  /** Σ (values[i] − base[offset+i])², nothing folded; NaN if a value is NaN/±Inf. */
+  distance(offset: number, values: Float32Array): number
 }
 
 let module: object | null | undefined
@@ -99,14 +128,19 @@ export function createFoldKernel(size: number): FoldKernel | null {
   if (!mod) return null
   const sumAt = 0
   const savedAt = size * 8
-  const scratchAt = size * 16
+  const baseAt = size * 16
+  const scratchAt = size * 20 + ((16 - ((size * 20) % 16)) % 16)
   const memory = new WebAssembly.Memory({ initial: Math.ceil((scratchAt + SCRATCH_VALUES * 4) / PAGE) })
-  const fn = new WebAssembly.Instance(mod, { m: { memory } }).exports.fold as FoldFn
+  const exports = new WebAssembly.Instance(mod, { m: { memory } }).exports
+  const fn = exports.fold as FoldFn
+  const foldDist = exports.fold_dist as FoldDistFn
+  const dist = exports.dist as DistFn
   // The memory never grows, so these views stay valid.
   const scratch = new Float32Array(memory.buffer, scratchAt, SCRATCH_VALUES)
   return {
     sum: new Float64Array(memory.buffer, sumAt, size),
     saved: new Float64Array(memory.buffer, savedAt, size),
+    base: new Float32Array(memory.buffer, baseAt, size),
     fold(offset, values, weight, save) {
       let ok = 1
       for (let p = 0; p < values.length; p += SCRATCH_VALUES) {
@@ -116,6 +150,25 @@ export function createFoldKernel(size: number): FoldKernel | null {
         ok &= fn(sumAt + at, save ? savedAt + at : 0, scratchAt, part.length, weight)
       }
       return ok === 1
+    },
+    foldDistance(offset, values, weight) {
+      let squared = 0
+      for (let p = 0; p < values.length; p += SCRATCH_VALUES) {
+        const part = values.subarray(p, p + SCRATCH_VALUES)
+        scratch.set(part)
+        const at = offset + p
+        squared += foldDist(sumAt + at * 8, savedAt + at * 8, scratchAt, baseAt + at * 4, part.length, weight)
+      }
+      return squared
+    },
+    distance(offset, values) {
+      let squared = 0
+      for (let p = 0; p < values.length; p += SCRATCH_VALUES) {
+        const part = values.subarray(p, p + SCRATCH_VALUES)
+        scratch.set(part)
+        squared += dist(scratchAt, baseAt + (offset + p) * 4, part.length)
+      }
+      return squared
     },
   }
 }
