@@ -22,14 +22,25 @@ import {
   type ParticipantOutcome,
 } from '../../shared/participant'
 import { ProblemError } from '../../shared/problems'
-import { batches, createImageCache, pureImageDecoder, trainingOptions } from '../../shared/train'
+import {
+  cachedBatches,
+  createFeatureCache,
+  createImageCache,
+  featureCacheOffReason,
+  featureCacheSummary,
+  frozenFeatureSource,
+  pureImageDecoder,
+  trainingOptions,
+} from '../../shared/train'
 import type { Command } from './index'
 
 const USAGE =
-  'autofed participate --server URL --task ID --invite SECRET --data DIR [--name N] [--backend wasm|cpu] [--state DIR] [--cache-mb N]'
+  'autofed participate --server URL --task ID --invite SECRET --data DIR [--name N] [--backend wasm|cpu] [--state DIR] [--cache-mb N] [--feature-cache-mb N]'
 
 /** Decoded images kept between epochs when --cache-mb is not given. */
 const DEFAULT_CACHE_MB = 256
+/** Backbone features kept between epochs and rounds (frozen-backbone bundles) when --feature-cache-mb is not given: 5 KiB a view. */
+const DEFAULT_FEATURE_CACHE_MB = 128
 
 export type ParticipateOptions = {
   server: string
@@ -41,6 +52,8 @@ export type ParticipateOptions = {
   /** Folder for the resumable checkpoint; null keeps it in memory. */
   state: string | null
   cacheBytes: number
+  /** Bound of the backbone-feature cache; 0 turns it off. */
+  featureCacheBytes?: number
   log?: (line: string) => void
   onEvent?: (e: ParticipantEvent) => void
 }
@@ -131,7 +144,8 @@ export function describeEvent(e: ParticipantEvent): string | null {
       return `task ${e.state}${e.phase ? `, ${e.phase} phase` : ''}, round ${e.round}`
     case 'epoch':
       return `round ${e.round} epoch ${e.epoch}: loss ${e.result.loss.toFixed(4)}, accuracy ${e.result.accuracy.toFixed(3)}, ${e.result.imagesPerSecond.toFixed(1)} images/s` +
-        (e.result.skipped > 0 ? `, ${e.result.skipped} unreadable files skipped` : '')
+        (e.result.skipped > 0 ? `, ${e.result.skipped} unreadable files skipped` : '') +
+        (e.result.features ? `; ${featureCacheSummary(e.result.features)}` : '')
     case 'uploaded':
       return e.stale ? `round ${e.round}: the aggregator did not take our update now; waiting for the retry or the next round` : `round ${e.round}: uploaded (${e.examples} examples)`
     case 'validation':
@@ -166,6 +180,7 @@ export async function participate(o: ParticipateOptions): Promise<ParticipantOut
   )
   const client = createClient({ baseUrl: o.server })
   const cache = createImageCache(o.cacheBytes)
+  const featureCache = createFeatureCache(o.featureCacheBytes ?? DEFAULT_FEATURE_CACHE_MB * 1024 * 1024)
 
   try {
     return await runParticipant({
@@ -191,8 +206,26 @@ export async function participate(o: ParticipateOptions): Promise<ParticipantOut
         if (!training.ok) throw new ProblemError(training.problems)
         const { model, labels } = await buildModel(bundle.value, { labels: task.labels })
         const channels = bundle.value.config.num_channels === 1 ? 1 : 3
+        const features = featureCache.stats().maxBytes > 0 ? frozenFeatureSource(model, bundle.value, channels, featureCache) : { reason: '--feature-cache-mb is 0' }
+        if ('reason' in features) {
+          if (bundle.value.config.backbone_file !== undefined) log(`feature cache off: ${features.reason}`)
+        } else {
+          const off = featureCacheOffReason(bundle.value.preprocessor)
+          log(off ? `feature cache: evaluation only; ${off}` : `feature cache: on (frozen backbone; up to ${Math.round(featureCache.stats().maxBytes / 1024 / 1024)} MiB)`)
+        }
         const stream = (items: typeof dataset.splits.train, extra: { training: boolean; shuffle?: boolean; seed?: number }) =>
-          batches({ source, items, labels, decode: pureImageDecoder, preprocess: bundle.value.preprocessor, channels, batchSize: training.value.batchSize, cache, ...extra })
+          cachedBatches({
+            source,
+            items,
+            labels,
+            decode: pureImageDecoder,
+            preprocess: bundle.value.preprocessor,
+            channels,
+            batchSize: training.value.batchSize,
+            cache,
+            features: 'reason' in features ? undefined : features,
+            ...extra,
+          })
         return localTrainer({
           model,
           training: training.value,
@@ -206,6 +239,7 @@ export async function participate(o: ParticipateOptions): Promise<ParticipantOut
     })
   } finally {
     cache.dispose()
+    featureCache.clear()
   }
 }
 
@@ -221,6 +255,7 @@ function parse(args: string[]): ParticipateOptions {
       backend: { type: 'string' },
       state: { type: 'string' },
       'cache-mb': { type: 'string' },
+      'feature-cache-mb': { type: 'string' },
     },
   })
   const missing = (['server', 'task', 'invite', 'data'] as const).filter((k) => !values[k])
@@ -229,6 +264,8 @@ function parse(args: string[]): ParticipateOptions {
   if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got "${backend}"`)
   const cacheMb = values['cache-mb'] === undefined ? DEFAULT_CACHE_MB : Number(values['cache-mb'])
   if (!Number.isFinite(cacheMb) || cacheMb < 0) throw new Error(`--cache-mb must be a number ≥ 0, got "${values['cache-mb']}"`)
+  const featureMb = values['feature-cache-mb'] === undefined ? DEFAULT_FEATURE_CACHE_MB : Number(values['feature-cache-mb'])
+  if (!Number.isFinite(featureMb) || featureMb < 0) throw new Error(`--feature-cache-mb must be a number ≥ 0, got "${values['feature-cache-mb']}"`)
   return {
     server: values.server as string,
     task: values.task as string,
@@ -238,6 +275,7 @@ function parse(args: string[]): ParticipateOptions {
     backend,
     state: values.state ?? null,
     cacheBytes: Math.round(cacheMb * 1024 * 1024),
+    featureCacheBytes: Math.round(featureMb * 1024 * 1024),
   }
 }
 

@@ -25,7 +25,7 @@ export async function evaluateModel(o: EvaluateOptions): Promise<Evaluation> {
   const images: ImagePrediction[] = []
   const n = o.labels.length
   for await (const batch of o.data) {
-    const probsT = tf.tidy(() => o.model.predict(batch.xs) as tf.Tensor)
+    const probsT = tf.tidy(() => (o.data.head ?? o.model).predict(batch.xs) as tf.Tensor)
     let probs: Float32Array
     try {
       if (probsT.rank !== 2 || probsT.shape[1] !== n) {

@@ -17,8 +17,8 @@ export type TrainItem = { path: string; label: string }
 
 /** One batch. Its tensors belong to the iterator: they are disposed when the next batch is requested. */
 export type Batch = {
-  /** Preprocessed images, [n, height, width, channels]. */
-  xs: tf.Tensor4D
+  /** Preprocessed images, [n, height, width, channels]; or cached backbone features, [n, width], in a stream with a `head` (feature-batches.ts). */
+  xs: tf.Tensor4D | tf.Tensor2D
   /** One-hot labels, [n, labels.length]. */
   ys: tf.Tensor2D
   /** Label indices, for metrics that need them on the CPU. */

@@ -1,11 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { LayersModel } from '@tensorflow/tfjs-layers'
 import type { Batch, SkippedFile } from './batches'
+import type { FeatureStreamStats } from './feature-batches'
 import type { Optimizer } from './optimizer'
 import type { Schedule } from './schedule'
 
-/** What trainAnEpoch and the evaluations read: batches, and optionally the files skipped on the way. */
-export type BatchStream = AsyncIterable<Batch> & { readonly skipped?: readonly SkippedFile[] }
+/**
+ * What trainAnEpoch and the evaluations read: batches, optionally the files skipped on the way, and for
+ * batches of cached backbone features the head that takes them (it shares the model's weights).
+ */
+export type BatchStream = AsyncIterable<Batch> & {
+  readonly skipped?: readonly SkippedFile[]
+  readonly head?: LayersModel
+  readonly features?: FeatureStreamStats
+}
 
 /** Progress after one training batch (live charts, images/s). */
 export type BatchProgress = {
@@ -27,6 +35,8 @@ export type EpochResult = {
   imagesPerSecond: number
   /** Optimisation steps taken in this epoch. */
   steps: number
+  /** The feature cache's hits and misses in this epoch, when the stream used it. */
+  features?: FeatureStreamStats
 }
 
 export type EvalResult = { loss: number; accuracy: number; correct: number; examples: number }
@@ -69,7 +79,8 @@ export async function trainAnEpoch(
   schedule: Schedule,
   options: TrainEpochOptions = {},
 ): Promise<EpochResult> {
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable)
+  const net = data.head ?? model
+  const vars = net.trainableWeights.map((w) => w.read() as tf.Variable)
   let step = options.firstStep ?? 0
   let lossSum = 0
   let correct = 0
@@ -83,7 +94,7 @@ export async function trainAnEpoch(
     let correctT: tf.Scalar | null = null
     const lossT = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
-        const probs = model.apply(batch.xs, { training: true }) as tf.Tensor
+        const probs = net.apply(batch.xs, { training: true }) as tf.Tensor
         correctT = tf.keep(correctCount(probs, batch.labels))
         return crossEntropy(probs, batch.ys)
       }, vars)
@@ -119,10 +130,12 @@ export async function trainAnEpoch(
     skipped: data.skipped?.length ?? 0,
     imagesPerSecond: seconds > 0 ? examples / seconds : 0,
     steps,
+    ...(data.features ? { features: data.features } : {}),
   }
 }
 
-async function evaluate(model: LayersModel, data: BatchStream, confusion: number[][] | null): Promise<EvalResult> {
+async function evaluate(full: LayersModel, data: BatchStream, confusion: number[][] | null): Promise<EvalResult> {
+  const model = data.head ?? full
   let lossSum = 0
   let correct = 0
   let examples = 0
