@@ -73,6 +73,28 @@ describe('runParticipant', () => {
     expect(checkpoint.saved.get('t')).toMatchObject({ uploadedRound: 1, validatedVersion: 1, tested: true, training: null })
   })
 
+  it('proximal_mu > 0: every epoch gets μ and the global weights of round − 1, also when resuming mid-round; absent μ, no proximal term', async () => {
+    const seen = async (params: TaskState['params'], resume: boolean) => {
+      const checkpoint = memoryCheckpoints()
+      if (resume) await checkpoint.save({ taskId: 't', name: 'n', participantId: 'p1', token: 'tok', training: { round: 1, epochsDone: 1, examples: 8, weights: W(5) }, uploadedRound: 0, validatedVersion: -1, loggedTestVersion: -1, tested: false })
+      const { api, calls } = fakeApi([state({ params }), state({ state: 'done', phase: null })], [])
+      const trainer = fakeTrainer()
+      const got: string[] = []
+      const train = trainer.trainEpoch
+      trainer.trainEpoch = async (ctx) => {
+        got.push(ctx.proximal ? `epoch ${ctx.epoch}: mu ${ctx.proximal.mu}, global ${ctx.proximal.global[0].data[0]}` : `epoch ${ctx.epoch}: plain`)
+        return train(ctx)
+      }
+      await runParticipant({ api, taskId: 't', invite: 'i', name: 'n', labelCounts: {}, trainer, checkpoint, retry: noSleep, pollMs: POLL_MS })
+      return { got, calls }
+    }
+    // fakeApi serves 10 as every version's weights; the resumed run trains on from its checkpoint (5).
+    expect(await seen({ max_rounds: 1, merge_epochs: 2, proximal_mu: 0.01 }, false)).toEqual({ got: ['epoch 1: mu 0.01, global 10', 'epoch 2: mu 0.01, global 10'], calls: ['join', 'weights 0', 'upload 1 12 8'] })
+    expect(await seen({ max_rounds: 1, merge_epochs: 2, proximal_mu: 0.01 }, true)).toEqual({ got: ['epoch 2: mu 0.01, global 10'], calls: ['weights 0', 'upload 1 6 8'] })
+    expect((await seen({ max_rounds: 1, merge_epochs: 2, proximal_mu: 0 }, true)).got).toEqual(['epoch 2: plain'])
+    expect((await seen({ max_rounds: 1, merge_epochs: 1 }, false)).got).toEqual(['epoch 1: plain'])
+  })
+
   it('never uploads an update of 0 examples (the aggregator answers 400): it sits that attempt out, says why, and trains for the retry', async () => {
     const params = { max_rounds: 1, merge_epochs: 1 }
     const { api, calls, advance } = fakeApi([state({ params, attempt: 1 }), state({ params, attempt: 2 }), state({ state: 'done', phase: null })], [])

@@ -205,6 +205,8 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     emit({ type: 'phase', phase: 'train', round })
     let first = 1
     let examples = 0
+    const mu = Number.isFinite(task.params.proximal_mu) && (task.params.proximal_mu as number) > 0 ? (task.params.proximal_mu as number) : 0
+    let global: NamedTensor[] | null = null
     if (c.training && c.training.round === round && c.training.epochsDone > 0) {
       trainer.setWeights(c.training.weights)
       first = c.training.epochsDone + 1
@@ -215,9 +217,12 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
           : `Resume training of round ${round} after epoch ${c.training.epochsDone}.`,
       )
     } else {
-      trainer.setWeights(await globalWeights(round - 1))
+      global = await globalWeights(round - 1)
+      trainer.setWeights(global)
       await pushLog(`Begin training of round ${round}.`)
     }
+    // FedProx anchors every epoch of the round to version round − 1, also when resuming mid-round.
+    if (mu > 0 && first <= mergeEpochs) global ??= await globalWeights(round - 1)
     let last = null
     for (let epoch = first; epoch <= mergeEpochs; epoch++) {
       if (o.signal?.aborted) return false
@@ -227,6 +232,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
         globalEpoch: (round - 1) * mergeEpochs + epoch - 1,
         totalEpochs: maxRounds * mergeEpochs,
         onBatch: (p) => emit({ type: 'batch', round, epoch, ...p }),
+        ...(mu > 0 && global ? { proximal: { mu, global } } : {}),
       })
       examples = last.examples
       emit({ type: 'epoch', round, epoch, result: last })

@@ -3,6 +3,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers'
 import { modelVariables, modelWeights, setModelWeights } from '../model'
 import {
   makeOptimizer,
+  proximalAnchors,
   runTest,
   runValidation,
   stepsPerEpoch,
@@ -10,6 +11,7 @@ import {
   trainingSchedule,
   type BatchStream,
   type Optimizer,
+  type Proximal,
   type TrainingOptions,
 } from '../train'
 import type { ParticipantTrainer } from './types'
@@ -34,6 +36,8 @@ export type LocalTrainerOptions = {
 export function localTrainer(o: LocalTrainerOptions): ParticipantTrainer & { dispose(): void } {
   let optimizer: Optimizer | null = null
   let optimizerRound = -1
+  // FedProx's anchors: the round's global weights as tensors, made once per round.
+  let proximal: (Proximal & { dispose(): void; round: number }) | null = null
   const perEpoch = stepsPerEpoch(o.trainExamples, o.training.batchSize)
   return {
     get backend() {
@@ -42,20 +46,27 @@ export function localTrainer(o: LocalTrainerOptions): ParticipantTrainer & { dis
     getWeights: () => modelWeights(o.model),
     spec: () => modelVariables(o.model).map((v) => ({ name: v.originalName, shape: v.shape.map((d) => d ?? 0) })),
     setWeights: (w) => setModelWeights(o.model, w),
-    async trainEpoch({ round, globalEpoch, totalEpochs, onBatch }) {
+    async trainEpoch({ round, globalEpoch, totalEpochs, onBatch, proximal: prox }) {
       if (!optimizer || optimizerRound !== round) {
         optimizer?.dispose()
         optimizer = makeOptimizer(o.training)
         optimizerRound = round
       }
+      if (proximal && (!prox || proximal.round !== round)) {
+        proximal.dispose()
+        proximal = null
+      }
+      if (prox && prox.mu > 0 && !proximal) proximal = { ...proximalAnchors(prox.mu, prox.global), round }
       const schedule = trainingSchedule(o.training, perEpoch, totalEpochs)
-      return trainAnEpoch(o.model, o.train(globalEpoch + 1), optimizer, schedule, { firstStep: globalEpoch * perEpoch, onBatch })
+      return trainAnEpoch(o.model, o.train(globalEpoch + 1), optimizer, schedule, { firstStep: globalEpoch * perEpoch, onBatch, ...(proximal ? { proximal } : {}) })
     },
     validate: () => runValidation(o.model, o.validation()),
     test: () => runTest(o.model, o.test(), o.labels),
     dispose() {
       optimizer?.dispose()
       optimizer = null
+      proximal?.dispose()
+      proximal = null
     },
   }
 }

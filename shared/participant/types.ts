@@ -5,7 +5,7 @@ import type { BatchProgress, EpochResult, EvalResult, TestResult } from '../trai
 export type TaskState = {
   id: string
   labels: string[]
-  params: { max_rounds?: number; merge_epochs?: number; [key: string]: unknown }
+  params: { max_rounds?: number; merge_epochs?: number; proximal_mu?: number; [key: string]: unknown }
   state: 'waiting' | 'running' | 'done' | 'stopped'
   phase: 'train' | 'validate' | 'test' | null
   round: number
@@ -98,6 +98,8 @@ export interface ParticipantTrainer {
     globalEpoch: number
     totalEpochs: number
     onBatch?: (p: BatchProgress) => void
+    /** FedProx (task parameter proximal_mu > 0): μ and the round's global weights the local loss pulls toward. */
+    proximal?: { mu: number; global: NamedTensor[] }
   }): Promise<EpochResult>
   validate(): Promise<EvalResult>
   test(): Promise<TestResult>

@@ -3,6 +3,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers'
 import type { Batch, SkippedFile } from './batches'
 import type { FeatureStreamStats } from './feature-batches'
 import type { Optimizer } from './optimizer'
+import { anchorsFor, proximalTerm, type Proximal } from './proximal'
 import type { Schedule } from './schedule'
 
 /**
@@ -65,6 +66,8 @@ export type TrainEpochOptions = {
   onBatch?: (p: BatchProgress) => void
   /** Stops after the current batch when aborted. */
   signal?: { readonly aborted: boolean }
+  /** FedProx: adds (μ/2)‖w − w_global‖² to the loss of each step (proximal.ts); absent or μ = 0, the step is plain. */
+  proximal?: Proximal
 }
 
 /**
@@ -81,6 +84,7 @@ export async function trainAnEpoch(
 ): Promise<EpochResult> {
   const net = data.head ?? model
   const vars = net.trainableWeights.map((w) => w.read() as tf.Variable)
+  const prox = options.proximal && options.proximal.mu > 0 ? { mu: options.proximal.mu, anchors: anchorsFor(options.proximal, net.trainableWeights) } : null
   let step = options.firstStep ?? 0
   let lossSum = 0
   let correct = 0
@@ -92,14 +96,19 @@ export async function trainAnEpoch(
     const n = batch.labels.length
     const lr = schedule(step)
     let correctT: tf.Scalar | null = null
+    let crossT: tf.Scalar | null = null
     const lossT = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const probs = net.apply(batch.xs, { training: true }) as tf.Tensor
         correctT = tf.keep(correctCount(probs, batch.labels))
-        return crossEntropy(probs, batch.ys)
+        const cross = crossEntropy(probs, batch.ys)
+        if (!prox) return cross
+        // The reported loss stays the cross-entropy, comparable with plain training's.
+        crossT = tf.keep(cross)
+        return tf.add(cross, proximalTerm(prox.mu, vars, prox.anchors)) as tf.Scalar
       }, vars)
       optimizer.apply(vars, vars.map((v) => grads[v.name]), lr)
-      return value
+      return (crossT as tf.Scalar | null) ?? value
     })
     const kept = correctT as tf.Scalar | null
     const [lossV, correctV] = await Promise.all([lossT.data(), kept ? kept.data() : Promise.resolve([0])])
