@@ -43,15 +43,43 @@ function checkPath(url: string): void {
   }
 }
 
-/** The aggregator: API under /api (edge/API.md), the built web app everywhere else. */
-export function createApp(deps: AppDeps): Hono {
-  const app = new Hono()
-
+/**
+ * What every autofed server answers with, the aggregator and `autofed serve` alike: 400 for a malformed
+ * path, the security headers on every response, and errors as `{ error }` JSON with their status (never
+ * a stack trace; an unexpected error is logged and answered 500).
+ */
+export function guarded(app: Hono): Hono {
   app.use('*', async (c, next) => {
     checkPath(c.req.url)
     await next()
     for (const [k, v] of Object.entries(ISOLATION_HEADERS)) c.res.headers.set(k, v)
   })
+  app.onError((err, c) => {
+    let status = 500
+    let message = 'internal error; the aggregator log has the details'
+    if (err instanceof HTTPException && err.res) {
+      // A middleware's own answer (hono/bearer-auth: its WWW-Authenticate challenge), already `{ error }` JSON.
+      const res = err.getResponse()
+      for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.headers.set(k, v)
+      return res
+    }
+    if (err instanceof HTTPException) {
+      status = err.status
+      message = err.message || 'request refused'
+    } else if (err instanceof RoundError) {
+      status = err.status
+      message = err.message
+    } else console.error(err)
+    const res = c.json({ error: message }, status as 500)
+    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.headers.set(k, v)
+    return res
+  })
+  return app
+}
+
+/** The aggregator: API under /api (edge/API.md), the built web app everywhere else. */
+export function createApp(deps: AppDeps): Hono {
+  const app = guarded(new Hono())
 
   app.get('/api/health', (c) => c.json({ ok: true, runtime: deps.runtime }))
   app.route('/api/bundles', bundleRoutes(deps))
@@ -70,19 +98,5 @@ export function createApp(deps: AppDeps): Hono {
     return c.body(file.body as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': file.type })
   })
 
-  app.onError((err, c) => {
-    let status = 500
-    let message = 'internal error; the aggregator log has the details'
-    if (err instanceof HTTPException) {
-      status = err.status
-      message = err.message || 'request refused'
-    } else if (err instanceof RoundError) {
-      status = err.status
-      message = err.message
-    } else console.error(err)
-    const res = c.json({ error: message }, status as 500)
-    for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.headers.set(k, v)
-    return res
-  })
   return app
 }

@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   evaluate: async () => (await import('./evaluate')).evaluateCommand,
   train: async () => (await import('./train')).trainCommand,
   'lr-find': async () => (await import('./lr-find')).lrFindCommand,
+  serve: async () => (await import('./serve')).serveCommand,
   simulate: async () => (await import('./simulate')).simulateCommand,
 }
 

@@ -1,16 +1,11 @@
+import type { ClassScore } from '../../shared/predict'
+
 /** One image of a folder prediction: its path and best class, or why it could not be read. */
 export type FolderPrediction = { path: string; label: string; index: number; probability: number } | { path: string; error: string }
 
-/** One class, its index in the model's output and its probability. */
-export type Prediction = { label: string; index: number; probability: number }
-
-/** The k most probable classes, best first, each with its class index. */
-export function topK(probabilities: number[], labels: string[], k: number): Prediction[] {
-  return probabilities
-    .map((probability, index) => ({ label: labels[index] ?? String(index), index, probability }))
-    .sort((a, b) => b.probability - a.probability)
-    .slice(0, k)
-}
+/** One class, its index in the model's output and its probability (the same top-k as `autofed serve` answers). */
+export type Prediction = ClassScore
+export { topK } from '../../shared/predict'
 
 /** A CSV field (RFC 4180): quoted when it holds a comma, quote or line break; formula-like starts defused for spreadsheets. */
 export function csvCell(value: string | number): string {

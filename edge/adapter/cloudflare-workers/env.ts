@@ -11,6 +11,12 @@ export type Env = {
   ASSETS?: Fetcher
   /** Token that creates and controls tasks: `wrangler secret put AUTOFED_INITIATOR_TOKEN`. */
   AUTOFED_INITIATOR_TOKEN?: string
+  /** Serve this bundle of the assets (bundles/<id>/) at POST /api/predict; unset: no model is served (404). */
+  AUTOFED_PREDICT_BUNDLE?: string
+  /** When set, the predict routes need `Authorization: Bearer <token>`: `wrangler secret put AUTOFED_PREDICT_TOKEN`. */
+  AUTOFED_PREDICT_TOKEN?: string
+  /** The predict body limit in bytes (default 10 MiB). */
+  AUTOFED_PREDICT_MAX_BYTES?: string
   /** "1" only under the adapter's tests: enables /__test/ routes. */
   AUTOFED_TEST_ROUTES?: string
 }

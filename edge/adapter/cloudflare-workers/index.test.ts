@@ -193,4 +193,12 @@ describe('Cloudflare Worker specifics', () => {
     }
     expect(await objects()).toEqual(before)
   })
+
+  it('serves no model unless AUTOFED_PREDICT_BUNDLE is set: the predict routes are 404 saying so', async () => {
+    const error = 'this deployment serves no model: its operator can set AUTOFED_PREDICT_BUNDLE to a bundle id of its assets (README "Serving a model")'
+    for (const [method, path] of [['POST', '/api/predict'], ['GET', '/api/model']]) {
+      const res = await fetch(`${current().url}${path}`, { method, headers: { 'Content-Type': 'image/png' }, body: method === 'POST' ? 'x' : undefined })
+      expect([res.status, ((await res.json()) as { error: string }).error, res.headers.get('x-content-type-options')]).toEqual([404, error, 'nosniff'])
+    }
+  })
 })

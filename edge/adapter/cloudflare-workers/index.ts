@@ -1,4 +1,5 @@
 import { ISOLATION_HEADERS } from '../../app'
+import { PREDICT_PATHS } from '../../predict-app'
 import { directoryApp } from './directory'
 import { initiatorTokenOf, type Env } from './env'
 import { TEST_PREFIX } from './test-routes'
@@ -52,6 +53,8 @@ export default {
     if (path.startsWith(TEST_PREFIX) && env.AUTOFED_TEST_ROUTES === '1') {
       return env.TASKS.getByName(`__test-store-${path.slice(TEST_PREFIX.length)}`).fetch(request)
     }
+    // The predict service needs no initiator token; its module (and tfjs) loads only when asked for.
+    if ((PREDICT_PATHS as readonly string[]).includes(path)) return (await import('./predict')).predictFetch(request, env)
     const token = initiatorTokenOf(env)
     if (typeof token !== 'string') return token
     app ??= directoryApp(env, token)

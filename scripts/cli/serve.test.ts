@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { predictCases, type PredictTarget } from '../../edge/predict.case'
+import { DEFAULT_PREDICT_MAX_BYTES } from '../../edge/routes'
+import { cli } from './cli.case'
+import { parseServeArgs, startServe, type RunningServer } from './serve'
+import { MNIST_CNN, mnistReference } from './serve.case'
+
+const TOKEN = 'serve-test-token-0123'
+// Small, so the 413 cases send 64 KiB rather than 10 MB.
+const MAX_BODY = 64 * 1024
+
+let root = ''
+let server: RunningServer | null = null
+const target: PredictTarget = { baseUrl: '', token: TOKEN, maxBodyBytes: MAX_BODY, reference: [] }
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'autofed-serve-'))
+  // The same process, the same (wasm) backend as the server below.
+  target.reference = await mnistReference(root, 'wasm')
+  server = await startServe({ model: MNIST_CNN, port: 0, host: '127.0.0.1', topK: 5, maxBodyBytes: MAX_BODY, token: TOKEN, backend: 'wasm' })
+  target.baseUrl = server.url
+})
+
+afterAll(async () => {
+  await server?.close()
+  if (root) await rm(root, { recursive: true, force: true })
+})
+
+predictCases('autofed serve (Node)', () => target)
+
+describe('autofed serve: arguments', () => {
+  it('defaults to loopback, port 8788, top 5, a 10 MiB body and no token', () => {
+    expect(parseServeArgs(['--model', 'm.zip'], {})).toEqual({ model: 'm.zip', port: 8788, host: '127.0.0.1', topK: 5, maxBodyBytes: DEFAULT_PREDICT_MAX_BYTES, token: null, backend: 'wasm' })
+    expect(parseServeArgs(['--model', 'm', '--port', '0', '--host', '0.0.0.0', '--top-k', '3', '--max-body', '1000', '--backend', 'cpu'], { AUTOFED_SERVE_TOKEN: 'from-env' })).toEqual({
+      model: 'm', port: 0, host: '0.0.0.0', topK: 3, maxBodyBytes: 1000, token: 'from-env', backend: 'cpu',
+    })
+    expect(parseServeArgs(['--model', 'm', '--token', 'flag'], { AUTOFED_SERVE_TOKEN: 'env' }).token).toBe('flag')
+  })
+
+  it('refuses wrong arguments with one line saying what to do', async () => {
+    expect(() => parseServeArgs([], {})).toThrow(/^missing --model; usage: autofed serve --model/)
+    expect(() => parseServeArgs(['--model', 'm', '--top-k', '0'], {})).toThrow('--top-k must be a whole number of at least 1, got "0"')
+    expect(() => parseServeArgs(['--model', 'm', '--max-body', '1e3x'], {})).toThrow('--max-body must be a whole number of at least 1, got "1e3x"')
+    expect(() => parseServeArgs(['--model', 'm', '--port', '70000'], {})).toThrow('--port must be at most 65535, got 70000')
+    expect(() => parseServeArgs(['--model', 'm', '--token', 'has space'], {})).toThrow(/^the token may hold only letters/)
+    const missing = await cli(['serve', '--model', join(root, 'nope.zip'), '--port', '0'])
+    expect(missing.code).toBe(1)
+    expect(missing.err).toEqual([`${join(root, 'nope.zip')}: does not exist; give a bundle folder or a .zip of one`])
+  })
+
+  it('runs as `autofed serve`, prints where it listens and exits 0 on SIGTERM', async () => {
+    const child = spawn(process.execPath, [resolve(import.meta.dirname, '../../bin/autofed.mjs'), 'serve', '--model', MNIST_CNN, '--port', '0', '--backend', 'cpu'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, AUTOFED_SERVE_TOKEN: TOKEN },
+    })
+    let out = ''
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
+    const url = await new Promise<string>((done, fail) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString()
+        const m = /predict: {2}POST (http:\/\/127\.0\.0\.1:\d+)\/api\/predict/.exec(out)
+        if (m) done(m[1])
+      })
+      child.stderr.on('data', (d: Buffer) => void (out += d.toString()))
+      void exited.then(() => fail(new Error(`autofed serve exited before listening:\n${out}`)))
+    })
+    try {
+      expect(out).toContain('serving MNIST digits - FedAvg CNN (mnist-cnn): 10 classes, input 28x28x1')
+      const res = await fetch(`${url}/api/predict`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'image/png' }, body: target.reference[0].bytes as Uint8Array<ArrayBuffer> })
+      expect(res.status).toBe(200)
+      expect((await fetch(`${url}/api/model`)).status).toBe(401)
+    } finally {
+      child.kill('SIGTERM')
+    }
+    expect(await exited).toBe(0)
+  })
+})
