@@ -23,6 +23,11 @@ if (!process.argv.includes('--assets-only')) {
   console.log(`create a task:      http://127.0.0.1:${port}/create#token=${token}`)
   const args = ['node_modules/wrangler/bin/wrangler.js', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort())]
   args.push('--persist-to', state, '--var', `AUTOFED_INITIATOR_TOKEN:${token}`)
+  // The prediction service (README "Serving a model") is off unless asked for here or in wrangler.toml [vars].
+  for (const name of ['AUTOFED_PREDICT_BUNDLE', 'AUTOFED_PREDICT_TOKEN', 'AUTOFED_PREDICT_MAX_BYTES']) {
+    if (process.env[name]) args.push('--var', `${name}:${process.env[name]}`)
+  }
+  if (process.env.AUTOFED_PREDICT_BUNDLE) console.log(`predict:            POST http://127.0.0.1:${port}/api/predict (${process.env.AUTOFED_PREDICT_BUNDLE})`)
   const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
   child.on('exit', (code) => process.exit(code ?? 0))
 }
