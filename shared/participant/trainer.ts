@@ -11,7 +11,6 @@ import {
   trainingSchedule,
   type BatchStream,
   type Optimizer,
-  type Proximal,
   type TrainingOptions,
 } from '../train'
 import type { ParticipantTrainer } from './types'
@@ -36,8 +35,6 @@ export type LocalTrainerOptions = {
 export function localTrainer(o: LocalTrainerOptions): ParticipantTrainer & { dispose(): void } {
   let optimizer: Optimizer | null = null
   let optimizerRound = -1
-  // FedProx's anchors: the round's global weights as tensors, made once per round.
-  let proximal: (Proximal & { dispose(): void; round: number }) | null = null
   const perEpoch = stepsPerEpoch(o.trainExamples, o.training.batchSize)
   return {
     get backend() {
@@ -52,21 +49,21 @@ export function localTrainer(o: LocalTrainerOptions): ParticipantTrainer & { dis
         optimizer = makeOptimizer(o.training)
         optimizerRound = round
       }
-      if (proximal && (!prox || proximal.round !== round)) {
-        proximal.dispose()
-        proximal = null
-      }
-      if (prox && prox.mu > 0 && !proximal) proximal = { ...proximalAnchors(prox.mu, prox.global), round }
       const schedule = trainingSchedule(o.training, perEpoch, totalEpochs)
-      return trainAnEpoch(o.model, o.train(globalEpoch + 1), optimizer, schedule, { firstStep: globalEpoch * perEpoch, onBatch, ...(proximal ? { proximal } : {}) })
+      // FedProx's anchors live for the epoch only: a simulation's idle clients (or a tab between rounds)
+      // hold no model-sized tensors; making them is one upload of the weights per epoch.
+      const proximal = prox && prox.mu > 0 ? proximalAnchors(prox.mu, prox.global) : null
+      try {
+        return await trainAnEpoch(o.model, o.train(globalEpoch + 1), optimizer, schedule, { firstStep: globalEpoch * perEpoch, onBatch, ...(proximal ? { proximal } : {}) })
+      } finally {
+        proximal?.dispose()
+      }
     },
     validate: () => runValidation(o.model, o.validation()),
     test: () => runTest(o.model, o.test(), o.labels),
     dispose() {
       optimizer?.dispose()
       optimizer = null
-      proximal?.dispose()
-      proximal = null
     },
   }
 }
