@@ -87,6 +87,12 @@ describe('ImageFolder layout', () => {
   it('reads a test-only folder for evaluation when requireTrain is false', async () => {
     const d = ok(await readDataset(folder(images(['test/a/1.png', 'test/b/2.png'])), { requireTrain: false }))
     expect([d.splits.train.length, d.splits.validation.length, d.counts.test]).toEqual([0, 0, { a: 1, b: 1 }])
+    // Training warnings (no training images for a, b) are not news for a folder that is only evaluated.
+    expect(d.warnings).toEqual([])
+    const trainOnly = ok(await readDataset(folder(images(['train/a/1.png', 'train/b/2.png'])), { requireTrain: false, validationFraction: 0 }))
+    expect(trainOnly.warnings).toEqual([])
+    // Read for training, the same test-only folder is refused.
+    expect(problems(await readDataset(folder(images(['test/a/1.png', 'test/b/2.png']))))).toEqual(['.: has no training images: put them in train/<label>/ or <label>/ folders'])
   })
 
   it('says a folder of loose images looks like a single class folder and names the expected layouts', async () => {

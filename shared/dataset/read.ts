@@ -160,10 +160,13 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
     const drawn = splitValidation(splits.train, fraction, seed)
     splits = { ...splits, train: drawn.train, validation: drawn.validation }
   }
-  if (splits.test.length === 0)
-    warnings.push({ file: found.labelSource, message: 'has no test split: this participant adds nothing to the final test metrics' })
-  const untrained = labels.filter((l) => present.includes(l) && !splits.train.some((i) => i.label === l))
-  if (untrained.length > 0) warnings.push({ file: found.labelSource, message: `has no training images for ${untrained.join(', ')}` })
+  // A folder that is only evaluated is not trained on: what its splits would mean for training is not news.
+  if (options.requireTrain !== false) {
+    if (splits.test.length === 0)
+      warnings.push({ file: found.labelSource, message: 'has no test split: this participant adds nothing to the final test metrics' })
+    const untrained = labels.filter((l) => present.includes(l) && !splits.train.some((i) => i.label === l))
+    if (untrained.length > 0) warnings.push({ file: found.labelSource, message: `has no training images for ${untrained.join(', ')}` })
+  }
 
   const counts = Object.fromEntries(SPLITS.map((s) => [s, countItems(splits[s], labels)])) as Record<Split, Record<string, number>>
   const dataset: Dataset = {

@@ -14,6 +14,7 @@ import { batches, createImageCache, pureImageDecoder, trainingOptions } from '..
 import { setupBackend } from '../../scripts/cli/participate'
 import type { Aggregator } from './aggregator'
 import { injectPicker, watchPage, writeFolderToOpfs } from './browser'
+import { downloadText, setLang, waitOrFail } from './evaluate-page'
 import { readFolder } from './folders'
 import { findLeaks } from './leak'
 import type { RecordingProxy } from './proxy'
@@ -59,24 +60,6 @@ async function open(path: string): Promise<{ context: BrowserContext; page: Page
   await writeFolderToOpfs(page, 'mnist', images)
   await page.goto(`${proxy.url}${path}`)
   return { context, page }
-}
-
-async function setLang(page: Page, lang: 'en' | 'zh'): Promise<void> {
-  const now = await page.evaluate(() => document.documentElement.lang || localStorage.getItem('autofed.lang') || 'en')
-  if (now.startsWith(lang)) return
-  await page.getByTestId('lang-switch').click()
-}
-
-/** Waits for a test id, failing at once with the page's message when it shows an error or problems instead. */
-async function waitOrFail(page: Page, testId: string): Promise<void> {
-  const selector = `[data-testid=${testId}], [data-testid=error], [data-testid=problems], [data-testid=model-problems], [data-testid=dataset-problems]`
-  // Evaluating a folder takes as long as the machine needs: bounded by silence, not a fixed limit.
-  await waitForSelector(page, selector, imageCount())
-  const shown = page.locator(selector).first()
-  if ((await shown.getAttribute('data-testid')) !== testId) {
-    await page.screenshot({ path: `${SHOTS}/evaluate-failed.png`, fullPage: true })
-    throw new Error(`waiting for ${testId}, the page shows: ${await shown.textContent()}\n${errors.join('\n')}`)
-  }
 }
 
 const imageCount = () => [...images.keys()].filter((p) => p.endsWith('.png')).length
@@ -201,7 +184,7 @@ describe('Evaluate page (issue 11 items 1, 2)', () => {
     await page.getByTestId('dataset-summary').waitFor()
     await page.getByTestId('eval-split').selectOption('all')
     await page.getByTestId('eval-run').click()
-    await waitOrFail(page, 'eval-report')
+    await waitOrFail(page, 'eval-report', imageCount(), errors)
 
     const accuracy = Number(await page.getByTestId('eval-accuracy').getAttribute('data-value'))
     console.log(`evaluate page: accuracy ${accuracy} on ${imageCount()} images; Node shared/evaluate: ${node.accuracy} (${node.examples})`)
@@ -211,21 +194,15 @@ describe('Evaluate page (issue 11 items 1, 2)', () => {
     expect(Number(await page.getByTestId('eval-loss').getAttribute('data-value'))).toBeCloseTo(node.loss, 4)
 
     // Downloads: one CSV row per image, the ModelArts files with the same figures.
-    const fetchDownload = async (testId: string) => {
-      const download = page.waitForEvent('download')
-      await page.getByTestId(testId).click()
-      const d = await download
-      return { name: d.suggestedFilename(), text: readFileSync(await d.path(), 'utf8') }
-    }
-    const csv = await fetchDownload('eval-download-csv')
+    const csv = await downloadText(page, 'eval-download-csv')
     expect(csv.name).toBe('predictions.csv')
     const lines = csv.text.trimEnd().split('\r\n')
     expect(lines[0].startsWith('path,true_label,predicted_label,probability,true_probability,loss,correct,prob_0,')).toBe(true)
     expect(lines).toHaveLength(1 + imageCount())
-    const analysis = await fetchDownload('eval-download-analysis')
+    const analysis = await downloadText(page, 'eval-download-analysis')
     expect(analysis.name).toBe('model_analysis_results.json')
     expect((JSON.parse(analysis.text) as { accuracy: number }).accuracy).toBe(node.accuracy)
-    const samples = await fetchDownload('eval-download-samples')
+    const samples = await downloadText(page, 'eval-download-samples')
     expect(samples.name).toBe('all_samples.json')
     expect((JSON.parse(samples.text) as { name_list: string[] }).name_list).toHaveLength(imageCount())
 

@@ -1,13 +1,15 @@
 import '@tensorflow/tfjs-backend-cpu'
-import { writeFileSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import * as tf from '@tensorflow/tfjs-core'
 import { smallCnnBundle } from '../../scripts/bundles/small-cnn.case'
 import { loadTfjsExport } from '../../scripts/bundles/tfjs-export.case'
-import { accuracyLine } from '../../scripts/cli/evaluate'
-import { trainFolder } from '../../scripts/cli/train'
+import { accuracyLine, evaluateFolder } from '../../scripts/cli/evaluate'
+import { trainFolder, writeBundleTo } from '../../scripts/cli/train'
 import { makeMnistFolders } from '../../scripts/make-mnist-folders'
 import type { MnistParticipant } from '../../scripts/make-mnist-folders'
 import { parseBundle, unzipBundle } from '../../shared/bundle'
@@ -16,6 +18,7 @@ import { buildModel } from '../../shared/model'
 import type { Aggregator } from './aggregator'
 import { injectPicker, watchPage, writeFolderToOpfs } from './browser'
 import { readFolder } from './folders'
+import { breaksEvaluationRule, downloadText, evaluateOnPage, galleryImages, recordRequests, setLang, waitOrFail } from './evaluate-page'
 import { findLeaks } from './leak'
 import { aggregatorProgress, longestWaits, waitForWork } from './progress'
 import type { WorkWatch } from './progress'
@@ -29,7 +32,9 @@ import type { E2eStack } from './stack'
 // weights, and training alone runs the same epoch (same trainer, options, seed, backend), so the two
 // figures must agree exactly, and the federated one must be the aggregator's result (its only test split).
 // Pinned to wasm, `autofed train` in Node on the same folder prints that figure too (issue 11's must show).
+// The two-site task's result bundle is then evaluated on a third folder, on the Evaluate page and by `autofed evaluate`.
 
+const execFileAsync = promisify(execFile)
 const TOKEN = 'e2e-train-alone-secret'
 const PER_CLASS = 15
 const IMAGES = 10 * (PER_CLASS + Math.ceil(PER_CLASS / 6))
@@ -43,6 +48,10 @@ let admin: AutofedClient
 let participant: MnistParticipant
 /** Two more sites for the lane where federation has something to add. */
 let pair: MnistParticipant[]
+/** A third folder, test images only, none of which either site of the pair has: the one their result bundle is evaluated on. */
+let thirdDir: string
+/** The two-site task's result bundle, as the results page downloaded it. */
+let twoSiteResult: { taskId: string; zip: string } | null = null
 
 beforeAll(async () => {
   // PROD silences tfjs's "use tfjs-node" hint in this process (it loads the result bundle's export).
@@ -50,7 +59,11 @@ beforeAll(async () => {
   stack = await startE2eStack('train-alone', TOKEN)
   ;({ work, aggregator, proxy, admin, browser } = stack)
   participant = (await makeMnistFolders({ out: join(work, 'mnist'), perClass: PER_CLASS, participants: 1, layout: 'imagefolder' })).participants[0]
-  pair = (await makeMnistFolders({ out: join(work, 'mnist-pair'), perClass: PER_CLASS, participants: 2, layout: 'imagefolder', seed: 2 })).participants
+  // Participants of one seed get disjoint images: p1 and p2 are the pair; p3's test split alone is the third folder.
+  const sites = (await makeMnistFolders({ out: join(work, 'mnist-pair'), perClass: PER_CLASS, participants: 3, layout: 'imagefolder', seed: 2 })).participants
+  pair = sites.slice(0, 2)
+  thirdDir = join(work, 'third')
+  cpSync(join(sites[2].imagefolder!, 'test'), join(thirdDir, 'test'), { recursive: true })
 })
 
 afterAll(() => stack?.close())
@@ -77,12 +90,6 @@ async function createOnPage(name: string, bundleZip: Uint8Array, maxRounds: numb
   const href = (await page.getByTestId('dashboard-link').getAttribute('href')) ?? ''
   await context.close()
   return { taskId: decodeURIComponent(/\/tasks\/([^#/]+)/.exec(href)?.[1] ?? ''), invite, zipPath }
-}
-
-async function setLang(page: Page, lang: 'en' | 'zh'): Promise<void> {
-  const now = await page.evaluate(() => document.documentElement.lang || localStorage.getItem('autofed.lang') || 'en')
-  if (now.startsWith(lang)) return
-  await page.getByTestId('lang-switch').click()
 }
 
 describe('train alone, then compare with the federated model (issue 11 item 4)', () => {
@@ -176,6 +183,11 @@ describe('train alone, then compare with the federated model (issue 11 item 4)',
       const node = await trainFolder({ bundle: created.zipPath, data: participant.imagefolder!, out: join(work, 'alone-node'), epochs: 1, seed: 1, backend: 'wasm', cacheBytes: 0 })
       const nodeTest = node.result.test!
       expect(`${accuracyLine(nodeTest.accuracy, nodeTest.correct, nodeTest.examples)}`).toBe(accuracyLine(result.accuracy, correct, tests))
+      // …and `autofed evaluate` of the bundle `autofed train` writes, on the same folder's test split, prints it again.
+      await writeBundleTo(join(work, 'alone-node'), node.files)
+      const evaluated = (await evaluateFolder({ model: join(work, 'alone-node'), data: participant.imagefolder!, split: 'test', out: null, backend: 'wasm' })).evaluation
+      const evaluatedCorrect = evaluated.confusion.reduce((s, row, i) => s + row[i], 0)
+      expect(accuracyLine(evaluated.accuracy, evaluatedCorrect, evaluated.examples)).toBe(accuracyLine(result.accuracy, correct, tests))
 
       expect(logs).toEqual([])
       console.log(`train alone e2e: backend ${backend}, federated ${result.accuracy}, alone ${l.value}; ${longestWaits()}`)
@@ -248,12 +260,88 @@ describe('train alone, then compare with the federated model (issue 11 item 4)',
       const correct = done.result!.confusion.reduce((s, row, i) => s + row[i], 0)
       expect(figures[0].correct[1] + figures[1].correct[1]).toBe(correct)
       expect(figures[0].examples + figures[1].examples).toBe(done.result!.examples)
+      // Site 1 is still on the results page: its download is the result bundle the next test evaluates.
+      const download = pages[0].waitForEvent('download')
+      await pages[0].getByTestId('download-result').click()
+      const zip = join(work, 'two-sites-result.zip')
+      await (await download).saveAs(zip)
+      twoSiteResult = { taskId: task.id, zip }
       expect(logs).toEqual([])
       console.log(`train alone, two sites: ${figures.map((f, i) => `site ${i + 1} alone ${f.local.toFixed(3)} vs federated ${f.federated.toFixed(3)}`).join('; ')}; task ${done.result!.accuracy.toFixed(3)}; ${longestWaits()}`)
       for (const page of pages) await page.context().close()
     } catch (err) {
       for (const [i, page] of pages.entries()) await page.screenshot({ path: `${SHOTS}/failed-train-alone-two-sites-${i + 1}.png`, fullPage: true }).catch(() => {})
       console.log([...logs, 'aggregator:', aggregator.output()].join('\n'))
+      throw err
+    }
+  })
+})
+
+// Issue 11's first must show: the two-site federated run's result bundle, downloaded from the results page,
+// evaluated on the Evaluate page on a third folder (neither site's images) in a fresh tab; `autofed evaluate`
+// on the same zip and folder in Node must count exactly as many correct images, image for image.
+describe('the federated result bundle evaluated on a third folder (issue 11 item 1)', () => {
+  it('the Evaluate page counts the same correct images as autofed evaluate; CSV one row per image; top losses decoded; nothing of the folder leaves the tab', async () => {
+    if (!twoSiteResult) throw new Error('needs the two-site run above (its result bundle); run the whole file')
+    const started = Date.now()
+    const logs: string[] = []
+    const images = await readFolder(thirdDir)
+    const pngs = [...images.keys()].filter((p) => p.endsWith('.png'))
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, acceptDownloads: true })
+    const seen = recordRequests(context)
+    const recordsBefore = proxy.records.length
+    await injectPicker(context, 'third')
+    const page = await context.newPage()
+    watchPage(page, 'evaluate', logs)
+    try {
+      await page.goto(`${proxy.url}/`)
+      await writeFolderToOpfs(page, 'third', images)
+      await page.goto(`${proxy.url}/evaluate`)
+      const shown = await evaluateOnPage(page, { zip: twoSiteResult.zip, split: 'test', images: pngs.length, errors: logs })
+
+      // One CSV row per image; the gallery's thumbnails decoded from the picked folder; Grad-CAM on the worst.
+      const csv = await downloadText(page, 'eval-download-csv')
+      const rows = csv.text.trimEnd().split('\r\n')
+      expect(rows[0].startsWith('path,true_label,predicted_label,')).toBe(true)
+      expect(rows).toHaveLength(1 + pngs.length)
+      const gallery = await galleryImages(page)
+      expect(gallery).toHaveLength(12)
+      expect(gallery.filter((g) => !g.visible || g.naturalWidth !== 28)).toEqual([])
+      expect(gallery.every((g) => pngs.includes(g.path))).toBe(true)
+      await page.locator('[data-testid=eval-cam-button]').first().click()
+      await waitOrFail(page, 'eval-cam', pngs.length, logs)
+      await page.screenshot({ path: `${SHOTS}/evaluate-federated.png`, fullPage: true })
+
+      // `autofed evaluate` in Node, as a user runs it, on the same zip and folder.
+      const out = join(work, 'evaluate-node')
+      const cli = await execFileAsync(process.execPath, ['bin/autofed.mjs', 'evaluate', '--model', twoSiteResult.zip, '--data', thirdDir, '--json', '--out', out], { maxBuffer: 64 << 20 })
+      const node = JSON.parse(cli.stdout) as { examples: number; correct: number; accuracy: number; loss: number }
+      console.log(`evaluate on a third folder: page ${shown.correct}/${shown.examples} (${shown.accuracy}), autofed evaluate ${node.correct}/${node.examples} (${node.accuracy})`)
+      expect(node.examples).toBe(pngs.length)
+      expect([shown.examples, shown.correct, shown.accuracy]).toEqual([node.examples, node.correct, node.accuracy])
+      expect(shown.loss).toBeCloseTo(node.loss, 4)
+      // A federated model, not an untrained one: well above chance (10 digits) on images it never saw.
+      expect(node.accuracy).toBeGreaterThan(0.2)
+      // Image for image: the same path, truth and prediction in the page's CSV and the CLI's.
+      const triples = (lines: string[]) => lines.slice(1).map((l) => l.split(',').slice(0, 3).join(',')).sort()
+      expect(triples(rows)).toEqual(triples(readFileSync(join(out, 'predictions.csv'), 'utf8').trimEnd().split('\r\n')))
+
+      await context.close()
+
+      // Nothing of the folder left the tab. Every request the tab made, as the browser saw it (any origin),
+      // was a body-less GET of a page or a file of the build; the one question to the aggregator, the
+      // built-in bundle list, came before the folder was picked. On the wire, the proxy saw no request with
+      // a body from the tab, and no body of the whole run holds any of the folder's images.
+      expect(seen.map((r) => breaksEvaluationRule(r, proxy.url, r.at < shown.pickedAt)).filter((why) => why !== null)).toEqual([])
+      const proxied = proxy.records.slice(recordsBefore)
+      expect(proxied.filter((r) => r.method !== 'GET' || r.body === null || r.body.length > 0).map((r) => `${r.method} ${r.url}`)).toEqual([])
+      expect(findLeaks(proxy.records, pngs.map((path) => ({ path, bytes: images.get(path)! })))).toEqual([])
+      expect(logs).toEqual([])
+      console.log(`evaluate on a third folder: ${pngs.length} images, ${seen.length} requests from the tab (${proxied.length} through the proxy), ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    } catch (err) {
+      await page.screenshot({ path: `${SHOTS}/failed-evaluate-federated.png`, fullPage: true }).catch(() => {})
+      console.log([...logs, ...seen.map((r) => `${r.method} ${r.url}`)].join('\n'))
+      await context.close()
       throw err
     }
   })

@@ -23,9 +23,12 @@ export function itemsOf(dataset: Dataset, split: SplitChoice): DatasetItem[] {
   return dataset.splits[split]
 }
 
-/** Reads a labelled folder against the model's labels (the dataset reader of the join page; labels the model lacks are problems). */
+/**
+ * Reads a labelled folder against the model's labels (the dataset reader of the join page; labels the model
+ * lacks are problems). A folder without training images is fine: it is only evaluated, as by `autofed evaluate`.
+ */
 export function readLabelledFolder(source: FileSource, name: string, labels: string[]): Promise<Result<Dataset>> {
-  return readDataset(source, { name, taskLabels: labels })
+  return readDataset(source, { name, taskLabels: labels, requireTrain: false })
 }
 
 /** Keeps decoded images of one evaluation bounded, as the participant session does. */
