@@ -301,6 +301,25 @@ export function protocolCases(name: string, connect: () => Promise<Target>): voi
       }
     })
 
+    it('fedavgm keeps its momentum in the task storage: version 2 is stepped with round 1’s velocity (across a restart where the target has one)', async () => {
+      const { t, admin, task, sims } = await setup({ max_rounds: 3, server_optimizer: 'fedavgm', server_momentum: 0.5 }, 1)
+      try {
+        expect([task.params.server_optimizer, task.params.server_momentum, task.params.server_learning_rate]).toEqual(['fedavgm', 0.5, 1])
+        await admin.start(task.id)
+        // x0 = 0; round 1: Δ = 2, v = 2, x1 = 2.
+        await upload(sims[0], task.id, 1, fill(2), 3)
+        await sims[0].client.validation(task.id, 1, { examples: 4, correct: 2, loss: 1 })
+        let client = sims[0].client
+        if (t.restart) client = createClient({ baseUrl: await t.restart(), token: sims[0].token, fetch: t.fetch })
+        expect((await client.weights(task.id, 1)).tensors.flatMap((x) => [...x.data])).toEqual(fill(2))
+        // Round 2: Δ = 1, v = 0.5 · 2 + 1 = 2, x2 = 4 (3 if the velocity were lost).
+        await client.uploadUpdate(task.id, 2, { participantId: sims[0].id, examples: 3, tensors: tensorsOf(fill(3)) })
+        expect((await client.weights(task.id, 2)).tensors.flatMap((x) => [...x.data])).toEqual(fill(4))
+      } finally {
+        await t.close()
+      }
+    })
+
     it('completes a round after a restart with the uploads accepted before it', async () => {
       const first = await connect()
       if (!first.restart) return void (await first.close())
