@@ -1,14 +1,16 @@
 import { writeFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { PartitionSpec } from '../../shared/partition'
-import { progressPrinter, simulate, type SimulateOptions } from '../simulate'
+import { prepareSimulation, progressPrinter, simulate, trainAlone, type SimulateOptions } from '../simulate'
+import { setupBackend } from './participate'
 import type { Command } from './index'
 
 const USAGE =
   'autofed simulate [--model mnist-2nn|mnist-cnn] [--clients K] [--fraction C] [--epochs E] [--batch B] [--lr X] [--momentum M] ' +
   '[--partition iid|pathological|dirichlet] [--shards S] [--alpha A] [--target ACC] [--max-rounds N] [--seed S] ' +
-  '[--train-examples N] [--test-examples N] [--out FILE.csv] [--param key=value …] [--backend wasm|cpu]'
+  '[--train-examples N] [--test-examples N] [--out FILE.csv] [--param key=value …] [--centralized] [--bundles DIR] [--backend wasm|cpu]'
 
 function number(values: Record<string, string | undefined>, key: string, fallback: number, ok: (v: number) => boolean, what: string): number {
   const raw = values[key]
@@ -18,10 +20,13 @@ function number(values: Record<string, string | undefined>, key: string, fallbac
   return v
 }
 
+/** The repository's built-in bundles, wherever the command runs from. */
+const BUILTIN_BUNDLES = join(dirname(fileURLToPath(import.meta.url)), '../../bundles')
+
 const positiveInt = (v: number) => Number.isInteger(v) && v >= 1
 
 /** Parses `autofed simulate`'s arguments into simulation options (defaults: the paper's 2NN, K=100, C=0.1, E=1, B=10, IID). */
-export function parseSimulateArgs(args: string[]): SimulateOptions & { json: string | null } {
+export function parseSimulateArgs(args: string[]): SimulateOptions & { json: string | null; centralized: boolean } {
   const { values } = parseArgs({
     args,
     options: {
@@ -44,6 +49,7 @@ export function parseSimulateArgs(args: string[]): SimulateOptions & { json: str
       param: { type: 'string', multiple: true },
       backend: { type: 'string' },
       bundles: { type: 'string' },
+      centralized: { type: 'boolean' },
     },
   })
   const v = values as Record<string, string | undefined>
@@ -72,7 +78,7 @@ export function parseSimulateArgs(args: string[]): SimulateOptions & { json: str
   const out = values.out === undefined ? null : resolve(values.out)
   return {
     model: values.model ?? 'mnist-2nn',
-    bundlesDir: resolve(values.bundles ?? process.env.AUTOFED_BUNDLES ?? 'bundles'),
+    bundlesDir: resolve(values.bundles ?? process.env.AUTOFED_BUNDLES ?? BUILTIN_BUNDLES),
     clients: number(v, 'clients', 100, positiveInt, 'a positive integer'),
     fraction: number(v, 'fraction', 0.1, (c) => c > 0 && c <= 1, 'a fraction in (0, 1]'),
     epochs: number(v, 'epochs', 1, positiveInt, 'a positive integer'),
@@ -88,6 +94,7 @@ export function parseSimulateArgs(args: string[]): SimulateOptions & { json: str
     backend,
     csv: out,
     json: out === null ? null : out.replace(/\.csv$/i, '') + '.json',
+    centralized: values.centralized ?? false,
     params,
   }
 }
@@ -101,21 +108,39 @@ export const simulateCommand: Command = {
     const p = o.partition
     const split = p.kind === 'iid' ? 'IID' : p.kind === 'pathological' ? `pathological non-IID (${p.shards} shards per client)` : `Dirichlet(α=${p.alpha})`
     console.log(`simulating ${o.model}: K=${o.clients} clients, C=${o.fraction}, E=${o.epochs}, B=${o.batchSize}, lr=${o.learningRate ?? "the bundle's"}, ${split}, seed ${o.seed}`)
-    const result = await simulate({ ...o, log: (line) => console.log(line), onRound: (row, r) => progress.round(row, r) }).finally(() => progress.done())
-    const last = result.rows[result.rows.length - 1]
-    const best = result.rows.reduce((b, r) => Math.max(b, r.accuracy), 0)
-    if (o.target !== null) {
-      console.log(
-        result.roundsToTarget === null
-          ? `target ${o.target} not reached in ${result.rows.length} rounds (best test accuracy ${best.toFixed(4)}), ${result.seconds.toFixed(1)} s`
-          : `rounds to ${o.target}: ${result.roundsToTarget} (test accuracy ${last.accuracy.toFixed(4)}), ${result.seconds.toFixed(1)} s`,
-      )
-    } else if (last) console.log(`${result.rows.length} rounds: test accuracy ${last.accuracy.toFixed(4)} (best ${best.toFixed(4)}), ${result.seconds.toFixed(1)} s`)
-    if (o.csv && o.json) {
-      const { log: _log, onRound: _onRound, json: _json, ...options } = o
-      await writeFile(o.json, JSON.stringify({ options, roundsToTarget: result.roundsToTarget, rounds: result.rows.length, seconds: result.seconds, bestAccuracy: best, parameters: result.parameters, argv: args }, null, 2) + '\n')
-      console.log(`per-round results: ${o.csv} (summary ${o.json})`)
+    await setupBackend(o.backend)
+    const setup = await prepareSimulation(o)
+    try {
+      const result = await simulate({ ...o, log: (line) => console.log(line), onRound: (row, r) => progress.round(row, r) }, setup).finally(() => progress.done())
+      const last = result.rows[result.rows.length - 1]
+      const best = result.rows.reduce((b, r) => Math.max(b, r.accuracy), 0)
+      if (o.target !== null) {
+        console.log(
+          result.roundsToTarget === null
+            ? `target ${o.target} not reached in ${result.rows.length} rounds (best test accuracy ${best.toFixed(4)}), ${result.seconds.toFixed(1)} s`
+            : `rounds to ${o.target}: ${result.roundsToTarget} (test accuracy ${last.accuracy.toFixed(4)}), ${result.seconds.toFixed(1)} s`,
+        )
+      } else if (last) console.log(`${result.rows.length} rounds: test accuracy ${last.accuracy.toFixed(4)} (best ${best.toFixed(4)}), ${result.seconds.toFixed(1)} s`)
+      let centralized: { epochs: number; accuracy: number; loss: number; seconds: number } | null = null
+      if (o.centralized && last) {
+        // As many example passes as the clients made (each round: its examples × E), over the whole training set.
+        const passes = result.rows.reduce((n, r) => n + r.examples * o.epochs, 0)
+        const epochs = Math.max(1, Math.round(passes / setup.train.labels.length))
+        const started = performance.now()
+        const all = Array.from({ length: setup.train.labels.length }, (_, i) => i)
+        const r = await trainAlone(setup, all, epochs, o.seed)
+        centralized = { epochs, ...r, seconds: (performance.now() - started) / 1000 }
+        console.log(`centralized, the same ${passes.toLocaleString('en-US')} example passes (${epochs} epochs of ${all.length.toLocaleString('en-US')} images): test accuracy ${r.accuracy.toFixed(4)}, ${centralized.seconds.toFixed(1)} s`)
+      }
+      if (o.csv && o.json) {
+        const { log: _log, onRound: _onRound, json: _json, ...options } = o
+        const summary = { options, roundsToTarget: result.roundsToTarget, rounds: result.rows.length, seconds: result.seconds, bestAccuracy: best, parameters: result.parameters, centralized, argv: args }
+        await writeFile(o.json, JSON.stringify(summary, null, 2) + '\n')
+        console.log(`per-round results: ${o.csv} (summary ${o.json})`)
+      }
+      return 0
+    } finally {
+      setup.dispose()
     }
-    return 0
   },
 }

@@ -2,6 +2,7 @@
 // shared/participant's loop (the loop of `autofed participate`) over partitions of MNIST, one tfjs model
 // shared by all of them; the global model of every round is tested on the MNIST test set.
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -86,6 +87,8 @@ const csvLine = (r: RoundRow) =>
 
 /** Everything a simulation and its baselines share: the bundle as the task will have it, the data and the one model. */
 export type SimulationSetup = {
+  /** The task bundle's files: the built-in bundle with the client options in config.json. */
+  files: Map<string, Uint8Array>
   bundle: Bundle
   training: TrainingOptions
   labels: string[]
@@ -100,6 +103,9 @@ export type SimulationSetup = {
 /** The bundle's files with the simulation's client options written into config.json (as the create page writes a learning rate). */
 async function simulationBundle(o: SimulateOptions): Promise<Map<string, Uint8Array>> {
   const dir = join(o.bundlesDir, o.model)
+  if (!existsSync(join(dir, 'config.json'))) {
+    throw new Error(`${dir}: no bundle there; --model names a folder of ${o.bundlesDir} (mnist-2nn, mnist-cnn; run \`npx tsx scripts/setup-bundles.ts\` if their weights are missing)`)
+  }
   const loaded = await loadBundle(await directorySource(dir))
   if (!loaded.ok) throw new ProblemError(loaded.problems.map((p) => ({ ...p, file: join(dir, p.file ?? '') })))
   const config = {
@@ -119,8 +125,9 @@ async function simulationBundle(o: SimulateOptions): Promise<Map<string, Uint8Ar
   return files
 }
 
-/** Reads and prepares the data, the partition and the shared model. */
-export async function prepareSimulation(o: SimulateOptions, files: Map<string, Uint8Array>): Promise<SimulationSetup> {
+/** Reads and prepares the bundle, the data, the partition and the shared model (on the tfjs backend already set). */
+export async function prepareSimulation(o: SimulateOptions): Promise<SimulationSetup> {
+  const files = await simulationBundle(o)
   const parsed = parseBundle(files)
   if (!parsed.ok) throw new ProblemError(parsed.problems)
   const bundle = parsed.value
@@ -134,6 +141,7 @@ export async function prepareSimulation(o: SimulateOptions, files: Map<string, U
   const { model } = await buildModel(bundle)
   const [train, test] = [await preprocessMnist(trainRaw, bundle.preprocessor, channels), await preprocessMnist(testRaw, bundle.preprocessor, channels)]
   return {
+    files,
     bundle,
     training: training.value,
     labels,
@@ -175,13 +183,16 @@ async function joinPatiently<T>(join: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs the federation: aggregator, K participant loops, the test of every round's global model, the CSV. */
-export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
+/**
+ * Runs the federation: aggregator, K participant loops, the test of every round's global model, the CSV.
+ * `prepared` (from prepareSimulation with the same options) is reused and left to the caller to dispose.
+ */
+export async function simulate(o: SimulateOptions, prepared?: SimulationSetup): Promise<SimulationResult> {
   const log = o.log ?? ((line: string) => console.log(line))
   const { note } = await setupBackend(o.backend)
   if (note) log(note)
-  const files = await simulationBundle(o)
-  const setup = await prepareSimulation(o, files)
+  const setup = prepared ?? (await prepareSimulation(o))
+  const files = setup.files
   const work = await mkdtemp(join(tmpdir(), 'autofed-simulate-'))
   const token = randomBytes(16).toString('hex')
   const server = await startNodeServer({ port: 0, dataDir: join(work, 'data'), bundlesDir: join(work, 'no-bundles'), distDir: join(work, 'no-dist'), initiatorToken: token })
@@ -300,7 +311,7 @@ export async function simulate(o: SimulateOptions): Promise<SimulationResult> {
   } finally {
     abort.aborted = true
     for (const t of trainers) t.dispose()
-    setup.dispose()
+    if (!prepared) setup.dispose()
     await server.close()
     await rm(work, { recursive: true, force: true })
   }
