@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config'
+import { tfjsWasmThreads } from './scripts/vite/index.ts'
 
 // Cross-origin isolation lets the tfjs WASM backend use threads; the aggregator sends the same headers.
 const ISOLATION_HEADERS = {
@@ -8,6 +9,8 @@ const ISOLATION_HEADERS = {
 
 export default defineConfig({
   root: '.',
+  // tfjs's threaded WASM build cannot start its workers from a bundle as shipped: scripts/vite says why.
+  plugins: tfjsWasmThreads(),
   // tfjs and its backends load lazily (only pages that train or predict import them), so large chunks
   // do not slow the first page; the warning would only flag those.
   build: { outDir: 'dist', target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 1500 },

@@ -1,32 +1,32 @@
-// Browser side of bench/train-throughput.ts: the same measureTrainingSpeed as in Node, per backend.
+// Browser side of bench/train-throughput.ts and bench/wasm-threads.ts: the same measureTrainingSpeed as
+// in Node, per backend, with the app's own backend setup (web/backend: wasm binaries as Vite assets, the
+// single-threaded or threaded wasm build as the app's backend choice switches them).
 import * as tf from '@tensorflow/tfjs-core'
-import '@tensorflow/tfjs-backend-cpu'
-import '@tensorflow/tfjs-backend-webgl'
-import '@tensorflow/tfjs-backend-webgpu'
-import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import { measureTrainingSpeed } from '../../shared/backend'
 import { registerWasmGradKernels } from '../../shared/kernels'
+import { useWasmBuild, WASM_THREADS, wasmThreadsInUse } from '../../web/backend'
 import { benchModelBuilder, BATCH_SIZE, INPUT_SHAPES, NUM_CLASSES } from './models'
 import type { BenchModel } from './models'
 
-// ?wasmThreads=0 forces the single-threaded SIMD build (the fallback where isolation is impossible).
-if (new URLSearchParams(location.search).get('wasmThreads') === '0') tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
-setWasmPaths('/wasm/')
 registerWasmGradKernels()
 
 let backbone: Uint8Array | undefined
 
+/** Trains `steps` batches of `model` on `backend` ('wasm-threads': the threaded wasm build) and says how it ran. */
 async function run(model: BenchModel, backend: string, steps: number): Promise<{ imagesPerSecond: number; detail: string }> {
   if (model === 'mobilenet' && !backbone) {
     const res = await fetch('/bundle/backbone.safetensors')
     if (!res.ok) throw new Error(`backbone.safetensors: HTTP ${res.status}`)
     backbone = new Uint8Array(await res.arrayBuffer())
   }
-  const { imagesPerSecond } = await measureTrainingSpeed(backend, benchModelBuilder(model, backbone), INPUT_SHAPES[model], NUM_CLASSES, { steps, batchSize: BATCH_SIZE })
+  const wasm = backend === 'wasm' || backend === WASM_THREADS
+  if (wasm) await useWasmBuild(backend === WASM_THREADS)
+  const tfjsBackend = wasm ? 'wasm' : backend
+  const { imagesPerSecond } = await measureTrainingSpeed(tfjsBackend, benchModelBuilder(model, backbone), INPUT_SHAPES[model], NUM_CLASSES, { steps, batchSize: BATCH_SIZE })
   let detail = ''
-  if (backend === 'wasm') {
+  if (wasm) {
     await tf.setBackend('wasm')
-    detail = `SIMD ${await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')}, threads ${getThreadsCount()} (cross-origin isolated: ${globalThis.crossOriginIsolated})`
+    detail = `SIMD ${await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')}, threads ${wasmThreadsInUse()} (cross-origin isolated: ${globalThis.crossOriginIsolated})`
   }
   return { imagesPerSecond, detail }
 }

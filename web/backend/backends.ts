@@ -8,16 +8,14 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url'
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url'
 
-// The threaded SIMD build does not run from a Vite bundle: tfjs-backend-wasm 4.22.0 hands its pthread
-// workers the factory's source text (`wasmFactoryThreadedSimd.toString()`), which after bundling refers
-// to names of the bundle's scope, and the workers die with "ReferenceError: e is not defined" before
-// the first step. The single-threaded SIMD build is used instead.
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
+// Which build 'wasm' runs (single-threaded SIMD, or threaded under cross-origin isolation) is decided
+// by the backend choice's measurement: ./wasm-build. The threaded build's worker script is made
+// loadable from a Vite bundle by scripts/vite (tfjsWasmThreads in vite.config.ts).
+import './wasm-build'
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
   'tfjs-backend-wasm-simd.wasm': wasmSimd,
-  // Never fetched while threads are off, but setWasmPaths insists on an entry for every binary.
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
 })
 

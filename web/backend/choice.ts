@@ -6,10 +6,15 @@ import type { Bundle } from '../../shared/bundle'
 import { registerWasmGradKernels } from '../../shared/kernels'
 import { buildModel } from '../../shared/model'
 import { loadSetting, saveSetting } from '../store'
-import { BACKEND_ORDER, describeAdapter } from './backends'
+import { describeAdapter } from './backends'
+import { threadsUnavailable, tfjsBackendOf, useWasmBuild, WasmBuildBusy, wasmBuildInUse, WASM_THREADS, wasmThreadsInUse, wasmThreadsWanted } from './wasm-build'
 
-/** The backends a user may pin on the dashboard, in the order they are measured (ties go to the earlier). */
-export const TRAINING_BACKENDS = BACKEND_ORDER
+/**
+ * The backends a user may pin on the dashboard, in the order they are shown (ties go to the earlier:
+ * the threaded wasm build wins only when it measures faster). 'wasm-threads' is a candidate only on a
+ * cross-origin isolated page.
+ */
+export const TRAINING_BACKENDS = ['webgpu', 'webgl', 'wasm', WASM_THREADS, 'cpu'] as const
 
 const OVERRIDE_KEY = 'backend-override'
 /** Timed training steps per backend (after one untimed warm-up step that compiles shaders). */
@@ -22,10 +27,11 @@ const MEASURE_BATCH = 8
 /** The longest one backend's measurement may take, warm-up included (a cpu step may overrun it). */
 export const MEASURE_BUDGET_MS = 5_000
 /**
- * Measured first: without a GPU it wins by far (BENCHMARKS.md), and once its figure is known the slow
+ * Measured first: without a GPU wasm wins by far (BENCHMARKS.md), and once its figure is known the slow
  * backends stop after a step; with a real GPU, WebGPU still beats it with its shaders compiled untimed.
+ * The two wasm builds are measured one after the other, so the 'wasm' backend is rebuilt at most twice.
  */
-const MEASURE_FIRST = ['wasm']
+const MEASURE_FIRST = ['wasm', WASM_THREADS]
 /** How often a session waiting for another's measurement checks whether it was stopped. */
 const CANCEL_POLL_MS = 100
 
@@ -96,6 +102,8 @@ export type ComputeInfo = {
   reason: string
   /** Images/s of the last training epoch or, before one, of the measurement. */
   imagesPerSecond: number | null
+  /** Threads of the WASM backend (1: the single-threaded build); null on another backend. */
+  threads: number | null
   measurements: Measurement[]
   /** The backend the user pinned, or null when the measured choice is used. */
   override: string | null
@@ -139,7 +147,10 @@ export async function selectTrainingBackend(o: {
   registerWasmGradKernels()
   const { adapter } = await describeAdapter()
   const override = await loadBackendOverride()
-  const deviceKey = `${navigator.userAgent}|${adapter ?? 'no WebGPU adapter'}|${navigator.hardwareConcurrency}|${o.modelKey}`
+  // Whether threads were a candidate is part of the device: a choice made without them (another origin's
+  // headers, or before they existed) must not keep a cross-origin isolated page on one thread.
+  const threads = threadsUnavailable() ? 'no wasm threads' : `wasm ${wasmThreadsWanted()} threads`
+  const deviceKey = `${navigator.userAgent}|${adapter ?? 'no WebGPU adapter'}|${navigator.hardwareConcurrency}|${threads}|${o.modelKey}`
   // A pinned backend needs no figures: the join page's measurement, if any, stops rather than delay it.
   if (override) await abortMeasurement()
   // The join page may be measuring this model already: wait for its answer instead of measuring twice.
@@ -169,14 +180,27 @@ export async function selectTrainingBackend(o: {
   if (o.cancelled?.()) throw new Cancelled()
   const choice = shared ?? (await measureOrRecall(o, deviceKey, override))
   if (o.cancelled?.()) throw new Cancelled()
+  let backend = choice.backend
+  let reason = choice.reason
   await exclusive(async () => {
-    if (!(await tf.setBackend(choice.backend))) {
-      throw new Error(`the ${choice.backend} backend does not start in this browser${override ? ': pick another one under Compute' : ''}`)
+    const unstartable = `the ${choice.backend} backend does not start in this browser${override ? ': pick another one under Compute' : ''}`
+    if (tfjsBackendOf(choice.backend) === 'wasm') {
+      try {
+        await useWasmBuild(choice.backend === WASM_THREADS)
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err)
+        // Tensors of another page's model still on the running build: train on that build rather than not at all.
+        if (!(err instanceof WasmBuildBusy)) throw new Error(`${unstartable} (${why})`)
+        backend = wasmBuildInUse()
+        reason += `; ${choice.backend} could not replace ${backend} (${why}), so ${backend} is used`
+      }
     }
+    if (!(await tf.setBackend(tfjsBackendOf(backend)))) throw new Error(unstartable)
     await tf.ready()
   })
-  const measured = choice.measurements.find((m) => m.backend === choice.backend && m.error === undefined)
-  return { backend: choice.backend, adapter, reason: choice.reason, imagesPerSecond: measured?.imagesPerSecond ?? null, measurements: choice.measurements, override }
+  const measured = choice.measurements.find((m) => m.backend === backend && m.error === undefined)
+  const threadsInUse = tf.getBackend() === 'wasm' ? wasmThreadsInUse() : null
+  return { backend, adapter, reason, imagesPerSecond: measured?.imagesPerSecond ?? null, threads: threadsInUse, measurements: choice.measurements, override }
 }
 
 /** The cached or pinned choice, else a new measurement, registered as this tab's running one. */
@@ -185,7 +209,7 @@ async function measureOrRecall(o: MeasureSpec & { cancelled?: () => boolean; onM
   const abort = { aborted: false }
   const stopped = () => abort.aborted || o.cancelled?.() === true
   const measuring = exclusive(() => chooseBackend({
-    candidates: [...TRAINING_BACKENDS],
+    candidates: TRAINING_BACKENDS.filter((b) => b !== WASM_THREADS || threadsUnavailable() === null),
     measureOrder: MEASURE_FIRST,
     override: override ?? undefined,
     deviceKey,
@@ -196,7 +220,8 @@ async function measureOrRecall(o: MeasureSpec & { cancelled?: () => boolean; onM
       if (backend === 'webgpu' && problem) throw new Error(problem)
       setProgress({ backend, limitMs: MEASURE_BUDGET_MS })
       o.onMeasure?.(backend, MEASURE_BUDGET_MS)
-      return measureTrainingSpeed(backend, o.build, o.inputShape, o.numClasses, {
+      if (tfjsBackendOf(backend) === 'wasm') await useWasmBuild(backend === WASM_THREADS)
+      return measureTrainingSpeed(tfjsBackendOf(backend), o.build, o.inputShape, o.numClasses, {
         steps: MEASURE_STEPS,
         batchSize: Math.min(o.batchSize, MEASURE_BATCH),
         budgetMs: MEASURE_BUDGET_MS,

@@ -272,6 +272,7 @@ export function TaskPage(props: { taskId: string }) {
               <h3>{t('backend.title')}</h3>
               <div class="stats">
                 <Stat k={t('backend.name')} v={snap.compute?.backend ?? '…'} testId="backend" />
+                {snap.compute?.threads != null ? <Stat k={t('backend.threads')} v={String(snap.compute.threads)} testId="threads" /> : null}
                 <Stat k={t('backend.adapter')} v={snap.compute?.adapter ?? t('common.none')} testId="adapter" />
                 <Stat
                   k={t('backend.speed')}
