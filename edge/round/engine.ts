@@ -3,9 +3,10 @@ import { beginAttempt, participantsChanged, phaseTimeout } from './attempt'
 import { FairBudget } from './lock'
 import { participantLog } from './logs'
 import { admitJoin, declaredCounts, markLeft, prepareJoin, TokenHashes } from './participants'
+import { pushesProgress } from './progress'
 import { createTask, TaskRegistry, type CreateTaskInput } from './registry'
 import { BUNDLE_KEY, mutate, save, type EngineDeps, type Runtime } from './runtime'
-import { anyoneHas, reportsComplete } from './splits'
+import { anyoneHas, awaited, reportsComplete } from './splits'
 import { LogLimits } from './task-log'
 import { addTest, checkTest, closeTest, openTest, testClosable, testDeadline } from './test-phase'
 import { closeTrain, trainComplete, trainDeadline } from './train'
@@ -278,6 +279,7 @@ export class RoundEngine {
       mutate(this.deps, rt, async (rec) => {
         addValidation(rec, round, participantId, report)
         if (reportsComplete(rec)) await this.endValidate(rt)
+        else rt.quiet = !pushesProgress(rec.reported.length, rec.reported.length + awaited(rec, 'validation', rec.reported).length)
       }),
     )
     return taskView(rt.rec)
@@ -290,7 +292,10 @@ export class RoundEngine {
     await rt.fold.run(() =>
       mutate(this.deps, rt, async (rec) => {
         const phase = addTest(rec, participantId, report)
-        if (!reportsComplete(rec)) return
+        if (!reportsComplete(rec)) {
+          rt.quiet = !pushesProgress(rec.testReported.length, rec.testReported.length + awaited(rec, 'test', rec.testReported).length)
+          return
+        }
         if (phase === 'test') closeTest(this.deps, rt)
         else await this.endValidate(rt)
       }),

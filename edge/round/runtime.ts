@@ -31,6 +31,8 @@ export type Runtime = {
   rec: TaskRecord
   /** The phase close the next save of task.json records (its write point); a plain save otherwise. */
   closing?: WritePoint
+  /** The next save pushes no state: a report that is not one of its phase's progress steps (progress.ts). */
+  quiet?: boolean
   /** The task's append-only log (task-log.ts) and the events replayed to a new subscriber. */
   log: TaskLog
   acc: Accumulator | null
@@ -59,6 +61,9 @@ export function randomId(bytes: number): string {
 
 /** Writes task.json, reports its write point, deletes what it no longer needs, re-arms the deadline and publishes the state. */
 export async function save(deps: EngineDeps, rt: Runtime): Promise<void> {
+  // Taken first: a failed write must not leave the next save (a phase change, say) unpublished.
+  const quiet = rt.quiet
+  rt.quiet = undefined
   await putJson(deps.store, rt.rec.id, TASK_KEY, rt.rec)
   const point = rt.closing ?? 'task-record'
   rt.closing = undefined
@@ -66,7 +71,7 @@ export async function save(deps: EngineDeps, rt: Runtime): Promise<void> {
   // Only now that task.json no longer points at them: a crash before this line keeps them for the restart.
   await Promise.all(rt.garbage.splice(0).map((key) => deps.store.delete(rt.rec.id, key)))
   deps.clock.setAlarm(rt.rec.id, rt.rec.state === 'running' ? rt.rec.deadline : null)
-  deps.publish(rt.rec.id, { type: 'state', data: taskView(rt.rec) })
+  if (!quiet) deps.publish(rt.rec.id, { type: 'state', data: taskView(rt.rec) })
 }
 
 /** Runs a change of the task record alone, then saves and publishes it. */

@@ -6,6 +6,7 @@ import { beginAttempt } from './attempt'
 import { serverLog } from './logs'
 import { applyServerOptimizer } from './server-step'
 import { dropMissing } from './participants'
+import { pushesProgress } from './progress'
 import { ACC_KEY, save, type EngineDeps, type Runtime } from './runtime'
 import { RoundError } from './types'
 import { taskView } from './views'
@@ -52,7 +53,7 @@ export async function accept(
     if (trainComplete(rt)) {
       await complete(rt)
       await save(deps, rt)
-    } else {
+    } else if (pushesProgress(acc.contributors.length, expected)) {
       // The accumulator just stored holds the contributors; task.json need not be rewritten per upload.
       deps.publish(rec.id, { type: 'state', data: taskView(rec) })
     }
