@@ -125,12 +125,12 @@ export const simulateCommand: Command = {
       if (o.centralized && last) {
         // As many example passes as the clients made (each round: its examples × E), over the whole training set.
         const passes = result.rows.reduce((n, r) => n + r.examples * o.epochs, 0)
-        const epochs = Math.max(1, Math.round(passes / setup.train.labels.length))
+        const epochs = passes / setup.train.labels.length
         const started = performance.now()
         const all = Array.from({ length: setup.train.labels.length }, (_, i) => i)
         const r = await trainAlone(setup, all, epochs, o.seed)
         centralized = { epochs, ...r, seconds: (performance.now() - started) / 1000 }
-        console.log(`centralized, the same ${passes.toLocaleString('en-US')} example passes (${epochs} epochs of ${all.length.toLocaleString('en-US')} images): test accuracy ${r.accuracy.toFixed(4)}, ${centralized.seconds.toFixed(1)} s`)
+        console.log(`centralized, the same ${passes.toLocaleString('en-US')} example passes (${epochs.toFixed(2)} epochs of ${all.length.toLocaleString('en-US')} images): test accuracy ${r.accuracy.toFixed(4)}, ${centralized.seconds.toFixed(1)} s`)
       }
       if (o.csv && o.json) {
         const { log: _log, onRound: _onRound, json: _json, ...options } = o
