@@ -7,7 +7,7 @@ import { parseBundle, unzipBundle, type Bundle } from '../../shared/bundle'
 import { readDataset, type Dataset, type DatasetItem } from '../../shared/dataset'
 import { readAll, type FileSource } from '../../shared/files'
 import { ProblemError } from '../../shared/problems'
-import { batches, pureImageDecoder, type Batches, type ImageCache } from '../../shared/train'
+import { batches, cachedBatches, pureImageDecoder, type Batches, type FeatureSource, type ImageCache } from '../../shared/train'
 
 /** Reads and validates a bundle given as a folder or a .zip on disk; throws ProblemError naming the file. */
 export async function openBundle(path: string): Promise<Bundle> {
@@ -54,13 +54,18 @@ export function itemsOf(dataset: Dataset, split: SplitChoice): DatasetItem[] {
 /** Number of input channels of the bundle's model (config num_channels, else RGB). */
 export const channelsOf = (bundle: Bundle): 1 | 3 => (bundle.config.num_channels === 1 ? 1 : 3)
 
-/** Batches of `items` with the bundle's preprocessing, decoded by the pure-JS decoders (as `autofed participate`). */
+/**
+ * Batches of `items` with the bundle's preprocessing, decoded by the pure-JS decoders (as `autofed
+ * participate`); with `features` (and an image cache), cached backbone features where the stream allows.
+ */
 export function bundleBatches(
   bundle: Bundle,
   source: FileSource,
   items: readonly DatasetItem[],
   labels: readonly string[],
-  o: { batchSize: number; training: boolean; shuffle?: boolean; seed?: number; cache?: ImageCache },
+  o: { batchSize: number; training: boolean; shuffle?: boolean; seed?: number; cache?: ImageCache; features?: FeatureSource },
 ): Batches {
-  return batches({ source, items, labels, decode: pureImageDecoder, preprocess: bundle.preprocessor, channels: channelsOf(bundle), ...o })
+  const { features, cache, ...rest } = o
+  const common = { source, items, labels, decode: pureImageDecoder, preprocess: bundle.preprocessor, channels: channelsOf(bundle), ...rest }
+  return features && cache ? cachedBatches({ ...common, cache, features }) : batches({ ...common, cache })
 }

@@ -5,13 +5,15 @@ import * as tf from '@tensorflow/tfjs-core'
 import { labelsOf, writeResultBundle, zipBundle } from '../../shared/bundle'
 import { buildModel, modelWeights } from '../../shared/model'
 import { ProblemError } from '../../shared/problems'
-import { createImageCache, fineTune, trainingOptions, type FineTuneResult } from '../../shared/train'
+import { createFeatureCache, createImageCache, featureCacheOffReason, fineTune, frozenFeatureSource, trainingOptions, type FineTuneResult } from '../../shared/train'
 import { accuracyLine } from './evaluate'
 import type { Command } from './index'
-import { bundleBatches, openBundle, openData } from './local-model'
+import { bundleBatches, channelsOf, openBundle, openData } from './local-model'
 import { setupBackend } from './participate'
 
 const USAGE = 'autofed train --bundle <dir|zip> --data <dir> --out <dir|file.zip> [--epochs N] [--seed S] [--backend wasm|cpu] [--cache-mb N]'
+/** Backbone features of a frozen-backbone bundle kept between epochs, as `autofed participate` keeps them by default. */
+const FEATURE_CACHE_BYTES = 128 * 1024 * 1024
 
 export type TrainCliOptions = {
   bundle: string
@@ -52,9 +54,14 @@ export async function trainFolder(o: TrainCliOptions, log: (line: string) => voi
   log(`training on ${tf.getBackend()}: ${dataset.splits.train.length} train, ${dataset.splits.validation.length} validation${dataset.validationFromTrain ? ' (drawn from train)' : ''}, ${dataset.splits.test.length} test images; ${options.epochs} epochs, batch ${options.batchSize}`)
 
   const cache = createImageCache(o.cacheBytes)
+  const features = frozenFeatureSource(model, bundle, channelsOf(bundle), createFeatureCache(FEATURE_CACHE_BYTES))
+  if (!('reason' in features)) {
+    const off = featureCacheOffReason(bundle.preprocessor)
+    log(off ? `feature cache: evaluation only; ${off}` : 'feature cache: on (frozen backbone: each image goes through it once, later epochs train the head on cached features)')
+  }
   try {
     const stream = (items: typeof dataset.splits.train, extra: { training: boolean; shuffle?: boolean; seed?: number }) =>
-      bundleBatches(bundle, source, items, labels, { batchSize: options.batchSize, cache, ...extra })
+      bundleBatches(bundle, source, items, labels, { batchSize: options.batchSize, cache, ...('reason' in features ? {} : { features }), ...extra })
     const result = await fineTune({
       model,
       training: options,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { LayersModel } from '@tensorflow/tfjs-layers'
 import { runTest, runValidation, trainAnEpoch, type BatchProgress, type BatchStream, type EpochResult, type EvalResult, type TestResult } from './epoch'
+import { featureCacheSummary } from './feature-batches'
 import { makeOptimizer } from './optimizer'
 import type { TrainingOptions } from './options'
 import { trainingSchedule } from './schedule'
@@ -78,7 +79,8 @@ export async function fineTune(o: FineTuneOptions): Promise<FineTuneResult> {
       })
       step += train.steps
       log(`Complete training of epoch ${epoch}: avg_loss=${train.loss.toFixed(4)} correct_rate=${train.accuracy.toFixed(2)}` +
-        (train.skipped > 0 ? ` (${train.skipped} unreadable files skipped)` : ''))
+        (train.skipped > 0 ? ` (${train.skipped} unreadable files skipped)` : '') +
+        (train.features ? `; ${featureCacheSummary(train.features)}` : ''))
 
       let validation: EvalResult | null = null
       let isBest = false

@@ -39,8 +39,11 @@ export type SessionSnapshot = {
   local: Array<{ round: number; trainLoss: number; trainAccuracy: number; validationLoss?: number; validationAccuracy?: number }>
   problems: Problem[]
   error: string | null
-  /** The backbone-feature cache: off and why (a bundle without a frozen backbone), or its last epoch's counts. */
-  features: { on: false; reason: string } | { on: true; note: string | null; last: FeatureStreamStats | null } | null
+  /**
+   * The backbone-feature cache of a frozen-backbone bundle: why training images still go through the
+   * backbone (random rotation or shift), and the last epoch's counts. Null for a model without one.
+   */
+  features: { trainingOff: string | null; last: FeatureStreamStats | null } | null
 }
 
 /** Keeps the per-image decode cache bounded whatever the folder's size (SPEC §4). */
@@ -120,7 +123,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
       case 'epoch': {
         const local = snap.local.filter((r) => r.round !== e.round)
         local.push({ round: e.round, trainLoss: e.result.loss, trainAccuracy: e.result.accuracy })
-        const features = snap.features?.on && e.result.features ? { ...snap.features, last: e.result.features } : snap.features
+        const features = snap.features && e.result.features ? { ...snap.features, last: e.result.features } : snap.features
         return set({ local, features, compute: snap.compute ? { ...snap.compute, imagesPerSecond: e.result.imagesPerSecond } : null })
       }
       case 'validation':
@@ -179,7 +182,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     const cache = createImageCache(CACHE_BYTES)
     const featureCache = createFeatureCache(FEATURE_CACHE_BYTES)
     const features = frozenFeatureSource(model, bundle, channels, featureCache)
-    set({ features: 'reason' in features ? { on: false, reason: features.reason } : { on: true, note: featureCacheOffReason(bundle.preprocessor), last: null } })
+    set({ features: 'reason' in features ? null : { trainingOff: featureCacheOffReason(bundle.preprocessor), last: null } })
     const stream = (items: typeof dataset.splits.train, isTraining: boolean, seed?: number) =>
       cachedBatches({
         source: o.source,

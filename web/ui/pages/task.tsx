@@ -11,7 +11,7 @@ import { RoundChart } from '../chart'
 import { downloadHistoryCsv, roundRows } from '../round-history'
 import { FolderPicker } from '../folder-picker'
 import { useT } from '../i18n'
-import type { StringKey } from '../i18n'
+import type { StringKey, Translate } from '../i18n'
 import { fragmentParam } from '../router'
 import { setPendingFolder, taskFolder } from '../task-folder'
 import { TrainAlone } from '../train-alone'
@@ -21,6 +21,15 @@ const LOG_LINES = 200
 
 function time(ms: number): string {
   return new Date(ms).toLocaleTimeString()
+}
+
+/** The feature cache's line: its last epoch's counts, or that it is filling, or why training images bypass it. */
+function featureText(f: NonNullable<SessionSnapshot['features']>, t: Translate): string {
+  if (f.trainingOff) return t('features.evalOnly')
+  if (!f.last) return t('features.empty')
+  const mib = (n: number) => (n / 1048576).toFixed(1)
+  const { hits, misses, cache } = f.last
+  return t('features.counts', { hits, misses, mib: mib(cache.bytes), max: Math.round(cache.maxBytes / 1048576), evicted: cache.evicted })
 }
 
 /** The task dashboard: task state over SSE for everyone, and this browser's participant when it joined. */
@@ -283,6 +292,7 @@ export function TaskPage(props: { taskId: string }) {
               <p class="row" style="margin-top:12px">
                 <label for="backend-override">{t('backend.override')}</label>
                 <select id="backend-override" value={override} disabled={switching} data-testid="backend-override" onChange={(e: Event) => void changeBackend((e.target as HTMLSelectElement).value)}>
+                {snap.features ? <Stat k={t('features.label')} v={featureText(snap.features, t)} testId="feature-cache" /> : null}
                   <option value="auto" selected={override === 'auto'}>
                     {t('backend.auto')}
                   </option>
