@@ -87,6 +87,8 @@ describe('predict page: model library (issue 11 item 6)', () => {
     await page.locator(`[data-testid=predict-model][data-id="${first}"]`).waitFor()
     await page.locator(`[data-testid=model-row][data-id="${first}"] [data-testid=model-name]`).fill('Seed one')
     await page.locator(`[data-testid=model-row][data-id="${first}"] [data-testid=model-name]`).press('Enter')
+    // The line naming the model in use follows the rename.
+    await page.locator(`[data-testid=predict-model][data-id="${first}"]`, { hasText: 'Predicting with Seed one' }).waitFor()
 
     // One image: top-k with the class index, and the full probability vector.
     await page.getByTestId('predict-input').setInputFiles(join(mnistDir, 'test', '7', (await firstFile(join(mnistDir, 'test', '7')))))
@@ -103,6 +105,10 @@ describe('predict page: model library (issue 11 item 6)', () => {
     expect(await cam.getAttribute('data-class')).toBe(String(topIndex))
     expect(await cam.getAttribute('data-layer')).toMatch(/conv/i)
     await page.screenshot({ path: `${SHOTS}/predict-library-en.png`, fullPage: true })
+    await setLang(page, 'zh')
+    await page.getByText('本浏览器中的模型').waitFor()
+    await page.screenshot({ path: `${SHOTS}/predict-library-zh.png`, fullPage: true })
+    await setLang(page, 'en')
 
     // Delete the second model (two clicks), then reload: the library is in IndexedDB.
     await page.locator(`[data-testid=model-row][data-id="${second}"] [data-testid=model-delete]`).click()

@@ -141,6 +141,10 @@ describe('train alone, then compare with the federated model (issue 11 item 4)',
       const local = Number(await page.getByTestId('alone-local').getAttribute('data-value'))
       const federatedHere = Number(await page.getByTestId('alone-federated').getAttribute('data-value'))
       await page.screenshot({ path: `${SHOTS}/train-alone-dashboard.png`, fullPage: true })
+      await setLang(page, 'zh')
+      await waitForWork(page, 'alone-gain', /个百分点/, undefined, watch)
+      await page.screenshot({ path: `${SHOTS}/train-alone-dashboard-zh.png`, fullPage: true })
+      await setLang(page, 'en')
 
       await page.getByTestId('alone-results-link').click()
       await waitForWork(page, 'alone-local', /^[\d.]+$/, 'data-value', watch)
@@ -311,6 +315,10 @@ describe('the federated result bundle evaluated on a third folder (issue 11 item
       await page.locator('[data-testid=eval-cam-button]').first().click()
       await waitOrFail(page, 'eval-cam', pngs.length, logs)
       await page.screenshot({ path: `${SHOTS}/evaluate-federated.png`, fullPage: true })
+      await setLang(page, 'zh')
+      await page.getByText('损失最大的图片').waitFor()
+      await page.screenshot({ path: `${SHOTS}/evaluate-federated-zh.png`, fullPage: true })
+      await setLang(page, 'en')
 
       // `autofed evaluate` in Node, as a user runs it, on the same zip and folder.
       const out = join(work, 'evaluate-node')

@@ -35,6 +35,6 @@ export function RoundChart(props: { rounds: number[]; series: Series[]; xLabel: 
       plot.current?.destroy()
       plot.current = null
     }
-  }, [JSON.stringify(props.rounds), JSON.stringify(props.series)])
+  }, [JSON.stringify(props.rounds), JSON.stringify(props.series), props.xLabel])
   return <div class="chart" ref={box} data-testid={props.testId} />
 }

@@ -50,7 +50,8 @@ export function DatasetSummary(props: { dataset: Dataset; folder: string; unknow
           </tbody>
         </table>
       </div>
-      {d.validationFromTrain ? (
+      {/* A folder without training images (one only evaluated) has nothing to draw a validation split from. */}
+      {d.validationFromTrain && d.splits.train.length + d.splits.validation.length > 0 ? (
         <p class="muted" data-testid="split-note">
           {t('dataset.splitNote', { count: d.splits.validation.length })}
           {d.validationSplit?.groupedBy ? ` ${t('dataset.splitGrouped', { column: d.validationSplit.groupedBy })}` : ''}

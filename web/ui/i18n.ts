@@ -149,6 +149,11 @@ const EN = {
   'state.running': 'running',
   'state.done': 'done',
   'state.stopped': 'stopped',
+  'session.preparing': 'preparing',
+  'session.running': 'training',
+  'session.finished': 'finished',
+  'session.stopped': 'stopped',
+  'session.error': 'error',
   'phase.train': 'training',
   'phase.validate': 'validating',
   'phase.test': 'testing',
@@ -285,6 +290,7 @@ const EN = {
   'evaluate.rows': '{n} of {total} images',
   'evaluate.truth': 'True label',
   'evaluate.predicted': 'Predicted',
+  'evaluate.imageLoss': 'Loss',
   'predict.gradcam': 'Show Grad-CAM',
   'predict.gradcamHelp': 'Grad-CAM of {label} over the model’s input (layer {layer}): red marks what pushed the model towards this class.',
 } as const
@@ -440,6 +446,11 @@ const ZH: Table = {
   'state.running': '进行中',
   'state.done': '已完成',
   'state.stopped': '已停止',
+  'session.preparing': '准备中',
+  'session.running': '训练中',
+  'session.finished': '已完成',
+  'session.stopped': '已停止',
+  'session.error': '出错',
   'phase.train': '训练中',
   'phase.validate': '验证中',
   'phase.test': '测试中',
@@ -576,6 +587,7 @@ const ZH: Table = {
   'evaluate.rows': '{n} / {total} 张图片',
   'evaluate.truth': '真实标签',
   'evaluate.predicted': '预测',
+  'evaluate.imageLoss': '损失',
   'predict.gradcam': '显示 Grad-CAM',
   'predict.gradcamHelp': '{label} 的 Grad-CAM，叠加在模型输入上（层 {layer}）：红色表示促使模型判为此类的区域。',
 }
@@ -611,4 +623,10 @@ export const LangContext = createContext<Lang>('en')
 export function useT(): Translate {
   const lang = useContext(LangContext)
   return (key, vars) => translate(lang, key, vars)
+}
+
+/** Formats a date and time (epoch ms) for the page's language, whatever the browser's own locale is. */
+export function useDateTime(): (ms: number) => string {
+  const lang = useContext(LangContext)
+  return (ms) => new Date(ms).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en')
 }

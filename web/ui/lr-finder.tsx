@@ -63,7 +63,8 @@ function LrChart(props: { points: LrFindPoint[]; suggestions: Suggestions | null
       [xs, props.points.map((p) => (Number.isFinite(p.smoothed) ? p.smoothed : null)), mark(s?.valley.at), mark(s?.minimum.at), mark(s?.steep.at)] as uPlot.AlignedData,
       el,
     )
-  }, [props.points.length, JSON.stringify(props.suggestions)])
+    // Redrawn on a language switch too: the axis and legend labels are the page's language.
+  }, [props.points.length, JSON.stringify(props.suggestions), props.xLabel, props.yLabel])
   useEffect(
     () => () => {
       plot.current?.destroy()

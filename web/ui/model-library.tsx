@@ -1,4 +1,4 @@
-import { useContext, useEffect, useState } from 'hono/jsx/dom'
+import { useEffect, useState } from 'hono/jsx/dom'
 import { readAll } from '../../shared/files'
 import { ProblemError } from '../../shared/problems'
 import type { Problem } from '../../shared/problems'
@@ -10,7 +10,7 @@ import type { LibraryEntry } from '../store'
 import { ErrorBox, Problems, messageOf, percent } from './components'
 import { FolderPicker } from './folder-picker'
 import type { PickedFolder } from './folder-picker'
-import { LangContext, useT } from './i18n'
+import { useDateTime, useT } from './i18n'
 import type { Loaded, PredictorState } from './use-predictor'
 
 /** The model library as a page sees it: the entries, the chosen one, and the ways to change both. */
@@ -103,7 +103,7 @@ function sourceText(t: ReturnType<typeof useT>, e: LibraryEntry): string {
 /** The list of kept models (choose, rename, delete) and the ways to add one: zip, folder, built-in bundle, a task's best version. */
 export function ModelLibrary(props: { lib: Library }) {
   const t = useT()
-  const lang = useContext(LangContext)
+  const dateTime = useDateTime()
   const { lib } = props
   const [builtins, setBuiltins] = useState<BundleInfo[]>([])
   const [builtin, setBuiltin] = useState('')
@@ -166,6 +166,7 @@ export function ModelLibrary(props: { lib: Library }) {
                       type="text"
                       class="inline"
                       value={e.name}
+                      title={e.name}
                       aria-label={t('library.name')}
                       data-testid="model-name"
                       onChange={(ev: Event) => {
@@ -177,7 +178,7 @@ export function ModelLibrary(props: { lib: Library }) {
                   <td class="muted">{sourceText(t, e)}</td>
                   <td class="num">{e.labels.length}</td>
                   <td class="num">{percent(e.accuracy)}</td>
-                  <td class="muted">{new Date(e.savedAt).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en')}</td>
+                  <td class="muted">{dateTime(e.savedAt)}</td>
                   <td>
                     {confirming === e.id ? (
                       <button

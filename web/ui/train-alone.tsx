@@ -4,7 +4,7 @@ import { ProblemError } from '../../shared/problems'
 import type { TaskView } from '../../shared/wire'
 import type { AloneComparison, AloneProgress, AloneRun } from '../alone'
 import { ErrorBox, Problems, Stat, messageOf, percent } from './components'
-import { useT } from './i18n'
+import { useDateTime, useT } from './i18n'
 import { loadMembership } from '../store'
 import { taskFolder } from './task-folder'
 
@@ -23,6 +23,7 @@ function useComparison(taskId: string, key: unknown = 0): AloneComparison | null
 /** Trained alone vs federated on the participant's own test split: the two accuracies side by side and the gain. */
 export function AloneComparisonView(props: { comparison: AloneComparison }) {
   const t = useT()
+  const dateTime = useDateTime()
   const c = props.comparison
   const gain = 100 * (c.federated.accuracy - c.local.accuracy)
   const sign = gain > 0 ? '+' : gain < 0 ? '−' : '±'
@@ -33,8 +34,8 @@ export function AloneComparisonView(props: { comparison: AloneComparison }) {
         <Stat k={t('alone.federated', { version: c.federated.version })} v={`${percent(c.federated.accuracy)} (${c.federated.correct}/${c.federated.examples})`} testId="alone-federated" value={c.federated.accuracy} />
         <Stat k={t('alone.gain')} v={t('alone.points', { value: `${sign}${Math.abs(gain).toFixed(1)}` })} testId="alone-gain" value={gain} />
       </div>
-      <p class="muted">
-        {t('alone.detail', { examples: c.local.examples, folder: c.folder, epochs: c.epochs, best: c.bestEpoch, backend: c.backend, date: new Date(c.trainedAt).toLocaleString() })}
+      <p class="muted" style="margin-top:8px">
+        {t('alone.detail', { examples: c.local.examples, folder: c.folder, epochs: c.epochs, best: c.bestEpoch, backend: c.backend, date: dateTime(c.trainedAt) })}
       </p>
     </div>
   )

@@ -59,6 +59,8 @@ export function usePredictor(entry: LibraryEntry | undefined): PredictorState {
       predictor?.dispose()
     }
   }, [entry?.id])
-  return { loaded, loading, problems, error }
+  // A rename changes the entry but not the model: the loaded model carries the entry as it is now.
+  const current = loaded && entry && loaded.entry.id === entry.id && loaded.entry !== entry ? { ...loaded, entry } : loaded
+  return { loaded: current, loading, problems, error }
 }
 

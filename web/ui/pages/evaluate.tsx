@@ -249,7 +249,8 @@ const COLUMNS: Array<{ key: SortKey; label: StringKey; num?: boolean }> = [
   { key: 'truth', label: 'evaluate.truth' },
   { key: 'predicted', label: 'evaluate.predicted' },
   { key: 'probability', label: 'predict.probability', num: true },
-  { key: 'loss', label: 'results.loss', num: true },
+  // The image's own cross-entropy, on whichever split was evaluated (not the results page's test loss).
+  { key: 'loss', label: 'evaluate.imageLoss', num: true },
 ]
 
 /** Every image: filter by right/wrong and by text (path or label), sort by any column. */

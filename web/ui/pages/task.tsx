@@ -201,7 +201,11 @@ export function TaskPage(props: { taskId: string }) {
       ? snap.phase
         ? t(`phase.${snap.phase}` as StringKey)
         : t(task?.state === 'waiting' ? 'state.waiting' : 'state.running')
-      : (snap?.status ?? (folderState === 'missing' || folderState === 'permission' ? t('folder.waiting') : t('common.loading')))
+      : snap
+        ? t(`session.${snap.status}` as StringKey)
+        : folderState === 'missing' || folderState === 'permission'
+          ? t('folder.waiting')
+          : t('common.loading')
 
   return (
     <section>
