@@ -6,12 +6,11 @@ import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadBuiltinBundles } from '../../edge/adapter/node/bundles'
-import { countParameters, labelsOf, loadBundle, parseBundle, TFJS_MODEL_FILE, unzipBundle, writeResultBundle } from '../../shared/bundle'
+import { countParameters, loadBundle } from '../../shared/bundle'
 import { directorySource } from '../../edge/adapter/node/files'
-import { buildModel } from '../../shared/model'
 import { BUNDLE_DIR, initialWeights, run } from './mnist-2nn'
 import { run as writeTopology } from './mnist-cnn-topology'
-import { loadTfjsExport } from './tfjs-export.case'
+import { builtinResultPredictions } from './tfjs-export.case'
 
 let root: string
 const dir = () => join(root, 'mnist-2nn')
@@ -65,23 +64,11 @@ describe('scripts/bundles/mnist-2nn', () => {
     ])
     const builtin = await builtins.get('mnist-2nn')
     if (!builtin) throw new Error('the built-in bundle did not load')
-    const unzipped = unzipBundle(builtin.zip)
-    if (!unzipped.ok) throw new Error(JSON.stringify(unzipped.problems))
-    expect(unzipped.value.has(TFJS_MODEL_FILE)).toBe(true)
-    const bundle = parseBundle(unzipped.value)
-    if (!bundle.ok) throw new Error(JSON.stringify(bundle.problems))
-    const trained = bundle.value.weights.map((w, i) => ({ ...w, data: w.data.map((x) => x * 0.5 + i * 1e-3) }))
-    const result = writeResultBundle({ bundle: bundle.value, labels: labelsOf(bundle.value.config) ?? [], weights: trained, metrics: {}, taskName: 'digits' })
-    const loaded = await loadTfjsExport(result)
-    const reparsed = parseBundle(result)
-    if (!reparsed.ok) throw new Error(JSON.stringify(reparsed.problems))
-    const { model } = await buildModel(reparsed.value)
     const x = tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 11)
-    const [a, b] = [loaded.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor]
-    expect(Array.from(await a.data())).toEqual(Array.from(await b.data()))
-    tf.dispose([x, a, b])
-    loaded.dispose()
-    model.dispose()
+    const { exported, built, initial } = await builtinResultPredictions(builtin.zip, x)
+    expect(exported).toEqual(built)
+    expect(initial).not.toEqual(exported)
+    x.dispose()
   })
 
   it('the shipped bundle (after setup) reads back with 199,210 parameters', async () => {
