@@ -1,3 +1,4 @@
+import { encode } from 'fast-png'
 import { describe, expect, it } from 'vitest'
 import type { ModelDescription, PredictResponse } from './routes'
 
@@ -15,6 +16,7 @@ export type PredictTarget = {
   baseUrl: string
   token: string
   maxBodyBytes: number
+  maxPixels: number
   /** Images with `autofed evaluate`'s probability vectors for them. */
   reference: ReferenceImage[]
 }
@@ -47,6 +49,7 @@ export function predictCases(name: string, connect: () => PredictTarget): void {
         input: { height: 28, width: 28, channels: 1 },
         topK: 5,
         maxBodyBytes: t.maxBodyBytes,
+        maxPixels: t.maxPixels,
         accepts: ['image/png', 'image/jpeg', 'image/gif', 'image/bmp', 'application/octet-stream', 'multipart/form-data'],
       }
       for (const path of ['/api/model', '/api/predict']) {
@@ -128,6 +131,18 @@ export function predictCases(name: string, connect: () => PredictTarget): void {
       expect((await post({ headers: { 'Content-Type': 'image/png' }, body: body(big.subarray(0, t.maxBodyBytes)) })).status).toBe(200)
     })
 
+    it('400 for an image over the pixel limit, read from its header before decoding (a 25 KB PNG of 25 MP)', async () => {
+      const t = connect()
+      const bomb = encode({ width: 5000, height: 5000, channels: 1, depth: 8, data: new Uint8Array(5000 * 5000) })
+      expect(bomb.length).toBeLessThan(t.maxBodyBytes)
+      const form = new FormData()
+      form.append('file', new Blob([body(bomb)], { type: 'image/png' }), 'black.png')
+      expect(await errorOf(await post({ body: form }))).toEqual({
+        status: 400,
+        error: `black.png: is 5000x5000 (25 MP), above this server's ${+(t.maxPixels / 1e6).toFixed(1)} MP limit; downscale it (the model sees it at its input size)`,
+      })
+    })
+
     it('415 for a body that is not one of the image types', async () => {
       const image = body(connect().reference[0].bytes)
       const usage = 'send the image as the body with its Content-Type (image/png, image/jpeg, image/gif, image/bmp), or as multipart/form-data with the image in a field named "file"'
@@ -156,7 +171,9 @@ export function predictCases(name: string, connect: () => PredictTarget): void {
         error: 'file: the multipart body has no file field named "file"; send the image as the body with its Content-Type (image/png, image/jpeg, image/gif, image/bmp), or as multipart/form-data with the image in a field named "file" (curl -F file=@digit.png)',
       })
       const named = new FormData()
-      named.append('file', new Blob([body(new TextEncoder().encode('GIF89a but not really'))], { type: 'image/gif' }), 'cat.gif')
+      // A GIF header for 10x10 pixels, then nothing a GIF decoder can read.
+      const fakeGif = new Uint8Array([...new TextEncoder().encode('GIF89a'), 10, 0, 10, 0, ...new TextEncoder().encode('but not really')])
+      named.append('file', new Blob([body(fakeGif)], { type: 'image/gif' }), 'cat.gif')
       const broken = await errorOf(await post({ body: named }))
       expect(broken.status).toBe(400)
       expect(broken.error).toMatch(/^cat\.gif: cannot be decoded as GIF: the file is corrupt or truncated \(.+\); send a PNG, JPEG, GIF or BMP image$/)

@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono'
 import { bearerAuth } from 'hono/bearer-auth'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
+import { imageSize } from '../../shared/image-format'
 import type { ServedModel } from '../../shared/predict'
 import { formatProblem } from '../../shared/problems'
 
@@ -10,6 +11,14 @@ export const PREDICT_IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'ima
 /** An image body over this is 413 unless the server is told otherwise (`--max-body`, AUTOFED_PREDICT_MAX_BYTES). */
 export const DEFAULT_PREDICT_MAX_BYTES = 10 * 1024 * 1024
 export const DEFAULT_TOP_K = 5
+/**
+ * Largest image `autofed serve` decodes, in pixels, read from the header first: a PNG of 5000x5000 black
+ * pixels is 25 KB on the wire and 100 MB decoded, and decoding plus preprocessing peaked at about 45
+ * bytes a pixel for an RGBA PNG (Node, cpu backend). 12 MP lets a phone photo through (about 0.5 GB).
+ */
+export const DEFAULT_PREDICT_MAX_PIXELS = 12_000_000
+/** The Worker's pixel limit: at about 45 bytes a pixel while decoding, 1 MP stays well inside an isolate's 128 MB. */
+export const WORKER_PREDICT_MAX_PIXELS = 1_000_000
 /** The characters hono/bearer-auth accepts in a token (RFC 6750 b64token); a token outside them could never match. */
 export const TOKEN_PATTERN = /^[A-Za-z0-9._~+/-]+=*$/
 
@@ -17,6 +26,8 @@ export type PredictDeps = {
   /** The served model; may build it on first use. Throws an HTTPException when this deployment serves none. */
   model: () => Promise<ServedModel>
   maxBodyBytes: number
+  /** Images with more pixels than this (by their header) are refused before decoding. */
+  maxPixels: number
   /** Classes in the answer when the request gives no `?k=`. */
   topK: number
   /** When set, every predict route needs `Authorization: Bearer <token>`. */
@@ -39,6 +50,7 @@ export type ModelDescription = {
   input: { height: number; width: number; channels: 1 | 3 }
   topK: number
   maxBodyBytes: number
+  maxPixels: number
   accepts: string[]
 }
 
@@ -106,6 +118,7 @@ export function predictRoutes(deps: PredictDeps): Hono {
       input: { height, width, channels: m.channels },
       topK: Math.min(deps.topK, m.labels.length),
       maxBodyBytes: deps.maxBodyBytes,
+      maxPixels: deps.maxPixels,
       accepts: [...PREDICT_IMAGE_TYPES, 'multipart/form-data'],
     } satisfies ModelDescription)
   }
@@ -122,6 +135,11 @@ export function predictRoutes(deps: PredictDeps): Hono {
     const k = kOf(c, deps, m.labels.length)
     const { bytes, name } = await imageOf(c)
     if (bytes.length === 0) throw new HTTPException(400, { message: `${name}: is empty (0 bytes); ${USAGE}` })
+    const size = imageSize(bytes)
+    if (size && size.width * size.height > deps.maxPixels) {
+      const mp = (n: number) => `${+(n / 1e6).toFixed(1)} MP`
+      throw new HTTPException(400, { message: `${name}: is ${size.width}x${size.height} (${mp(size.width * size.height)}), above this server's ${mp(deps.maxPixels)} limit; downscale it (the model sees it at its input size)` })
+    }
     const r = await m.classify(bytes, name, k)
     if (!r.ok) throw new HTTPException(400, { message: `${r.problems.map(formatProblem).join('\n')}; send a PNG, JPEG, GIF or BMP image` })
     return c.json({ model: m.name, top: r.value.top, probabilities: r.value.probabilities } satisfies PredictResponse)

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import * as tf from '@tensorflow/tfjs-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { predictCases, type PredictTarget } from '../../edge/predict.case'
 import { DEFAULT_PREDICT_MAX_BYTES } from '../../edge/routes'
@@ -15,13 +16,13 @@ const MAX_BODY = 64 * 1024
 
 let root = ''
 let server: RunningServer | null = null
-const target: PredictTarget = { baseUrl: '', token: TOKEN, maxBodyBytes: MAX_BODY, reference: [] }
+const target: PredictTarget = { baseUrl: '', token: TOKEN, maxBodyBytes: MAX_BODY, maxPixels: 1_000_000, reference: [] }
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'autofed-serve-'))
   // The same process, the same (wasm) backend as the server below.
   target.reference = await mnistReference(root, 'wasm')
-  server = await startServe({ model: MNIST_CNN, port: 0, host: '127.0.0.1', topK: 5, maxBodyBytes: MAX_BODY, token: TOKEN, backend: 'wasm' })
+  server = await startServe({ model: MNIST_CNN, port: 0, host: '127.0.0.1', topK: 5, maxBodyBytes: MAX_BODY, maxPixels: target.maxPixels, token: TOKEN, backend: 'wasm' })
   target.baseUrl = server.url
 })
 
@@ -32,11 +33,25 @@ afterAll(async () => {
 
 predictCases('autofed serve (Node)', () => target)
 
+it('leaves no tensor behind after answers and refusals', async () => {
+  const send = (b: Uint8Array) =>
+    fetch(`${target.baseUrl}/api/predict`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'image/png' }, body: b as Uint8Array<ArrayBuffer> })
+  await (await send(target.reference[0].bytes)).json()
+  const before = tf.memory().numTensors
+  for (const image of target.reference.slice(0, 3)) expect((await send(image.bytes)).status).toBe(200)
+  expect((await send(target.reference[0].bytes.subarray(0, 60))).status).toBe(400)
+  expect(tf.memory().numTensors).toBe(before)
+})
+
 describe('autofed serve: arguments', () => {
-  it('defaults to loopback, port 8788, top 5, a 10 MiB body and no token', () => {
-    expect(parseServeArgs(['--model', 'm.zip'], {})).toEqual({ model: 'm.zip', port: 8788, host: '127.0.0.1', topK: 5, maxBodyBytes: DEFAULT_PREDICT_MAX_BYTES, token: null, backend: 'wasm' })
-    expect(parseServeArgs(['--model', 'm', '--port', '0', '--host', '0.0.0.0', '--top-k', '3', '--max-body', '1000', '--backend', 'cpu'], { AUTOFED_SERVE_TOKEN: 'from-env' })).toEqual({
-      model: 'm', port: 0, host: '0.0.0.0', topK: 3, maxBodyBytes: 1000, token: 'from-env', backend: 'cpu',
+  it('defaults to loopback, port 8788, top 5, a 10 MiB body, 12 MP and no token', () => {
+    expect(parseServeArgs(['--model', 'm.zip'], {})).toEqual({
+      model: 'm.zip', port: 8788, host: '127.0.0.1', topK: 5, maxBodyBytes: DEFAULT_PREDICT_MAX_BYTES, maxPixels: 12_000_000, token: null, backend: 'wasm',
+    })
+    expect(DEFAULT_PREDICT_MAX_BYTES).toBe(10 * 1024 * 1024)
+    const args = ['--model', 'm', '--port', '0', '--host', '0.0.0.0', '--top-k', '3', '--max-body', '1000', '--max-pixels', '500', '--backend', 'cpu']
+    expect(parseServeArgs(args, { AUTOFED_SERVE_TOKEN: 'from-env' })).toEqual({
+      model: 'm', port: 0, host: '0.0.0.0', topK: 3, maxBodyBytes: 1000, maxPixels: 500, token: 'from-env', backend: 'cpu',
     })
     expect(parseServeArgs(['--model', 'm', '--token', 'flag'], { AUTOFED_SERVE_TOKEN: 'env' }).token).toBe('flag')
   })

@@ -3,14 +3,14 @@ import { parseArgs } from 'node:util'
 import { serve } from '@hono/node-server'
 import * as tf from '@tensorflow/tfjs-core'
 import { createPredictApp } from '../../edge/predict-app'
-import { DEFAULT_PREDICT_MAX_BYTES, DEFAULT_TOP_K, TOKEN_PATTERN } from '../../edge/routes'
+import { DEFAULT_PREDICT_MAX_BYTES, DEFAULT_PREDICT_MAX_PIXELS, DEFAULT_TOP_K, TOKEN_PATTERN } from '../../edge/routes'
 import { servedModel, type ServedModel } from '../../shared/predict'
 import type { Command } from './index'
 import { openBundle } from './local-model'
 import { setupBackend } from './participate'
 
 const USAGE =
-  'autofed serve --model <bundle dir|zip> [--port 8788] [--host 127.0.0.1] [--top-k 5] [--max-body BYTES] [--token TOKEN] [--backend wasm|cpu]  (token also from AUTOFED_SERVE_TOKEN)'
+  'autofed serve --model <bundle dir|zip> [--port 8788] [--host 127.0.0.1] [--top-k 5] [--max-body BYTES] [--max-pixels N] [--token TOKEN] [--backend wasm|cpu]  (token also from AUTOFED_SERVE_TOKEN)'
 
 export const DEFAULT_SERVE_PORT = 8788
 
@@ -20,6 +20,8 @@ export type ServeOptions = {
   host: string
   topK: number
   maxBodyBytes: number
+  /** Images over this many pixels (by their header) are refused before decoding. */
+  maxPixels: number
   /** Bearer token every request must carry; null serves anyone who can reach the port. */
   token: string | null
   backend: 'wasm' | 'cpu'
@@ -32,7 +34,7 @@ export async function startServe(o: ServeOptions, log: (line: string) => void = 
   const { note } = await setupBackend(o.backend)
   if (note) log(note)
   const model = await servedModel(await openBundle(o.model))
-  const app = createPredictApp({ model: async () => model, maxBodyBytes: o.maxBodyBytes, topK: o.topK, token: o.token })
+  const app = createPredictApp({ model: async () => model, maxBodyBytes: o.maxBodyBytes, maxPixels: o.maxPixels, topK: o.topK, token: o.token })
   let server: ReturnType<typeof serve>
   try {
     server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -79,6 +81,7 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
       host: { type: 'string' },
       'top-k': { type: 'string' },
       'max-body': { type: 'string' },
+      'max-pixels': { type: 'string' },
       token: { type: 'string' },
       backend: { type: 'string' },
     },
@@ -98,6 +101,7 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
     host: values.host ?? '127.0.0.1',
     topK: positive(values['top-k'], DEFAULT_TOP_K, '--top-k'),
     maxBodyBytes: positive(values['max-body'], DEFAULT_PREDICT_MAX_BYTES, '--max-body'),
+    maxPixels: positive(values['max-pixels'], DEFAULT_PREDICT_MAX_PIXELS, '--max-pixels'),
     token: token ?? null,
     backend,
   }
@@ -113,7 +117,7 @@ export const serveCommand: Command = {
     const server = await startServe(o, (line) => console.error(line))
     const m = server.model
     console.log(`serving ${m.displayName} (${m.name}): ${m.labels.length} classes, input ${m.inputSize[0]}x${m.inputSize[1]}x${m.channels}`)
-    console.log(`predict:  POST ${server.url}/api/predict   (an image body, or multipart/form-data field "file"; up to ${o.maxBodyBytes} bytes)`)
+    console.log(`predict:  POST ${server.url}/api/predict   (an image body, or multipart/form-data field "file"; up to ${o.maxBodyBytes} bytes and ${o.maxPixels} pixels)`)
     console.log(`model:    GET  ${server.url}/api/model`)
     console.log(`try:      curl -s ${o.token ? '-H "Authorization: Bearer $AUTOFED_SERVE_TOKEN" ' : ''}-H 'Content-Type: image/png' --data-binary @digit.png ${server.url}/api/predict`)
     console.log('Images sent here are decoded and classified in memory and never written to disk or logged.')

@@ -24,7 +24,7 @@ if (!process.argv.includes('--assets-only')) {
   const args = ['node_modules/wrangler/bin/wrangler.js', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort())]
   args.push('--persist-to', state, '--var', `AUTOFED_INITIATOR_TOKEN:${token}`)
   // The prediction service (README "Serving a model") is off unless asked for here or in wrangler.toml [vars].
-  for (const name of ['AUTOFED_PREDICT_BUNDLE', 'AUTOFED_PREDICT_TOKEN', 'AUTOFED_PREDICT_MAX_BYTES']) {
+  for (const name of ['AUTOFED_PREDICT_BUNDLE', 'AUTOFED_PREDICT_TOKEN', 'AUTOFED_PREDICT_MAX_BYTES', 'AUTOFED_PREDICT_MAX_PIXELS']) {
     if (process.env[name]) args.push('--var', `${name}:${process.env[name]}`)
   }
   if (process.env.AUTOFED_PREDICT_BUNDLE) console.log(`predict:            POST http://127.0.0.1:${port}/api/predict (${process.env.AUTOFED_PREDICT_BUNDLE})`)

@@ -17,6 +17,8 @@ export type Env = {
   AUTOFED_PREDICT_TOKEN?: string
   /** The predict body limit in bytes (default 10 MiB). */
   AUTOFED_PREDICT_MAX_BYTES?: string
+  /** The largest image the predict route decodes, in pixels (default 1,000,000). */
+  AUTOFED_PREDICT_MAX_PIXELS?: string
   /** "1" only under the adapter's tests: enables /__test/ routes. */
   AUTOFED_TEST_ROUTES?: string
 }

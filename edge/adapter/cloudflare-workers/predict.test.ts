@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { MNIST_CNN, mnistReference } from '../../../scripts/cli/serve.case'
 import { predictCases, type PredictTarget } from '../../predict.case'
+import { WORKER_PREDICT_MAX_PIXELS } from '../../routes'
 import { startWranglerDev, writeWorkerAssets, type WranglerDev } from './local'
 
 // The Worker's /api/predict under wrangler dev (workerd, tfjs cpu backend), serving the built-in
@@ -13,7 +14,8 @@ const MAX_BODY = 64 * 1024
 
 let root = ''
 let dev: WranglerDev | null = null
-const target: PredictTarget = { baseUrl: '', token: TOKEN, maxBodyBytes: MAX_BODY, reference: [] }
+// maxPixels is the Worker's default (AUTOFED_PREDICT_MAX_PIXELS unset).
+const target: PredictTarget = { baseUrl: '', token: TOKEN, maxBodyBytes: MAX_BODY, maxPixels: WORKER_PREDICT_MAX_PIXELS, reference: [] }
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'autofed-worker-predict-'))

@@ -8,7 +8,7 @@ import { HTTPException } from 'hono/http-exception'
 import { servedModel, type ServedModel } from '../../../shared/predict'
 import { formatProblem, ProblemError } from '../../../shared/problems'
 import { createPredictApp } from '../../predict-app'
-import { DEFAULT_PREDICT_MAX_BYTES, DEFAULT_TOP_K, TOKEN_PATTERN } from '../../routes'
+import { DEFAULT_PREDICT_MAX_BYTES, DEFAULT_TOP_K, TOKEN_PATTERN, WORKER_PREDICT_MAX_PIXELS } from '../../routes'
 import { assetBundles } from './bundles'
 import type { Env } from './env'
 
@@ -54,10 +54,13 @@ function predictApp(env: Env): Hono | Response {
   const token = env.AUTOFED_PREDICT_TOKEN?.trim() || null
   const max = env.AUTOFED_PREDICT_MAX_BYTES?.trim()
   const maxBodyBytes = max ? Number(max) : DEFAULT_PREDICT_MAX_BYTES
+  const pixels = env.AUTOFED_PREDICT_MAX_PIXELS?.trim()
+  const maxPixels = pixels ? Number(pixels) : WORKER_PREDICT_MAX_PIXELS
   const wrong = (error: string) => Response.json({ error }, { status: 503 })
   if (token !== null && !TOKEN_PATTERN.test(token)) return wrong('AUTOFED_PREDICT_TOKEN may hold only letters, digits and . _ ~ + / - (then = padding); set another with `npx wrangler secret put AUTOFED_PREDICT_TOKEN`')
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) return wrong(`AUTOFED_PREDICT_MAX_BYTES must be a whole number of bytes, got "${max}"`)
-  app = createPredictApp({ model: () => modelOf(env), maxBodyBytes, topK: DEFAULT_TOP_K, token })
+  if (!Number.isInteger(maxPixels) || maxPixels < 1) return wrong(`AUTOFED_PREDICT_MAX_PIXELS must be a whole number of pixels, got "${pixels}"`)
+  app = createPredictApp({ model: () => modelOf(env), maxBodyBytes, maxPixels, topK: DEFAULT_TOP_K, token })
   return app
 }
 
