@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { predictCases, type PredictTarget } from '../../edge/predict.case'
 import { DEFAULT_PREDICT_MAX_BYTES } from '../../edge/routes'
+import { unzipBundle, zipBundle } from '../../shared/bundle'
+import { smallCnnBundle } from '../bundles/small-cnn.case'
 import { cli } from './cli.case'
 import { parseServeArgs, startServe, type RunningServer } from './serve'
 import { MNIST_CNN, mnistReference } from './serve.case'
@@ -65,6 +67,15 @@ describe('autofed serve: arguments', () => {
     const missing = await cli(['serve', '--model', join(root, 'nope.zip'), '--port', '0'])
     expect(missing.code).toBe(1)
     expect(missing.err).toEqual([`${join(root, 'nope.zip')}: does not exist; give a bundle folder or a .zip of one`])
+    // A bundle with its own code is refused as on the aggregator: serving it would run that code.
+    const coded = join(root, 'coded.zip')
+    const files = unzipBundle(smallCnnBundle({ entry_module: undefined, entry_file: 'model.js' }))
+    if (!files.ok) throw new Error('small CNN bundle does not unzip')
+    files.value.set('model.js', new TextEncoder().encode('export class SmallCnn {}'))
+    await writeFile(coded, zipBundle(files.value))
+    const refused = await cli(['serve', '--model', coded, '--port', '0', '--backend', 'cpu'])
+    expect(refused.code).toBe(1)
+    expect(refused.err).toEqual([expect.stringMatching(/^config\.json: entry_file .*not supported yet/)])
   })
 
   it('runs as `autofed serve`, prints where it listens and exits 0 on SIGTERM', async () => {

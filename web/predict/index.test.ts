@@ -1,17 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { csvCell, predictionsCsv, topK } from './output'
-
-describe('topK', () => {
-  it('returns the k most probable labels with their class index, best first', () => {
-    expect(topK([0.1, 0.6, 0.05, 0.25], ['a', 'b', 'c', 'd'], 2)).toEqual([
-      { label: 'b', index: 1, probability: 0.6 },
-      { label: 'd', index: 3, probability: 0.25 },
-    ])
-  })
-  it('names a class by index when the label list is short', () => {
-    expect(topK([0.2, 0.8], ['a'], 1)).toEqual([{ label: '1', index: 1, probability: 0.8 }])
-  })
-})
+import { csvCell, predictionsCsv } from './output'
 
 describe('predictionsCsv', () => {
   it('writes one row per image with label, index and probability, quoting what needs it', () => {
