@@ -1,6 +1,7 @@
 """PyTorch-CPU reference for bench/train-throughput.ts: the same models, batch and optimizer, on 2 threads.
 
-Prints one JSON object: {"torch": version, "threads": n, "cnn": images/s, "mobilenet": images/s}.
+Usage: python3 bench/torch-reference.py [batch] [models, default cnn,mobilenet]
+Prints one JSON object: {"torch": version, "threads": n, "cnn": images/s, "mobilenet": images/s} (the models asked for).
 The MobileNetV2 is written out here (torchvision is not installed): BatchNorm folded into conv biases
 as in the autofed bundle, backbone frozen (no_grad), only the dense head trained.
 """
@@ -107,9 +108,9 @@ def mobilenet(batch, steps):
 
 if __name__ == "__main__":
     batch = int(sys.argv[1]) if len(sys.argv) > 1 else 32
-    print(json.dumps({
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "cnn": cnn(batch, 20),
-        "mobilenet": mobilenet(batch, 3),
-    }))
+    models = sys.argv[2].split(",") if len(sys.argv) > 2 else ["cnn", "mobilenet"]
+    runs = {"cnn": lambda: cnn(batch, 20), "mobilenet": lambda: mobilenet(batch, 3)}
+    result = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+    for name in models:
+        result[name] = runs[name]()
+    print(json.dumps(result))

@@ -2,8 +2,7 @@
 // bundle (frozen backbone forward + head backward), batch 32, in Node and in headless Chromium, as
 // ratios to PyTorch-CPU measured in the same run (or to tfjs cpu when PyTorch is absent).
 // Usage: npx tsx bench/train-throughput.ts [--no-browser] [--no-node] [--models cnn,mobilenet]
-import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
@@ -11,25 +10,23 @@ import { fileURLToPath } from 'node:url'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
-import { chromium } from 'playwright-core'
-import { build } from 'vite'
 import { measureTrainingSpeed } from '../shared/backend'
 import { registerWasmGradKernels } from '../shared/kernels'
 import { benchModelBuilder, BATCH_SIZE, INPUT_SHAPES, NUM_CLASSES } from './throughput/models'
 import type { BenchModel } from './throughput/models'
-import { serveBench } from './throughput/server'
+import { CHROMIUM, CHROMIUM_FLAGS, openBenchPage } from './throughput/browser'
+import { writeBenchSection } from './throughput/section'
+import { runTorchReference } from './throughput/torch'
 
 type Row = { where: 'Node' | 'Chromium' | 'PyTorch'; model: BenchModel; backend: string; imagesPerSecond: number | null; note: string }
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const WASM_DIR = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))
 const BUNDLE_DIR = path.join(ROOT, 'bundles/mobilenet-v2')
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
 /** Timed steps per backend (after one warm-up): fewer where one step takes many seconds. */
 const STEPS: Record<BenchModel, Record<string, number>> = {
-  cnn: { wasm: 10, 'wasm (no autofed kernels)': 10, cpu: 2, webgl: 3, webgpu: 3 },
-  mobilenet: { wasm: 2, 'wasm (no autofed kernels)': 2, cpu: 1, webgl: 1, webgpu: 1 },
+  cnn: { wasm: 10, 'wasm-threads': 10, 'wasm (no autofed kernels)': 10, cpu: 2, webgl: 3, webgpu: 3 },
+  mobilenet: { wasm: 2, 'wasm-threads': 2, 'wasm (no autofed kernels)': 2, cpu: 1, webgl: 1, webgpu: 1 },
 }
 const BROWSER_TIMEOUT_MS = 240_000
 const BACKBONE = path.join(BUNDLE_DIR, 'backbone.safetensors')
@@ -81,70 +78,38 @@ async function node(list: BenchModel[]): Promise<void> {
 }
 
 function pytorch(list: BenchModel[]): void {
-  const script = path.join(ROOT, 'bench/torch-reference.py')
-  const python = ['/usr/bin/python3', 'python3'].find((p) => {
-    try {
-      execFileSync(p, ['-c', 'import torch'], { stdio: 'ignore' })
-      return true
-    } catch {
-      return false
-    }
-  })
-  if (!python) {
-    notes.push('PyTorch: `import torch` fails here (Debian package python3-torch not installed); the bench installs nothing, so ratios are to tfjs cpu in Node.')
+  const torch = runTorchReference(list, BATCH_SIZE)
+  if (!torch.ok) {
+    notes.push(`${torch.problem} Ratios are to tfjs cpu in Node.`)
     return
   }
-  const out = JSON.parse(execFileSync(python, [script, String(BATCH_SIZE)], { encoding: 'utf8' }).trim().split('\n').pop() ?? '{}') as Record<string, number | string>
   for (const model of list) {
-    log({ where: 'PyTorch', model, backend: 'cpu', imagesPerSecond: Number(out[model]), note: `torch ${out.torch}, ${out.threads} threads (${python})` })
+    log({ where: 'PyTorch', model, backend: 'cpu', imagesPerSecond: torch.imagesPerSecond[model] ?? null, note: `torch ${torch.torch}, ${torch.threads} threads (${torch.python})` })
   }
 }
 
 async function browser(list: BenchModel[]): Promise<string> {
-  if (!existsSync(CHROMIUM)) {
-    notes.push(`Chromium: ${CHROMIUM} is absent (apt-get install -y chromium), browser rows skipped.`)
+  const page = await openBenchPage()
+  if ('problem' in page) {
+    notes.push(page.problem)
     return 'n/a'
   }
-  const outDir = path.join(os.tmpdir(), `autofed-throughput-${process.pid}`)
-  await build({ configFile: false, root: path.join(ROOT, 'bench/throughput'), logLevel: 'warn', build: { outDir, emptyOutDir: true, target: 'es2022' } })
-  const { url, server } = await serveBench(outDir, WASM_DIR, BUNDLE_DIR)
-  const browserApp = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS })
-  let adapter = 'n/a'
   try {
-    const page = await browserApp.newPage()
-    const open = async () => {
-      // The threaded wasm build's pthread workers die in a bundled page ("ReferenceError: e is not
-      // defined" in the inlined worker, then the first wasm kernel waits forever), so the browser rows
-      // use the single-threaded SIMD build, as the app must where isolation is impossible.
-      await page.goto(url + '?wasmThreads=0')
-      await page.waitForFunction(() => document.title === 'ready')
-    }
-    await open()
-    adapter = await page.evaluate(() => (globalThis as unknown as { autofedThroughput: { adapterInfo(): Promise<string> } }).autofedThroughput.adapterInfo())
+    const adapter = await page.adapterInfo()
     for (const model of list) {
-      for (const backend of ['webgpu', 'webgl', 'wasm', 'cpu']) {
-        const steps = STEPS[model][backend]
+      for (const backend of ['webgpu', 'webgl', 'wasm', 'wasm-threads', 'cpu']) {
         try {
-          const result = await Promise.race([
-            page.evaluate(
-              ([m, b, s]) => (globalThis as unknown as { autofedThroughput: { run(m: string, b: string, s: number): Promise<{ imagesPerSecond: number; detail: string }> } }).autofedThroughput.run(m, b, s),
-              [model, backend, steps] as [string, string, number],
-            ),
-            new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${BROWSER_TIMEOUT_MS / 1000} s`)), BROWSER_TIMEOUT_MS)),
-          ])
+          const result = await page.run(model, backend, STEPS[model][backend], BROWSER_TIMEOUT_MS)
           log({ where: 'Chromium', model, backend, imagesPerSecond: result.imagesPerSecond, note: result.detail })
         } catch (e) {
           log({ where: 'Chromium', model, backend, imagesPerSecond: null, note: `fails: ${errorText(e)}` })
-          await open() // a timed-out page may still be busy: start afresh
         }
       }
     }
-    notes.push('Chromium wasm threads: with COOP/COEP the threaded-SIMD build loads, but its pthread workers (inlined by tfjs-backend-wasm 4.22.0, page bundled by Vite) throw "ReferenceError: e is not defined" and the first training step never finishes (observed while writing this bench); the rows above use the single-threaded SIMD build (`WASM_HAS_MULTITHREAD_SUPPORT` set false).')
+    return adapter
   } finally {
-    await browserApp.close()
-    server.close()
+    await page.close()
   }
-  return adapter
 }
 
 function markdown(adapter: string, list: BenchModel[]): string {
@@ -156,7 +121,7 @@ function markdown(adapter: string, list: BenchModel[]): string {
     `Measured by \`npx tsx bench/train-throughput.ts\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (the 2 cores are shared, so absolute figures move from run to run; the ratios are taken within one run).`,
     `Each figure: \`measureTrainingSpeed\` (shared/backend) — one warm-up step, then N timed \`trainOnBatch\` steps of batch ${BATCH_SIZE}, SGD, random data, 10 classes. Models: \`cnn\` = FedAvg paper CNN (28×28×1, 1,663,370 parameters, all trained); \`mobilenet\` = the mobilenet-v2 bundle at 224×224×3 (frozen backbone forward pass + dense head trained, dropout 0.2). PyTorch runs bench/torch-reference.py: the same networks written in torch (MobileNetV2 by hand, BatchNorm folded like the bundle), \`torch.set_num_threads(2)\`.`,
     'Node: wasm runs the SIMD build on one thread: tfjs-backend-wasm 4.22.0 turns `WASM_HAS_MULTITHREAD_SUPPORT` off whenever `IS_NODE` (its flags_wasm.js, tfjs issue 3830), so the threaded binary is browser-only; binaries are loaded from node_modules/@tensorflow/tfjs-backend-wasm/dist with `setWasmPaths(<dir>/)`. "wasm (no autofed kernels)" is measured before `registerWasmGradKernels()` is called.',
-    `Chromium: ${CHROMIUM} headless, flags \`${CHROMIUM_FLAGS.join(' ')}\`, page built by Vite from bench/throughput/page.ts, served from 127.0.0.1 with COOP/COEP. WebGPU adapter: ${adapter}.`,
+    `Chromium: ${CHROMIUM} headless, flags \`${CHROMIUM_FLAGS.join(' ')}\`, page built by Vite (with scripts/vite's tfjsWasmThreads) from bench/throughput/page.ts, served from 127.0.0.1 with COOP/COEP. \`wasm\` is the single-threaded SIMD build, \`wasm-threads\` the threaded SIMD build with one thread per logical core (web/backend's useWasmBuild, as the app's backend choice switches them; bench/wasm-threads.ts compares the two in alternation). WebGPU adapter: ${adapter}.`,
     '',
     '| where | model | backend | images/s | × reference | note |',
     '| --- | --- | --- | ---: | ---: | --- |',
@@ -173,24 +138,12 @@ function markdown(adapter: string, list: BenchModel[]): string {
   return lines.join('\n')
 }
 
-function writeSection(section: string): void {
-  const file = path.join(ROOT, 'BENCHMARKS.md')
-  const start = '<!-- train-throughput:start -->'
-  const end = '<!-- train-throughput:end -->'
-  const block = `${start}\n${section}\n${end}`
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures written by the scripts in bench/; machine-dependent figures are ratios to a baseline measured in the same run.\n'
-  const a = text.indexOf(start)
-  const b = text.indexOf(end)
-  text = a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + end.length) : `${text.trimEnd()}\n\n${block}\n`
-  writeFileSync(file, text)
-}
-
 const list = activeModels()
 pytorch(list)
 if (!args.includes('--no-node')) await node(list)
 const adapter = args.includes('--no-browser') ? 'not measured' : await browser(list)
 if (args.includes('--no-browser')) notes.push('Chromium rows not measured in this run (--no-browser).')
 const section = markdown(adapter, list)
-writeSection(section)
+writeBenchSection('train-throughput', section)
 console.log('\n' + notes.join('\n'))
 console.log('written to BENCHMARKS.md')
