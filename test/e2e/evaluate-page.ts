@@ -84,8 +84,8 @@ export function recordRequests(context: BrowserContext): SeenRequest[] {
   return seen
 }
 
-/** The app's page routes, answered with index.html. */
-const ROUTES = new Set(['/', '/evaluate', '/predict'])
+/** The app's page routes an evaluating tab loads (answered with index.html). */
+const ROUTES = new Set(['/', '/evaluate'])
 
 /** A file of the web build (dist/): a static asset every visitor downloads alike. */
 function isBuildFile(path: string): boolean {
