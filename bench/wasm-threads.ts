@@ -71,5 +71,5 @@ const lines = [
 console.log('\n' + lines.join('\n'))
 if (values.write) {
   writeBenchSection('wasm-threads', lines.join('\n'))
-  console.log('written to BENCHMARKS.md (the note under the table is kept by hand outside the markers)')
+  console.log('written to BENCHMARKS.md: add a note on the load it ran under (other work on the machine) by hand')
 }
