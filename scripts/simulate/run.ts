@@ -10,6 +10,7 @@ import { startNodeServer } from '../../edge/adapter/node'
 import { directorySource } from '../../edge/adapter/node/files'
 import { labelsOf, loadBundle, parseBundle, zipBundle, type Bundle, type NamedTensor } from '../../shared/bundle'
 import { createClient } from '../../shared/client'
+import type { RoundMetrics } from '../../shared/wire'
 import { buildModel, modelVariables, setModelWeights } from '../../shared/model'
 import { partition, type PartitionSpec } from '../../shared/partition'
 import { clientApi, memoryCheckpoints, runParticipant, statusOf, type FederationApi, type LabelCounts, type ParticipantOutcome } from '../../shared/participant'
@@ -270,36 +271,50 @@ export async function simulate(o: SimulateOptions, prepared?: SimulationSetup): 
     const events = new AbortController()
     const started = Date.now()
     await admin.start(task.id)
-    let last = { up: 0, down: 0 }
-    for await (const e of admin.events(task.id, events.signal)) {
-      if (e.type === 'round') {
-        const m = e.data
-        const weights = (await admin.weights(task.id, m.round, { spec })).tensors as NamedTensor[]
-        const { accuracy, loss } = await testAccuracy(setup, weights)
-        const row: RoundRow = {
-          round: m.round,
-          accuracy,
-          loss,
-          seconds: (m.closedAt - started) / 1000,
-          bytesUp: traffic.up - last.up,
-          bytesDown: traffic.down - last.down,
-          contributors: m.contributors,
-          examples: m.examples,
+    // The reader takes each closed round's traffic count and global weights as soon as its event arrives
+    // (the aggregator keeps only the last two versions); the test below may lag behind it.
+    const closed = queue<{ metrics: RoundMetrics; traffic: Traffic; weights: NamedTensor[] }>()
+    const reader = (async () => {
+      try {
+        for await (const e of admin.events(task.id, events.signal)) {
+          if (e.type === 'round') {
+            const snapshot = { ...traffic }
+            closed.push({ metrics: e.data, traffic: snapshot, weights: (await admin.weights(task.id, e.data.round, { spec })).tensors as NamedTensor[] })
+          } else if (e.type === 'state' && (e.data.state === 'done' || e.data.state === 'stopped')) break
         }
-        last = { ...traffic }
-        rows.push(row)
-        if (o.csv) await appendFile(o.csv, csvLine(row) + '\n')
-        o.onRound?.(row, { maxRounds: o.maxRounds, target: o.target })
-        if (o.target !== null && accuracy >= o.target) {
-          roundsToTarget = m.round
-          abort.aborted = true
-          await admin.stop(task.id)
-          break
-        }
-      } else if (e.type === 'state' && (e.data.state === 'done' || e.data.state === 'stopped')) break
+        closed.end()
+      } catch (err) {
+        closed.end(events.signal.aborted ? undefined : err)
+      }
+    })()
+    let last: Traffic = { up: 0, down: 0 }
+    for (let next = await closed.next(); next; next = await closed.next()) {
+      const { metrics: m, traffic: counted, weights } = next
+      const { accuracy, loss } = await testAccuracy(setup, weights)
+      const row: RoundRow = {
+        round: m.round,
+        accuracy,
+        loss,
+        seconds: (m.closedAt - started) / 1000,
+        bytesUp: counted.up - last.up,
+        bytesDown: counted.down - last.down,
+        contributors: m.contributors,
+        examples: m.examples,
+      }
+      last = counted
+      rows.push(row)
+      if (o.csv) await appendFile(o.csv, csvLine(row) + '\n')
+      o.onRound?.(row, { maxRounds: o.maxRounds, target: o.target })
+      if (o.target !== null && accuracy >= o.target) {
+        roundsToTarget = m.round
+        abort.aborted = true
+        await admin.stop(task.id)
+        break
+      }
     }
     events.abort()
     abort.aborted = true
+    await reader
     await Promise.all(loops)
     return {
       rows,
@@ -314,5 +329,34 @@ export async function simulate(o: SimulateOptions, prepared?: SimulationSetup): 
     if (!prepared) setup.dispose()
     await server.close()
     await rm(work, { recursive: true, force: true })
+  }
+}
+
+/** A first-in first-out queue read by one consumer: `next` waits for an item, or gives null once ended (throws an ending error). */
+function queue<T>() {
+  const items: T[] = []
+  let ended = false
+  let failure: unknown
+  let wake: (() => void) | null = null
+  const poke = () => {
+    wake?.()
+    wake = null
+  }
+  return {
+    push(item: T) {
+      items.push(item)
+      poke()
+    },
+    end(error?: unknown) {
+      ended = true
+      failure = error
+      poke()
+    },
+    async next(): Promise<T | null> {
+      while (items.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve))
+      if (items.length > 0) return items.shift() as T
+      if (failure !== undefined) throw failure
+      return null
+    },
   }
 }
