@@ -26,6 +26,8 @@ import { waitForSelector } from './progress'
 // rename, delete, a folder predicted to CSV) and the Evaluate page on a small MNIST folder, whose
 // accuracy must equal shared/evaluate's in Node on the same folder and model. The app is reached through
 // the recording proxy, so every body that left the browser is checked for the folder's images.
+// The same page on a federated run's result bundle, against `autofed evaluate`, is in train-alone.test.ts
+// (the file that already runs a two-site federation).
 
 const TOKEN = 'evaluate-initiator'
 let stack: E2eStack | undefined
