@@ -23,13 +23,13 @@ function time(ms: number): string {
   return new Date(ms).toLocaleTimeString()
 }
 
-/** The feature cache's line: its last epoch's counts, or that it is filling, or why training images bypass it. */
-function featureText(f: NonNullable<SessionSnapshot['features']>, t: Translate): string {
-  if (f.trainingOff) return t('features.evalOnly')
-  if (!f.last) return t('features.empty')
-  const mib = (n: number) => (n / 1048576).toFixed(1)
+/** The feature cache in short (the stat) and in full (the line under the stats): last epoch's counts, filling, or why training bypasses it. */
+function featureText(f: NonNullable<SessionSnapshot['features']>, t: Translate): { short: string; detail: string } {
+  if (f.trainingOff) return { short: t('features.evalOnlyShort'), detail: t('features.evalOnly') }
+  if (!f.last) return { short: t('features.filling'), detail: t('features.empty') }
   const { hits, misses, cache } = f.last
-  return t('features.counts', { hits, misses, mib: mib(cache.bytes), max: Math.round(cache.maxBytes / 1048576), evicted: cache.evicted })
+  const detail = t('features.counts', { hits, misses, mib: (cache.bytes / 1048576).toFixed(1), max: Math.round(cache.maxBytes / 1048576), evicted: cache.evicted })
+  return { short: t('features.hits', { hits, total: hits + misses }), detail }
 }
 
 /** The task dashboard: task state over SSE for everyone, and this browser's participant when it joined. */
@@ -292,11 +292,16 @@ export function TaskPage(props: { taskId: string }) {
                   v={snap.compute?.imagesPerSecond ? t('backend.ips', { value: snap.compute.imagesPerSecond.toFixed(1) }) : t('common.none')}
                   testId="speed"
                 />
+                {snap.features ? <Stat k={t('features.label')} v={featureText(snap.features, t).short} testId="feature-cache" /> : null}
               </div>
+              {snap.features ? (
+                <p class="muted" data-testid="feature-cache-detail">
+                  {featureText(snap.features, t).detail}
+                </p>
+              ) : null}
               <p class="row" style="margin-top:12px">
                 <label for="backend-override">{t('backend.override')}</label>
                 <select id="backend-override" value={override} disabled={switching} data-testid="backend-override" onChange={(e: Event) => void changeBackend((e.target as HTMLSelectElement).value)}>
-                {snap.features ? <Stat k={t('features.label')} v={featureText(snap.features, t)} testId="feature-cache" /> : null}
                   <option value="auto" selected={override === 'auto'}>
                     {t('backend.auto')}
                   </option>

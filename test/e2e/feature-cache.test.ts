@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeMnistFolders } from '../../scripts/make-mnist-folders'
+import type { MnistParticipant } from '../../scripts/make-mnist-folders'
+import { relabelConfig, writeSafetensors, zipBundle } from '../../shared/bundle'
+import { watchPage } from './browser'
+import { setLang } from './evaluate-page'
+import { aggregatorProgress, clickAndFollow, waitForWork } from './progress'
+import type { WorkWatch } from './progress'
+import { SHOTS, startE2eStack } from './stack'
+import type { E2eStack } from './stack'
+
+// Issue 13 item 3 in the browser: a participant on the mobilenet-v2 bundle (frozen backbone, random
+// flips) runs each training image through the backbone in the first local epoch only (both flip views),
+// and trains the head on cached features in the second; the dashboard says so.
+
+const TOKEN = 'e2e-feature-cache-secret'
+const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']
+const BUNDLE = join(import.meta.dirname, '../../bundles/mobilenet-v2')
+
+/** The built-in mobilenet-v2 bundle relabelled for the ten digits, with a zero 10-class head. */
+function digitsBundle(): Uint8Array {
+  const config = relabelConfig(JSON.parse(readFileSync(join(BUNDLE, 'config.json'), 'utf8')), DIGITS)
+  const files = new Map<string, Uint8Array>()
+  for (const f of ['README.md', 'preprocessor_config.json', 'backbone.safetensors']) files.set(f, new Uint8Array(readFileSync(join(BUNDLE, f))))
+  files.set('config.json', new TextEncoder().encode(JSON.stringify(config)))
+  files.set('model.safetensors', writeSafetensors([
+    { name: 'head/kernel', shape: [1280, 10], data: new Float32Array(12_800) },
+    { name: 'head/bias', shape: [10], data: new Float32Array(10) },
+  ]))
+  return zipBundle(files)
+}
+
+let stack: E2eStack | undefined
+let participant: MnistParticipant
+
+beforeAll(async () => {
+  stack = await startE2eStack('feature-cache', TOKEN)
+  participant = (await makeMnistFolders({ out: join(stack.work, 'mnist'), perClass: 2, participants: 1, layout: 'imagefolder' })).participants[0]
+})
+
+afterAll(() => stack?.close())
+
+describe('the feature cache in the browser participant (mobilenet-v2)', () => {
+  it('trains the second local epoch on cached features: every training image from the cache, none through the backbone', async () => {
+    const { admin, browser, proxy } = stack as E2eStack
+    const { task, invite } = await admin.createTaskFromZip(digitsBundle(), { max_rounds: 1, merge_epochs: 2, min_participants: 1 }, 'feature cache')
+    const logs: string[] = []
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+    const page = await context.newPage()
+    watchPage(page, 'p1', logs)
+    const watch: WorkWatch = { pages: [page], aggregator: aggregatorProgress(() => admin.task(task.id)), silentImages: 40 }
+    try {
+      await page.goto(`${proxy.url}/join/${task.id}#invite=${invite}`)
+      await page.getByTestId('join-name').fill('site 1')
+      await page.getByTestId('folder-input').setInputFiles(participant.imagefolder as string)
+      const train = Number(await waitForWork(page, 'count-train', /^\d+$/, undefined, watch))
+      await clickAndFollow(page, 'join-button', new RegExp(`/tasks/${task.id}$`), watch)
+      await admin.start(task.id)
+
+      // Epoch 1 sends every training image (both flip views) through the backbone; epoch 2 reads them all from the cache.
+      const line = await waitForWork(page, 'feature-cache-detail', /\d+ images from the cache, 0 through the frozen backbone/, undefined, watch)
+      const hits = Number(/(\d+) images from the cache/.exec(line)?.[1])
+      expect(hits).toBeGreaterThan(0)
+      expect(hits).toBeLessThanOrEqual(train)
+      expect(await page.getByTestId('feature-cache').textContent()).toBe(`${hits} of ${hits} cached`)
+      await page.screenshot({ path: `${SHOTS}/feature-cache-en.png`, fullPage: true })
+      await setLang(page, 'zh')
+      await waitForWork(page, 'feature-cache-detail', /张取自缓存/, undefined, watch)
+      await page.screenshot({ path: `${SHOTS}/feature-cache-zh.png`, fullPage: true })
+      await setLang(page, 'en')
+      await waitForWork(page, 'session-status', /^finished$/, 'data-status', watch)
+    } catch (err) {
+      await page.screenshot({ path: `${SHOTS}/failed-feature-cache.png`, fullPage: true }).catch(() => {})
+      console.log(logs.join('\n'))
+      throw err
+    } finally {
+      await context.close()
+    }
+  })
+})
