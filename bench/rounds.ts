@@ -3,13 +3,14 @@
 // Run: npx tsx bench/rounds.ts [rounds] [participants...]; BENCH_WRITE=1 writes BENCHMARKS.md.
 import { execFile } from 'node:child_process'
 import { request } from 'node:http'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startNodeServer } from '../edge/adapter/node'
 import { parseTaskParams } from '../shared/wire'
 import type { ClientConfig } from './ingest-client'
+import { writeBenchSection } from './throughput/section'
 
 const PARAMS = 2_621_440 // 10 MiB of float32, as bench/ingest.ts
 const CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'ingest-client.ts')
@@ -121,28 +122,21 @@ async function main(): Promise<void> {
     const bytes = median(f.map((x) => x.bytes))
     say(`| ${n} | ${MiB(f[1]?.rss ?? NaN).toFixed(0)} → ${MiB(last.rss).toFixed(0)} | ${MiB(last.heap).toFixed(0)} | ${MiB(last.external).toFixed(0)} | ${msgs} | ${(msgs / n).toFixed(1)} | ${bytes} | ${(bytes / n).toFixed(0)} | ${median(f.map((x) => x.seconds)).toFixed(1)} |`)
   }
-  if (process.env.BENCH_WRITE === '1') await writeSection(lines, rounds, counts)
+  if (process.env.BENCH_WRITE === '1') writeSection(lines, rounds, counts)
 }
 
-/** Replaces the rounds section of BENCHMARKS.md (between its markers) with this run's figures. */
-async function writeSection(lines: string[], rounds: number, counts: number[]): Promise<void> {
-  const file = join(dirname(fileURLToPath(import.meta.url)), '..', 'BENCHMARKS.md')
-  const doc = await readFile(file, 'utf8')
+/** Writes the rounds section of BENCHMARKS.md (bench/throughput/section.ts). */
+function writeSection(lines: string[], rounds: number, counts: number[]): void {
   const load = loadavg().map((x) => x.toFixed(1)).join(' / ')
-  const section = [
-    '<!-- rounds:start -->',
+  const body = [
     '## Aggregator over many rounds: memory and state pushes',
     '',
     `Measured by \`BENCH_WRITE=1 npx tsx bench/rounds.ts ${rounds} ${counts.join(' ')}\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average at the end ${load} (2 cores shared with other work).`,
     'Method: a fresh aggregator process per N (`startNodeServer`, data folder, `--expose-gc`), one task of 2,621,440 parameters (10 MiB), N participants with no validation or test images (so a round is its uploads and its close), each holding an SSE connection to `/api/tasks/:id/events` (node:http in the aggregator\'s process, counting `event:` lines and bytes received). Per round a client process (bench/ingest-client.ts) sends all N uploads at once, then every participant downloads the new version; the figures are taken 200 ms after the last download, after `gc()`.',
     '',
     ...lines,
-    '<!-- rounds:end -->',
   ].join('\n')
-  const start = doc.indexOf('<!-- rounds:start -->')
-  const end = doc.indexOf('<!-- rounds:end -->')
-  const next = start >= 0 && end > start ? doc.slice(0, start) + section + doc.slice(end + '<!-- rounds:end -->'.length) : `${doc.trimEnd()}\n\n${section}\n`
-  await writeFile(file, next)
+  writeBenchSection('rounds', body)
 }
 
 if (process.argv[2] === '--child') await child(Number(process.argv[3]), Number(process.argv[4]))
