@@ -27,6 +27,8 @@ import type { RecordingProxy } from './proxy'
 // state or a server answer, never on time.
 
 const SHOTS = 'test-results/screenshots'
+/** Five measured backends × the 5 s budget, × 4 for a loaded 2-core machine: how long a pin may wait for the page. */
+const PIN_WAIT_MS = 5 * 5_000 * 4
 const TOKEN = 'e2e-initiator-secret'
 /** Training images per digit per participant (IID); test images per digit follow MNIST's 1:6. */
 const PER_CLASS = 15
@@ -232,7 +234,9 @@ describe('backend chosen by measurement', () => {
       await page.getByTestId('folder-input').setInputFiles(participants[0].imagefolder!)
       await waitFor(page, 'count-test', /^\d+$/)
       await clickAndFollow(page, 'join-button', new RegExp(`/tasks/${task.id}$`), { pages: [page], silentImages: IMAGES_PER_PARTICIPANT })
-      if (pin) await page.getByTestId('backend-override').selectOption(pin)
+      // The join page's measurement may still be running: a wasm or cpu step holds the page's main thread
+      // (up to ~10 s for a cpu step here under load), and five candidates get 5 s each.
+      if (pin) await page.getByTestId('backend-override').selectOption(pin, { timeout: PIN_WAIT_MS })
       const backend = await waitFor(page, 'backend', /^(webgpu|webgl|wasm|wasm-threads|cpu)$/)
       const reason = ((await page.getByTestId('backend-reason').textContent()) ?? '').replace(/^Why this backend: /, '')
       const measured = await page.locator('[data-testid="backend-measurements"] tr').evaluateAll((rows) => rows.map((r) => r.textContent ?? ''))
