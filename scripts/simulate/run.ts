@@ -259,6 +259,8 @@ export async function simulate(o: SimulateOptions, prepared?: SimulationSetup): 
         onEvent: (e) => {
           if (e.type === 'joined' && ++joined === setup.parts.length) allJoined()
           else if (e.type === 'problem') log(`client-${k + 1}: ${e.message}`)
+          // A retried upload is sent (and counted in the traffic) again: say so.
+          else if (e.type === 'retry') log(`client-${k + 1}: ${e.what} failed (${e.error}); retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`)
         },
       })
     })
