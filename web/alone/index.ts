@@ -12,8 +12,8 @@ import { evaluateModel } from '../../shared/evaluate'
 import type { FileSource } from '../../shared/files'
 import { buildModel, layersTopology, modelVariables, modelWeights } from '../../shared/model'
 import { ProblemError } from '../../shared/problems'
-import { batches, createImageCache, fineTune, trainingOptions } from '../../shared/train'
-import type { ImageCache } from '../../shared/train'
+import { cachedBatches, createFeatureCache, createImageCache, fineTune, frozenFeatureSource, trainingOptions } from '../../shared/train'
+import type { FeatureSource, ImageCache } from '../../shared/train'
 import { api } from '../api'
 import { Cancelled, measureSpec, selectTrainingBackend } from '../backend'
 import { decodeImage } from '../decode'
@@ -40,6 +40,8 @@ export class Stopped extends Error {
 
 /** Keeps the decode cache bounded, as the participant session does (SPEC §4). */
 const CACHE_BYTES = 256 * 1024 * 1024
+/** Backbone features of a frozen-backbone bundle, as the participant session keeps them (memory only, this run only). */
+const FEATURE_CACHE_BYTES = 128 * 1024 * 1024
 
 const settingKey = (taskId: string) => `alone:${taskId}`
 
@@ -100,15 +102,22 @@ export async function trainAlone(o: {
   }
   const channels = spec.inputShape[spec.inputShape.length - 1] === 1 ? 1 : 3
   const cache: ImageCache = createImageCache(CACHE_BYTES)
-  const stream = (items: readonly DatasetItem[], isTraining: boolean, seed?: number) =>
-    batches({ source: o.source, items, labels, decode: decodeImage, preprocess: bundle.preprocessor, channels, batchSize: options.batchSize, shuffle: isTraining, seed, training: isTraining, cache })
-  const evaluate = (model: LayersModel, which: 'local' | 'federated') =>
-    evaluateModel({ model, data: stream(splits.test, false), labels, total: splits.test.length, onProgress: (p) => progress({ stage: 'evaluating', which, ...p }), signal: o.signal })
+  // One cache for both models: the result bundle's backbone is the task bundle's, so the test images' features are computed once.
+  const featureCache = createFeatureCache(FEATURE_CACHE_BYTES)
+  const featuresOf = (model: LayersModel, from: Bundle): FeatureSource | undefined => {
+    const f = frozenFeatureSource(model, from, channels, featureCache)
+    return 'reason' in f ? undefined : f
+  }
+  const stream = (items: readonly DatasetItem[], isTraining: boolean, features: FeatureSource | undefined, seed?: number) =>
+    cachedBatches({ source: o.source, items, labels, decode: decodeImage, preprocess: bundle.preprocessor, channels, batchSize: options.batchSize, shuffle: isTraining, seed, training: isTraining, cache, features })
+  const evaluate = (model: LayersModel, from: Bundle, which: 'local' | 'federated') =>
+    evaluateModel({ model, data: stream(splits.test, false, featuresOf(model, from)), labels, total: splits.test.length, onProgress: (p) => progress({ stage: 'evaluating', which, ...p }), signal: o.signal })
 
   let model: LayersModel | null = null
   let federatedModel: LayersModel | null = null
   try {
     model = (await buildModel(bundle, { labels })).model
+    const features = featuresOf(model, bundle)
     const steps = Math.max(1, Math.ceil(splits.train.length / options.batchSize))
     const tuned = await fineTune({
       model,
@@ -116,17 +125,17 @@ export async function trainAlone(o: {
       labels,
       trainExamples: splits.train.length,
       // Epoch e shuffles with seed e: a participant's epoch e of the task, `autofed train --seed 1`.
-      train: (epoch) => stream(splits.train, true, epoch),
-      ...(splits.validation.length > 0 && { validation: () => stream(splits.validation, false) }),
+      train: (epoch) => stream(splits.train, true, features, epoch),
+      ...(splits.validation.length > 0 && { validation: () => stream(splits.validation, false, features) }),
       onBatch: (epoch, p) => progress({ stage: 'training', epoch, epochs: options.epochs, step: p.step, steps, loss: p.loss, accuracy: p.accuracy }),
       signal: o.signal,
     })
     if (o.signal?.aborted) throw new Stopped()
     // A stopped evaluation covers only the images seen so far: never keep it.
-    const local = figuresOf(await evaluate(model, 'local'))
+    const local = figuresOf(await evaluate(model, bundle, 'local'))
     if (o.signal?.aborted) throw new Stopped()
     federatedModel = (await buildModel(result)).model
-    const federated = { ...figuresOf(await evaluate(federatedModel, 'federated')), version: view.best.version }
+    const federated = { ...figuresOf(await evaluate(federatedModel, result, 'federated')), version: view.best.version }
     if (o.signal?.aborted) throw new Stopped()
 
     // modelWeights reads synchronously; an async read first keeps WebGPU's synchronous path off the GPU (see session.ts).
@@ -155,6 +164,7 @@ export async function trainAlone(o: {
     model?.dispose()
     federatedModel?.dispose()
     cache.dispose()
+    featureCache.clear()
   }
 }
 
