@@ -7,7 +7,7 @@ import { registerWasmGradKernels } from '../../shared/kernels'
 import { buildModel } from '../../shared/model'
 import { loadSetting, saveSetting } from '../store'
 import { describeAdapter } from './backends'
-import { threadsUnavailable, tfjsBackendOf, useWasmBuild, WasmBuildBusy, wasmBuildInUse, WASM_THREADS, wasmThreadsInUse, wasmThreadsWanted } from './wasm-build'
+import { logicalCores, threadsUnavailable, tfjsBackendOf, useWasmBuild, WasmBuildBusy, wasmBuildInUse, WASM_THREADS, wasmThreadsInUse, wasmThreadsWanted } from './wasm-build'
 
 /**
  * The backends a user may pin on the dashboard, in the order they are shown (ties go to the earlier:
@@ -150,7 +150,7 @@ export async function selectTrainingBackend(o: {
   // Whether threads were a candidate is part of the device: a choice made without them (another origin's
   // headers, or before they existed) must not keep a cross-origin isolated page on one thread.
   const threads = threadsUnavailable() ? 'no wasm threads' : `wasm ${wasmThreadsWanted()} threads`
-  const deviceKey = `${navigator.userAgent}|${adapter ?? 'no WebGPU adapter'}|${navigator.hardwareConcurrency}|${threads}|${o.modelKey}`
+  const deviceKey = `${navigator.userAgent}|${adapter ?? 'no WebGPU adapter'}|${logicalCores()}|${threads}|${o.modelKey}`
   // A pinned backend needs no figures: the join page's measurement, if any, stops rather than delay it.
   if (override) await abortMeasurement()
   // The join page may be measuring this model already: wait for its answer instead of measuring twice.

@@ -15,6 +15,14 @@ export const WASM_THREADS = 'wasm-threads'
  */
 const WORKER_POOL = 8
 
+/** Read once: withAllCores changes what navigator says for the moment a threaded build starts. */
+const LOGICAL_CORES = navigator.hardwareConcurrency || 1
+
+/** The device's logical cores (navigator.hardwareConcurrency as the page loaded). */
+export function logicalCores(): number {
+  return LOGICAL_CORES
+}
+
 /** The build the 'wasm' backend was last registered for: single-threaded until a threaded one is asked for. */
 let threaded = false
 // Threads come only when the choice measures them (or the user pins them), never by tfjs's own detection.
@@ -35,7 +43,7 @@ export function threadsUnavailable(): string | null {
  * which is the single-threaded build with overhead.
  */
 export function wasmThreadsWanted(): number {
-  return Math.max(1, Math.min(navigator.hardwareConcurrency || 1, WORKER_POOL + 1))
+  return Math.max(1, Math.min(LOGICAL_CORES, WORKER_POOL + 1))
 }
 
 /**
@@ -43,12 +51,12 @@ export function wasmThreadsWanted(): number {
  * module starts (backend.cc's `num_cores`, a global initialiser run on the main thread): whatever
  * setThreadsCount asks, a two-core machine gets one thread. So the threaded factory runs with the
  * property doubled on this navigator object, and the real one (the prototype's getter) is back as soon
- * as the backend exists; nothing else runs in between but the backend's own start.
+ * as the backend exists. Other code reading it meanwhile would see the doubled figure: autofed reads it
+ * once, at load (LOGICAL_CORES).
  */
 function withAllCores(factory: TfjsBackendFactory): TfjsBackendFactory {
   return async () => {
-    const cores = navigator.hardwareConcurrency || 1
-    Object.defineProperty(navigator, 'hardwareConcurrency', { value: cores * 2, configurable: true })
+    Object.defineProperty(navigator, 'hardwareConcurrency', { value: LOGICAL_CORES * 2, configurable: true })
     try {
       return await factory()
     } finally {
