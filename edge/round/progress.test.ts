@@ -40,7 +40,7 @@ describe('state pushes of a phase with 32 participants', () => {
     let from = states().length
     for (const p of ps) {
       const bytes = encodeUpdate({ taskId: task.id, round: 1, participantId: p.participantId, examples: 10, tensors: [{ shape: [2], data: Float32Array.from([1, 2]) }] })
-      await engine.upload(task.id, 1, p.participantId, [bytes], bytes.length)
+      await engine.upload(task.id, 1, p.participantId, (async function* () { yield bytes })(), bytes.length)
     }
     // The last upload closes the round: the state then is the validate phase's.
     expect(seen(from)).toEqual([...[1, 4, 7, 10, 13, 16, 20, 23, 26, 29].map((n) => ['train', n]), ['validate', 0]])
