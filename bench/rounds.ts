@@ -1,6 +1,7 @@
 // The aggregator over many rounds (issue 13 item 5): RSS after each of R rounds at N participants, and the
 // state pushed to the participants per round (SSE messages and bytes, counted on the wire).
-// Run: npx tsx bench/rounds.ts [rounds] [participants...]; BENCH_WRITE=1 writes BENCHMARKS.md.
+// Run: npx tsx bench/rounds.ts [rounds] [participants...]; BENCH_WRITE=1 writes BENCHMARKS.md; BENCH_GC=0 measures
+// without the full GC before each reading.
 import { execFile } from 'node:child_process'
 import { request } from 'node:http'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -72,7 +73,8 @@ async function child(rounds: number, n: number): Promise<void> {
       const seconds = (performance.now() - t0) / 1000
       // Events of the round's close reach the sockets within a few ms; then what is retained, after a full GC.
       await new Promise((res) => setTimeout(res, 200))
-      gc()
+      // BENCH_GC=0: RSS as the process leaves it (no forced collection), as an aggregator runs.
+      if (process.env.BENCH_GC !== '0') gc()
       const m = process.memoryUsage()
       const now = total()
       const line: RoundFigures = { round: r, rss: m.rss, heap: m.heapUsed, external: m.external + m.arrayBuffers, messages: now.messages - before.messages, bytes: now.bytes - before.bytes, seconds }
@@ -104,7 +106,7 @@ async function main(): Promise<void> {
   }
   const results = new Map<number, RoundFigures[]>()
   for (const n of counts) results.set(n, await run(rounds, n))
-  say(`RSS of the aggregator's process after each round (after a full GC), MiB, ${rounds} rounds of 10 MiB uploads, every participant uploading at once and then downloading the new version:`)
+  say(`RSS of the aggregator's process after each round (${process.env.BENCH_GC === '0' ? 'no forced GC' : 'after a full GC'}), MiB, ${rounds} rounds of 10 MiB uploads, every participant uploading at once and then downloading the new version:`)
   say('')
   say(`| round | ${counts.map((n) => `${n} participant${n === 1 ? '' : 's'}`).join(' | ')} |`)
   say(`| ---: | ${counts.map(() => '---:').join(' | ')} |`)
