@@ -15,6 +15,9 @@ describe('createFeatureCache', () => {
     expect(cache.lookup('b', 4)).toBeUndefined()
     expect(cache.lookup('c', 4)?.[0]).toBe(3)
     expect(cache.stats()).toEqual({ hits: 2, misses: 1, evicted: 1, invalidated: 0, bytes: 32, peakBytes: 32, maxBytes: 40, size: 2 })
+    // What the browser persists: every entry, least recently used first, without counting a lookup.
+    expect([...cache.entries()].map(([key, f]) => [key, f[0]])).toEqual([['a', 1], ['c', 3]])
+    expect(cache.stats().hits).toBe(2)
   })
 
   it('refuses an entry larger than the whole bound and, at 0 bytes, caches nothing', () => {

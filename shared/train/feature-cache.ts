@@ -31,6 +31,8 @@ export interface FeatureCache {
   /** Stores `features`; returns false when they are larger than the whole budget (nothing stored). */
   set(key: string, features: Float32Array): boolean
   stats(): FeatureCacheStats
+  /** Every entry, least recently used first, without marking them used (to persist them). */
+  entries(): IterableIterator<[string, Float32Array]>
   /** Drops every entry (when the task ends or the participant leaves). */
   clear(): void
 }
@@ -87,6 +89,7 @@ export function createFeatureCache(maxBytes: number): FeatureCache {
       return true
     },
     stats: () => ({ ...counts, bytes, maxBytes, size: entries.size }),
+    entries: () => entries.entries(),
     clear() {
       entries.clear()
       bytes = 0

@@ -13,7 +13,8 @@ import type { FeatureStreamStats } from '../../shared/train'
 import { Cancelled, gpuDeviceLost, measureSpec, selectTrainingBackend } from '../backend'
 import type { ComputeInfo } from '../backend'
 import { decodeImage } from '../decode'
-import { loadCheckpoint, savePredictModel, saveCheckpoint } from '../store'
+import { clearFeatures, loadCheckpoint, savePredictModel, saveCheckpoint } from '../store'
+import { featureStore, type FeatureStore } from './feature-store'
 import type { Membership } from '../store'
 
 /** What the session needs from the aggregator besides the participant protocol. */
@@ -50,8 +51,8 @@ export type SessionSnapshot = {
 const CACHE_BYTES = 256 * 1024 * 1024
 /**
  * Backbone features of a frozen-backbone bundle (mobilenet-v2), 5 KiB an image view: 128 MiB holds
- * about 13,000 photos with both flip views. Kept in this tab's memory only, for this session: gone
- * when the task ends, the participant leaves or the tab closes, and never sent anywhere.
+ * about 13,000 photos with both flip views. In memory, and in IndexedDB (as much again at most) so a
+ * reload does not recompute them; deleted when the task ends or the participant leaves, never sent.
  */
 const FEATURE_CACHE_BYTES = 128 * 1024 * 1024
 
@@ -183,6 +184,17 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     const featureCache = createFeatureCache(FEATURE_CACHE_BYTES)
     const features = frozenFeatureSource(model, bundle, channels, featureCache)
     set({ features: 'reason' in features ? null : { trainingOff: featureCacheOffReason(bundle.preprocessor), last: null } })
+    let stored: FeatureStore | null = null
+    // A browser that cannot keep them (quota, private mode) recomputes features after a reload; training goes on.
+    const keepFeatures = async (write: () => Promise<unknown>) => {
+      try {
+        await write()
+      } catch (err) {
+        stored = null
+        set({ detail: `the feature cache is not kept across reloads here: ${err instanceof Error ? err.message : String(err)}` })
+      }
+    }
+    if (!('reason' in features)) await keepFeatures(async () => (stored = await featureStore(taskId, featureCache)))
     const stream = (items: typeof dataset.splits.train, isTraining: boolean, seed?: number) =>
       cachedBatches({
         source: o.source,
@@ -219,6 +231,8 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
       async trainEpoch(ctx) {
         const result = await base.trainEpoch(ctx)
         await Promise.all(modelVariables(model).map((v) => v.read().data()))
+        const writer = stored
+        if (writer) await keepFeatures(() => writer.save())
         return result
       },
     }
@@ -250,7 +264,11 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
           savedAt: Date.now(),
         })
       }
-      if (outcome.state !== 'aborted') set({ status: outcome.state === 'done' ? 'finished' : 'stopped', detail: '' })
+      if (outcome.state !== 'aborted') {
+        // The task is over: its images' features have no further use here.
+        if (!('reason' in features)) await keepFeatures(() => clearFeatures(taskId))
+        set({ status: outcome.state === 'done' ? 'finished' : 'stopped', detail: '' })
+      }
     } finally {
       trainer.dispose()
       model.dispose()

@@ -39,10 +39,18 @@ interface AutofedDB extends DBSchema {
   'model-files': { key: string; value: Map<string, Uint8Array> }
   /** Per-device settings: the backend override and the measured backend choices (shared/backend's cache). */
   settings: { key: string; value: unknown }
+  /** Cached backbone features of a joined task's images, by `<taskId>\n<path>` (see saveFeatures). */
+  features: { key: string; value: StoredFeatures }
 }
 
+/**
+ * One image's backbone features (shared/train's feature cache), kept so a reloaded tab does not send its
+ * images through the frozen backbone again. `version` names the backbone and preprocessing they came from.
+ */
+export type StoredFeatures = { taskId: string; version: string; path: string; data: Float32Array }
+
 const DB_NAME = 'autofed'
-const DB_VERSION = 3
+const DB_VERSION = 4
 /** The one slot predict had before the library (version 2 of the database). */
 const LATEST_MODEL = 'latest'
 
@@ -51,7 +59,7 @@ let db: Promise<IDBPDatabase<AutofedDB>> | null = null
 function open(): Promise<IDBPDatabase<AutofedDB>> {
   db ??= openDB<AutofedDB>(DB_NAME, DB_VERSION, {
     upgrade(database) {
-      for (const name of ['directories', 'memberships', 'weights', 'checkpoints', 'models', 'settings', 'library', 'model-files'] as const) {
+      for (const name of ['directories', 'memberships', 'weights', 'checkpoints', 'models', 'settings', 'library', 'model-files', 'features'] as const) {
         if (!database.objectStoreNames.contains(name)) database.createObjectStore(name)
       }
     },
@@ -107,6 +115,33 @@ export async function loadCheckpoint(taskId: string): Promise<unknown> {
 /** Drops a task's checkpoint once its round is uploaded or the task is over. */
 export async function clearCheckpoint(taskId: string): Promise<void> {
   await (await open()).delete('checkpoints', taskId)
+}
+
+const featureKey = (taskId: string, path: string) => `${taskId}\n${path}`
+/** Every key of a task's features: paths never contain a newline, so the task id and one are a prefix. */
+const taskFeatures = (taskId: string) => IDBKeyRange.bound(`${taskId}\n`, `${taskId}\n\uffff`)
+
+/** Stores images' backbone features for a task (in one transaction). */
+export async function saveFeatures(rows: readonly StoredFeatures[]): Promise<void> {
+  const tx = (await open()).transaction('features', 'readwrite')
+  await Promise.all([...rows.map((r) => tx.store.put(r, featureKey(r.taskId, r.path))), tx.done])
+}
+
+/** A task's stored features of backbone `version`; rows of any other version are deleted. */
+export async function loadFeatures(taskId: string, version: string): Promise<StoredFeatures[]> {
+  const db = await open()
+  const rows = await db.getAll('features', taskFeatures(taskId))
+  const stale = rows.filter((r) => r.version !== version)
+  if (stale.length > 0) {
+    const tx = db.transaction('features', 'readwrite')
+    await Promise.all([...stale.map((r) => tx.store.delete(featureKey(taskId, r.path))), tx.done])
+  }
+  return rows.filter((r) => r.version === version)
+}
+
+/** Deletes a task's stored features (the task ended, or this browser left it). */
+export async function clearFeatures(taskId: string): Promise<void> {
+  await (await open()).delete('features', taskFeatures(taskId))
 }
 
 /** Keeps a finished task's best model in the library (one entry per task, replaced when it finishes again). */
@@ -256,12 +291,14 @@ export function mergeLocalRounds(kept: readonly LocalRound[], live: readonly Loc
 
 /**
  * Forgets a task this browser took part in (after Leave): its membership, checkpoint (with the participant
- * token), data-folder handle, latest weights and chart points. Library models trained in it stay.
+ * token), data-folder handle, latest weights, chart points and cached backbone features. Library models
+ * trained in it stay.
  */
 export async function forgetTask(taskId: string): Promise<void> {
   const db = await open()
-  const tx = db.transaction(['memberships', 'checkpoints', 'directories', 'weights', 'settings'], 'readwrite')
+  const tx = db.transaction(['memberships', 'checkpoints', 'directories', 'weights', 'settings', 'features'], 'readwrite')
   await Promise.all([
+    tx.objectStore('features').delete(taskFeatures(taskId)),
     tx.objectStore('memberships').delete(taskId),
     tx.objectStore('checkpoints').delete(taskId),
     tx.objectStore('directories').delete(taskId),
