@@ -1,7 +1,8 @@
 // Training throughput per backend (SPEC §9): images/s for the FedAvg paper CNN and the mobilenet-v2
 // bundle (frozen backbone forward + head backward), batch 32, in Node and in headless Chromium, as
 // ratios to PyTorch-CPU measured in the same run (or to tfjs cpu when PyTorch is absent).
-// Usage: npx tsx bench/train-throughput.ts [--no-browser] [--no-node] [--models cnn,mobilenet]
+// Usage: npx tsx bench/train-throughput.ts [--no-browser] [--no-node] [--models cnn,mobilenet] [--no-write]
+// (--no-write prints the section instead of replacing BENCHMARKS.md's)
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
@@ -144,6 +145,10 @@ if (!args.includes('--no-node')) await node(list)
 const adapter = args.includes('--no-browser') ? 'not measured' : await browser(list)
 if (args.includes('--no-browser')) notes.push('Chromium rows not measured in this run (--no-browser).')
 const section = markdown(adapter, list)
-writeBenchSection('train-throughput', section)
-console.log('\n' + notes.join('\n'))
-console.log('written to BENCHMARKS.md')
+if (args.includes('--no-write')) {
+  console.log('\n' + section)
+} else {
+  writeBenchSection('train-throughput', section)
+  console.log('\n' + notes.join('\n'))
+  console.log('written to BENCHMARKS.md')
+}
