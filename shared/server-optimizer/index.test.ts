@@ -12,7 +12,6 @@ import {
   type ServerState,
 } from '.'
 
-const ALL: Array<[number, number]> = [[0, 1 << 30]]
 const all = (n: number): Array<[number, number]> => [[0, n]]
 const opt = (name: ServerOptimizerName, over: Partial<ServerOptimizer> = {}): ServerOptimizer => ({ ...serverOptimizerOf({ server_optimizer: name }), ...over })
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length))
@@ -56,7 +55,7 @@ describe('server optimizers reduce to plain FedAvg when their parameters say so 
   }
 
   it('fedavgm with β = 0 keeps a −0 of the aggregate as −0 (x + Δ would give +0)', () => {
-    const { global } = serverStep(opt('fedavgm', { momentum: 0 }), Float32Array.of(1, -0), Float32Array.of(-0, -0), { m: null, v: null }, ALL)
+    const { global } = serverStep(opt('fedavgm', { momentum: 0 }), Float32Array.of(1, -0), Float32Array.of(-0, -0), { m: null, v: null }, all(2))
     expect(Object.is(global[0], -0) && Object.is(global[1], -0)).toBe(true)
   })
 
@@ -87,7 +86,7 @@ describe('each server optimizer against hand-computed rounds', () => {
   })
 
   it('fedavg η = 0.5 takes half the pseudo-gradient: x = 0 with aggregate 3 gives 1.5', () => {
-    expect([...serverStep(opt('fedavg', { learningRate: 0.5 }), Float32Array.of(0, 2), Float32Array.of(3, 1), { m: null, v: null }, ALL).global]).toEqual([1.5, 1.5])
+    expect([...serverStep(opt('fedavg', { learningRate: 0.5 }), Float32Array.of(0, 2), Float32Array.of(3, 1), { m: null, v: null }, all(2)).global]).toEqual([1.5, 1.5])
   })
 
   // β₁ 0.9, β₂ 0.99, τ 1e-3, η 0.1; x₀ = 1; Δ = 0.5, 0.1, 0.01 over three rounds.
@@ -133,8 +132,9 @@ describe('each server optimizer against hand-computed rounds', () => {
     const x = Float32Array.of(1, 2)
     const a = Float32Array.of(2, 0)
     const s = { m: Float32Array.of(0.5, 0.5), v: Float32Array.of(1, 1) }
-    const first = serverStep(opt('fedyogi'), x, a, s, ALL)
-    const again = serverStep(opt('fedyogi'), x, a, s, ALL)
+    const first = serverStep(opt('fedyogi'), x, a, s, all(2))
+    const again = serverStep(opt('fedyogi'), x, a, s, all(2))
+    expect(() => serverStep(opt('fedyogi'), x, a, s, all(3))).toThrow('stepped range [0, 3) falls outside a model of 2 parameters')
     expect([[...x], [...a], [...s.m], [...s.v]]).toEqual([[1, 2], [2, 0], [0.5, 0.5], [1, 1]])
     expect(bits(again.global)).toEqual(bits(first.global))
   })

@@ -129,6 +129,7 @@ export function serverStep(
   if ((m && m.length !== n) || (v && v.length !== n)) throw new RangeError(`server optimizer state does not have the model's ${n} parameters`)
   const { learningRate: eta, momentum: beta, beta1, beta2, tau } = opt
   for (const [start, end] of stepped) {
+    if (start < 0 || end > n || start > end) throw new RangeError(`stepped range [${start}, ${end}) falls outside a model of ${n} parameters`)
     for (let i = start; i < end; i++) {
       const a = aggregate[i]
       const d = a - x[i]
