@@ -1,7 +1,8 @@
 import { countUpdate, foldValues } from '../../shared/fedavg'
 import { WireReader } from '../../shared/wire'
 import { decodeAccumulator, emptyAccumulator, type Accumulator } from './accumulator'
-import { ACC_KEY, serverStateKey, type EngineDeps, type Runtime } from './runtime'
+import { foldWeight } from './privacy'
+import { ACC_KEY, dpNoiseKey, serverStateKey, type EngineDeps, type Runtime } from './runtime'
 import { clipValues } from './trust'
 import type { TaskRecord } from './types'
 import { baseOf } from './weights'
@@ -19,7 +20,7 @@ export function checkRecord(rec: TaskRecord): void {
 /**
  * Deletes what a crash left behind (write-points.ts): uploads the acceptance record does not list, the
  * acceptance record once the train phase is over, weights newer than the version task.json names, server
- * optimizer states of any other version.
+ * optimizer states of any other version, DP noise of any round but the one in train.
  * Runs when a task is loaded, before any request of it.
  */
 export async function removeLeftovers(deps: EngineDeps, rt: Runtime): Promise<void> {
@@ -35,6 +36,8 @@ export async function removeLeftovers(deps: EngineDeps, rt: Runtime): Promise<vo
   for (const key of await store.keys(rec.id, 'weights/')) if (Number(key.slice('weights/'.length)) > rec.version) await store.delete(rec.id, key)
   // The server optimizer's state of the version task.json names is the only one a round close reads.
   for (const key of await store.keys(rec.id, 'server-opt/')) if (key !== serverStateKey(rec.version)) await store.delete(rec.id, key)
+  // The DP noise of the round in train is reused by its close (privacy.ts); any other was for a closed round.
+  for (const key of await store.keys(rec.id, 'dp-noise/')) if (rec.phase !== 'train' || key !== dpNoiseKey(rec.round)) await store.delete(rec.id, key)
 }
 
 /** Rebuilds the train phase in progress from the stored contributor list and their stored uploads. */
@@ -59,8 +62,9 @@ export async function loadAccumulator(deps: EngineDeps, rt: Runtime): Promise<Ac
     // A clipped update is stored as sent; its fold is clipped again the same way.
     const kept = c.scale !== undefined ? clipValues(values, (await baseOf(deps, rt)).values, 0, c.scale) : values
     if (acc.sum) {
-      foldValues(acc.sum, 0, kept, c.examples)
-      countUpdate(acc.sum, c.examples)
+      const weight = foldWeight(rec.params, c.examples)
+      foldValues(acc.sum, 0, kept, weight)
+      countUpdate(acc.sum, weight)
     } else acc.updates?.set(c.id, kept)
     acc.contributors.push(c)
   }

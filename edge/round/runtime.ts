@@ -15,6 +15,8 @@ export const BUNDLE_KEY = 'bundle.zip'
 export const weightsKey = (v: number) => `weights/${v}`
 /** The server optimizer's state after version v (server-step.ts). */
 export const serverStateKey = (v: number) => `server-opt/${v}`
+/** The central DP noise drawn for round r's close (privacy.ts). */
+export const dpNoiseKey = (r: number) => `dp-noise/${r}`
 export const updateKey = (pid: string) => `updates/${pid}`
 
 export type EngineDeps = {

@@ -4,6 +4,7 @@ import type { UploadResponse } from '../../shared/wire'
 import type { Accumulator } from './accumulator'
 import { beginAttempt } from './attempt'
 import { serverLog } from './logs'
+import { enoughReports, privateAggregate, spendRound } from './privacy'
 import { applyServerOptimizer } from './server-step'
 import { dropMissing } from './participants'
 import { pushesProgress } from './progress'
@@ -31,7 +32,7 @@ export function trainComplete(rt: Runtime): boolean {
   const { rec, acc } = rt
   if (rec.selected.length === 0 || !acc) return false
   const done = new Set(acc.contributors.map((c) => c.id))
-  return rec.selected.every((id) => done.has(id) || rec.participants.find((p) => p.id === id)?.left) && done.size > 0
+  return rec.selected.every((id) => done.has(id) || rec.participants.find((p) => p.id === id)?.left) && done.size > 0 && enoughReports(rec.params, done.size)
 }
 
 /**
@@ -65,14 +66,16 @@ export async function accept(
  * Closes the round's train phase: aggregates the accepted updates, steps the server optimizer from them
  * (server-step.ts; plain FedAvg keeps the aggregate) into global version `round`, stores it,
  * marks the selected participants that sent nothing offline, and queues the round's uploads for deletion
- * with the save that leaves the phase (write points `server-state` with a server optimizer, `weights`, then
- * `round-close`).
+ * with the save that leaves the phase (write points `dp-noise` under central differential privacy,
+ * `server-state` with a server optimizer, `weights`, then `round-close`). Under differential privacy the
+ * aggregate is privacy.ts's and the round is spent in the task's ledger, saved with the close.
  */
 export async function closeTrain(deps: EngineDeps, rt: Runtime): Promise<void> {
   const { rec } = rt
   const acc = rt.acc as Accumulator
   let global: Float32Array | null
-  if (acc.sum) global = averageOf(acc.sum)
+  if (acc.sum && rec.params.differential_privacy) global = await privateAggregate(deps, rt, acc.sum, acc.contributors.map((c) => c.id))
+  else if (acc.sum) global = averageOf(acc.sum)
   else {
     const ups = acc.contributors.map((c) => acc.updates?.get(c.id) as Float32Array)
     global = rec.params.aggregation === 'median' ? coordinateMedian(ups) : trimmedMean(ups, rec.params.trim_ratio)
@@ -83,11 +86,13 @@ export async function closeTrain(deps: EngineDeps, rt: Runtime): Promise<void> {
   rt.closing = 'round-close'
   rec.version = rec.round
   dropMissing(deps, rec, new Set(acc.contributors.map((c) => c.id)))
-  rec.pending = { round: rec.round, attempt: rec.attempt, contributors: acc.contributors.length, examples: acc.contributors.reduce((n, c) => n + c.examples, 0) }
+  const epsilon = spendRound(rec)
+  rec.pending = { round: rec.round, attempt: rec.attempt, contributors: acc.contributors.length, examples: acc.contributors.reduce((n, c) => n + c.examples, 0), ...(epsilon === undefined ? {} : { epsilon }) }
   rt.acc = null
   rt.garbage.push(ACC_KEY, ...(await deps.store.keys(rec.id, 'updates/')))
   await pruneWeights(deps, rt)
-  serverLog(deps, rt, `round ${rec.round}: averaged ${rec.pending.contributors} updates (${rec.pending.examples} examples) into version ${rec.version}`)
+  const spent = epsilon === undefined ? '' : `; privacy spent so far ε = ${epsilon.toFixed(3)} (δ = ${rec.params.differential_privacy?.delta})`
+  serverLog(deps, rt, `round ${rec.round}: averaged ${rec.pending.contributors} updates (${rec.pending.examples} examples) into version ${rec.version}${spent}`)
 }
 
 /**

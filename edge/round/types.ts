@@ -1,4 +1,5 @@
 import type { EarlyStopState } from '../../shared/early-stop'
+import type { PrivacyLedger } from '../../shared/privacy'
 import type { LabelCounts, LogEvent, RoundMetrics, TaskParams, TaskPhase, TaskState, TensorSpec, TestResult } from '../../shared/wire'
 
 /** An error with the HTTP status the routes answer (SPEC §6 statuses). */
@@ -53,7 +54,7 @@ export type TaskRecord = {
   validation: ValidationAccum
   test: TestAccum
   /** The train phase of the current round, closed, waiting for its validation. */
-  pending: { round: number; attempt: number; contributors: number; examples: number } | null
+  pending: { round: number; attempt: number; contributors: number; examples: number; epsilon?: number } | null
   early: EarlyStopState
   history: RoundMetrics[]
   /** Round 0's metrics (validate.ts); absent in records from before it existed. */
@@ -62,6 +63,12 @@ export type TaskRecord = {
   participants: ParticipantRecord[]
   /** The latest pushed logs, replayed to a new SSE subscriber. */
   logs: LogEvent[]
+  /**
+   * Under differential_privacy: the ledger of the closed rounds (saved with each round's close, so a close
+   * repeated after a kill spends once) and whether the task ended because the next round would pass
+   * target_epsilon (privacy.ts).
+   */
+  privacy?: { ledger: PrivacyLedger; budgetSpent: boolean }
   /** SHA-256 (hex) of each stored weights version, checked when it is read; absent in records from before it existed. */
   checksums?: Record<string, string>
 }

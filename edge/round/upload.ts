@@ -4,6 +4,7 @@ import { openWrite } from '../store'
 import { encodeAccumulator, type Accumulator } from './accumulator'
 import type { FairBudget } from './lock'
 import { serverLog } from './logs'
+import { foldWeight, privateBound } from './privacy'
 import { loadAccumulator } from './recovery'
 import { ACC_KEY, randomId, updateKey, type EngineDeps, type Runtime } from './runtime'
 import { SumHold } from './sum-hold'
@@ -54,7 +55,8 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
   // again clipped (a second pass over bytes already in memory under the in-flight budget), or refused.
   const rule = normRule(rec.params)
   const base = rule.mode === 'off' ? null : await baseOf(deps, rt)
-  const bound = base ? updateNormBound(rec.params, base.norm, rec.numParams) : Infinity
+  // Under differential privacy the bound is the mechanism's clipping norm (privacy.ts).
+  const bound = base ? (privateBound(rec.params, rec.numParams) ?? updateNormBound(rec.params, base.norm, rec.numParams)) : Infinity
   let squared = 0
   const release = await ctx.inflight.acquire(taskId, limit)
   let hold: SumHold | null = null
@@ -65,9 +67,10 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
     const log = await openWrite(deps.store, taskId, key)
     hold = holdSum(rt, round, participantId)
     const check: WireReader = new WireReader(expect, (offset, values) => {
-      const weight = (check.header as WireHeader).examples
+      const examples = (check.header as WireHeader).examples
       // Never folded with a count the participant did not declare; refused right after this chunk.
-      if (weight < 1 || weight > declared) return true
+      if (examples < 1 || examples > declared) return true
+      const weight = foldWeight(rec.params, examples)
       if (!base) return hold?.folding ? hold.fold(offset, values, weight) : !hasNonFinite(values)
       // The distance comes from the pass that folds (or checks) the values: the fold kernel's, where there is one.
       const d = hold?.folding ? hold.foldMeasured(offset, values, weight, base.values) : checkedDistance(rt.acc?.sum ?? null, offset, values, base.values)
@@ -137,7 +140,7 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
         throw new RoundError(422, `update: ${over} (update_norm "refuse", max_update_norm); train from version ${base.version} again`)
       }
       const name = rec.participants.find((p) => p.id === participantId)?.name ?? participantId
-      serverLog(deps, rt, `round ${rec.round}: the update of ${name}: ${over}; scaled down to the bound (update_norm "clip")`)
+      serverLog(deps, rt, `round ${rec.round}: the update of ${name}: ${over}; scaled down to the bound (${rec.params.differential_privacy ? 'differential_privacy clip_norm' : 'update_norm "clip"'})`)
     }
     const entry = { id: participantId, examples, key, ...(scale < 1 ? { scale } : {}) }
     if (hold?.folding) {
@@ -154,7 +157,7 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
           await deps.store.delete(taskId, key)
           throw e
         }
-        countUpdate(kept.sum, examples)
+        countUpdate(kept.sum, foldWeight(rec.params, examples))
         return await accept(deps, rt, rt.acc, entry, ctx.complete)
       } finally {
         kept.done()
@@ -172,12 +175,12 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
       const values = acc.sum ? null : new Float32Array(rec.numParams)
       const fold = new WireReader(expect, (offset, v) => {
         const kept = base && scale < 1 ? clipValues(v, base.values, offset, scale) : v
-        if (acc.sum) foldValues(acc.sum, offset, kept, examples)
+        if (acc.sum) foldValues(acc.sum, offset, kept, foldWeight(rec.params, examples))
         else values?.set(kept, offset)
       }, { sinkChecksFinite: true })
       for (const chunk of chunks) fold.push(chunk)
       chunks.length = 0
-      if (acc.sum) countUpdate(acc.sum, examples)
+      if (acc.sum) countUpdate(acc.sum, foldWeight(rec.params, examples))
       else acc.updates?.set(participantId, values as Float32Array)
       return await accept(deps, rt, acc, entry, ctx.complete)
     })

@@ -2,6 +2,7 @@ import { observeRound } from '../../shared/early-stop'
 import type { RoundMetrics, ValidationReport } from '../../shared/wire'
 import { serverLog } from './logs'
 import { activeIds } from './participants'
+import { budgetSpent } from './privacy'
 import type { EngineDeps, Runtime } from './runtime'
 import { emptyTest, testResult } from './test-phase'
 import { RoundError, type TaskRecord, type ValidationAccum } from './types'
@@ -76,6 +77,7 @@ export async function closeValidate(deps: EngineDeps, rt: Runtime): Promise<bool
     improved: decision.improved,
     test: rec.testDue && rec.test.reports > 0 ? testResult(rec, rec.version) : null,
     closedAt: deps.clock.now(),
+    ...(pending.epsilon === undefined ? {} : { epsilon: pending.epsilon }),
   }
   rec.history.push(metrics)
   rec.pending = null
@@ -84,6 +86,8 @@ export async function closeValidate(deps: EngineDeps, rt: Runtime): Promise<bool
   serverLog(deps, rt, `round ${rec.round}: ${acc}${decision.improved ? ' (best so far)' : `, ${rec.early.flat} round(s) without improvement`}`)
   await pruneWeights(deps, rt)
   rec.testDue = false
+  // target_epsilon: the next round would spend more than the budget, so there is none.
+  if (!decision.finished && budgetSpent(deps, rt)) return true
   if (decision.finished) {
     serverLog(deps, rt, decision.reason === 'patience' ? `stopping early: no improvement for ${rec.params.patience} rounds; testing version ${rec.early.bestVersion}` : `reached max_rounds (${rec.params.max_rounds}); testing version ${rec.early.bestVersion}`)
   }

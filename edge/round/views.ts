@@ -1,4 +1,5 @@
 import { parseTaskParams, type ParticipantView, type TaskParams, type TaskView } from '../../shared/wire'
+import { privacyView } from './privacy'
 import type { ParticipantRecord, TaskRecord } from './types'
 
 /** A participant as task views show it (no token hash); viewFor (trust.ts) narrows it for other sites. */
@@ -30,6 +31,7 @@ export function taskView(rec: TaskRecord): TaskView {
     result: rec.result,
     numParams: rec.numParams,
     dtypes: ['f32', 'f16'],
+    privacy: privacyView(rec),
   }
 }
 
@@ -63,6 +65,7 @@ export function damagedView(id: string, message: string): TaskView {
     result: null,
     numParams: 0,
     dtypes: [],
+    privacy: null,
     damaged: message,
   }
 }

@@ -14,6 +14,10 @@ import { RoundError } from './types'
  * - server-state: the server optimizer's state after the new version (server-opt/<r>) is stored, task.json
  *   still says train (only with server_optimizer fedavgm, fedadam or fedyogi). Recovery deletes it and
  *   closes the round again from the previous version's state: the step is applied once.
+ * - dp-noise: under differential_privacy "central", the noise drawn for the round's mean is stored
+ *   (dp-noise/<r>) with the contributors it was drawn for; task.json still says train. Recovery keeps it:
+ *   the round closes again with the same noise (the same weights bytes) and spends its ε once, with the
+ *   round's close; a close over other contributors draws anew (the old draw was never released).
  * - weights: the new global version is stored, task.json still says train. Recovery closes the round
  *   again (the same bytes are written again).
  * - round-close: task.json says validate; the round's uploads and `acc` are not yet deleted. Recovery
@@ -21,9 +25,9 @@ import { RoundError } from './types'
  * - validation-close, test-close: task.json holds the closed phase (next round or test; done).
  * - task-record: any other task.json write (join, start, stop, a report).
  */
-export type WritePoint = 'upload-log' | 'acceptance' | 'server-state' | 'weights' | 'round-close' | 'validation-close' | 'test-close' | 'task-record'
+export type WritePoint = 'upload-log' | 'acceptance' | 'dp-noise' | 'server-state' | 'weights' | 'round-close' | 'validation-close' | 'test-close' | 'task-record'
 
-export const WRITE_POINTS: readonly WritePoint[] = ['upload-log', 'acceptance', 'server-state', 'weights', 'round-close', 'validation-close', 'test-close', 'task-record']
+export const WRITE_POINTS: readonly WritePoint[] = ['upload-log', 'acceptance', 'dp-noise', 'server-state', 'weights', 'round-close', 'validation-close', 'test-close', 'task-record']
 
 /** True for a write refused because storage is full (Node ENOSPC/EDQUOT, SQLite's "database or disk is full"). */
 export function isStorageFull(e: unknown): boolean {

@@ -1,4 +1,5 @@
 import type { NamedTensor } from '../bundle'
+import { distributedPrivacy, privateWeights } from './private-update'
 import { DEFAULT_RETRY, isTransient, statusOf, withRetry, type RetryOptions } from './retry'
 import type {
   CheckpointStore,
@@ -250,7 +251,17 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       await pushLog(why)
       return false
     }
-    const weights = c.training?.round === round ? c.training.weights : trainer.getWeights()
+    let weights = c.training?.round === round ? c.training.weights : trainer.getWeights()
+    const dp = distributedPrivacy(task.params)
+    if (dp && !(c.training?.round === round && c.training.noised)) {
+      // Distributed differential privacy: clipped and noised once; a resend sends the same noisy update.
+      global ??= await globalWeights(round - 1)
+      const priv = privateWeights(weights, global, dp)
+      weights = priv.weights
+      c.training = { round, epochsDone: mergeEpochs, examples, weights, noised: true }
+      await save()
+      await pushLog(`Round ${round}: update clipped to norm ${dp.clipNorm} (its norm was ${priv.norm.toPrecision(4)}) and Gaussian noise of standard deviation ${dp.std.toPrecision(4)} added (distributed differential privacy).`)
+    }
     try {
       await call(`upload of round ${round}`, () => o.api.upload(auth, round, weights, examples))
     } catch (err) {

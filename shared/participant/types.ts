@@ -5,7 +5,7 @@ import type { BatchProgress, EpochResult, EvalResult, TestResult } from '../trai
 export type TaskState = {
   id: string
   labels: string[]
-  params: { max_rounds?: number; merge_epochs?: number; proximal_mu?: number; [key: string]: unknown }
+  params: { max_rounds?: number; merge_epochs?: number; proximal_mu?: number; min_participants?: number; differential_privacy?: unknown; [key: string]: unknown }
   state: 'waiting' | 'running' | 'done' | 'stopped'
   phase: 'train' | 'validate' | 'test' | null
   round: number
@@ -61,7 +61,7 @@ export type ParticipantCheckpoint = {
   participantId: string
   token: string
   /** Progress inside a round not yet uploaded: the weights after `epochsDone` local epochs. */
-  training: { round: number; epochsDone: number; examples: number; weights: NamedTensor[] } | null
+  training: { round: number; epochsDone: number; examples: number; weights: NamedTensor[]; noised?: boolean } | null
   /** Last round whose update the aggregator accepted. */
   uploadedRound: number
   /** The attempt of a round this participant sat out (no image readable, update refused): a later attempt tries again. */

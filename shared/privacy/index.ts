@@ -5,3 +5,4 @@
 export { DEFAULT_ORDERS, epsilonOf, noiseMultiplierFor, rdpOfStep, rdpOfSteps } from './rdp'
 export { type PrivacyLedger, emptyLedger, epsilonSpent, nextRoundExceeds, spend } from './ledger'
 export { addGaussianNoise, clipToNorm, cryptoUniform } from './gaussian'
+export { distributedNoiseStd, privatizeUpdate } from './distributed'

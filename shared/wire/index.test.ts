@@ -153,6 +153,39 @@ describe('messages', () => {
     expect(problems({ server_optimizer: 'fedavgm', beta_1: 0.9 })).toEqual(['beta_1: applies to server_optimizer "fedadam" or "fedyogi", not "fedavgm"; remove it or change server_optimizer'])
   })
 
+  it('differential_privacy: defaults, ranges, and what does not compose, each refused naming its field', () => {
+    const r = parseTaskParams({ differential_privacy: { mode: 'central', clip_norm: 1, noise_multiplier: 1.1 } })
+    expect(r.ok && r.value.differential_privacy).toEqual({ mode: 'central', clip_norm: 1, noise_multiplier: 1.1, delta: 1e-5 })
+    const problems = (input: unknown) => {
+      const p = parseTaskParams(input)
+      return p.ok ? [] : p.problems.map((x) => `${x.field}: ${x.message}`)
+    }
+    const dp = { mode: 'distributed', clip_norm: 2, noise_multiplier: 5 }
+    expect(problems({ differential_privacy: { mode: 'local', clip_norm: 0, noise_multiplier: -1, delta: 1, extra: 1 } }).map((p) => p.split(':')[0])).toEqual([
+      'differential_privacy.mode',
+      'differential_privacy.clip_norm',
+      'differential_privacy.noise_multiplier',
+      'differential_privacy.delta',
+      'differential_privacy.extra',
+    ])
+    expect(problems({ differential_privacy: { mode: 'central' } }).map((p) => p.split(':')[0])).toEqual(['differential_privacy.clip_norm', 'differential_privacy.noise_multiplier'])
+    expect(problems({ differential_privacy: dp, aggregation: 'median' })).toEqual([
+      'aggregation: "median" cannot be combined with differential_privacy: its noise is calibrated to the mean of clipped updates (one participant moves it by at most clip_norm / m), a median has no such bound; use aggregation "fedavg" or remove differential_privacy',
+    ])
+    expect(problems({ differential_privacy: dp, aggregation: 'trimmed-mean' })[0]).toMatch(/^aggregation: "trimmed-mean" cannot be combined with differential_privacy/)
+    expect(problems({ differential_privacy: dp, update_norm: 'off' })[0]).toMatch(/^update_norm: "off" cannot be combined with differential_privacy, which needs every update clipped to clip_norm/)
+    expect(problems({ differential_privacy: dp, update_norm: 'refuse' })[0]).toMatch(/^update_norm: "refuse" cannot be combined/)
+    expect(problems({ differential_privacy: dp, max_update_norm: 3 })).toEqual(['max_update_norm: differential_privacy bounds every update by its clip_norm; remove max_update_norm'])
+    expect(problems({ differential_privacy: { ...dp, delta: 0.01 } })).toEqual([
+      "differential_privacy.delta: is 0.01 but must be below 1/max_participants (0.01): a δ of 1/n allows publishing one of n participants' updates whole; use 1e-5 or less",
+    ])
+    // One round at z = 5 spends ε ≈ 0.7945 at δ = 1e-5 (q = 1).
+    expect(problems({ differential_privacy: { ...dp, target_epsilon: 0.5 } })).toEqual([
+      'differential_privacy.target_epsilon: is 0.5 but one round at noise_multiplier 5 already spends ε = 0.7945 (δ = 0.00001); raise target_epsilon or noise_multiplier',
+    ])
+    expect(problems({ differential_privacy: { ...dp, target_epsilon: 0.8 } })).toEqual([])
+  })
+
   it('checks SSE events from unknown', () => {
     expect(parseTaskEvent('log', { participantId: 'p', name: 'a', message: 'hi', time: 1 })?.type).toBe('log')
     expect(parseTaskEvent('log', { message: 3 })).toBeNull()

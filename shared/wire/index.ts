@@ -8,6 +8,7 @@ export type {
   BundleInfo,
   ClassMetrics,
   CreateTaskResponse,
+  DifferentialPrivacy,
   InviteView,
   JoinRequest,
   JoinResponse,
@@ -16,6 +17,7 @@ export type {
   LogRequest,
   ParticipantEvent,
   ParticipantView,
+  PrivacyView,
   RoundMetrics,
   TaskEvent,
   TaskParams,
@@ -28,4 +30,4 @@ export type {
   ValidationReport,
   ValidationResult,
 } from './messages'
-export { JoinRequestSchema, LogRequestSchema, PARAM_LIMITS, TaskParamsSchema, TestReportSchema, ValidationReportSchema, parseBody, parseTaskEvent, parseTaskParams } from './messages'
+export { DEFAULT_DP_DELTA, DifferentialPrivacySchema, JoinRequestSchema, LogRequestSchema, PARAM_LIMITS, TaskParamsSchema, TestReportSchema, ValidationReportSchema, parseBody, parseTaskEvent, parseTaskParams } from './messages'

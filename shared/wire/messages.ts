@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import type { Problem, Result } from '../problems'
+import { epsilonOf, rdpOfStep, DEFAULT_ORDERS } from '../privacy'
 import { SERVER_DEFAULTS, SERVER_OPTIMIZERS } from '../server-optimizer'
 
 const int = (min: number) => v.pipe(v.number(), v.integer(), v.minValue(min))
@@ -26,7 +27,29 @@ export const PARAM_LIMITS = {
   server_learning_rate: 1e3,
   tau: 1e3,
   proximal_mu: 1e4,
+  clip_norm: 1e6,
+  noise_multiplier: 1e3,
+  target_epsilon: 1e6,
 } as const
+
+/** δ of differential_privacy when the task does not name one: well under 1/max_participants for every task the limits admit (10,000 participants). */
+export const DEFAULT_DP_DELTA = 1e-5
+
+/**
+ * Client-level differential privacy (DP-FedAvg, McMahan et al. ICLR 2018): each update's difference from
+ * the global model is clipped to `clip_norm` (S), every participant weighs the same, and Gaussian noise of
+ * standard deviation `noise_multiplier` × S is added to the round's sum: by the aggregator (`central`) or,
+ * split among the participants, by each of them (`distributed`). `target_epsilon` ends the task before a
+ * round that would spend more than that ε at `delta`.
+ */
+export const DifferentialPrivacySchema = v.strictObject({
+  mode: v.picklist(['central', 'distributed']),
+  clip_norm: positiveUpTo(PARAM_LIMITS.clip_norm),
+  noise_multiplier: positiveUpTo(PARAM_LIMITS.noise_multiplier),
+  delta: v.optional(v.pipe(v.number(), v.gtValue(0), v.ltValue(1)), DEFAULT_DP_DELTA),
+  target_epsilon: v.optional(positiveUpTo(PARAM_LIMITS.target_epsilon)),
+})
+export type DifferentialPrivacy = v.InferOutput<typeof DifferentialPrivacySchema>
 
 /** Task parameters (SPEC §6; seed 001's FedAvgScheduler names and defaults), each bounded. */
 export const TaskParamsSchema = v.object({
@@ -79,6 +102,8 @@ export const TaskParamsSchema = v.object({
   tau: v.optional(positiveUpTo(PARAM_LIMITS.tau)),
   /** FedProx (Li et al.): participants add (μ/2)‖w − w_global‖² to their local loss; 0 is plain local training. */
   proximal_mu: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(PARAM_LIMITS.proximal_mu)), 0),
+  /** Client-level differential privacy; absent: none (DifferentialPrivacySchema). */
+  differential_privacy: v.optional(DifferentialPrivacySchema),
 })
 export type TaskParams = v.InferOutput<typeof TaskParamsSchema>
 export type Aggregation = TaskParams['aggregation']
@@ -132,6 +157,24 @@ export type RoundMetrics = {
   /** Present on rounds where log_rounds asked for a test. */
   test: TestResult | null
   closedAt: number
+  /** Under differential_privacy: ε spent (at the task's δ) after this round, all rounds so far. */
+  epsilon?: number
+}
+
+/** A differentially private task's spending (TaskView.privacy). */
+export type PrivacyView = {
+  mode: DifferentialPrivacy['mode']
+  clipNorm: number
+  noiseMultiplier: number
+  delta: number
+  targetEpsilon: number | null
+  /** ε spent at δ after the rounds closed so far (0 before the first). */
+  epsilon: number
+  rounds: number
+  /** The sampling rate each round is accounted at (1: no amplification by sampling is claimed). */
+  samplingRate: number
+  /** True once the task ended because one more round would spend more than targetEpsilon. */
+  budgetSpent: boolean
 }
 
 export type ParticipantView = { id: string; name: string; online: boolean; examples: number; labelCounts: LabelCounts }
@@ -166,6 +209,8 @@ export type TaskView = {
   /** Parameters in the model, and the upload dtypes the aggregator accepts. */
   numParams: number
   dtypes: Array<'f32' | 'f16'>
+  /** Differential privacy and what it spent; null for a task without it. */
+  privacy: PrivacyView | null
   /** Set when the aggregator cannot read the task's stored record: what is wrong and what to do. Such a task is listed, not served. */
   damaged?: string
 }
@@ -236,6 +281,7 @@ export function parseTaskParams(input: unknown): Result<TaskParams> {
       problems.push({ file: 'params', field, message: `applies to server_optimizer ${owners.map((o) => `"${o}"`).join(' or ')}, not "${opt}"; remove it or change server_optimizer` })
     }
   }
+  problems.push(...privacyProblems(p))
   if (problems.length > 0) return { ok: false, problems }
   // The chosen optimizer's parameters are filled in, so the task shows what it runs with.
   const d = SERVER_DEFAULTS[opt]
@@ -243,4 +289,36 @@ export function parseTaskParams(input: unknown): Result<TaskParams> {
   if (opt === 'fedavgm') filled.server_momentum = p.server_momentum ?? d.momentum
   if (opt === 'fedadam' || opt === 'fedyogi') Object.assign(filled, { beta_1: p.beta_1 ?? d.beta1, beta_2: p.beta_2 ?? d.beta2, tau: p.tau ?? d.tau })
   return { ok: true, value: filled }
+}
+
+/**
+ * What cannot be combined with differential_privacy, each naming its field. The guarantee needs every
+ * update's difference from the global model clipped to clip_norm and the round's mean to be the plain
+ * mean of those differences over a fixed count (sensitivity S/m): a median or trimmed mean has no such
+ * bound, `update_norm` "off" leaves updates unclipped, "refuse" turns a long update into a refusal that
+ * depends on its data, and a `max_update_norm` would be a second bound beside clip_norm.
+ */
+function privacyProblems(p: TaskParams): Problem[] {
+  const dp = p.differential_privacy
+  if (!dp) return []
+  const out: Problem[] = []
+  const field = (f: string, message: string) => out.push({ file: 'params', field: f, message })
+  if (p.aggregation !== 'fedavg') {
+    field('aggregation', `"${p.aggregation}" cannot be combined with differential_privacy: its noise is calibrated to the mean of clipped updates (one participant moves it by at most clip_norm / m), a ${p.aggregation === 'median' ? 'median' : 'trimmed mean'} has no such bound; use aggregation "fedavg" or remove differential_privacy`)
+  }
+  if (p.update_norm !== 'clip') {
+    field('update_norm', `"${p.update_norm}" cannot be combined with differential_privacy, which needs every update clipped to clip_norm (${p.update_norm === 'off' ? 'unclipped updates have no bounded sensitivity' : 'refusing a long update is itself a data-dependent release'}); leave update_norm at "clip"`)
+  }
+  if (p.max_update_norm !== undefined) field('max_update_norm', 'differential_privacy bounds every update by its clip_norm; remove max_update_norm')
+  if (dp.delta >= 1 / p.max_participants) {
+    field('differential_privacy.delta', `is ${dp.delta} but must be below 1/max_participants (${1 / p.max_participants}): a δ of 1/n allows publishing one of n participants' updates whole; use 1e-5 or less`)
+  }
+  if (dp.target_epsilon !== undefined) {
+    // One round at sampling rate 1 (the aggregator's selection is not uniformly random: README "Differential privacy").
+    const first = epsilonOf(DEFAULT_ORDERS.map((a) => rdpOfStep(1, dp.noise_multiplier, a)), dp.delta).epsilon
+    if (first > dp.target_epsilon) {
+      field('differential_privacy.target_epsilon', `is ${dp.target_epsilon} but one round at noise_multiplier ${dp.noise_multiplier} already spends ε = ${first.toPrecision(4)} (δ = ${dp.delta}); raise target_epsilon or noise_multiplier`)
+    }
+  }
+  return out
 }
