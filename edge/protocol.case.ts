@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { writeSafetensors, zipBundle } from '../shared/bundle'
 import { ApiError, createClient, type AutofedClient, type FetchLike } from '../shared/client'
+import { epsilonOf, rdpOfSteps } from '../shared/privacy'
 import { encodeUpdate, type TaskEvent, type TaskParams, type TaskView } from '../shared/wire'
 
 /** How a protocol run reaches an aggregator: in-process, a Node process, or `wrangler dev`. */
@@ -315,6 +316,35 @@ export function protocolCases(name: string, connect: () => Promise<Target>): voi
         // Round 2: Δ = 1, v = 0.5 · 2 + 1 = 2, x2 = 4 (3 if the velocity were lost).
         await client.uploadUpdate(task.id, 2, { participantId: sims[0].id, examples: 3, tensors: tensorsOf(fill(3)) })
         expect((await client.weights(task.id, 2)).tensors.flatMap((x) => [...x.data])).toEqual(fill(4))
+      } finally {
+        await t.close()
+      }
+    })
+
+    it('differential privacy: ε per round in the view and the history, kept across a restart; a hostile update accepted clipped; target_epsilon ends the task', async () => {
+      // z = 5 at q = 1, δ = 1e-5: ε = 0.795, 1.158, 1.446 after 1, 2, 3 rounds: target 1.2 allows 2 rounds.
+      const dp = { mode: 'central', clip_norm: 4, noise_multiplier: 5, target_epsilon: 1.2 } as const
+      const { t, admin, task, sims } = await setup({ max_rounds: 10, differential_privacy: dp }, 2)
+      const eps = (r: number) => epsilonOf(rdpOfSteps(1, 5, r), 1e-5).epsilon
+      try {
+        expect(task.privacy).toEqual({ mode: 'central', clipNorm: 4, noiseMultiplier: 5, delta: 1e-5, targetEpsilon: 1.2, epsilon: 0, rounds: 0, samplingRate: 1, budgetSpent: false })
+        await admin.start(task.id)
+        let clients = sims.map((s) => s.client)
+        for (let r = 1; r <= 2; r++) {
+          // A hostile site sends 1e6 everywhere (clipped to S = 4), the other its global version.
+          const g = (await clients[0].weights(task.id, r - 1, { spec: TINY_SPEC })).tensors.flatMap((x) => [...x.data])
+          await clients[0].uploadUpdate(task.id, r, { participantId: sims[0].id, examples: 10, tensors: tensorsOf(fill(1e6)) })
+          await clients[1].uploadUpdate(task.id, r, { participantId: sims[1].id, examples: 1, tensors: tensorsOf(g) })
+          const v = await clients[0].task(task.id)
+          expect([v.phase, v.version, v.privacy?.rounds, v.privacy?.epsilon]).toEqual(['validate', r, r, eps(r)])
+          for (const c of clients) await c.validation(task.id, r, { examples: 4, correct: 2, loss: 1 })
+          if (r === 1 && t.restart) {
+            const url = await t.restart()
+            clients = sims.map((s) => createClient({ baseUrl: url, token: s.token, fetch: t.fetch }))
+          }
+        }
+        const v = await clients[0].task(task.id)
+        expect([v.state, v.phase, v.history.map((h) => h.epsilon), v.privacy?.budgetSpent, v.privacy?.epsilon]).toEqual(['running', 'test', [eps(1), eps(2)], true, eps(2)])
       } finally {
         await t.close()
       }

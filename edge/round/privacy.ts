@@ -120,7 +120,10 @@ export function decodeNoise(bytes: Uint8Array, numParams: number): { header: Noi
   if (bytes.length !== start + numParams * 4) return null
   try {
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + len))) as NoiseHeader
-    return { header, noise: new Float32Array(bytes.slice(start).buffer) }
+    // Copied: a Node Buffer's `slice` is a view into a shared pool, not a copy.
+    const values = new Uint8Array(numParams * 4)
+    values.set(bytes.subarray(start))
+    return { header, noise: new Float32Array(values.buffer) }
   } catch {
     return null
   }

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ApiError, createClient, type AutofedClient } from '../../../shared/client'
+import { epsilonOf, rdpOfSteps } from '../../../shared/privacy'
 import { encodeUpdate, type TaskParams } from '../../../shared/wire'
+import { decodeNoise } from '../../round'
 import { TINY_SPEC, tinyBundleZip } from '../../protocol.case'
 import { exited, kill, launch, type Launched } from './process.case'
 
@@ -67,9 +69,10 @@ async function start(killAt?: string, params: Partial<TaskParams> = {}) {
     upload: (i: number, round = 1) =>
       createClient({ baseUrl: proc.url, token: sites[i].token }).uploadBytes(task.id, round, encodeUpdate({ taskId: task.id, round, participantId: sites[i].id, examples: SENT[i].examples, tensors: TINY_SPEC.map((s) => ({ shape: s.shape, data: new Float32Array(s.shape.reduce((a, b) => a * b, 1)).fill(SENT[i].value) })) })),
     /** Waits for the self-inflicted SIGKILL (the hook prints which point), then starts the process again without the hook. */
-    async died(): Promise<void> {
+    async died(whileDown?: () => Promise<void>): Promise<void> {
       const how = await exited(proc.child)
       expect([how.signal, proc.stderr().includes(`AUTOFED_KILL_AT: killed at ${killAt}`)]).toEqual(['SIGKILL', true])
+      await whileDown?.()
       proc = await launch(dataDir, bundlesDir, TOKEN, { AUTOFED_NO_DEFAULT_TASK: '1' })
       children.push(proc)
     },
@@ -146,6 +149,25 @@ describe('Node aggregator killed at each write point (SIGKILL) and restarted', (
     // Stepped twice (from the state of version 2) it would be 3.25 + 0.8125; with the state lost, 3.25.
     expect(await globalOf(s.site(1), s.task.id, 2)).toEqual(new Array(8).fill(4.875))
     expect(await taskFiles(s.dataDir, s.task.id)).toEqual(['bundle.zip', 'server-opt/2', 'task.json', 'weights/0', 'weights/1', 'weights/2'])
+  })
+
+  it('dp-noise: central DP noise stored, then the kill: the round closes again with that noise and spends its ε once', async () => {
+    const s = await start('dp-noise', { differential_privacy: { mode: 'central', clip_norm: 100, noise_multiplier: 1 } })
+    await s.joinAll()
+    await s.admin().start(s.task.id)
+    await s.upload(0)
+    expect(await cutOff(s.upload(1))).toBe('cut off')
+    let noise: Float32Array | null = null
+    await s.died(async () => {
+      expect(await taskFiles(s.dataDir, s.task.id)).toContain('dp-noise/1')
+      noise = decodeNoise(await readFile(join(s.dataDir, 'tasks', s.task.id, 'dp-noise/1')), 8)?.noise ?? null
+    })
+    const v = await s.admin().task(s.task.id)
+    expect([v.phase, v.version, v.privacy?.rounds, v.privacy?.epsilon]).toEqual(['validate', 1, 1, epsilonOf(rdpOfSteps(1, 1, 1), 1e-5).epsilon])
+    // Each site weighs 1 under DP: (1 + 4) / 2 = 2.5, plus the noise drawn before the kill (std z·S/m = 50).
+    expect(noise).toBeInstanceOf(Float32Array)
+    expect(await globalOf(s.site(1), s.task.id, 1)).toEqual(Array.from(noise as unknown as Float32Array, (n) => Math.fround(2.5 + n)))
+    expect(await taskFiles(s.dataDir, s.task.id)).toEqual(['bundle.zip', 'task.json', 'weights/0', 'weights/1'])
   })
 
   it('validation-close: the closed validation is kept and the test phase is open after the restart', async () => {
