@@ -13,7 +13,8 @@ export function progressPrinter(out: Sink) {
   let drawn = false
   return {
     round(row: RoundRow, { maxRounds, target }: { maxRounds: number; target: number | null }): void {
-      const acc = `test accuracy ${row.accuracy.toFixed(4)}${target === null ? '' : ` (target ${target})`}, loss ${row.loss.toFixed(4)}`
+      const eps = row.epsilon === null ? '' : `, ε ${row.epsilon.toFixed(3)}`
+      const acc = `test accuracy ${row.accuracy.toFixed(4)}${target === null ? '' : ` (target ${target})`}, loss ${row.loss.toFixed(4)}${eps}`
       const time = `${row.seconds.toFixed(1)} s, ${(row.seconds / row.round).toFixed(2)} s/round`
       if (!out.isTTY) {
         out.write(`round ${row.round}: ${acc}, ${row.contributors} clients, ${time}\n`)

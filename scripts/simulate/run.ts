@@ -68,6 +68,8 @@ export type RoundRow = {
   bytesDown: number
   contributors: number
   examples: number
+  /** Under differential_privacy: ε spent after this round (the aggregator's ledger); null without it. */
+  epsilon: number | null
 }
 
 export type SimulationResult = {
@@ -81,10 +83,10 @@ export type SimulationResult = {
   parameters: number
 }
 
-export const CSV_HEADER = 'round,test_accuracy,test_loss,seconds,bytes_up,bytes_down,contributors,examples'
+export const CSV_HEADER = 'round,test_accuracy,test_loss,seconds,bytes_up,bytes_down,contributors,examples,epsilon'
 
 const csvLine = (r: RoundRow) =>
-  [r.round, r.accuracy.toFixed(4), r.loss.toFixed(4), r.seconds.toFixed(2), r.bytesUp, r.bytesDown, r.contributors, r.examples].join(',')
+  [r.round, r.accuracy.toFixed(4), r.loss.toFixed(4), r.seconds.toFixed(2), r.bytesUp, r.bytesDown, r.contributors, r.examples, r.epsilon === null ? '' : r.epsilon.toFixed(4)].join(',')
 
 /** Everything a simulation and its baselines share: the bundle as the task will have it, the data and the one model. */
 export type SimulationSetup = {
@@ -302,6 +304,7 @@ export async function simulate(o: SimulateOptions, prepared?: SimulationSetup): 
         bytesDown: counted.down - last.down,
         contributors: m.contributors,
         examples: m.examples,
+        epsilon: m.epsilon ?? null,
       }
       last = counted
       rows.push(row)

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { epsilonOf, rdpOfSteps } from '../../shared/privacy'
 import { setupBackend } from '../cli/participate'
 import { BUNDLE_DIR } from '../bundles/mnist-2nn'
 import { prepareSimulation, simulate, trainAlone, CSV_HEADER, type SimulateOptions, type SimulationSetup } from '.'
@@ -76,5 +77,28 @@ describe('autofed simulate', () => {
     expect(federated).toBeGreaterThan(0.5)
     expect(federated).toBeGreaterThan(Math.max(...alone) + 0.15)
     // About 10 s of CPU (2,600 steps of batch 10 plus 8 tests of 1,000 images); the limit is for a shared machine.
+  }, 600_000)
+
+  it('with differential privacy: distributed noise from the headless participants, ε per round in the CSV, target_epsilon ends the run', async () => {
+    // Distributed: every client clips to S = 10 and adds z·S/√5 per parameter (min_participants 5); z is tiny so that
+    // five clients can still learn (README: client-level DP needs many clients), ε is huge and only checked.
+    const iid = { ...options, partition: { kind: 'iid' as const }, csv: join(dir, 'dp.csv') }
+    const dpSetup = await prepareSimulation(iid)
+    try {
+      const dist = await simulate({ ...iid, params: { min_participants: 5, differential_privacy: { mode: 'distributed', clip_norm: 10, noise_multiplier: 0.001 } } }, dpSetup)
+      expect(dist.rows.map((r) => [r.round, r.contributors, r.examples])).toEqual([[1, 5, 2000], [2, 5, 2000], [3, 5, 2000]])
+      expect(dist.rows.map((r) => r.epsilon)).toEqual([1, 2, 3].map((r) => epsilonOf(rdpOfSteps(1, 0.001, r), 1e-5).epsilon))
+      expect(dist.rows[2].accuracy).toBeGreaterThan(0.5)
+      const csv = (await readFile(iid.csv, 'utf8')).trim().split('\n')
+      expect(csv[0].split(',').at(-1)).toBe('epsilon')
+      expect(Number(csv[3].split(',').at(-1))).toBeCloseTo(dist.rows[2].epsilon as number, 3)
+      // Central with target_epsilon = ε after 2 rounds: the aggregator ends the task before round 3.
+      const target = epsilonOf(rdpOfSteps(1, 3, 2), 1e-5).epsilon + 1e-9
+      const central = await simulate({ ...iid, csv: null, params: { differential_privacy: { mode: 'central', clip_norm: 1, noise_multiplier: 3, target_epsilon: target } } }, dpSetup)
+      expect(central.rows.map((r) => r.round)).toEqual([1, 2])
+    } finally {
+      dpSetup.dispose()
+    }
+    // Two simulations of three rounds each, on a shared machine.
   }, 600_000)
 })

@@ -18,21 +18,21 @@ const round = (r: number, over: Partial<RoundMetrics> = {}): RoundMetrics => ({
 describe('round history', () => {
   it('puts round 0 first, then history, one CSV row per round with empty cells for what was not measured', () => {
     const initial = round(0, { attempt: 0, contributors: 0, examples: 0, improved: false, test: test(0.125, 2.5) })
-    const history = [round(1), round(2, { attempt: 2, validation: null, improved: false, test: test(0.875, 0.25) })]
+    const history = [round(1, { epsilon: 0.795 }), round(2, { attempt: 2, validation: null, improved: false, test: test(0.875, 0.25), epsilon: 1.158 })]
     expect(roundRows({ initial, history }).map((h) => h.round)).toEqual([0, 1, 2])
     expect(historyCsv({ initial, history })).toBe(
       [
-        'round,attempt,contributors,examples,validation_accuracy,validation_loss,test_accuracy,test_loss,improved,closed_at',
-        '0,0,0,0,0.5,0.75,0.125,2.5,false,2025-01-02T03:04:05.006Z',
-        '1,1,2,20,0.5,0.75,,,true,2025-01-02T03:04:06.006Z',
-        '2,2,2,20,,,0.875,0.25,false,2025-01-02T03:04:07.006Z',
+        'round,attempt,contributors,examples,validation_accuracy,validation_loss,test_accuracy,test_loss,improved,closed_at,epsilon',
+        '0,0,0,0,0.5,0.75,0.125,2.5,false,2025-01-02T03:04:05.006Z,',
+        '1,1,2,20,0.5,0.75,,,true,2025-01-02T03:04:06.006Z,0.795',
+        '2,2,2,20,,,0.875,0.25,false,2025-01-02T03:04:07.006Z,1.158',
         '',
       ].join('\n'),
     )
   })
 
   it('has only the header and history when there is no round 0 (or no task yet)', () => {
-    expect(historyCsv({ initial: null, history: [] })).toBe('round,attempt,contributors,examples,validation_accuracy,validation_loss,test_accuracy,test_loss,improved,closed_at\n')
+    expect(historyCsv({ initial: null, history: [] })).toBe('round,attempt,contributors,examples,validation_accuracy,validation_loss,test_accuracy,test_loss,improved,closed_at,epsilon\n')
     expect(roundRows(null)).toEqual([])
     expect(roundRows({ initial: null, history: [round(1)] }).map((h) => h.round)).toEqual([1])
   })

@@ -1,7 +1,7 @@
 import type { RoundMetrics, TaskView } from '../../shared/wire'
 
 /** The columns of the round history CSV, in order. */
-export const HISTORY_COLUMNS = ['round', 'attempt', 'contributors', 'examples', 'validation_accuracy', 'validation_loss', 'test_accuracy', 'test_loss', 'improved', 'closed_at'] as const
+export const HISTORY_COLUMNS = ['round', 'attempt', 'contributors', 'examples', 'validation_accuracy', 'validation_loss', 'test_accuracy', 'test_loss', 'improved', 'closed_at', 'epsilon'] as const
 
 /** The rounds to chart and export: round 0 (version 0, before training; edge/API.md "Round 0") first when there is one, then `history`. */
 export function roundRows(task: Pick<TaskView, 'history' | 'initial'> | null): RoundMetrics[] {
@@ -12,12 +12,12 @@ export function roundRows(task: Pick<TaskView, 'history' | 'initial'> | null): R
 
 const cell = (x: number | null | undefined): string => (x === null || x === undefined ? '' : String(x))
 
-/** The round history as CSV (one row per round, round 0 included; empty cells for what a round did not measure). */
+/** The round history as CSV (one row per round, round 0 included; empty cells for what a round did not measure; `epsilon`: ε spent after the round under differential privacy). */
 export function historyCsv(task: Pick<TaskView, 'history' | 'initial'>): string {
   const lines = [HISTORY_COLUMNS.join(',')]
   for (const h of roundRows(task)) {
     lines.push(
-      [h.round, h.attempt, h.contributors, h.examples, cell(h.validation?.accuracy), cell(h.validation?.loss), cell(h.test?.accuracy), cell(h.test?.loss), h.improved, new Date(h.closedAt).toISOString()].join(','),
+      [h.round, h.attempt, h.contributors, h.examples, cell(h.validation?.accuracy), cell(h.validation?.loss), cell(h.test?.accuracy), cell(h.test?.loss), h.improved, new Date(h.closedAt).toISOString(), cell(h.epsilon)].join(','),
     )
   }
   return `${lines.join('\n')}\n`

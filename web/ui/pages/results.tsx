@@ -9,6 +9,7 @@ import { fragmentParam } from '../router'
 import { ModelDescription, descriptionOfZip } from '../markdown'
 import { AloneResults } from '../train-alone'
 import { downloadHistoryCsv } from '../round-history'
+import { PrivacyNote, PrivacyRounds } from '../privacy'
 
 /** Test metrics, per-class precision/recall, confusion matrix, and the result bundle download. */
 export function ResultsPage(props: { taskId: string }) {
@@ -50,6 +51,7 @@ export function ResultsPage(props: { taskId: string }) {
       <h1>{t('results.title', { name: task?.name ?? props.taskId })}</h1>
       <ErrorBox message={error} />
       <ModelDescription text={description} />
+      {task ? <PrivacyNote task={task} /> : null}
       {!task ? (
         error ? null : <p class="muted">{t('common.loading')}</p>
       ) : !r && task.state === 'done' && task.best ? (
@@ -66,6 +68,7 @@ export function ResultsPage(props: { taskId: string }) {
               {t('chart.csv')}
             </button>
           </p>
+          <PrivacyRounds task={task} />
         </>
       ) : !r ? (
         <p class="notice">{t('results.notyet')}</p>
@@ -88,6 +91,7 @@ export function ResultsPage(props: { taskId: string }) {
               {t('chart.csv')}
             </button>
           </p>
+          {task.privacy ? <PrivacyRounds task={task} /> : null}
           <AloneResults taskId={props.taskId} />
           <ClassMetrics classes={r.perClass} labels={task.labels} confusion={r.confusion} />
         </>
