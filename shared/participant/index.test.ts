@@ -60,6 +60,25 @@ describe('runParticipant', () => {
     expect(out).toEqual({ state: 'done', participantId: 'p1', roundsTrained: [] })
   })
 
+  it('distributed differential privacy: uploads global + the clipped difference + its noise, drawn once (a resend sends the same values)', async () => {
+    const dp = (z: number) => ({ max_rounds: 1, merge_epochs: 2, min_participants: 1, differential_privacy: { mode: 'distributed', clip_norm: 0.5, noise_multiplier: z } })
+    // Trained 10 → 12: the difference 2 is clipped to 0.5; noise of std 1e-9 · 0.5 is below float32's step at 10.5.
+    const quiet = fakeApi([state({ params: dp(1e-9) }), state({ state: 'done', phase: null })], [])
+    await runParticipant({ api: quiet.api, taskId: 't', invite: 'i', name: 'n', labelCounts: {}, trainer: fakeTrainer(), checkpoint: memoryCheckpoints(), retry: noSleep, pollMs: POLL_MS })
+    expect(quiet.calls).toEqual(['join', 'weights 0', 'upload 1 10.5 8'])
+    // z = 1: noise of std 0.5; the network failure's retry and the 409's resend carry the same noisy value.
+    const noisy = fakeApi([state({ params: dp(1) }), state({ state: 'done', phase: null })], [new TypeError('fetch failed'), Object.assign(new Error('stale'), { status: 409 })])
+    await runParticipant({ api: noisy.api, taskId: 't', invite: 'i', name: 'n', labelCounts: {}, trainer: fakeTrainer(), checkpoint: memoryCheckpoints(), retry: noSleep, pollMs: POLL_MS })
+    const sent = noisy.calls.filter((c) => c.startsWith('upload')).map((c) => Number(c.split(' ')[2]))
+    expect(sent).toHaveLength(2)
+    expect(sent[1]).toBe(sent[0])
+    expect(sent[0]).not.toBe(10.5)
+    // Central mode is the aggregator's job: the participant sends its trained weights.
+    const central = fakeApi([state({ params: { ...dp(1), differential_privacy: { mode: 'central', clip_norm: 0.5, noise_multiplier: 1 } } }), state({ state: 'done', phase: null })], [])
+    await runParticipant({ api: central.api, taskId: 't', invite: 'i', name: 'n', labelCounts: {}, trainer: fakeTrainer(), checkpoint: memoryCheckpoints(), retry: noSleep, pollMs: POLL_MS })
+    expect(central.calls).toEqual(['join', 'weights 0', 'upload 1 12 8'])
+  })
+
   it('resumes mid-round from the checkpoint: saved weights, remaining epochs only, then validation and test', async () => {
     const checkpoint = memoryCheckpoints()
     await checkpoint.save({ taskId: 't', name: 'n', participantId: 'p1', token: 'tok', training: { round: 1, epochsDone: 1, examples: 8, weights: W(5) },
