@@ -323,7 +323,7 @@ export function protocolCases(name: string, connect: () => Promise<Target>): voi
 
     it('differential privacy: ε per round in the view and the history, kept across a restart; a hostile update accepted clipped; target_epsilon ends the task', async () => {
       // z = 5 at q = 1, δ = 1e-5: ε = 0.795, 1.158, 1.446 after 1, 2, 3 rounds: target 1.2 allows 2 rounds.
-      const dp = { mode: 'central', clip_norm: 4, noise_multiplier: 5, target_epsilon: 1.2 } as const
+      const dp = { mode: 'central', clip_norm: 4, noise_multiplier: 5, delta: 1e-5, target_epsilon: 1.2 } as const
       const { t, admin, task, sims } = await setup({ max_rounds: 10, differential_privacy: dp }, 2)
       const eps = (r: number) => epsilonOf(rdpOfSteps(1, 5, r), 1e-5).epsilon
       try {

@@ -26,7 +26,7 @@ describe('a differentially private task in the browser', () => {
   it('shows ε spent of the target on the task page and ε per round on the results page', async () => {
     const { admin, aggregator } = stack
     // z = 5 at q = 1: ε = 0.795, 1.158, 1.446 after 1, 2, 3 rounds (δ = 1e-5); target 1.2 allows 2.
-    const dp = { mode: 'central', clip_norm: 4, noise_multiplier: 5, target_epsilon: 1.2 }
+    const dp = { mode: 'central' as const, clip_norm: 4, noise_multiplier: 5, delta: 1e-5, target_epsilon: 1.2 }
     const { task, invite } = await admin.createTaskFromZip(tinyBundleZip(), { evaluate_initial: false, max_rounds: 10, differential_privacy: dp }, 'private')
     const anon = createClient({ baseUrl: aggregator.url })
     const sites = []

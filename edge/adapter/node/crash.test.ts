@@ -152,7 +152,7 @@ describe('Node aggregator killed at each write point (SIGKILL) and restarted', (
   })
 
   it('dp-noise: central DP noise stored, then the kill: the round closes again with that noise and spends its ε once', async () => {
-    const s = await start('dp-noise', { differential_privacy: { mode: 'central', clip_norm: 100, noise_multiplier: 1 } })
+    const s = await start('dp-noise', { differential_privacy: { mode: 'central', clip_norm: 100, noise_multiplier: 1, delta: 1e-5 } })
     await s.joinAll()
     await s.admin().start(s.task.id)
     await s.upload(0)
