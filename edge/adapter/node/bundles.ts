@@ -14,7 +14,8 @@ import { directorySource } from './files'
 export async function loadBuiltinBundles(dir: string, warn: (line: string) => void = console.warn): Promise<BuiltinBundles> {
   const found = new Map<string, { bundle: Bundle; zip: Uint8Array; info: BundleInfo }>()
   const entries = existsSync(dir) ? await readdir(dir, { withFileTypes: true }) : []
-  for (const e of entries) {
+  // Sorted: readdir's order depends on the file system, and the list is shown in this order.
+  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (!e.isDirectory()) continue
     const r = await loadBundle(await directorySource(join(dir, e.name)))
     if (!r.ok) {

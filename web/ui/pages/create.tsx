@@ -81,9 +81,11 @@ export function CreatePage() {
       .bundles()
       .then((list) => {
         setBuiltins(list)
-        if (list[0]) {
-          setBuiltin(list[0].id)
-          setLabels(list[0].labels.join(', '))
+        // The paper CNN is the product's default model (npm start's task uses it too).
+        const first = list.find((b) => b.id === 'mnist-cnn') ?? list[0]
+        if (first) {
+          setBuiltin(first.id)
+          setLabels(first.labels.join(', '))
         }
       }, (err) => setError(messageOf(err)))
   }, [])
