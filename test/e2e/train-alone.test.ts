@@ -224,7 +224,7 @@ describe('train alone, then compare with the federated model (issue 11 item 4)',
         await waitForWork(page, 'count-test', /^\d+$/, undefined, watch)
         await page.getByTestId('join-button').click()
         await page.waitForURL(`**/tasks/${task.id}`)
-        await waitForWork(page, 'backend', /^(webgpu|webgl|wasm|cpu)$/, undefined, watch)
+        await waitForWork(page, 'backend', /^(webgpu|webgl|wasm-threads|wasm|cpu)$/, undefined, watch)
       }
       await admin.start(task.id)
       for (const page of pages) await waitForWork(page, 'session-status', /^finished$/, 'data-status', watch)
