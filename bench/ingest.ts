@@ -1,5 +1,5 @@
 // Aggregator ingest throughput for 10 MB uploads against a bare node:http loopback POST of the same
-// bytes, measured in the same run (SPEC §9), the whole round, and the aggregator's memory against the number of
+// bytes, measured in the same run, the whole round, and the aggregator's memory against the number of
 // participants. Run: npx tsx bench/ingest.ts [uploads] [concurrency...]; BENCH_WRITE=1 writes BENCHMARKS.md.
 import { execFile } from 'node:child_process'
 import { createServer, type Server } from 'node:http'

@@ -1,4 +1,4 @@
-// Training throughput per backend (SPEC §9): images/s for the FedAvg paper CNN and the mobilenet-v2
+// Training throughput per backend: images/s for the FedAvg paper CNN and the mobilenet-v2
 // bundle (frozen backbone forward + head backward), batch 32, in Node and in headless Chromium, as
 // ratios to PyTorch-CPU measured in the same run (or to tfjs cpu when PyTorch is absent).
 // Usage: npx tsx bench/train-throughput.ts [--no-browser] [--no-node] [--models cnn,mobilenet] [--no-write]
