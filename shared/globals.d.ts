@@ -17,3 +17,5 @@ declare function setTimeout(handler: () => void, ms?: number): unknown
 declare function clearTimeout(id: unknown): void
 declare function queueMicrotask(cb: () => void): void
 declare const crypto: { getRandomValues<T extends ArrayBufferView>(array: T): T; randomUUID(): string }
+declare function btoa(data: string): string
+declare function atob(data: string): string

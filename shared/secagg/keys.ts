@@ -21,9 +21,6 @@ function fromB64url(text: string): Uint8Array {
   return Uint8Array.from(s, (c) => c.charCodeAt(0))
 }
 
-declare function btoa(s: string): string
-declare function atob(s: string): string
-
 /** A fresh ECDH P-256 key pair. */
 export async function generateKeyPair(): Promise<KeyPair> {
   const s = subtle()
