@@ -206,9 +206,12 @@ export async function participate(o: ParticipateOptions): Promise<ParticipantOut
         if (!training.ok) throw new ProblemError(training.problems)
         const { model, labels } = await buildModel(bundle.value, { labels: task.labels })
         const channels = bundle.value.config.num_channels === 1 ? 1 : 3
-        const features = featureCache.stats().maxBytes > 0 ? frozenFeatureSource(model, bundle.value, channels, featureCache) : { reason: '--feature-cache-mb is 0' }
+        // With --feature-cache-mb 0 the split still trains the head alone: the frozen backbone runs per batch, outside the gradient tape.
+        const features = frozenFeatureSource(model, bundle.value, channels, featureCache)
         if ('reason' in features) {
           if (bundle.value.config.backbone_file !== undefined) log(`feature cache off: ${features.reason}`)
+        } else if (featureCache.stats().maxBytes === 0) {
+          log('feature cache off (--feature-cache-mb 0): the frozen backbone runs on every image each epoch')
         } else {
           const off = featureCacheOffReason(bundle.value.preprocessor)
           log(off ? `feature cache: evaluation only; ${off}` : `feature cache: on (frozen backbone; up to ${Math.round(featureCache.stats().maxBytes / 1024 / 1024)} MiB)`)

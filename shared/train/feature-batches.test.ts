@@ -139,16 +139,42 @@ describe('cached backbone features (mobilenet-v2 backbone at 32x32, cpu backend)
     m.dispose()
   }, 60_000)
 
-  it('trains on images, not features, when a random rotation or shift changes the pixels every epoch', () => {
+  it('with a random rotation or shift, runs the backbone on every batch outside the tape: the same weights as training the whole model', async () => {
     const m = model()
+    const start = await snapshotWeights(m)
     const affine: PreprocessorConfig = { ...FLIP, do_affine: true, degrees: 10 }
-    const features = featureSource(m, createFeatureCache(1 << 20), affine)
-    const training = stream(data.items.train, { preprocess: affine, training: true, seed: 1, features })
-    const validation = stream(data.items.validation, { preprocess: affine, training: false, features })
-    expect(training.head).toBeUndefined()
-    expect(validation.head).toBeDefined()
+    const whole = await train(m, start, 2, (seed) => stream(data.items.train, { preprocess: affine, training: true, seed }))
+    const cache = createFeatureCache(1 << 20)
+    const features = featureSource(m, cache, affine)
+    const split = await train(m, start, 2, (seed) => stream(data.items.train, { preprocess: affine, training: true, seed, features }))
+    // The same rotated pixels reach the same backbone; only its batching differs (float rounding).
+    split.weights.forEach((w, i) => w.forEach((v, j) => expect(Math.abs(v - whole.weights[i][j])).toBeLessThan(1e-6)))
+    expect(split.results.map((r) => [r.features?.mode, r.features?.hits, r.features?.misses])).toEqual([['off', 0, 48], ['off', 0, 48]])
+    expect(cache.stats().size).toBe(0)
+    // Evaluation is never augmented, so it still uses the cache.
+    expect(stream(data.items.validation, { preprocess: affine, training: false, features }).features?.mode).toBe('plain')
     m.dispose()
-  })
+  }, 120_000)
+
+  it('with a cache of 0 bytes, trains the head on backbone features computed per batch, never holding the backbone in a gradient tape', async () => {
+    const m = model()
+    const start = await snapshotWeights(m)
+    let whole!: Awaited<ReturnType<typeof train>>
+    // Above what the weights already hold: the tensors each way of training makes.
+    const held = tf.memory().numBytes
+    const wholePeak = -held + (await tf.profile(async () => void (whole = await train(m, start, 1, (seed) => stream(data.items.train, { preprocess: FLIP, training: true, seed }))))).peakBytes
+    const features = featureSource(m, createFeatureCache(0), FLIP)
+    const streamed = stream(data.items.train, { preprocess: FLIP, training: true, seed: 1, features })
+    expect(streamed.head).toBeDefined()
+    let split!: Awaited<ReturnType<typeof train>>
+    const splitPeak = -held + (await tf.profile(async () => void (split = await train(m, start, 1, () => streamed)))).peakBytes
+    // The whole model's tape keeps every backbone activation of a batch until its gradients are taken.
+    expect(splitPeak).toBeLessThan(wholePeak / 3)
+    split.weights.forEach((w, i) => w.forEach((v, j) => expect(Math.abs(v - whole.weights[i][j])).toBeLessThan(1e-6)))
+    // One backbone pass per image (the flipped view only when drawn), not both views as a caching stream computes.
+    expect(split.results[0].features).toMatchObject({ mode: 'off', hits: 0, misses: 48 })
+    m.dispose()
+  }, 120_000)
 
   it('empties the cache when the backbone file or the preprocessing changes', () => {
     const m = model()

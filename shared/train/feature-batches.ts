@@ -72,9 +72,41 @@ export type CachedBatchOptions = Omit<BatchOptions, 'cache' | 'cacheBytes'> & {
  * cached are read, decoded and sent through the frozen backbone.
  */
 export function cachedBatches(o: CachedBatchOptions): ModelBatches {
-  const mode = o.features ? featureCacheMode(o.preprocess, o.training) : 'off'
-  if (!o.features || mode === 'off') return batches(o)
+  if (!o.features) return batches(o)
+  const mode = featureCacheMode(o.preprocess, o.training)
+  // Nothing to cache (random moves, or a cache of 0 bytes): the frozen backbone still runs outside the
+  // gradient tape, batch by batch. Trained whole, the model's tape would hold every backbone activation
+  // of the batch (about 3 GiB for mobilenet-v2 at 224×224, batch 32: past a wasm32 heap's 4 GiB with the rest).
+  if (mode === 'off' || o.features.cache.stats().maxBytes === 0) return backboneBatches(o, o.features)
   return featureBatches(o, o.features, mode)
+}
+
+/**
+ * The image stream of `batches` (same items, order, augmentation) with each batch sent through the
+ * frozen backbone as it comes: `xs` are [n, width] features for `head`, nothing is cached.
+ */
+function backboneBatches(o: CachedBatchOptions, f: FeatureSource): ModelBatches {
+  const images = batches(o)
+  const { split } = f
+  const stats: FeatureStreamStats = { mode: 'off', hits: 0, misses: 0, cache: f.cache.stats() }
+  async function* iterate(): AsyncGenerator<Batch> {
+    for await (const b of images) {
+      const xs = tf.tidy(() => split.backbone.predict(b.xs, { batchSize: b.paths.length }) as tf.Tensor2D)
+      stats.misses += b.paths.length
+      try {
+        yield { ...b, xs }
+      } finally {
+        xs.dispose()
+      }
+    }
+  }
+  return {
+    skipped: images.skipped,
+    itemCount: images.itemCount,
+    head: split.head,
+    features: stats,
+    [Symbol.asyncIterator]: iterate,
+  }
 }
 
 function featureBatches(o: CachedBatchOptions, f: FeatureSource, mode: 'plain' | 'views'): ModelBatches {
