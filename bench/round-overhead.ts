@@ -1,0 +1,174 @@
+// Round overhead (issue 13): the wall time of a federated round against the same local epoch alone.
+// A Node aggregator (this process) and N headless participants (each its own process, as separate
+// machines would be; bench/round-overhead-worker.ts runs `autofed participate`'s code), the built-in
+// mnist-cnn bundle, merge_epochs 1, each participant with its own MNIST folder (--train images for
+// training, a tenth of that for validation, no test split). Then, in the same run, the same N processes
+// train the same epochs alone (no aggregator: the same bundle, data pipeline and trainer, each epoch
+// followed by the same validation). Runs alternate: federated, alone, federated, alone…
+// Usage: npx tsx bench/round-overhead.ts [--participants 1,2] [--rounds 6] [--train 600] [--repeat 2] [--write]
+import { spawn } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { startNodeServer } from '../edge/adapter/node'
+import { createClient } from '../shared/client'
+import { mnistFolder } from '../shared/train/mnist.case'
+
+const { values } = parseArgs({
+  options: {
+    participants: { type: 'string', default: '1,2' },
+    rounds: { type: 'string', default: '6' },
+    train: { type: 'string', default: '600' },
+    repeat: { type: 'string', default: '2' },
+    write: { type: 'boolean', default: false },
+  },
+})
+const COUNTS = (values.participants as string).split(',').map(Number)
+const ROUNDS = Number(values.rounds)
+const TRAIN = Number(values.train)
+const REPEAT = Number(values.repeat)
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const WORKER = join(ROOT, 'bench/round-overhead-worker.ts')
+const TOKEN = 'bench-initiator'
+
+type Line = { t: number; event: string; detail?: string; round?: number; seconds?: number; examples?: number; imagesPerSecond?: number }
+
+async function folder(root: string, i: number): Promise<string> {
+  const dir = join(root, `p${i}`)
+  const val = Math.max(10, Math.round(TRAIN / 10))
+  const { files } = mnistFolder({
+    train: { set: 'train', start: i * (TRAIN + val), count: TRAIN },
+    val: { set: 'train', start: i * (TRAIN + val) + TRAIN, count: val },
+  })
+  for (const [path, bytes] of files) {
+    await mkdir(dirname(join(dir, path)), { recursive: true })
+    await writeFile(join(dir, path), bytes)
+  }
+  return dir
+}
+
+/** Runs a worker process; resolves with its JSON lines when it exits. */
+function worker(args: string[], onLine?: (l: Line) => void): { done: Promise<Line[]>; kill: () => void } {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines: Line[] = []
+  let rest = ''
+  child.stdout.on('data', (b: Buffer) => {
+    const parts = (rest + b.toString()).split('\n')
+    rest = parts.pop() ?? ''
+    for (const p of parts.filter(Boolean)) {
+      const l = JSON.parse(p) as Line
+      lines.push(l)
+      onLine?.(l)
+    }
+  })
+  const done = new Promise<Line[]>((resolve, reject) => child.on('exit', (code) => (code === 0 || code === null ? resolve(lines) : reject(new Error(`worker ${args[0]} exited with ${code}`)))))
+  return { done, kill: () => child.kill() }
+}
+
+/** Seconds of each round from 2 to ROUNDS: the aggregator's close of round r minus its close of round r − 1. */
+async function federated(dirs: string[], root: string): Promise<{ rounds: number[]; epochs: number[] }> {
+  const server = await startNodeServer({ port: 0, dataDir: join(root, `data-${Date.now()}`), bundlesDir: join(ROOT, 'bundles'), distDir: root, initiatorToken: TOKEN })
+  const workers: ReturnType<typeof worker>[] = []
+  try {
+    const admin = createClient({ baseUrl: server.url, token: TOKEN })
+    const { task, invite } = await admin.createTask({ bundle: 'mnist-cnn', params: { max_rounds: ROUNDS, merge_epochs: 1, min_participants: dirs.length } })
+    for (const [i, data] of dirs.entries()) workers.push(worker(['participate', server.url, task.id, invite, data, `p${i}`]))
+    while ((await admin.task(task.id)).participants.length < dirs.length) await new Promise((r) => setTimeout(r, 100))
+    await admin.start(task.id)
+    // The version appears when its round closes; polled every 50 ms (the aggregator is in this process).
+    const closed = new Map<number, number>()
+    for (;;) {
+      const v = await admin.task(task.id)
+      if (v.version > 0 && !closed.has(v.version)) closed.set(v.version, Date.now())
+      if (v.state === 'done' || v.state === 'stopped') break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const lines = await Promise.all(workers.map((w) => w.done))
+    if (process.env.BENCH_TIMELINE === '1') {
+      // Where a round's time goes: each participant event, in seconds after the close of round 1.
+      const t1 = closed.get(1) ?? 0
+      for (const [v, t] of closed) console.log(`  close of round ${v}: ${((t - t1) / 1000).toFixed(3)}`)
+      lines.forEach((ls, i) => ls.forEach((l) => l.t >= t1 && console.log(`  p${i} ${((l.t - t1) / 1000).toFixed(3)} ${l.event} ${l.round ?? ''}${l.detail ? ` ${l.detail}` : ''}`)))
+    }
+    const rounds: number[] = []
+    const epochs: number[] = []
+    for (let r = 2; r <= ROUNDS; r++) {
+      const a = closed.get(r - 1)
+      const b = closed.get(r)
+      if (a === undefined || b === undefined) throw new Error(`round ${r}: no close seen (closed: ${[...closed.keys()].join(', ')})`)
+      rounds.push((b - a) / 1000)
+      // The slowest participant's epoch of round r, by the trainer's own clock.
+      epochs.push(Math.max(...lines.map((ls) => {
+        const e = ls.find((l) => l.event === 'epoch' && l.round === r)
+        return e?.examples && e.imagesPerSecond ? e.examples / e.imagesPerSecond : NaN
+      })))
+    }
+    return { rounds, epochs }
+  } finally {
+    for (const w of workers) w.kill()
+    await server.close()
+  }
+}
+
+/** Seconds of epochs 2 to ROUNDS alone (the slowest of the N processes running at once), with and without the validation after each. */
+async function alone(dirs: string[]): Promise<{ epochs: number[]; withValidation: number[] }> {
+  const lines = await Promise.all(dirs.map((d) => worker(['alone', join(ROOT, 'bundles/mnist-cnn'), d, String(ROUNDS)]).done))
+  const epochs: number[] = []
+  const withValidation: number[] = []
+  for (let r = 2; r <= ROUNDS; r++) {
+    epochs.push(Math.max(...lines.map((ls) => ls.find((l) => l.event === 'epoch' && l.round === r)?.seconds ?? NaN)))
+    withValidation.push(Math.max(...lines.map((ls) => {
+      const e = ls.find((l) => l.event === 'epoch' && l.round === r)
+      const v = ls.find((l) => l.event === 'validation' && l.round === r)
+      return e && v && e.seconds !== undefined && v.seconds !== undefined ? e.seconds + v.seconds : NaN
+    })))
+  }
+  return { epochs, withValidation }
+}
+
+const median = (xs: number[]) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+const METHOD = [
+  `Method: the built-in \`mnist-cnn\` bundle (its batch size and optimizer), \`merge_epochs\` 1, N participants each with ${TRAIN} MNIST training images and a tenth of that for validation (no test split), each participant its own process on this machine (bench/round-overhead-worker.ts: \`autofed participate\`'s code, wasm backend), the aggregator in the benchmark's process on the data folder.`,
+  'Federated round r = the aggregator\'s close of round r minus its close of round r − 1 (polled every 50 ms): the download of the global model, the local epoch, the upload, the fold and close, and the validation of the previous version that precedes each round; round 1 (model set-up, version 0\'s validation) is left out. "Alone": the same N processes at once, without an aggregator, training the same epochs with the same bundle, data pipeline and trainer (`localTrainer`), each epoch followed by the same validation; the slowest process per epoch. Overhead = (federated round − alone epoch with validation) ÷ alone epoch with validation. Federated and alone runs alternate.',
+].join('\n')
+
+const root = await mkdtemp(join(os.tmpdir(), 'autofed-round-overhead-'))
+const out: string[] = []
+const say = (s: string) => {
+  console.log(s)
+  out.push(s)
+}
+try {
+  const loadBefore = os.loadavg().map((x) => x.toFixed(1)).join(' / ')
+  say('| participants | run | federated round s (median of rounds 2–' + ROUNDS + ') | its slowest epoch s | alone: epoch + validation s | alone: epoch s | round ÷ alone epoch + validation | overhead |')
+  say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  for (const n of COUNTS) {
+    const dirs = await Promise.all(Array.from({ length: n }, (_, i) => folder(root, i)))
+    for (let k = 1; k <= REPEAT; k++) {
+      const fed = await federated(dirs, root)
+      const solo = await alone(dirs)
+      const round = median(fed.rounds)
+      const base = median(solo.withValidation)
+      say(`| ${n} | ${k} | ${round.toFixed(2)} | ${median(fed.epochs).toFixed(2)} | ${base.toFixed(2)} | ${median(solo.epochs).toFixed(2)} | ${(round / base).toFixed(3)} | ${(((round - base) / base) * 100).toFixed(1)}% |`)
+    }
+  }
+  const head = `Measured by \`npx tsx bench/round-overhead.ts --participants ${COUNTS.join(',')} --rounds ${ROUNDS} --train ${TRAIN} --repeat ${REPEAT}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, tfjs wasm (one thread, SIMD, autofed's gradient kernels); load average before ${loadBefore}, after ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')}.`
+  console.log(`\n${head}`)
+  if (values.write) {
+    const file = join(ROOT, 'BENCHMARKS.md')
+    const doc = await readFile(file, 'utf8')
+    const section = ['<!-- round-overhead:start -->', '## Round overhead: a federated round against the same local epoch alone', '', head, METHOD, '', ...out, '<!-- round-overhead:end -->'].join('\n')
+    const start = doc.indexOf('<!-- round-overhead:start -->')
+    const end = doc.indexOf('<!-- round-overhead:end -->')
+    await writeFile(file, start >= 0 && end > start ? doc.slice(0, start) + section + doc.slice(end + '<!-- round-overhead:end -->'.length) : `${doc.trimEnd()}\n\n${section}\n`)
+  }
+} finally {
+  await rm(root, { recursive: true, force: true })
+}
+
