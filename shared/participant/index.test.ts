@@ -46,6 +46,8 @@ function fakeTrainer(): ParticipantTrainer & { epochs: number[]; weights: number
 }
 
 const noSleep = { sleep: async () => {} }
+/** A site with every split. */
+const COUNTS = { a: { train: 4, validation: 2, test: 2 }, b: { train: 4, validation: 2, test: 2 } }
 const POLL_MS = 5
 
 describe('runParticipant', () => {
@@ -85,11 +87,30 @@ describe('runParticipant', () => {
       uploadedRound: 0, validatedVersion: -1, loggedTestVersion: -1, tested: false })
     const { api, calls } = fakeApi([state({}), state({ phase: 'validate' }), state({ phase: 'test' }), state({ state: 'done', phase: null })], [])
     const trainer = fakeTrainer()
-    const out = await runParticipant({ api, taskId: 't', invite: 'i', name: 'n', labelCounts: {}, trainer, checkpoint, retry: noSleep, pollMs: POLL_MS })
+    const out = await runParticipant({ api, taskId: 't', invite: 'i', name: 'n', labelCounts: COUNTS, trainer, checkpoint, retry: noSleep, pollMs: POLL_MS })
     expect(trainer.epochs).toEqual([2])
     expect(calls).toEqual(['upload 1 6 8', 'weights 1', 'validation 1', 'weights best', 'test'])
     expect(out.roundsTrained).toEqual([1])
     expect(checkpoint.saved.get('t')).toMatchObject({ uploadedRound: 1, validatedVersion: 1, tested: true, training: null })
+  })
+
+  it('downloads each version once: the version it validated is the one the next round trains from; a site without validation images does not validate', async () => {
+    const params = { max_rounds: 2, merge_epochs: 1 }
+    const script = () => [state({ params }), state({ params, phase: 'validate' }), state({ params, round: 2 }), state({ state: 'done', phase: null })]
+    const withValidation = fakeApi(script(), [])
+    await runParticipant({ api: withValidation.api, taskId: 't', invite: 'i', name: 'n', labelCounts: COUNTS, trainer: fakeTrainer(), checkpoint: memoryCheckpoints(), retry: noSleep, pollMs: POLL_MS })
+    expect(withValidation.calls).toEqual(['join', 'weights 0', 'upload 1 11 8', 'weights 1', 'validation 1', 'upload 2 11 8'])
+    // No validation images: nothing to report (the phase does not wait for it); the script moves on by itself.
+    const without = fakeApi(script(), [])
+    const counts = { a: { train: 4, validation: 0, test: 2 }, b: { train: 4, validation: 0, test: 2 } }
+    const events: ParticipantEvent[] = []
+    const run = runParticipant({ api: without.api, taskId: 't', invite: 'i', name: 'n', labelCounts: counts, trainer: fakeTrainer(), checkpoint: memoryCheckpoints(), retry: noSleep, pollMs: POLL_MS, onEvent: (e) => {
+      events.push(e)
+      if (e.type === 'phase' && e.phase === 'validate') without.advance()
+    } })
+    await run
+    expect(without.calls).toEqual(['join', 'weights 0', 'upload 1 11 8', 'weights 1', 'upload 2 11 8'])
+    expect(events.some((e) => e.type === 'validation')).toBe(false)
   })
 
   it('proximal_mu > 0: every epoch gets μ and the global weights of round − 1, also when resuming mid-round; absent μ, no proximal term', async () => {

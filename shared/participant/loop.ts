@@ -197,6 +197,16 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     return call(`weights ${version}`, () => o.api.weights(auth, version, trainer.spec()))
   }
 
+  // The version just validated is the one the next round trains from: kept until then, so a round costs one
+  // download instead of two. Numbered versions never change on the aggregator ('best' can, so it is not kept).
+  let held: { version: number; weights: NamedTensor[] } | null = null
+  async function heldOrFetched(version: number): Promise<NamedTensor[]> {
+    const weights = held?.version === version ? held.weights : await globalWeights(version)
+    held = { version, weights }
+    return weights
+  }
+  const hasValidation = Object.values(o.labelCounts).some((c) => c.validation > 0)
+
   /** Trains (or takes the weights already trained for this round) and uploads; false when the update was not taken. */
   async function trainRound(task: TaskState): Promise<boolean> {
     const round = task.round
@@ -218,12 +228,13 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
           : `Resume training of round ${round} after epoch ${c.training.epochsDone}.`,
       )
     } else {
-      global = await globalWeights(round - 1)
+      global = await heldOrFetched(round - 1)
       trainer.setWeights(global)
       await pushLog(`Begin training of round ${round}.`)
     }
     // FedProx anchors every epoch of the round to version round − 1, also when resuming mid-round.
-    if (mu > 0 && first <= mergeEpochs) global ??= await globalWeights(round - 1)
+    if (mu > 0 && first <= mergeEpochs) global ??= await heldOrFetched(round - 1)
+    held = null
     let last = null
     for (let epoch = first; epoch <= mergeEpochs; epoch++) {
       if (o.signal?.aborted) return false
@@ -300,7 +311,13 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
   async function validate(task: TaskState): Promise<void> {
     const round = task.round
     emit({ type: 'phase', phase: 'validate', round })
-    trainer.setWeights(await globalWeights(round))
+    if (!hasValidation) {
+      // Nothing to validate (and nothing to report: the phase does not wait for sites without the split).
+      ;(cp as ParticipantCheckpoint).validatedVersion = round
+      await save()
+      return
+    }
+    trainer.setWeights(await heldOrFetched(round))
     const result = await trainer.validate()
     emit({ type: 'validation', round, result })
     if (result.examples > 0) {
@@ -321,7 +338,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
   /** Tests the best version (final test phase) or version `round` (a log_rounds test during validation). */
   async function test(task: TaskState, final: boolean): Promise<void> {
     emit({ type: 'phase', phase: 'test', round: task.round })
-    trainer.setWeights(await globalWeights(final ? 'best' : task.round))
+    trainer.setWeights(final ? await globalWeights('best') : await heldOrFetched(task.round))
     const result = await trainer.test()
     emit({ type: 'test', result })
     if (result.examples > 0) {
