@@ -69,7 +69,9 @@ function worker(args: string[], onLine?: (l: Line) => void): { done: Promise<Lin
 
 /** Seconds of each round from 2 to ROUNDS: the aggregator's close of round r minus its close of round r − 1. */
 async function federated(dirs: string[], root: string): Promise<{ rounds: number[]; epochs: number[] }> {
-  const server = await startNodeServer({ port: 0, dataDir: join(root, `data-${Date.now()}`), bundlesDir: join(ROOT, 'bundles'), distDir: root, initiatorToken: TOKEN })
+  const points: { t: number; point: string }[] = []
+  const written = process.env.BENCH_TIMELINE === '1' ? (point: string) => void points.push({ t: Date.now(), point }) : undefined
+  const server = await startNodeServer({ port: 0, dataDir: join(root, `data-${Date.now()}`), bundlesDir: join(ROOT, 'bundles'), distDir: root, initiatorToken: TOKEN, written })
   const workers: ReturnType<typeof worker>[] = []
   try {
     const admin = createClient({ baseUrl: server.url, token: TOKEN })
@@ -90,7 +92,8 @@ async function federated(dirs: string[], root: string): Promise<{ rounds: number
       // Where a round's time goes: each participant event, in seconds after the close of round 1.
       const t1 = closed.get(1) ?? 0
       for (const [v, t] of closed) console.log(`  close of round ${v}: ${((t - t1) / 1000).toFixed(3)}`)
-      lines.forEach((ls, i) => ls.forEach((l) => l.t >= t1 && console.log(`  p${i} ${((l.t - t1) / 1000).toFixed(3)} ${l.event} ${l.round ?? ''}${l.detail ? ` ${l.detail}` : ''}`)))
+      const all = [...lines.flatMap((ls, i) => ls.map((l) => ({ t: l.t, text: `p${i} ${l.event} ${l.round ?? ''}${l.detail ? ` ${l.detail}` : ''}` }))), ...points.map((p) => ({ t: p.t, text: `aggregator wrote ${p.point}` }))]
+      for (const e of all.filter((e) => e.t >= t1).sort((a, b) => a.t - b.t)) console.log(`  ${((e.t - t1) / 1000).toFixed(3)} ${e.text}`)
     }
     const rounds: number[] = []
     const epochs: number[] = []

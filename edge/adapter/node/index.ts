@@ -9,6 +9,9 @@ import { loadBuiltinBundles } from './bundles'
 import { staticFiles } from './static'
 import { createFileStore } from './store'
 
+/** How long the server keeps an idle keep-alive connection open. */
+export const KEEP_ALIVE_MS = 65_000
+
 export type NodeServerOptions = {
   port: number
   host?: string
@@ -51,6 +54,12 @@ export async function startNodeServer(options: NodeServerOptions) {
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: host }, () => resolve(s))
   })
+  // Node closes an idle keep-alive connection after 5 s; a participant that trained meanwhile (its event
+  // loop busy, its own idle timer late) then sends its upload on a socket the server is closing and gets
+  // "fetch failed", and a backoff, every round. Clients give up idle sockets long before this.
+  const http = server as unknown as { keepAliveTimeout: number; headersTimeout: number }
+  http.keepAliveTimeout = KEEP_ALIVE_MS
+  http.headersTimeout = KEEP_ALIVE_MS + 1000
   const port = (server.address() as AddressInfo).port
   return {
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
