@@ -16,8 +16,14 @@ import type { ClientConfig, ClientJob } from './ingest-client'
 type Download = { url: string; token: string }
 
 const PARAMS = 2_621_440 // 10 MiB of float32
-const UPLOADS = process.argv[2] === '--memory-child' ? 0 : Number(process.argv[2] ?? 16)
-const CONCURRENCY = (process.argv.slice(3).length ? process.argv.slice(3) : ['1', '4']).map(Number)
+// --against DIR [--against-name NAME]: also compares this checkout's ingest with another checkout's (for
+// example the code before a change: `git worktree add /tmp/before <commit>`), interleaved in the same run.
+const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined)
+const AGAINST = flag('--against')
+const AGAINST_NAME = flag('--against-name') ?? AGAINST
+const POSITIONAL = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !['--against', '--against-name'].includes(all[i - 1] ?? ''))
+const UPLOADS = process.argv[2] === '--memory-child' ? 0 : Number(POSITIONAL[0] ?? 16)
+const CONCURRENCY = (POSITIONAL.slice(1).length ? POSITIONAL.slice(1) : ['1', '4']).map(Number)
 const MEMORY_CLIENTS = (process.env.BENCH_MEMORY ?? '1,8,32').split(',').map(Number)
 
 const CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'ingest-client.ts')
@@ -54,7 +60,16 @@ async function rawSink(): Promise<{ url: string; server: Server }> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server }
 }
 
-type RunOptions = { uploads: number; concurrency: number; round: boolean; normOff?: boolean; onReady?: () => void }
+type RunOptions = { uploads: number; concurrency: number; round: boolean; normOff?: boolean; onReady?: () => void; lib?: Lib; cpu?: (ms: number) => void }
+
+/** The aggregator's entry points, from this checkout or another one (--against). */
+type Lib = { startNodeServer: typeof startNodeServer; createMemoryStore: typeof createMemoryStore; parseTaskParams: typeof parseTaskParams }
+const THIS: Lib = { startNodeServer, createMemoryStore, parseTaskParams }
+
+async function libAt(dir: string): Promise<Lib> {
+  const [node, store, wire] = await Promise.all([import(join(dir, 'edge/adapter/node/index.ts')), import(join(dir, 'edge/store/index.ts')), import(join(dir, 'shared/wire/index.ts'))])
+  return { startNodeServer: node.startNodeServer, createMemoryStore: store.createMemoryStore, parseTaskParams: wire.parseTaskParams }
+}
 
 /**
  * Uploads to a real aggregator. Ingest only (`round` false): one extra participant never uploads, so the
@@ -62,11 +77,12 @@ type RunOptions = { uploads: number; concurrency: number; round: boolean; normOf
  * participant then downloads the new global weights.
  */
 async function aggregatorRun(storeKind: 'file' | 'memory', o: RunOptions): Promise<number> {
+  const lib = o.lib ?? THIS
   const dataDir = await mkdtemp(join(tmpdir(), 'autofed-bench-'))
-  const srv = await startNodeServer({ port: 0, dataDir, bundlesDir: join(dataDir, 'none'), distDir: join(dataDir, 'none'), initiatorToken: 'bench', store: storeKind === 'memory' ? createMemoryStore() : undefined })
+  const srv = await lib.startNodeServer({ port: 0, dataDir, bundlesDir: join(dataDir, 'none'), distDir: join(dataDir, 'none'), initiatorToken: 'bench', store: storeKind === 'memory' ? lib.createMemoryStore() : undefined })
   try {
     // normOff: the task setting update_norm "off", to show what the default norm bound costs in the same run.
-    const params = parseTaskParams({ calculation_timeout: 3600, max_rounds: 2, ...(o.normOff ? { update_norm: 'off' } : {}) })
+    const params = lib.parseTaskParams({ calculation_timeout: 3600, max_rounds: 2, ...(o.normOff ? { update_norm: 'off' } : {}) })
     if (!params.ok) throw new Error('params')
     const weights = [{ name: 'w', shape: [PARAMS], data: new Float32Array(PARAMS) }]
     const { task, invite } = await srv.engine.createTask({ name: 'bench', bundle: { name: 'b', displayName: 'b' }, labels: ['a', 'b'], params: params.value, weights, bundleZip: new Uint8Array(1) })
@@ -80,7 +96,11 @@ async function aggregatorRun(storeKind: 'file' | 'memory', o: RunOptions): Promi
     }))
     const downloads = o.round ? joined.map((j) => ({ url: `${srv.url}/api/tasks/${task.id}/weights/1`, token: j.token })) : []
     o.onReady?.()
+    // The aggregator is this process (the client is another): its CPU time per upload, less noisy than wall time on a shared machine.
+    const cpu0 = process.cpuUsage()
     const rate = await clientRun(jobs, o.concurrency, downloads)
+    const cpu = process.cpuUsage(cpu0)
+    o.cpu?.((cpu.user + cpu.system) / 1000 / o.uploads)
     if (o.round && (await srv.engine.view(task.id)).version !== 1) throw new Error('the round did not close')
     return rate
   } finally {
@@ -166,6 +186,7 @@ async function main(): Promise<void> {
     const [r, m, f, o, w, rr] = [raw, mem, file, off, round, rawRound].map((xs) => Math.max(...xs))
     say(`| ${c} | ${r.toFixed(0)} | ${m.toFixed(0)} | ${(m / r).toFixed(2)} | ${f.toFixed(0)} | ${(f / r).toFixed(2)} | ${o.toFixed(0)} | ${(o / r).toFixed(2)} | ${w.toFixed(0)} | ${(w / r).toFixed(2)} | ${rr.toFixed(0)} | ${(w / rr).toFixed(2)} |`)
   }
+  if (AGAINST) await compare(say)
   say('')
   say('Aggregator memory during one whole round, N clients uploading 10 MiB each at once (data folder), fresh process per N:')
   say('')
@@ -176,6 +197,40 @@ async function main(): Promise<void> {
     say(`| ${n} | ${MiB(m.rss)} | ${MiB(m.heap)} | ${MiB(m.external)} | ${m.rate.toFixed(0)} |`)
   }
   if (process.env.BENCH_WRITE === '1') await writeSection(lines)
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+/** This checkout (default bound, and update_norm "off") against --against's, data folder, 5 interleaved runs each, medians. */
+async function compare(say: (line: string) => void): Promise<void> {
+  const other = await libAt(AGAINST as string)
+  const RUNS = 5
+  say('')
+  say(`This checkout against ${AGAINST_NAME}, ingest into the data folder, ${RUNS} interleaved runs each, medians (aggregator CPU: this process's user + system time during the uploads, per upload):`)
+  say('')
+  say(`| clients | bare POST MB/s | this checkout MB/s | × bare | CPU ms/upload | same, update_norm "off" MB/s | × bare | CPU ms/upload | ${AGAINST_NAME} MB/s | × bare | CPU ms/upload | this ÷ ${AGAINST_NAME}, MB/s | this ÷ ${AGAINST_NAME}, CPU |`)
+  say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  for (const c of CONCURRENCY) {
+    const raw: number[] = []
+    const runs = { mine: [] as number[], off: [] as number[], theirs: [] as number[] }
+    const cpu = { mine: [] as number[], off: [] as number[], theirs: [] as number[] }
+    for (let i = 0; i < RUNS; i++) {
+      raw.push(await rawRun(c))
+      // The order rotates so that no checkout always runs right after the bare POST.
+      const order = (['mine', 'off', 'theirs'] as const).map((_, k, a) => a[(k + i) % a.length])
+      for (const which of order) {
+        const rate = await aggregatorRun('file', { uploads: UPLOADS, concurrency: c, round: false, normOff: which === 'off', lib: which === 'theirs' ? other : THIS, cpu: (ms) => cpu[which].push(ms) })
+        runs[which].push(rate)
+      }
+    }
+    const r = median(raw)
+    const [m, o, t] = [runs.mine, runs.off, runs.theirs].map(median)
+    const [cm, co, ct] = [cpu.mine, cpu.off, cpu.theirs].map(median)
+    say(`| ${c} | ${r.toFixed(0)} | ${m.toFixed(0)} | ${(m / r).toFixed(2)} | ${cm.toFixed(1)} | ${o.toFixed(0)} | ${(o / r).toFixed(2)} | ${co.toFixed(1)} | ${t.toFixed(0)} | ${(t / r).toFixed(2)} | ${ct.toFixed(1)} | ${(m / t).toFixed(2)} | ${(cm / ct).toFixed(2)} |`)
+  }
 }
 
 /** Replaces the ingest section of BENCHMARKS.md (between its markers) with this run's figures. */
