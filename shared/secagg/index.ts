@@ -18,3 +18,4 @@ export {
 } from './protocol'
 export { neighbourGraph } from './graph'
 export { MAX_RING_BOUND, addInto, dequantize, fractionBits, quantize } from './ring'
+export { COMPLETE_GRAPH_UP_TO, effectiveDegree, effectiveThreshold, ringBound, ringBoundProblem } from './round-params'
