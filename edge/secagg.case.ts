@@ -61,7 +61,7 @@ function trainer(i: number): ParticipantTrainer {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** The secure-aggregation cases: run them against any Target. */
 export function secaggCases(name: string, connect: () => Promise<Target>): void {
