@@ -148,7 +148,13 @@ export async function reveal(
   const out: RevealedShare[] = []
   for (const { from, bytes } of inbox) {
     if (!neighbours.has(from)) throw new Error(`${id} received shares from ${from}, which is not its neighbour this round`)
-    const payload = await open(bytes, from, (ads.get(from) as Advertisement).shareKey, id, secrets.sharePair, salt)
+    let payload: Uint8Array
+    try {
+      payload = await open(bytes, from, (ads.get(from) as Advertisement).shareKey, id, secrets.sharePair, salt)
+    } catch {
+      // A neighbour that sealed garbage loses its share here, not this participant's reveal of the others'.
+      continue
+    }
     const half = payload.length / 2
     const kind = senders.has(from) ? 'self' : 'mask'
     out.push({ owner: from, kind, share: kind === 'self' ? payload.subarray(0, half) : payload.subarray(half) })
