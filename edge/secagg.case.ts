@@ -11,8 +11,9 @@ import { TINY_SPEC, tinyBundleZip, type Target } from './protocol.case'
 // restart of the aggregator during the unmasking step.
 
 const N = 8
-const S = 4
-const EXAMPLES = [4, 8, 12, 16, 20]
+export const SECAGG_S = 4
+const S = SECAGG_S
+export const EXAMPLES = [4, 8, 12, 16, 20]
 const counts = { cat: { train: 10, validation: 2, test: 2 }, dog: { train: 10, validation: 2, test: 2 } }
 /** Update differences; the fourth (norm 8) is clipped to S by its participant. */
 const DELTAS = [
@@ -28,15 +29,15 @@ const clipped = DELTAS.map((d) => {
 })
 
 /** Plain FedAvg (from zeros) of the clipped updates of `who`, in float64. */
-function fedavg(who: number[]): number[] {
+export function fedavg(who: number[]): number[] {
   const n = who.reduce((s, i) => s + EXAMPLES[i], 0)
   return Array.from({ length: N }, (_, k) => who.reduce((s, i) => s + (clipped[i][k] * EXAMPLES[i]) / n, 0))
 }
 
 /** Quantization: 2^−(f+1) per contribution and coordinate, times N/N_senders; plus float32 storage. */
-const bound = (senders: number, rescale: number) => senders * 2 ** -(fractionBits(S) + 1) * rescale + 2 ** -22
+export const bound = (senders: number, rescale: number) => senders * 2 ** -(fractionBits(S) + 1) * rescale + 2 ** -22
 
-const maxError = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])))
+export const maxError = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])))
 const tensors = (v: ArrayLike<number>): NamedTensor[] => [
   { name: TINY_SPEC[0].name, shape: TINY_SPEC[0].shape, data: Float32Array.from(Array.from(v).slice(0, 6)) },
   { name: TINY_SPEC[1].name, shape: TINY_SPEC[1].shape, data: Float32Array.from(Array.from(v).slice(6, 8)) },
@@ -62,6 +63,47 @@ function trainer(i: number): ParticipantTrainer {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+/** Asks again while the aggregator is out of reach (a restart), as the participant loop's retries do; its answers (ApiError) are final. */
+async function patiently<T>(fn: () => Promise<T>): Promise<T> {
+  for (let k = 0; ; k++) {
+    try {
+      return await fn()
+    } catch (e) {
+      if (e instanceof ApiError || k >= 150) throw e
+      await sleep(200)
+    }
+  }
+}
+
+/**
+ * Participant i's side of attempt 1 over HTTP (shared/participant secureUpload) at `url()` (which a restart
+ * may change); `drop` stops it before that message, `gate` holds its reveal.
+ */
+export function secureSite(fetch: FetchLike | undefined, url: () => string, task: string, j: { participantId: string; token: string }, i: number, drop?: 'masked' | 'reveal', gate?: Promise<void>) {
+  const api = (): SecaggApi => clientApi(createClient({ baseUrl: url(), fetch }), task).secagg as SecaggApi
+  const dropped = new Error(`site-${i} dropped`)
+  const wrapped: SecaggApi = {
+    view: (a, r) => patiently(() => api().view(a, r)),
+    send: (async (a: never, r: number, step: 'advertise', body: never) => {
+      if (step === ('reveal' as string)) {
+        if (drop === 'reveal') throw dropped
+        await gate
+      }
+      await patiently(() => api().send(a, r, step, body))
+    }) as SecaggApi['send'],
+    async masked(a, r, at, words) {
+      if (drop === 'masked') throw dropped
+      await patiently(() => api().masked(a, r, at, words))
+    },
+  }
+  const { delta } = updateDelta(tensors(DELTAS[i]), ZEROS, S)
+  const auth = { participantId: j.participantId, token: j.token }
+  return secureUpload({ api: wrapped, auth, round: 1, attempt: 1, delta, examples: EXAMPLES[i], generation: () => 0, waitFor: () => sleep(100) }).catch((e) => {
+    if (e !== dropped) throw e
+    return { sent: false as const, why: 'dropped' }
+  })
+}
 
 /** The secure-aggregation cases: run them against any Target. */
 export function secaggCases(name: string, connect: () => Promise<Target>): void {
@@ -117,42 +159,6 @@ export function secaggCases(name: string, connect: () => Promise<Target>): void 
       }
     }, 120_000)
 
-    /** One participant's side of the attempt over HTTP; `drop` stops it before that message. */
-    function participant(t: Target, url: () => string, task: string, j: { participantId: string; token: string }, i: number, drop?: 'masked' | 'reveal', gate?: Promise<void>) {
-      const api = (): SecaggApi => clientApi(createClient({ baseUrl: url(), fetch: t.fetch }), task).secagg as SecaggApi
-      const dropped = new Error(`site-${i} dropped`)
-      const wrapped: SecaggApi = {
-        async view(a, r) {
-          // Across a restart the aggregator is out of reach for a moment: ask again (as the loop's retries do).
-          for (let k = 0; ; k++) {
-            try {
-              return await api().view(a, r)
-            } catch (e) {
-              if (e instanceof ApiError || k >= 100) throw e
-              await sleep(200)
-            }
-          }
-        },
-        send: (async (a: never, r: number, step: 'advertise', body: never) => {
-          if (step === ('reveal' as string)) {
-            if (drop === 'reveal') throw dropped
-            await gate
-          }
-          await api().send(a, r, step, body)
-        }) as SecaggApi['send'],
-        async masked(a, r, at, words) {
-          if (drop === 'masked') throw dropped
-          return api().masked(a, r, at, words)
-        },
-      }
-      const { delta } = updateDelta(tensors(DELTAS[i]), ZEROS, S)
-      const auth = { participantId: j.participantId, token: j.token }
-      return secureUpload({ api: wrapped, auth, round: 1, attempt: 1, delta, examples: EXAMPLES[i], generation: () => 0, waitFor: () => sleep(100) }).catch((e) => {
-        if (e !== dropped) throw e
-        return { sent: false as const, why: 'dropped' }
-      })
-    }
-
     for (const [drop, who, closes] of [['reveal', 4, [0, 1, 2, 3, 4]], ['masked', 2, [0, 1, 3, 4]]] as const) {
       it(`one of five drops ${drop === 'reveal' ? 'after' : 'before'} sending its masked update: the round closes at the step's deadline with ${closes.length === 5 ? 'the right sum of all five' : 'the other four'}`, async () => {
         const t = await connect()
@@ -160,7 +166,7 @@ export function secaggCases(name: string, connect: () => Promise<Target>): void 
           // The step's deadline (calculation_timeout) is what the round waits for the dropout.
           const { admin, task, sims } = await setup(t, { calculation_timeout: 4, min_participants: 3 })
           await admin.start(task.id)
-          const outcomes = await Promise.all(sims.map((j, i) => participant(t, () => t.baseUrl, task.id, j, i, i === who ? drop : undefined)))
+          const outcomes = await Promise.all(sims.map((j, i) => secureSite(t.fetch, () => t.baseUrl, task.id, j, i, i === who ? drop : undefined)))
           expect(outcomes.map((o) => o.sent)).toEqual([0, 1, 2, 3, 4].map((i) => i !== who))
           const v = await until(t, () => t.baseUrl, task.id, (x) => x.phase !== 'train' || x.version > 0)
           expect([v.phase, v.version]).toEqual(['validate', 1])
@@ -183,8 +189,8 @@ export function secaggCases(name: string, connect: () => Promise<Target>): void 
         await admin.start(task.id)
         let open = () => {}
         const gate = new Promise<void>((r) => (open = r))
-        const first = sims.slice(0, 3).map((j, i) => participant(t, () => url, task.id, j, i))
-        const last = sims.slice(3).map((j, k) => participant(t, () => url, task.id, j, k + 3, undefined, gate))
+        const first = sims.slice(0, 3).map((j, i) => secureSite(t.fetch, () => url, task.id, j, i))
+        const last = sims.slice(3).map((j, k) => secureSite(t.fetch, () => url, task.id, j, k + 3, undefined, gate))
         // Three reveals are acknowledged (stored); the other two wait while the aggregator is killed and restarted.
         expect((await Promise.all(first)).map((o) => o.sent)).toEqual([true, true, true])
         url = await t.restart()
