@@ -80,7 +80,7 @@ async function run(zip: Uint8Array, k: number, secure: boolean): Promise<Row> {
   const params = { evaluate_initial: false, max_rounds: 1, min_participants: Math.min(k, 5), max_update_norm: S, calculation_timeout: 3600, ...(secure ? { secure_aggregation: {} } : {}) }
   const { task, invite } = await admin.createTaskFromZip(zip, params, `bench ${k}`)
   const anon = createClient({ baseUrl: 'http://bench', fetch: agg.fetch })
-  const people = []
+  const people: Array<{ participantId: string; token: string; client: ReturnType<typeof anon.withToken>; examples: number }> = []
   for (let i = 0; i < k; i++) {
     const j = await anon.join(task.id, { invite, name: `p${i}`, labelCounts: { [task.labels[0]]: { train: 600, validation: 0, test: 0 } } })
     people.push({ ...j, client: anon.withToken(j.token), examples: 100 + i })

@@ -16,7 +16,7 @@ const S = SECAGG_S
 export const EXAMPLES = [4, 8, 12, 16, 20]
 const counts = { cat: { train: 10, validation: 2, test: 2 }, dog: { train: 10, validation: 2, test: 2 } }
 /** Update differences; the fourth (norm 8) is clipped to S by its participant. */
-const DELTAS = [
+export const DELTAS = [
   [0.5, -0.25, 1, 0, 0.125, 0.75, -1, 0.3],
   [-0.5, 0.5, 0.25, 1.5, 0, -0.75, 0.2, 0.1],
   [1, 1, -1, -1, 0.5, 0.5, -0.5, -0.5],
