@@ -2,7 +2,7 @@ import { fromBase64, neighbourGraph, subtle } from '../../shared/secagg'
 import type { SecaggAdvertise, SecaggReveal, SecaggShares, SecaggStep, SecaggView, UploadResponse } from '../../shared/wire'
 import { save, type EngineDeps, type Runtime } from './runtime'
 import { secaggProgress } from './secagg-steps'
-import { messageKey, messagesOf, openAttempt, storeMessage, type MessageKind, type SecaggRecord } from './secagg-store'
+import { messageKey, messagesOf, noteMessage, openAttempt, storeMessage, type MessageKind, type SecaggRecord } from './secagg-store'
 import { checkExamples } from './trust'
 import { RoundError } from './types'
 import { storageError } from './write-points'
@@ -59,23 +59,21 @@ const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every(
 async function accept(ctx: SecaggContext, rt: Runtime, s: SecaggRecord, kind: MessageKind, participantId: string, bytes: Uint8Array): Promise<void> {
   const { deps } = ctx
   const stored = await deps.store.get(rt.rec.id, messageKey(s, kind, participantId))
-  if (stored) {
-    if (same(stored, bytes)) return
+  if (stored && !same(stored, bytes)) {
     throw new RoundError(409, `attempt ${s.attempt}: ${participantId} already sent its ${kind === 'ad' ? 'keys' : kind}; keys are fresh per attempt and never replaced, so a participant that lost them sits the attempt out`)
   }
   try {
-    await storeMessage(deps, rt, s, kind, participantId, bytes)
+    // A repeat (its answer was lost) is noted again and goes through the step's check below: whatever failed after it was stored is done now.
+    if (stored) await noteMessage(deps, rt, s, kind, participantId, bytes)
+    else await storeMessage(deps, rt, s, kind, participantId, bytes)
   } catch (e) {
     throw storageError(e, `the ${kind} message of ${participantId}`)
   }
-  if (kind === 'masked') rt.rec.reported.push(participantId)
+  if (kind === 'masked' && !rt.rec.reported.includes(participantId)) rt.rec.reported.push(participantId)
   const before = `${rt.rec.attempt}/${s.step}`
   if (await secaggProgress(deps, rt, false)) await ctx.complete(rt)
-  else if (`${rt.rec.attempt}/${rt.rec.secagg?.step}` === before) {
-    // The message is stored; task.json changes only when a step closes. A masked update moves the round's progress.
-    if (kind === 'masked') rt.quiet = false
-    else return
-  }
+  // task.json changes only when a step closes; a masked update also moves the round's progress (the state pushed).
+  else if (`${rt.rec.attempt}/${rt.rec.secagg?.step}` === before && (kind !== 'masked' || stored)) return
   await save(deps, rt)
 }
 

@@ -82,9 +82,15 @@ export async function messagesOf(deps: EngineDeps, rt: Runtime, s: SecaggRecord)
 
 /** Stores a message (before it is acknowledged), then notes it in the attempt's messages. */
 export async function storeMessage(deps: EngineDeps, rt: Runtime, s: SecaggRecord, kind: MessageKind, participantId: string, bytes: Uint8Array): Promise<void> {
-  const messages = await messagesOf(deps, rt, s)
+  await messagesOf(deps, rt, s)
   await deps.store.put(rt.rec.id, messageKey(s, kind, participantId), bytes)
   deps.written?.('secagg-message', rt.rec.id)
+  await noteMessage(deps, rt, s, kind, participantId, bytes)
+}
+
+/** Notes a stored message in the attempt's messages (also one found stored when its sender repeats it). */
+export async function noteMessage(deps: EngineDeps, rt: Runtime, s: SecaggRecord, kind: MessageKind, participantId: string, bytes: Uint8Array): Promise<void> {
+  const messages = await messagesOf(deps, rt, s)
   if (kind === 'masked') messages.masked.add(participantId)
   else {
     const value = JSON.parse(new TextDecoder().decode(bytes))

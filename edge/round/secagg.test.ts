@@ -232,6 +232,23 @@ describe('secure aggregation on the round engine', () => {
     expect(maxError(await s.global(1), s.fedavg([0, 1, 2, 3, 4]))).toBeLessThanOrEqual(bound(5, 1))
   }, 60_000)
 
+  it('closes the round when the last reveal is repeated after a failure that followed its storing (no restart)', async () => {
+    const s = await setup()
+    await s.all(s.p.advertise)
+    await s.all(s.p.share)
+    await s.all(s.p.mask)
+    await s.all(s.p.reveal, [4])
+    const last = await s.p.revealShares(4)
+    s.failAt((p) => {
+      if (p === 'secagg-message') throw new Error('the answer was lost')
+    })
+    await expect(s.engine().secaggReveal(s.id, 1, s.ids[4], last)).rejects.toThrow('the answer was lost')
+    s.failAt(undefined)
+    expect((await s.view()).phase).toBe('train')
+    await s.engine().secaggReveal(s.id, 1, s.ids[4], last)
+    expect([(await s.view()).phase, (await s.pending())?.contributors]).toEqual(['validate', 5])
+  }, 60_000)
+
   it('retries with fresh keys below the threshold, and deletes the failed attempt\'s messages', async () => {
     const s = await setup()
     await s.all(s.p.advertise)
