@@ -95,7 +95,7 @@ export async function secaggProgress(deps: EngineDeps, rt: Runtime, deadline: bo
   }
   const stepLabel = { share: 'sharing keys', masked: 'masked uploads', unmask: 'unmasking' }[s.step as 'share' | 'masked' | 'unmask']
   serverLog(deps, rt, `round ${rec.round}: secure aggregation: ${got.length} participants in, ${stepLabel} (${rec.params.calculation_timeout} s)`)
-  // Nothing of the next step is stored yet, but a participant may have raced ahead: close it too if complete.
+  // The next step may be complete already: everyone it waits for may have left meanwhile.
   return secaggProgress(deps, rt, false)
 }
 
