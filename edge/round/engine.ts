@@ -301,8 +301,14 @@ export class RoundEngine {
   /** Secure aggregation, step 3: the participant's masked update. */
   async secaggMasked(taskId: string, round: number, attempt: number, participantId: string, body: AsyncIterable<Uint8Array>, contentLength: number | null): Promise<UploadResponse> {
     const rt = await this.registry.need(taskId)
-    const bytes = await readMasked(body, contentLength, rt.rec.numParams * 4)
-    return acceptMasked(this.secagg, rt, round, attempt, participantId, bytes)
+    const size = rt.rec.numParams * 4
+    // Held in memory until stored: under the same in-flight budget as plain uploads.
+    const release = await this.uploads.inflight.acquire(taskId, size)
+    try {
+      return await acceptMasked(this.secagg, rt, round, attempt, participantId, await readMasked(body, contentLength, size))
+    } finally {
+      release()
+    }
   }
 
   /** Secure aggregation, step 4: the participant's revealed shares; the last one awaited closes the round. */
