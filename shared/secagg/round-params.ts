@@ -24,6 +24,16 @@ export function effectiveDegree(n: number, degree: number | undefined): number {
   return asked >= n - 1 ? n - 1 : 2 * Math.floor(asked / 2)
 }
 
+/**
+ * The fewest neighbours any attempt of at least `minParticipants` participants gives each one: the
+ * largest threshold such a task can always meet (effectiveDegree no longer falls past COMPLETE_GRAPH_UP_TO + 1).
+ */
+export function smallestDegree(minParticipants: number, degree: number | undefined): number {
+  let k = Infinity
+  for (let n = minParticipants; n <= Math.max(minParticipants, COMPLETE_GRAPH_UP_TO + 1); n++) k = Math.min(k, effectiveDegree(n, degree))
+  return k
+}
+
 /** Shares that rebuild a secret: the task's `threshold` if set, else a majority of the neighbours (⌊k/2⌋ + 1). */
 export function effectiveThreshold(k: number, threshold: number | undefined): number {
   return threshold ?? Math.floor(k / 2) + 1

@@ -37,6 +37,12 @@ describe('secure_aggregation parameter', () => {
     expect(problems({ max_update_norm: 1, min_participants: 2, secure_aggregation: {} })[0]).toMatch(/^params: min_participants is 2 but secure_aggregation needs at least 3/)
     expect(problems({ ...OK, secure_aggregation: { threshold: 3 } })[0]).toMatch(/^params: secure_aggregation\.threshold is 3 but a round of min_participants \(3\) participants has only 2 neighbours/)
     expect(problems({ ...OK, min_participants: 10, secure_aggregation: { degree: 5, threshold: 5 } })[0]).toMatch(/^params: secure_aggregation\.threshold is 5 but degree 5 gives each participant 4 neighbours/)
+    // min_participants 20: 20 participants mask with 2⌈log₂ 20⌉ = 10 neighbours by default, so 11 shares can never all be there.
+    expect(problems({ ...OK, min_participants: 20, secure_aggregation: { threshold: 11 } })).toEqual([
+      'params: secure_aggregation.threshold is 11 but the default degree gives each participant as few as 10 neighbours in a round of 20 or more (2⌈log₂ n⌉ above 10 participants); lower threshold or set a degree',
+    ])
+    expect(problems({ ...OK, min_participants: 20, secure_aggregation: { threshold: 10 } })).toEqual([])
+    expect(problems({ ...OK, min_participants: 10, secure_aggregation: { threshold: 9 } })[0]).toMatch(/as few as 8 neighbours in a round of 10 or more/)
     expect(problems({ ...OK, secure_aggregation: { degree: 1 } })[0]).toMatch(/^params: secure_aggregation\.degree/)
     expect(problems({ ...OK, secure_aggregation: { threshold: 300 } })[0]).toMatch(/^params: secure_aggregation\.threshold/)
     expect(problems({ ...OK, secure_aggregation: { signatures: true } })[0]).toMatch(/^params: secure_aggregation\.signatures/)

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Problem } from '../problems'
 import { distributedNoiseStd } from '../privacy'
-import { MAX_RING_BOUND, ringBound, ringBoundProblem } from '../secagg'
+import { MAX_RING_BOUND, ringBound, ringBoundProblem, smallestDegree } from '../secagg'
 import type { TaskParams } from './messages'
 
 /** Most neighbours and shares of a secret (Shamir shares over GF(2⁸) number at most 255). */
@@ -62,6 +62,9 @@ export function secureAggregationProblems(p: TaskParams): Problem[] {
     }
     if (sa.degree !== undefined && sa.threshold > 2 * Math.floor(sa.degree / 2)) {
       field('secure_aggregation.threshold', `is ${sa.threshold} but degree ${sa.degree} gives each participant ${2 * Math.floor(sa.degree / 2)} neighbours in a sparse graph; lower threshold or raise degree`)
+    } else if (sa.degree === undefined && sa.threshold <= p.min_participants - 1 && sa.threshold > smallestDegree(p.min_participants, undefined)) {
+      const k = smallestDegree(p.min_participants, undefined)
+      field('secure_aggregation.threshold', `is ${sa.threshold} but the default degree gives each participant as few as ${k} neighbours in a round of ${p.min_participants} or more (2⌈log₂ n⌉ above 10 participants); lower threshold or set a degree`)
     }
   }
   return out
