@@ -339,7 +339,8 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       await pushLog(`Round ${round}: secure aggregation, attempt ${attempt}: ${outcome.why}; waiting for the next attempt or round.`)
       return false
     }
-    roundsTrained.push(round)
+    // A later attempt of the same round (this one failed at unmasking) sends the same update again: one round trained.
+    if (!roundsTrained.includes(round)) roundsTrained.push(round)
     emit({ type: 'uploaded', round, examples, stale: false })
     await pushLog(`Complete training of round ${round}: ${examples} images` + (last ? `, avg_loss=${last.loss.toFixed(4)} correct_rate=${last.accuracy.toFixed(2)}` : '') + '; masked update and shares sent.')
     return true
