@@ -74,7 +74,8 @@ async function setup(over: Partial<TaskParams> = {}, sites = 5) {
     async maskedBytes(i: number) {
       const v = await view(i)
       const total = (v.advertisements ?? []).reduce((n, a) => n + a.examples, 0)
-      const y = await maskedContribution(ids[i], secrets.get(ids[i])!, clipped[i], EXAMPLES[i] / total, adsOf(v), v.params!, new Set(v.shared))
+      const weight = v.uniformWeights ? 1 / (v.advertisements ?? []).length : EXAMPLES[i] / total
+      const y = await maskedContribution(ids[i], secrets.get(ids[i])!, clipped[i], weight, adsOf(v), v.params!, new Set(v.shared))
       return { attempt: v.attempt, bytes: new Uint8Array(y.buffer) }
     },
     async mask(i: number) {
@@ -230,6 +231,24 @@ describe('secure aggregation on the round engine', () => {
     v = await s.view()
     expect([v.phase, v.version, (await s.pending())?.contributors]).toEqual(['validate', 1, 5])
     expect(maxError(await s.global(1), s.fedavg([0, 1, 2, 3, 4]))).toBeLessThanOrEqual(bound(5, 1))
+  }, 60_000)
+
+  it('composes with central differential privacy: the unmasked mean of the clipped updates over m plus N(0, (zS/m)²), ε spent', async () => {
+    const z = 2
+    const s = await setup({ max_update_norm: undefined, differential_privacy: { mode: 'central', clip_norm: S, noise_multiplier: z } })
+    await s.all(s.p.advertise)
+    await s.all(s.p.share)
+    await s.all(s.p.mask)
+    await s.all(s.p.reveal)
+    expect((await s.pending())?.epsilon).toBeGreaterThan(0)
+    // Every participant weighs 1 over the m = 5 selected; what is left is the aggregator's noise.
+    const mean = new Float64Array(N).fill(INITIAL)
+    for (let i = 0; i < 5; i++) s.clipped[i].forEach((d, k) => (mean[k] += d / 5))
+    const got = await s.global(1)
+    const noise = got.map((x, k) => x - mean[k])
+    const std = Math.sqrt(noise.reduce((a, x) => a + x * x, 0) / N)
+    // The sample std of 2,000 draws is within 10 % of σ = zS/m = 1.6 but with probability below 10⁻⁶.
+    expect(Math.abs(std / ((z * S) / 5) - 1)).toBeLessThan(0.1)
   }, 60_000)
 
   it('closes the round when the last reveal is repeated after a failure that followed its storing (no restart)', async () => {
