@@ -164,7 +164,7 @@ export function secaggCases(name: string, connect: () => Promise<Target>): void 
         const t = await connect()
         try {
           // The step's deadline (calculation_timeout) is what the round waits for the dropout.
-          const { admin, task, sims } = await setup(t, { calculation_timeout: 4, min_participants: 3 })
+          const { admin, task, sims } = await setup(t, { calculation_timeout: 6, min_participants: 3 })
           await admin.start(task.id)
           const outcomes = await Promise.all(sims.map((j, i) => secureSite(t.fetch, () => t.baseUrl, task.id, j, i, i === who ? drop : undefined)))
           expect(outcomes.map((o) => o.sent)).toEqual([0, 1, 2, 3, 4].map((i) => i !== who))
