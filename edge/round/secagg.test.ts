@@ -235,7 +235,7 @@ describe('secure aggregation on the round engine', () => {
 
   it('composes with central differential privacy: the unmasked mean of the clipped updates over m plus N(0, (zS/m)²), ε spent', async () => {
     const z = 2
-    const s = await setup({ max_update_norm: undefined, differential_privacy: { mode: 'central', clip_norm: S, noise_multiplier: z } })
+    const s = await setup({ max_update_norm: undefined, differential_privacy: { mode: 'central', clip_norm: S, noise_multiplier: z, delta: 1e-5 } })
     await s.all(s.p.advertise)
     await s.all(s.p.share)
     await s.all(s.p.mask)
