@@ -66,10 +66,12 @@ async function setup(over: Partial<TaskParams> = {}, sites = 5) {
       await engine.secaggAdvertise(task.id, 1, ids[i], { attempt, examples: EXAMPLES[i], maskKey: toBase64(a.advertisement.maskKey), shareKey: toBase64(a.advertisement.shareKey) })
       secrets.set(ids[i], a.secrets)
     },
-    async share(i: number) {
+    /** Step 2; `spoil` names a neighbour whose sealed pair is replaced by random bytes of the same length. */
+    async share(i: number, spoil?: string) {
       const v = await view(i)
       const m = await share(ids[i], secrets.get(ids[i])!, adsOf(v), v.params!)
-      await engine.secaggShares(task.id, 1, ids[i], { attempt: v.attempt, selfCommitment: toBase64(m.selfCommitment), maskCommitment: toBase64(m.maskCommitment), sealed: m.sealed.map((x) => ({ to: x.to, bytes: toBase64(x.bytes) })) })
+      const sealed = m.sealed.map((x) => ({ to: x.to, bytes: toBase64(x.to === spoil ? crypto.getRandomValues(new Uint8Array(x.bytes.length)) : x.bytes) }))
+      await engine.secaggShares(task.id, 1, ids[i], { attempt: v.attempt, selfCommitment: toBase64(m.selfCommitment), maskCommitment: toBase64(m.maskCommitment), sealed })
     },
     async maskedBytes(i: number) {
       const v = await view(i)
@@ -249,6 +251,19 @@ describe('secure aggregation on the round engine', () => {
     const std = Math.sqrt(noise.reduce((a, x) => a + x * x, 0) / N)
     // The sample std of 2,000 draws is within 10 % of σ = zS/m = 1.6 but with probability below 10⁻⁶.
     expect(Math.abs(std / ((z * S) / 5) - 1)).toBeLessThan(0.1)
+  }, 60_000)
+
+  it('closes with the right sum when one participant seals garbage to a neighbour (that neighbour reveals the others\' shares)', async () => {
+    const s = await setup()
+    await s.all(s.p.advertise)
+    await s.p.share(0, s.ids[1])
+    await s.all(s.p.share, [0])
+    await s.all(s.p.mask)
+    const shares = await s.p.revealShares(1)
+    expect(shares.shares.map((r) => r.owner).sort()).toEqual([s.ids[2], s.ids[3], s.ids[4]].sort())
+    await s.all(s.p.reveal)
+    expect([(await s.view()).phase, (await s.pending())?.contributors]).toEqual(['validate', 5])
+    expect(maxError(await s.global(1), s.fedavg([0, 1, 2, 3, 4]))).toBeLessThanOrEqual(bound(5, 1))
   }, 60_000)
 
   it('closes the round when the last reveal is repeated after a failure that followed its storing (no restart)', async () => {
