@@ -4,6 +4,7 @@ import { encodeUpdate } from '../shared/wire'
 import { createHub } from './events'
 import { hostileCases } from './hostile.case'
 import { protocolCases, tinyBundleZip, type Target } from './protocol.case'
+import { secaggCases } from './secagg.case'
 import { createTimerClock, RoundEngine } from './round'
 import { createMemoryStore } from './store'
 import { createApp } from './app'
@@ -43,6 +44,7 @@ async function inProcess(): Promise<Target> {
 
 protocolCases('in-process app', inProcess)
 hostileCases('in-process app', inProcess)
+secaggCases('in-process app', inProcess)
 
 describe('uploads that stall', () => {
   it('are cut with 408 after the idle time, the sum untouched and the round still open', async () => {

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { RoundError } from './round'
-import { bundleRoutes, inviteRoutes, participateRoutes, roundRoutes, taskRoutes, type AppDeps } from './routes'
+import { bundleRoutes, inviteRoutes, participateRoutes, roundRoutes, secaggRoutes, taskRoutes, type AppDeps } from './routes'
 
 export type { AppDeps, BuiltinBundles, StaticFile } from './routes'
 
@@ -86,6 +86,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/tasks', taskRoutes(deps))
   app.route('/api/tasks', participateRoutes(deps))
   app.route('/api/tasks', roundRoutes(deps))
+  app.route('/api/tasks', secaggRoutes(deps))
   app.route('/api/tasks', inviteRoutes(deps))
   app.all('/api/*', () => {
     throw new HTTPException(404, { message: 'no such API route; see edge/API.md' })

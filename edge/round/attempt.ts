@@ -3,6 +3,7 @@ import { messageBytes } from '../../shared/wire'
 import { emptyAccumulator } from './accumulator'
 import { serverLog } from './logs'
 import { activeIds } from './participants'
+import { openSecagg } from './secagg-store'
 import type { EngineDeps, Runtime } from './runtime'
 import { selectParticipants, selectionSize } from './select'
 import type { TaskRecord } from './types'
@@ -35,6 +36,7 @@ export function beginAttempt(deps: EngineDeps, rt: Runtime, scheduleWaitOver: bo
   const active = activeIds(rec).filter((id) => !kept.has(id))
   const pool = rec.participants.filter((p) => kept.has(p.id) || active.includes(p.id)).map((p) => p.id)
   const known = rec.participants.filter((p) => !p.left || kept.has(p.id)).length
+  if (rec.params.secure_aggregation) rec.secagg = null
   if (pool.length < rec.params.min_participants) {
     rec.deadline = null
     const keptNote = kept.size > 0 ? `, ${kept.size} update${kept.size === 1 ? '' : 's'} kept` : ''
@@ -49,6 +51,8 @@ export function beginAttempt(deps: EngineDeps, rt: Runtime, scheduleWaitOver: bo
   const more = new Set(selectParticipants(active, Math.max(0, k - kept.size), rec.params.seed, rec.round, rec.attempt))
   rec.selected = pool.filter((id) => kept.has(id) || more.has(id))
   rec.deadline = now + rec.params.calculation_timeout * 1000
+  // Under secure aggregation the attempt starts at its advertise step (secagg-steps.ts).
+  openSecagg(rec)
   // The uploads' logs can be made ready while the participants train.
   deps.store.prepare?.(more.size, messageBytes({ taskId: rec.id, participantId: rec.selected[0] ?? '', shapes: rec.spec.map((s) => s.shape) }))
 }
@@ -62,6 +66,8 @@ function admitLate(deps: EngineDeps, rt: Runtime, participantId: string): void {
   const { rec } = rt
   if (rec.state !== 'running' || rec.phase !== 'train' || rec.selected.length === 0 || rec.deadline === null) return
   if (rec.selected.includes(participantId) || !activeIds(rec).includes(participantId)) return
+  // Under secure aggregation only while keys are still being advertised: later steps have fixed their participants.
+  if (rec.secagg && rec.secagg.step !== 'advertise') return
   const left = rec.deadline - deps.clock.now()
   if (left < rec.params.calculation_timeout * 1000 * LATE_JOIN_SHARE) return
   const kept = new Set(rt.acc?.contributors.map((c) => c.id) ?? [])

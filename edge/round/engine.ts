@@ -1,4 +1,4 @@
-import { decodeWeights, messageBytes, type Dtype, type JoinRequest, type JoinResponse, type LogEvent, type TaskView, type TestReport, type UploadResponse, type ValidationReport, type WireTensor } from '../../shared/wire'
+import { decodeWeights, messageBytes, type Dtype, type JoinRequest, type JoinResponse, type LogEvent, type SecaggAdvertise, type SecaggReveal, type SecaggShares, type SecaggView, type TaskView, type TestReport, type UploadResponse, type ValidationReport, type WireTensor } from '../../shared/wire'
 import { beginAttempt, participantsChanged, phaseTimeout } from './attempt'
 import { FairBudget } from './lock'
 import { participantLog } from './logs'
@@ -6,6 +6,10 @@ import { admitJoin, declaredCounts, markLeft, prepareJoin, TokenHashes } from '.
 import { pushesProgress } from './progress'
 import { createTask, TaskRegistry, type CreateTaskInput } from './registry'
 import { BUNDLE_KEY, mutate, save, type EngineDeps, type Runtime } from './runtime'
+import { acceptAdvertise, acceptMasked, acceptReveal, acceptShares, readMasked, secaggView, type SecaggContext } from './secagg-messages'
+import { secaggProgress } from './secagg-steps'
+import { openAttempt } from './secagg-store'
+import { unmaskRound } from './secagg-unmask'
 import { anyoneHas, awaited, reportsComplete } from './splits'
 import { LogLimits } from './task-log'
 import { addTest, checkTest, closeTest, openTest, testClosable, testDeadline } from './test-phase'
@@ -40,6 +44,7 @@ export { taskView } from './views'
 export class RoundEngine {
   private readonly registry: TaskRegistry
   private readonly uploads: UploadContext
+  private readonly secagg: SecaggContext
   private readonly joins = new JoinRate()
   private readonly tokens = new TokenHashes()
   private readonly logLimits = new LogLimits()
@@ -47,12 +52,15 @@ export class RoundEngine {
   constructor(private readonly deps: EngineDeps) {
     this.registry = new TaskRegistry(deps)
     this.uploads = { deps, inflight: new FairBudget(MAX_INFLIGHT_BYTES), complete: (rt) => this.endTrain(rt) }
+    this.secagg = { deps, complete: (rt) => this.endTrain(rt) }
   }
 
   // ---------------------------------------------------------------- sequencing
 
   /** The train phase is complete: the new version is made, then validated (closing at once when nobody has anything to report). */
   private async endTrain(rt: Runtime): Promise<void> {
+    // Under secure aggregation the sum is unmasked first; when it cannot be, the attempt was retried instead.
+    if (openAttempt(rt.rec) && !(await unmaskRound(this.deps, rt))) return
     await closeTrain(this.deps, rt)
     openValidate(this.deps, rt)
     // Nobody online holds validation images (nor, when due, test images): the phase has nothing to wait for.
@@ -76,7 +84,9 @@ export class RoundEngine {
     await rt.fold.run(() =>
       mutate(this.deps, rt, async (rec) => {
         if (rec.state !== 'running') return
-        if (rec.phase === 'train' && trainComplete(rt)) await this.endTrain(rt)
+        if (rec.phase === 'train' && openAttempt(rec)) {
+          if (await secaggProgress(this.deps, rt, false)) await this.endTrain(rt)
+        } else if (rec.phase === 'train' && trainComplete(rt)) await this.endTrain(rt)
         else if (rec.phase === 'validate' && reportsComplete(rec)) await this.endValidate(rt)
         else if (rec.phase === 'test' && testClosable(rec)) closeTest(this.deps, rt)
       }),
@@ -95,7 +105,9 @@ export class RoundEngine {
           this.deps.clock.setAlarm(taskId, rec.deadline)
           return
         }
-        if (rec.phase === 'train') {
+        if (rec.phase === 'train' && openAttempt(rec)) {
+          if (await secaggProgress(this.deps, rt, true)) await this.endTrain(rt)
+        } else if (rec.phase === 'train') {
           if (trainDeadline(this.deps, rt)) await this.endTrain(rt)
         } else if (rec.phase === 'validate') await this.endValidate(rt)
         else if (rec.phase === 'test') {
@@ -269,6 +281,39 @@ export class RoundEngine {
   /** Ingests one update of the train phase (upload.ts); the last one awaited closes the round. */
   async upload(taskId: string, round: number, participantId: string, body: AsyncIterable<Uint8Array>, contentLength: number | null): Promise<UploadResponse> {
     return upload(this.uploads, await this.registry.need(taskId), round, participantId, body, contentLength)
+  }
+
+  /** Secure aggregation (secagg-messages.ts): the open attempt as the participant may see it. */
+  async secaggView(taskId: string, round: number, participantId: string): Promise<SecaggView> {
+    return secaggView(this.deps, await this.registry.need(taskId), round, participantId)
+  }
+
+  /** Secure aggregation, step 1: the participant's fresh public keys and example count. */
+  async secaggAdvertise(taskId: string, round: number, participantId: string, body: SecaggAdvertise): Promise<void> {
+    await acceptAdvertise(this.secagg, await this.registry.need(taskId), round, participantId, body)
+  }
+
+  /** Secure aggregation, step 2: the participant's commitments and sealed shares. */
+  async secaggShares(taskId: string, round: number, participantId: string, body: SecaggShares): Promise<void> {
+    await acceptShares(this.secagg, await this.registry.need(taskId), round, participantId, body)
+  }
+
+  /** Secure aggregation, step 3: the participant's masked update. */
+  async secaggMasked(taskId: string, round: number, attempt: number, participantId: string, body: AsyncIterable<Uint8Array>, contentLength: number | null): Promise<UploadResponse> {
+    const rt = await this.registry.need(taskId)
+    const size = rt.rec.numParams * 4
+    // Held in memory until stored: under the same in-flight budget as plain uploads.
+    const release = await this.uploads.inflight.acquire(taskId, size)
+    try {
+      return await acceptMasked(this.secagg, rt, round, attempt, participantId, await readMasked(body, contentLength, size))
+    } finally {
+      release()
+    }
+  }
+
+  /** Secure aggregation, step 4: the participant's revealed shares; the last one awaited closes the round. */
+  async secaggReveal(taskId: string, round: number, participantId: string, body: SecaggReveal): Promise<void> {
+    await acceptReveal(this.secagg, await this.registry.need(taskId), round, participantId, body)
   }
 
   /** A participant's validation of `round`'s version; the last one awaited closes the validate phase. */

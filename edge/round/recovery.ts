@@ -3,6 +3,7 @@ import { WireReader } from '../../shared/wire'
 import { decodeAccumulator, emptyAccumulator, type Accumulator } from './accumulator'
 import { foldWeight } from './privacy'
 import { ACC_KEY, dpNoiseKey, serverStateKey, type EngineDeps, type Runtime } from './runtime'
+import { removeOldMessages } from './secagg-store'
 import { clipValues } from './trust'
 import type { TaskRecord } from './types'
 import { baseOf } from './weights'
@@ -38,6 +39,8 @@ export async function removeLeftovers(deps: EngineDeps, rt: Runtime): Promise<vo
   for (const key of await store.keys(rec.id, 'server-opt/')) if (key !== serverStateKey(rec.version)) await store.delete(rec.id, key)
   // The DP noise of the round in train is reused by its close (privacy.ts); any other was for a closed round.
   for (const key of await store.keys(rec.id, 'dp-noise/')) if (rec.phase !== 'train' || key !== dpNoiseKey(rec.round)) await store.delete(rec.id, key)
+  // Secure aggregation's messages of the open attempt go on; those of any other attempt are over.
+  await removeOldMessages(deps, rt)
 }
 
 /** Rebuilds the train phase in progress from the stored contributor list and their stored uploads. */

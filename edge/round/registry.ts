@@ -6,6 +6,7 @@ import { Mutex } from './lock'
 import { hashSecret } from './participants'
 import { checkRecord, loadAccumulator, removeLeftovers } from './recovery'
 import { BUNDLE_KEY, TASK_KEY, randomId, weightsKey, type EngineDeps, type Runtime } from './runtime'
+import { maskedSenders } from './secagg-store'
 import { TaskLog } from './task-log'
 import { emptyTest } from './test-phase'
 import { RoundError, type TaskRecord } from './types'
@@ -147,7 +148,7 @@ export class TaskRegistry {
     await removeLeftovers(this.deps, rt)
     if (rec.state === 'running' && rec.phase === 'train') {
       rt.acc = await loadAccumulator(this.deps, rt)
-      rec.reported = rt.acc.contributors.map((c) => c.id)
+      rec.reported = rec.secagg ? await maskedSenders(this.deps, rt) : rt.acc.contributors.map((c) => c.id)
     }
     return rt
   }

@@ -10,6 +10,7 @@ import { dropMissing } from './participants'
 import { pushesProgress } from './progress'
 import { ACC_KEY, save, type EngineDeps, type Runtime } from './runtime'
 import { RoundError } from './types'
+import { SECAGG_PREFIX } from './secagg-store'
 import { taskView } from './views'
 import { pruneWeights, storeVersion } from './weights'
 
@@ -23,6 +24,7 @@ export function checkUploadAllowed(rt: Runtime, round: number, participantId: st
   const rec = rt.rec
   if (rec.state !== 'running' || rec.phase !== 'train') throw new RoundError(409, `task is not accepting updates now (state ${rec.state}, phase ${rec.phase ?? 'none'}); wait for the next round`)
   if (round !== rec.round) throw new RoundError(409, `round ${round} is not open (current round is ${rec.round}); fetch version ${rec.round - 1} and train again`)
+  if (rec.params.secure_aggregation) throw new RoundError(400, `task ${rec.id} uses secure aggregation: updates are sent masked (POST /api/tasks/${rec.id}/rounds/${round}/secagg/masked, edge/API.md), never in the clear`)
   if (!rec.selected.includes(participantId)) throw new RoundError(409, `participant ${participantId} is not selected for round ${rec.round}; wait for the next round`)
   if (rt.acc?.contributors.some((c) => c.id === participantId)) throw new RoundError(409, `round ${rec.round}: an update from ${participantId} was already accepted`)
 }
@@ -30,7 +32,8 @@ export function checkUploadAllowed(rt: Runtime, round: number, participantId: st
 /** Every selected participant that has not left sent its update (and at least one did). */
 export function trainComplete(rt: Runtime): boolean {
   const { rec, acc } = rt
-  if (rec.selected.length === 0 || !acc) return false
+  // Under secure aggregation the unmask step's close ends the phase (secagg-steps.ts).
+  if (rec.selected.length === 0 || !acc || rec.params.secure_aggregation) return false
   const done = new Set(acc.contributors.map((c) => c.id))
   return rec.selected.every((id) => done.has(id) || rec.participants.find((p) => p.id === id)?.left) && done.size > 0 && enoughReports(rec.params, done.size)
 }
@@ -89,7 +92,8 @@ export async function closeTrain(deps: EngineDeps, rt: Runtime): Promise<void> {
   const epsilon = spendRound(rec)
   rec.pending = { round: rec.round, attempt: rec.attempt, contributors: acc.contributors.length, examples: acc.contributors.reduce((n, c) => n + c.examples, 0), ...(epsilon === undefined ? {} : { epsilon }) }
   rt.acc = null
-  rt.garbage.push(ACC_KEY, ...(await deps.store.keys(rec.id, 'updates/')))
+  rt.garbage.push(ACC_KEY, ...(await deps.store.keys(rec.id, 'updates/')), ...(await deps.store.keys(rec.id, SECAGG_PREFIX)))
+  if (rec.secagg) rec.secagg = null
   await pruneWeights(deps, rt)
   const spent = epsilon === undefined ? '' : `; privacy spent so far ε = ${epsilon.toFixed(3)} (δ = ${rec.params.differential_privacy?.delta})`
   serverLog(deps, rt, `round ${rec.round}: averaged ${rec.pending.contributors} updates (${rec.pending.examples} examples) into version ${rec.version}${spent}`)

@@ -1,5 +1,6 @@
 import type { EarlyStopState } from '../../shared/early-stop'
 import type { PrivacyLedger } from '../../shared/privacy'
+import type { SecaggRecord } from './secagg-store'
 import type { LabelCounts, LogEvent, RoundMetrics, TaskParams, TaskPhase, TaskState, TensorSpec, TestResult } from '../../shared/wire'
 
 /** An error with the HTTP status the routes answer (SPEC §6 statuses). */
@@ -69,6 +70,8 @@ export type TaskRecord = {
    * target_epsilon (privacy.ts).
    */
   privacy?: { ledger: PrivacyLedger; budgetSpent: boolean }
+  /** Under secure_aggregation: the sub-step of the open train attempt and the sets fixed so far (secagg-store.ts); null between attempts. */
+  secagg?: SecaggRecord | null
   /** SHA-256 (hex) of each stored weights version, checked when it is read; absent in records from before it existed. */
   checksums?: Record<string, string>
 }

@@ -22,12 +22,17 @@ import { RoundError } from './types'
  *   again (the same bytes are written again).
  * - round-close: task.json says validate; the round's uploads and `acc` are not yet deleted. Recovery
  *   deletes them.
+ * - secagg-message: under secure_aggregation, a participant's message of the open attempt (its keys, its
+ *   sealed shares, its masked update, its revealed shares) is stored under secagg/, not yet acknowledged.
+ *   Recovery keeps it: the attempt goes on from the stored messages (a repeated message is acknowledged
+ *   again), and a masked sum is rebuilt from them at unmask, in any order. A sub-step's close is a
+ *   task-record write; messages of attempts that are over are deleted.
  * - validation-close, test-close: task.json holds the closed phase (next round or test; done).
  * - task-record: any other task.json write (join, start, stop, a report).
  */
-export type WritePoint = 'upload-log' | 'acceptance' | 'dp-noise' | 'server-state' | 'weights' | 'round-close' | 'validation-close' | 'test-close' | 'task-record'
+export type WritePoint = 'upload-log' | 'acceptance' | 'secagg-message' | 'dp-noise' | 'server-state' | 'weights' | 'round-close' | 'validation-close' | 'test-close' | 'task-record'
 
-export const WRITE_POINTS: readonly WritePoint[] = ['upload-log', 'acceptance', 'dp-noise', 'server-state', 'weights', 'round-close', 'validation-close', 'test-close', 'task-record']
+export const WRITE_POINTS: readonly WritePoint[] = ['upload-log', 'acceptance', 'secagg-message', 'dp-noise', 'server-state', 'weights', 'round-close', 'validation-close', 'test-close', 'task-record']
 
 /** True for a write refused because storage is full (Node ENOSPC/EDQUOT, SQLite's "database or disk is full"). */
 export function isStorageFull(e: unknown): boolean {

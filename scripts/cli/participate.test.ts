@@ -86,4 +86,33 @@ describe('autofed participate (Node headless participant)', () => {
       await server.close()
     }
   })
+
+  it('three participants run a round of secure aggregation: masked updates only, the round closes with all three', async () => {
+    const server = await startNodeServer({ port: 0, dataDir: await tempDir(), bundlesDir: 'bundles', distDir: await tempDir(), initiatorToken: 'initiator-secret' })
+    try {
+      const admin = createClient({ baseUrl: server.url, token: 'initiator-secret' })
+      const params = { max_rounds: 1, merge_epochs: 1, min_participants: 3, evaluate_initial: false, max_update_norm: 100, secure_aggregation: {} }
+      const { task, invite } = await admin.createTaskFromZip(smallSgdBundle(), params, 'mnist secure')
+      const data = await Promise.all([mnistOnDisk(0, 0), mnistOnDisk(1000, 500), mnistOnDisk(2000, 1000)])
+      let joined = 0
+      const lines: string[] = []
+      const outcomes = await Promise.all(
+        (['a', 'b', 'c'] as const).map((name, i) =>
+          participate({
+            server: server.url, task: task.id, invite, data: data[i], name, backend: 'wasm', state: null, cacheBytes: 8 << 20,
+            log: (line) => lines.push(`${name}: ${line}`),
+            onEvent: (e) => {
+              if (e.type === 'joined' && ++joined === 3) void admin.start(task.id)
+            },
+          }),
+        ),
+      )
+      expect(outcomes.map((o) => [o.state, o.roundsTrained])).toEqual([['done', [1]], ['done', [1]], ['done', [1]]])
+      expect(lines).toContain('a: round 1: uploaded (240 examples)')
+      const done = await admin.task(task.id)
+      expect(done.history.map((h) => [h.round, h.contributors, h.examples])).toEqual([[1, 3, 720]])
+    } finally {
+      await server.close()
+    }
+  })
 })

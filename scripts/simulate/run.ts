@@ -238,6 +238,9 @@ export async function simulate(o: SimulateOptions, prepared?: SimulationSetup): 
         // Simulated clients keep their log lines: the aggregator would send each one to all K clients.
         async log() {},
       }
+      const secagg = base.secagg
+      // Under secure aggregation the masked update is the upload: the client's weights are released after it.
+      if (secagg) api.secagg = { ...secagg, masked: async (auth, round, attempt, words) => (await secagg.masked(auth, round, attempt, words), trainer?.release()) }
       return runParticipant({
         api,
         taskId: task.id,

@@ -101,4 +101,17 @@ describe('autofed simulate', () => {
     }
     // Two simulations of three rounds each, on a shared machine.
   }, 600_000)
+
+  it('with secure aggregation and distributed differential privacy: the headless participants mask their noisy updates and the federation still learns', async () => {
+    const iid = { ...options, partition: { kind: 'iid' as const }, csv: null }
+    const saSetup = await prepareSimulation(iid)
+    try {
+      const params = { min_participants: 5, secure_aggregation: {}, differential_privacy: { mode: 'distributed', clip_norm: 10, noise_multiplier: 0.001 } }
+      const run = await simulate({ ...iid, params }, saSetup)
+      expect(run.rows.map((r) => [r.round, r.contributors, r.examples])).toEqual([[1, 5, 2000], [2, 5, 2000], [3, 5, 2000]])
+      expect(run.rows[2].accuracy).toBeGreaterThan(0.5)
+    } finally {
+      saSetup.dispose()
+    }
+  }, 600_000)
 })

@@ -9,6 +9,10 @@ import {
   type JoinResponse,
   type LogEvent,
   type RoundMetrics,
+  type SecaggAdvertise,
+  type SecaggReveal,
+  type SecaggShares,
+  type SecaggView,
   type TaskEvent,
   type TaskParams,
   type TaskView,
@@ -174,6 +178,20 @@ export class AutofedClient {
   /** Uploads an already encoded update. */
   async uploadBytes(id: string, round: number, bytes: Uint8Array): Promise<UploadResponse> {
     const res = await this.request('POST', `/api/tasks/${id}/rounds/${round}/update`, { bytes })
+    return (await res.json()) as UploadResponse
+  }
+  /** Secure aggregation: the open attempt of `round` as this participant may see it. */
+  secaggView(id: string, round: number): Promise<SecaggView> {
+    return this.json('GET', `/api/tasks/${id}/rounds/${round}/secagg`)
+  }
+  /** Secure aggregation, step 1 (advertise), 2 (shares) or 4 (reveal): a JSON message. */
+  async secaggSend(id: string, round: number, step: 'advertise' | 'shares' | 'reveal', body: SecaggAdvertise | SecaggShares | SecaggReveal): Promise<void> {
+    await this.json('POST', `/api/tasks/${id}/rounds/${round}/secagg/${step}`, body)
+  }
+  /** Secure aggregation, step 3: the masked update (little-endian 32-bit words). */
+  async secaggMasked(id: string, round: number, attempt: number, words: Uint32Array): Promise<UploadResponse> {
+    const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength)
+    const res = await this.request('POST', `/api/tasks/${id}/rounds/${round}/secagg/masked?attempt=${attempt}`, { bytes })
     return (await res.json()) as UploadResponse
   }
   validation(id: string, round: number, report: ValidationReport): Promise<TaskView> {

@@ -1,5 +1,6 @@
 import type { AutofedClient } from '../client'
-import type { FederationApi, TaskState } from './types'
+import type { SecaggAdvertise, SecaggReveal, SecaggShares } from '../wire'
+import type { FederationApi, SecaggApi, TaskState } from './types'
 
 // shared/ has no DOM or Node types, but every runtime we run on (browsers, Node >= 20, workerd) has
 // AbortController; it is needed to close the event stream on unsubscribe.
@@ -60,5 +61,12 @@ export function clientApi(client: AutofedClient, taskId: string, sleep: (ms: num
     async log(auth, message) {
       await as(auth.token).log(taskId, message)
     },
+    secagg: {
+      view: (auth, round) => as(auth.token).secaggView(taskId, round),
+      send: (auth: { token: string }, round: number, step: 'advertise' | 'shares' | 'reveal', body: SecaggAdvertise | SecaggShares | SecaggReveal) => as(auth.token).secaggSend(taskId, round, step, body),
+      async masked(auth, round, attempt, words) {
+        await as(auth.token).secaggMasked(taskId, round, attempt, words)
+      },
+    } as SecaggApi,
   }
 }

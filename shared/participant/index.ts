@@ -1,8 +1,11 @@
-export { memoryCheckpoints, runParticipant } from './loop'
+export { memoryCheckpoints } from './checkpoints'
+export { runParticipant } from './loop'
 export type { ParticipantOptions, ParticipantOutcome } from './loop'
 export { DEFAULT_RETRY, isTransient, statusOf, withRetry } from './retry'
 export type { RetryOptions } from './retry'
 export { clientApi } from './client-api'
+export { secureAggregationOf, secureUpload, updateDelta } from './secure-aggregation'
+export type { SecureOutcome, SecureUploadOptions } from './secure-aggregation'
 export { localTrainer } from './trainer'
 export type { LocalTrainerOptions } from './trainer'
 export type {
@@ -13,6 +16,7 @@ export type {
   ParticipantCheckpoint,
   ParticipantEvent,
   ParticipantTrainer,
+  SecaggApi,
   TaskLog,
   TaskState,
   TensorSpec,

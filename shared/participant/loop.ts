@@ -1,6 +1,7 @@
 import type { NamedTensor } from '../bundle'
 import { distributedPrivacy, privateWeights } from './private-update'
 import { DEFAULT_RETRY, isTransient, statusOf, withRetry, type RetryOptions } from './retry'
+import { retrying, secureAggregationOf, secureUpload, updateDelta } from './secure-aggregation'
 import type {
   CheckpointStore,
   Credentials,
@@ -66,7 +67,12 @@ function refusedForGood(err: unknown): boolean {
 
 /** Selected for the round's current attempt and the aggregator does not hold an update from us yet. */
 function wantsUpdate(task: TaskState, c: ParticipantCheckpoint): boolean {
-  return task.selected.includes(c.participantId) && c.uploadedRound < task.round && !(task.reported ?? []).includes(c.participantId) && !satOut(task, c)
+  return task.selected.includes(c.participantId) && c.uploadedRound < task.round && !(task.reported ?? []).includes(c.participantId) && !satOut(task, c) && !inSecureAttempt(task, c)
+}
+
+/** Under secure aggregation: this participant already took part in (or lost its keys of) the round's current attempt. */
+function inSecureAttempt(task: TaskState, c: ParticipantCheckpoint): boolean {
+  return c.secagg?.round === task.round && c.secagg.attempt === (task.attempt ?? 1)
 }
 
 /** This participant sat out the round's current attempt. */
@@ -83,6 +89,7 @@ export function waitingFor(task: TaskState, c: ParticipantCheckpoint): string | 
     const again = (task.attempt ?? 1) > 1 ? ` (attempt ${task.attempt})` : ''
     if (task.selected.length === 0) return `round ${r}${again}: waiting for enough participants to start${again ? ' the retry' : ''}`
     if ((task.reported ?? []).includes(c.participantId)) return `round ${r}${again}: our update is in; waiting for the other participants' updates`
+    if (inSecureAttempt(task, c) && task.selected.includes(c.participantId)) return `round ${r}${again}: secure aggregation of this attempt under way; waiting for the other participants`
     if (satOut(task, c) && task.selected.includes(c.participantId)) return `round ${r}${again}: sat this attempt out; waiting for a retry or the next round`
     if (task.selected.includes(c.participantId)) return `round ${r}${again}: the aggregator did not take our update; waiting for the retry or the next round`
     return `round ${r}${again}: not selected for this round; waiting for the next one`
@@ -273,6 +280,11 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       await save()
       await pushLog(`Round ${round}: update clipped to norm ${dp.clipNorm} (its norm was ${priv.norm.toPrecision(4)}) and Gaussian noise of standard deviation ${dp.std.toPrecision(4)} added (distributed differential privacy).`)
     }
+    const secure = secureAggregationOf(task.params)
+    if (secure) {
+      global ??= await globalWeights(round - 1)
+      return secureRound(task, updateDelta(weights, global, dp ? null : secure.clipNorm), examples, secure.clipNorm, last)
+    }
     try {
       await call(`upload of round ${round}`, () => o.api.upload(auth, round, weights, examples))
     } catch (err) {
@@ -305,6 +317,43 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
         (last && last.skipped > 0 ? `, ${last.skipped} unreadable files skipped` : '') +
         '.',
     )
+    return true
+  }
+
+  /**
+   * Sends the round's update under secure aggregation (secure-aggregation.ts): masked, in the current
+   * attempt, with keys that live only in this call. The attempt is marked in the checkpoint first, so
+   * that after a reload (keys lost) the participant waits for the next attempt instead of joining this one again.
+   */
+  async function secureRound(task: TaskState, d: { delta: Float64Array; norm: number }, examples: number, clipNorm: number, last: { loss: number; accuracy: number; skipped: number } | null): Promise<boolean> {
+    const round = task.round
+    const attempt = task.attempt ?? 1
+    const c = cp as ParticipantCheckpoint
+    const api = o.api.secagg
+    if (!api) throw new Error('this task uses secure aggregation, which the aggregator connection in use does not offer')
+    c.secagg = { round, attempt }
+    await save()
+    await pushLog(`Round ${round}: secure aggregation, attempt ${attempt}: update clipped to norm ${clipNorm} (its norm was ${d.norm.toPrecision(4)}), masked before sending.`)
+    const outcome = await secureUpload({
+      api: retrying(api, call),
+      auth,
+      round,
+      attempt,
+      delta: d.delta,
+      examples,
+      generation: () => generation,
+      waitFor: waitForChange,
+      aborted: () => o.signal?.aborted === true,
+    })
+    if (!outcome.sent) {
+      emit({ type: 'uploaded', round, examples, stale: true })
+      await pushLog(`Round ${round}: secure aggregation, attempt ${attempt}: ${outcome.why}; waiting for the next attempt or round.`)
+      return false
+    }
+    // A later attempt of the same round (this one failed at unmasking) sends the same update again: one round trained.
+    if (!roundsTrained.includes(round)) roundsTrained.push(round)
+    emit({ type: 'uploaded', round, examples, stale: false })
+    await pushLog(`Complete training of round ${round}: ${examples} images` + (last ? `, avg_loss=${last.loss.toFixed(4)} correct_rate=${last.accuracy.toFixed(2)}` : '') + '; masked update and shares sent.')
     return true
   }
 
@@ -431,30 +480,5 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     }
   } finally {
     unsubscribe()
-  }
-}
-
-/** A CheckpointStore in memory (tests; the Node CLI when no state folder is given). */
-export function memoryCheckpoints(): CheckpointStore & { readonly saved: Map<string, ParticipantCheckpoint> } {
-  const saved = new Map<string, ParticipantCheckpoint>()
-  return {
-    saved,
-    async load(taskId) {
-      const c = saved.get(taskId)
-      return c ? structuredCloneCheckpoint(c) : null
-    },
-    async save(c) {
-      saved.set(c.taskId, structuredCloneCheckpoint(c))
-    },
-  }
-}
-
-function structuredCloneCheckpoint(c: ParticipantCheckpoint): ParticipantCheckpoint {
-  return {
-    ...c,
-    training: c.training && {
-      ...c.training,
-      weights: c.training.weights.map((w) => ({ name: w.name, shape: w.shape.slice(), data: w.data.slice() })),
-    },
   }
 }

@@ -1,5 +1,6 @@
 import type { NamedTensor } from '../bundle'
 import type { BatchProgress, EpochResult, EvalResult, TestResult } from '../train'
+import type { SecaggAdvertise, SecaggReveal, SecaggShares, SecaggView } from '../wire'
 
 /** The part of the aggregator's TaskView (edge/API.md) the participant acts on. */
 export type TaskState = {
@@ -52,6 +53,17 @@ export interface FederationApi {
   validation(auth: Credentials, round: number, report: { examples: number; correct: number; loss: number }): Promise<void>
   test(auth: Credentials, report: { examples: number; loss: number; confusion: number[][] }): Promise<void>
   log(auth: Credentials, message: string): Promise<void>
+  /** Secure aggregation's messages (tasks with secure_aggregation); an aggregator without them cannot run such a task. */
+  secagg?: SecaggApi
+}
+
+/** The participant's calls of secure aggregation (edge/API.md "Secure aggregation"). */
+export interface SecaggApi {
+  view(auth: Credentials, round: number): Promise<SecaggView>
+  send(auth: Credentials, round: number, step: 'advertise', body: SecaggAdvertise): Promise<void>
+  send(auth: Credentials, round: number, step: 'shares', body: SecaggShares): Promise<void>
+  send(auth: Credentials, round: number, step: 'reveal', body: SecaggReveal): Promise<void>
+  masked(auth: Credentials, round: number, attempt: number, words: Uint32Array): Promise<void>
 }
 
 /** Where a participant keeps what it needs to resume after a reload or restart. */
@@ -66,6 +78,8 @@ export type ParticipantCheckpoint = {
   uploadedRound: number
   /** The attempt of a round this participant sat out (no image readable, update refused): a later attempt tries again. */
   satOut?: { round: number; attempt: number }
+  /** Under secure aggregation: the attempt of a round this participant took part in (its keys are gone after a reload: it does not try that attempt again). */
+  secagg?: { round: number; attempt: number }
   /** Last global version whose validation was reported. */
   validatedVersion: number
   /** Last version tested at a log_rounds request. */

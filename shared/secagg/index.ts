@@ -18,3 +18,7 @@ export {
 } from './protocol'
 export { neighbourGraph } from './graph'
 export { MAX_RING_BOUND, addInto, dequantize, fractionBits, quantize } from './ring'
+export { COMPLETE_GRAPH_UP_TO, effectiveDegree, effectiveThreshold, ringBound, ringBoundProblem, smallestDegree } from './round-params'
+export { fromBase64, toBase64 } from './codec'
+export { type KeyPair } from './keys'
+export { sha256, subtle } from './subtle'

@@ -130,6 +130,26 @@ describe('secure aggregation round', () => {
   }, 30_000)
 })
 
+describe('reveal', () => {
+  it('skips a neighbour whose sealed shares do not open, and reveals the others', async () => {
+    const ids = ['a', 'b', 'c', 'd']
+    const params = { ...PARAMS, degree: 3, threshold: 2 }
+    const secrets = new Map<string, ParticipantSecrets>()
+    const ads: Advertisement[] = []
+    for (const id of ids) {
+      const a = await advertise(id)
+      secrets.set(id, a.secrets)
+      ads.push(a.advertisement)
+    }
+    const messages: ShareMessage[] = []
+    for (const id of ids) messages.push(await share(id, secrets.get(id)!, ads, params))
+    const inbox = messages.filter((m) => m.id !== 'd').map((m) => ({ from: m.id, bytes: m.sealed.find((x) => x.to === 'd')!.bytes.slice() }))
+    inbox[0].bytes[20] ^= 1
+    const out = await reveal('d', secrets.get('d')!, inbox, new Set(ids), ads, params)
+    expect(out.map((r) => [r.owner, r.kind])).toEqual([['b', 'self'], ['c', 'self']])
+  }, 30_000)
+})
+
 describe('neighbourGraph', () => {
   it('is symmetric, has the asked degree and the same result for the same seed', () => {
     const ids = Array.from({ length: 20 }, (_, i) => `u${i}`)

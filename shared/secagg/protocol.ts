@@ -104,7 +104,11 @@ export async function share(
   }
 }
 
-/** Step 3: the masked, weighted, fixed-point contribution n/N · Δ of this participant. */
+/**
+ * Step 3: the masked, weighted, fixed-point contribution n/N · Δ of this participant. `shared`: who
+ * completed step 2 (all advertisers if absent); pairwise masks are only added with those neighbours,
+ * since the mask key of one who never shared could not be rebuilt to remove them.
+ */
 export async function maskedContribution(
   id: string,
   secrets: ParticipantSecrets,
@@ -112,10 +116,12 @@ export async function maskedContribution(
   weight: number,
   advertisements: readonly Advertisement[],
   params: RoundParams,
+  shared?: ReadonlySet<string>,
 ): Promise<Uint32Array> {
   if (!(weight >= 0 && weight <= 1)) throw new RangeError(`a contribution's weight n/N must be in [0, 1], got ${weight}`)
   const ads = byId(advertisements)
-  const peers: Peer[] = (graphOf(advertisements, params).get(id) ?? []).map((v) => ({ id: v, maskKey: (ads.get(v) as Advertisement).maskKey }))
+  const near = (graphOf(advertisements, params).get(id) ?? []).filter((v) => !shared || shared.has(v))
+  const peers: Peer[] = near.map((v) => ({ id: v, maskKey: (ads.get(v) as Advertisement).maskKey }))
   const x = quantize(delta, weight, params.bound, fractionBits(params.bound))
   return maskInput(x, secrets.selfSeed, id, secrets.maskPair, peers, await roundSalt(params))
 }
@@ -142,7 +148,13 @@ export async function reveal(
   const out: RevealedShare[] = []
   for (const { from, bytes } of inbox) {
     if (!neighbours.has(from)) throw new Error(`${id} received shares from ${from}, which is not its neighbour this round`)
-    const payload = await open(bytes, from, (ads.get(from) as Advertisement).shareKey, id, secrets.sharePair, salt)
+    let payload: Uint8Array
+    try {
+      payload = await open(bytes, from, (ads.get(from) as Advertisement).shareKey, id, secrets.sharePair, salt)
+    } catch {
+      // A neighbour that sealed garbage loses its share here, not this participant's reveal of the others'.
+      continue
+    }
     const half = payload.length / 2
     const kind = senders.has(from) ? 'self' : 'mask'
     out.push({ owner: from, kind, share: kind === 'self' ? payload.subarray(0, half) : payload.subarray(half) })

@@ -31,3 +31,5 @@ export type {
   ValidationResult,
 } from './messages'
 export { DEFAULT_DP_DELTA, DifferentialPrivacySchema, JoinRequestSchema, LogRequestSchema, PARAM_LIMITS, TaskParamsSchema, TestReportSchema, ValidationReportSchema, parseBody, parseTaskEvent, parseTaskParams } from './messages'
+export type { SecaggAdvertise, SecaggReveal, SecaggShares, SecaggStep, SecaggView, SecureAggregation } from './secure-aggregation'
+export { MAX_SECAGG_DEGREE, SecaggAdvertiseSchema, SecaggRevealSchema, SecaggSharesSchema, SecureAggregationSchema, secaggClipNorm, secaggNoiseStd } from './secure-aggregation'

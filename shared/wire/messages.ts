@@ -2,6 +2,7 @@ import * as v from 'valibot'
 import type { Problem, Result } from '../problems'
 import { epsilonOf, rdpOfStep, DEFAULT_ORDERS } from '../privacy'
 import { SERVER_DEFAULTS, SERVER_OPTIMIZERS } from '../server-optimizer'
+import { SecureAggregationSchema, secureAggregationProblems } from './secure-aggregation'
 
 const int = (min: number) => v.pipe(v.number(), v.integer(), v.minValue(min))
 const intIn = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max))
@@ -104,6 +105,8 @@ export const TaskParamsSchema = v.object({
   proximal_mu: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(PARAM_LIMITS.proximal_mu)), 0),
   /** Client-level differential privacy; absent: none (DifferentialPrivacySchema). */
   differential_privacy: v.optional(DifferentialPrivacySchema),
+  /** Secure aggregation (SecAgg+); absent: updates reach the aggregator in the clear (SecureAggregationSchema). */
+  secure_aggregation: v.optional(SecureAggregationSchema),
 })
 export type TaskParams = v.InferOutput<typeof TaskParamsSchema>
 export type Aggregation = TaskParams['aggregation']
@@ -281,7 +284,7 @@ export function parseTaskParams(input: unknown): Result<TaskParams> {
       problems.push({ file: 'params', field, message: `applies to server_optimizer ${owners.map((o) => `"${o}"`).join(' or ')}, not "${opt}"; remove it or change server_optimizer` })
     }
   }
-  problems.push(...privacyProblems(p))
+  problems.push(...privacyProblems(p), ...secureAggregationProblems(p))
   if (problems.length > 0) return { ok: false, problems }
   // The chosen optimizer's parameters are filled in, so the task shows what it runs with.
   const d = SERVER_DEFAULTS[opt]

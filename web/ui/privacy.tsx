@@ -56,3 +56,25 @@ export function PrivacyRounds(props: { task: TaskView }) {
     </>
   )
 }
+
+/** Whether the task uses secure aggregation: on (with its neighbours, threshold and bound, and the trust it needs) or off. */
+export function SecureAggregationNote(props: { task: TaskView }) {
+  const t = useT()
+  const params = props.task.params
+  const sa = params.secure_aggregation
+  if (!sa) return <p class="muted" data-testid="secagg" data-on="false">{t('secagg.off')}</p>
+  const clip = params.differential_privacy?.clip_norm ?? params.max_update_norm
+  return (
+    <div class="notice" data-testid="secagg" data-on="true">
+      <strong>{t('secagg.on')}</strong>
+      <br />
+      <span class="muted">
+        {t('secagg.params', {
+          degree: sa.degree === undefined ? t('secagg.degreeDefault') : String(sa.degree),
+          threshold: sa.threshold === undefined ? t('secagg.thresholdDefault') : String(sa.threshold),
+          clip: String(clip),
+        })}
+      </span>
+    </div>
+  )
+}

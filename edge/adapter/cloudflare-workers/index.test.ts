@@ -6,6 +6,7 @@ import { unzipBundle } from '../../../shared/bundle'
 import { createClient } from '../../../shared/client'
 import { hostileCases } from '../../hostile.case'
 import { protocolCases, tinyBundleZip, type Target } from '../../protocol.case'
+import { secaggCases } from '../../secagg.case'
 import type { Store, ValueWriter } from '../../store'
 import { storeCases } from '../../store/store.case'
 import { startWranglerDev, writeWorkerAssets, type WranglerDev } from './local'
@@ -65,6 +66,7 @@ const worker = async (): Promise<Target> => ({
 })
 protocolCases('Cloudflare Worker under wrangler dev', worker)
 hostileCases('Cloudflare Worker under wrangler dev', worker)
+secaggCases('Cloudflare Worker under wrangler dev', worker)
 
 /** The Durable Object's Store, driven over the Worker's test-only route (AUTOFED_TEST_ROUTES=1). */
 function remoteStore(name: string): Store {

@@ -8,6 +8,7 @@ import { epsilonOf, rdpOfSteps } from '../../../shared/privacy'
 import { encodeUpdate, type TaskParams } from '../../../shared/wire'
 import { decodeNoise } from '../../round'
 import { TINY_SPEC, tinyBundleZip } from '../../protocol.case'
+import { SECAGG_S, bound, fedavg, maxError, secureSite } from '../../secagg.case'
 import { exited, kill, launch, type Launched } from './process.case'
 
 // Fault injection on the real process: AUTOFED_KILL_AT=<write point>[@n] (kill-at.ts) makes the aggregator
@@ -62,6 +63,7 @@ async function start(killAt?: string, params: Partial<TaskParams> = {}) {
   return {
     dataDir,
     task,
+    invite,
     sites,
     joinAll,
     admin,
@@ -167,6 +169,28 @@ describe('Node aggregator killed at each write point (SIGKILL) and restarted', (
     // Each site weighs 1 under DP: (1 + 4) / 2 = 2.5, plus the noise drawn before the kill (std z·S/m = 50).
     expect(noise).toBeInstanceOf(Float32Array)
     expect(await globalOf(s.site(1), s.task.id, 1)).toEqual(Array.from(noise as unknown as Float32Array, (n) => Math.fround(2.5 + n)))
+    expect(await taskFiles(s.dataDir, s.task.id)).toEqual(['bundle.zip', 'task.json', 'weights/0', 'weights/1'])
+  })
+
+  it('secagg-message@18: killed right after storing the third revealed share set of five, the round closes after the restart with the right sum; nothing unmasked was stored', async () => {
+    // 5 keys, 5 share sets, 5 masked updates, then reveals: the 18th message is the third reveal.
+    const s = await start('secagg-message@18', { secure_aggregation: {}, max_update_norm: SECAGG_S, min_participants: 5 })
+    const sites = []
+    for (let i = 0; i < 5; i++) sites.push(await createClient({ baseUrl: s.proc().url }).join(s.task.id, { invite: s.invite, name: `site-${i}`, labelCounts: counts }))
+    await s.admin().start(s.task.id)
+    const runs = sites.map((j, i) => secureSite(undefined, () => s.proc().url, s.task.id, j, i))
+    await s.died(async () => {
+      const files = await taskFiles(s.dataDir, s.task.id)
+      expect(files.filter((f) => f.includes('/reveal/'))).toHaveLength(3)
+      expect(files.filter((f) => f.includes('/masked/'))).toHaveLength(5)
+      expect(files.filter((f) => f.startsWith('updates/') || f === 'acc')).toEqual([])
+    })
+    // The participants whose reveal was cut off send it again to the restarted process.
+    expect((await Promise.all(runs)).map((o) => o.sent)).toEqual([true, true, true, true, true])
+    // The last reveal's answer comes after the round's close, in the same request.
+    const v = await s.admin().task(s.task.id)
+    expect([v.phase, v.version]).toEqual(['validate', 1])
+    expect(maxError(await globalOf(s.admin(), s.task.id, 1), fedavg([0, 1, 2, 3, 4]))).toBeLessThanOrEqual(bound(5, 1))
     expect(await taskFiles(s.dataDir, s.task.id)).toEqual(['bundle.zip', 'task.json', 'weights/0', 'weights/1'])
   })
 

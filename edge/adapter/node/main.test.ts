@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll } from 'vitest'
 import { hostileCases } from '../../hostile.case'
 import { protocolCases, type Target } from '../../protocol.case'
+import { secaggCases } from '../../secagg.case'
 import { kill, launch } from './process.case'
 
 const dirs: string[] = []
@@ -33,3 +34,4 @@ async function nodeProcess(): Promise<Target> {
 
 protocolCases('Node process (npm start entry)', nodeProcess)
 hostileCases('Node process (npm start entry)', nodeProcess)
+secaggCases('Node process (npm start entry)', nodeProcess)

@@ -9,7 +9,7 @@ import { fragmentParam } from '../router'
 import { ModelDescription, descriptionOfZip } from '../markdown'
 import { AloneResults } from '../train-alone'
 import { downloadHistoryCsv } from '../round-history'
-import { PrivacyNote, PrivacyRounds } from '../privacy'
+import { PrivacyNote, PrivacyRounds, SecureAggregationNote } from '../privacy'
 
 /** Test metrics, per-class precision/recall, confusion matrix, and the result bundle download. */
 export function ResultsPage(props: { taskId: string }) {
@@ -52,6 +52,7 @@ export function ResultsPage(props: { taskId: string }) {
       <ErrorBox message={error} />
       <ModelDescription text={description} />
       {task ? <PrivacyNote task={task} /> : null}
+      {task ? <SecureAggregationNote task={task} /> : null}
       {!task ? (
         error ? null : <p class="muted">{t('common.loading')}</p>
       ) : !r && task.state === 'done' && task.best ? (

@@ -16,7 +16,7 @@ import { fragmentParam } from '../router'
 import { setPendingFolder, taskFolder } from '../task-folder'
 import { TrainAlone } from '../train-alone'
 import { useSubscription } from '../use-subscription'
-import { PrivacyNote } from '../privacy'
+import { PrivacyNote, SecureAggregationNote } from '../privacy'
 
 const LOG_LINES = 200
 
@@ -224,6 +224,7 @@ export function TaskPage(props: { taskId: string }) {
         <p class="muted">{t('common.loading')}</p>
       )}
       {task ? <PrivacyNote task={task} /> : null}
+      {task ? <SecureAggregationNote task={task} /> : null}
       {initiator && task ? (
         <p class="row" style="margin-top:12px">
           {task.state === 'waiting' ? (
