@@ -13,13 +13,11 @@ export type {
   JoinRequest,
   JoinResponse,
   LabelCounts,
-  LogEvent,
   LogRequest,
-  ParticipantEvent,
   ParticipantView,
   PrivacyView,
   RoundMetrics,
-  TaskEvent,
+  TaskCounts,
   TaskParams,
   TaskPhase,
   TaskState,
@@ -30,4 +28,6 @@ export type {
   ValidationReport,
   ValidationResult,
 } from './messages'
-export { DEFAULT_DP_DELTA, DifferentialPrivacySchema, JoinRequestSchema, LogRequestSchema, PARAM_LIMITS, TaskParamsSchema, TestReportSchema, ValidationReportSchema, parseBody, parseTaskEvent, parseTaskParams } from './messages'
+export { DEFAULT_DP_DELTA, DifferentialPrivacySchema, JoinRequestSchema, LogRequestSchema, PARAM_LIMITS, TaskParamsSchema, TestReportSchema, ValidationReportSchema, parseBody, parseTaskParams } from './messages'
+export type { LogEvent, ParticipantEvent, TaskEvent, TaskStatus } from './events'
+export { parseTaskEvent } from './events'
