@@ -37,7 +37,7 @@ describe('status pushes of a phase with 32 participants', () => {
     const weights = [{ name: 'w', shape: [2], data: new Float32Array(2) }]
     const { task, invite } = await engine.createTask({ name: 't', bundle: { name: 'tiny', displayName: 'Tiny' }, labels: ['a', 'b'], params: params.value, weights, bundleZip: new Uint8Array([1]) })
     const counts = { a: { train: 10, validation: 1, test: 1 }, b: { train: 0, validation: 0, test: 0 } }
-    const ps = []
+    const ps: Array<{ participantId: string; token: string }> = []
     for (let i = 0; i < 32; i++) ps.push(await engine.join(task.id, { invite, name: `p${i}`, labelCounts: counts }))
     await engine.start(task.id)
     const states = () => events.filter((e): e is Extract<TaskEvent, { type: 'status' }> => e.type === 'status')
