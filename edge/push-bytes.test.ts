@@ -56,7 +56,7 @@ async function bytesPerRound(n: number): Promise<number[]> {
   try {
     const { task, invite } = await admin.createTaskFromZip(tinyBundleZip(), { evaluate_initial: false, max_rounds: 4, patience: 10, max_participants: n })
     const anon = createClient({ baseUrl: 'http://a.test', fetch })
-    const sites = []
+    const sites: Array<{ participantId: string; token: string; client: ReturnType<typeof anon.withToken>; listener: Listener }> = []
     for (let i = 0; i < n; i++) {
       const j = await anon.join(task.id, { invite, name: `site-${i}`, labelCounts: counts })
       const res = await fetch(`http://a.test/api/tasks/${task.id}/events`, { headers: { Authorization: `Bearer ${j.token}` }, signal: ac.signal })
