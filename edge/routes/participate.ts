@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { streamSSE } from 'hono/streaming'
-import { JoinRequestSchema, LogRequestSchema, type LogEvent, type TaskEvent } from '../../shared/wire'
+import { JoinRequestSchema, LogRequestSchema, type LogEvent, type TaskEvent, type TaskView } from '../../shared/wire'
 import { EventQueue } from '../events'
 import { eventFor, viewFor } from '../round'
 import { requireCaller, requireParticipant, viewerOf } from './auth'
@@ -67,7 +67,7 @@ export function participateRoutes(deps: AppDeps): Hono {
     // holds comes again after it and merges to the same result (shared/client mirror.ts).
     let early: Array<[TaskEvent & { seq: number }, string | undefined]> | null = []
     const unsubscribe = deps.hub.subscribe(id, (e, to) => (early ? early.push([e, to]) : enqueue(e, to)))
-    let view, logs: LogEvent[], seq: number
+    let view: TaskView, logs: LogEvent[], seq: number
     try {
       seq = deps.hub.seq(id)
       view = viewFor(await deps.engine.view(id), viewer)
