@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'hono/jsx/dom'
+import { participantsBehind } from '../../shared/client'
 import type { ParticipantView, TaskView } from '../../shared/wire'
 import { api } from '../api'
 import { messageOf } from './components'
@@ -16,11 +17,12 @@ export function Participants(props: { task: TaskView; token: string | null; init
   const [fetched, setFetched] = useState<ParticipantView[] | null>(null)
   const { task, token, initiator } = props
   const c = task.counts
+  const list = initiator ? task.participants : (fetched ?? task.participants)
   useEffect(() => {
-    if (initiator || !open || !token) return
+    // Fetched again only when the totals no longer match the list shown.
+    if (initiator || !open || !token || (fetched !== null && !participantsBehind({ ...task, participants: fetched }))) return
     api(token).task(task.id).then((v) => setFetched(v.participants), (err) => props.onError(messageOf(err)))
   }, [open, c.participants, c.online, token])
-  const list = initiator ? task.participants : (fetched ?? task.participants)
   const table = (
     <div class="table-wrap">
       <table data-testid="participants">
