@@ -17,7 +17,7 @@ const PARAMS = 2_621_440 // 10 MiB of float32, as bench/ingest.ts
 const CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'ingest-client.ts')
 const MiB = (b: number) => b / 2 ** 20
 
-type RoundFigures = { round: number; rss: number; heap: number; external: number; messages: number; bytes: number; seconds: number }
+type RoundFigures = { round: number; rss: number; heap: number; external: number; messages: number; bytes: number; initiatorMessages: number; initiatorBytes: number; seconds: number }
 
 /** Uploads from a client process of its own (bench/ingest-client.ts), as real participants are other machines. */
 function clientRun(config: ClientConfig): Promise<void> {
@@ -58,16 +58,30 @@ async function child(rounds: number, n: number): Promise<void> {
     const weights = [{ name: 'w', shape: [PARAMS], data: new Float32Array(PARAMS) }]
     const { task, invite } = await srv.engine.createTask({ name: 'bench', bundle: { name: 'b', displayName: 'b' }, labels: ['a', 'b'], params: params.value, weights, bundleZip: new Uint8Array(1) })
     const joined = []
-    for (let i = 0; i < n; i++) joined.push(await srv.engine.join(task.id, { invite, name: `p${i}`, labelCounts: { a: { train: 10, validation: 0, test: 0 } } }))
+    for (let i = 0; i < n; i++) {
+      try {
+        joined.push(await srv.engine.join(task.id, { invite, name: `p${i}`, labelCounts: { a: { train: 10, validation: 0, test: 0 } } }))
+      } catch (err) {
+        // 60 new participants a minute per task (429): past them, the next minute.
+        if ((err as { status?: number }).status !== 429) throw err
+        await new Promise((res) => setTimeout(res, 61_000))
+        i--
+      }
+    }
     const streams = await Promise.all(joined.map((j) => listen(`${srv.url}/api/tasks/${task.id}/events`, j.token)))
+    const initiator = await listen(`${srv.url}/api/tasks/${task.id}/events`, 'bench')
     await srv.engine.start(task.id)
     const total = () => streams.reduce((a, s) => ({ messages: a.messages + s.counts.messages, bytes: a.bytes + s.counts.bytes }), { messages: 0, bytes: 0 })
     let before = total()
+    let initiatorBefore = { ...initiator.counts }
     for (let r = 1; r <= rounds; r++) {
       const t0 = performance.now()
+      // The lines the participant loop pushes around its upload (it sends about 4 a round).
+      for (const j of joined) await srv.engine.log(task.id, j.participantId, `Begin training of round ${r}.`)
       const jobs = joined.map((j) => ({ url: `${srv.url}/api/tasks/${task.id}/rounds/${r}/update`, token: j.token, update: { taskId: task.id, round: r, participantId: j.participantId, examples: 10, params: PARAMS } }))
       const downloads = joined.map((j) => ({ url: `${srv.url}/api/tasks/${task.id}/weights/${r}`, token: j.token }))
       await clientRun({ jobs, concurrency: n, downloads })
+      for (const j of joined) await srv.engine.log(task.id, j.participantId, `Complete training of round ${r}: 10 images, avg_loss=0.5000 correct_rate=0.75.`)
       const view = await srv.engine.view(task.id)
       if (view.version !== r) throw new Error(`round ${r} did not close (version ${view.version})`)
       const seconds = (performance.now() - t0) / 1000
@@ -77,11 +91,16 @@ async function child(rounds: number, n: number): Promise<void> {
       if (process.env.BENCH_GC !== '0') gc()
       const m = process.memoryUsage()
       const now = total()
-      const line: RoundFigures = { round: r, rss: m.rss, heap: m.heapUsed, external: m.external + m.arrayBuffers, messages: now.messages - before.messages, bytes: now.bytes - before.bytes, seconds }
+      const init = { ...initiator.counts }
+      const line: RoundFigures = {
+        round: r, rss: m.rss, heap: m.heapUsed, external: m.external + m.arrayBuffers, messages: now.messages - before.messages, bytes: now.bytes - before.bytes,
+        initiatorMessages: init.messages - initiatorBefore.messages, initiatorBytes: init.bytes - initiatorBefore.bytes, seconds,
+      }
       before = now
+      initiatorBefore = init
       process.stdout.write(`${JSON.stringify(line)}\n`)
     }
-    for (const s of streams) s.close()
+    for (const s of [...streams, initiator]) s.close()
   } finally {
     await srv.close()
     await rm(dataDir, { recursive: true, force: true })
@@ -114,15 +133,16 @@ async function main(): Promise<void> {
   say('')
   say('Per round, for N participants: rise of RSS from round 2 to the last, JS heap and ArrayBuffers + external memory after the last round, and what the participants\' SSE connections received per round (all connections together; median over the rounds, the close of the last round included in its figure):')
   say('')
-  say('| N | RSS round 2 → last, MiB | heap after last, MiB | ArrayBuffers + external after last, MiB | messages per round | per participant | bytes per round | per participant | round s (median) |')
-  say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  say('| N | RSS round 2 → last, MiB | heap after last, MiB | ArrayBuffers + external after last, MiB | messages per round | per participant | bytes per round | per participant | initiator\'s connection: messages / bytes per round | round s (median) |')
+  say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
   for (const n of counts) {
     const f = results.get(n) ?? []
     const last = f[f.length - 1]
     const msgs = median(f.map((x) => x.messages))
     const bytes = median(f.map((x) => x.bytes))
-    say(`| ${n} | ${MiB(f[1]?.rss ?? NaN).toFixed(0)} → ${MiB(last.rss).toFixed(0)} | ${MiB(last.heap).toFixed(0)} | ${MiB(last.external).toFixed(0)} | ${msgs} | ${(msgs / n).toFixed(1)} | ${bytes} | ${(bytes / n).toFixed(0)} | ${median(f.map((x) => x.seconds)).toFixed(1)} |`)
+    const init = `${median(f.map((x) => x.initiatorMessages))} / ${median(f.map((x) => x.initiatorBytes))}`
+    say(`| ${n} | ${MiB(f[1]?.rss ?? NaN).toFixed(0)} → ${MiB(last.rss).toFixed(0)} | ${MiB(last.heap).toFixed(0)} | ${MiB(last.external).toFixed(0)} | ${msgs} | ${(msgs / n).toFixed(1)} | ${bytes} | ${(bytes / n).toFixed(0)} | ${init} | ${median(f.map((x) => x.seconds)).toFixed(1)} |`)
   }
   if (process.env.BENCH_WRITE === '1') writeSection(lines, rounds, counts)
 }
@@ -134,7 +154,7 @@ function writeSection(lines: string[], rounds: number, counts: number[]): void {
     '## Aggregator over many rounds: memory and state pushes',
     '',
     `Measured by \`BENCH_WRITE=1 npx tsx bench/rounds.ts ${rounds} ${counts.join(' ')}\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average at the end ${load} (2 cores shared with other work).`,
-    'Method: a fresh aggregator process per N (`startNodeServer`, data folder, `--expose-gc`), one task of 2,621,440 parameters (10 MiB), N participants with no validation or test images (so a round is its uploads and its close), each holding an SSE connection to `/api/tasks/:id/events` (node:http in the aggregator\'s process, counting `event:` lines and bytes received). Per round a client process (bench/ingest-client.ts) sends all N uploads at once, then every participant downloads the new version; the figures are taken 200 ms after the last download, after `gc()`.',
+    'Method: a fresh aggregator process per N (`startNodeServer`, data folder, `--expose-gc`), one task of 2,621,440 parameters (10 MiB), N participants with no validation or test images (so a round is its uploads and its close), each pushing two log lines a round (begin and complete training, as the participant loop does) and holding an SSE connection to `/api/tasks/:id/events`, and the initiator one more (node:http in the aggregator\'s process, counting `event:` lines and bytes received). Per round a client process (bench/ingest-client.ts) sends all N uploads at once, then every participant downloads the new version; the figures are taken 200 ms after the last download, after `gc()`.',
     '',
     ...lines,
   ].join('\n')

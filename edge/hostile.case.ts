@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { unzipBundle, zipBundle } from '../shared/bundle'
 import { ApiError, createClient, type AutofedClient, type FetchLike } from '../shared/client'
-import type { TaskParams, TaskView } from '../shared/wire'
+import type { TaskEvent, TaskParams, TaskView } from '../shared/wire'
 import { tinyBundleZip, type Target } from './protocol.case'
 
 /**
@@ -185,6 +185,56 @@ export function hostileCases(name: string, connect: () => Promise<Target>): void
         ac.abort()
         expect(first?.participants.find((p) => p.id === b.id)?.labelCounts).toEqual({})
         expect(first?.participants.find((p) => p.id === a.id)?.labelCounts).toEqual(counts)
+        // Who else is selected or reported is a count, not a list of ids.
+        expect([mine.selected, mine.reported, mine.counts.selected, first?.selected]).toEqual([[a.id], [], 2, [a.id]])
+        expect((await admin.task(task.id)).selected).toEqual([a.id, b.id])
+      } finally {
+        await t.close()
+      }
+    })
+
+    it('streams a participant its own log lines and the aggregator\'s, no other site\'s lines or joins and leaves; the initiator all', async () => {
+      const { t, admin, task, sims } = await setup({ max_rounds: 1 }, 3)
+      const [a, b, c] = sims
+      /** Reads a stream until `last` holds for an event; returns every event read. */
+      const read = async (client: AutofedClient, last: (e: TaskEvent) => boolean, opened: () => void) => {
+        const ac = new AbortController()
+        const seen: TaskEvent[] = []
+        try {
+          for await (const e of client.events(task.id, ac.signal)) {
+            seen.push(e)
+            if (seen.length === 1) opened()
+            if (last(e)) return seen
+          }
+        } finally {
+          ac.abort()
+        }
+        throw new Error('event stream ended')
+      }
+      try {
+        const isA = (e: TaskEvent) => e.type === 'log' && e.data.message === 'a says'
+        let opens = 0
+        let streams: Array<Promise<TaskEvent[]>> = []
+        const go = new Promise<void>((resolve) => {
+          const opened = () => void (++opens === 2 && resolve())
+          streams = [read(a.client, isA, opened), read(admin, isA, opened)]
+        })
+        await go
+        await b.client.log(task.id, 'b says')
+        await c.client.leave(task.id)
+        await upload(b, task.id, 1, fill(1), 10)
+        await a.client.log(task.id, 'a says')
+        const [mine, all] = await Promise.all(streams)
+        const kinds = (es: TaskEvent[]) => es.map((e) => (e.type === 'log' ? `log:${e.data.name}` : e.type))
+        // The leave: its record saved, the event, the phase looked at again; then the upload's progress.
+        expect(kinds(mine)).toEqual(['state', 'status', 'status', 'status', 'log:site-0'])
+        expect(kinds(all)).toEqual(['state', 'log:site-1', 'status', 'participant', 'status', 'status', 'log:site-0'])
+        const status = mine.find((e) => e.type === 'status' && e.data.counts.reported === 1)
+        expect(status?.type === 'status' && [status.data.selected, status.data.reported, status.data.counts]).toEqual([[a.id], [], { participants: 3, online: 2, selected: 3, reported: 1, expected: 3 }])
+        // Every event is numbered, the numbers rising; the participant's skip the events it does not get.
+        const seqs = (es: TaskEvent[]) => es.filter((e) => e.type !== 'log' || e.data.message === 'a says').map((e) => e.seq)
+        expect(seqs(all).slice(1)).toEqual(seqs(all).slice(1).map((_, i) => (seqs(all)[1] as number) + i))
+        expect(seqs(mine).every((n, i, xs) => typeof n === 'number' && (i === 0 || n > (xs[i - 1] as number)))).toBe(true)
       } finally {
         await t.close()
       }

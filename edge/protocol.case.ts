@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { writeSafetensors, zipBundle } from '../shared/bundle'
-import { ApiError, createClient, type AutofedClient, type FetchLike } from '../shared/client'
+import { ApiError, EMPTY_MIRROR, createClient, mergeTaskEvent, type AutofedClient, type FetchLike } from '../shared/client'
 import { epsilonOf, rdpOfSteps } from '../shared/privacy'
 import { encodeUpdate, type TaskEvent, type TaskParams, type TaskView } from '../shared/wire'
 
@@ -58,13 +58,17 @@ export function protocolCases(name: string, connect: () => Promise<Target>): voi
       return { t, admin, task, invite, sims, anon }
     }
 
-    /** Reads the task's events until `pred` holds for a state (the first event is the current state). */
+    /** Reads the task's events, merged into its view, until `pred` holds for it (the first event is the whole view). */
     async function until(client: AutofedClient, id: string, pred: (v: TaskView) => boolean, seen?: TaskEvent[]): Promise<TaskView> {
       const ac = new AbortController()
+      let mirror = EMPTY_MIRROR
       try {
         for await (const e of client.events(id, ac.signal)) {
           seen?.push(e)
-          if (e.type === 'state' && pred(e.data)) return e.data
+          const merged = mergeTaskEvent(mirror, e)
+          if (merged.resync) throw new Error(`event ${e.type} ${e.seq} could not be merged: an event was missed`)
+          mirror = merged.mirror
+          if (e.type !== 'log' && mirror.view && pred(mirror.view)) return mirror.view
         }
       } finally {
         ac.abort()
@@ -90,7 +94,8 @@ export function protocolCases(name: string, connect: () => Promise<Target>): voi
         }
         for (let r = 1; r <= 3; r++) {
           const v = await sims[0].client.task(task.id)
-          expect([v.phase, v.round, v.selected.length]).toEqual(['train', r, 2])
+          // A participant sees itself in `selected`, and how many were selected.
+          expect([v.phase, v.round, v.selected, v.counts.selected]).toEqual(['train', r, [sims[0].id], 2])
           const w = await sims[0].client.weights(task.id, r - 1, { spec: TINY_SPEC })
           expect(w.version).toBe(r - 1)
           for (const s of sims) await upload(s, task.id, r, w.tensors.flatMap((x) => [...x.data]).map((x) => x + 1), 10)
@@ -291,12 +296,15 @@ export function protocolCases(name: string, connect: () => Promise<Target>): voi
         const url = await (first.restart as () => Promise<string>)()
         const b = createClient({ baseUrl: url, token: sims[1].token, fetch: first.fetch })
         const before = await b.task(task.id)
-        expect([before.phase, before.round, before.reported, before.initial]).toEqual(['validate', 0, [sims[0].id], null])
+        expect([before.phase, before.round, before.reported, before.counts.reported, before.initial]).toEqual(['validate', 0, [], 1, null])
         await b.validation(task.id, 0, { examples: 4, correct: 1, loss: 1.5 })
         const v = await b.test(task.id, { examples: 4, loss: 1.5, confusion: [[1, 1], [1, 1]] })
-        expect([v.phase, v.round, v.version, v.selected.length, v.history]).toEqual(['train', 1, 0, 2, []])
-        expect(v.initial?.validation).toEqual({ examples: 8, correct: 4, accuracy: 0.5, loss: 1, reports: 2 })
-        expect(v.initial?.test).toMatchObject({ version: 0, examples: 8, accuracy: 0.625, confusion: [[3, 1], [2, 2]] })
+        // A report is answered with the task's status (events.ts TaskStatus), not the whole view.
+        expect([v.phase, v.round, v.version, v.counts.selected, v.rounds, v.initial]).toEqual(['train', 1, 0, 2, 0, true])
+        const m = await b.task(task.id)
+        expect(m.history).toEqual([])
+        expect(m.initial?.validation).toEqual({ examples: 8, correct: 4, accuracy: 0.5, loss: 1, reports: 2 })
+        expect(m.initial?.test).toMatchObject({ version: 0, examples: 8, accuracy: 0.625, confusion: [[3, 1], [2, 2]] })
       } finally {
         await first.close()
       }

@@ -122,7 +122,7 @@ export function secaggCases(name: string, connect: () => Promise<Target>): void 
       const admin = createClient({ baseUrl: url(), token: t.initiatorToken, fetch: t.fetch })
       const ac = new AbortController()
       try {
-        for await (const e of admin.events(id, ac.signal)) if (e.type === 'state' && pred(e.data)) return e.data
+        for await (const e of admin.events(id, ac.signal)) if ((e.type === 'state' || e.type === 'status') && pred(e.data)) return e.data
       } finally {
         ac.abort()
       }

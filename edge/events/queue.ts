@@ -1,12 +1,12 @@
 /** Bytes of events waiting for one SSE connection; past this the connection is dropped (it stopped reading). */
 export const MAX_QUEUED_BYTES = 1024 * 1024
 
-/** An event as written to the stream (its data already serialised for this connection); null is a keep-alive. */
-export type Outgoing = { event: string; data: string } | null
+/** An event as written to the stream (its data already serialised for this connection, its `seq` as the SSE id); null is a keep-alive. */
+export type Outgoing = { event: string; data: string; id?: string } | null
 
 /**
- * The events waiting for one SSE connection, bounded: a `state` event replaces a queued one (each is the
- * whole task view, so only the newest matters), and once more than `maxBytes` are queued the connection
+ * The events waiting for one SSE connection, bounded: a `status` event replaces a queued one (each holds
+ * every field it carries, so only the newest matters; it moves to the back, after the events it follows), and once more than `maxBytes` are queued the connection
  * is over (`overflowed`): a subscriber that stopped reading must not make the server keep every event for
  * it (200 such connections held everything before). null is a keep-alive.
  */
@@ -25,8 +25,8 @@ export class EventQueue {
       return true
     }
     const { data } = e
-    if (e.event === 'state') {
-      const i = this.items.findIndex((x) => x?.event === 'state')
+    if (e.event === 'status') {
+      const i = this.items.findIndex((x) => x?.event === 'status')
       if (i >= 0) {
         this.bytes -= (this.items[i] as { data: string }).data.length
         this.items.splice(i, 1)

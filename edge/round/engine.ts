@@ -1,4 +1,4 @@
-import { decodeWeights, messageBytes, type Dtype, type JoinRequest, type JoinResponse, type LogEvent, type SecaggAdvertise, type SecaggReveal, type SecaggShares, type SecaggView, type TaskView, type TestReport, type UploadResponse, type ValidationReport, type WireTensor } from '../../shared/wire'
+import { decodeWeights, messageBytes, type Dtype, type JoinRequest, type JoinResponse, type LogEvent, type SecaggAdvertise, type SecaggReveal, type SecaggShares, type SecaggView, type TaskStatus, type TaskView, type TestReport, type UploadResponse, type ValidationReport, type WireTensor } from '../../shared/wire'
 import { beginAttempt, participantsChanged, phaseTimeout } from './attempt'
 import { FairBudget } from './lock'
 import { participantLog } from './logs'
@@ -18,7 +18,7 @@ import { checkValidationReport, JoinRate } from './trust'
 import { RoundError, type ParticipantRecord, type TaskRecord } from './types'
 import { MAX_INFLIGHT_BYTES, upload, type UploadContext } from './upload'
 import { addValidation, closeValidate, evaluatesInitial, openValidate } from './validate'
-import { participantView, taskView } from './views'
+import { participantView, taskStatus, taskView } from './views'
 import { baseFrom, versionWeights } from './weights'
 
 export type { CreateTaskInput } from './registry'
@@ -224,6 +224,7 @@ export class RoundEngine {
         p.online = true
         participantsChanged(this.deps, rt, p.id)
       })
+      this.deps.publish(taskId, { type: 'participant', data: { action: 'return', participant: participantView(p) } })
     }
     return p
   }
@@ -317,34 +318,34 @@ export class RoundEngine {
   }
 
   /** A participant's validation of `round`'s version; the last one awaited closes the validate phase. */
-  async validation(taskId: string, round: number, participantId: string, report: ValidationReport): Promise<TaskView> {
+  async validation(taskId: string, round: number, participantId: string, report: ValidationReport): Promise<TaskStatus> {
     const rt = await this.registry.need(taskId)
     checkValidationReport(report, declaredCounts(rt.rec, participantId))
     await rt.fold.run(() =>
       mutate(this.deps, rt, async (rec) => {
         addValidation(rec, round, participantId, report)
         if (reportsComplete(rec)) await this.endValidate(rt)
-        else rt.quiet = !pushesProgress(rec.reported.length, rec.reported.length + awaited(rec, 'validation', rec.reported).length)
+        else if (!pushesProgress(rec.reported.length, rec.reported.length + awaited(rec, 'validation', rec.reported).length)) rt.quiet = participantId
       }),
     )
-    return taskView(rt.rec)
+    return taskStatus(rt.rec)
   }
 
   /** A participant's test report: of the test phase (the last one ends the task) or of a validate phase with a test due. */
-  async test(taskId: string, participantId: string, report: TestReport): Promise<TaskView> {
+  async test(taskId: string, participantId: string, report: TestReport): Promise<TaskStatus> {
     const rt = await this.registry.need(taskId)
     checkTest(rt.rec, participantId, report)
     await rt.fold.run(() =>
       mutate(this.deps, rt, async (rec) => {
         const phase = addTest(rec, participantId, report)
         if (!reportsComplete(rec)) {
-          rt.quiet = !pushesProgress(rec.testReported.length, rec.testReported.length + awaited(rec, 'test', rec.testReported).length)
+          if (!pushesProgress(rec.testReported.length, rec.testReported.length + awaited(rec, 'test', rec.testReported).length)) rt.quiet = participantId
           return
         }
         if (phase === 'test') closeTest(this.deps, rt)
         else await this.endValidate(rt)
       }),
     )
-    return taskView(rt.rec)
+    return taskStatus(rt.rec)
   }
 }

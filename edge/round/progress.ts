@@ -1,7 +1,8 @@
 /**
  * How often a phase's progress (one more upload or report) is pushed to the task's SSE subscribers.
- * Every push is the whole task view to every subscriber, so pushing each of N reports cost N² messages a
- * phase; pushing only at each tenth of the way costs about 11 N, and phase changes are pushed always.
+ * Every push is a `status` event (a few hundred bytes whatever N) to every subscriber, so pushing each of N
+ * reports would cost N² messages a phase; pushing only at each tenth of the way costs about 11 N, and phase
+ * changes are pushed always. A report between two steps is pushed to its sender alone (runtime.ts `quiet`).
  */
 
 /** Steps a phase's progress is pushed at (besides its first report and its close). */

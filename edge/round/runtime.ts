@@ -5,7 +5,7 @@ import type { Clock } from './clock'
 import type { Mutex } from './lock'
 import type { TaskLog } from './task-log'
 import type { TaskRecord } from './types'
-import { taskView } from './views'
+import { taskStatus } from './views'
 import type { WritePoint } from './write-points'
 
 /** Storage keys of a task (README "Configuration": the data folder's `tasks/<id>/`). */
@@ -22,8 +22,8 @@ export const updateKey = (pid: string) => `updates/${pid}`
 export type EngineDeps = {
   store: Store
   clock: Clock
-  /** Delivers task events to SSE subscribers. */
-  publish: (taskId: string, event: TaskEvent) => void
+  /** Delivers task events to SSE subscribers; with `to`, only to that participant. */
+  publish: (taskId: string, event: TaskEvent, to?: string) => void
   /** Called right after each named write (write-points.ts); the Node adapter's fault injection kills the process here. */
   written?: (point: WritePoint, taskId: string) => void
 }
@@ -33,8 +33,11 @@ export type Runtime = {
   rec: TaskRecord
   /** The phase close the next save of task.json records (its write point); a plain save otherwise. */
   closing?: WritePoint
-  /** The next save pushes no state: a report that is not one of its phase's progress steps (progress.ts). */
-  quiet?: boolean
+  /**
+   * The next save pushes its status only to this participant: its own report, not one of its phase's
+   * progress steps (progress.ts), so it alone learns that its report is in.
+   */
+  quiet?: string
   /** The task's append-only log (task-log.ts) and the events replayed to a new subscriber. */
   log: TaskLog
   acc: Accumulator | null
@@ -61,7 +64,7 @@ export function randomId(bytes: number): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
 }
 
-/** Writes task.json, reports its write point, deletes what it no longer needs, re-arms the deadline and publishes the state. */
+/** Writes task.json, reports its write point, deletes what it no longer needs, re-arms the deadline and publishes the status. */
 export async function save(deps: EngineDeps, rt: Runtime): Promise<void> {
   // Taken first: a failed write must not leave the next save (a phase change, say) unpublished.
   const quiet = rt.quiet
@@ -73,7 +76,7 @@ export async function save(deps: EngineDeps, rt: Runtime): Promise<void> {
   // Only now that task.json no longer points at them: a crash before this line keeps them for the restart.
   await Promise.all(rt.garbage.splice(0).map((key) => deps.store.delete(rt.rec.id, key)))
   deps.clock.setAlarm(rt.rec.id, rt.rec.state === 'running' ? rt.rec.deadline : null)
-  if (!quiet) deps.publish(rt.rec.id, { type: 'state', data: taskView(rt.rec) })
+  deps.publish(rt.rec.id, { type: 'status', data: taskStatus(rt.rec) }, quiet)
 }
 
 /** Runs a change of the task record alone, then saves and publishes it. */

@@ -11,7 +11,7 @@ import { pushesProgress } from './progress'
 import { ACC_KEY, save, type EngineDeps, type Runtime } from './runtime'
 import { RoundError } from './types'
 import { SECAGG_PREFIX } from './secagg-store'
-import { taskView } from './views'
+import { taskStatus } from './views'
 import { pruneWeights, storeVersion } from './weights'
 
 /**
@@ -57,9 +57,10 @@ export async function accept(
     if (trainComplete(rt)) {
       await complete(rt)
       await save(deps, rt)
-    } else if (pushesProgress(acc.contributors.length, expected)) {
+    } else {
       // The accumulator just stored holds the contributors; task.json need not be rewritten per upload.
-      deps.publish(rec.id, { type: 'state', data: taskView(rec) })
+      // Between progress steps only the uploader learns that its update is in.
+      deps.publish(rec.id, { type: 'status', data: taskStatus(rec) }, pushesProgress(acc.contributors.length, expected) ? undefined : entry.id)
     }
   })
   return { accepted: true as const, received: acc.contributors.length, expected }

@@ -1,4 +1,4 @@
-import type { LabelCounts, ParticipantView, TaskParams, TaskView, TestReport, ValidationReport } from '../../shared/wire'
+import type { LabelCounts, TaskParams, TestReport, ValidationReport } from '../../shared/wire'
 import { RoundError } from './types'
 
 /**
@@ -107,23 +107,4 @@ export class JoinRate {
     recent.push(now)
     this.times.set(taskId, recent)
   }
-}
-
-/** Another site as a participant sees it: name, online and total train images, not its per-label counts. */
-function otherSite(p: ParticipantView): ParticipantView {
-  return { id: p.id, name: p.name, online: p.online, examples: p.examples, labelCounts: {} }
-}
-
-/**
- * The view a caller may see: the initiator (`viewer` null) everything; a participant its own label
- * counts and only the names and totals of the other sites.
- */
-export function viewFor(view: TaskView, viewer: string | null): TaskView {
-  if (viewer === null) return view
-  return { ...view, participants: view.participants.map((p) => (p.id === viewer ? p : otherSite(p))) }
-}
-
-/** A participant event as `viewer` may see it (see viewFor). */
-export function participantFor(p: ParticipantView, viewer: string | null): ParticipantView {
-  return viewer === null || p.id === viewer ? p : otherSite(p)
 }

@@ -1,5 +1,6 @@
-import { parseTaskParams, type ParticipantView, type TaskParams, type TaskView } from '../../shared/wire'
+import { parseTaskParams, type ParticipantView, type TaskCounts, type TaskParams, type TaskStatus, type TaskView } from '../../shared/wire'
 import { privacyView } from './privacy'
+import { declaredSize } from './splits'
 import type { ParticipantRecord, TaskRecord } from './types'
 
 /** A participant as task views show it (no token hash); viewFor (trust.ts) narrows it for other sites. */
@@ -25,12 +26,51 @@ export function taskView(rec: TaskRecord): TaskView {
     deadline: rec.deadline,
     testDue: rec.testDue,
     participants: rec.participants.map(participantView),
+    counts: taskCounts(rec),
     best: rec.early.bestVersion === null ? null : { version: rec.early.bestVersion, accuracy: rec.early.bestAccuracy },
     history: rec.history,
     initial: rec.initial ?? null,
     result: rec.result,
     numParams: rec.numParams,
     dtypes: ['f32', 'f16'],
+    privacy: privacyView(rec),
+  }
+}
+
+/** The task's totals (TaskCounts), in one pass over the sites. */
+export function taskCounts(rec: TaskRecord): TaskCounts {
+  let online = 0
+  for (const p of rec.participants) if (p.online && !p.left) online++
+  let expected = rec.selected.length
+  if (rec.phase === 'validate' || rec.phase === 'test') {
+    // As splits.ts `awaited` counts them (the reported plus those still awaited), with a set instead of a scan per site.
+    const split = rec.phase === 'test' ? 'test' : 'validation'
+    const waiting = new Set(rec.expected)
+    for (const id of rec.reported) waiting.delete(id)
+    expected = rec.reported.length
+    for (const p of rec.participants) if (waiting.has(p.id) && !p.left && declaredSize(p, split) > 0) expected++
+  }
+  return { participants: rec.participants.length, online, selected: rec.selected.length, reported: rec.reported.length, expected }
+}
+
+/** What a `status` event carries: the view without its lists of sites and rounds (events.ts TaskStatus). */
+export function taskStatus(rec: TaskRecord): TaskStatus {
+  return {
+    id: rec.id,
+    state: rec.state,
+    phase: rec.phase,
+    round: rec.round,
+    attempt: rec.attempt,
+    version: rec.version,
+    selected: rec.selected,
+    reported: rec.reported,
+    deadline: rec.deadline,
+    testDue: rec.testDue,
+    counts: taskCounts(rec),
+    best: rec.early.bestVersion === null ? null : { version: rec.early.bestVersion, accuracy: rec.early.bestAccuracy },
+    rounds: rec.history.length,
+    initial: (rec.initial ?? null) !== null,
+    result: rec.result,
     privacy: privacyView(rec),
   }
 }
@@ -59,6 +99,7 @@ export function damagedView(id: string, message: string): TaskView {
     deadline: null,
     testDue: false,
     participants: [],
+    counts: { participants: 0, online: 0, selected: 0, reported: 0, expected: 0 },
     best: null,
     history: [],
     initial: null,

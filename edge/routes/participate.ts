@@ -2,22 +2,15 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { streamSSE } from 'hono/streaming'
-import { JoinRequestSchema, LogRequestSchema, type TaskEvent } from '../../shared/wire'
+import { JoinRequestSchema, LogRequestSchema, type LogEvent, type TaskEvent, type TaskView } from '../../shared/wire'
 import { EventQueue } from '../events'
-import { participantFor, viewFor } from '../round'
+import { eventFor, viewFor } from '../round'
 import { requireCaller, requireParticipant, viewerOf } from './auth'
 import { readJson } from './body'
 import type { AppDeps } from './deps'
 
 const JSON_LIMIT = bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw new HTTPException(413, { message: 'JSON body over 1 MB' }) } })
 const DEFAULT_KEEP_ALIVE_MS = 15_000
-
-/** An event's data as `viewer` may see it: only the initiator sees every site's label counts. */
-function shapeEvent(e: TaskEvent, viewer: string | null): TaskEvent['data'] {
-  if (e.type === 'state') return viewFor(e.data, viewer)
-  if (e.type === 'participant') return { ...e.data, participant: participantFor(e.data.participant, viewer) }
-  return e.data
-}
 
 /** Serialised event data: an event every viewer sees alike (a log, a round) is stringified once for all connections. */
 const serialised = new WeakMap<object, string>()
@@ -51,36 +44,55 @@ export function participateRoutes(deps: AppDeps): Hono {
   app.get('/:id/events', async (c) => {
     const id = c.req.param('id')
     const viewer = viewerOf(await requireCaller(c, deps, id, true))
-    const view = viewFor(await deps.engine.view(id), viewer)
-    const logs = await deps.engine.logs(id)
     const keepAlive = deps.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS
+    const queue = new EventQueue()
+    let wake: (() => void) | null = null
+    let open = true
+    let abort: (() => void) | null = null
+    /** A subscriber that stopped reading: its queue overflowed, so the connection is dropped, not kept growing. */
+    const drop = () => {
+      if (!open) return
+      open = false
+      abort?.()
+      deps.dropConnection?.(c)
+      wake?.()
+    }
+    const enqueue = (e: TaskEvent & { seq: number }, to: string | undefined) => {
+      const data = eventFor(e, to, viewer)
+      if (data === null) return
+      if (!queue.push({ event: e.type, data: jsonOf(data), id: String(e.seq) })) drop()
+      wake?.()
+    }
+    // Subscribed before the first view is read, so nothing published meanwhile is lost: what the view already
+    // holds comes again after it and merges to the same result (shared/client mirror.ts).
+    let early: Array<[TaskEvent & { seq: number }, string | undefined]> | null = []
+    const unsubscribe = deps.hub.subscribe(id, (e, to) => (early ? early.push([e, to]) : enqueue(e, to)))
+    let view: TaskView, logs: LogEvent[], seq: number
+    try {
+      seq = deps.hub.seq(id)
+      view = viewFor(await deps.engine.view(id), viewer)
+      logs = (await deps.engine.logs(id)).filter((l) => eventFor({ type: 'log', data: l }, undefined, viewer) !== null)
+    } catch (err) {
+      unsubscribe()
+      throw err
+    }
+    const replayed = new Set<object>(logs)
+    for (const [e, to] of early) if (!(e.type === 'log' && replayed.has(e.data))) enqueue(e, to)
+    early = null
     return streamSSE(c, async (stream) => {
-      // null marks a keep-alive, written as an SSE comment so proxies keep the connection open.
-      const queue = new EventQueue()
-      let wake: (() => void) | null = null
-      let open = true
-      /** A subscriber that stopped reading: its queue overflowed, so the connection is dropped, not kept growing. */
-      const drop = () => {
-        if (!open) return
-        open = false
-        stream.abort()
-        deps.dropConnection?.(c)
-        wake?.()
-      }
-      const unsubscribe = deps.hub.subscribe(id, (e) => {
-        if (!queue.push({ event: e.type, data: jsonOf(shapeEvent(e, viewer)) })) drop()
-        wake?.()
-      })
+      abort = () => stream.abort()
       stream.onAbort(() => {
         open = false
         wake?.()
       })
+      // null marks a keep-alive, written as an SSE comment so proxies keep the connection open.
       const timer = setInterval(() => {
         if (!queue.push(null)) drop()
         wake?.()
       }, keepAlive)
       try {
-        await stream.writeSSE({ event: 'state', data: JSON.stringify(view) })
+        if (queue.overflowed) drop()
+        await stream.writeSSE({ event: 'state', data: JSON.stringify(view), id: String(seq) })
         for (const l of logs) await stream.writeSSE({ event: 'log', data: JSON.stringify(l) })
         while (open) {
           if (queue.length === 0) {

@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { parseBundle, unzipBundle, writeResultBundle, zipBundle } from '../../shared/bundle'
 import { TestReportSchema, ValidationReportSchema, type Dtype } from '../../shared/wire'
-import { viewFor } from '../round'
+import { statusFor } from '../round'
 import { attachment } from './download'
 import { requireCaller, requireParticipant } from './auth'
 import { readJson, unwrap, webChunks, withIdleTimeout } from './body'
@@ -63,14 +63,14 @@ export function roundRoutes(deps: AppDeps): Hono {
     const p = await requireParticipant(c, deps, id)
     const round = intParam(c.req.param('round'), 'round')
     const body = await readJson(c, ValidationReportSchema, 'validation')
-    return c.json(viewFor(await deps.engine.validation(id, round, p.id, body), p.id))
+    return c.json(statusFor(await deps.engine.validation(id, round, p.id, body), p.id))
   })
 
   app.post('/:id/test', JSON_LIMIT, async (c) => {
     const id = c.req.param('id')
     const p = await requireParticipant(c, deps, id)
     const body = await readJson(c, TestReportSchema, 'test')
-    return c.json(viewFor(await deps.engine.test(id, p.id, body), p.id))
+    return c.json(statusFor(await deps.engine.test(id, p.id, body), p.id))
   })
 
   app.get('/:id/metrics', async (c) => {

@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { etag } from 'hono/etag'
 import { HTTPException } from 'hono/http-exception'
 import * as v from 'valibot'
 import { hostingProblems, labelsOf, parseBundle, unzipBundle, type Bundle } from '../../shared/bundle'
@@ -72,7 +73,9 @@ export function taskRoutes(deps: AppDeps): Hono {
     return c.json(await deps.engine.listTasks())
   })
 
-  app.get('/:id', async (c) => {
+  // With an ETag: a dashboard that reloads the view after a reconnect gets 304 when nothing changed.
+  app.get('/:id', etag(), async (c) => {
+    c.header('Cache-Control', 'private, no-cache')
     const caller = await requireCaller(c, deps, c.req.param('id'))
     return c.json(viewFor(await deps.engine.view(c.req.param('id')), viewerOf(caller)))
   })

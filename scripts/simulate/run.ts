@@ -287,7 +287,7 @@ export async function simulate(o: SimulateOptions, prepared?: SimulationSetup): 
           if (e.type === 'round') {
             const snapshot = { ...traffic }
             closed.push({ metrics: e.data, traffic: snapshot, weights: (await admin.weights(task.id, e.data.round, { spec })).tensors as NamedTensor[] })
-          } else if (e.type === 'state' && (e.data.state === 'done' || e.data.state === 'stopped')) break
+          } else if ((e.type === 'state' || e.type === 'status') && (e.data.state === 'done' || e.data.state === 'stopped')) break
         }
         closed.end()
       } catch (err) {

@@ -15,6 +15,7 @@ import {
   type SecaggView,
   type TaskEvent,
   type TaskParams,
+  type TaskStatus,
   type TaskView,
   type TensorSpec,
   type TestReport,
@@ -29,6 +30,8 @@ import { readTaskEvents } from './sse'
 export type { BodyReader, FetchLike, RequestInitLike, ResponseLike } from './http'
 export type { SseMessage } from './sse'
 export { readSse, readTaskEvents } from './sse'
+export { EMPTY_MIRROR, mergeTaskEvent, participantsBehind, type Mirror } from './mirror'
+export { RECONNECT_MS, followTask, type FollowHandlers } from './follow'
 
 export type ClientOptions = {
   /** Origin of the aggregator, e.g. "http://127.0.0.1:8787" ("" for same-origin in a browser). */
@@ -194,10 +197,10 @@ export class AutofedClient {
     const res = await this.request('POST', `/api/tasks/${id}/rounds/${round}/secagg/masked?attempt=${attempt}`, { bytes })
     return (await res.json()) as UploadResponse
   }
-  validation(id: string, round: number, report: ValidationReport): Promise<TaskView> {
+  validation(id: string, round: number, report: ValidationReport): Promise<TaskStatus> {
     return this.json('POST', `/api/tasks/${id}/rounds/${round}/validation`, report)
   }
-  test(id: string, report: TestReport): Promise<TaskView> {
+  test(id: string, report: TestReport): Promise<TaskStatus> {
     return this.json('POST', `/api/tasks/${id}/test`, report)
   }
   /** Seed 001's push_log: a message every participant sees live. */
@@ -212,8 +215,9 @@ export class AutofedClient {
   }
 
   /**
-   * The task's live events (first a `state`, then the replayed logs, then changes as they happen),
-   * read from a fetch stream so the token goes in a header. Ends when `signal` aborts or the server closes.
+   * The task's live events (first a `state`, then the replayed logs, then changes as they happen: merge
+   * them with `mergeTaskEvent`, or use `followTask`), read from a fetch stream so the token goes in a
+   * header. Ends when `signal` aborts or the server closes.
    */
   async *events(id: string, signal?: unknown): AsyncIterable<TaskEvent> {
     const res = await this.request('GET', `/api/tasks/${id}/events`, undefined, signal)

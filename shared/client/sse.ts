@@ -1,7 +1,8 @@
 import { parseTaskEvent, type TaskEvent } from '../wire'
 import type { BodyReader } from './http'
 
-export type SseMessage = { event: string; data: string }
+/** One message; `id` is its `id:` line, if any (the task's event number, `seq`). */
+export type SseMessage = { event: string; data: string; id?: string }
 
 /**
  * Splits a Server-Sent Events byte stream into messages. Works on raw bytes: a blank line ("\n\n") can
@@ -48,6 +49,7 @@ export async function* readSse(reader: BodyReader): AsyncIterable<SseMessage> {
 
 function parseBlock(block: string): SseMessage | null {
   let event = 'message'
+  let id: string | undefined
   const data: string[] = []
   for (const line of block.split(/\r?\n/)) {
     if (line === '' || line.startsWith(':')) continue
@@ -57,11 +59,12 @@ function parseBlock(block: string): SseMessage | null {
     if (value.startsWith(' ')) value = value.slice(1)
     if (field === 'event') event = value
     else if (field === 'data') data.push(value)
+    else if (field === 'id') id = value
   }
-  return data.length === 0 ? null : { event, data: data.join('\n') }
+  return data.length === 0 ? null : { event, data: data.join('\n'), ...(id === undefined ? {} : { id }) }
 }
 
-/** Task events from an SSE stream, each checked; unknown or malformed messages are skipped. */
+/** Task events from an SSE stream, each checked and numbered by its `id:` line; unknown or malformed messages are skipped. */
 export async function* readTaskEvents(reader: BodyReader): AsyncIterable<TaskEvent> {
   for await (const m of readSse(reader)) {
     let data: unknown
@@ -71,6 +74,8 @@ export async function* readTaskEvents(reader: BodyReader): AsyncIterable<TaskEve
       continue
     }
     const e = parseTaskEvent(m.event, data)
-    if (e) yield e
+    if (!e) continue
+    const seq = m.id === undefined ? NaN : Number(m.id)
+    yield Number.isSafeInteger(seq) && seq >= 0 ? { ...e, seq } : e
   }
 }

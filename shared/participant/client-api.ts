@@ -1,49 +1,42 @@
-import type { AutofedClient } from '../client'
+import { followTask, type AutofedClient } from '../client'
 import type { SecaggAdvertise, SecaggReveal, SecaggShares } from '../wire'
 import type { FederationApi, SecaggApi, TaskState } from './types'
 
-// shared/ has no DOM or Node types, but every runtime we run on (browsers, Node >= 20, workerd) has
-// AbortController; it is needed to close the event stream on unsubscribe.
-type Abort = { signal: unknown; abort(): void }
-const AbortControllerCtor = (globalThis as unknown as { AbortController: new () => Abort }).AbortController
-
-const RECONNECT_MS = [500, 1_000, 2_000, 5_000, 10_000]
-
 /**
  * The participant's view of the aggregator over shared/client, bound to one task. The event stream
- * reconnects by itself (backing off) until unsubscribed; each reconnection starts with a `state`.
+ * reconnects by itself (backing off) until unsubscribed; the view merged from it (shared/client
+ * followTask) answers `task` while its connection is open, so following a round costs the small events
+ * the aggregator pushes, not a fetch of the whole view after each; without a connection `task` fetches it.
  */
 export function clientApi(client: AutofedClient, taskId: string, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): FederationApi {
   const as = (token: string) => client.withToken(token)
+  let live: { token: string; state: TaskState } | null = null
   return {
     async join(invite, name, labelCounts) {
       const r = await client.join(taskId, { invite, name, labelCounts })
       return { participantId: r.participantId, token: r.token }
     },
     async task(auth) {
+      if (live && live.token === auth.token) return live.state
       return (await as(auth.token).task(taskId)) as TaskState
     },
     subscribe(auth, handlers) {
-      const ac = new AbortControllerCtor()
-      let closed = false
-      void (async () => {
-        for (let failures = 0; !closed; ) {
-          try {
-            for await (const e of as(auth.token).events(taskId, ac.signal)) {
-              failures = 0
-              if (e.type === 'state') handlers.onState(e.data as TaskState)
-              else if (e.type === 'log') handlers.onLog?.(e.data)
-            }
-          } catch {
-            // Dropped connection or server restart: reconnect below.
-          }
-          if (closed) break
-          await sleep(RECONNECT_MS[Math.min(failures++, RECONNECT_MS.length - 1)])
-        }
-      })()
+      const stop = followTask(
+        as(auth.token),
+        taskId,
+        {
+          view(v) {
+            live = { token: auth.token, state: v as TaskState }
+            handlers.onState(live.state)
+          },
+          log: (l) => handlers.onLog?.(l),
+          disconnected: () => void (live = null),
+        },
+        sleep,
+      )
       return () => {
-        closed = true
-        ac.abort()
+        live = null
+        stop()
       }
     },
     async weights(auth, version, spec) {

@@ -87,7 +87,7 @@ export function waitingFor(task: TaskState, c: ParticipantCheckpoint): string | 
   if (task.state !== 'running') return null
   if (task.phase === 'train') {
     const again = (task.attempt ?? 1) > 1 ? ` (attempt ${task.attempt})` : ''
-    if (task.selected.length === 0) return `round ${r}${again}: waiting for enough participants to start${again ? ' the retry' : ''}`
+    if ((task.counts?.selected ?? task.selected.length) === 0) return `round ${r}${again}: waiting for enough participants to start${again ? ' the retry' : ''}`
     if ((task.reported ?? []).includes(c.participantId)) return `round ${r}${again}: our update is in; waiting for the other participants' updates`
     if (inSecureAttempt(task, c) && task.selected.includes(c.participantId)) return `round ${r}${again}: secure aggregation of this attempt under way; waiting for the other participants`
     if (satOut(task, c) && task.selected.includes(c.participantId)) return `round ${r}${again}: sat this attempt out; waiting for a retry or the next round`
@@ -151,8 +151,8 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     return fresh
   }
 
-  // State events only wake the loop; it then asks for the current state, so a lost or reordered
-  // event costs at most one poll interval.
+  // State events only wake the loop; it then asks for the current state (which the api may answer from
+  // the view it follows), so a lost or reordered event costs at most one poll interval.
   let generation = 0
   let wake: (() => void) | null = null
   const bump = () => {

@@ -13,9 +13,11 @@ export type TaskState = {
   /** 1 + retries of the round; a retry keeps the updates already accepted (edge/API.md). */
   attempt?: number
   version: number
+  /** Selected for the round's attempt; a participant's view lists only itself (edge/API.md), `counts` has the total. */
   selected: string[]
-  /** Ids whose report of the current phase (in train: whose update) the aggregator holds. */
+  /** Ids whose report of the current phase (in train: whose update) the aggregator holds; likewise only itself. */
   reported?: string[]
+  counts?: { selected: number }
   /** During a validate phase: log_rounds also asks for a test of version `round`. */
   testDue?: boolean
   best: { version: number; accuracy: number | null } | null
@@ -42,7 +44,7 @@ export type TaskLog = { participantId?: string; name?: string; message: string; 
 export interface FederationApi {
   join(invite: string, name: string, labelCounts: LabelCounts): Promise<Credentials>
   task(auth: Credentials): Promise<TaskState>
-  /** Calls `onState` on every task state change (and `onLog` for logs) until the returned function is called. */
+  /** Calls `onState` on every task state change (and `onLog` for logs) until the returned function is called; `task` may answer from what it follows. */
   subscribe(auth: Credentials, handlers: { onState(s: TaskState): void; onLog?(l: TaskLog): void }): () => void
   /**
    * Global weights of `version` (0 initial, r after round r) or of the best version. The wire format

@@ -180,6 +180,14 @@ export type PrivacyView = {
   budgetSpent: boolean
 }
 
+/**
+ * The totals a dashboard shows ("17 of 32 reported"), pushed in every `status` event so no one needs the
+ * lists: sites known and online, selected for the round's attempt, reported in the open phase and awaited
+ * in it (the reports that close it: the selected in train, the sites holding images of the split in
+ * validate and test).
+ */
+export type TaskCounts = { participants: number; online: number; selected: number; reported: number; expected: number }
+
 export type ParticipantView = { id: string; name: string; online: boolean; examples: number; labelCounts: LabelCounts }
 export type TaskState = 'waiting' | 'running' | 'done' | 'stopped'
 export type TaskPhase = 'train' | 'validate' | 'test' | null
@@ -204,6 +212,8 @@ export type TaskView = {
   /** True during a validate phase in which log_rounds also asks for a test on `version`. */
   testDue: boolean
   participants: ParticipantView[]
+  /** Totals behind `participants`, `selected` and `reported` (a participant's view lists only itself in those two). */
+  counts: TaskCounts
   best: { version: number; accuracy: number | null } | null
   history: RoundMetrics[]
   /** Round 0: version 0 validated and tested before round 1 (params.evaluate_initial); null when skipped or nobody reported. Not part of `history`. */
@@ -223,35 +233,6 @@ export type CreateTaskResponse = { task: TaskView; invite: string; inviteUrl: st
 export type InviteView = { id: string; name: string; labels: string[]; state: TaskState; bundle: { name: string; displayName: string } }
 export type UploadResponse = { accepted: true; received: number; expected: number }
 export type BundleInfo = { id: string; name: string; displayName: string; description: string; labels: string[]; parameters: number }
-
-export type LogEvent = { participantId: string; name: string; message: string; time: number }
-export type ParticipantEvent = { action: 'join' | 'leave' | 'drop'; participant: ParticipantView }
-
-/** Server-Sent Events of a task, by event name. */
-export type TaskEvent =
-  | { type: 'state'; data: TaskView }
-  | { type: 'participant'; data: ParticipantEvent }
-  | { type: 'round'; data: RoundMetrics }
-  | { type: 'log'; data: LogEvent }
-
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)
-
-/** Checks an SSE message (event name + parsed JSON data) from `unknown`; null if it is not one of ours. */
-export function parseTaskEvent(type: string, data: unknown): TaskEvent | null {
-  if (!isObject(data)) return null
-  switch (type) {
-    case 'state':
-      return typeof data.id === 'string' && typeof data.state === 'string' && Array.isArray(data.participants) ? { type, data: data as TaskView } : null
-    case 'participant':
-      return typeof data.action === 'string' && isObject(data.participant) ? { type, data: data as ParticipantEvent } : null
-    case 'round':
-      return typeof data.round === 'number' && typeof data.contributors === 'number' ? { type, data: data as RoundMetrics } : null
-    case 'log':
-      return typeof data.message === 'string' && typeof data.participantId === 'string' ? { type, data: data as LogEvent } : null
-    default:
-      return null
-  }
-}
 
 /** Parses a JSON body against a schema, naming every wrong field (`params: max_rounds must be ...`). */
 export function parseBody<S extends v.GenericSchema>(schema: S, input: unknown, file: string): Result<v.InferOutput<S>> {

@@ -11,6 +11,7 @@ import { startAggregator, startWorkerAggregator } from './aggregator'
 import type { Aggregator } from './aggregator'
 import { injectPicker, launchChromium, watchPage, writeFolderToOpfs } from './browser'
 import { ensureBuild } from './build'
+import { setLang } from './evaluate-page'
 import { smallCnnBundle } from '../../scripts/bundles/small-cnn.case'
 import { readFolder } from './folders'
 import { mnistTestPng } from './images'
@@ -80,6 +81,17 @@ function waitFor(page: Page, testId: string, pattern: RegExp, attr?: string, wat
   return waitForWork(page, testId, pattern, attr, watch ?? { pages: [page], silentImages: IMAGES_PER_PARTICIPANT })
 }
 
+/** Screenshots of a page in English (`<path>-en.png`) and Chinese (`<path>-zh.png`); it is left in English. */
+async function shootBoth(page: Page, path: string): Promise<void> {
+  await setLang(page, 'en')
+  await page.screenshot({ path: `${path}-en.png`, fullPage: true })
+  await setLang(page, 'zh')
+  await page.getByText('轮次').first().waitFor()
+  await page.screenshot({ path: `${path}-zh.png`, fullPage: true })
+  await setLang(page, 'en')
+  await page.getByText('Round').first().waitFor()
+}
+
 /** Where a federated run goes: an aggregator, the recording proxy in front of it, its initiator client. */
 type Target = { name: string; aggregator: Aggregator; proxy: RecordingProxy; admin: AutofedClient; shots: string }
 
@@ -143,14 +155,33 @@ async function federatedRun({ name, aggregator, proxy, admin, shots }: Target): 
     // Mid-training screenshot and reload of participant 1 once it trains round 2 (round 1 has closed).
     await waitFor(page1, 'progress', /^2$/, 'data-round', watch)
     await page1.screenshot({ path: `${shots}/dashboard.png`, fullPage: true })
-  // One live stream per dashboard: every log line once (two subscriptions showed each line twice).
-  const logLines = ((await page1.getByTestId('log').textContent()) ?? '').split('\n').filter((l) => l)
-  expect(logLines.filter((l) => l.includes('Begin training of round 1.')).length).toBe(2)
-  expect(logLines.length).toBe(new Set(logLines).size)
+    // One live stream per dashboard: every log line once (two subscriptions showed each line twice). A
+    // participant's stream carries its own lines and the aggregator's, not the other site's.
+    const logLines = ((await page1.getByTestId('log').textContent()) ?? '').split('\n').filter((l) => l)
+    expect(logLines.filter((l) => l.includes('Begin training of round 1.')).length).toBe(1)
+    expect(logLines.filter((l) => / bob: /.test(l))).toEqual([])
+    expect(logLines.some((l) => / aggregator: round 1: averaged 2 updates/.test(l))).toBe(true)
+    expect(logLines.length).toBe(new Set(logLines).size)
+    await shootBoth(page1, `${shots}/dashboard-participant-training`)
+    // The initiator's dashboard, mid-training: every site's lines and the live list of sites.
+    const board = await initiator.newPage()
+    watchPage(board, 'initiator', logs)
+    await board.goto(`${proxy.url}/tasks/${task.id}#token=${TOKEN}`)
+    await waitFor(board, 'task-round', /^2 \//)
+    const boardLines = ((await board.getByTestId('log').textContent()) ?? '').split('\n')
+    expect(boardLines.filter((l) => l.includes('Begin training of round 1.')).length).toBe(2)
+    expect(await board.getByTestId('participants').locator('tbody tr').count()).toBe(2)
+    await shootBoth(board, `${shots}/dashboard-initiator-training`)
     await page1.reload()
 
     // Both reach the end (result bundle kept for predict); the results page shows the aggregator's test result.
     for (const page of [page1, page2]) await waitFor(page, 'session-status', /^finished$/, 'data-status', watch)
+    await waitFor(board, 'results-link', /./)
+    // A participant's list of sites is fetched when shown.
+    await page1.getByTestId('participants-details').locator('summary').click()
+    await page1.getByTestId('participants').locator('tbody tr').nth(1).waitFor()
+    await shootBoth(page1, `${shots}/dashboard-participant-done`)
+    await shootBoth(board, `${shots}/dashboard-initiator-done`)
     expect(await page1.getByTestId('backend').textContent()).toBe('webgpu')
     const done = await admin.task(task.id)
     expect(done.state).toBe('done')

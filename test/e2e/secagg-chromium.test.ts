@@ -89,7 +89,7 @@ describe('secure aggregation in Chromium', () => {
     const outcomes = [...(await inPage), ...(await Promise.all(inNode))]
     expect(outcomes.map((o) => o.sent)).toEqual([true, true, true, true, true])
     const ac = new AbortController()
-    for await (const e of admin.events(task.id, ac.signal)) if (e.type === 'state' && e.data.phase !== 'train') break
+    for await (const e of admin.events(task.id, ac.signal)) if ((e.type === 'state' || e.type === 'status') && e.data.phase !== 'train') break
     ac.abort()
     const global = (await admin.weights(task.id, 1)).tensors.flatMap((x) => [...x.data])
     const total = EXAMPLES.reduce((a, b) => a + b, 0)

@@ -14,6 +14,8 @@ import { fragmentParam } from '../router'
 import { LrFinder, withLearningRate } from '../lr-finder'
 import { ModelDescription } from '../markdown'
 import { saveCreatedTask } from '../../store'
+import { ADVANCED_DEFAULTS, advancedParams, paramProblems } from '../advanced-params'
+import { AdvancedSection } from '../advanced-section'
 
 /** SPEC §6 parameters with seed 001's names and defaults. */
 const PARAMS: Array<{ key: keyof TaskParams; value: number | string; step?: string }> = [
@@ -69,6 +71,7 @@ export function CreatePage() {
   const [name, setName] = useState('')
   const [params, setParams] = useState<Record<string, string>>(() => Object.fromEntries(PARAMS.map((p) => [p.key, String(p.value)])))
   const [aggregation, setAggregation] = useState('fedavg')
+  const [advanced, setAdvanced] = useState(ADVANCED_DEFAULTS)
   // '' keeps the bundle's own learning_rate; a value is written into the task bundle's config.json.
   const [learningRate, setLearningRate] = useState('')
   const [problems, setProblems] = useState<Problem[]>([])
@@ -127,16 +130,24 @@ export function CreatePage() {
   const description = source === 'builtin' ? chosenInfo?.description : disk?.bundle.card.description
   const bundleLr = source === 'disk' && typeof disk?.bundle.config.learning_rate === 'number' ? disk.bundle.config.learning_rate : null
 
+  /** The task parameters as entered, and what the aggregator would refuse of them (the same check). */
+  const taskParams = (): Partial<TaskParams> => {
+    const numeric: Record<string, number | string> = { aggregation }
+    for (const p of PARAMS) numeric[p.key] = Number(params[p.key])
+    return { ...(numeric as Partial<TaskParams>), ...advancedParams(advanced) }
+  }
+  const paramIssues = paramProblems(taskParams())
+
   const submit = async () => {
     setBusy(true)
     setError(null)
     setProblems([])
     try {
       const wanted = labels.split(',').map((l) => l.trim()).filter((l) => l.length > 0)
-      const numeric: Record<string, number | string> = { aggregation }
-      for (const p of PARAMS) numeric[p.key] = Number(params[p.key])
+      // Shown above the button, which they disable.
+      if (paramIssues.length > 0) return
       const initiator = api(token)
-      const typed = numeric as Partial<TaskParams>
+      const typed = taskParams()
       const taskName = name || undefined
       const lr = learningRate.trim() === '' ? null : Number(learningRate)
       if (lr !== null && !(Number.isFinite(lr) && lr > 0)) throw new ProblemError([{ file: 'config.json', field: 'learning_rate', message: t('create.lrInvalid') }])
@@ -284,6 +295,7 @@ export function CreatePage() {
         </div>
       </div>
       <p class="muted">{t('create.lrHelp', { value: bundleLr !== null ? `: ${bundleLr}` : '' })}</p>
+      <AdvancedSection value={advanced} onChange={setAdvanced} open={advanced !== ADVANCED_DEFAULTS} />
       <h2>{t('create.lrTitle')}</h2>
       <LrFinder
         bundle={chosenBundle}
@@ -291,9 +303,10 @@ export function CreatePage() {
         used={learningRate.trim() === '' ? null : Number(learningRate)}
         onUse={(lr) => setLearningRate(String(lr))}
       />
+      <Problems title={t('advanced.problems')} problems={paramIssues} testId="param-problems" />
       <ErrorBox message={error} />
       <p style="margin-top:16px">
-        <button type="button" class="primary" disabled={busy || token === '' || (source === 'disk' && !disk)} onClick={submit} data-testid="create-button">
+        <button type="button" class="primary" disabled={busy || token === '' || (source === 'disk' && !disk) || paramIssues.length > 0} onClick={submit} data-testid="create-button">
           {busy ? t('create.creating') : t('create.submit')}
         </button>
       </p>

@@ -17,6 +17,7 @@ import { setPendingFolder, taskFolder } from '../task-folder'
 import { TrainAlone } from '../train-alone'
 import { useSubscription } from '../use-subscription'
 import { PrivacyNote, SecureAggregationNote } from '../privacy'
+import { Participants } from '../participants'
 
 const LOG_LINES = 200
 
@@ -93,7 +94,8 @@ export function TaskPage(props: { taskId: string }) {
   // Live task state and logs.
   useSubscription(token ? `${props.taskId}|${token}` : null, () => {
     const auth = token as string
-    api(auth).task(props.taskId).then(setTask, (err) => setError(messageOf(err)))
+    // Shown until the stream's first view arrives (it then replaces this one), and says why when the task cannot be read.
+    api(auth).task(props.taskId).then((v) => setTask((prev) => prev ?? v), (err) => setError(messageOf(err)))
     return followTask(auth, props.taskId, {
       // Each connection starts with the task's recent logs: a reconnect replaces the list, never appends to it.
       connected: () => setLogs([]),
@@ -217,6 +219,7 @@ export function TaskPage(props: { taskId: string }) {
           <Stat k={t('task.state')} v={stateKey ? t(stateKey) : ''} testId="task-state" />
           <Stat k={t('task.phase')} v={phaseKey ? t(phaseKey) : t('common.none')} testId="task-phase" />
           <Stat k={t('task.round')} v={`${task.round} / ${task.params.max_rounds}`} testId="task-round" />
+          {task.phase ? <Stat k={t('task.reported')} v={`${task.counts.reported} / ${task.counts.expected}`} testId="task-reported" /> : null}
           <Stat k={t('task.deadline')} v={task.deadline ? time(task.deadline) : t('common.none')} />
           <Stat k={t('task.best')} v={percent(task.best?.accuracy)} testId="task-best" />
         </div>
@@ -395,31 +398,7 @@ export function TaskPage(props: { taskId: string }) {
         </>
       )}
 
-      {task ? (
-        <>
-          <h2>{t('task.participants')}</h2>
-          <div class="table-wrap">
-            <table data-testid="participants">
-              <thead>
-                <tr>
-                  <th>{t('task.name')}</th>
-                  <th class="num">{t('task.examples')}</th>
-                  <th>{t('task.online')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {task.participants.map((p) => (
-                  <tr>
-                    <td>{p.name}</td>
-                    <td class="num">{p.examples}</td>
-                    <td>{p.online ? t('task.yes') : t('task.no')}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </>
-      ) : null}
+      {task ? <Participants task={task} token={token} initiator={initiator !== null} onError={setError} /> : null}
 
       <h2>{t('task.log')}</h2>
       {logs.length === 0 ? (
