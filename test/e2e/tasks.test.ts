@@ -199,7 +199,7 @@ describe('around a task', () => {
     await bothLanguages(page, 'home-tasks-deleted')
   }, 120_000)
 
-  it('creates a task with a server optimizer, FedProx μ and differential privacy from the Advanced section, refusing what the aggregator refuses', async () => {
+  it('creates a task with a server optimizer, FedProx μ, differential privacy and secure aggregation from the Advanced section, refusing what the aggregator refuses', async () => {
     const { page } = initiator
     await page.goto(`${aggregator.url}/create#token=${TOKEN}`)
     await page.getByTestId('bundle-disk').click()
@@ -226,6 +226,15 @@ describe('around a task', () => {
     await page.getByTestId('p-noise_multiplier').fill('9.05')
     await page.getByTestId('p-target_epsilon').fill('5')
     await problems.waitFor({ state: 'detached' })
+    // Secure aggregation on top: differential privacy's clip norm is its bound (no field for one), and it
+    // needs three participants at least, which the default minimum of 1 is not.
+    await page.getByTestId('p-secagg').check()
+    expect(await page.getByTestId('p-max_update_norm').count()).toBe(0)
+    await problems.waitFor()
+    expect(await problems.locator('li').allTextContents()).toEqual([expect.stringContaining('min_participants')])
+    await page.locator('#p-min_participants').fill('3')
+    await problems.waitFor({ state: 'detached' })
+    await page.getByTestId('advanced').scrollIntoViewIfNeeded()
     await bothLanguages(page, 'create-advanced')
     await page.locator('#task-name').fill('Advanced parameters')
     await page.getByTestId('create-button').click()
@@ -235,5 +244,6 @@ describe('around a task', () => {
     const { params } = await createClient({ baseUrl: aggregator.url, token: TOKEN }).task(id)
     expect([params.server_optimizer, params.server_learning_rate, params.beta_1, params.beta_2, params.tau, params.server_momentum, params.proximal_mu]).toEqual(['fedadam', 0.1, 0.9, 0.99, 1e-4, undefined, 0.01])
     expect(params.differential_privacy).toEqual({ mode: 'central', clip_norm: 1, noise_multiplier: 9.05, delta: 1e-5, target_epsilon: 5 })
+    expect([params.secure_aggregation, params.min_participants]).toEqual([{}, 3])
   }, 300_000)
 })

@@ -30,4 +30,16 @@ describe('advanced task parameters of the create page', () => {
     const mixed = paramProblems({ aggregation: 'median', max_participants: 1000, ...advancedParams(fields({ dp: true, clip_norm: '1', noise_multiplier: '1', delta: '0.01' })) })
     expect(mixed.map((p) => p.field)).toEqual(['aggregation', 'differential_privacy.delta'])
   })
+
+  it('sends secure_aggregation with its bound: max_update_norm, or differential privacy\'s clip norm; refuses what cannot be combined with it', () => {
+    expect(advancedParams(fields({ secagg: true, max_update_norm: '5' }))).toEqual({ secure_aggregation: {}, max_update_norm: 5 })
+    expect(paramProblems({ min_participants: 3, ...advancedParams(fields({ secagg: true, max_update_norm: '5', secagg_degree: '4', secagg_threshold: '2' })) })).toEqual([])
+    // Under differential privacy the clip norm is the bound: a max_update_norm typed before is not sent.
+    const withDp = advancedParams(fields({ secagg: true, max_update_norm: '5', dp: true, dp_mode: 'distributed', clip_norm: '1', noise_multiplier: '1' }))
+    expect(withDp).toEqual({ secure_aggregation: {}, differential_privacy: { mode: 'distributed', clip_norm: 1, noise_multiplier: 1 } })
+    expect(paramProblems({ min_participants: 3, ...withDp })).toEqual([])
+    // Without a bound, with the default minimum of 1 participant, or with a median: named as the aggregator names them.
+    const refused = paramProblems({ aggregation: 'median', ...advancedParams(fields({ secagg: true })) })
+    expect(refused.map((p) => p.field).sort()).toEqual(['aggregation', 'max_update_norm', 'min_participants'])
+  })
 })

@@ -3,8 +3,9 @@ import { SERVER_DEFAULTS, SERVER_OPTIMIZERS, type ServerOptimizerName } from '..
 import { DEFAULT_DP_DELTA, parseTaskParams, type TaskParams } from '../../shared/wire'
 
 /**
- * The create page's advanced task parameters (README "Server optimizers and FedProx" and "Differential
- * privacy") as typed, each a string; '' leaves a parameter out, so the aggregator's default applies.
+ * The create page's advanced task parameters (README "Server optimizers and FedProx", "Differential
+ * privacy" and "Secure aggregation") as typed, each a string; '' leaves a parameter out, so the
+ * aggregator's default applies.
  */
 export type AdvancedFields = {
   server_optimizer: ServerOptimizerName
@@ -20,6 +21,11 @@ export type AdvancedFields = {
   noise_multiplier: string
   delta: string
   target_epsilon: string
+  secagg: boolean
+  secagg_degree: string
+  secagg_threshold: string
+  /** The bound S participants clip to under secure aggregation when differential privacy (whose clip norm it would be) is off. */
+  max_update_norm: string
 }
 
 export const ADVANCED_DEFAULTS: AdvancedFields = {
@@ -36,6 +42,10 @@ export const ADVANCED_DEFAULTS: AdvancedFields = {
   noise_multiplier: '',
   delta: '',
   target_epsilon: '',
+  secagg: false,
+  secagg_degree: '',
+  secagg_threshold: '',
+  max_update_norm: '',
 }
 
 export { SERVER_OPTIMIZERS }
@@ -87,6 +97,17 @@ export function advancedParams(f: AdvancedFields): Partial<TaskParams> {
     if (delta !== undefined) dp.delta = delta
     if (target !== undefined) dp.target_epsilon = target
     out.differential_privacy = dp
+  }
+  if (f.secagg) {
+    const sa: Record<string, unknown> = {}
+    const degree = num(f.secagg_degree)
+    const threshold = num(f.secagg_threshold)
+    if (degree !== undefined) sa.degree = degree
+    if (threshold !== undefined) sa.threshold = threshold
+    out.secure_aggregation = sa
+    // Under differential privacy its clip norm is the bound; otherwise the bound is this field (required).
+    const bound = num(f.max_update_norm)
+    if (!f.dp && bound !== undefined) out.max_update_norm = bound
   }
   return out as Partial<TaskParams>
 }

@@ -2,11 +2,11 @@ import { OPTIMIZER_FIELDS, SERVER_OPTIMIZERS, advancedPlaceholder, type Advanced
 import { useT } from './i18n'
 import type { StringKey } from './i18n'
 
-type NumberField = 'server_learning_rate' | 'server_momentum' | 'beta_1' | 'beta_2' | 'tau' | 'proximal_mu' | 'clip_norm' | 'noise_multiplier' | 'delta' | 'target_epsilon'
+type NumberField = 'server_learning_rate' | 'server_momentum' | 'beta_1' | 'beta_2' | 'tau' | 'proximal_mu' | 'clip_norm' | 'noise_multiplier' | 'delta' | 'target_epsilon' | 'secagg_degree' | 'secagg_threshold' | 'max_update_norm'
 
 /**
  * The create page's advanced parameters (advanced-params.ts): the server optimizer with only its own
- * parameters, FedProx μ and differential privacy, each with its help (the page shows what the aggregator
+ * parameters, FedProx μ, differential privacy and secure aggregation, each with its help (the page shows what the aggregator
  * would refuse of them, found by the same check before anything is sent).
  */
 export function AdvancedSection(props: { value: AdvancedFields; onChange(v: AdvancedFields): void; open: boolean }) {
@@ -75,6 +75,18 @@ export function AdvancedSection(props: { value: AdvancedFields; onChange(v: Adva
           {number('noise_multiplier')}
           {number('delta')}
           {number('target_epsilon')}
+        </div>
+      ) : null}
+      <h3>{t('advanced.secagg')}</h3>
+      <label class="row">
+        <input type="checkbox" checked={f.secagg} data-testid="p-secagg" onChange={(e: Event) => set({ secagg: (e.target as HTMLInputElement).checked })} /> {t('advanced.secaggEnable')}
+      </label>
+      <p class="muted help">{t('help.secagg')}</p>
+      {f.secagg ? (
+        <div class="grid-form">
+          {f.dp ? null : number('max_update_norm')}
+          {number('secagg_degree')}
+          {number('secagg_threshold')}
         </div>
       ) : null}
     </details>
