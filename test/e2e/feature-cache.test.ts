@@ -72,6 +72,14 @@ describe('the feature cache in the browser participant (mobilenet-v2)', () => {
     const logs: string[] = []
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
     await injectPicker(context, 'fc')
+    // Round 2 starts as soon as round 1 closes (nobody has validation images); its download of version 1 is
+    // held until the page has been looked at and reloaded, so round 2 runs in the reloaded page.
+    let releaseRound2 = () => {}
+    const round2 = new Promise<void>((r) => (releaseRound2 = r))
+    await context.route(/\/api\/tasks\/[^/]+\/weights\/1(\?|$)/, async (route) => {
+      await round2
+      await route.continue().catch(() => {})
+    })
     const page = await context.newPage()
     watchPage(page, 'p1', logs)
     const watch: WorkWatch = { pages: [page], aggregator: aggregatorProgress(() => admin.task(task.id)), silentImages: 40 }
@@ -97,6 +105,7 @@ describe('the feature cache in the browser participant (mobilenet-v2)', () => {
 
       // After a reload the session starts again with an empty memory: round 2 reads the features back from IndexedDB.
       await page.reload()
+      releaseRound2()
       const line = await waitForWork(page, 'feature-cache-detail', /images from the cache/, undefined, watch)
       expect(line).toMatch(new RegExp(`^Feature cache, last epoch: ${computed} images from the cache, 0 through the frozen backbone`))
       expect(await page.getByTestId('feature-cache').textContent()).toBe(`${computed} of ${computed} cached`)
