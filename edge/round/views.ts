@@ -8,14 +8,10 @@ export function participantView(p: ParticipantRecord): ParticipantView {
   return { id: p.id, name: p.name, online: p.online && !p.left, examples: p.examples, labelCounts: p.labelCounts }
 }
 
-/** The public view of a task (no secrets). */
-export function taskView(rec: TaskRecord): TaskView {
+/** Where the task stands: the fields the whole view and a `status` event share. */
+function standing(rec: TaskRecord) {
   return {
     id: rec.id,
-    name: rec.name,
-    bundle: rec.bundle,
-    labels: rec.labels,
-    params: rec.params,
     state: rec.state,
     phase: rec.phase,
     round: rec.round,
@@ -25,15 +21,26 @@ export function taskView(rec: TaskRecord): TaskView {
     reported: rec.reported,
     deadline: rec.deadline,
     testDue: rec.testDue,
-    participants: rec.participants.map(participantView),
     counts: taskCounts(rec),
     best: rec.early.bestVersion === null ? null : { version: rec.early.bestVersion, accuracy: rec.early.bestAccuracy },
+    result: rec.result,
+    privacy: privacyView(rec),
+  }
+}
+
+/** The public view of a task (no secrets). */
+export function taskView(rec: TaskRecord): TaskView {
+  return {
+    ...standing(rec),
+    name: rec.name,
+    bundle: rec.bundle,
+    labels: rec.labels,
+    params: rec.params,
+    participants: rec.participants.map(participantView),
     history: rec.history,
     initial: rec.initial ?? null,
-    result: rec.result,
     numParams: rec.numParams,
     dtypes: ['f32', 'f16'],
-    privacy: privacyView(rec),
   }
 }
 
@@ -55,24 +62,7 @@ export function taskCounts(rec: TaskRecord): TaskCounts {
 
 /** What a `status` event carries: the view without its lists of sites and rounds (events.ts TaskStatus). */
 export function taskStatus(rec: TaskRecord): TaskStatus {
-  return {
-    id: rec.id,
-    state: rec.state,
-    phase: rec.phase,
-    round: rec.round,
-    attempt: rec.attempt,
-    version: rec.version,
-    selected: rec.selected,
-    reported: rec.reported,
-    deadline: rec.deadline,
-    testDue: rec.testDue,
-    counts: taskCounts(rec),
-    best: rec.early.bestVersion === null ? null : { version: rec.early.bestVersion, accuracy: rec.early.bestAccuracy },
-    rounds: rec.history.length,
-    initial: (rec.initial ?? null) !== null,
-    result: rec.result,
-    privacy: privacyView(rec),
-  }
+  return { ...standing(rec), rounds: rec.history.length, initial: (rec.initial ?? null) !== null }
 }
 
 function defaultParams(): TaskParams {

@@ -1,18 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { makeMnistFolders, type MnistParticipant } from '../../scripts/make-mnist-folders'
 import { smallCnnBundle } from '../../scripts/bundles/small-cnn.case'
-import { createClient, type AutofedClient } from '../../shared/client'
-import { startAggregator, type Aggregator } from './aggregator'
-import { launchChromium, watchPage } from './browser'
-import { ensureBuild } from './build'
+import { watchPage } from './browser'
 import { readFolder } from './folders'
 import { findLeaks, type SecretImage } from './leak'
 import { aggregatorProgress, clickAndFollow, waitForWork, type WorkWatch } from './progress'
-import { startRecordingProxy, type RecordingProxy } from './proxy'
+import { SHOTS, startE2eStack, type E2eStack } from './stack'
 
 // Secure aggregation with distributed differential privacy in real browsers: three Chromium contexts
 // join through the join page (<input webkitdirectory>), train a one-round task on their MNIST folders
@@ -20,34 +15,20 @@ import { startRecordingProxy, type RecordingProxy } from './proxy'
 // request carries an update in the clear: no plain upload, and every masked body is uniform bytes that do
 // not correlate with the round's change of the model (which every honest trained update does).
 
-const SHOTS = 'test-results/screenshots'
 const TOKEN = 'secagg-browsers-initiator'
 const PER_CLASS = 10
 const IMAGES_PER_PARTICIPANT = 10 * (PER_CLASS + Math.ceil(PER_CLASS / 6))
 
-let work: string
-let aggregator: Aggregator
-let proxy: RecordingProxy
-let browser: Browser
-let admin: AutofedClient
+let stack: E2eStack | undefined
 let participants: MnistParticipant[]
 
 beforeAll(async () => {
-  ensureBuild()
-  work = mkdtempSync(join(tmpdir(), 'autofed-secagg-browsers-'))
-  aggregator = await startAggregator({ dataDir: join(work, 'data'), initiatorToken: TOKEN })
-  proxy = await startRecordingProxy(aggregator.url)
-  admin = createClient({ baseUrl: aggregator.url, token: TOKEN })
-  participants = (await makeMnistFolders({ out: join(work, 'mnist'), perClass: PER_CLASS, participants: 3, layout: 'imagefolder' })).participants
-  browser = await launchChromium()
-  mkdirSync(SHOTS, { recursive: true })
+  stack = await startE2eStack('secagg-browsers', TOKEN)
+  participants = (await makeMnistFolders({ out: join(stack.work, 'mnist'), perClass: PER_CLASS, participants: 3, layout: 'imagefolder' })).participants
 })
 
 afterAll(async () => {
-  await browser?.close()
-  await proxy?.close()
-  await aggregator?.close()
-  if (work) rmSync(work, { recursive: true, force: true })
+  await stack?.close()
 })
 
 /** Pearson correlation of two equally long vectors. */
@@ -80,6 +61,7 @@ function chi2(bytes: Uint8Array): number {
 describe('secure aggregation and distributed DP in three browsers', () => {
   it('trains a round whose every update leaves its browser masked', async () => {
     const logs: string[] = []
+    const { admin, browser, proxy, aggregator } = stack as E2eStack
     const params = { max_rounds: 1, merge_epochs: 1, min_participants: 3, evaluate_initial: false, secure_aggregation: {}, differential_privacy: { mode: 'distributed' as const, clip_norm: 10, noise_multiplier: 0.01, delta: 1e-5 } }
     const { task, invite } = await admin.createTaskFromZip(await smallCnnBundle(), params, 'secure mnist')
     const watch: WorkWatch = { pages: [], aggregator: aggregatorProgress(() => admin.task(task.id)), silentImages: IMAGES_PER_PARTICIPANT }
