@@ -12,6 +12,7 @@ import { startNodeServer } from '../edge/adapter/node'
 import { createMemoryStore } from '../edge/store'
 import { parseTaskParams } from '../shared/wire'
 import type { ClientConfig, ClientJob } from './ingest-client'
+import { median } from './median'
 
 type Download = { url: string; token: string }
 
@@ -197,11 +198,6 @@ async function main(): Promise<void> {
     say(`| ${n} | ${MiB(m.rss)} | ${MiB(m.heap)} | ${MiB(m.external)} | ${m.rate.toFixed(0)} |`)
   }
   if (process.env.BENCH_WRITE === '1') await writeSection(lines)
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
 /** This checkout (default bound, and update_norm "off") against --against's, data folder, 5 interleaved runs each, medians. */

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util'
 import { startNodeServer } from '../edge/adapter/node'
 import { createClient } from '../shared/client'
 import { mnistFolder } from '../shared/train/mnist.case'
+import { median } from './median'
 
 const { values } = parseArgs({
   options: {
@@ -129,11 +130,6 @@ async function alone(dirs: string[]): Promise<{ epochs: number[]; withValidation
     })))
   }
   return { epochs, withValidation }
-}
-
-const median = (xs: number[]) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
 const METHOD = [

@@ -9,6 +9,7 @@ import { BATCH_SIZE } from './throughput/models'
 import { CHROMIUM, CHROMIUM_FLAGS, openBenchPage } from './throughput/browser'
 import { writeBenchSection } from './throughput/section'
 import { runTorchReference } from './throughput/torch'
+import { median } from './median'
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, steps: { type: 'string', default: '20' }, write: { type: 'boolean', default: false } } })
 const ROUNDS = Number(values.rounds)
@@ -17,11 +18,6 @@ const STEPS = Number(values.steps)
 const RUN_TIMEOUT_MS = STEPS * 30_000
 
 type Round = { round: number; order: string; torch: number; wasm: number; threads: number; threadsDetail: string; wasmDetail: string }
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
 
 const page = await openBenchPage()
 if ('problem' in page) throw new Error(page.problem)
