@@ -237,6 +237,48 @@ describe('RoundEngine', () => {
     expect(await s.global(1)).toEqual(want)
   })
 
+  it('measures an upload that arrived while another held the sum in its fold: clipped exactly, or refused (422) with the sum restored', async () => {
+    for (const mode of ['clip', 'refuse'] as const) {
+      const s = await setup({ calculation_timeout: 100, update_norm: mode, max_update_norm: 2 })
+      const [a, b, c] = [await s.join('a'), await s.join('b'), await s.join('c')]
+      await s.engine.start(s.id)
+      // c first, so the round's sum exists and a folds while it streams (holding the sum).
+      await s.upload(1, c.participantId, new Array(6).fill(0.25), 1)
+      const bytesA = encodeUpdate({ taskId: s.id, round: 1, participantId: a.participantId, examples: 1, tensors: [{ shape: [2, 2], data: new Float32Array(4).fill(0.5) }, { shape: [2], data: new Float32Array(2).fill(0.5) }] })
+      let open: () => void = () => {}
+      const gate = new Promise<void>((r) => (open = r))
+      let firstSent: () => void = () => {}
+      const sent = new Promise<void>((r) => (firstSent = r))
+      async function* slow() {
+        yield bytesA.slice(0, bytesA.length - 8)
+        firstSent()
+        await gate
+        yield bytesA.slice(bytesA.length - 8)
+      }
+      const slowUpload = s.engine.upload(s.id, 1, a.participantId, slow(), bytesA.length)
+      await sent
+      // b (‖3·1‖ = 3√6 ≈ 7.35 from version 0, over the bound 2) arrives whole while a holds the sum.
+      const over = s.upload(1, b.participantId, new Array(6).fill(3), 1)
+      if (mode === 'refuse') {
+        await expect(over).rejects.toMatchObject({ status: 422, message: expect.stringContaining('its L2 distance from global version 0 is 7.348, over the bound 2.000') })
+        open()
+        expect(await slowUpload).toEqual({ accepted: true, received: 2, expected: 3 })
+        await s.upload(1, b.participantId, new Array(6).fill(0.75), 1)
+        // c, a, then b's second upload: the refused one left no trace in the sum.
+        expect(await s.global(1)).toEqual(new Array(6).fill(Math.fround((0.25 + 0.5 + 0.75) * (1 / 3))))
+      } else {
+        expect(await over).toEqual({ accepted: true, received: 2, expected: 3 })
+        open()
+        expect(await slowUpload).toEqual({ accepted: true, received: 3, expected: 3 })
+        const clipped = Math.fround(0 + (2 / Math.sqrt(54)) * 3)
+        // c, then b clipped to norm 2, then a (it stepped aside for b and was folded after it).
+        expect(await s.global(1)).toEqual(new Array(6).fill(Math.fround((0.25 + clipped + 0.5) * (1 / 3))))
+        expect((await s.engine.logs(s.id)).some((l) => l.message.includes('over the bound 2.000; scaled down to the bound (update_norm "clip")'))).toBe(true)
+      }
+      expect(await s.store.keys(s.id, 'updates/')).toEqual([])
+    }
+  })
+
   it('serves every download of a version from one read of the store, the same bytes to all', async () => {
     const s = await setup()
     const a = await s.join('a')
