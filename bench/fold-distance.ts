@@ -1,9 +1,11 @@
 // What the update-norm bound costs the fold of one 10 MiB upload, in this process with nothing else in the
 // way (bench/ingest.ts measures the whole aggregator): per 64 KiB chunk as the socket delivers them, the fold
 // with saved values alone (update_norm "off"), the fold then the JS distance pass (before the distance moved
-// into the kernel), and the kernel's fold with the distance in the same pass; likewise the check of an upload
-// folded later. Interleaved, best of R each. Run: npx tsx bench/fold-distance.ts [R]
-import { checkedDistance, createRunningSum, foldValuesMeasured, foldValuesSaving, hasNonFinite, savedValuesFor, squaredDistance } from '../shared/fedavg'
+// into the kernel), and the kernel's fold with the distance in the same pass. Then an upload that arrives while
+// another holds the sum: checked as it streams and folded after arrival, with the distance summed by a JS pass
+// on arrival or by the kernel's distance-only pass on arrival (what ingest does). Interleaved, best of R each.
+// Run: npx tsx bench/fold-distance.ts [R]
+import { checkedDistance, createRunningSum, foldValues, foldValuesMeasured, foldValuesSaving, hasNonFinite, savedValuesFor, squaredDistance } from '../shared/fedavg'
 
 const PARAMS = 2_621_440
 const CHUNK = 16_384 // float32 values in a 64 KiB socket chunk
@@ -28,17 +30,20 @@ const variants: Record<string, () => void> = {
   'fold with the distance in the kernel (after)': () => {
     for (let p = 0; p < PARAMS; p += CHUNK) sink += foldValuesMeasured(acc, p, values.subarray(p, p + CHUNK), 3, saved, base)
   },
-  'check only (update_norm "off", folded later)': () => {
+  'check on arrival, fold after (update_norm "off")': () => {
     for (let p = 0; p < PARAMS; p += CHUNK) sink += hasNonFinite(values.subarray(p, p + CHUNK)) ? 1 : 0
+    for (let p = 0; p < PARAMS; p += CHUNK) foldValues(acc, p, values.subarray(p, p + CHUNK), 3)
   },
-  'check, then the JS distance pass (before)': () => {
+  'check and JS distance on arrival, fold after': () => {
     for (let p = 0; p < PARAMS; p += CHUNK) {
       const v = values.subarray(p, p + CHUNK)
       if (!hasNonFinite(v)) sink += squaredDistance(v, base, p)
     }
+    for (let p = 0; p < PARAMS; p += CHUNK) foldValues(acc, p, values.subarray(p, p + CHUNK), 3)
   },
-  'check with the distance in the kernel (after)': () => {
+  'check and kernel distance on arrival, fold after': () => {
     for (let p = 0; p < PARAMS; p += CHUNK) sink += checkedDistance(acc, p, values.subarray(p, p + CHUNK), base)
+    for (let p = 0; p < PARAMS; p += CHUNK) foldValues(acc, p, values.subarray(p, p + CHUNK), 3)
   },
 }
 

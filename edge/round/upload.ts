@@ -1,6 +1,5 @@
-import { countUpdate, foldValues, foldValuesMeasured, hasNonFinite, restoreSum, savedValuesFor, squaredDistance } from '../../shared/fedavg'
+import { checkedDistance, countUpdate, foldValues, hasNonFinite, savedValuesFor } from '../../shared/fedavg'
 import { WireReader, messageBytes, type UploadResponse, type WireHeader } from '../../shared/wire'
-import type { RunningSum } from '../../shared/fedavg'
 import { openWrite } from '../store'
 import { encodeAccumulator, type Accumulator } from './accumulator'
 import type { FairBudget } from './lock'
@@ -59,8 +58,6 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
   // Under differential privacy the bound is the mechanism's clipping norm (privacy.ts).
   const bound = base ? (privateBound(rec.params, rec.numParams) ?? updateNormBound(rec.params, base.norm, rec.numParams)) : Infinity
   let squared = 0
-  // Every chunk went through the hold's measuring fold, so `squared` is the whole distance.
-  let measuredAll = true
   const release = await ctx.inflight.acquire(taskId, limit)
   let hold: SumHold | null = null
   try {
@@ -75,15 +72,10 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
       if (examples < 1 || examples > declared) return true
       const weight = foldWeight(rec.params, examples)
       if (!base) return hold?.folding ? hold.fold(offset, values, weight) : !hasNonFinite(values)
-      if (hold?.folding) {
-        // The distance comes from the pass that folds the values (the fold kernel's, where there is one).
-        const d = hold.foldMeasured(offset, values, weight, base.values)
-        squared += d
-        return !Number.isNaN(d)
-      }
-      // Not folded now: only checked (the cheapest pass); the distance is summed by the fold after arrival.
-      measuredAll = false
-      return !hasNonFinite(values)
+      // The distance comes from the pass that folds (or checks) the values: the fold kernel's, where there is one.
+      const d = hold?.folding ? hold.foldMeasured(offset, values, weight, base.values) : checkedDistance(rt.acc?.sum ?? null, offset, values, base.values)
+      squared += d
+      return !Number.isNaN(d)
     }, { sinkChecksFinite: true })
     const countFailure = (): RoundError | null => {
       if (!check.header) return null
@@ -137,28 +129,20 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
     }
     deps.written?.('upload-log', taskId)
     const examples = check.header?.examples ?? 0
-    const weight = foldWeight(rec.params, examples)
-    const name = rec.participants.find((p) => p.id === participantId)?.name ?? participantId
-    /** The clip factor at squared distance `d`: refused (422, its log deleted) or logged over the bound. */
-    const enforce = async (d: number): Promise<number> => {
-      const norm = Math.sqrt(d)
-      const scale = clipScale(norm, bound)
-      if (!base || scale === 1) return 1
+    const norm = Math.sqrt(squared)
+    const scale = clipScale(norm, bound)
+    if (base && scale < 1) {
+      // Folded as sent while it arrived: undone exactly, then refused or folded clipped below.
+      hold?.stepAside()
       const over = `its L2 distance from global version ${base.version} is ${norm.toPrecision(4)}, over the bound ${bound.toPrecision(4)}`
       if (rule.mode === 'refuse') {
         await deps.store.delete(taskId, key)
         throw new RoundError(422, `update: ${over} (update_norm "refuse", max_update_norm); train from version ${base.version} again`)
       }
+      const name = rec.participants.find((p) => p.id === participantId)?.name ?? participantId
       serverLog(deps, rt, `round ${rec.round}: the update of ${name}: ${over}; scaled down to the bound (${rec.params.differential_privacy ? 'differential_privacy clip_norm' : 'update_norm "clip"'})`)
-      return scale
     }
-    const measuredNow = base !== null && measuredAll
-    let scale = 1
-    if (measuredNow && clipScale(Math.sqrt(squared), bound) < 1) {
-      // Folded as sent while it arrived: undone exactly, then refused or folded clipped below.
-      hold?.stepAside()
-      scale = await enforce(squared)
-    }
+    const entry = { id: participantId, examples, key, ...(scale < 1 ? { scale } : {}) }
     if (hold?.folding) {
       // Folded while it arrived and nobody asked for the sum meanwhile: keep it (the lock is still held).
       const kept = hold
@@ -167,14 +151,14 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
         try {
           if (rt.acc?.sum !== kept.sum) throw new RoundError(409, `round ${rec.round} closed while the update was arriving; wait for the next round`)
           checkUploadAllowed(rt, round, participantId)
-          await recordAcceptance(deps, rt, rt.acc, { id: participantId, examples, key })
+          await recordAcceptance(deps, rt, rt.acc, entry)
         } catch (e) {
           kept.undo()
           await deps.store.delete(taskId, key)
           throw e
         }
-        countUpdate(kept.sum, weight)
-        return await accept(deps, rt, rt.acc, { id: participantId, examples, key }, ctx.complete)
+        countUpdate(kept.sum, foldWeight(rec.params, examples))
+        return await accept(deps, rt, rt.acc, entry, ctx.complete)
       } finally {
         kept.done()
       }
@@ -187,64 +171,23 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
         throw e
       }
       const acc = rt.acc ?? (rt.acc = await loadAccumulator(deps, rt))
-      // Folded (and measured) here, undone on a refusal or a failed acceptance write.
-      let folded: { sum: RunningSum; saved: Float64Array } | null = null
-      if (base && !measuredNow) {
-        // It arrived while another upload held the sum: its distance is summed by the fold itself, one
-        // pass as for the uploads folded while they stream, instead of a distance pass on arrival.
-        const sum = acc.sum
-        if (sum) {
-          const saved = savedValuesFor(sum)
-          folded = { sum, saved }
-          squared = 0
-          replay(expect, chunks, (offset, v) => {
-            squared += foldValuesMeasured(sum, offset, v, weight, saved, base.values)
-          })
-        } else {
-          squared = 0
-          replay(expect, chunks, (offset, v) => {
-            squared += squaredDistance(v, base.values, offset)
-          })
-        }
-        if (clipScale(Math.sqrt(squared), bound) < 1) {
-          if (folded) restoreSum(folded.sum, folded.saved, rec.numParams)
-          folded = null
-          scale = await enforce(squared)
-        }
-      }
-      const entry = { id: participantId, examples, key, ...(scale < 1 ? { scale } : {}) }
-      try {
-        await recordAcceptance(deps, rt, acc, entry)
-      } catch (e) {
-        if (folded) restoreSum(folded.sum, folded.saved, rec.numParams)
-        throw e
-      }
-      if (!folded) {
-        const values = acc.sum ? null : new Float32Array(rec.numParams)
-        replay(expect, chunks, (offset, v) => {
-          const kept = base && scale < 1 ? clipValues(v, base.values, offset, scale) : v
-          if (acc.sum) foldValues(acc.sum, offset, kept, weight)
-          else values?.set(kept, offset)
-        })
-        if (!acc.sum) acc.updates?.set(participantId, values as Float32Array)
-      }
+      await recordAcceptance(deps, rt, acc, entry)
+      const values = acc.sum ? null : new Float32Array(rec.numParams)
+      const fold = new WireReader(expect, (offset, v) => {
+        const kept = base && scale < 1 ? clipValues(v, base.values, offset, scale) : v
+        if (acc.sum) foldValues(acc.sum, offset, kept, foldWeight(rec.params, examples))
+        else values?.set(kept, offset)
+      }, { sinkChecksFinite: true })
+      for (const chunk of chunks) fold.push(chunk)
       chunks.length = 0
-      if (acc.sum) countUpdate(acc.sum, weight)
+      if (acc.sum) countUpdate(acc.sum, foldWeight(rec.params, examples))
+      else acc.updates?.set(participantId, values as Float32Array)
       return await accept(deps, rt, acc, entry, ctx.complete)
     })
   } finally {
     hold?.stepAside()
     release()
   }
-}
-
-/** Passes the values of an upload already checked and held in memory to `each`, in order. */
-function replay(expect: ConstructorParameters<typeof WireReader>[0], chunks: readonly Uint8Array[], each: (offset: number, values: Float32Array) => void): void {
-  const reader = new WireReader(expect, (offset, values) => {
-    each(offset, values)
-    return true
-  }, { sinkChecksFinite: true })
-  for (const chunk of chunks) reader.push(chunk)
 }
 
 /** The fold lock with the running sum, if nobody holds or waits for it and the upload may be folded now. */

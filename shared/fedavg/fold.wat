@@ -133,9 +133,57 @@
         (f64.add (local.get $t) (f64x2.extract_lane 1 (local.get $a0)))
         (f64.add (f64x2.extract_lane 0 (local.get $a1)) (f64x2.extract_lane 1 (local.get $a1))))
       (i32.or (v128.any_true (local.get $bad)) (local.get $badS))))
-  ;; The distance alone (an upload checked now and folded later): sum of (src[i] - base[i])^2 as in
-  ;; fold_dist, or NaN if any src value is NaN or +-Inf.
+  ;; The distance alone, fast (an upload checked now and folded later): sum of (src[i] - base[i])^2 with
+  ;; the differences and squares in f32, summed in f32 per lane over blocks of 64 vectors (256 values) and
+  ;; the block sums in f64. Each lane's block sum is within 66 x 2^-24 of its exact value, relative (every
+  ;; term is >= 0), so the result is within 2^-17 of the exact sum, relative, plus 2^-126 per value for
+  ;; squares below f32's normal range; +Inf if a square or block sum overflows f32 (the caller measures
+  ;; that part again with dist_exact). NaN if any src value is NaN or +-Inf. The tail (n % 4) is exact.
   (func (export "dist") (param $src i32) (param $base i32) (param $n i32) (result f64)
+    (local $bad v128) (local $x v128) (local $e v128) (local $d v128) (local $f v128) (local $a0 v128) (local $a1 v128)
+    (local $end i32) (local $blk i32) (local $xs f64) (local $ds f64) (local $t f64) (local $badS i32)
+    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $blk (i32.add (local.get $src) (i32.const 1024)))
+        (if (i32.gt_u (local.get $blk) (local.get $end)) (then (local.set $blk (local.get $end))))
+        (local.set $f (v128.const i32x4 0 0 0 0))
+        (block $bd
+          (loop $bl
+            (br_if $bd (i32.ge_u (local.get $src) (local.get $blk)))
+            (local.set $x (v128.load (local.get $src)))
+            (local.set $e (f32x4.sub (local.get $x) (local.get $x)))
+            (local.set $bad (v128.or (local.get $bad) (f32x4.ne (local.get $e) (local.get $e))))
+            (local.set $d (f32x4.sub (local.get $x) (v128.load (local.get $base))))
+            (local.set $f (f32x4.add (local.get $f) (f32x4.mul (local.get $d) (local.get $d))))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (local.set $base (i32.add (local.get $base) (i32.const 16)))
+            (br $bl)))
+        (local.set $a0 (f64x2.add (local.get $a0) (f64x2.promote_low_f32x4 (local.get $f))))
+        (local.set $a1 (f64x2.add (local.get $a1)
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $f) (local.get $f)))))
+        (br $l)))
+    (local.set $t (f64x2.extract_lane 0 (local.get $a0)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $xs (f64.promote_f32 (f32.load (local.get $src))))
+        (if (f64.ne (f64.sub (local.get $xs) (local.get $xs)) (f64.const 0)) (then (local.set $badS (i32.const 1))))
+        (local.set $ds (f64.sub (local.get $xs) (f64.promote_f32 (f32.load (local.get $base)))))
+        (local.set $t (f64.add (local.get $t) (f64.mul (local.get $ds) (local.get $ds))))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (local.set $base (i32.add (local.get $base) (i32.const 4)))
+        (br $l)))
+    (select (f64.const nan)
+      (f64.add
+        (f64.add (local.get $t) (f64x2.extract_lane 1 (local.get $a0)))
+        (f64.add (f64x2.extract_lane 0 (local.get $a1)) (f64x2.extract_lane 1 (local.get $a1))))
+      (i32.or (v128.any_true (local.get $bad)) (local.get $badS))))
+  ;; The distance alone, exactly as fold_dist sums it (f64 differences, squares and four partial sums), for
+  ;; the parts where dist overflows f32; NaN if any src value is NaN or +-Inf.
+  (func (export "dist_exact") (param $src i32) (param $base i32) (param $n i32) (result f64)
     (local $bad v128) (local $x v128) (local $b v128) (local $d v128) (local $a0 v128) (local $a1 v128)
     (local $end i32) (local $xs f64) (local $ds f64) (local $t f64) (local $badS i32)
     (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))

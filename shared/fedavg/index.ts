@@ -144,7 +144,8 @@ export function foldValuesMeasured(acc: RunningSum, offset: number, values: Floa
 
 /**
  * Σ (values[i] − base[offset + i])² with nothing folded (an upload checked now and folded later), using
- * the kernel of `acc` where it has one (its memory holds a copy of the base); NaN if a value is NaN or ±Infinity.
+ * the kernel of `acc` where it has one (its memory holds a copy of the base; its float32 pass rounds up, to at
+ * most 2⁻¹⁶ above the exact sum, so a bound checked against it is never passed); NaN if a value is NaN or ±Infinity.
  */
 export function checkedDistance(acc: RunningSum | null, offset: number, values: Float32Array, base: Float32Array): number {
   checkRange(values.length, offset, base.length, base)
