@@ -194,6 +194,9 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
 function holdSum(rt: Runtime, round: number, participantId: string): SumHold | null {
   const sum = rt.acc?.sum
   if (!sum) return null
+  // With other uploads streaming in too, one of them usually ends first and asks for the sum, and the fold
+  // done so far is undone (work thrown away): fold while streaming only an upload that is alone.
+  if (rt.uploading.size > 1) return null
   try {
     checkUploadAllowed(rt, round, participantId)
   } catch {
