@@ -2,7 +2,8 @@
 // in this process, the client of bench/ingest-client.ts, N uploads of 10 MiB; prints MB/s and the server's CPU
 // per upload.
 // Run: npx tsx bench/ingest-profile.ts [uploads] [concurrency] [file|memory|bare] [round]
-// PROFILE=<file.cpuprofile> writes a V8 CPU profile of the upload window only (open it in Chrome DevTools).
+// PROFILE=<file.cpuprofile> writes a V8 CPU profile of the upload window only (open it in Chrome DevTools);
+// NORM_OFF=1 creates the task with update_norm "off" (no update-norm bound), to compare with the default.
 import { execFile } from 'node:child_process'
 import { writeFile, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
@@ -70,7 +71,7 @@ try {
   } else {
     const srv = await startNodeServer({ port: 0, dataDir: dir, bundlesDir: join(dir, 'none'), distDir: join(dir, 'none'), initiatorToken: 'bench', store: kind === 'memory' ? createMemoryStore() : undefined })
     try {
-      const params = parseTaskParams({ calculation_timeout: 3600, max_rounds: 2 })
+      const params = parseTaskParams({ calculation_timeout: 3600, max_rounds: 2, ...(process.env.NORM_OFF ? { update_norm: 'off' } : {}) })
       if (!params.ok) throw new Error('params')
       const { task, invite } = await srv.engine.createTask({ name: 'bench', bundle: { name: 'b', displayName: 'b' }, labels: ['a', 'b'], params: params.value, weights: [{ name: 'w', shape: [PARAMS], data: new Float32Array(PARAMS) }], bundleZip: new Uint8Array(1) })
       const joined = []
