@@ -14,7 +14,10 @@ export function batchMatMul(args: { inputs: { a: TensorInfo; b: TensorInfo }; ba
   const { transposeA, transposeB } = attrs
   const batchA = util.sizeFromShape(a.shape.slice(0, -2))
   const batchB = util.sizeFromShape(b.shape.slice(0, -2))
-  if ((!transposeA && !transposeB) || batchA !== 1 || batchB !== 1 || a.dtype !== 'float32' || b.dtype !== 'float32') {
+  // A plain product with few rows (a dense layer's forward pass on a batch) goes the Cᵀ way too: repacking
+  // the K×N weights took longer than transposing them (mnist-cnn's 3136×512 dense layer, bench/kernel-profile.ts).
+  const fewRows = !transposeA && !transposeB && a.shape[a.shape.length - 2] * 4 <= b.shape[b.shape.length - 1]
+  if ((!transposeA && !transposeB && !fewRows) || batchA !== 1 || batchB !== 1 || a.dtype !== 'float32' || b.dtype !== 'float32') {
     return run(BatchMatMul, backend, { a, b }, attrs as unknown as Record<string, unknown>)
   }
   const ar = a.shape.length

@@ -81,6 +81,10 @@ function convCases(): Case[] {
   }
   const products: [number[], number[], boolean, boolean][] = [
     [[7, 5], [5, 3], false, false],
+    // A dense forward pass on a batch (rows × 4 ≤ columns): computed as Cᵀ = Bᵀ·Aᵀ.
+    [[3, 40], [40, 12], false, false],
+    [[1, 7], [7, 4], false, false],
+    [[2, 1, 9], [9, 8], false, false],
     [[5, 7], [5, 3], true, false],
     [[5, 3], [5, 9], true, false],
     [[7, 5], [3, 5], false, true],
