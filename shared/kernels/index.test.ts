@@ -6,6 +6,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import * as tfl from '@tensorflow/tfjs-layers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { registerWasmGradKernels, WASM_GRAD_KERNELS } from '.'
+import { captureOriginal } from './kernel-utils'
 
 /** Largest |wasm − cpu| allowed for inputs in [-1, 1]: float32 sums of a few hundred products. */
 const MAX_ABS_ERROR = 1e-4
@@ -94,6 +95,28 @@ function convCases(): Case[] {
     [[1, 6, 4], [1, 6, 5], true, false],
     [[2, 6, 4], [2, 5, 4], false, true],
   ]
+  // Max pooling's gradient, on values in [-1, 1] (windows whose maximum is negative included): windows
+  // that tile the input (the argmax path, with rows and columns past the last window), and overlapping or
+  // padded ones (the loop).
+  const pools: { n: number; h: number; w: number; c: number; f: [number, number]; s: [number, number]; pad: 'same' | 'valid' }[] = [
+    { n: 2, h: 8, w: 8, c: 3, f: [2, 2], s: [2, 2], pad: 'valid' },
+    { n: 2, h: 8, w: 6, c: 4, f: [2, 2], s: [2, 2], pad: 'same' },
+    { n: 3, h: 9, w: 7, c: 2, f: [2, 2], s: [2, 2], pad: 'valid' },
+    { n: 2, h: 9, w: 9, c: 2, f: [3, 3], s: [3, 3], pad: 'valid' },
+    { n: 2, h: 8, w: 9, c: 3, f: [2, 3], s: [2, 3], pad: 'same' },
+    { n: 2, h: 9, w: 8, c: 2, f: [3, 3], s: [2, 2], pad: 'same' },
+    { n: 2, h: 7, w: 7, c: 3, f: [2, 2], s: [2, 2], pad: 'same' },
+    { n: 1, h: 6, w: 6, c: 2, f: [3, 3], s: [1, 1], pad: 'valid' },
+  ]
+  for (const g of pools) {
+    const xShape = [g.n, g.h, g.w, g.c] as [number, number, number, number]
+    const info = tf.backend_util.computePool2DInfo(xShape, g.f, g.s, 1, g.pad)
+    cases.push({
+      kernel: 'MaxPoolGrad', name: JSON.stringify(g),
+      inputs: { dy: { shape: info.outShape }, input: { shape: xShape }, output: { shape: info.outShape } },
+      attrs: { filterSize: g.f, strides: g.s, pad: g.pad },
+    })
+  }
   for (const [a, b, transposeA, transposeB] of products) {
     cases.push({
       kernel: 'BatchMatMul', name: JSON.stringify({ a, b, transposeA, transposeB }),
@@ -147,6 +170,25 @@ describe('wasm gradient kernels match the cpu backend', () => {
       expect(maxAbsDiff(actual.data, expected.data)).toBeLessThan(MAX_ABS_ERROR)
     })
   }
+})
+
+describe('max pooling gradient on wasm', () => {
+  it('goes to the first maximum of each window, negative windows included (the backend’s own kernel sends those to the first position)', async () => {
+    await tf.setBackend('wasm')
+    const windows = [[-2, -1, -3, -4], [-3, -4, -1, -2], [-1, -2, -1, -3], [0, 0, 0, 0], [1, 1, 0, 0], [0.5, -1, 2, 2]]
+    const x = tf.tensor4d(windows.flatMap(([a, b, c, d]) => [a, b, c, d]), [windows.length, 2, 2, 1])
+    const dy = tf.ones([windows.length, 1, 1, 1])
+    const attrs = { filterSize: 2, strides: 2, pad: 'valid' }
+    const dx = tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: dy }, attrs) as tf.Tensor
+    expect(Array.from(await dx.data())).toEqual([0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0])
+    const original = captureOriginal('MaxPoolGrad')
+    const theirs = original?.kernelFunc({ inputs: { dy, input: x, output: dy }, backend: tf.backend(), attrs }) as tf.TensorInfo
+    const theirValues = Array.from(tf.backend().readSync(theirs.dataId) as Float32Array)
+    tf.backend().disposeData(theirs.dataId)
+    // The backend's own kernel as shipped: the first window's gradient at position 0, not at its maximum.
+    expect(theirValues.slice(0, 4)).toEqual([1, 0, 0, 0])
+    tf.dispose([x, dy, dx])
+  })
 })
 
 function isDilated(c: Case): boolean {

@@ -8,11 +8,13 @@ import { conv2DBackpropInputConfig } from './Conv2DBackpropInput'
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter'
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput'
 import { captureOriginal, WASM } from './kernel-utils'
+import { maxPoolGradConfig } from './MaxPoolGrad'
 
 /**
- * Our wasm gradient kernels. BatchMatMul and Conv2DBackpropInput replace the wasm backend's own where
- * those run a scalar loop (transposed products; every input gradient); the other three are missing
- * from tfjs-backend-wasm 4.22.0.
+ * Our wasm gradient kernels. BatchMatMul, Conv2DBackpropInput and MaxPoolGrad replace the wasm backend's
+ * own where those run a scalar loop (transposed products; every input gradient; max pooling's gradient,
+ * which is also wrong for windows whose maximum is ≤ 0); the other three are missing from
+ * tfjs-backend-wasm 4.22.0.
  */
 export const WASM_GRAD_KERNELS: readonly KernelConfig[] = [
   batchMatMulConfig,
@@ -20,6 +22,7 @@ export const WASM_GRAD_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
+  maxPoolGradConfig,
 ]
 
 /** Registers the gradient kernels the wasm backend needs to train conv nets fast; safe to call twice. */
