@@ -96,8 +96,7 @@ function convCases(): Case[] {
     [[2, 6, 4], [2, 5, 4], false, true],
   ]
   // Max pooling's gradient, on values in [-1, 1] (windows whose maximum is negative included): windows
-  // that tile the input (the argmax path, with rows and columns past the last window), and overlapping or
-  // padded ones (the loop).
+  // that tile the input (with rows and columns past the last window), overlapping and padded ones.
   const pools: { n: number; h: number; w: number; c: number; f: [number, number]; s: [number, number]; pad: 'same' | 'valid' }[] = [
     { n: 2, h: 8, w: 8, c: 3, f: [2, 2], s: [2, 2], pad: 'valid' },
     { n: 2, h: 8, w: 6, c: 4, f: [2, 2], s: [2, 2], pad: 'same' },
