@@ -2,7 +2,7 @@
 // (one thread, SIMD, autofed's gradient kernels), batch 32, random data; `tf.profile` of R steps after a
 // warm-up, mean ms per step for each kernel and input shapes. The threads and PyTorch comparison is
 // bench/wasm-threads.ts; this says which kernels a faster step would have to change.
-// Run: npx tsx bench/kernel-profile.ts [R]
+// Run: npx tsx bench/kernel-profile.ts [R] [rows]
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
@@ -12,6 +12,7 @@ import { registerWasmGradKernels } from '../shared/kernels'
 import { benchModelBuilder, BATCH_SIZE, INPUT_SHAPES, NUM_CLASSES } from './throughput/models'
 
 const R = Number(process.argv[2] ?? 5)
+const ROWS = Number(process.argv[3] ?? 12)
 const WASM_DIR = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))
 
 async function main(): Promise<void> {
@@ -45,10 +46,10 @@ async function main(): Promise<void> {
   const rows = [...perKernel].sort((a, b) => b[1] - a[1])
   let rest = 0
   for (const [i, [key, ms]] of rows.entries()) {
-    if (i < 12) console.log(`| ${key} | ${ms.toFixed(2)} | ${((100 * ms) / total).toFixed(1)} % |`)
+    if (i < ROWS) console.log(`| ${key} | ${ms.toFixed(2)} | ${((100 * ms) / total).toFixed(1)} % |`)
     else rest += ms
   }
-  console.log(`| ${rows.length - 12} other kernels | ${rest.toFixed(2)} | ${((100 * rest) / total).toFixed(1)} % |`)
+  console.log(`| ${rows.length - ROWS} other kernels | ${rest.toFixed(2)} | ${((100 * rest) / total).toFixed(1)} % |`)
 }
 
 await main()

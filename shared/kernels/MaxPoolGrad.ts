@@ -1,6 +1,6 @@
 import { backend_util, MaxPoolGrad } from '@tensorflow/tfjs-core'
 import type { KernelBackend, KernelConfig, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs-core'
-import { WASM } from './kernel-utils'
+import { heapOf, WASM } from './kernel-utils'
 
 /**
  * The gradient of max pooling: each dy value goes to the first maximum of its window (row-major), as the
@@ -15,17 +15,6 @@ export function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo;
   const { filterSize, strides, pad, dimRoundingMode } = attrs
   const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode)
   return loopGradient(backend, x, dy, info)
-}
-
-/** The part of the wasm backend used to read and write tensors in place on its heap. */
-type HeapBackend = {
-  typedArrayFromHeap(info: TensorInfo): Float32Array
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo
-}
-
-function heapOf(backend: KernelBackend): HeapBackend | null {
-  const b = backend as unknown as Partial<HeapBackend>
-  return typeof b.typedArrayFromHeap === 'function' && typeof b.makeOutput === 'function' ? (b as HeapBackend) : null
 }
 
 /** Any window geometry: the cpu backend's rule (first maximum; padding never wins), in place on the heap. */

@@ -116,6 +116,21 @@ function convCases(): Case[] {
       attrs: { filterSize: g.f, strides: g.s, pad: g.pad },
     })
   }
+  // Sums: over every axis but the last (ours, one pass on the heap), and the others (the backend's).
+  const sums: [number[], number | number[], boolean][] = [
+    [[2, 5, 4, 3], [0, 1, 2], false],
+    [[2, 5, 4, 3], [2, 0, 1], true],
+    [[2, 5, 4, 3], [-4, -3, -2], false],
+    [[7, 5], 0, false],
+    [[7, 5], [0], true],
+    [[2, 5, 4, 3], [1, 2], false],
+    [[2, 5, 4, 3], -1, false],
+    [[2, 5, 4, 3], [0, 1, 2, 3], false],
+    [[6], 0, false],
+  ]
+  for (const [shape, axis, keepDims] of sums) {
+    cases.push({ kernel: 'Sum', name: JSON.stringify({ shape, axis, keepDims }), inputs: { x: { shape } }, attrs: { axis, keepDims } })
+  }
   for (const [a, b, transposeA, transposeB] of products) {
     cases.push({
       kernel: 'BatchMatMul', name: JSON.stringify({ a, b, transposeA, transposeB }),

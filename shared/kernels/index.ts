@@ -5,3 +5,4 @@ export { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNati
 export { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput'
 export { batchMatMulConfig } from './BatchMatMul'
 export { maxPoolGradConfig } from './MaxPoolGrad'
+export { sumConfig } from './Sum'

@@ -30,6 +30,18 @@ export function run(name: string, backend: KernelBackend, inputs: NamedTensorInf
   return out
 }
 
+/** The part of the wasm backend used to read and write tensors in place on its heap (BackendWasm's methods). */
+export type HeapBackend = {
+  typedArrayFromHeap(info: TensorInfo): Float32Array
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo
+}
+
+/** The backend's in-place heap access, or null where it has none. Take views after allocating: a growing heap replaces the buffer. */
+export function heapOf(backend: KernelBackend): HeapBackend | null {
+  const b = backend as unknown as Partial<HeapBackend>
+  return typeof b.typedArrayFromHeap === 'function' && typeof b.makeOutput === 'function' ? (b as HeapBackend) : null
+}
+
 /** Releases intermediates made by `run` (reshapes share data by reference count, so each is released once). */
 export function release(backend: KernelBackend, ...infos: TensorInfo[]): void {
   for (const info of infos) backend.disposeData(info.dataId)

@@ -9,12 +9,13 @@ import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNati
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput'
 import { captureOriginal, WASM } from './kernel-utils'
 import { maxPoolGradConfig } from './MaxPoolGrad'
+import { sumConfig } from './Sum'
 
 /**
- * Our wasm gradient kernels. BatchMatMul, Conv2DBackpropInput and MaxPoolGrad replace the wasm backend's
- * own where those run a scalar loop (transposed products; every input gradient; max pooling's gradient,
- * which is also wrong for windows whose maximum is ≤ 0); the other three are missing from
- * tfjs-backend-wasm 4.22.0.
+ * Our wasm gradient kernels. BatchMatMul, Conv2DBackpropInput, MaxPoolGrad and Sum replace the wasm
+ * backend's own where those are slow (transposed and few-row products; every input gradient; max pooling's
+ * gradient, also wrong for windows whose maximum is ≤ 0; sums over all but the last axis, i.e. bias
+ * gradients) and hand other cases back to them; the other three are missing from tfjs-backend-wasm 4.22.0.
  */
 export const WASM_GRAD_KERNELS: readonly KernelConfig[] = [
   batchMatMulConfig,
@@ -23,6 +24,7 @@ export const WASM_GRAD_KERNELS: readonly KernelConfig[] = [
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   maxPoolGradConfig,
+  sumConfig,
 ]
 
 /** Registers the gradient kernels the wasm backend needs to train conv nets fast; safe to call twice. */
