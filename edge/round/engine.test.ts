@@ -21,19 +21,36 @@ async function setup(over: Partial<TaskParams> = {}) {
   const { task, invite } = await engine.createTask({ name: 't', bundle: { name: 'tiny', displayName: 'Tiny' }, labels: ['a', 'b'], params: params.value, weights: initial, bundleZip: new Uint8Array([1]) })
   // Declared counts bound what a participant may report (edge/round/trust.ts): room for every test's uploads and reports.
   const join = (name: string, labelCounts: LabelCounts = { a: { train: 100, validation: 5, test: 5 }, b: { train: 100, validation: 5, test: 5 } }) => engine.join(task.id, { invite, name, labelCounts })
+  const encode = (round: number, pid: string, values: number[], examples: number) =>
+    encodeUpdate({ taskId: task.id, round, participantId: pid, examples, tensors: [{ shape: [2, 2], data: Float32Array.from(values.slice(0, 4)) }, { shape: [2], data: Float32Array.from(values.slice(4)) }] })
   const upload = (round: number, pid: string, values: number[], examples: number, chunk = 1 << 30) => {
-    const bytes = encodeUpdate({ taskId: task.id, round, participantId: pid, examples, tensors: [{ shape: [2, 2], data: Float32Array.from(values.slice(0, 4)) }, { shape: [2], data: Float32Array.from(values.slice(4)) }] })
+    const bytes = encode(round, pid, values, examples)
     async function* chunks() {
       for (let p = 0; p < bytes.length; p += chunk) yield bytes.slice(p, p + chunk)
     }
     return engine.upload(task.id, round, pid, chunks(), bytes.length)
+  }
+  /** An upload of round 1 whose last two values are held back: `sent` once the rest is in, `open()` sends them. */
+  const heldUpload = (pid: string, values: number[], examples: number) => {
+    const bytes = encode(1, pid, values, examples)
+    let open: () => void = () => {}
+    const gate = new Promise<void>((r) => (open = r))
+    let firstSent: () => void = () => {}
+    const sent = new Promise<void>((r) => (firstSent = r))
+    async function* slow() {
+      yield bytes.slice(0, bytes.length - 8)
+      firstSent()
+      await gate
+      yield bytes.slice(bytes.length - 8)
+    }
+    return { done: engine.upload(task.id, 1, pid, slow(), bytes.length), sent, open }
   }
   const global = async (v: number | 'best') => {
     const d = decodeWeights((await engine.weights(task.id, v)).bytes)
     if (!d.ok) throw d.error
     return d.tensors.flatMap((t) => [...t.data])
   }
-  return { clock, store, engine, events, id: task.id, join, upload, global }
+  return { clock, store, engine, events, id: task.id, join, upload, heldUpload, global }
 }
 
 describe('RoundEngine', () => {
@@ -215,23 +232,12 @@ describe('RoundEngine', () => {
     await s.engine.start(s.id)
     const xa = [0.1, 0.7, -0.3, 1e-3, 2.5, -1.9]
     const xb = [0.3, -0.2, 0.9, 1 / 3, -0.7, 0.05]
-    const bytesA = encodeUpdate({ taskId: s.id, round: 1, participantId: a.participantId, examples: 7, tensors: [{ shape: [2, 2], data: Float32Array.from(xa.slice(0, 4)) }, { shape: [2], data: Float32Array.from(xa.slice(4)) }] })
-    let open: () => void = () => {}
-    const gate = new Promise<void>((r) => (open = r))
-    let firstSent: () => void = () => {}
-    const sent = new Promise<void>((r) => (firstSent = r))
-    async function* slow() {
-      // The first four values arrive and are folded into the sum before b is ready.
-      yield bytesA.slice(0, bytesA.length - 8)
-      firstSent()
-      await gate
-      yield bytesA.slice(bytesA.length - 8)
-    }
-    const slowUpload = s.engine.upload(s.id, 1, a.participantId, slow(), bytesA.length)
-    await sent
+    // The first four values arrive and are folded into the sum before b is ready.
+    const slow = s.heldUpload(a.participantId, xa, 7)
+    await slow.sent
     expect(await s.upload(1, b.participantId, xb, 3)).toEqual({ accepted: true, received: 1, expected: 2 })
-    open()
-    expect(await slowUpload).toEqual({ accepted: true, received: 2, expected: 2 })
+    slow.open()
+    expect(await slow.done).toEqual({ accepted: true, received: 2, expected: 2 })
     // b was folded first, then a, as averageOf computes it: (0 + 3·b + 7·a) × (1/10).
     const want = xa.map((x, i) => Math.fround((0 + 3 * Math.fround(xb[i]) + 7 * Math.fround(x)) * (1 / 10)))
     expect(await s.global(1)).toEqual(want)
@@ -244,32 +250,21 @@ describe('RoundEngine', () => {
       await s.engine.start(s.id)
       // c first, so the round's sum exists and a folds while it streams (holding the sum).
       await s.upload(1, c.participantId, new Array(6).fill(0.25), 1)
-      const bytesA = encodeUpdate({ taskId: s.id, round: 1, participantId: a.participantId, examples: 1, tensors: [{ shape: [2, 2], data: new Float32Array(4).fill(0.5) }, { shape: [2], data: new Float32Array(2).fill(0.5) }] })
-      let open: () => void = () => {}
-      const gate = new Promise<void>((r) => (open = r))
-      let firstSent: () => void = () => {}
-      const sent = new Promise<void>((r) => (firstSent = r))
-      async function* slow() {
-        yield bytesA.slice(0, bytesA.length - 8)
-        firstSent()
-        await gate
-        yield bytesA.slice(bytesA.length - 8)
-      }
-      const slowUpload = s.engine.upload(s.id, 1, a.participantId, slow(), bytesA.length)
-      await sent
+      const slow = s.heldUpload(a.participantId, new Array(6).fill(0.5), 1)
+      await slow.sent
       // b (‖3·1‖ = 3√6 ≈ 7.35 from version 0, over the bound 2) arrives whole while a holds the sum.
       const over = s.upload(1, b.participantId, new Array(6).fill(3), 1)
       if (mode === 'refuse') {
         await expect(over).rejects.toMatchObject({ status: 422, message: expect.stringContaining('its L2 distance from global version 0 is 7.348, over the bound 2.000') })
-        open()
-        expect(await slowUpload).toEqual({ accepted: true, received: 2, expected: 3 })
+        slow.open()
+        expect(await slow.done).toEqual({ accepted: true, received: 2, expected: 3 })
         await s.upload(1, b.participantId, new Array(6).fill(0.75), 1)
         // c, a, then b's second upload: the refused one left no trace in the sum.
         expect(await s.global(1)).toEqual(new Array(6).fill(Math.fround((0.25 + 0.5 + 0.75) * (1 / 3))))
       } else {
         expect(await over).toEqual({ accepted: true, received: 2, expected: 3 })
-        open()
-        expect(await slowUpload).toEqual({ accepted: true, received: 3, expected: 3 })
+        slow.open()
+        expect(await slow.done).toEqual({ accepted: true, received: 3, expected: 3 })
         // Measured by the distance-only pass, which rounds Σ (x − g)² = 54 up by 2⁻¹⁷ (shared/fedavg/kernel.ts).
         const clipped = Math.fround(0 + (2 / Math.sqrt(54 * (1 + 2 ** -17))) * 3)
         // c, then b clipped to norm 2, then a (it stepped aside for b and was folded after it).
