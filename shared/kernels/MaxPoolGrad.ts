@@ -1,6 +1,6 @@
 import { backend_util, MaxPoolGrad } from '@tensorflow/tfjs-core'
 import type { KernelBackend, KernelConfig, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs-core'
-import { heapOf, WASM } from './kernel-utils'
+import { heapOf, run, WASM } from './kernel-utils'
 
 /**
  * The gradient of max pooling: each dy value goes to the first maximum of its window (row-major), as the
@@ -8,25 +8,22 @@ import { heapOf, WASM } from './kernel-utils'
  * first position whenever the window's maximum is ≤ 0 (a wrong gradient for any pooling of negative
  * values), and took 19.6 ms a step of mnist-cnn's training where this loop, reading and writing the
  * backend's heap in place, takes ~9 (bench/kernel-profile.ts; an argmax over the windows composed of the
- * backend's kernels took ~14).
+ * backend's kernels took ~14). Any window geometry; padding never wins a window.
  */
 export function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo }; backend: KernelBackend; attrs: MaxPoolGradAttrs }): TensorInfo {
-  const { inputs: { dy, input: x }, backend, attrs } = args
+  const { inputs: { dy, input: x, output }, backend, attrs } = args
+  const heap = heapOf(backend)
+  // Without in-place heap access (not the case in the pinned tfjs-backend-wasm), the backend's own kernel.
+  if (!heap) return run(MaxPoolGrad, backend, { dy, input: x, output }, attrs as unknown as Record<string, unknown>)
   const { filterSize, strides, pad, dimRoundingMode } = attrs
   const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode)
-  return loopGradient(backend, x, dy, info)
-}
-
-/** Any window geometry: the cpu backend's rule (first maximum; padding never wins), in place on the heap. */
-function loopGradient(backend: KernelBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo, padInfo } = info
   const [n, h, w, c] = x.shape
-  const heap = heapOf(backend)
-  const out = heap ? heap.makeOutput([n, h, w, c], 'float32') : null
+  const out = heap.makeOutput([n, h, w, c], 'float32')
   // Views after the output's allocation: a growing heap replaces the buffer.
-  const xv = heap ? heap.typedArrayFromHeap(x) : (backend.readSync(x.dataId) as Float32Array)
-  const dyv = heap ? heap.typedArrayFromHeap(dy) : (backend.readSync(dy.dataId) as Float32Array)
-  const dx = heap && out ? heap.typedArrayFromHeap(out) : new Float32Array(n * h * w * c)
+  const xv = heap.typedArrayFromHeap(x)
+  const dyv = heap.typedArrayFromHeap(dy)
+  const dx = heap.typedArrayFromHeap(out)
   dx.fill(0)
   // Channels innermost, with each channel's running maximum in scratch arrays: reads of x are sequential
   // within a window row (NHWC).
@@ -61,8 +58,7 @@ function loopGradient(backend: KernelBackend, x: TensorInfo, dy: TensorInfo, inf
       }
     }
   }
-  if (out) return out
-  return { dataId: backend.write(dx, [n, h, w, c], 'float32'), shape: [n, h, w, c], dtype: 'float32' }
+  return out
 }
 
 export const maxPoolGradConfig: KernelConfig = {
