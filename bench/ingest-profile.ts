@@ -16,6 +16,7 @@ import { startNodeServer } from '../edge/adapter/node'
 import { createMemoryStore } from '../edge/store'
 import { parseTaskParams } from '../shared/wire'
 import type { ClientConfig, ClientJob } from './ingest-client'
+import { sparesReady } from './spares'
 
 const PARAMS = 2_621_440
 const uploads = Number(process.argv[2] ?? 16)
@@ -78,6 +79,7 @@ try {
       // Ingest only: one participant never uploads, so the round stays open.
       for (let i = 0; i < uploads + (round ? 0 : 1); i++) joined.push(await srv.engine.join(task.id, { invite, name: `p${i}`, labelCounts: { a: { train: 10, validation: 0, test: 0 } } }))
       await srv.engine.start(task.id)
+      if (kind === 'file') console.log(`spare files ready after ${await sparesReady(dir, uploads, BYTES)} ms`)
       const jobs: ClientJob[] = joined.slice(0, uploads).map((j) => ({
         url: `${srv.url}/api/tasks/${task.id}/rounds/1/update`,
         token: j.token,

@@ -13,6 +13,7 @@ import { createMemoryStore } from '../edge/store'
 import { parseTaskParams } from '../shared/wire'
 import type { ClientConfig, ClientJob } from './ingest-client'
 import { median } from './median'
+import { sparesReady } from './spares'
 
 type Download = { url: string; token: string }
 
@@ -90,6 +91,7 @@ async function aggregatorRun(storeKind: 'file' | 'memory', o: RunOptions): Promi
     const joined = []
     for (let i = 0; i < o.uploads + (o.round ? 0 : 1); i++) joined.push(await srv.engine.join(task.id, { invite, name: `p${i}`, labelCounts: { a: { train: 10, validation: 0, test: 0 } } }))
     await srv.engine.start(task.id)
+    if (storeKind === 'file') await sparesReady(dataDir, o.uploads, BODY_BYTES)
     const jobs: ClientJob[] = joined.slice(0, o.uploads).map((j) => ({
       url: `${srv.url}/api/tasks/${task.id}/rounds/1/update`,
       token: j.token,
@@ -110,7 +112,6 @@ async function aggregatorRun(storeKind: 'file' | 'memory', o: RunOptions): Promi
   }
 }
 
-/** The bare node:http sink: the same uploads, and for a bare round the same downloads (GET of a weights-sized body) by the same client. */
 /** The bare node:http sink: the same uploads, and for a bare round the same downloads (GET of a weights-sized body) by the same client. */
 async function rawRun(c: number, round = false, uploads = UPLOADS): Promise<number> {
   const { url, server } = await rawSink()
@@ -200,10 +201,10 @@ async function main(): Promise<void> {
   if (process.env.BENCH_WRITE === '1') await writeSection(lines)
 }
 
-/** This checkout (default bound, and update_norm "off") against --against's, data folder, 5 interleaved runs each, medians. */
+/** This checkout (default bound, and update_norm "off") against --against's, data folder, BENCH_RUNS (default 5) interleaved runs each, medians. */
 async function compare(say: (line: string) => void): Promise<void> {
   const other = await libAt(AGAINST as string)
-  const RUNS = 5
+  const RUNS = Number(process.env.BENCH_RUNS ?? 5)
   say('')
   say(`This checkout against ${AGAINST_NAME}, ingest into the data folder, ${RUNS} interleaved runs each, medians (aggregator CPU: this process's user + system time during the uploads, per upload):`)
   say('')
@@ -252,7 +253,7 @@ async function writeSection(lines: string[]): Promise<void> {
 
 const METHOD = [
   'Method: the aggregator (`startNodeServer`, in this process) and the clients (bench/ingest-client.ts, a separate Node process that encodes the uploads and sends them with `node:http`, bodies preloaded, as real participants are other machines) share the 2 cores.',
-  '"bare POST": a `node:http` server that only drains the request, the same bytes, the same client. "ingest": POST /api/tasks/:id/rounds/1/update until every upload has its 200 (checked, durable in the write-ahead log, folded), with one extra participant that never uploads so the round stays open; MB/s = uploaded bytes / client wall time. The update_norm "off" column: the same ingest with that task setting (no update-norm bound), in the same run.',
+  '"bare POST": a `node:http` server that only drains the request, the same bytes, the same client. "ingest": POST /api/tasks/:id/rounds/1/update until every upload has its 200 (checked, durable in the write-ahead log, folded), with one extra participant that never uploads so the round stays open, and the uploads start once the data folder has prepared the round’s log files (spare files, which a real round prepares while its participants train; bench/spares.ts); MB/s = uploaded bytes / client wall time. The update_norm "off" column: the same ingest with that task setting (no update-norm bound), in the same run.',
   '"whole round": the same uploads with no extra participant, so the last one closes the round (average, global weights stored), then every participant GETs weights/1 (`fetch`, all at once); MB/s = uploaded bytes / wall time of uploads + downloads, against the bare POST and against a "bare round": the same client posting the same uploads to the bare sink, then GETting as many weights-sized bodies from it (the downloads alone, through `fetch`, take longer than the uploads, so a whole round cannot reach the bare POST figure however fast the aggregator is).',
   'Memory: `process.memoryUsage()` sampled every 2 ms from just before the clients start (after a GC) to the end of the round; growth = peak − start.',
 ].join('\n')
