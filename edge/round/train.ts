@@ -1,4 +1,4 @@
-import { averageOf } from '../../shared/fedavg'
+import { averageOf, releaseRunningSum } from '../../shared/fedavg'
 import { coordinateMedian, trimmedMean } from '../../shared/robust'
 import type { UploadResponse } from '../../shared/wire'
 import type { Accumulator } from './accumulator'
@@ -92,6 +92,8 @@ export async function closeTrain(deps: EngineDeps, rt: Runtime): Promise<void> {
   dropMissing(deps, rec, new Set(acc.contributors.map((c) => c.id)))
   const epsilon = spendRound(rec)
   rec.pending = { round: rec.round, attempt: rec.attempt, contributors: acc.contributors.length, examples: acc.contributors.reduce((n, c) => n + c.examples, 0), ...(epsilon === undefined ? {} : { epsilon }) }
+  // The new version is stored and nothing folds into this round's sum again (closes run under the fold lock).
+  if (acc.sum) releaseRunningSum(acc.sum)
   rt.acc = null
   rt.garbage.push(ACC_KEY, ...(await deps.store.keys(rec.id, 'updates/')), ...(await deps.store.keys(rec.id, SECAGG_PREFIX)))
   if (rec.secagg) rec.secagg = null

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { averageOf, countUpdate, createRunningSum, fedAvg, foldUpdate, foldValues, foldValuesChecked, foldValuesSaving, restoreSum } from '.'
+import { averageOf, countUpdate, createRunningSum, fedAvg, foldUpdate, foldValues, foldValuesChecked, foldValuesSaving, releaseRunningSum, restoreSum, savedValuesFor } from '.'
 
 // float32 output of a float64 mean: at most half an ulp of float32 away from the exact mean.
 const F32_REL_TOL = 2 ** -24
@@ -87,5 +87,41 @@ describe('foldValuesSaving', () => {
     expect(foldValuesSaving(acc, 3, Float32Array.from([NaN]), 7, saved)).toBe(false)
     restoreSum(acc, saved, 4)
     expect(Array.from(acc.sum)).toEqual(Array.from(before))
+  })
+})
+
+describe('releaseRunningSum', () => {
+  it('gives the next sum of the same size the released memory, cleared; the released sum refuses folds', () => {
+    // A size no other test uses, so the kernel handed out below can only be this one.
+    const size = 4099
+    const first = createRunningSum(size)
+    const memory = first.sum
+    const saved = savedValuesFor(first)
+    foldValues(first, 0, new Float32Array(size).fill(0.5), 3)
+    countUpdate(first, 3)
+    expect(averageOf(first)?.[size - 1]).toBe(0.5)
+    releaseRunningSum(first)
+    expect(first.sum.length).toBe(0)
+    expect(() => foldValues(first, 0, Float32Array.from([1]), 1)).toThrow(RangeError)
+
+    const next = createRunningSum(size)
+    expect(next.sum).toBe(memory)
+    expect(savedValuesFor(next)).toBe(saved)
+    expect(next.sum.every((x) => x === 0)).toBe(true)
+    foldValues(next, 0, new Float32Array(size).fill(2), 1)
+    countUpdate(next, 1)
+    expect(averageOf(next)?.[0]).toBe(2)
+    // Taken once: a second sum of that size gets memory of its own.
+    expect(createRunningSum(size).sum).not.toBe(memory)
+  })
+
+  it('keeps one released kernel per size for at most four sizes', () => {
+    const sums = [5001, 5002, 5003, 5004, 5005].map((n) => createRunningSum(n))
+    const memories = sums.map((s) => s.sum)
+    for (const s of sums) releaseRunningSum(s)
+    // The oldest size (5001) was dropped; the four newest are reused.
+    expect(createRunningSum(5001).sum).not.toBe(memories[0])
+    expect(createRunningSum(5005).sum).toBe(memories[4])
+    expect(createRunningSum(5002).sum).toBe(memories[1])
   })
 })
