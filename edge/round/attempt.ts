@@ -53,8 +53,9 @@ export function beginAttempt(deps: EngineDeps, rt: Runtime, scheduleWaitOver: bo
   rec.deadline = now + rec.params.calculation_timeout * 1000
   // Under secure aggregation the attempt starts at its advertise step (secagg-steps.ts).
   openSecagg(rec)
-  // The uploads' logs can be made ready while the participants train.
-  deps.store.prepare?.(more.size, messageBytes({ taskId: rec.id, participantId: rec.selected[0] ?? '', shapes: rec.spec.map((s) => s.shape) }))
+  // The uploads' logs, and the file of the version the round's close writes (a little smaller than an
+  // update), can be made ready while the participants train.
+  deps.store.prepare?.(more.size + 1, messageBytes({ taskId: rec.id, participantId: rec.selected[0] ?? '', shapes: rec.spec.map((s) => s.shape) }))
 }
 
 /**
