@@ -158,13 +158,18 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     }
   }
 
-  const pushLog = async (text: string) => {
+  // Logs go out in order on a queue of their own: each is a request to the aggregator, and a round waited for
+  // three of them (begin, complete, validation) between its steps. The loop waits for the queue only when it ends.
+  let logs: Promise<void> = Promise.resolve()
+  const pushLog = (text: string): void => {
     emit({ type: 'log', message: text, from: o.name })
-    try {
-      await call('log', () => o.api.log(auth, text))
-    } catch {
-      // Logs are informative; losing one must not stop training.
-    }
+    logs = logs.then(async () => {
+      try {
+        await call('log', () => o.api.log(auth, text))
+      } catch {
+        // Logs are informative; losing one must not stop training.
+      }
+    })
   }
 
   async function globalWeights(version: number | 'best'): Promise<NamedTensor[]> {
@@ -196,7 +201,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       trainer.setWeights(c.training.weights)
       first = c.training.epochsDone + 1
       examples = c.training.examples
-      await pushLog(
+      pushLog(
         first > mergeEpochs
           ? `Sending the update of round ${round} again (trained earlier, not taken then).`
           : `Resume training of round ${round} after epoch ${c.training.epochsDone}.`,
@@ -204,7 +209,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     } else {
       global = await heldOrFetched(round - 1)
       trainer.setWeights(global)
-      await pushLog(`Begin training of round ${round}.`)
+      pushLog(`Begin training of round ${round}.`)
     }
     // FedProx anchors every epoch of the round to version round − 1, also when resuming mid-round.
     if (mu > 0 && first <= mergeEpochs) global ??= await heldOrFetched(round - 1)
@@ -233,7 +238,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       await save()
       const why = `Round ${round}: no training image could be read${last && last.skipped > 0 ? ` (${last.skipped} files skipped)` : ''}; no update sent this time.`
       emit({ type: 'problem', message: why })
-      await pushLog(why)
+      pushLog(why)
       return false
     }
     let weights = c.training?.round === round ? c.training.weights : trainer.getWeights()
@@ -245,7 +250,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       weights = priv.weights
       c.training = { round, epochsDone: mergeEpochs, examples, weights, noised: true }
       await save()
-      await pushLog(`Round ${round}: update clipped to norm ${dp.clipNorm} (its norm was ${priv.norm.toPrecision(4)}) and Gaussian noise of standard deviation ${dp.std.toPrecision(4)} added (distributed differential privacy).`)
+      pushLog(`Round ${round}: update clipped to norm ${dp.clipNorm} (its norm was ${priv.norm.toPrecision(4)}) and Gaussian noise of standard deviation ${dp.std.toPrecision(4)} added (distributed differential privacy).`)
     }
     const secure = secureAggregationOf(task.params)
     if (secure) {
@@ -260,7 +265,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
         // Not taken now (the round closed, or we are not in its current attempt). The trained weights stay in
         // the checkpoint: if a retry of this round selects us again, they are sent again without retraining.
         emit({ type: 'uploaded', round, examples, stale: true })
-        await pushLog(`Round ${round}: the aggregator did not take our update (${message((err as ApiFailure).cause)}); waiting for the next round or attempt.`)
+        pushLog(`Round ${round}: the aggregator did not take our update (${message((err as ApiFailure).cause)}); waiting for the next round or attempt.`)
         return false
       }
       if (status === undefined || status === 401 || status === 408 || status === 429 || status >= 500) throw err
@@ -270,7 +275,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       await save()
       const why = `Round ${round}: the aggregator refused our update (${message((err as ApiFailure).cause)}); sitting this attempt out.`
       emit({ type: 'problem', message: why })
-      await pushLog(why)
+      pushLog(why)
       return false
     }
     c.uploadedRound = round
@@ -278,7 +283,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     await save()
     roundsTrained.push(round)
     emit({ type: 'uploaded', round, examples, stale: false })
-    await pushLog(
+    pushLog(
       `Complete training of round ${round}: ${examples} images` +
         (last ? `, avg_loss=${last.loss.toFixed(4)} correct_rate=${last.accuracy.toFixed(2)}` : '') +
         (last && last.skipped > 0 ? `, ${last.skipped} unreadable files skipped` : '') +
@@ -300,7 +305,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     if (!api) throw new Error('this task uses secure aggregation, which the aggregator connection in use does not offer')
     c.secagg = { round, attempt }
     await save()
-    await pushLog(`Round ${round}: secure aggregation, attempt ${attempt}: update clipped to norm ${clipNorm} (its norm was ${d.norm.toPrecision(4)}), masked before sending.`)
+    pushLog(`Round ${round}: secure aggregation, attempt ${attempt}: update clipped to norm ${clipNorm} (its norm was ${d.norm.toPrecision(4)}), masked before sending.`)
     const outcome = await secureUpload({
       api: retrying(api, call),
       auth,
@@ -314,13 +319,13 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     })
     if (!outcome.sent) {
       emit({ type: 'uploaded', round, examples, stale: true })
-      await pushLog(`Round ${round}: secure aggregation, attempt ${attempt}: ${outcome.why}; waiting for the next attempt or round.`)
+      pushLog(`Round ${round}: secure aggregation, attempt ${attempt}: ${outcome.why}; waiting for the next attempt or round.`)
       return false
     }
     // A later attempt of the same round (this one failed at unmasking) sends the same update again: one round trained.
     if (!roundsTrained.includes(round)) roundsTrained.push(round)
     emit({ type: 'uploaded', round, examples, stale: false })
-    await pushLog(`Complete training of round ${round}: ${examples} images` + (last ? `, avg_loss=${last.loss.toFixed(4)} correct_rate=${last.accuracy.toFixed(2)}` : '') + '; masked update and shares sent.')
+    pushLog(`Complete training of round ${round}: ${examples} images` + (last ? `, avg_loss=${last.loss.toFixed(4)} correct_rate=${last.accuracy.toFixed(2)}` : '') + '; masked update and shares sent.')
     return true
   }
 
@@ -345,7 +350,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
         if (!refusedForGood(err)) throw err
         if (statusOf(err) !== 409) emit({ type: 'problem', message: message(err) })
       }
-      await pushLog(`Validation result of round ${round}: avg_loss=${result.loss.toFixed(4)} correct_rate=${result.accuracy.toFixed(2)}`)
+      pushLog(`Validation result of round ${round}: avg_loss=${result.loss.toFixed(4)} correct_rate=${result.accuracy.toFixed(2)}`)
     }
     ;(cp as ParticipantCheckpoint).validatedVersion = round
     await save()
@@ -364,7 +369,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
         if (!refusedForGood(err)) throw err
         if (statusOf(err) !== 409) emit({ type: 'problem', message: message(err) })
       }
-      await pushLog(`Testing result${final ? '' : ` of round ${task.round}`}: avg_loss=${result.loss.toFixed(4)} correct_rate=${result.accuracy.toFixed(2)}`)
+      pushLog(`Testing result${final ? '' : ` of round ${task.round}`}: avg_loss=${result.loss.toFixed(4)} correct_rate=${result.accuracy.toFixed(2)}`)
     }
     if (final) (cp as ParticipantCheckpoint).tested = true
     else (cp as ParticipantCheckpoint).loggedTestVersion = task.round
@@ -395,9 +400,9 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
   }
 
   /** Reports a failure of the aggregator's answers that the loop gets past, and says so in the task's log. */
-  const recover = async (err: ApiFailure) => {
+  const recover = (err: ApiFailure): void => {
     emit({ type: 'problem', message: err.message })
-    await pushLog(`Problem: ${err.message}; carrying on.`)
+    pushLog(`Problem: ${err.message}; carrying on.`)
   }
 
   try {
@@ -412,7 +417,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       } catch (err) {
         // The aggregator out of reach (even after backing off) is waited out; a task that is gone (404) ends the loop.
         if (!(err instanceof ApiFailure) || (err.status !== undefined && !isTransient(err))) throw err
-        await recover(err)
+        recover(err)
         await waitForChange(seen)
         continue
       }
@@ -431,7 +436,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       } catch (err) {
         // Only the aggregator's answers are got past; the trainer's own errors end the loop.
         if (!(err instanceof ApiFailure)) throw err
-        await recover(err)
+        recover(err)
         step = 'refused'
       }
       if (step === 'acted') {
@@ -446,6 +451,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       await waitForChange(seen)
     }
   } finally {
+    await logs
     unsubscribe()
   }
 }
