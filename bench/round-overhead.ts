@@ -71,7 +71,8 @@ function worker(args: string[], onLine?: (l: Line) => void): { done: Promise<Lin
 /** Seconds of each round from 2 to ROUNDS: the aggregator's close of round r minus its close of round r − 1. */
 async function federated(dirs: string[], root: string): Promise<{ rounds: number[]; epochs: number[] }> {
   const points: { t: number; point: string }[] = []
-  const written = process.env.BENCH_TIMELINE === '1' ? (point: string) => void points.push({ t: Date.now(), point }) : undefined
+  // The aggregator's write points (this process), timed as they happen: a round's close is its 'round-close'.
+  const written = (point: string) => void points.push({ t: Date.now(), point })
   const server = await startNodeServer({ port: 0, dataDir: join(root, `data-${Date.now()}`), bundlesDir: join(ROOT, 'bundles'), distDir: root, initiatorToken: TOKEN, written })
   const workers: ReturnType<typeof worker>[] = []
   try {
@@ -80,14 +81,13 @@ async function federated(dirs: string[], root: string): Promise<{ rounds: number
     for (const [i, data] of dirs.entries()) workers.push(worker(['participate', server.url, task.id, invite, data, `p${i}`]))
     while ((await admin.task(task.id)).participants.length < dirs.length) await new Promise((r) => setTimeout(r, 100))
     await admin.start(task.id)
-    // The version appears when its round closes; polled every 50 ms (the aggregator is in this process).
-    const closed = new Map<number, number>()
     for (;;) {
       const v = await admin.task(task.id)
-      if (v.version > 0 && !closed.has(v.version)) closed.set(v.version, Date.now())
       if (v.state === 'done' || v.state === 'stopped') break
       await new Promise((r) => setTimeout(r, 50))
     }
+    // Round r closed at the r-th round-close write (one task, no retries: every round closes once).
+    const closed = new Map(points.filter((p) => p.point === 'round-close').map((p, i) => [i + 1, p.t] as const))
     const lines = await Promise.all(workers.map((w) => w.done))
     if (process.env.BENCH_TIMELINE === '1') {
       // Where a round's time goes: each participant event, in seconds after the close of round 1.
@@ -134,7 +134,7 @@ async function alone(dirs: string[]): Promise<{ epochs: number[]; withValidation
 
 const METHOD = [
   `Method: the built-in \`mnist-cnn\` bundle (its batch size and optimizer), \`merge_epochs\` 1, N participants each with ${TRAIN} MNIST training images and a tenth of that for validation (no test split), each participant its own process on this machine (bench/round-overhead-worker.ts: \`autofed participate\`'s code, wasm backend), the aggregator in the benchmark's process on the data folder.`,
-  'Federated round r = the aggregator\'s close of round r minus its close of round r − 1 (polled every 50 ms): the download of the global model, the local epoch, the upload, the fold and close, and the validation of the previous version that precedes each round; round 1 (model set-up, version 0\'s validation) is left out. "Alone": the same N processes at once, without an aggregator, training the same epochs with the same bundle, data pipeline and trainer (`localTrainer`), each epoch followed by the same validation; the slowest process per epoch. Overhead = (federated round − alone epoch with validation) ÷ alone epoch with validation. Federated and alone runs alternate.',
+  'Federated round r = the aggregator\'s close of round r minus its close of round r − 1 (the time its task record says so, from the aggregator\'s write-point hook): the download of the global model, the local epoch, the upload, the fold and close, and the validation of the previous version that precedes each round; round 1 (model set-up, version 0\'s validation) is left out. "Alone": the same N processes at once, without an aggregator, training the same epochs with the same bundle, data pipeline and trainer (`localTrainer`), each epoch followed by the same validation; the slowest process per epoch. Overhead = (federated round − alone epoch with validation) ÷ alone epoch with validation. Federated and alone runs alternate. "Fixed cost": the federated round minus its own slowest epoch and minus the alone validation (alone epoch + validation − alone epoch), the time a round adds that does not depend on how fast the epochs of that run were; "fixed ÷ alone" is it over the alone epoch with validation (the same overhead with the run-to-run spread of the epoch time taken out).',
 ].join('\n')
 
 const root = await mkdtemp(join(os.tmpdir(), 'autofed-round-overhead-'))
@@ -145,8 +145,8 @@ const say = (s: string) => {
 }
 try {
   const loadBefore = os.loadavg().map((x) => x.toFixed(1)).join(' / ')
-  say('| participants | run | federated round s (median of rounds 2–' + ROUNDS + ') | its slowest epoch s | alone: epoch + validation s | alone: epoch s | round ÷ alone epoch + validation | overhead |')
-  say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  say('| participants | run | federated round s (median of rounds 2–' + ROUNDS + ') | its slowest epoch s | alone: epoch + validation s | alone: epoch s | round ÷ alone epoch + validation | overhead | fixed cost ms | fixed ÷ alone |')
+  say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
   for (const n of COUNTS) {
     const dirs = await Promise.all(Array.from({ length: n }, (_, i) => folder(root, i)))
     for (let k = 1; k <= REPEAT; k++) {
@@ -154,7 +154,8 @@ try {
       const solo = await alone(dirs)
       const round = median(fed.rounds)
       const base = median(solo.withValidation)
-      say(`| ${n} | ${k} | ${round.toFixed(2)} | ${median(fed.epochs).toFixed(2)} | ${base.toFixed(2)} | ${median(solo.epochs).toFixed(2)} | ${(round / base).toFixed(3)} | ${(((round - base) / base) * 100).toFixed(1)}% |`)
+      const fixed = round - median(fed.epochs) - (base - median(solo.epochs))
+      say(`| ${n} | ${k} | ${round.toFixed(2)} | ${median(fed.epochs).toFixed(2)} | ${base.toFixed(2)} | ${median(solo.epochs).toFixed(2)} | ${(round / base).toFixed(3)} | ${(((round - base) / base) * 100).toFixed(1)}% | ${(fixed * 1000).toFixed(0)} | ${((fixed / base) * 100).toFixed(1)}% |`)
     }
   }
   const head = `Measured by \`npx tsx bench/round-overhead.ts --participants ${COUNTS.join(',')} --rounds ${ROUNDS} --train ${TRAIN} --repeat ${REPEAT}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, tfjs wasm (one thread, SIMD, autofed's gradient kernels); load average before ${loadBefore}, after ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')}.`
