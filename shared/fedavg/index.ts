@@ -42,6 +42,12 @@ export function createRunningSum(size: number, options: { kernel?: boolean } = {
 const releasedKernels = new Map<number, FoldKernel>()
 /** Model sizes kept (one kernel each): a few tasks' rounds alternate without holding memory for every size seen. */
 const MAX_RELEASED = 4
+/**
+ * Bytes of released kernels kept at most (sum, saved values and base: 20 bytes a parameter). A kernel stays
+ * here after its task ends, so a model above this pays for fresh memory every round instead (as before reuse).
+ */
+export const MAX_RELEASED_BYTES = 256 * 1024 * 1024
+const kernelBytes = (k: FoldKernel) => k.sum.length * 20
 
 /**
  * Hands back a sum nothing will fold into again (its round closed), so that the next sum of its size reuses
@@ -51,12 +57,16 @@ const MAX_RELEASED = 4
 export function releaseRunningSum(acc: RunningSum): void {
   const kernel = kernels.get(acc.sum)
   acc.sum = new Float64Array(0)
-  if (!kernel) return
+  if (!kernel || kernelBytes(kernel) > MAX_RELEASED_BYTES) return
   releasedKernels.delete(kernel.sum.length)
   releasedKernels.set(kernel.sum.length, kernel)
-  for (const size of releasedKernels.keys()) {
-    if (releasedKernels.size <= MAX_RELEASED) break
+  let bytes = 0
+  for (const k of releasedKernels.values()) bytes += kernelBytes(k)
+  // Oldest first out, until both limits hold.
+  for (const [size, k] of releasedKernels) {
+    if (releasedKernels.size <= MAX_RELEASED && bytes <= MAX_RELEASED_BYTES) break
     releasedKernels.delete(size)
+    bytes -= kernelBytes(k)
   }
 }
 
