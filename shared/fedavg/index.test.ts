@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { averageOf, countUpdate, createRunningSum, fedAvg, foldUpdate, foldValues, foldValuesChecked, foldValuesSaving, MAX_RELEASED_BYTES, releaseRunningSum, restoreSum, savedValuesFor } from '.'
+import { averageOf, countUpdate, createRunningSum, fedAvg, foldUpdate, foldValues, foldValuesChecked, foldValuesSaving, releaseRunningSum, restoreSum, savedValuesFor } from '.'
 
 // float32 output of a float64 mean: at most half an ulp of float32 away from the exact mean.
 const F32_REL_TOL = 2 ** -24
@@ -126,20 +126,19 @@ describe('releaseRunningSum', () => {
   })
 
   it('keeps no kernel above the byte limit, and drops the oldest to stay under it', () => {
-    // 20 bytes a parameter; the memory is reserved, not touched, so these sizes cost little here.
-    const huge = createRunningSum(Math.floor(MAX_RELEASED_BYTES / 20) + 16)
+    // 20 bytes a parameter; a limit of 1 MB stands for MAX_RELEASED_BYTES.
+    const limit = 1_000_000
+    const huge = createRunningSum(60_000)
     const hugeMemory = huge.sum
-    releaseRunningSum(huge)
-    expect(createRunningSum(Math.floor(MAX_RELEASED_BYTES / 20) + 16).sum).not.toBe(hugeMemory)
-    const third = Math.floor(MAX_RELEASED_BYTES / 20 / 3)
-    const [a, b] = [createRunningSum(third), createRunningSum(third + 16)]
+    releaseRunningSum(huge, limit)
+    expect(createRunningSum(60_000).sum).not.toBe(hugeMemory)
+    const [a, b] = [createRunningSum(16_001), createRunningSum(16_002)]
     const [memA, memB] = [a.sum, b.sum]
-    releaseRunningSum(a)
-    releaseRunningSum(b)
-    // Two thirds of the limit kept; a third kernel of a half would pass it, so the oldest (a) goes.
-    const c = createRunningSum(Math.floor(MAX_RELEASED_BYTES / 20 / 2))
-    releaseRunningSum(c)
-    expect(createRunningSum(third).sum).not.toBe(memA)
-    expect(createRunningSum(third + 16).sum).toBe(memB)
+    releaseRunningSum(a, limit)
+    releaseRunningSum(b, limit)
+    // 640 kB kept; a kernel of 500 kB would pass the limit, so the oldest (a) goes.
+    releaseRunningSum(createRunningSum(25_000), limit)
+    expect(createRunningSum(16_001).sum).not.toBe(memA)
+    expect(createRunningSum(16_002).sum).toBe(memB)
   })
 })

@@ -52,19 +52,19 @@ const kernelBytes = (k: FoldKernel) => k.sum.length * 20
 /**
  * Hands back a sum nothing will fold into again (its round closed), so that the next sum of its size reuses
  * its WebAssembly memory. The released object's values become an empty array: a fold into it by mistake
- * throws instead of writing into the sum that reuses the memory.
+ * throws instead of writing into the sum that reuses the memory. `maxBytes` is MAX_RELEASED_BYTES but in tests.
  */
-export function releaseRunningSum(acc: RunningSum): void {
+export function releaseRunningSum(acc: RunningSum, maxBytes = MAX_RELEASED_BYTES): void {
   const kernel = kernels.get(acc.sum)
   acc.sum = new Float64Array(0)
-  if (!kernel || kernelBytes(kernel) > MAX_RELEASED_BYTES) return
+  if (!kernel || kernelBytes(kernel) > maxBytes) return
   releasedKernels.delete(kernel.sum.length)
   releasedKernels.set(kernel.sum.length, kernel)
   let bytes = 0
   for (const k of releasedKernels.values()) bytes += kernelBytes(k)
   // Oldest first out, until both limits hold.
   for (const [size, k] of releasedKernels) {
-    if (releasedKernels.size <= MAX_RELEASED && bytes <= MAX_RELEASED_BYTES) break
+    if (releasedKernels.size <= MAX_RELEASED && bytes <= maxBytes) break
     releasedKernels.delete(size)
     bytes -= kernelBytes(k)
   }
