@@ -4,9 +4,7 @@
 // the model and train first. So the ingest benchmarks wait for the spares, as the training time would.
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-
-/** Spare files kept at most, in bytes (MAX_SPARE_BYTES of spare-files.ts). */
-const MAX_SPARE_BYTES = 512 * 1024 * 1024
+import { MAX_SPARE_BYTES, PART } from '../edge/adapter/node/spare-files'
 
 /**
  * Waits until the data folder holds the spare files a round of `uploads` uploads of `bytes` each gets
@@ -19,8 +17,9 @@ export async function sparesReady(dataDir: string, uploads: number, bytes: numbe
   const t0 = Date.now()
   for (;;) {
     const names = await readdir(join(dataDir, 'spare')).catch(() => [] as string[])
-    if (names.filter((n) => !n.endsWith('.part')).length >= want) return Date.now() - t0
-    if (Date.now() - t0 > limit) throw new Error(`the data folder prepared ${names.length} of ${want} spare files in ${limit} ms`)
+    const ready = names.filter((n) => !n.endsWith(PART)).length
+    if (ready >= want) return Date.now() - t0
+    if (Date.now() - t0 > limit) throw new Error(`the data folder prepared ${ready} of ${want} spare files in ${limit} ms`)
     await new Promise((r) => setTimeout(r, 10))
   }
 }

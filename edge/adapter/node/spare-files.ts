@@ -2,10 +2,10 @@ import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, renameSync,
 import { join } from 'node:path'
 
 /** Spare files kept at most (bytes on disk); past this, files are deleted as before. */
-const MAX_SPARE_BYTES = 512 * 1024 * 1024
+export const MAX_SPARE_BYTES = 512 * 1024 * 1024
 const ZEROS = new Uint8Array(1 << 20)
 /** A spare being prepared (not yet usable). */
-const PART = '.part'
+export const PART = '.part'
 
 type Spare = { path: string; size: number }
 
