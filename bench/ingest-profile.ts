@@ -3,10 +3,12 @@
 // per upload.
 // Run: npx tsx bench/ingest-profile.ts [uploads] [concurrency] [file|memory|bare] [round]
 // PROFILE=<file.cpuprofile> writes a V8 CPU profile of the upload window only (open it in Chrome DevTools);
+// CLIENT_CPU=<n> pins the client to CPU n (start this process with `taskset -c <m>`, m ≠ n, for quieter figures);
 // NORM_OFF=1 creates the task with update_norm "off" (no update-norm bound), to compare with the default.
 import { execFile } from 'node:child_process'
 import { writeFile, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:http'
+import { subscribe } from 'node:diagnostics_channel'
+import { createServer, type IncomingMessage } from 'node:http'
 import { Session } from 'node:inspector/promises'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -28,6 +30,24 @@ const BYTES = PARAMS * 4 + 64
 const CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'ingest-client.ts')
 
 
+// Server time per request, from its headers parsed to its response finished (http.server diagnostics channels):
+// with one upload at a time, the rest of the wall time is the client's and the network's.
+const started = new Map<IncomingMessage, number>()
+const serverMs: number[] = []
+subscribe('http.server.request.start', (m) => void started.set((m as { request: IncomingMessage }).request, performance.now()))
+subscribe('http.server.response.finish', (m) => {
+  const req = (m as { request: IncomingMessage }).request
+  const t0 = started.get(req)
+  if (t0 !== undefined && req.method === 'POST') serverMs.push(performance.now() - t0)
+  started.delete(req)
+})
+
+/** The client's command line: pinned to one CPU with taskset when CLIENT_CPU is set (run this process under `taskset -c` on another), so that the scheduler's placement does not move the figures between runs. */
+function clientCommand(argv: string[]): [string, string[]] {
+  const cpu = process.env.CLIENT_CPU
+  return cpu ? ['taskset', ['-c', cpu, ...argv]] : [argv[0], argv.slice(1)]
+}
+
 /** Runs the client; profiles this process meanwhile when PROFILE is set. */
 async function run(jobs: ClientJob[], downloads: Array<{ url: string; token: string }>): Promise<{ up: number; all: number }> {
   const session = process.env.PROFILE ? new Session() : null
@@ -39,7 +59,7 @@ async function run(jobs: ClientJob[], downloads: Array<{ url: string; token: str
   }
   const cpu0 = process.cpuUsage()
   const out = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, ['--import', 'tsx', CLIENT, JSON.stringify({ jobs, concurrency, downloads } satisfies ClientConfig)], (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))),
+    execFile(...clientCommand([process.execPath, '--import', 'tsx', CLIENT, JSON.stringify({ jobs, concurrency, downloads } satisfies ClientConfig)]), (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))),
   )
   const cpu = process.cpuUsage(cpu0)
   if (session) {
@@ -47,13 +67,15 @@ async function run(jobs: ClientJob[], downloads: Array<{ url: string; token: str
     await writeFile(process.env.PROFILE as string, JSON.stringify(profile))
     session.disconnect()
   }
+  const sorted = [...serverMs].sort((a, b) => a - b)
+  if (sorted.length) console.log(`server time per upload (request start to response finish): median ${sorted[sorted.length >> 1].toFixed(1)} ms, sum ${sorted.reduce((a, b) => a + b, 0).toFixed(0)} ms`)
   console.log(`server CPU per upload (all threads): user ${(cpu.user / 1000 / uploads).toFixed(1)} ms, system ${(cpu.system / 1000 / uploads).toFixed(1)} ms`)
   return JSON.parse(out) as { up: number; all: number }
 }
 
 const report = (t: { up: number; all: number }) => {
   const mb = (uploads * BYTES) / 1e6
-  console.log(`${kind} c=${concurrency} uploads=${uploads}: ingest ${(mb / t.up).toFixed(0)} MB/s${round ? `, whole round ${(mb / t.all).toFixed(0)} MB/s` : ''}`)
+  console.log(`${kind} c=${concurrency} uploads=${uploads}: ingest ${(mb / t.up).toFixed(0)} MB/s (client wall ${(t.up * 1000).toFixed(0)} ms)${round ? `, whole round ${(mb / t.all).toFixed(0)} MB/s` : ''}`)
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'autofed-prof-'))

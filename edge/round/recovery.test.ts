@@ -68,7 +68,8 @@ describe('recovery and integrity', () => {
       let full = false
       const wrapped: Store = {
         ...store,
-        put: (t, k, v) => (full && failing === 'the acceptance record' && k === 'acc' ? Promise.reject(enospc()) : store.put(t, k, v)),
+        // A full disk cuts the acceptance record's append short: half of the line is written, then ENOSPC.
+        append: (t, k, v) => (full && failing === 'the acceptance record' && k === 'acc' ? (store.append as NonNullable<Store['append']>)(t, k, v.subarray(0, v.length >> 1)).then(() => Promise.reject(enospc())) : (store.append as NonNullable<Store['append']>)(t, k, v)),
         openWrite: async (t, k) => {
           const w = await (store.openWrite as NonNullable<Store['openWrite']>)(t, k)
           return { ...w, commit: () => (full && failing === 'the upload log' ? w.abort().then(() => Promise.reject(enospc())) : w.commit()) }
@@ -93,6 +94,43 @@ describe('recovery and integrity', () => {
       if (!w.ok) throw w.error
       // (1·2 + 4·6) / 8: the refused attempt left no trace in the sum.
       expect([...w.tensors[0].data]).toEqual([3.25, 3.25, 3.25, 3.25])
+    })
+
+    it(`after a refused write of ${failing}, a restart counts each accepted update once`, async () => {
+      const store = createMemoryStore()
+      let full = false
+      const append = store.append as NonNullable<Store['append']>
+      const wrapped: Store = {
+        ...store,
+        append: (t, k, v) => (full && failing === 'the acceptance record' && k === 'acc' ? append(t, k, v.subarray(0, v.length >> 1)).then(() => Promise.reject(enospc())) : append(t, k, v)),
+        openWrite: async (t, k) => {
+          const w = await (store.openWrite as NonNullable<Store['openWrite']>)(t, k)
+          return { ...w, commit: () => (full && failing === 'the upload log' ? w.abort().then(() => Promise.reject(enospc())) : w.commit()) }
+        },
+      }
+      const s = await setup(wrapped)
+      const a = await s.join('a')
+      const b = await s.join('b')
+      const c = await s.join('c')
+      await s.engine.start(s.id)
+      await s.upload(a.participantId, 1, 2)
+      full = true
+      await expect(s.upload(b.participantId, 4, 6)).rejects.toMatchObject({ status: 507 })
+      full = false
+      await s.upload(b.participantId, 4, 6)
+      // A restart in the middle of the round: the sum is rebuilt from the record, which holds a torn line.
+      const engine = new RoundEngine({ store: wrapped, clock: s.clock, publish: () => {} })
+      await engine.resume()
+      expect([...(await engine.view(s.id)).reported].sort()).toEqual([a.participantId, b.participantId].sort())
+      const bytes = encodeUpdate({ taskId: s.id, round: 1, participantId: c.participantId, examples: 2, tensors: [{ shape: [4], data: new Float32Array(4).fill(5) }] })
+      async function* once() {
+        yield bytes
+      }
+      expect(await engine.upload(s.id, 1, c.participantId, once(), bytes.length)).toEqual({ accepted: true, received: 3, expected: 3 })
+      const w = decodeWeights((await engine.weights(s.id, 1)).bytes)
+      if (!w.ok) throw w.error
+      // (1·2 + 4·6 + 5·2) / 10
+      expect([...w.tensors[0].data]).toEqual([3.6, 3.6, 3.6, 3.6].map(Math.fround))
     })
   }
 })

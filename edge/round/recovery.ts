@@ -1,6 +1,6 @@
 import { countUpdate, foldValues } from '../../shared/fedavg'
 import { WireReader } from '../../shared/wire'
-import { decodeAccumulator, emptyAccumulator, type Accumulator } from './accumulator'
+import { decodeAcceptances, emptyAccumulator, type Accumulator } from './accumulator'
 import { foldWeight } from './privacy'
 import { ACC_KEY, dpNoiseKey, serverStateKey, type EngineDeps, type Runtime } from './runtime'
 import { removeOldMessages } from './secagg-store'
@@ -30,8 +30,7 @@ export async function removeLeftovers(deps: EngineDeps, rt: Runtime): Promise<vo
   let listed = new Set<string>()
   if (rec.phase === 'train') {
     const bytes = await store.get(rec.id, ACC_KEY)
-    const meta = bytes ? decodeAccumulator(bytes) : null
-    if (meta && meta.round === rec.round) listed = new Set(meta.contributors.map((c) => c.key))
+    if (bytes) listed = new Set(decodeAcceptances(bytes, rec.round).contributors.map((c) => c.key))
   } else await store.delete(rec.id, ACC_KEY)
   for (const key of await store.keys(rec.id, 'updates/')) if (!listed.has(key)) await store.delete(rec.id, key)
   for (const key of await store.keys(rec.id, 'weights/')) if (Number(key.slice('weights/'.length)) > rec.version) await store.delete(rec.id, key)
@@ -49,10 +48,12 @@ export async function loadAccumulator(deps: EngineDeps, rt: Runtime): Promise<Ac
   const robust = rec.params.aggregation !== 'fedavg'
   const acc = emptyAccumulator(rec.round, rec.attempt, rec.numParams, robust)
   const bytes = await deps.store.get(rec.id, ACC_KEY)
-  const meta = bytes ? decodeAccumulator(bytes) : null
+  if (!bytes) return acc
   // Any attempt of the round: a retry keeps the updates accepted before it.
-  if (!meta || meta.round !== rec.round) return acc
-  for (const c of meta.contributors) {
+  const { contributors, skipped } = decodeAcceptances(bytes, rec.round)
+  // A torn last line is what a kill during an append leaves (that upload was never answered); more is damage.
+  if (skipped > 0) console.error(`task ${rec.id}: the acceptance record of round ${rec.round} has ${skipped} unreadable line${skipped === 1 ? '' : 's'} (an append cut short by a crash or a full disk); those uploads were never answered and are not counted`)
+  for (const c of contributors) {
     const stored = await deps.store.get(rec.id, c.key)
     const values = new Float32Array(rec.numParams)
     const reader = new WireReader({ kind: 'update', taskId: rec.id, round: rec.round, participantId: c.id, spec: rec.spec }, (offset, v) => void values.set(v, offset))

@@ -1,7 +1,7 @@
 import { checkedDistance, countUpdate, foldValues, hasNonFinite, savedValuesFor } from '../../shared/fedavg'
 import { WireReader, messageBytes, type UploadResponse, type WireHeader } from '../../shared/wire'
 import { openWrite } from '../store'
-import { encodeAccumulator, type Accumulator } from './accumulator'
+import { acceptanceLine, encodeAcceptances, type Accumulator, type Contributor } from './accumulator'
 import type { FairBudget } from './lock'
 import { serverLog } from './logs'
 import { foldWeight, privateBound } from './privacy'
@@ -211,12 +211,15 @@ function holdSum(rt: Runtime, round: number, participantId: string): SumHold | n
 }
 
 /**
- * Stores the acceptance record with `entry` added, before the update touches the sum or the round: a
- * failed write (a full disk: 507) leaves memory and storage as they were, so the retry is accepted.
+ * Adds `entry` to the acceptance record, before the update touches the sum or the round: a failed write
+ * (a full disk: 507) leaves memory as it was and at most a torn line in the record, which its reader
+ * skips, so the retry is accepted.
  */
-async function recordAcceptance(deps: EngineDeps, rt: Runtime, acc: Accumulator, entry: Accumulator['contributors'][number]): Promise<void> {
+async function recordAcceptance(deps: EngineDeps, rt: Runtime, acc: Accumulator, entry: Contributor): Promise<void> {
+  const { store } = deps
   try {
-    await deps.store.put(rt.rec.id, ACC_KEY, encodeAccumulator({ ...acc, contributors: [...acc.contributors, entry] }))
+    if (store.append) await store.append(rt.rec.id, ACC_KEY, acceptanceLine(acc, entry))
+    else await store.put(rt.rec.id, ACC_KEY, encodeAcceptances(acc, [...acc.contributors, entry]))
   } catch (e) {
     await deps.store.delete(rt.rec.id, entry.key).catch(() => undefined)
     throw storageError(e, `the update of ${entry.id}`)

@@ -24,7 +24,8 @@ it('a full disk during an upload: 507 with a message over HTTP, no file left, no
   // The data folder's store, failing as a full disk does: the streamed upload's commit and the acceptance record.
   const store: Store = {
     ...files,
-    put: (t, k, v) => (full && k === 'acc' ? Promise.reject(enospc()) : files.put(t, k, v)),
+    // The acceptance record's append is cut short, as a full disk does: half of the line, then ENOSPC.
+    append: (t, k, v) => (full && k === 'acc' ? (files.append as NonNullable<Store['append']>)(t, k, v.subarray(0, v.length >> 1)).then(() => Promise.reject(enospc())) : (files.append as NonNullable<Store['append']>)(t, k, v)),
     openWrite: async (t, k) => {
       const w = await (files.openWrite as NonNullable<Store['openWrite']>)(t, k)
       return { ...w, commit: () => (full && k.startsWith('updates/') ? w.abort().then(() => Promise.reject(enospc())) : w.commit()) }
