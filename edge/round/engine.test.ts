@@ -126,6 +126,24 @@ describe('RoundEngine', () => {
     expect([v.phase, v.round, v.selected]).toEqual(['train', 2, [a.participantId, b.participantId, c.participantId]])
   })
 
+  it('folds uploads that arrive in 7-byte chunks (values unaligned, through the kernel\'s staging area) to the same bits as whole ones', async () => {
+    const values = [
+      [0.1, -0.2, 0.3, 1e-7, 5, -6],
+      [0.7, 0.25, -0.3, 2, -1e3, 0.125],
+      [3, 1, 4, 1, 5, 9],
+    ]
+    const globals: number[][] = []
+    for (const chunk of [1 << 30, 7]) {
+      const s = await setup({ calculation_timeout: 10, update_norm: 'clip', max_update_norm: 1e6 })
+      const ps = [await s.join('a'), await s.join('b'), await s.join('c')]
+      await s.engine.start(s.id)
+      for (let i = 0; i < 3; i++) await s.upload(1, ps[i].participantId, values[i], 3 + i, chunk)
+      globals.push(await s.global(1))
+    }
+    const want = values[0].map((_, j) => Math.fround((3 * Math.fround(values[0][j]) + 4 * Math.fround(values[1][j]) + 5 * Math.fround(values[2][j])) / 12))
+    expect(globals).toEqual([want, want])
+  })
+
   it('rolls a fold back exactly when a later chunk of the upload holds NaN', async () => {
     const s = await setup({ calculation_timeout: 10 })
     const a = await s.join('a')

@@ -1,4 +1,4 @@
-import { checkedDistance, countUpdate, foldValues, hasNonFinite, savedValuesFor } from '../../shared/fedavg'
+import { checkedDistance, countUpdate, foldValues, hasNonFinite, savedValuesFor, stagingFor } from '../../shared/fedavg'
 import { WireReader, messageBytes, type UploadResponse, type WireHeader } from '../../shared/wire'
 import { openWrite } from '../store'
 import { acceptanceLine, encodeAcceptances, type Accumulator, type Contributor } from './accumulator'
@@ -76,7 +76,7 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
       const d = hold?.folding ? hold.foldMeasured(offset, values, weight, base.values) : checkedDistance(rt.acc?.sum ?? null, offset, values, base.values)
       squared += d
       return !Number.isNaN(d)
-    }, { sinkChecksFinite: true })
+    }, { sinkChecksFinite: true, staging: stagingFor(hold?.sum ?? (base ? rt.acc?.sum : null) ?? null) })
     const countFailure = (): RoundError | null => {
       if (!check.header) return null
       try {
@@ -177,7 +177,7 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
         const kept = base && scale < 1 ? clipValues(v, base.values, offset, scale) : v
         if (acc.sum) foldValues(acc.sum, offset, kept, foldWeight(rec.params, examples))
         else values?.set(kept, offset)
-      }, { sinkChecksFinite: true })
+      }, { sinkChecksFinite: true, staging: stagingFor(acc.sum) })
       for (const chunk of chunks) fold.push(chunk)
       chunks.length = 0
       if (acc.sum) countUpdate(acc.sum, foldWeight(rec.params, examples))

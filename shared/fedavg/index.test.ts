@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { averageOf, countUpdate, createRunningSum, fedAvg, foldUpdate, foldValues, foldValuesChecked, foldValuesSaving, releaseRunningSum, restoreSum, savedValuesFor } from '.'
+import { encodeUpdate, WireReader } from '../wire'
+import { averageOf, checkedDistance, countUpdate, createRunningSum, fedAvg, foldUpdate, foldValues, foldValuesChecked, foldValuesMeasured, foldValuesSaving, releaseRunningSum, restoreSum, savedValuesFor, stagingFor } from '.'
 
 // float32 output of a float64 mean: at most half an ulp of float32 away from the exact mean.
 const F32_REL_TOL = 2 ** -24
@@ -87,6 +88,59 @@ describe('foldValuesSaving', () => {
     expect(foldValuesSaving(acc, 3, Float32Array.from([NaN]), 7, saved)).toBe(false)
     restoreSum(acc, saved, 4)
     expect(Array.from(acc.sum)).toEqual(Array.from(before))
+  })
+})
+
+describe('stagingFor', () => {
+  it('a wire message read through the kernel\'s staging area in unaligned chunks folds, measures and checks as the same values given whole', () => {
+    const n = 40_000
+    const values = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 3)
+    const base = Float32Array.from({ length: n }, (_, i) => Math.cos(i))
+    const bytes = encodeUpdate({ taskId: 't', round: 1, participantId: 'p', examples: 5, tensors: [{ shape: [n], data: values }] })
+    const want = createRunningSum(n)
+    foldValues(want, 0, Float32Array.from({ length: n }, () => 0.5), 2)
+    const wantBefore = Float64Array.from(want.sum)
+    const wantSquared = foldValuesMeasured(want, 0, values, 5, savedValuesFor(want), base)
+    const acc = createRunningSum(n)
+    foldValues(acc, 0, Float32Array.from({ length: n }, () => 0.5), 2)
+    const staging = stagingFor(acc)
+    expect(staging?.length).toBeGreaterThan(0)
+    let squared = 0
+    let distance = 0
+    let staged = 0
+    const calls: number[] = []
+    const reader = new WireReader({ kind: 'update', spec: [{ name: 'w', shape: [n] }] }, (offset, v) => {
+      calls.push(v.length)
+      if (v.buffer === staging?.buffer && v.byteOffset === staging?.byteOffset) staged += v.length
+      distance += checkedDistance(acc, offset, v, base)
+      squared += foldValuesMeasured(acc, offset, v, 5, savedValuesFor(acc), base)
+      return true
+    }, { sinkChecksFinite: true, staging })
+    // 4099-byte chunks, each a fresh buffer at byte offset 1: no value can be viewed in place.
+    for (let p = 0; p < bytes.length; p += 4099) {
+      const chunk = new Uint8Array(4100).subarray(1)
+      const part = bytes.subarray(p, p + 4099)
+      chunk.set(part)
+      expect(reader.push(chunk.subarray(0, part.length))).toBe(null)
+    }
+    expect(reader.end()).toBe(null)
+    // Values that line up in a chunk (here about one chunk in four, as the carried bytes shift them) are viewed
+    // where they are; the others were written straight into the kernel's staging area, not into a buffer of the reader.
+    expect(staged).toBeGreaterThan(n / 2)
+    expect(calls.every((c) => c <= (staging as Float32Array).length)).toBe(true)
+    expect(Array.from(acc.sum)).toEqual(Array.from(want.sum))
+    // Summed per piece instead of in one pass: the same up to float64 rounding.
+    expect(Math.abs(squared - wantSquared) / wantSquared).toBeLessThan(1e-12)
+    // The float32 distance-only pass rounds up, to within 2^-16 of the exact sum.
+    expect(distance).toBeGreaterThanOrEqual(wantSquared * (1 - 1e-12))
+    expect(distance).toBeLessThanOrEqual(wantSquared * (1 + 2 ** -16))
+    restoreSum(acc, savedValuesFor(acc), n)
+    expect(Array.from(acc.sum)).toEqual(Array.from(wantBefore))
+  })
+
+  it('is null for a sum without a kernel', () => {
+    expect(stagingFor(createRunningSum(8, { kernel: false }))).toBe(null)
+    expect(stagingFor(null)).toBe(null)
   })
 })
 

@@ -88,6 +88,16 @@ export function savedValuesFor(acc: RunningSum): Float64Array {
   return saved
 }
 
+/**
+ * Where the fold kernel of `acc` takes its values, or null without a kernel: a reader that must copy values
+ * (bytes that are not 4-aligned in memory, as a socket's chunks usually are) copies them here instead of into
+ * a buffer of its own, and the kernel's calls given these values skip their own copy (one copy of the upload
+ * instead of two). Only valid during one synchronous call: every call of the kernel overwrites it.
+ */
+export function stagingFor(acc: RunningSum | null): Float32Array | null {
+  return (acc && kernels.get(acc.sum)?.staging) ?? null
+}
+
 /** Below this many values the JS loop is as fast as copying them into WebAssembly memory. */
 const WASM_CHECK_MIN = 256
 

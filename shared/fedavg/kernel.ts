@@ -84,6 +84,11 @@ export type FoldKernel = {
   saved: Float64Array
   /** The model distances are measured from (the global version the updates were trained from). */
   base: Float32Array
+  /**
+   * Where the calls copy their values (SCRATCH_VALUES of them): a caller that has to copy values anyway (a
+   * reader of unaligned bytes) copies them here, and a call given this array (or its start) skips its copy.
+   */
+  staging: Float32Array
   /** sum[offset+i] += weight × values[i] (saving the previous sum into `saved` when `save`); false if a value is NaN/±Inf. */
   fold(offset: number, values: Float32Array, weight: number, save: boolean): boolean
   /** fold with `save`, returning Σ (values[i] − base[offset+i])² from the same pass; NaN if a value is NaN/±Inf. */
@@ -154,7 +159,12 @@ export function createFoldKernel(size: number): FoldKernel | null {
   const distExact = exports.dist_exact as DistFn
   // The memory never grows, so these views stay valid.
   const scratch = new Float32Array(memory.buffer, scratchAt, SCRATCH_VALUES)
+  // Values already in the scratch (see `staging`) are not copied onto themselves.
+  const stage = (part: Float32Array) => {
+    if (part.buffer !== memory.buffer || part.byteOffset !== scratchAt) scratch.set(part)
+  }
   return {
+    staging: scratch,
     sum: new Float64Array(memory.buffer, sumAt, size),
     saved: new Float64Array(memory.buffer, savedAt, size),
     base: new Float32Array(memory.buffer, baseAt, size),
@@ -162,7 +172,7 @@ export function createFoldKernel(size: number): FoldKernel | null {
       let ok = 1
       for (let p = 0; p < values.length; p += SCRATCH_VALUES) {
         const part = values.subarray(p, p + SCRATCH_VALUES)
-        scratch.set(part)
+        stage(part)
         const at = (offset + p) * 8
         ok &= fn(sumAt + at, save ? savedAt + at : 0, scratchAt, part.length, weight)
       }
@@ -172,7 +182,7 @@ export function createFoldKernel(size: number): FoldKernel | null {
       let squared = 0
       for (let p = 0; p < values.length; p += SCRATCH_VALUES) {
         const part = values.subarray(p, p + SCRATCH_VALUES)
-        scratch.set(part)
+        stage(part)
         const at = offset + p
         squared += foldDist(sumAt + at * 8, savedAt + at * 8, scratchAt, baseAt + at * 4, part.length, weight)
       }
@@ -182,7 +192,7 @@ export function createFoldKernel(size: number): FoldKernel | null {
       let squared = 0
       for (let p = 0; p < values.length; p += SCRATCH_VALUES) {
         const part = values.subarray(p, p + SCRATCH_VALUES)
-        scratch.set(part)
+        stage(part)
         const at = baseAt + (offset + p) * 4
         const fast = dist(scratchAt, at, part.length)
         // +Inf from finite values: a float32 square or block sum overflowed; the float64 pass has the room.

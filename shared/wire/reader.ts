@@ -31,10 +31,15 @@ export class WireReader {
    * With `sinkChecksFinite` the reader skips its own NaN/Inf pass and trusts the sink's return value,
    * so a sink that folds can check in the same pass (it must then undo what it folded on false).
    */
+  /**
+   * `staging`: where values that cannot be viewed in place (unaligned bytes, half floats) are written, in
+   * pieces of at most its length, instead of the reader's own buffer: a fold kernel's staging area
+   * (shared/fedavg `stagingFor`), so that the kernel need not copy them again.
+   */
   constructor(
     private readonly expect: WireExpect,
     private readonly sink: ValueSink,
-    private readonly options: { sinkChecksFinite?: boolean } = {},
+    private readonly options: { sinkChecksFinite?: boolean; staging?: Float32Array | null } = {},
   ) {}
 
   /** Feeds the next chunk; returns the error that rejects the message, if any (and then ignores further chunks). */
@@ -87,10 +92,15 @@ export class WireReader {
       if (err) return err
     }
     const n = Math.floor((data.length - p) / w)
-    if (n > 0) {
-      const err = this.emit(data.subarray(p, p + n * w), n)
+    // Values that must be copied go through the staging area, so in pieces that fit it.
+    const staging = this.options.staging
+    const piece = staging && staging.length > 0 && (w !== 4 || (data.byteOffset + p) % 4 !== 0) ? staging.length : n
+    for (let left = n; left > 0; ) {
+      const m = Math.min(piece, left)
+      const err = this.emit(data.subarray(p, p + m * w), m)
       if (err) return err
-      p += n * w
+      p += m * w
+      left -= m
     }
     const rest = data.length - p
     if (rest > 0) {
@@ -112,7 +122,7 @@ export class WireReader {
       if (bytes.byteOffset % 4 === 0) values = new Float32Array(bytes.buffer, bytes.byteOffset, n)
       else {
         values = this.scratchOf(n)
-        new Uint8Array(values.buffer, 0, n * 4).set(bytes)
+        new Uint8Array(values.buffer, values.byteOffset, n * 4).set(bytes)
       }
     } else {
       values = this.scratchOf(n)
@@ -139,6 +149,8 @@ export class WireReader {
   }
 
   private scratchOf(n: number): Float32Array {
+    const staging = this.options.staging
+    if (staging && staging.length >= n) return staging.subarray(0, n)
     if (this.scratch.length < n) this.scratch = new Float32Array(Math.max(n, 16384))
     return this.scratch.subarray(0, n)
   }
