@@ -33,6 +33,7 @@ import {
   trainingOptions,
 } from '../../shared/train'
 import type { Command } from './index'
+import { httpFetch } from './http-fetch'
 
 const USAGE =
   'autofed participate --server URL --task ID --invite SECRET --data DIR [--name N] [--backend wasm|cpu] [--state DIR] [--cache-mb N] [--feature-cache-mb N]'
@@ -178,7 +179,7 @@ export async function participate(o: ParticipateOptions): Promise<ParticipantOut
   const labelCounts = Object.fromEntries(
     dataset.labels.map((l) => [l, { train: dataset.counts.train[l] ?? 0, validation: dataset.counts.validation[l] ?? 0, test: dataset.counts.test[l] ?? 0 }]),
   )
-  const client = createClient({ baseUrl: o.server })
+  const client = createClient({ baseUrl: o.server, fetch: httpFetch() })
   const cache = createImageCache(o.cacheBytes)
   const featureCache = createFeatureCache(o.featureCacheBytes ?? DEFAULT_FEATURE_CACHE_MB * 1024 * 1024)
 
