@@ -7,7 +7,9 @@
 // followed by the same validation). Runs alternate: federated, alone, federated, alone…
 // Usage: npx tsx bench/round-overhead.ts [--participants 1,2] [--rounds 6] [--train 600] [--repeat 2] [--write]
 import { spawn } from 'node:child_process'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import type { IncomingMessage } from 'node:http'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -72,7 +74,27 @@ function worker(args: string[], onLine?: (l: Line) => void): { done: Promise<Lin
 async function federated(dirs: string[], root: string): Promise<{ rounds: number[]; epochs: number[] }> {
   const points: { t: number; point: string }[] = []
   // The aggregator's write points (this process), timed as they happen: a round's close is its 'round-close'.
-  const written = (point: string) => void points.push({ t: Date.now(), point })
+  // The end is awaited from the same hook (the test phase's close ends a task without a test split too), not
+  // by polling the task's view: a poll every 50 ms put the benchmark's own requests on the aggregator's thread.
+  let ended: () => void = () => {}
+  const end = new Promise<void>((r) => (ended = r))
+  const written = (point: string) => {
+    points.push({ t: Date.now(), point })
+    if (point === 'test-close') ended()
+  }
+  // With BENCH_TIMELINE=1, the aggregator's uploads, downloads and reports are timed too, from their
+  // headers parsed to their answers finished (http.server diagnostics channels).
+  const timed = (when: 'req' | 'res') => (m: unknown) => {
+    const req = (m as { request: IncomingMessage }).request
+    const path = req.url ?? ''
+    if (/\/(update|validation|test|weights\/\d+)$/.test(path)) points.push({ t: Date.now(), point: `${when === 'req' ? 'received' : 'answered'} ${req.method} …/${path.split('/').slice(-2).join('/')}` })
+  }
+  const onStart = timed('req')
+  const onFinish = timed('res')
+  if (process.env.BENCH_TIMELINE === '1') {
+    subscribe('http.server.request.start', onStart)
+    subscribe('http.server.response.finish', onFinish)
+  }
   const server = await startNodeServer({ port: 0, dataDir: join(root, `data-${Date.now()}`), bundlesDir: join(ROOT, 'bundles'), distDir: root, initiatorToken: TOKEN, written })
   const workers: ReturnType<typeof worker>[] = []
   try {
@@ -81,10 +103,12 @@ async function federated(dirs: string[], root: string): Promise<{ rounds: number
     for (const [i, data] of dirs.entries()) workers.push(worker(['participate', server.url, task.id, invite, data, `p${i}`]))
     while ((await admin.task(task.id)).participants.length < dirs.length) await new Promise((r) => setTimeout(r, 100))
     await admin.start(task.id)
+    // A stopped task (a participant failed) writes no test-close: its state is checked every few seconds.
     for (;;) {
+      const timer = new Promise((r) => setTimeout(r, 5000))
+      if ((await Promise.race([end.then(() => true), timer.then(() => false)])) === true) break
       const v = await admin.task(task.id)
-      if (v.state === 'done' || v.state === 'stopped') break
-      await new Promise((r) => setTimeout(r, 50))
+      if (v.state === 'stopped') throw new Error(`the task stopped: ${JSON.stringify(v)}`.slice(0, 500))
     }
     // Round r closed at the r-th round-close write (one task, no retries: every round closes once).
     const closed = new Map(points.filter((p) => p.point === 'round-close').map((p, i) => [i + 1, p.t] as const))
@@ -93,7 +117,7 @@ async function federated(dirs: string[], root: string): Promise<{ rounds: number
       // Where a round's time goes: each participant event, in seconds after the close of round 1.
       const t1 = closed.get(1) ?? 0
       for (const [v, t] of closed) console.log(`  close of round ${v}: ${((t - t1) / 1000).toFixed(3)}`)
-      const all = [...lines.flatMap((ls, i) => ls.map((l) => ({ t: l.t, text: `p${i} ${l.event} ${l.round ?? ''}${l.detail ? ` ${l.detail}` : ''}` }))), ...points.map((p) => ({ t: p.t, text: `aggregator wrote ${p.point}` }))]
+      const all = [...lines.flatMap((ls, i) => ls.map((l) => ({ t: l.t, text: `p${i} ${l.event} ${l.round ?? ''}${l.detail ? ` ${l.detail}` : ''}` }))), ...points.map((p) => ({ t: p.t, text: `aggregator ${/^(received|answered) /.test(p.point) ? '' : 'wrote '}${p.point}` }))]
       for (const e of all.filter((e) => e.t >= t1).sort((a, b) => a.t - b.t)) console.log(`  ${((e.t - t1) / 1000).toFixed(3)} ${e.text}`)
     }
     const rounds: number[] = []
@@ -111,6 +135,8 @@ async function federated(dirs: string[], root: string): Promise<{ rounds: number
     }
     return { rounds, epochs }
   } finally {
+    unsubscribe('http.server.request.start', onStart)
+    unsubscribe('http.server.response.finish', onFinish)
     for (const w of workers) w.kill()
     await server.close()
   }

@@ -1,4 +1,4 @@
-import { averageOf, releaseRunningSum } from '../../shared/fedavg'
+import { meanOf, releaseRunningSum } from '../../shared/fedavg'
 import { coordinateMedian, trimmedMean } from '../../shared/robust'
 import type { UploadResponse } from '../../shared/wire'
 import type { Accumulator } from './accumulator'
@@ -78,15 +78,17 @@ export async function closeTrain(deps: EngineDeps, rt: Runtime): Promise<void> {
   const { rec } = rt
   const acc = rt.acc as Accumulator
   let global: Float32Array | null
+  // The mean's L2 norm comes from the pass that makes it (the next round's update-norm bound is relative to it).
+  let mean: { mean: Float32Array; squares: number } | null = null
   if (acc.sum && rec.params.differential_privacy) global = await privateAggregate(deps, rt, acc.sum, acc.contributors.map((c) => c.id))
-  else if (acc.sum) global = averageOf(acc.sum)
+  else if (acc.sum) global = (mean = meanOf(acc.sum))?.mean ?? null
   else {
     const ups = acc.contributors.map((c) => acc.updates?.get(c.id) as Float32Array)
     global = rec.params.aggregation === 'median' ? coordinateMedian(ups) : trimmedMean(ups, rec.params.trim_ratio)
   }
   if (!global) throw new Error('closing a round without updates')
-  global = await applyServerOptimizer(deps, rt, global)
-  await storeVersion(deps, rt, rec.round, global)
+  const stepped = await applyServerOptimizer(deps, rt, global)
+  await storeVersion(deps, rt, rec.round, stepped, mean && stepped === mean.mean ? Math.sqrt(mean.squares) : undefined)
   rt.closing = 'round-close'
   rec.version = rec.round
   dropMissing(deps, rec, new Set(acc.contributors.map((c) => c.id)))
@@ -95,7 +97,8 @@ export async function closeTrain(deps: EngineDeps, rt: Runtime): Promise<void> {
   // The new version is stored and nothing folds into this round's sum again (closes run under the fold lock).
   if (acc.sum) releaseRunningSum(acc.sum)
   rt.acc = null
-  rt.garbage.push(ACC_KEY, ...(await deps.store.keys(rec.id, 'updates/')), ...(await deps.store.keys(rec.id, SECAGG_PREFIX)))
+  const [uploads, messages] = await Promise.all([deps.store.keys(rec.id, 'updates/'), deps.store.keys(rec.id, SECAGG_PREFIX)])
+  rt.garbage.push(ACC_KEY, ...uploads, ...messages)
   if (rec.secagg) rec.secagg = null
   await pruneWeights(deps, rt)
   const spent = epsilon === undefined ? '' : `; privacy spent so far ε = ${epsilon.toFixed(3)} (δ = ${rec.params.differential_privacy?.delta})`

@@ -51,7 +51,7 @@ async function readWeights(deps: EngineDeps, rt: Runtime, v: number, dtype: Dtyp
  * Stores a new global version and its SHA-256 (recorded in task.json, which is saved after the file: a
  * crash in between closes the round again on restart), and keeps the encoding for the downloads.
  */
-export async function storeVersion(deps: EngineDeps, rt: Runtime, version: number, global: Float32Array): Promise<void> {
+export async function storeVersion(deps: EngineDeps, rt: Runtime, version: number, global: Float32Array, norm: number = l2Norm(global)): Promise<void> {
   const { rec } = rt
   const tensors: WireTensor[] = []
   let p = 0
@@ -68,7 +68,7 @@ export async function storeVersion(deps: EngineDeps, rt: Runtime, version: numbe
   // Every participant fetches this version next: serve them all from this one buffer.
   rt.weights.set(`${version}-f32`, Promise.resolve(encoded))
   // ...and trains from it: the norm bound's base is at hand, not decoded again on the first upload.
-  rt.base = { version, values: global, norm: l2Norm(global) }
+  rt.base = { version, values: global, norm }
 }
 
 /** Keeps version 0, the latest, the one before (slow participants may still fetch it) and the best. */

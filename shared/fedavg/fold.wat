@@ -220,4 +220,41 @@
         (f64.add (local.get $t) (f64x2.extract_lane 1 (local.get $a0)))
         (f64.add (f64x2.extract_lane 0 (local.get $a1)) (f64x2.extract_lane 1 (local.get $a1))))
       (i32.or (v128.any_true (local.get $bad)) (local.get $badS))))
+  ;; out[i] = f32(sum[i] × inv) for i < n, the weighted mean as float32 (rounded to nearest, as a Float32Array
+  ;; store rounds); returns Σ out[i]² summed in order in float64 (each square exact), the same bits as a plain
+  ;; loop over the output, so the update-norm bound is what it was. Four values a step: the products and the
+  ;; demotion in SIMD, the squares added one after another.
+  (func (export "mean") (param $sum i32) (param $out i32) (param $n i32) (param $inv f64) (result f64)
+    (local $iv v128) (local $y v128) (local $end i32) (local $acc f64) (local $v f64)
+    (local.set $iv (f64x2.splat (local.get $inv)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $y (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero (f64x2.mul (v128.load (local.get $sum)) (local.get $iv)))
+          (f32x4.demote_f64x2_zero (f64x2.mul (v128.load offset=16 (local.get $sum)) (local.get $iv)))))
+        (v128.store (local.get $out) (local.get $y))
+        (local.set $v (f64.promote_f32 (f32x4.extract_lane 0 (local.get $y))))
+        (local.set $acc (f64.add (local.get $acc) (f64.mul (local.get $v) (local.get $v))))
+        (local.set $v (f64.promote_f32 (f32x4.extract_lane 1 (local.get $y))))
+        (local.set $acc (f64.add (local.get $acc) (f64.mul (local.get $v) (local.get $v))))
+        (local.set $v (f64.promote_f32 (f32x4.extract_lane 2 (local.get $y))))
+        (local.set $acc (f64.add (local.get $acc) (f64.mul (local.get $v) (local.get $v))))
+        (local.set $v (f64.promote_f32 (f32x4.extract_lane 3 (local.get $y))))
+        (local.set $acc (f64.add (local.get $acc) (f64.mul (local.get $v) (local.get $v))))
+        (local.set $sum (i32.add (local.get $sum) (i32.const 32)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $l)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $v (f64.promote_f32 (f32.demote_f64 (f64.mul (f64.load (local.get $sum)) (local.get $inv)))))
+        (f32.store (local.get $out) (f32.demote_f64 (local.get $v)))
+        (local.set $acc (f64.add (local.get $acc) (f64.mul (local.get $v) (local.get $v))))
+        (local.set $sum (i32.add (local.get $sum) (i32.const 8)))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (br $l)))
+    (local.get $acc))
 )

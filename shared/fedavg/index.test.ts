@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { encodeUpdate, WireReader } from '../wire'
-import { averageOf, checkedDistance, countUpdate, createRunningSum, fedAvg, foldUpdate, foldValues, foldValuesChecked, foldValuesMeasured, foldValuesSaving, releaseRunningSum, restoreSum, savedValuesFor, stagingFor } from '.'
+import { averageOf, checkedDistance, countUpdate, createRunningSum, fedAvg, foldUpdate, foldValues, foldValuesChecked, foldValuesMeasured, foldValuesSaving, meanOf, releaseRunningSum, restoreSum, savedValuesFor, stagingFor } from '.'
 
 // float32 output of a float64 mean: at most half an ulp of float32 away from the exact mean.
 const F32_REL_TOL = 2 ** -24
@@ -88,6 +88,31 @@ describe('foldValuesSaving', () => {
     expect(foldValuesSaving(acc, 3, Float32Array.from([NaN]), 7, saved)).toBe(false)
     restoreSum(acc, saved, 4)
     expect(Array.from(acc.sum)).toEqual(Array.from(before))
+  })
+})
+
+describe('meanOf', () => {
+  it('gives the same mean bits and the same in-order sum of squares with the SIMD kernel as with the plain loop', () => {
+    for (const n of [1, 3, 4, 7, 10_001]) {
+      const sums = [createRunningSum(n), createRunningSum(n, { kernel: false })]
+      for (const acc of sums) {
+        foldValues(acc, 0, Float32Array.from({ length: n }, (_, i) => Math.sin(i + 1) * 1e3), 7)
+        foldValues(acc, 0, Float32Array.from({ length: n }, (_, i) => Math.cos(i) / 3), 3)
+        countUpdate(acc, 7)
+        countUpdate(acc, 3)
+      }
+      const [simd, plain] = sums.map((acc) => meanOf(acc))
+      expect(Buffer.from((simd?.mean as Float32Array).buffer)).toEqual(Buffer.from((plain?.mean as Float32Array).buffer))
+      let squares = 0
+      for (const v of plain?.mean ?? []) squares += v * v
+      expect([simd?.squares, plain?.squares]).toEqual([squares, squares])
+      // Rounded to float32 once, from the float64 product (not from a float32 division).
+      expect(plain?.mean[0]).toBe(Math.fround(plain ? sums[1].sum[0] * (1 / 10) : NaN))
+    }
+  })
+
+  it('is null before any update was counted', () => {
+    expect(meanOf(createRunningSum(4))).toBe(null)
   })
 })
 

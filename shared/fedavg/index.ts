@@ -232,11 +232,30 @@ export function foldUpdate(acc: RunningSum, values: Float32Array, weight: number
 
 /** The weighted mean as float32 (the global model), or null if nothing has been folded. */
 export function averageOf(acc: RunningSum): Float32Array | null {
+  return meanOf(acc)?.mean ?? null
+}
+
+/**
+ * averageOf with Σ mean[i]² from the same pass, added in order (the same bits as a loop over the mean: its
+ * L2 norm squared, which the update-norm bound of the next round is relative to); null if nothing was folded.
+ * With a fold kernel, the mean is made in SIMD in the kernel's memory: call it once no fold is left to undo.
+ */
+export function meanOf(acc: RunningSum): { mean: Float32Array; squares: number } | null {
   if (acc.count === 0 || acc.weight <= 0) return null
-  const out = new Float32Array(acc.sum.length)
   const inv = 1 / acc.weight
-  for (let i = 0; i < out.length; i++) out[i] = acc.sum[i] * inv
-  return out
+  const kernel = kernels.get(acc.sum)
+  if (kernel) {
+    const { values, squares } = kernel.mean(inv)
+    return { mean: values, squares }
+  }
+  const out = new Float32Array(acc.sum.length)
+  let squares = 0
+  for (let i = 0; i < out.length; i++) {
+    const v = Math.fround(acc.sum[i] * inv)
+    out[i] = v
+    squares += v * v
+  }
+  return { mean: out, squares }
 }
 
 /** Reference (batch) FedAvg over updates held in memory, for tests and small models. */
