@@ -107,7 +107,9 @@ function readAll(res: IncomingMessage, url: string): Promise<Uint8Array> {
       resolve(out)
     })
     res.on('error', (e) => reject(transportError(url, e)))
-    res.on('aborted', () => reject(transportError(url, new Error('the connection closed before the body ended'))))
+    res.on('close', () => {
+      if (!res.complete) reject(transportError(url, new Error('the connection closed before the body ended')))
+    })
   })
 }
 
