@@ -10,6 +10,7 @@ import { formatProblem, ProblemError } from '../../../shared/problems'
 import { createPredictApp } from '../../predict-app'
 import { DEFAULT_PREDICT_MAX_BYTES, DEFAULT_TOP_K, TOKEN_PATTERN, WORKER_PREDICT_MAX_PIXELS } from '../../routes'
 import { assetBundles } from './bundles'
+import { drain } from './drain'
 import type { Env } from './env'
 
 let model: Promise<ServedModel> | null = null
@@ -46,10 +47,10 @@ function modelOf(env: Env): Promise<ServedModel> {
   return model
 }
 
-let app: Hono | null = null
+let app: { hono: Hono; maxBodyBytes: number } | null = null
 
 /** The predict app for this isolate's configuration: a 503 naming the variable when it is set wrong. */
-function predictApp(env: Env): Hono | Response {
+function predictApp(env: Env): { hono: Hono; maxBodyBytes: number } | Response {
   if (app) return app
   const token = env.AUTOFED_PREDICT_TOKEN?.trim() || null
   const max = env.AUTOFED_PREDICT_MAX_BYTES?.trim()
@@ -60,12 +61,57 @@ function predictApp(env: Env): Hono | Response {
   if (token !== null && !TOKEN_PATTERN.test(token)) return wrong('AUTOFED_PREDICT_TOKEN may hold only letters, digits and . _ ~ + / - (then = padding); set another with `npx wrangler secret put AUTOFED_PREDICT_TOKEN`')
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) return wrong(`AUTOFED_PREDICT_MAX_BYTES must be a whole number of bytes, got "${max}"`)
   if (!Number.isInteger(maxPixels) || maxPixels < 1) return wrong(`AUTOFED_PREDICT_MAX_PIXELS must be a whole number of pixels, got "${pixels}"`)
-  app = createPredictApp({ model: () => modelOf(env), maxBodyBytes, maxPixels, topK: DEFAULT_TOP_K, token })
+  app = { hono: createPredictApp({ model: () => modelOf(env), maxBodyBytes, maxPixels, topK: DEFAULT_TOP_K, token }), maxBodyBytes }
   return app
 }
 
-/** Answers POST /api/predict and GET /api/model (edge/routes/predict.ts, the route `autofed serve` mounts). */
+/**
+ * Answers POST /api/predict and GET /api/model (edge/routes/predict.ts, the route `autofed serve` mounts).
+ * workerd fails a request answered before its body was read to the end, and the next request gets a 503
+ * (seen under `wrangler dev` after a 413): the body limit answers on the Content-Length alone, or stops
+ * reading a streamed body half-way. So the rest of a body is always read here: after the answer when its
+ * length was announced, and before it, one byte past the limit kept, when it is streamed.
+ */
 export async function predictFetch(request: Request, env: Env): Promise<Response> {
   const served = predictApp(env)
-  return served instanceof Response ? served : served.fetch(request)
+  if (served instanceof Response) return served
+  const body = request.body
+  if (!body) return served.hono.fetch(request)
+  if (!request.headers.has('content-length') || request.headers.has('transfer-encoding')) {
+    const kept = await readCapped(body, served.maxBodyBytes + 1)
+    const headers = new Headers(request.headers)
+    headers.delete('transfer-encoding')
+    headers.set('content-length', String(kept.length))
+    return served.hono.fetch(new Request(request.url, { method: request.method, headers, body: kept }))
+  }
+  const res = await served.hono.fetch(request)
+  if (!request.bodyUsed) await drain(body)
+  return res
+}
+
+/** The first `cap` bytes of a body, reading (and dropping) the rest to its end. */
+async function readCapped(body: ReadableStream<Uint8Array>, cap: number): Promise<Uint8Array> {
+  const reader = body.getReader()
+  const parts: Uint8Array[] = []
+  let kept = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      if (kept < cap) {
+        const part = value.subarray(0, cap - kept)
+        parts.push(part)
+        kept += part.length
+      }
+    }
+  } catch {
+    // The sender went away: what arrived is all there is.
+  }
+  const out = new Uint8Array(kept)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
 }

@@ -6,21 +6,13 @@ import { createHub } from '../../events'
 import { RoundEngine } from '../../round'
 import type { Store } from '../../store'
 import { createAlarmClock } from './clock'
+import { drain } from './drain'
 import { initiatorTokenOf, type Env } from './env'
 import { createDurableObjectStore } from './store'
 import { storeTestRoute, TEST_PREFIX } from './test-routes'
 
 /** Largest bundle zip accepted on task creation: it crosses one RPC call to its Durable Object. */
 export const MAX_BUNDLE_BYTES = 30 * 1024 * 1024
-
-async function drain(body: ReadableStream<Uint8Array>): Promise<void> {
-  const reader = body.getReader()
-  try {
-    while (!(await reader.read()).done);
-  } catch {
-    // The sender went away: nothing left to take.
-  }
-}
 
 const NO_BUNDLES = { list: async () => [], get: async () => null }
 
