@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest'
+import { concatBytes } from '../store'
 import { acceptanceLine, decodeAcceptances, encodeAcceptances } from './accumulator'
 
 const enc = new TextEncoder()
-const join = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
+const join = (...parts: Uint8Array[]) => concatBytes(parts)
 const a = { id: 'pa', examples: 10, key: 'updates/pa-1' }
 const b = { id: 'pb', examples: 4, key: 'updates/pb-1', scale: 0.5 }
 

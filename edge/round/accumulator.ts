@@ -1,4 +1,5 @@
 import { createRunningSum, type RunningSum } from '../../shared/fedavg'
+import { concatBytes } from '../store'
 
 /**
  * The train phase in progress: who has contributed and the running sum (FedAvg) or every update
@@ -46,7 +47,7 @@ export function acceptanceLine(acc: Pick<Accumulator, 'round' | 'attempt'>, entr
 
 /** The whole record for `contributors` at once: for a store that cannot append. */
 export function encodeAcceptances(acc: Pick<Accumulator, 'round' | 'attempt'>, contributors: readonly Contributor[]): Uint8Array {
-  return encoder.encode(contributors.map((c) => `\n${JSON.stringify({ round: acc.round, attempt: acc.attempt, ...c })}`).join(''))
+  return concatBytes(contributors.map((c) => acceptanceLine(acc, c)))
 }
 
 /**

@@ -63,32 +63,39 @@ describe('recovery and integrity', () => {
   })
 
   for (const failing of ['the upload log', 'the acceptance record'] as const) {
-    it(`refuses an upload with 507 when the disk is full writing ${failing}; nothing changes and the retry is accepted`, async () => {
+    /** A memory store whose disk fills up (`disk.full`) while writing `failing`. */
+    const fullDisk = () => {
       const store = createMemoryStore()
-      let full = false
+      const disk = { full: false }
+      const append = store.append as NonNullable<Store['append']>
       const wrapped: Store = {
         ...store,
         // A full disk cuts the acceptance record's append short: half of the line is written, then ENOSPC.
-        append: (t, k, v) => (full && failing === 'the acceptance record' && k === 'acc' ? (store.append as NonNullable<Store['append']>)(t, k, v.subarray(0, v.length >> 1)).then(() => Promise.reject(enospc())) : (store.append as NonNullable<Store['append']>)(t, k, v)),
+        append: (t, k, v) => (disk.full && failing === 'the acceptance record' && k === 'acc' ? append(t, k, v.subarray(0, v.length >> 1)).then(() => Promise.reject(enospc())) : append(t, k, v)),
         openWrite: async (t, k) => {
           const w = await (store.openWrite as NonNullable<Store['openWrite']>)(t, k)
-          return { ...w, commit: () => (full && failing === 'the upload log' ? w.abort().then(() => Promise.reject(enospc())) : w.commit()) }
+          return { ...w, commit: () => (disk.full && failing === 'the upload log' ? w.abort().then(() => Promise.reject(enospc())) : w.commit()) }
         },
       }
+      return { store, wrapped, disk }
+    }
+
+    it(`refuses an upload with 507 when the disk is full writing ${failing}; nothing changes and the retry is accepted`, async () => {
+      const { store, wrapped, disk } = fullDisk()
       const s = await setup(wrapped)
       const a = await s.join('a')
       const b = await s.join('b')
       await s.engine.start(s.id)
       await s.upload(a.participantId, 1, 2)
       const before = await s.engine.view(s.id)
-      full = true
+      disk.full = true
       await expect(s.upload(b.participantId, 4, 6)).rejects.toMatchObject({
         status: 507,
         message: `the aggregator's storage is full: the update of ${b.participantId} was not stored and nothing changed; send it again later (the operator must free space)`,
       })
       expect(await s.engine.view(s.id)).toEqual(before)
       expect((await store.keys(s.id, 'updates/')).length).toBe(1)
-      full = false
+      disk.full = false
       expect(await s.upload(b.participantId, 4, 6)).toEqual({ accepted: true, received: 2, expected: 2 })
       const w = decodeWeights((await s.engine.weights(s.id, 1)).bytes)
       if (!w.ok) throw w.error
@@ -97,26 +104,16 @@ describe('recovery and integrity', () => {
     })
 
     it(`after a refused write of ${failing}, a restart counts each accepted update once`, async () => {
-      const store = createMemoryStore()
-      let full = false
-      const append = store.append as NonNullable<Store['append']>
-      const wrapped: Store = {
-        ...store,
-        append: (t, k, v) => (full && failing === 'the acceptance record' && k === 'acc' ? append(t, k, v.subarray(0, v.length >> 1)).then(() => Promise.reject(enospc())) : append(t, k, v)),
-        openWrite: async (t, k) => {
-          const w = await (store.openWrite as NonNullable<Store['openWrite']>)(t, k)
-          return { ...w, commit: () => (full && failing === 'the upload log' ? w.abort().then(() => Promise.reject(enospc())) : w.commit()) }
-        },
-      }
+      const { wrapped, disk } = fullDisk()
       const s = await setup(wrapped)
       const a = await s.join('a')
       const b = await s.join('b')
       const c = await s.join('c')
       await s.engine.start(s.id)
       await s.upload(a.participantId, 1, 2)
-      full = true
+      disk.full = true
       await expect(s.upload(b.participantId, 4, 6)).rejects.toMatchObject({ status: 507 })
-      full = false
+      disk.full = false
       await s.upload(b.participantId, 4, 6)
       // A restart in the middle of the round: the sum is rebuilt from the record, which holds a torn line.
       const engine = new RoundEngine({ store: wrapped, clock: s.clock, publish: () => {} })

@@ -76,7 +76,7 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
       const d = hold?.folding ? hold.foldMeasured(offset, values, weight, base.values) : checkedDistance(rt.acc?.sum ?? null, offset, values, base.values)
       squared += d
       return !Number.isNaN(d)
-    }, { sinkChecksFinite: true, staging: stagingFor(hold?.sum ?? (base ? rt.acc?.sum : null) ?? null) })
+    }, { sinkChecksFinite: true, staging: stagingFor(rt.acc?.sum ?? null) })
     const countFailure = (): RoundError | null => {
       if (!check.header) return null
       try {

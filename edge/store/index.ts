@@ -66,7 +66,8 @@ export function checkKey(taskId: string, key?: string): void {
   if (parts.some((p) => !SEGMENT.test(p) || p.startsWith('.'))) throw new Error(`invalid store key "${key}"`)
 }
 
-function concat(value: Uint8Array | Uint8Array[]): Uint8Array {
+/** The bytes of `value`'s parts one after another, in one new buffer. */
+export function concatBytes(value: Uint8Array | readonly Uint8Array[]): Uint8Array {
   const parts = Array.isArray(value) ? value : [value]
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
   let p = 0
@@ -91,7 +92,7 @@ export function createMemoryStore(): Store {
       const v = t?.get(key)
       if (v === undefined || t === undefined) return null
       if (!Array.isArray(v)) return v
-      const joined = concat(v)
+      const joined = concatBytes(v)
       t.set(key, joined)
       return joined
     },
@@ -99,7 +100,7 @@ export function createMemoryStore(): Store {
       checkKey(taskId, key)
       let t = data.get(taskId)
       if (!t) data.set(taskId, (t = new Map()))
-      t.set(key, concat(value))
+      t.set(key, concatBytes(value))
     },
     async delete(taskId, key) {
       checkKey(taskId, key)

@@ -244,10 +244,7 @@ export function meanOf(acc: RunningSum): { mean: Float32Array; squares: number }
   if (acc.count === 0 || acc.weight <= 0) return null
   const inv = 1 / acc.weight
   const kernel = kernels.get(acc.sum)
-  if (kernel) {
-    const { values, squares } = kernel.mean(inv)
-    return { mean: values, squares }
-  }
+  if (kernel) return kernel.mean(inv)
   const out = new Float32Array(acc.sum.length)
   let squares = 0
   for (let i = 0; i < out.length; i++) {

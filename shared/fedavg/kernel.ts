@@ -108,7 +108,7 @@ export type FoldKernel = {
    * The mean: float32(sum[i] × inv), in a new array, and Σ mean[i]² summed in order (the bits of a plain loop).
    * Works in the saved copy's memory, so only once no fold is left to undo (the round is closing).
    */
-  mean(inv: number): { values: Float32Array; squares: number }
+  mean(inv: number): { mean: Float32Array; squares: number }
 }
 
 let module: object | null | undefined
@@ -214,7 +214,7 @@ export function createFoldKernel(size: number): FoldKernel | null {
     },
     mean(inv) {
       const squares = meanFn(sumAt, savedAt, size, inv)
-      return { values: new Float32Array(memory.buffer, savedAt, size).slice(), squares }
+      return { mean: new Float32Array(memory.buffer, savedAt, size).slice(), squares }
     },
   }
 }

@@ -30,8 +30,6 @@ export class WireReader {
   /**
    * With `sinkChecksFinite` the reader skips its own NaN/Inf pass and trusts the sink's return value,
    * so a sink that folds can check in the same pass (it must then undo what it folded on false).
-   */
-  /**
    * `staging`: where values that cannot be viewed in place (unaligned bytes, half floats) are written, in
    * pieces of at most its length, instead of the reader's own buffer: a fold kernel's staging area
    * (shared/fedavg `stagingFor`), so that the kernel need not copy them again.

@@ -9,6 +9,7 @@ import { servedModel, type ServedModel } from '../../../shared/predict'
 import { formatProblem, ProblemError } from '../../../shared/problems'
 import { createPredictApp } from '../../predict-app'
 import { DEFAULT_PREDICT_MAX_BYTES, DEFAULT_TOP_K, TOKEN_PATTERN, WORKER_PREDICT_MAX_PIXELS } from '../../routes'
+import { concatBytes } from '../../store'
 import { assetBundles } from './bundles'
 import { drain } from './drain'
 import type { Env } from './env'
@@ -107,11 +108,5 @@ async function readCapped(body: ReadableStream<Uint8Array>, cap: number): Promis
   } catch {
     // The sender went away: what arrived is all there is.
   }
-  const out = new Uint8Array(kept)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  return concatBytes(parts)
 }
