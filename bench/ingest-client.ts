@@ -1,7 +1,8 @@
 // The participants of bench/ingest.ts and bench/ingest-profile.ts, in a process of their own (as real
 // participants are other machines): they encode their uploads here, so the aggregator's process does only
 // the aggregator's work, then POST them with node:http (bodies preloaded) and GET the new weights with fetch.
-// Prints the seconds until the last upload's answer and until the last download: {"up": s, "all": s}.
+// Prints the seconds until the last upload's answer and until the last download, and the CPU time of its
+// uploads (user + system, all threads): {"up": s, "all": s, "cpuMs": ms}.
 import { request } from 'node:http'
 import { encodeUpdate } from '../shared/wire'
 
@@ -29,6 +30,7 @@ function post(j: ClientJob, body: Uint8Array): Promise<void> {
 }
 
 const t0 = performance.now()
+const cpu0 = process.cpuUsage()
 let next = 0
 await Promise.all(
   Array.from({ length: cfg.concurrency }, async () => {
@@ -39,6 +41,7 @@ await Promise.all(
   }),
 )
 const up = (performance.now() - t0) / 1000
+const cpu = process.cpuUsage(cpu0)
 // Whole round: every participant then fetches the new global weights, all at once.
 await Promise.all(
   (cfg.downloads ?? []).map(async (d) => {
@@ -47,4 +50,4 @@ await Promise.all(
     await r.arrayBuffer()
   }),
 )
-process.stdout.write(JSON.stringify({ up, all: (performance.now() - t0) / 1000 }))
+process.stdout.write(JSON.stringify({ up, all: (performance.now() - t0) / 1000, cpuMs: (cpu.user + cpu.system) / 1000 }))

@@ -6,6 +6,7 @@
 // CLIENT_CPU=<n> pins the client to CPU n (start this process with `taskset -c <m>`, m ≠ n, for quieter figures);
 // NORM_OFF=1 creates the task with update_norm "off" (no update-norm bound), to compare with the default.
 import { execFile } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { writeFile, mkdtemp, rm } from 'node:fs/promises'
 import { subscribe } from 'node:diagnostics_channel'
 import { createServer, type IncomingMessage } from 'node:http'
@@ -48,6 +49,22 @@ function clientCommand(argv: string[]): [string, string[]] {
   return cpu ? ['taskset', ['-c', cpu, ...argv]] : [argv[0], argv.slice(1)]
 }
 
+/** CPU time per thread of this process (Linux /proc), by thread id: its name and user + system ms. */
+function threadTimes(): Map<string, { name: string; ms: number }> {
+  const out = new Map<string, { name: string; ms: number }>()
+  for (const id of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${id}/stat`, 'utf8')
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(id, { name, ms: ((Number(f[11]) + Number(f[12])) * 1000) / 100 })
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out
+}
+
 /** Runs the client; profiles this process meanwhile when PROFILE is set. */
 async function run(jobs: ClientJob[], downloads: Array<{ url: string; token: string }>): Promise<{ up: number; all: number }> {
   const session = process.env.PROFILE ? new Session() : null
@@ -58,10 +75,18 @@ async function run(jobs: ClientJob[], downloads: Array<{ url: string; token: str
     await session.post('Profiler.start')
   }
   const cpu0 = process.cpuUsage()
+  const threads0 = threadTimes()
   const out = await new Promise<string>((resolve, reject) =>
     execFile(...clientCommand([process.execPath, '--import', 'tsx', CLIENT, JSON.stringify({ jobs, concurrency, downloads } satisfies ClientConfig)]), (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))),
   )
   const cpu = process.cpuUsage(cpu0)
+  if (process.env.BENCH_THREADS) {
+    const threads = threadTimes()
+    const rows = [...threads].map(([id, t]) => [`${t.name}${id === String(process.pid) ? ' (main)' : ''}`, t.ms - (threads0.get(id)?.ms ?? 0)] as const).filter(([, ms]) => ms > 0)
+    const byName = new Map<string, number>()
+    for (const [name, ms] of rows) byName.set(name, (byName.get(name) ?? 0) + ms)
+    console.log(`threads, CPU ms per upload: ${[...byName].sort((a, b) => b[1] - a[1]).map(([n, ms]) => `${n} ${(ms / uploads).toFixed(1)}`).join(', ')}`)
+  }
   if (session) {
     const { profile } = await session.post('Profiler.stop')
     await writeFile(process.env.PROFILE as string, JSON.stringify(profile))
@@ -70,7 +95,9 @@ async function run(jobs: ClientJob[], downloads: Array<{ url: string; token: str
   const sorted = [...serverMs].sort((a, b) => a - b)
   if (sorted.length) console.log(`server time per upload (request start to response finish): median ${sorted[sorted.length >> 1].toFixed(1)} ms, sum ${sorted.reduce((a, b) => a + b, 0).toFixed(0)} ms`)
   console.log(`server CPU per upload (all threads): user ${(cpu.user / 1000 / uploads).toFixed(1)} ms, system ${(cpu.system / 1000 / uploads).toFixed(1)} ms`)
-  return JSON.parse(out) as { up: number; all: number }
+  const result = JSON.parse(out) as { up: number; all: number; cpuMs: number }
+  console.log(`client CPU per upload (user + system): ${(result.cpuMs / uploads).toFixed(1)} ms`)
+  return result
 }
 
 const report = (t: { up: number; all: number }) => {
