@@ -169,7 +169,8 @@ export class AutofedClient {
   /** A global version decoded into tensors, checked against `spec` when given. */
   async weights(id: string, version: number | 'best', options: { dtype?: Dtype; spec?: TensorSpec[] } = {}): Promise<{ version: number; tensors: WireTensor[] }> {
     const bytes = await this.weightsBytes(id, version, options.dtype)
-    const r = decodeWeights(bytes, { taskId: id, spec: options.spec })
+    // The body was just received and nothing else holds it: the tensors view it instead of a copy.
+    const r = decodeWeights(bytes, { taskId: id, spec: options.spec }, { view: true })
     if (!r.ok) throw new ApiError(r.error.status, `weights of task ${id}: ${r.error.message}`)
     return { version: r.header.round, tensors: r.tensors }
   }

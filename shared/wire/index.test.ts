@@ -86,6 +86,55 @@ describe('wire format', () => {
     expect(seen).toEqual([])
   })
 
+  it('keeps a header cut across chunks even when the caller reuses the first chunk\'s buffer', () => {
+    const bytes = update()
+    const got = new Float32Array(9)
+    const reader = new WireReader({ kind: 'update', spec }, (off, vals) => got.set(vals, off))
+    // A stream that reads into one buffer: the first 10 bytes (inside the header), then the buffer overwritten.
+    const buf = bytes.slice(0, 10)
+    expect(reader.push(buf)).toBeNull()
+    buf.fill(0xff)
+    expect(reader.push(bytes.subarray(10))).toBeNull()
+    expect(reader.end()).toBeNull()
+    const whole = decodeUpdate(bytes, { spec })
+    if (!whole.ok) throw whole.error
+    expect([...got]).toEqual([...whole.tensors[0].data, ...whole.tensors[1].data])
+  })
+
+  it('names the exact tensor and index of a NaN or Infinity in a large message (the SIMD check) and passes the clean ones', () => {
+    const big = [{ name: 'a', shape: [1000] }, { name: 'b', shape: [70_001] }]
+    const clean = big.map((t) => ({ shape: t.shape, data: Float32Array.from({ length: t.shape[0] }, (_, i) => Math.sin(i) * 1e30) }))
+    const ok = decodeWeights(encodeWeights({ taskId: 't', version: 1, tensors: clean }), { spec: big })
+    if (!ok.ok) throw ok.error
+    expect(Buffer.compare(Buffer.from(ok.tensors[1].data.buffer, ok.tensors[1].data.byteOffset, 4 * 70_001), Buffer.from(clean[1].data.buffer))).toBe(0)
+    for (const [at, bad] of [[0, NaN], [65_537, Infinity], [70_000, -Infinity]] as const) {
+      const data = clean[1].data.slice()
+      data[at] = bad
+      const r = decodeWeights(encodeWeights({ taskId: 't', version: 1, tensors: [clean[0], { shape: [70_001], data }] }), { spec: big })
+      expect(r.ok).toBe(false)
+      if (!r.ok) expect(r.error.message).toMatch(new RegExp(`^tensor 1 value ${at} is ${bad}`))
+    }
+  })
+
+  it('with `view`, decodes float32 weights as views of the bytes where they are aligned, and copies otherwise', () => {
+    const values = Float32Array.from({ length: 300 }, (_, i) => i / 7)
+    const bytes = encodeWeights({ taskId: 't', version: 3, tensors: [{ shape: [100], data: values.subarray(0, 100) }, { shape: [200], data: values.subarray(100) }] })
+    const viewed = decodeWeights(bytes, { taskId: 't' }, { view: true })
+    if (!viewed.ok) throw viewed.error
+    expect(viewed.tensors.map((t) => t.data.buffer === bytes.buffer)).toEqual([true, true])
+    expect([...viewed.tensors[0].data, ...viewed.tensors[1].data]).toEqual([...values])
+    // Not without the option, not at an unaligned offset, not for half floats: a copy of the same values.
+    const odd = new Uint8Array(bytes.length + 1)
+    odd.set(bytes, 1)
+    const f16 = encodeWeights({ taskId: 't', version: 3, tensors: [{ shape: [300], data: values }], dtype: 'f16' })
+    for (const [b, o] of [[bytes, {}], [odd.subarray(1), { view: true }], [f16, { view: true }]] as const) {
+      const r = decodeWeights(b, { taskId: 't' }, o)
+      if (!r.ok) throw r.error
+      expect(r.tensors[0].data.buffer).not.toBe(b.buffer)
+      expect(r.tensors[0].data[99]).toBeCloseTo(99 / 7, 2)
+    }
+  })
+
   it('round-trips float16 within half precision (relative tolerance 2^-11)', () => {
     const HALF_REL_TOL = 2 ** -11
     const values = Float32Array.from([1, -2, 3.14159, 0.25, 1e-3, -65504, 6.1e-5, 1e-7, 0])
