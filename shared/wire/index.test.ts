@@ -133,6 +133,11 @@ describe('wire format', () => {
       expect(r.tensors[0].data.buffer).not.toBe(b.buffer)
       expect(r.tensors[0].data[99]).toBeCloseTo(99 / 7, 2)
     }
+    // A download cut short or too long is refused as without `view`, not a view past the body's end.
+    for (const [b, code] of [[bytes.slice(0, bytes.length - 8), 'truncated'], [Uint8Array.from([...bytes, 0, 0, 0, 0]), 'too-large']] as const) {
+      const r = decodeWeights(b, { taskId: 't' }, { view: true })
+      expect(r.ok ? 'ok' : r.error.code).toBe(code)
+    }
   })
 
   it('round-trips float16 within half precision (relative tolerance 2^-11)', () => {
