@@ -207,6 +207,36 @@ describe('RoundEngine', () => {
     expect(v.history.map((h) => h.test?.accuracy ?? null)).toEqual([null, 0.5])
   })
 
+  it('deletes an old version only after the task record that no longer names it is saved, so a crash in between keeps the best', async () => {
+    const s = await setup({ max_rounds: 6, patience: 10 })
+    // Each delete of weights/v is checked against the task record saved last: a crash right before the
+    // delete must leave a record whose latest, previous and best versions all have their files.
+    const deleted: number[] = []
+    const del = s.store.delete.bind(s.store)
+    s.store.delete = async (taskId, key) => {
+      if (key.startsWith('weights/')) {
+        const saved = JSON.parse(new TextDecoder().decode((await s.store.get(taskId, 'task.json')) as Uint8Array)) as { version: number; early: { bestVersion: number | null } }
+        const v = Number(key.slice('weights/'.length))
+        expect([saved.version, saved.version - 1, saved.early.bestVersion]).not.toContain(v)
+        deleted.push(v)
+      }
+      return del(taskId, key)
+    }
+    const a = await s.join('a')
+    await s.engine.start(s.id)
+    // Accuracy by round: the best is version 2 until round 5 beats it.
+    const correct = [1, 4, 2, 1, 5]
+    for (const [i, c] of correct.entries()) {
+      const r = i + 1
+      await s.upload(r, a.participantId, [r, r, r, r, r, r], 4)
+      await s.engine.validation(s.id, r, a.participantId, { examples: 5, correct: c, loss: 0.5 })
+    }
+    expect((await s.engine.view(s.id)).round).toBe(6)
+    expect(deleted.sort()).toEqual([1, 2, 3])
+    expect(await s.store.keys(s.id, 'weights/')).toEqual(['weights/0', 'weights/4', 'weights/5'])
+    expect(await s.global('best')).toEqual([5, 5, 5, 5, 5, 5])
+  })
+
   it('closes the train phase when a selected participant leaves and everyone else has reported', async () => {
     const s = await setup({ calculation_timeout: 100 })
     const a = await s.join('a')

@@ -100,11 +100,14 @@ export async function createFileStore(dir: string): Promise<Store> {
     },
     async keys(taskId, prefix = '') {
       const base = pathOf(taskId)
+      // Only the prefix's folder is read: a round's close lists its uploads and old versions, and reading the
+      // whole task folder (every version, log segment and upload) each time cost it 1-14 ms.
+      const folder = prefix.slice(0, prefix.lastIndexOf('/') + 1)
       let entries
       try {
-        entries = await readdir(base, { recursive: true, withFileTypes: true })
+        entries = await readdir(folder ? pathOf(taskId, folder.slice(0, -1)) : base, { recursive: true, withFileTypes: true })
       } catch (e) {
-        if (missing(e)) return []
+        if (missing(e) || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return []
         throw e
       }
       return entries
