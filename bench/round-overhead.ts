@@ -160,7 +160,7 @@ async function alone(dirs: string[]): Promise<{ epochs: number[]; withValidation
 
 const METHOD = [
   `Method: the built-in \`mnist-cnn\` bundle (its batch size and optimizer), \`merge_epochs\` 1, N participants each with ${TRAIN} MNIST training images and a tenth of that for validation (no test split), each participant its own process on this machine (bench/round-overhead-worker.ts: \`autofed participate\`'s code, wasm backend), the aggregator in the benchmark's process on the data folder.`,
-  'Federated round r = the aggregator\'s close of round r minus its close of round r − 1 (the time its task record says so, from the aggregator\'s write-point hook): the download of the global model, the local epoch, the upload, the fold and close, and the validation of the previous version that precedes each round; round 1 (model set-up, version 0\'s validation) is left out. "Alone": the same N processes at once, without an aggregator, training the same epochs with the same bundle, data pipeline and trainer (`localTrainer`), each epoch followed by the same validation; the slowest process per epoch. Overhead = (federated round − alone epoch with validation) ÷ alone epoch with validation. Federated and alone runs alternate. "Fixed cost": the federated round minus its own slowest epoch and minus the alone validation (alone epoch + validation − alone epoch), the time a round adds that does not depend on how fast the epochs of that run were; "fixed ÷ alone" is it over the alone epoch with validation (the same overhead with the run-to-run spread of the epoch time taken out).',
+  'Federated round r = the aggregator\'s close of round r minus its close of round r − 1 (the time its task record says so, from the aggregator\'s write-point hook): the download of the global model, the local epoch, the upload, the fold and close, and the validation of the previous version that precedes each round; round 1 (model set-up, version 0\'s validation) is left out. "Alone": the same N processes at once, without an aggregator, training the same epochs with the same bundle, data pipeline and trainer (`localTrainer`), each epoch followed by the same validation; the slowest process per epoch. Overhead = (federated round − alone epoch with validation) ÷ alone epoch with validation. Federated and alone runs alternate. "Fixed cost": the median over rounds of each federated round minus its own slowest epoch, minus the alone validation (alone epoch + validation − alone epoch), the time a round adds that does not depend on how fast the epochs of that run were; "fixed ÷ alone" is it over the alone epoch with validation (the same overhead with the run-to-run spread of the epoch time taken out).',
 ].join('\n')
 
 const root = await mkdtemp(join(os.tmpdir(), 'autofed-round-overhead-'))
@@ -180,7 +180,9 @@ try {
       const solo = await alone(dirs)
       const round = median(fed.rounds)
       const base = median(solo.withValidation)
-      const fixed = round - median(fed.epochs) - (base - median(solo.epochs))
+      // Paired per round (each round minus its own epoch), then the median: the epochs' speed drifts by ±10 %
+      // over minutes on these VMs, and a difference of two medians carried that drift into the fixed cost.
+      const fixed = median(fed.rounds.map((r, i) => r - fed.epochs[i])) - (base - median(solo.epochs))
       say(`| ${n} | ${k} | ${round.toFixed(2)} | ${median(fed.epochs).toFixed(2)} | ${base.toFixed(2)} | ${median(solo.epochs).toFixed(2)} | ${(round / base).toFixed(3)} | ${(((round - base) / base) * 100).toFixed(1)}% | ${(fixed * 1000).toFixed(0)} | ${((fixed / base) * 100).toFixed(1)}% |`)
     }
   }
