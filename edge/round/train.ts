@@ -1,6 +1,6 @@
 import { meanOf, releaseRunningSum } from '../../shared/fedavg'
 import { coordinateMedian, trimmedMean } from '../../shared/robust'
-import type { UploadResponse } from '../../shared/wire'
+import { weightsMessage, type UploadResponse } from '../../shared/wire'
 import type { Accumulator } from './accumulator'
 import { beginAttempt } from './attempt'
 import { serverLog } from './logs'
@@ -80,15 +80,21 @@ export async function closeTrain(deps: EngineDeps, rt: Runtime): Promise<void> {
   let global: Float32Array | null
   // The mean's L2 norm comes from the pass that makes it (the next round's update-norm bound is relative to it).
   let mean: { mean: Float32Array; squares: number } | null = null
+  // Plain means are written straight into the new version's message (one fresh model-sized buffer a close, not two).
+  let message: { bytes: Uint8Array; values: Float32Array } | null = null
   if (acc.sum && rec.params.differential_privacy) global = await privateAggregate(deps, rt, acc.sum, acc.contributors.map((c) => c.id))
-  else if (acc.sum) global = (mean = meanOf(acc.sum))?.mean ?? null
+  else if (acc.sum) {
+    message = weightsMessage({ taskId: rec.id, version: rec.round, shapes: rec.spec.map((s) => s.shape) })
+    global = (mean = meanOf(acc.sum, message.values))?.mean ?? null
+  }
   else {
     const ups = acc.contributors.map((c) => acc.updates?.get(c.id) as Float32Array)
     global = rec.params.aggregation === 'median' ? coordinateMedian(ups) : trimmedMean(ups, rec.params.trim_ratio)
   }
   if (!global) throw new Error('closing a round without updates')
   const stepped = await applyServerOptimizer(deps, rt, global)
-  await storeVersion(deps, rt, rec.round, stepped, mean && stepped === mean.mean ? Math.sqrt(mean.squares) : undefined)
+  const plain = mean && stepped === mean.mean ? mean : null
+  await storeVersion(deps, rt, rec.round, stepped, plain ? Math.sqrt(plain.squares) : undefined, plain ? message?.bytes : undefined)
   rt.closing = 'round-close'
   rec.version = rec.round
   dropMissing(deps, rec, new Set(acc.contributors.map((c) => c.id)))

@@ -50,17 +50,10 @@ async function readWeights(deps: EngineDeps, rt: Runtime, v: number, dtype: Dtyp
 /**
  * Stores a new global version and its SHA-256 (recorded in task.json, which is saved after the file: a
  * crash in between closes the round again on restart), and keeps the encoding for the downloads.
+ * `encoded`: the version's message when it is already made (wire weightsMessage, `global` its values).
  */
-export async function storeVersion(deps: EngineDeps, rt: Runtime, version: number, global: Float32Array, norm: number = l2Norm(global)): Promise<void> {
+export async function storeVersion(deps: EngineDeps, rt: Runtime, version: number, global: Float32Array, norm: number = l2Norm(global), encoded: Uint8Array = encodeVersion(rt, version, global)): Promise<void> {
   const { rec } = rt
-  const tensors: WireTensor[] = []
-  let p = 0
-  for (const s of rec.spec) {
-    const n = s.shape.reduce((a, b) => a * b, 1)
-    tensors.push({ name: s.name, shape: s.shape, data: global.subarray(p, p + n) })
-    p += n
-  }
-  const encoded = encodeWeights({ taskId: rec.id, version, tensors })
   // The digest (off the event loop) runs while the file is written. The write starts first: Web Crypto copies
   // its input before it returns (3-10 ms for mnist-cnn's 6.65 MB on our VMs), and started second the write
   // waited for that copy on every round's close.
@@ -72,6 +65,18 @@ export async function storeVersion(deps: EngineDeps, rt: Runtime, version: numbe
   rt.weights.set(`${version}-f32`, Promise.resolve(encoded))
   // ...and trains from it: the norm bound's base is at hand, not decoded again on the first upload.
   rt.base = { version, values: global, norm }
+}
+
+/** `global` (the task's parameters in spec order) as a float32 weights message of `version`. */
+function encodeVersion(rt: Runtime, version: number, global: Float32Array): Uint8Array {
+  const tensors: WireTensor[] = []
+  let p = 0
+  for (const s of rt.rec.spec) {
+    const n = s.shape.reduce((a, b) => a * b, 1)
+    tensors.push({ name: s.name, shape: s.shape, data: global.subarray(p, p + n) })
+    p += n
+  }
+  return encodeWeights({ taskId: rt.rec.id, version, tensors })
 }
 
 /**

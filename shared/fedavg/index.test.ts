@@ -111,6 +111,21 @@ describe('meanOf', () => {
     }
   })
 
+  it('writes the same bits into a given array (a message being made), with and without the kernel, and refuses one of another size', () => {
+    for (const kernel of [true, false]) {
+      const acc = createRunningSum(10_001, { kernel })
+      foldValues(acc, 0, Float32Array.from({ length: 10_001 }, (_, i) => Math.sin(i) * 50), 3)
+      countUpdate(acc, 3)
+      const into = new Float32Array(new ArrayBuffer(8 + 10_001 * 4), 8, 10_001)
+      const made = meanOf(acc)
+      const written = meanOf(acc, into)
+      expect(written?.mean).toBe(into)
+      expect(Buffer.compare(Buffer.from(into.buffer, 8), Buffer.from((made?.mean as Float32Array).buffer))).toBe(0)
+      expect(written?.squares).toBe(made?.squares)
+      expect(() => meanOf(acc, new Float32Array(10_000))).toThrow(RangeError)
+    }
+  })
+
   it('is null before any update was counted', () => {
     expect(meanOf(createRunningSum(4))).toBe(null)
   })

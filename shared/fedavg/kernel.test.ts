@@ -150,6 +150,19 @@ describe('update distance in the fold kernel', () => {
     }
   })
 
+  it('measures against the whole base when the ranges come out of order (the base is copied as far as the values reach)', () => {
+    const n = 6_000
+    const base = Float32Array.from({ length: n }, (_, i) => (i % 7) - 3)
+    const v = Float32Array.from({ length: n }, (_, i) => (i % 5) - 2)
+    const acc = createRunningSum(n)
+    // A previous round's base in the same kernel: none of its values may be left behind.
+    checkedDistance(acc, 0, v, new Float32Array(n).fill(100))
+    for (const [from, to] of [[4000, 6000], [0, 2000], [2000, 4000], [1000, 5000]]) {
+      const part = v.subarray(from, to)
+      expect(foldValuesMeasured(acc, from, part, 1, savedValuesFor(acc), base)).toBe(squaredDistance(part, base, from))
+    }
+  })
+
   it('is exact on small integers, and follows a new base', () => {
     const acc = createRunningSum(6)
     const v = Float32Array.from([1, 2, 3, 4, 5, 6])

@@ -105,10 +105,10 @@ export type FoldKernel = {
    */
   distance(offset: number, values: Float32Array): number
   /**
-   * The mean: float32(sum[i] × inv), in a new array, and Σ mean[i]² summed in order (the bits of a plain loop).
-   * Works in the saved copy's memory, so only once no fold is left to undo (the round is closing).
+   * The mean: float32(sum[i] × inv), in `out` (else a new array), and Σ mean[i]² summed in order (the bits of a
+   * plain loop). Works in the saved copy's memory, so only once no fold is left to undo (the round is closing).
    */
-  mean(inv: number): { mean: Float32Array; squares: number }
+  mean(inv: number, out?: Float32Array): { mean: Float32Array; squares: number }
 }
 
 let module: object | null | undefined
@@ -212,9 +212,12 @@ export function createFoldKernel(size: number): FoldKernel | null {
       }
       return squared
     },
-    mean(inv) {
+    mean(inv, out) {
       const squares = meanFn(sumAt, savedAt, size, inv)
-      return { mean: new Float32Array(memory.buffer, savedAt, size).slice(), squares }
+      const made = new Float32Array(memory.buffer, savedAt, size)
+      if (!out) return { mean: made.slice(), squares }
+      out.set(made)
+      return { mean: out, squares }
     },
   }
 }

@@ -7,20 +7,25 @@ export function memoryCheckpoints(): CheckpointStore & { readonly saved: Map<str
     saved,
     async load(taskId) {
       const c = saved.get(taskId)
-      return c ? structuredCloneCheckpoint(c) : null
+      return c ? copyCheckpoint(c) : null
     },
     async save(c) {
-      saved.set(c.taskId, structuredCloneCheckpoint(c))
+      saved.set(c.taskId, copyCheckpoint(c))
     },
   }
 }
 
-function structuredCloneCheckpoint(c: ParticipantCheckpoint): ParticipantCheckpoint {
+/**
+ * A copy of the checkpoint's structure; the weights' values are shared, not copied: the loop never writes into
+ * an update's arrays once trained (the trainer hands out fresh ones), and copying mnist-cnn's 6.65 MB on every
+ * save put 3-5 ms between each epoch and its upload.
+ */
+function copyCheckpoint(c: ParticipantCheckpoint): ParticipantCheckpoint {
   return {
     ...c,
     training: c.training && {
       ...c.training,
-      weights: c.training.weights.map((w) => ({ name: w.name, shape: w.shape.slice(), data: w.data.slice() })),
+      weights: c.training.weights.map((w) => ({ name: w.name, shape: w.shape.slice(), data: w.data })),
     },
   }
 }

@@ -195,6 +195,19 @@ export function encodeWeights(args: {
 }
 
 /**
+ * A float32 weights message whose values are still to be written: its bytes (the header already in place)
+ * and a view of its values, aligned (headers are padded to 8 bytes). A round's close writes the mean
+ * straight into `values` instead of making it in an array of its own and then copying it into a message.
+ */
+export function weightsMessage(args: { taskId: string; version: number; shapes: number[][] }): { bytes: Uint8Array; values: Float32Array } {
+  const head = encodeHeader({ kind: 'weights', dtype: 'f32', taskId: args.taskId, round: args.version, participantId: '', examples: 0, shapes: args.shapes })
+  const count = totalSize(args.shapes.map((shape) => ({ shape })))
+  const bytes = new Uint8Array(head.length + count * 4)
+  bytes.set(head, 0)
+  return { bytes, values: new Float32Array(bytes.buffer, head.length, count) }
+}
+
+/**
  * Parses a header from the first bytes of a message. Returns null while more bytes are needed,
  * a WireError for bytes that are not a header of ours.
  */

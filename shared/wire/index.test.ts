@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { WireReader, decodeUpdate, decodeWeights, encodeUpdate, encodeWeights, fromHalf, messageBytes, parseTaskEvent, parseTaskParams, toHalf } from '.'
+import { WireReader, decodeUpdate, decodeWeights, encodeUpdate, encodeWeights, fromHalf, messageBytes, parseTaskEvent, parseTaskParams, toHalf, weightsMessage } from '.'
 
 const spec = [
   { name: 'w', shape: [2, 3] },
@@ -24,6 +24,15 @@ describe('wire format', () => {
     expect([...r.tensors[0].data]).toEqual([...tensors[0].data])
     expect([...r.tensors[1].data]).toEqual([...tensors[1].data])
     expect(r.tensors.map((t) => t.name)).toEqual(['w', 'b'])
+  })
+
+  it('makes a weights message whose values are written in place: the same bytes as encodeWeights', () => {
+    const m = weightsMessage({ taskId: 't1', version: 5, shapes: tensors.map((t) => t.shape) })
+    expect(m.values.byteOffset % 8).toBe(0)
+    expect(m.values.buffer).toBe(m.bytes.buffer)
+    m.values.set(tensors[0].data, 0)
+    m.values.set(tensors[1].data, tensors[0].data.length)
+    expect(Buffer.compare(Buffer.from(m.bytes), Buffer.from(encodeWeights({ taskId: 't1', version: 5, tensors })))).toBe(0)
   })
 
   it('writes values little-endian right after the header', () => {

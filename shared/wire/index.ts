@@ -1,5 +1,5 @@
 export type { Dtype, TensorSpec, WireErrorCode, WireExpect, WireHeader, WireKind, WireTensor } from './format'
-export { MAX_HEADER_BYTES, WIRE_STATUS, WIRE_VERSION, WireError, bytesPerValue, checkHeader, encodeUpdate, encodeWeights, messageBytes, parseHeader, sizeOf, totalSize } from './format'
+export { MAX_HEADER_BYTES, WIRE_STATUS, WIRE_VERSION, WireError, bytesPerValue, checkHeader, encodeUpdate, encodeWeights, messageBytes, parseHeader, sizeOf, totalSize, weightsMessage } from './format'
 export { fromHalf, toHalf } from './float16'
 export type { DecodeResult, ValueSink } from './reader'
 export { WireReader, decodeMessage, decodeUpdate, decodeWeights } from './reader'
