@@ -51,6 +51,37 @@ const COUNTS = { a: { train: 4, validation: 2, test: 2 }, b: { train: 4, validat
 const POLL_MS = 5
 
 describe('runParticipant', () => {
+  it('uploads while the last epoch\'s checkpoint is being written, and saves the next checkpoint only after it', async () => {
+    const { api, calls } = fakeApi([state({}), state({ state: 'done', phase: null })], [])
+    const memory = memoryCheckpoints()
+    let writing = 0
+    const log: string[] = []
+    // A slow store (IndexedDB, a state folder): each write takes a few turns of the event loop.
+    const checkpoint = {
+      load: memory.load,
+      async save(c: Parameters<typeof memory.save>[0]) {
+        const what = c.training ? `training ${c.training.epochsDone}` : 'no training'
+        log.push(`save ${what}${writing > 0 ? ' while another save runs' : ''}`)
+        writing++
+        for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 1))
+        await memory.save(c)
+        writing--
+        log.push(`saved ${what}`)
+      },
+    }
+    const upload = api.upload
+    api.upload = async (...args) => {
+      log.push('upload')
+      return upload(...args)
+    }
+    await runParticipant({ api, taskId: 't', invite: 'i', name: 'n', labelCounts: {}, trainer: fakeTrainer(), checkpoint, retry: noSleep, pollMs: POLL_MS })
+    expect(calls).toContain('upload 1 12 8')
+    const round = log.slice(log.indexOf('save training 1'))
+    expect(round.slice(0, 6)).toEqual(['save training 1', 'saved training 1', 'save training 2', 'upload', 'saved training 2', 'save no training'])
+    expect(log.filter((l) => l.includes('while another save runs'))).toEqual([])
+    expect((await memory.load('t'))?.training).toBeNull()
+  })
+
   it('retries a network failure, then treats a 409 as a round that moved on', async () => {
     const { api, calls } = fakeApi([state({}), state({ state: 'done', phase: null })], [new TypeError('fetch failed'), Object.assign(new Error('stale'), { status: 409 })])
     const events: ParticipantEvent[] = []

@@ -215,6 +215,10 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     if (mu > 0 && first <= mergeEpochs) global ??= await heldOrFetched(round - 1)
     held = null
     let last = null
+    // The last epoch's checkpoint is written while its update uploads (IndexedDB or a state folder take a
+    // while for millions of weights): it matters only if the upload fails, and the upload does not read it.
+    // Every other use of the checkpoint waits for it first.
+    let saving: Promise<void> = Promise.resolve()
     for (let epoch = first; epoch <= mergeEpochs; epoch++) {
       if (o.signal?.aborted) return false
       last = await trainer.trainEpoch({
@@ -228,8 +232,14 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       examples = last.examples
       emit({ type: 'epoch', round, epoch, result: last })
       c.training = { round, epochsDone: epoch, examples, weights: trainer.getWeights() }
-      await save()
+      saving = save()
+      // Observed now, thrown where it is awaited: a failed write must not be an unhandled rejection meanwhile.
+      saving.catch(() => undefined)
+      if (epoch < mergeEpochs) await saving
     }
+    const dp = distributedPrivacy(task.params)
+    const secure = secureAggregationOf(task.params)
+    if (examples < 1 || dp || secure) await saving
     if (examples < 1) {
       // An update stands for at least one example (the aggregator answers 400 otherwise): every file was
       // unreadable this time. Sit this attempt out and say why; a retry or the next round reads the files again.
@@ -242,7 +252,6 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       return false
     }
     let weights = c.training?.round === round ? c.training.weights : trainer.getWeights()
-    const dp = distributedPrivacy(task.params)
     if (dp && !(c.training?.round === round && c.training.noised)) {
       // Distributed differential privacy: clipped and noised once; a resend sends the same noisy update.
       global ??= await globalWeights(round - 1)
@@ -252,7 +261,6 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       await save()
       pushLog(`Round ${round}: update clipped to norm ${dp.clipNorm} (its norm was ${priv.norm.toPrecision(4)}) and Gaussian noise of standard deviation ${dp.std.toPrecision(4)} added (distributed differential privacy).`)
     }
-    const secure = secureAggregationOf(task.params)
     if (secure) {
       global ??= await globalWeights(round - 1)
       return secureRound(task, updateDelta(weights, global, dp ? null : secure.clipNorm), examples, secure.clipNorm, last)
@@ -260,6 +268,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     try {
       await call(`upload of round ${round}`, () => o.api.upload(auth, round, weights, examples))
     } catch (err) {
+      await saving
       const status = statusOf(err)
       if (status === 409) {
         // Not taken now (the round closed, or we are not in its current attempt). The trained weights stay in
@@ -278,6 +287,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       pushLog(why)
       return false
     }
+    await saving
     c.uploadedRound = round
     c.training = null
     await save()
