@@ -1,4 +1,4 @@
-import { decodeWeights, encodeWeights, type Dtype, type WireTensor } from '../../shared/wire'
+import { decodeWeights, encodeWeights, weightsMessage, type Dtype } from '../../shared/wire'
 import { sha256Hex } from './checksum'
 import { weightsKey, type EngineDeps, type Runtime } from './runtime'
 import { l2Norm } from './trust'
@@ -69,14 +69,10 @@ export async function storeVersion(deps: EngineDeps, rt: Runtime, version: numbe
 
 /** `global` (the task's parameters in spec order) as a float32 weights message of `version`. */
 function encodeVersion(rt: Runtime, version: number, global: Float32Array): Uint8Array {
-  const tensors: WireTensor[] = []
-  let p = 0
-  for (const s of rt.rec.spec) {
-    const n = s.shape.reduce((a, b) => a * b, 1)
-    tensors.push({ name: s.name, shape: s.shape, data: global.subarray(p, p + n) })
-    p += n
-  }
-  return encodeWeights({ taskId: rt.rec.id, version, tensors })
+  const message = weightsMessage({ taskId: rt.rec.id, version, shapes: rt.rec.spec.map((s) => s.shape) })
+  if (global.length !== message.values.length) throw new RangeError(`version ${version} has ${global.length} values, the task's model ${message.values.length}`)
+  message.values.set(global)
+  return message.bytes
 }
 
 /**
