@@ -5,8 +5,12 @@
 // training, a tenth of that for validation, no test split). Then, in the same run, the same N processes
 // train the same epochs alone (no aggregator: the same bundle, data pipeline and trainer, each epoch
 // followed by the same validation). Runs alternate: federated, alone, federated, alone…
-// Usage: npx tsx bench/round-overhead.ts [--participants 1,2] [--rounds 6] [--train 600] [--repeat 2] [--write]
-import { spawn } from 'node:child_process'
+// Usage: npx tsx bench/round-overhead.ts [--participants 1,2] [--rounds 6] [--train 600] [--repeat 2] [--pin] [--write]
+// --pin: the aggregator (this process, all its threads) on CPU 0 and the participants on the other CPUs
+// (taskset, Linux), in the federated and the alone runs alike: as separate machines, a participant's garbage
+// collector threads then no longer take the aggregator's CPU in the middle of an upload (measured without it
+// on a 2-core machine: the aggregator's thread waited 5–7 ms at a time on the run queue while it read one).
+import { execFileSync, spawn } from 'node:child_process'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
@@ -25,6 +29,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '6' },
     train: { type: 'string', default: '600' },
     repeat: { type: 'string', default: '2' },
+    pin: { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
   },
 })
@@ -35,6 +40,17 @@ const REPEAT = Number(values.repeat)
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const WORKER = join(ROOT, 'bench/round-overhead-worker.ts')
 const TOKEN = 'bench-initiator'
+const PIN = values.pin === true
+const CPUS = os.cpus().length
+if (PIN) {
+  if (CPUS < 2) throw new Error('--pin needs at least 2 CPUs: one for the aggregator, one or more for the participants')
+  try {
+    // -a: every thread of this process (V8's and libuv's too), not only the main one.
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' })
+  } catch (e) {
+    throw new Error(`--pin: taskset (util-linux) could not pin this process to CPU 0: ${(e as Error).message}`)
+  }
+}
 
 type Line = { t: number; event: string; detail?: string; round?: number; seconds?: number; examples?: number; imagesPerSecond?: number }
 
@@ -53,8 +69,11 @@ async function folder(root: string, i: number): Promise<string> {
 }
 
 /** Runs a worker process; resolves with its JSON lines when it exits. */
-function worker(args: string[], onLine?: (l: Line) => void): { done: Promise<Line[]>; kill: () => void } {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+function worker(args: string[], index: number, onLine?: (l: Line) => void): { done: Promise<Line[]>; kill: () => void } {
+  const argv = [process.execPath, '--import', 'tsx', WORKER, ...args]
+  // Pinned: participant i on CPU 1 + i mod (n − 1), in the federated and the alone runs alike.
+  if (PIN) argv.unshift('taskset', '-c', String(1 + (index % (CPUS - 1))))
+  const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
   const lines: Line[] = []
   let rest = ''
   child.stdout.on('data', (b: Buffer) => {
@@ -100,7 +119,7 @@ async function federated(dirs: string[], root: string): Promise<{ rounds: number
   try {
     const admin = createClient({ baseUrl: server.url, token: TOKEN })
     const { task, invite } = await admin.createTask({ bundle: 'mnist-cnn', params: { max_rounds: ROUNDS, merge_epochs: 1, min_participants: dirs.length } })
-    for (const [i, data] of dirs.entries()) workers.push(worker(['participate', server.url, task.id, invite, data, `p${i}`]))
+    for (const [i, data] of dirs.entries()) workers.push(worker(['participate', server.url, task.id, invite, data, `p${i}`], i))
     while ((await admin.task(task.id)).participants.length < dirs.length) await new Promise((r) => setTimeout(r, 100))
     await admin.start(task.id)
     // A stopped task (a participant failed) writes no test-close: its state is checked every few seconds.
@@ -144,7 +163,7 @@ async function federated(dirs: string[], root: string): Promise<{ rounds: number
 
 /** Seconds of epochs 2 to ROUNDS alone (the slowest of the N processes running at once), with and without the validation after each. */
 async function alone(dirs: string[]): Promise<{ epochs: number[]; withValidation: number[] }> {
-  const lines = await Promise.all(dirs.map((d) => worker(['alone', join(ROOT, 'bundles/mnist-cnn'), d, String(ROUNDS)]).done))
+  const lines = await Promise.all(dirs.map((d, i) => worker(['alone', join(ROOT, 'bundles/mnist-cnn'), d, String(ROUNDS)], i).done))
   const epochs: number[] = []
   const withValidation: number[] = []
   for (let r = 2; r <= ROUNDS; r++) {
@@ -186,7 +205,7 @@ try {
       say(`| ${n} | ${k} | ${round.toFixed(2)} | ${median(fed.epochs).toFixed(2)} | ${base.toFixed(2)} | ${median(solo.epochs).toFixed(2)} | ${(round / base).toFixed(3)} | ${(((round - base) / base) * 100).toFixed(1)}% | ${(fixed * 1000).toFixed(0)} | ${((fixed / base) * 100).toFixed(1)}% |`)
     }
   }
-  const head = `Measured by \`npx tsx bench/round-overhead.ts --participants ${COUNTS.join(',')} --rounds ${ROUNDS} --train ${TRAIN} --repeat ${REPEAT}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, tfjs wasm (one thread, SIMD, autofed's gradient kernels); load average before ${loadBefore}, after ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')}.`
+  const head = `Measured by \`npx tsx bench/round-overhead.ts --participants ${COUNTS.join(',')} --rounds ${ROUNDS} --train ${TRAIN} --repeat ${REPEAT}${PIN ? ' --pin' : ''}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, tfjs wasm (one thread, SIMD, autofed's gradient kernels); load average before ${loadBefore}, after ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')}${PIN ? `; pinned: the aggregator on CPU 0, participant i on CPU 1 + i mod ${CPUS - 1}` : ''}.`
   console.log(`\n${head}`)
   if (values.write) {
     const file = join(ROOT, 'BENCHMARKS.md')
