@@ -179,6 +179,26 @@ describe('messages', () => {
     expect(frac.ok ? null : frac.problems[0].field).toBe('participants_per_round')
   })
 
+  it('refuses a parameter it does not know instead of dropping it, naming the likely intended one', () => {
+    const r = parseTaskParams({ max_round: 5, server_lr: 0.5, server_optimizer: 'fedadam', nonsense: 1, merge_epochs: 0 })
+    expect(r.ok).toBe(false)
+    if (r.ok) return
+    expect(r.problems).toEqual([
+      { file: 'params', field: 'max_round', message: 'is not a task parameter (did you mean "max_rounds"?); correct or remove it' },
+      { file: 'params', field: 'server_lr', message: 'is not a task parameter (did you mean "server_optimizer", "server_learning_rate" or "server_momentum"?); correct or remove it' },
+      { file: 'params', field: 'nonsense', message: 'is not a task parameter; correct or remove it' },
+      { file: 'params', field: 'merge_epochs', message: expect.stringContaining('>=1') },
+    ])
+    const elsewhere = parseTaskParams({ learning_rate: 0.01, epochs: 2 })
+    expect(elsewhere.ok ? [] : elsewhere.problems.map((p) => `${p.field} ${p.message}`)).toEqual([
+      "learning_rate is not a task parameter: the participants' learning rate is the bundle's config.json learning_rate (the create page's Learning rate field writes it there); server_learning_rate is the server optimizer's",
+      'epochs is not a task parameter: the local epochs of a round are merge_epochs',
+    ])
+    // Every known name passes, with its value checked as before.
+    expect(parseTaskParams({ max_rounds: 5, server_optimizer: 'fedadam', server_learning_rate: 0.5 }).ok).toBe(true)
+    expect(parseTaskParams(undefined).ok).toBe(true)
+  })
+
   it('bounds every task parameter and names the field (issue 10: 1e308 s timeouts, 1e15 participants)', () => {
     const fields = (input: unknown) => {
       const r = parseTaskParams(input)

@@ -3,6 +3,7 @@ import type { Problem, Result } from '../problems'
 import { epsilonOf, rdpOfStep, DEFAULT_ORDERS } from '../privacy'
 import { SERVER_DEFAULTS, SERVER_OPTIMIZERS } from '../server-optimizer'
 import { SecureAggregationSchema, secureAggregationProblems } from './secure-aggregation'
+import { unknownKeys } from './unknown-keys'
 
 const int = (min: number) => v.pipe(v.number(), v.integer(), v.minValue(min))
 const intIn = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max))
@@ -245,10 +246,18 @@ export function parseBody<S extends v.GenericSchema>(schema: S, input: unknown, 
   return { ok: false, problems }
 }
 
+/** Training settings that a task takes from its bundle's config.json, not from `params`: said so when sent as parameters. */
+const BUNDLE_SETTINGS: Record<string, string> = {
+  learning_rate: "the participants' learning rate is the bundle's config.json learning_rate (the create page's Learning rate field writes it there); server_learning_rate is the server optimizer's",
+  batch_size: "the batch size is the bundle's config.json batch_size",
+  epochs: 'the local epochs of a round are merge_epochs',
+}
+
 /** Task parameters with every default filled in, or the problems (file `params`). */
 export function parseTaskParams(input: unknown): Result<TaskParams> {
+  const unknown = unknownKeys(input, Object.keys(TaskParamsSchema.entries), 'params', 'a task parameter', BUNDLE_SETTINGS)
   const r = parseBody(TaskParamsSchema, input ?? {}, 'params')
-  if (!r.ok) return r
+  if (!r.ok || unknown.length > 0) return { ok: false, problems: [...unknown, ...(r.ok ? [] : r.problems)] }
   const p = r.value
   const problems: Problem[] = []
   if (p.participants_per_round > 1 && !Number.isInteger(p.participants_per_round)) {
