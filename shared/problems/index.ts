@@ -1,3 +1,5 @@
+export { didYouMean, likelyMeant } from './likely-meant'
+
 /**
  * One problem found in user input, named so a person can act on it:
  * `config.json: entry_class is required`. Parsers collect all of them instead of stopping at the first.

@@ -1,0 +1,37 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { main } from './index'
+
+describe('autofed (the command line)', () => {
+  afterEach(() => vi.restoreAllMocks())
+
+  const run = async (argv: string[]) => {
+    const out: string[] = []
+    const err: string[] = []
+    vi.spyOn(console, 'log').mockImplementation((s: unknown) => void out.push(String(s)))
+    vi.spyOn(console, 'error').mockImplementation((s: unknown) => void err.push(String(s)))
+    const code = await main(argv)
+    return { code, out: out.join('\n'), err: err.join('\n') }
+  }
+
+  it('prints a command’s options for --help or -h, and the commands with no argument', async () => {
+    const help = await run(['train', '--help'])
+    expect(help).toMatchObject({ code: 0, err: '' })
+    expect(help.out).toMatch(/^usage: autofed train --bundle <dir\|zip> --data <dir> --out /)
+    expect((await run(['inspect', 'data', '-h'])).out).toMatch(/^usage: autofed inspect data /)
+    const all = await run([])
+    expect(all.code).toBe(0)
+    expect(all.out).toContain('  autofed simulate …')
+    expect(all.out).toContain('`autofed <command> --help` prints its options.')
+  })
+
+  it('answers a misspelt option with the command’s options, and an unknown command with the list (exit 2)', async () => {
+    const bad = await run(['train', '--epoch', '3'])
+    expect(bad.code).toBe(1)
+    expect(bad.err).toBe("autofed train: Unknown option '--epoch' (did you mean --epochs?)\nusage: autofed train --bundle <dir|zip> --data <dir> --out <dir|file.zip> [--epochs N] [--seed S] [--backend wasm|cpu] [--cache-mb N]")
+    expect((await run(['simulate', '--client', '3'])).err).toMatch(/^autofed simulate: Unknown option '--client' \(did you mean --clients\?\)\nusage: autofed simulate /)
+    expect((await run(['train', '--frobnicate'])).err).toMatch(/^autofed train: Unknown option '--frobnicate'\nusage: /)
+    const unknown = await run(['trian'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.err).toContain('  autofed train …')
+  })
+})
