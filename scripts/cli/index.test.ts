@@ -30,6 +30,7 @@ describe('autofed (the command line)', () => {
     expect(bad.err).toBe("autofed train: Unknown option '--epoch' (did you mean --epochs?)\nusage: autofed train --bundle <dir|zip> --data <dir> --out <dir|file.zip> [--epochs N] [--seed S] [--backend wasm|cpu] [--cache-mb N]")
     expect((await run(['simulate', '--client', '3'])).err).toMatch(/^autofed simulate: Unknown option '--client' \(did you mean --clients\?\)\nusage: autofed simulate /)
     expect((await run(['train', '--frobnicate'])).err).toMatch(/^autofed train: Unknown option '--frobnicate'\nusage: /)
+    expect((await run(['participate', 'http://127.0.0.1:1'])).err).toMatch(/^autofed participate: Unexpected argument 'http:\/\/127\.0\.0\.1:1'.*\nusage: autofed participate --server URL /)
     const unknown = await run(['trian'])
     expect(unknown.code).toBe(2)
     expect(unknown.err).toContain('  autofed train …')

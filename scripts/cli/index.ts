@@ -48,8 +48,11 @@ export async function main(argv: string[]): Promise<number> {
     try {
       return await command.run(args)
     } catch (err) {
-      // node:util parseArgs: a misspelt or unsupported option gets the command's options with it.
-      if ((err as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new Error(`${unknownOption(err as Error, command.usage)}\nusage: ${command.usage}`)
+      // node:util parseArgs: a misspelt option, an argument where options are expected or an option without its
+      // value gets the command's options with it.
+      const code = (err as { code?: unknown }).code
+      if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new Error(`${unknownOption(err as Error, command.usage)}\nusage: ${command.usage}`)
+      if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new Error(`${(err as Error).message}\nusage: ${command.usage}`)
       throw err
     }
   } catch (err) {
