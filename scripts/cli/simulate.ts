@@ -132,11 +132,27 @@ export const simulateCommand: Command = {
     console.log(`simulating ${o.model}: K=${o.clients} clients, C=${o.fraction}, E=${o.epochs}, B=${o.batchSize}, lr=${o.learningRate ?? "the bundle's"}, ${split}, seed ${o.seed}`)
     await setupBackend(o.backend)
     const setup = await prepareSimulation(o)
+    // Ctrl-C ends the run after the round being evaluated: its rows stay in the CSV, the summary says so and the
+    // temporary aggregator's folder is removed. A second Ctrl-C quits at once.
+    let onInterrupt = () => {}
+    const interrupt = new Promise<void>((resolve) => (onInterrupt = resolve))
+    const sigint = () => {
+      process.off('SIGINT', sigint)
+      process.once('SIGINT', () => process.exit(130))
+      progress.done()
+      console.log('interrupted: stopping after the round being evaluated (Ctrl-C again to quit at once)')
+      onInterrupt()
+    }
+    process.on('SIGINT', sigint)
     try {
-      const result = await simulate({ ...o, log: (line) => console.log(line), onRound: (row, r) => progress.round(row, r) }, setup).finally(() => progress.done())
+      const result = await simulate({ ...o, interrupt, log: (line) => console.log(line), onRound: (row, r) => progress.round(row, r) }, setup).finally(() => {
+        process.off('SIGINT', sigint)
+        progress.done()
+      })
       const last = result.rows[result.rows.length - 1]
       const best = result.rows.reduce((b, r) => Math.max(b, r.accuracy), 0)
-      if (o.target !== null) {
+      if (result.interrupted) console.log(`interrupted after ${result.rows.length} round${result.rows.length === 1 ? '' : 's'}${last ? `: test accuracy ${last.accuracy.toFixed(4)} (best ${best.toFixed(4)})` : ''}, ${result.seconds.toFixed(1)} s`)
+      else if (o.target !== null) {
         console.log(
           result.roundsToTarget === null
             ? `target ${o.target} not reached in ${result.rows.length} rounds (best test accuracy ${best.toFixed(4)}), ${result.seconds.toFixed(1)} s`
@@ -144,7 +160,7 @@ export const simulateCommand: Command = {
         )
       } else if (last) console.log(`${result.rows.length} rounds: test accuracy ${last.accuracy.toFixed(4)} (best ${best.toFixed(4)}), ${result.seconds.toFixed(1)} s`)
       let centralized: { epochs: number; accuracy: number; loss: number; seconds: number } | null = null
-      if (o.centralized && last) {
+      if (o.centralized && last && !result.interrupted) {
         // As many example passes as the clients made (each round: its examples × E), over the whole training set.
         const passes = result.rows.reduce((n, r) => n + r.examples * o.epochs, 0)
         const epochs = passes / setup.train.labels.length
@@ -156,11 +172,11 @@ export const simulateCommand: Command = {
       }
       if (o.csv && o.json) {
         const { log: _log, onRound: _onRound, json: _json, ...options } = o
-        const summary = { options, roundsToTarget: result.roundsToTarget, rounds: result.rows.length, seconds: result.seconds, bestAccuracy: best, parameters: result.parameters, centralized, argv: args }
+        const summary = { options, roundsToTarget: result.roundsToTarget, interrupted: result.interrupted, rounds: result.rows.length, seconds: result.seconds, bestAccuracy: best, parameters: result.parameters, centralized, argv: args }
         await writeFile(o.json, JSON.stringify(summary, null, 2) + '\n')
         console.log(`per-round results: ${o.csv} (summary ${o.json})`)
       }
-      return 0
+      return result.interrupted ? 130 : 0
     } finally {
       setup.dispose()
     }

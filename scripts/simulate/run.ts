@@ -54,6 +54,8 @@ export type SimulateOptions = {
   params: Record<string, unknown>
   log?: (line: string) => void
   onRound?: (row: RoundRow, result: { maxRounds: number; target: number | null }) => void
+  /** Once it settles, the run stops as at its target: the rounds evaluated so far are kept, the temporary aggregator removed (Ctrl-C). */
+  interrupt?: Promise<unknown>
 }
 
 /** One row of the CSV: the global model after `round`. */
@@ -76,6 +78,8 @@ export type SimulationResult = {
   rows: RoundRow[]
   /** First round whose global model reached the target, or null. */
   roundsToTarget: number | null
+  /** Stopped by `interrupt` before its target or its last round. */
+  interrupted: boolean
   /** Wall time from the start of round 1 to the last evaluated round's close. */
   seconds: number
   /** Images per client, and its label counts. */
@@ -295,7 +299,14 @@ export async function simulate(o: SimulateOptions, prepared?: SimulationSetup): 
       }
     })()
     let last: Traffic = { up: 0, down: 0 }
-    for (let next = await closed.next(); next; next = await closed.next()) {
+    let interrupted = false
+    const stop = (): null => {
+      interrupted = true
+      return null
+    }
+    const stopped = o.interrupt?.then(stop, stop)
+    const nextClosed = () => (stopped ? Promise.race([closed.next(), stopped]) : closed.next())
+    for (let next = await nextClosed(); next && !interrupted; next = await nextClosed()) {
       const { metrics: m, traffic: counted, weights } = next
       const { accuracy, loss } = await testAccuracy(setup, weights)
       const row: RoundRow = {
@@ -320,6 +331,11 @@ export async function simulate(o: SimulateOptions, prepared?: SimulationSetup): 
         break
       }
     }
+    if (interrupted) {
+      abort.aborted = true
+      // The task may have ended meanwhile (its last round): then there is nothing to stop.
+      await admin.stop(task.id).catch(() => undefined)
+    }
     events.abort()
     abort.aborted = true
     await reader
@@ -327,6 +343,7 @@ export async function simulate(o: SimulateOptions, prepared?: SimulationSetup): 
     return {
       rows,
       roundsToTarget,
+      interrupted,
       seconds: rows.length > 0 ? rows[rows.length - 1].seconds : 0,
       clientSizes: setup.parts.map((p) => p.length),
       parameters: spec.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0),

@@ -79,6 +79,18 @@ describe('autofed simulate', () => {
     // About 10 s of CPU (2,600 steps of batch 10 plus 8 tests of 1,000 images); the limit is for a shared machine.
   }, 600_000)
 
+  it('stops when interrupted (Ctrl-C): the rounds evaluated so far are kept and the run returns instead of running on', async () => {
+    let interrupt = () => {}
+    const interrupted = new Promise<void>((resolve) => (interrupt = resolve))
+    const csv = join(dir, 'interrupted.csv')
+    const result = await simulate({ ...options, maxRounds: 50, csv, interrupt: interrupted, onRound: () => interrupt() }, setup)
+    expect(result.interrupted).toBe(true)
+    expect(result.rows.map((r) => r.round)).toEqual([1])
+    expect((await readFile(csv, 'utf8')).trim().split('\n')).toHaveLength(2)
+    // Not interrupted: the flag says so.
+    expect((await simulate({ ...options, maxRounds: 1, csv: null }, setup)).interrupted).toBe(false)
+  }, 600_000)
+
   it('with differential privacy: distributed noise from the headless participants, ε per round in the CSV, target_epsilon ends the run', async () => {
     // Distributed: every client clips to S = 10 and adds z·S/√5 per parameter (min_participants 5); z is tiny so that
     // five clients can still learn (README: client-level DP needs many clients), ε is huge and only checked.
