@@ -262,6 +262,8 @@ export function protocolCases(name: string, connect: () => Promise<Target>): voi
         await expect(anon.createTaskFromZip(tinyBundleZip())).rejects.toMatchObject({ status: 401 })
         await expect(anon.withToken('nope').createTaskFromZip(tinyBundleZip())).rejects.toMatchObject({ status: 403 })
         await expect(admin.createTaskFromZip(tinyBundleZip(), { max_rounds: 0 } as Partial<TaskParams>)).rejects.toMatchObject({ status: 422, message: expect.stringContaining('params: max_rounds') })
+        // A misspelt parameter is refused, not dropped (the task would run without it).
+        await expect(admin.createTaskFromZip(tinyBundleZip(), { max_round: 5 } as Partial<TaskParams>)).rejects.toMatchObject({ status: 422, message: expect.stringContaining('params: max_round is not a task parameter (did you mean "max_rounds"?); correct or remove it') })
         const { task, invite } = await admin.createTaskFromZip(tinyBundleZip())
         await expect(anon.join(task.id, { invite: 'wrong', name: 'x', labelCounts: counts })).rejects.toMatchObject({ status: 403 })
         await expect(anon.join(task.id, { invite, name: 'x', labelCounts: { bird: { train: 1, validation: 0, test: 0 } } })).rejects.toMatchObject({ status: 422, message: expect.stringContaining('"bird"') })
