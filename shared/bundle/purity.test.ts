@@ -33,6 +33,7 @@ describe('shared/bundle', () => {
       'preprocess/config.ts',
       'preprocess/parse.ts',
       'problems/index.ts',
+      'problems/likely-meant.ts',
     ])
   })
 })
