@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { prepareOut } from './simulate'
+import { parseSimulateArgs, prepareOut } from './simulate'
 
 describe('autofed simulate --out', () => {
   let dir = ''
@@ -27,5 +27,11 @@ describe('autofed simulate --out', () => {
     await expect(prepareOut(join(dir, 'b.csv'), join(dir, 'b.json'))).rejects.toThrow(`--out ${join(dir, 'b.csv')}: ${join(dir, 'b.csv')} is a folder`)
     await mkdir(join(dir, 'c.json'))
     await expect(prepareOut(join(dir, 'c.csv'), join(dir, 'c.json'))).rejects.toThrow(`: ${join(dir, 'c.json')} is a folder`)
+  })
+
+  it('refuses as --param a setting that has its own flag, which the simulator reads too', () => {
+    expect(() => parseSimulateArgs(['--param', 'merge_epochs=3'])).toThrow('--param merge_epochs: use --epochs instead (the simulator reads it too, for its header, its progress and the centralized run)')
+    expect(() => parseSimulateArgs(['--param', 'learning_rate=0.1'])).toThrow('--param learning_rate: use --lr instead')
+    expect(parseSimulateArgs(['--param', 'min_participants=5', '--param', 'server_optimizer=fedadam']).params).toEqual({ min_participants: 5, server_optimizer: 'fedadam' })
   })
 })

@@ -26,6 +26,17 @@ const BUILTIN_BUNDLES = join(dirname(fileURLToPath(import.meta.url)), '../../bun
 
 const positiveInt = (v: number) => Number.isInteger(v) && v >= 1
 
+/** Settings with a flag of their own: as --param they would reach the aggregator while the simulator went on with the flag's value. */
+const FLAG_OF: Record<string, string> = {
+  max_rounds: '--max-rounds',
+  merge_epochs: '--epochs',
+  participants_per_round: '--fraction',
+  max_participants: '--clients',
+  seed: '--seed',
+  learning_rate: '--lr',
+  batch_size: '--batch',
+}
+
 /** Parses `autofed simulate`'s arguments into simulation options (defaults: the paper's 2NN, K=100, C=0.1, E=1, B=10, IID). */
 export function parseSimulateArgs(args: string[]): SimulateOptions & { json: string | null; centralized: boolean } {
   const { values } = parseArgs({
@@ -66,6 +77,8 @@ export function parseSimulateArgs(args: string[]): SimulateOptions & { json: str
   for (const p of values.param ?? []) {
     const eq = p.indexOf('=')
     if (eq < 1) throw new Error(`--param must be key=value (a task parameter of edge/API.md), got "${p}"`)
+    const own = FLAG_OF[p.slice(0, eq)]
+    if (own) throw new Error(`--param ${p.slice(0, eq)}: use ${own} instead (the simulator reads it too, for its header, its progress and the centralized run)`)
     const raw = p.slice(eq + 1)
     let value: unknown = raw
     try {
