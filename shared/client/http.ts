@@ -16,6 +16,8 @@ export type RequestInitLike = {
   headers?: Record<string, string>
   body?: Uint8Array | string
   signal?: unknown
+  /** 'no-store': a browser neither reads nor writes its HTTP cache for this request. */
+  cache?: 'no-store'
 }
 export type FetchLike = (url: string, init?: RequestInitLike) => Promise<ResponseLike>
 

@@ -71,7 +71,7 @@ export class AutofedClient {
     return new AutofedClient({ baseUrl: this.baseUrl, token, fetch: this.f })
   }
 
-  private async request(method: string, path: string, body?: { json?: unknown; bytes?: Uint8Array; type?: string }, signal?: unknown): Promise<ResponseLike> {
+  private async request(method: string, path: string, body?: { json?: unknown; bytes?: Uint8Array; type?: string }, signal?: unknown, cache?: 'no-store'): Promise<ResponseLike> {
     const headers: Record<string, string> = {}
     if (this.token) headers.Authorization = `Bearer ${this.token}`
     let payload: Uint8Array | string | undefined
@@ -82,7 +82,7 @@ export class AutofedClient {
       headers['Content-Type'] = body.type ?? 'application/octet-stream'
       payload = body.bytes
     }
-    const res = await this.f(this.baseUrl + path, { method, headers, body: payload, signal })
+    const res = await this.f(this.baseUrl + path, { method, headers, body: payload, signal, ...(cache ? { cache } : {}) })
     if (!res.ok) {
       let message = `${method} ${path}: HTTP ${res.status}`
       try {
@@ -101,8 +101,8 @@ export class AutofedClient {
     return (await res.json()) as T
   }
 
-  private async bytes(path: string): Promise<Uint8Array> {
-    const res = await this.request('GET', path)
+  private async bytes(path: string, cache?: 'no-store'): Promise<Uint8Array> {
+    const res = await this.request('GET', path, undefined, undefined, cache)
     return new Uint8Array(await res.arrayBuffer())
   }
 
@@ -164,7 +164,9 @@ export class AutofedClient {
 
   /** Raw wire bytes of a global version ('best' for the best one). */
   weightsBytes(id: string, version: number | 'best', dtype: Dtype = 'f32'): Promise<Uint8Array> {
-    return this.bytes(`/api/tasks/${id}/weights/${version}${dtype === 'f16' ? '?dtype=f16' : ''}`)
+    // Decoded and kept by the caller (a participant's round, the model library in IndexedDB), never read again
+    // from a browser's HTTP cache: writing a model's worth into it on every round added ~20 ms to each download.
+    return this.bytes(`/api/tasks/${id}/weights/${version}${dtype === 'f16' ? '?dtype=f16' : ''}`, 'no-store')
   }
   /** A global version decoded into tensors, checked against `spec` when given. */
   async weights(id: string, version: number | 'best', options: { dtype?: Dtype; spec?: TensorSpec[] } = {}): Promise<{ version: number; tensors: WireTensor[] }> {

@@ -87,6 +87,14 @@ export function currentSession(taskId: string): Session | undefined {
 }
 
 /**
+ * A User Timing entry (`autofed <what>`) from `start` to now: the Performance panel of the browser's developer
+ * tools shows where a round's time goes, and bench/round-overhead-browser.ts reads them.
+ */
+function timed(what: string, start: number, detail: { round: number; epoch?: number }): void {
+  performance.measure(`autofed ${what}`, { start, end: performance.now(), detail })
+}
+
+/**
  * Starts (or returns) this tab's participant for a task: backend, the task's bundle and model, the
  * data folder's dataset, then the federated loop of shared/participant with IndexedDB checkpoints.
  * When the task is done, its result bundle is kept for the predict page.
@@ -229,10 +237,19 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
         return base.backend
       },
       async trainEpoch(ctx) {
+        const start = performance.now()
         const result = await base.trainEpoch(ctx)
         await Promise.all(modelVariables(model).map((v) => v.read().data()))
         const writer = stored
         if (writer) await keepFeatures(() => writer.save())
+        timed('train epoch', start, { round: ctx.round, epoch: ctx.epoch })
+        return result
+      },
+      async validate() {
+        const start = performance.now()
+        const result = await base.validate()
+        // The loop's 'phase' event set the round being validated just before this call.
+        timed('validation', start, { round: snap.round })
         return result
       },
     }
