@@ -46,4 +46,23 @@ describe('client', () => {
     expect(err).toMatchObject({ status: 409, message: 'round 3 is not open (current round is 4)' })
     expect(calls).toEqual([{ url: 'http://x/api/tasks/t1/rounds/3/validation', auth: 'Bearer tok', method: 'POST' }])
   })
+
+  it('downloads weights past the browser\'s HTTP cache, and nothing else', async () => {
+    const caches: Array<[string, string | undefined]> = []
+    const fetch: FetchLike = async (url, init) => {
+      caches.push([url, init?.cache])
+      return { status: 200, ok: true, headers: { get: () => null }, json: async () => ({}), text: async () => '', arrayBuffer: async () => new ArrayBuffer(4), body: null }
+    }
+    const c = createClient({ baseUrl: 'http://x', fetch, token: 'tok' })
+    expect(Array.from(await c.weightsBytes('t1', 3))).toEqual([0, 0, 0, 0])
+    await c.weightsBytes('t1', 'best', 'f16')
+    await c.resultBundle('t1')
+    await c.validation('t1', 3, { examples: 1, correct: 1, loss: 0 })
+    expect(caches).toEqual([
+      ['http://x/api/tasks/t1/weights/3', 'no-store'],
+      ['http://x/api/tasks/t1/weights/best?dtype=f16', 'no-store'],
+      ['http://x/api/tasks/t1/result/bundle', undefined],
+      ['http://x/api/tasks/t1/rounds/3/validation', undefined],
+    ])
+  })
 })
