@@ -6,7 +6,7 @@
 // table measured in one run, alternating.
 // Usage: npx tsx bench/first-round.ts [--app DIR --app-name NAME]... [--repeat N] [--write]
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -16,6 +16,7 @@ import { createClient } from '../shared/client'
 import { startAggregator } from '../test/e2e/aggregator'
 import { launchChromium } from '../test/e2e/browser'
 import { startRecordingProxy } from '../test/e2e/proxy'
+import { writeBenchmarkSection } from './section'
 
 const PER_CLASS = 35
 /** Beyond this a run is reported as not reaching its first upload (round 1 would have timed out long before). */
@@ -107,32 +108,22 @@ async function main(): Promise<void> {
       ...results.map((r) => `| ${r.app} | ${r.backends.join(', ')} | ${r.joinToUpload.map((ms) => s(ms)).join(', ') || r.note} | ${s(r.startToClose)} | ${r.attempt ?? '—'} |`),
     ]
     console.log(lines.join('\n'))
-    if (values.write) writeSection(lines)
+    if (values.write) await writeSection(lines)
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
 }
 
 /** Replaces the first-round section of BENCHMARKS.md (between its markers) with this run's figures. */
-function writeSection(lines: string[]): void {
-  const file = resolve('BENCHMARKS.md')
-  const doc = readFileSync(file, 'utf8')
+async function writeSection(lines: string[]): Promise<void> {
   const chromium = execFileSync('/usr/bin/chromium', ['--version']).toString().trim()
   const command = ['npx tsx bench/first-round.ts', ...(values.app ?? []).flatMap((d, i) => ['--app', d, '--app-name', `'${values['app-name']?.[i] ?? d}'`]), repeat > 1 ? `--repeat ${repeat}` : '', '--write'].filter(Boolean).join(' ')
-  const section = [
-    '<!-- first-round:start -->',
-    '## From joining to the first trained round',
-    '',
+  await writeBenchmarkSection('first-round', 'From joining to the first trained round', [
     `Measured by \`${command}\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${chromium}, load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' / ')}.`,
     'Two participants in two headless Chromium contexts on this machine (no GPU: WebGPU is a software adapter) join a task on the built-in `mnist-cnn` bundle with the default parameters (`max_rounds` 1), 350 training images each (MNIST, `make-mnist-folders --per-class 35`), the backend left to the browser\'s measurement; the initiator starts the task as soon as both have joined. "join → first upload": from the click on Join to the arrival of an upload at the aggregator (k-th join against k-th upload). Runs of the checkouts alternate.',
     '',
     ...lines,
-    '<!-- first-round:end -->',
-  ].join('\n')
-  const start = doc.indexOf('<!-- first-round:start -->')
-  const end = doc.indexOf('<!-- first-round:end -->')
-  const next = start >= 0 && end > start ? doc.slice(0, start) + section + doc.slice(end + '<!-- first-round:end -->'.length) : `${doc.trimEnd()}\n\n${section}\n`
-  writeFileSync(file, next)
+  ])
 }
 
 await main()

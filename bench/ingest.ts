@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,6 +13,7 @@ import { createMemoryStore } from '../edge/store'
 import { parseTaskParams } from '../shared/wire'
 import type { ClientConfig, ClientJob } from './ingest-client'
 import { median } from './median'
+import { writeBenchmarkSection } from './section'
 import { sparesReady } from './spares'
 
 type Download = { url: string; token: string }
@@ -232,23 +233,13 @@ async function compare(say: (line: string) => void): Promise<void> {
 
 /** Replaces the ingest section of BENCHMARKS.md (between its markers) with this run's figures. */
 async function writeSection(lines: string[]): Promise<void> {
-  const file = join(dirname(fileURLToPath(import.meta.url)), '..', 'BENCHMARKS.md')
-  const doc = await readFile(file, 'utf8')
   const load = loadavg().map((x) => x.toFixed(1)).join(' / ')
-  const section = [
-    '<!-- ingest:start -->',
-    '## Aggregator ingest, whole round and memory',
-    '',
+  await writeBenchmarkSection('ingest', 'Aggregator ingest, whole round and memory', [
     `Measured by \`BENCH_WRITE=1 npx tsx bench/ingest.ts ${UPLOADS} ${CONCURRENCY.join(' ')}\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average at the end ${load} (2 cores shared with other work, so absolute figures move from run to run; ratios are within one run).`,
     METHOD,
     '',
     ...lines,
-    '<!-- ingest:end -->',
-  ].join('\n')
-  const start = doc.indexOf('<!-- ingest:start -->')
-  const end = doc.indexOf('<!-- ingest:end -->')
-  const next = start >= 0 && end > start ? doc.slice(0, start) + section + doc.slice(end + '<!-- ingest:end -->'.length) : `${doc.trimEnd()}\n\n${section}\n`
-  await writeFile(file, next)
+  ])
 }
 
 const METHOD = [

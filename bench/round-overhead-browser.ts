@@ -9,7 +9,7 @@
 // --backend pins a backend with the dashboard's override (default: the page's measured choice).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
@@ -22,6 +22,7 @@ import { mnistFolder } from '../shared/train/mnist.case'
 import { ensureBuild } from '../test/e2e/build'
 import { CHROMIUM_ARGS, CHROMIUM_PATH, watchPage } from '../test/e2e/browser'
 import { median } from './median'
+import { writeBenchmarkSection } from './section'
 
 const { values } = parseArgs({
   options: {
@@ -232,14 +233,7 @@ try {
   const version = execFileSync(CHROMIUM_PATH, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim()
   const head = `Measured by \`npx tsx bench/round-overhead-browser.ts --rounds ${ROUNDS} --train ${TRAIN} --repeat ${REPEAT}${values.backend ? ` --backend ${values.backend}` : ''}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${version} headless, WebGPU: ${runs[0]?.adapter}; load average before ${loadBefore}, after ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')}.`
   console.log(`\n${head}`)
-  if (values.write) {
-    const file = join(ROOT, 'BENCHMARKS.md')
-    const doc = await readFile(file, 'utf8')
-    const section = ['<!-- round-overhead-browser:start -->', '## Round overhead in the browser: a round against its own epoch and validation', '', head, METHOD, '', ...out, '<!-- round-overhead-browser:end -->'].join('\n')
-    const start = doc.indexOf('<!-- round-overhead-browser:start -->')
-    const stop = doc.indexOf('<!-- round-overhead-browser:end -->')
-    await writeFile(file, start >= 0 && stop > start ? doc.slice(0, start) + section + doc.slice(stop + '<!-- round-overhead-browser:end -->'.length) : `${doc.trimEnd()}\n\n${section}\n`)
-  }
+  if (values.write) await writeBenchmarkSection('round-overhead-browser', 'Round overhead in the browser: a round against its own epoch and validation', [head, METHOD, '', ...out])
 } finally {
   await rm(root, { recursive: true, force: true })
 }

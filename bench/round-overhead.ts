@@ -12,7 +12,7 @@
 // on a 2-core machine: the aggregator's thread waited 5–7 ms at a time on the run queue while it read one).
 import { execFileSync, spawn } from 'node:child_process'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
@@ -22,6 +22,7 @@ import { startNodeServer } from '../edge/adapter/node'
 import { createClient } from '../shared/client'
 import { mnistFolder } from '../shared/train/mnist.case'
 import { median } from './median'
+import { writeBenchmarkSection } from './section'
 
 const { values } = parseArgs({
   options: {
@@ -207,14 +208,7 @@ try {
   }
   const head = `Measured by \`npx tsx bench/round-overhead.ts --participants ${COUNTS.join(',')} --rounds ${ROUNDS} --train ${TRAIN} --repeat ${REPEAT}${PIN ? ' --pin' : ''}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, tfjs wasm (one thread, SIMD, autofed's gradient kernels); load average before ${loadBefore}, after ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')}${PIN ? `; pinned: the aggregator on CPU 0, participant i on CPU 1 + i mod ${CPUS - 1}` : ''}.`
   console.log(`\n${head}`)
-  if (values.write) {
-    const file = join(ROOT, 'BENCHMARKS.md')
-    const doc = await readFile(file, 'utf8')
-    const section = ['<!-- round-overhead:start -->', '## Round overhead: a federated round against the same local epoch alone', '', head, METHOD, '', ...out, '<!-- round-overhead:end -->'].join('\n')
-    const start = doc.indexOf('<!-- round-overhead:start -->')
-    const end = doc.indexOf('<!-- round-overhead:end -->')
-    await writeFile(file, start >= 0 && end > start ? doc.slice(0, start) + section + doc.slice(end + '<!-- round-overhead:end -->'.length) : `${doc.trimEnd()}\n\n${section}\n`)
-  }
+  if (values.write) await writeBenchmarkSection('round-overhead', 'Round overhead: a federated round against the same local epoch alone', [head, METHOD, '', ...out])
 } finally {
   await rm(root, { recursive: true, force: true })
 }
