@@ -86,8 +86,11 @@ describe('cached backbone features (mobilenet-v2 backbone at 32x32, cpu backend)
     expect(cached.results.map((r) => r.loss)).toEqual(uncached.results.map((r) => r.loss))
     expect(cached.results.map((r) => [r.features?.hits, r.features?.misses])).toEqual([[0, 48], [48, 0]])
     expect(cache.stats()).toMatchObject({ size: 48, bytes: 48 * WIDTH * 4, evicted: 0 })
-    // Above chance (10%) on the training split: the cached features do carry the digits.
-    expect(cached.results[1].accuracy).toBeGreaterThan(0.2)
+    // The cached features carry the digits: twenty more epochs on the cache alone (no backbone run, every read a
+    // hit) fit the training split far above chance (10%). Two epochs from a random head are too few to say.
+    const more = await train(m, cached.weights, 20, (seed) => stream(data.items.train, { preprocess: PLAIN, training: true, seed, features }))
+    expect(more.results.every((r) => r.features?.misses === 0)).toBe(true)
+    expect(more.results[19].accuracy).toBeGreaterThan(0.5)
     m.dispose()
   }, 120_000)
 
