@@ -21,6 +21,9 @@ export function RoundChart(props: { rounds: number[]; series: Series[]; xLabel: 
   // setData, as made anew the chart cost tens of milliseconds of the page's main thread on every epoch
   // and validation, which a participant's next upload or download then waited for.
   const shape = JSON.stringify([props.xLabel, props.series.map((s) => [s.label, s.color])])
+  // The data uPlot holds: a chart just made from this render's data needs no setData as well.
+  const values = JSON.stringify([props.rounds, props.series.map((s) => s.values)])
+  const drawn = useRef<string | null>(null)
   useEffect(() => {
     const el = box.current
     if (!el) return
@@ -41,6 +44,7 @@ export function RoundChart(props: { rounds: number[]; series: Series[]; xLabel: 
       data(),
       el,
     )
+    drawn.current = values
     showLatest(plot.current)
     return () => {
       plot.current?.destroy()
@@ -49,9 +53,10 @@ export function RoundChart(props: { rounds: number[]; series: Series[]; xLabel: 
   }, [shape])
   useEffect(() => {
     const u = plot.current
-    if (!u) return
+    if (!u || drawn.current === values) return
     u.setData(data())
+    drawn.current = values
     showLatest(u)
-  }, [JSON.stringify(props.rounds), JSON.stringify(props.series.map((s) => s.values))])
+  }, [values])
   return <div class="chart" ref={box} data-testid={props.testId} />
 }
