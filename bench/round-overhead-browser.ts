@@ -9,7 +9,7 @@
 // --backend pins a backend with the dashboard's override (default: the page's measured choice).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
@@ -18,10 +18,10 @@ import { parseArgs } from 'node:util'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startNodeServer } from '../edge/adapter/node'
 import { createClient } from '../shared/client'
-import { mnistFolder } from '../shared/train/mnist.case'
 import { ensureBuild } from '../test/e2e/build'
 import { CHROMIUM_ARGS, CHROMIUM_PATH, watchPage } from '../test/e2e/browser'
 import { median } from './median'
+import { writeParticipantFolder } from './participant-folder'
 import { writeBenchmarkSection } from './section'
 
 const { values } = parseArgs({
@@ -45,18 +45,6 @@ const STALL_MS = 15 * 60_000
 
 /** A User Timing entry of the page, in epoch milliseconds. */
 type Entry = { name: string; start: number; end: number; round: number }
-
-/** The participant's folder: TRAIN training images and a tenth of that for validation, no test split. */
-async function folder(root: string): Promise<string> {
-  const dir = join(root, 'p0')
-  const val = Math.max(10, Math.round(TRAIN / 10))
-  const { files } = mnistFolder({ train: { set: 'train', start: 0, count: TRAIN }, val: { set: 'train', start: TRAIN, count: val } })
-  for (const [path, bytes] of files) {
-    await mkdir(dirname(join(dir, path)), { recursive: true })
-    await writeFile(join(dir, path), bytes)
-  }
-  return dir
-}
 
 /**
  * Chromium started by this process, with a DevTools endpoint that Playwright attaches to and detaches from:
@@ -215,7 +203,7 @@ const say = (s: string) => {
 }
 try {
   const dist = ensureBuild()
-  const data = await folder(root)
+  const data = await writeParticipantFolder(root, 0, TRAIN)
   const loadBefore = os.loadavg().map((x) => x.toFixed(1)).join(' / ')
   const runs: Run[] = []
   for (let k = 1; k <= REPEAT; k++) {

@@ -12,7 +12,7 @@
 // on a 2-core machine: the aggregator's thread waited 5–7 ms at a time on the run queue while it read one).
 import { execFileSync, spawn } from 'node:child_process'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
@@ -20,8 +20,8 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startNodeServer } from '../edge/adapter/node'
 import { createClient } from '../shared/client'
-import { mnistFolder } from '../shared/train/mnist.case'
 import { median } from './median'
+import { writeParticipantFolder } from './participant-folder'
 import { writeBenchmarkSection } from './section'
 
 const { values } = parseArgs({
@@ -54,20 +54,6 @@ if (PIN) {
 }
 
 type Line = { t: number; event: string; detail?: string; round?: number; seconds?: number; examples?: number; imagesPerSecond?: number }
-
-async function folder(root: string, i: number): Promise<string> {
-  const dir = join(root, `p${i}`)
-  const val = Math.max(10, Math.round(TRAIN / 10))
-  const { files } = mnistFolder({
-    train: { set: 'train', start: i * (TRAIN + val), count: TRAIN },
-    val: { set: 'train', start: i * (TRAIN + val) + TRAIN, count: val },
-  })
-  for (const [path, bytes] of files) {
-    await mkdir(dirname(join(dir, path)), { recursive: true })
-    await writeFile(join(dir, path), bytes)
-  }
-  return dir
-}
 
 /** Runs a worker process; resolves with its JSON lines when it exits. */
 function worker(args: string[], index: number, onLine?: (l: Line) => void): { done: Promise<Line[]>; kill: () => void } {
@@ -194,7 +180,7 @@ try {
   say('| participants | run | federated round s (median of rounds 2–' + ROUNDS + ') | its slowest epoch s | alone: epoch + validation s | alone: epoch s | round ÷ alone epoch + validation | overhead | fixed cost ms | fixed ÷ alone |')
   say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
   for (const n of COUNTS) {
-    const dirs = await Promise.all(Array.from({ length: n }, (_, i) => folder(root, i)))
+    const dirs = await Promise.all(Array.from({ length: n }, (_, i) => writeParticipantFolder(root, i, TRAIN)))
     for (let k = 1; k <= REPEAT; k++) {
       const fed = await federated(dirs, root)
       const solo = await alone(dirs)
