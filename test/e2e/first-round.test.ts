@@ -145,6 +145,8 @@ describe('the first round with default parameters (issue 14)', () => {
       expect(startToClose).toBeLessThan(run.task.params.calculation_timeout * 1000)
       const done = await finish(run)
       expect(done.result?.examples).toBe(2 * 10 * Math.ceil(PER_CLASS / 6))
+      // The dashboard alone: a join page whose measurement ended after Join drew itself again under it once.
+      for (const page of run.pages) expect(await page.locator('main h1').allTextContents()).toEqual(['Task first round'])
       const backends = await Promise.all(run.pages.map((p) => p.getByTestId('backend').textContent()))
       console.log(
         `first round (default parameters, mnist-cnn, 2 × 350 images, backends ${backends.join(', ')}): ` +

@@ -29,7 +29,9 @@ export type SessionApi = FederationApi & {
 /** Everything the dashboard shows about this browser's part in the task. */
 export type SessionSnapshot = {
   status: 'preparing' | 'running' | 'finished' | 'stopped' | 'error'
-  /** What is being prepared ('bundle', 'dataset', 'measuring webgpu', …) or the last retry. */
+  /** What is being prepared before training or saved after it; the page words it in the reader's language. */
+  stage: SessionStage | null
+  /** The participant loop's last message (a retry, why it waits, a problem with the folder), in English. */
   detail: string
   compute: ComputeInfo | null
   round: number
@@ -46,6 +48,9 @@ export type SessionSnapshot = {
    */
   features: { trainingOff: string | null; last: FeatureStreamStats | null } | null
 }
+
+/** A step of a session outside the rounds: the task's bundle, the folder, choosing the backend, the result bundle. */
+export type SessionStage = { step: 'bundle' | 'dataset' | 'backend' | 'result' } | { step: 'measuring'; backend: string; seconds: number }
 
 /** Keeps the per-image decode cache bounded whatever the folder's size (SPEC §4). */
 const CACHE_BYTES = 256 * 1024 * 1024
@@ -103,7 +108,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
   const existing = sessions.get(o.membership.taskId)
   if (existing) return existing
   const taskId = o.membership.taskId
-  let snap: SessionSnapshot = { status: 'preparing', detail: '', compute: null, round: 0, phase: null, progress: null, local: [], problems: [], error: null, features: null }
+  let snap: SessionSnapshot = { status: 'preparing', stage: null, detail: '', compute: null, round: 0, phase: null, progress: null, local: [], problems: [], error: null, features: null }
   const listeners = new Set<Listener>()
   const set = (patch: Partial<SessionSnapshot>) => {
     snap = { ...snap, ...patch }
@@ -152,7 +157,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     const auth: Credentials = { participantId: cp.participantId, token: cp.token }
     const task = await o.api.task(auth)
 
-    set({ detail: 'bundle' })
+    set({ stage: { step: 'bundle' } })
     const unzipped = unzipBundle(await o.api.bundle(auth), { file: 'task bundle' })
     if (!unzipped.ok) throw new ProblemError(unzipped.problems)
     const parsed = parseBundle(unzipped.value)
@@ -162,12 +167,12 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     if (!training.ok) throw new ProblemError(training.problems)
     const build = async () => (await buildModel(bundle, { labels: task.labels })).model
 
-    set({ detail: 'dataset' })
+    set({ stage: { step: 'dataset' } })
     const data = await readDataset(o.source, { taskLabels: task.labels, name: o.membership.folder })
     if (!data.ok) throw new ProblemError(data.problems)
     const dataset = data.value
 
-    set({ detail: 'backend' })
+    set({ stage: { step: 'backend' } })
     // The same spec as the join page's, so a measurement made there (or still running) serves here.
     const spec = await measureSpec(bundle, task.labels, training.value.batchSize)
     const inputShape = spec.inputShape
@@ -175,9 +180,9 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     const compute = await selectTrainingBackend({
       ...spec,
       cancelled: () => abort.aborted,
-      onMeasure: (backend, limitMs) => set({ detail: `measuring ${backend}… (≤ ${Math.ceil(limitMs / 1000)} s)` }),
+      onMeasure: (backend, limitMs) => set({ stage: { step: 'measuring', backend, seconds: Math.ceil(limitMs / 1000) } }),
     })
-    set({ compute, detail: '' })
+    set({ compute, stage: null })
     if (abort.aborted) return
     // A lost GPU device fails every later step with obscure WebGPU errors: say so once, and stop.
     void gpuDeviceLost().then((why) => {
@@ -253,7 +258,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
         return result
       },
     }
-    set({ status: 'running', detail: '' })
+    set({ status: 'running', stage: null, detail: '' })
     try {
       const outcome = await runParticipant({
         api: o.api,
@@ -267,7 +272,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
         signal: abort,
       })
       if (outcome.state === 'done') {
-        set({ detail: 'result' })
+        set({ stage: { step: 'result' } })
         const zip = unzipBundle(await o.api.resultBundle(auth), { file: 'result bundle' })
         if (!zip.ok) throw new ProblemError(zip.problems)
         // The aggregator's task answer is a TaskView (edge/API.md), which names the task; TaskState leaves the name out.
@@ -284,7 +289,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
       if (outcome.state !== 'aborted') {
         // The task is over: its images' features have no further use here.
         if (!('reason' in features)) await keepFeatures(() => clearFeatures(taskId))
-        set({ status: outcome.state === 'done' ? 'finished' : 'stopped', detail: '' })
+        set({ status: outcome.state === 'done' ? 'finished' : 'stopped', stage: null, detail: '' })
       }
     } finally {
       trainer.dispose()
@@ -312,8 +317,8 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     if (sessions.get(taskId) === session) sessions.delete(taskId)
     // A stopped session's last error (a cancelled measurement) is nobody's concern.
     if (abort.aborted || err instanceof Cancelled) return
-    if (err instanceof ProblemError) set({ status: 'error', problems: err.problems, error: null })
-    else set({ status: 'error', error: err instanceof Error ? err.message : String(err) })
+    if (err instanceof ProblemError) set({ status: 'error', stage: null, problems: err.problems, error: null })
+    else set({ status: 'error', stage: null, error: err instanceof Error ? err.message : String(err) })
   })
   return session
 }

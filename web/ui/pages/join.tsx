@@ -51,27 +51,37 @@ export function JoinPage(props: { taskId: string }) {
   // The task bundle, read with the invite once: its Model Card is shown now, its model timed later.
   const taskZip = useRef<Promise<Uint8Array> | null>(null)
   const bundleZip = (secret: string) => (taskZip.current ??= api().inviteBundle(props.taskId, secret))
+  // hono/jsx/dom renders a component again when its state changes after it left the page: the measurement
+  // usually ends after Join, and its answer put a second join page (without its invite, which stays with the
+  // join address) under the dashboard. Answers that arrive once the page is gone are dropped.
+  const mounted = useRef(true)
+  useEffect(() => () => void (mounted.current = false), [])
+  const live =
+    <A extends unknown[]>(fn: (...args: A) => void) =>
+    (...args: A) => {
+      if (mounted.current) fn(...args)
+    }
 
   // A second tab, or a finished task this browser took part in: its dashboard, never a second identity.
   useEffect(() => {
     loadMembership(props.taskId).then(
       (m) => {
-        if (!m) return
+        if (!m || !mounted.current) return
         setMember(true)
         navigate(`/tasks/${encodeURIComponent(props.taskId)}`)
       },
-      (err) => setError(messageOf(err)),
+      live((err: unknown) => setError(messageOf(err))),
     )
   }, [props.taskId])
 
   useEffect(() => {
     if (!invite) return
-    api().invite(props.taskId, invite).then(setInfo, (err) => setError(messageOf(err)))
+    api().invite(props.taskId, invite).then(live(setInfo), live((err: unknown) => setError(messageOf(err))))
     // A description that cannot be read is left out: the invite view above says what went wrong.
-    bundleZip(invite).then((zip) => setDescription(descriptionOfZip(zip)), () => setDescription(''))
+    bundleZip(invite).then(live((zip: Uint8Array) => setDescription(descriptionOfZip(zip))), live(() => setDescription('')))
   }, [props.taskId, invite])
 
-  useEffect(() => onMeasureProgress(setProgress), [])
+  useEffect(() => onMeasureProgress(live(setProgress)), [])
 
   const mismatch = dataset && info ? unknownLabels(dataset.labels, info.labels) : []
   const folderFits = dataset !== null && info !== null && mismatch.length === 0
@@ -89,8 +99,8 @@ export function JoinPage(props: { taskId: string }) {
       const training = trainingOptions(parsed.value.config)
       if (!training.ok) throw new ProblemError(training.problems)
       const compute = await selectTrainingBackend(await measureSpec(parsed.value, info.labels, training.value.batchSize))
-      setMeasured(compute.reason)
-    })().catch((err) => setMeasureError(messageOf(err)))
+      live(setMeasured)(compute.reason)
+    })().catch(live((err: unknown) => setMeasureError(messageOf(err))))
   }, [folderFits, measureStarted])
 
   const onPicked = async (picked: PickedFolder) => {
@@ -103,12 +113,13 @@ export function JoinPage(props: { taskId: string }) {
       // check: every image's header is read, so corrupt files are counted before joining, not mid-round.
       // The task's labels are checked below, next to the summary, so the user sees both.
       const result = await readDataset(picked.source, { check: true, name: picked.name })
+      if (!mounted.current) return
       if (result.ok) setDataset(result.value)
       else setProblems(result.problems)
     } catch (err) {
-      setError(messageOf(err))
+      live(setError)(messageOf(err))
     } finally {
-      setReading(false)
+      live(setReading)(false)
     }
   }
 

@@ -3,7 +3,7 @@ import type { LogEvent, TaskView } from '../../../shared/wire'
 import { ApiError, api, followTask, sessionApi } from '../../api'
 import { TRAINING_BACKENDS, loadBackendOverride, saveBackendOverride } from '../../backend'
 import { currentSession, idbCheckpoints, startSession } from '../../federation/session'
-import type { SessionSnapshot } from '../../federation/session'
+import type { SessionSnapshot, SessionStage } from '../../federation/session'
 import { forgetTask, loadLocalRounds, loadMembership, mergeLocalRounds, saveLocalRounds } from '../../store'
 import type { LocalRound, Membership } from '../../store'
 import { ErrorBox, Problems, Stat, messageOf, percent } from '../components'
@@ -26,6 +26,12 @@ function time(ms: number): string {
 }
 
 /** The feature cache in short (the stat) and in full (the line under the stats): last epoch's counts, filling, or why training bypasses it. */
+/** A session's step outside the rounds, as the reader reads it. */
+function stageText(stage: SessionStage, t: Translate): string {
+  if (stage.step === 'measuring') return t('session.stage.measuring', { backend: stage.backend, seconds: stage.seconds })
+  return t(`session.stage.${stage.step}`)
+}
+
 function featureText(f: NonNullable<SessionSnapshot['features']>, t: Translate): { short: string; detail: string } {
   if (f.trainingOff) return { short: t('features.evalOnlyShort'), detail: t('features.evalOnly') }
   if (!f.last) return { short: t('features.filling'), detail: t('features.empty') }
@@ -287,7 +293,11 @@ export function TaskPage(props: { taskId: string }) {
             <>
               <Problems problems={snap.problems} testId="session-problems" />
               <ErrorBox message={snap.error} />
-              {snap.detail ? <p class="muted" data-testid="session-detail">{snap.detail}</p> : null}
+              {snap.stage || snap.detail ? (
+                <p class="muted" data-testid="session-detail">
+                  {snap.stage ? stageText(snap.stage, t) : snap.detail}
+                </p>
+              ) : null}
               <h3>{t('backend.title')}</h3>
               <div class="stats">
                 <Stat k={t('backend.name')} v={snap.compute?.backend ?? '…'} testId="backend" />
