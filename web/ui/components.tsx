@@ -1,4 +1,4 @@
-import { useState } from 'hono/jsx/dom'
+import { useLiveState } from './live-state'
 import type { Problem } from '../../shared/problems'
 import { formatProblem } from '../../shared/problems'
 import { useT } from './i18n'
@@ -32,7 +32,7 @@ export function ErrorBox(props: { message: string | null }) {
 /** A read-only text field with a copy button (invite links). */
 export function CopyField(props: { value: string; testId?: string }) {
   const t = useT()
-  const [copied, setCopied] = useState(false)
+  const [copied, setCopied] = useLiveState(false)
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(props.value)

@@ -1,4 +1,4 @@
-import { useState } from 'hono/jsx/dom'
+import { useLiveState } from './live-state'
 import type { FileSource } from '../../shared/files'
 import { canPickDirectory, folderName, fromDirectoryHandle, fromFileList, pickDirectory } from '../folder'
 import { messageOf } from './components'
@@ -17,7 +17,7 @@ const DIRECTORY_INPUT = { webkitdirectory: true } as Record<string, unknown>
  */
 export function FolderPicker(props: { onPicked: (folder: PickedFolder) => void; onError: (message: string) => void; label?: string; testId?: string }) {
   const t = useT()
-  const [busy, setBusy] = useState(false)
+  const [busy, setBusy] = useLiveState(false)
   const pick = async () => {
     setBusy(true)
     try {

@@ -1,4 +1,5 @@
-import { useEffect, useRef, useState } from 'hono/jsx/dom'
+import { useEffect, useRef } from 'hono/jsx/dom'
+import { useLiveState } from './live-state'
 import uPlot from 'uplot'
 import type { Bundle } from '../../shared/bundle'
 import { CONFIG_FILE } from '../../shared/bundle'
@@ -81,12 +82,12 @@ function LrChart(props: { points: LrFindPoint[]; suggestions: Suggestions | null
  */
 export function LrFinder(props: { bundle: () => Promise<Bundle>; labels: readonly string[]; onUse: (lr: number) => void; used: number | null }) {
   const t = useT()
-  const [folder, setFolder] = useState<PickedFolder | null>(null)
-  const [stage, setStage] = useState<'idle' | 'preparing' | 'running' | 'done'>('idle')
-  const [points, setPoints] = useState<LrFindPoint[]>([])
-  const [result, setResult] = useState<BrowserLrFind | null>(null)
-  const [problems, setProblems] = useState<Problem[]>([])
-  const [error, setError] = useState<string | null>(null)
+  const [folder, setFolder] = useLiveState<PickedFolder | null>(null)
+  const [stage, setStage] = useLiveState<'idle' | 'preparing' | 'running' | 'done'>('idle')
+  const [points, setPoints] = useLiveState<LrFindPoint[]>([])
+  const [result, setResult] = useLiveState<BrowserLrFind | null>(null)
+  const [problems, setProblems] = useLiveState<Problem[]>([])
+  const [error, setError] = useLiveState<string | null>(null)
   const stop = useRef<{ aborted: boolean }>({ aborted: false })
 
   const run = async (picked: PickedFolder) => {

@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'hono/jsx/dom'
+import { useEffect } from 'hono/jsx/dom'
+import { useLiveState } from './live-state'
 import { readAll } from '../../shared/files'
 import { ProblemError } from '../../shared/problems'
 import type { Problem } from '../../shared/problems'
@@ -33,11 +34,11 @@ export type Library = {
 
 /** Loads the library from IndexedDB and keeps the chosen model (shared by the predict and evaluate pages). */
 export function useLibrary(): Library {
-  const [entries, setEntries] = useState<LibraryEntry[] | null>(null)
-  const [chosen, setChosen] = useState<string | undefined>(undefined)
-  const [problems, setProblems] = useState<Problem[]>([])
-  const [error, setError] = useState<string | null>(null)
-  const [busy, setBusy] = useState(false)
+  const [entries, setEntries] = useLiveState<LibraryEntry[] | null>(null)
+  const [chosen, setChosen] = useLiveState<string | undefined>(undefined)
+  const [problems, setProblems] = useLiveState<Problem[]>([])
+  const [error, setError] = useLiveState<string | null>(null)
+  const [busy, setBusy] = useLiveState(false)
   const refresh = async () => setEntries(await listLibrary())
   useEffect(() => {
     Promise.all([listLibrary(), loadCurrentModelId()]).then(
@@ -105,12 +106,12 @@ export function ModelLibrary(props: { lib: Library }) {
   const t = useT()
   const dateTime = useDateTime()
   const { lib } = props
-  const [builtins, setBuiltins] = useState<BundleInfo[]>([])
-  const [builtin, setBuiltin] = useState('')
-  const [tasks, setTasks] = useState<JoinedTask[]>([])
-  const [task, setTask] = useState('')
-  const [confirming, setConfirming] = useState<string | null>(null)
-  const [open, setOpen] = useState(false)
+  const [builtins, setBuiltins] = useLiveState<BundleInfo[]>([])
+  const [builtin, setBuiltin] = useLiveState('')
+  const [tasks, setTasks] = useLiveState<JoinedTask[]>([])
+  const [task, setTask] = useLiveState('')
+  const [confirming, setConfirming] = useLiveState<string | null>(null)
+  const [open, setOpen] = useLiveState(false)
 
   useEffect(() => {
     // The aggregator may be unreachable (predict works offline): then these two choices are simply absent.

@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'hono/jsx/dom'
+import { useEffect } from 'hono/jsx/dom'
+import { useLiveState } from './live-state'
 import { participantsBehind } from '../../shared/client'
 import type { ParticipantView, TaskView } from '../../shared/wire'
 import { api } from '../api'
@@ -13,8 +14,8 @@ import { useT } from './i18n'
  */
 export function Participants(props: { task: TaskView; token: string | null; initiator: boolean; onError(message: string): void }) {
   const t = useT()
-  const [open, setOpen] = useState(false)
-  const [fetched, setFetched] = useState<ParticipantView[] | null>(null)
+  const [open, setOpen] = useLiveState(false)
+  const [fetched, setFetched] = useLiveState<ParticipantView[] | null>(null)
   const { task, token, initiator } = props
   const c = task.counts
   const list = initiator ? task.participants : (fetched ?? task.participants)

@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'hono/jsx/dom'
+import { useEffect } from 'hono/jsx/dom'
+import { useLiveState } from './live-state'
 import type { Problem } from '../../shared/problems'
 import { ProblemError } from '../../shared/problems'
 import type { TaskView } from '../../shared/wire'
@@ -13,7 +14,7 @@ const alone = () => import('../alone')
 
 /** The comparison kept for a task in this browser (null: none yet), reloaded when `key` changes. */
 function useComparison(taskId: string, key: unknown = 0): AloneComparison | null | undefined {
-  const [c, setC] = useState<AloneComparison | null | undefined>(undefined)
+  const [c, setC] = useLiveState<AloneComparison | null | undefined>(undefined)
   useEffect(() => {
     alone().then((m) => m.loadComparison(taskId)).then(setC, () => setC(null))
   }, [taskId, key])
@@ -45,7 +46,7 @@ export function AloneComparisonView(props: { comparison: AloneComparison }) {
 export function AloneResults(props: { taskId: string }) {
   const t = useT()
   const c = useComparison(props.taskId)
-  const [member, setMember] = useState(false)
+  const [member, setMember] = useLiveState(false)
   useEffect(() => {
     loadMembership(props.taskId).then((m) => setMember(!!m), () => setMember(false))
   }, [props.taskId])
@@ -80,11 +81,11 @@ function progressText(t: ReturnType<typeof useT>, p: AloneProgress): string {
  */
 export function TrainAlone(props: { taskId: string; token: string | null; task: TaskView | null; folder: string; sessionBusy: boolean }) {
   const t = useT()
-  const [running, setRunning] = useState(false)
-  const [progress, setProgress] = useState<AloneProgress | null>(null)
-  const [error, setError] = useState<string | null>(null)
-  const [problems, setProblems] = useState<Problem[]>([])
-  const [runs, setRuns] = useState(0)
+  const [running, setRunning] = useLiveState(false)
+  const [progress, setProgress] = useLiveState<AloneProgress | null>(null)
+  const [error, setError] = useLiveState<string | null>(null)
+  const [problems, setProblems] = useLiveState<Problem[]>([])
+  const [runs, setRuns] = useLiveState(0)
   const comparison = useComparison(props.taskId, runs)
   const ended = !!props.task && (props.task.state === 'done' || props.task.state === 'stopped') && props.task.best !== null
 

@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'hono/jsx/dom'
+import { useEffect } from 'hono/jsx/dom'
+import { useLiveState } from './live-state'
 import { ProblemError } from '../../shared/problems'
 import type { Problem } from '../../shared/problems'
 import type { BackendInfo } from '../backend'
@@ -27,10 +28,10 @@ export type PredictorState = { loaded: Loaded | null; loading: boolean; problems
 
 /** Rebuilds the chosen library model whenever the choice changes; disposes the one before. */
 export function usePredictor(entry: LibraryEntry | undefined): PredictorState {
-  const [loaded, setLoaded] = useState<Loaded | null>(null)
-  const [loading, setLoading] = useState(false)
-  const [problems, setProblems] = useState<Problem[]>([])
-  const [error, setError] = useState<string | null>(null)
+  const [loaded, setLoaded] = useLiveState<Loaded | null>(null)
+  const [loading, setLoading] = useLiveState(false)
+  const [problems, setProblems] = useLiveState<Problem[]>([])
+  const [error, setError] = useLiveState<string | null>(null)
   useEffect(() => {
     setLoaded(null)
     setProblems([])

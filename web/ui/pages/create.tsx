@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'hono/jsx/dom'
+import { useEffect } from 'hono/jsx/dom'
+import { useLiveState } from '../live-state'
 import { CONFIG_FILE, hostingProblems, labelsOf, parseBundle, unzipBundle, withTaskTopology, writeSafetensors, zipBundle } from '../../../shared/bundle'
 import type { Bundle } from '../../../shared/bundle'
 import { readAll } from '../../../shared/files'
@@ -62,22 +63,22 @@ async function taskZip(bundle: Bundle, labels: string[], relabel: boolean): Prom
 /** The initiator's page: bundle (built-in or from disk), labels, parameters → task and invite link. */
 export function CreatePage() {
   const t = useT()
-  const [token, setToken] = useState(fragmentParam('token') ?? '')
-  const [builtins, setBuiltins] = useState<BundleInfo[]>([])
-  const [source, setSource] = useState<'builtin' | 'disk'>('builtin')
-  const [builtin, setBuiltin] = useState<string>('')
-  const [disk, setDisk] = useState<{ bundle: Bundle; name: string } | null>(null)
-  const [labels, setLabels] = useState('')
-  const [name, setName] = useState('')
-  const [params, setParams] = useState<Record<string, string>>(() => Object.fromEntries(PARAMS.map((p) => [p.key, String(p.value)])))
-  const [aggregation, setAggregation] = useState('fedavg')
-  const [advanced, setAdvanced] = useState(ADVANCED_DEFAULTS)
+  const [token, setToken] = useLiveState(fragmentParam('token') ?? '')
+  const [builtins, setBuiltins] = useLiveState<BundleInfo[]>([])
+  const [source, setSource] = useLiveState<'builtin' | 'disk'>('builtin')
+  const [builtin, setBuiltin] = useLiveState<string>('')
+  const [disk, setDisk] = useLiveState<{ bundle: Bundle; name: string } | null>(null)
+  const [labels, setLabels] = useLiveState('')
+  const [name, setName] = useLiveState('')
+  const [params, setParams] = useLiveState<Record<string, string>>(() => Object.fromEntries(PARAMS.map((p) => [p.key, String(p.value)])))
+  const [aggregation, setAggregation] = useLiveState('fedavg')
+  const [advanced, setAdvanced] = useLiveState(ADVANCED_DEFAULTS)
   // '' keeps the bundle's own learning_rate; a value is written into the task bundle's config.json.
-  const [learningRate, setLearningRate] = useState('')
-  const [problems, setProblems] = useState<Problem[]>([])
-  const [error, setError] = useState<string | null>(null)
-  const [busy, setBusy] = useState(false)
-  const [created, setCreated] = useState<CreateTaskResponse | null>(null)
+  const [learningRate, setLearningRate] = useLiveState('')
+  const [problems, setProblems] = useLiveState<Problem[]>([])
+  const [error, setError] = useLiveState<string | null>(null)
+  const [busy, setBusy] = useLiveState(false)
+  const [created, setCreated] = useLiveState<CreateTaskResponse | null>(null)
 
   useEffect(() => {
     api()

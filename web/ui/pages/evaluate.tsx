@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'hono/jsx/dom'
+import { useEffect } from 'hono/jsx/dom'
+import { useLiveState } from '../live-state'
 import type { Dataset } from '../../../shared/dataset'
 import { ALL_SAMPLES_FILE, ANALYSIS_FILE, PREDICTIONS_FILE, evaluationFiles, mostConfused, topLosses } from '../../../shared/evaluate'
 import type { EvaluateProgress, Evaluation, ImagePrediction } from '../../../shared/evaluate'
@@ -37,14 +38,14 @@ export function EvaluatePage() {
   const lib = useLibrary()
   const model = usePredictor(lib.current)
   const loaded = model.loaded
-  const [folder, setFolder] = useState<PickedFolder | null>(null)
-  const [dataset, setDataset] = useState<Dataset | null>(null)
-  const [problems, setProblems] = useState<Problem[]>([])
-  const [reading, setReading] = useState(false)
-  const [split, setSplit] = useState<SplitChoice>('test')
-  const [progress, setProgress] = useState<EvaluateProgress | null>(null)
-  const [done, setDone] = useState<Done | null>(null)
-  const [error, setError] = useState<string | null>(null)
+  const [folder, setFolder] = useLiveState<PickedFolder | null>(null)
+  const [dataset, setDataset] = useLiveState<Dataset | null>(null)
+  const [problems, setProblems] = useLiveState<Problem[]>([])
+  const [reading, setReading] = useLiveState(false)
+  const [split, setSplit] = useLiveState<SplitChoice>('test')
+  const [progress, setProgress] = useLiveState<EvaluateProgress | null>(null)
+  const [done, setDone] = useLiveState<Done | null>(null)
+  const [error, setError] = useLiveState<string | null>(null)
 
   // The folder is read against the chosen model's labels, again whenever the model changes.
   useEffect(() => {
@@ -179,8 +180,8 @@ function Report(props: { done: Done }) {
 function TopLosses(props: { done: Done }) {
   const t = useT()
   const { evaluation: e, folder, model } = props.done
-  const [urls, setUrls] = useState<Map<string, string>>(new Map())
-  const [heat, setHeat] = useState<Map<string, Explanation | string>>(new Map())
+  const [urls, setUrls] = useLiveState<Map<string, string>>(new Map())
+  const [heat, setHeat] = useLiveState<Map<string, Explanation | string>>(new Map())
   const top = topLosses(e.images, TOP_LOSSES)
   useEffect(() => {
     let alive = true
@@ -257,8 +258,8 @@ const COLUMNS: Array<{ key: SortKey; label: StringKey; num?: boolean }> = [
 function ImageTable(props: { e: Evaluation }) {
   const t = useT()
   const { e } = props
-  const [filter, setFilter] = useState<RowFilter>({ text: '', which: 'all' })
-  const [sort, setSort] = useState<Sort>({ key: 'loss', descending: true })
+  const [filter, setFilter] = useLiveState<RowFilter>({ text: '', which: 'all' })
+  const [sort, setSort] = useLiveState<Sort>({ key: 'loss', descending: true })
   const rows = sortRows(filterRows(e.images, e.labels, filter), e.labels, sort)
   const by = (key: SortKey) => setSort(sort.key === key ? { key, descending: !sort.descending } : { key, descending: key === 'loss' || key === 'probability' })
   return (

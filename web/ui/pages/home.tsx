@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'hono/jsx/dom'
+import { useEffect } from 'hono/jsx/dom'
+import { useLiveState } from '../live-state'
 import type { TaskView } from '../../../shared/wire'
 import { api } from '../../api'
 import { forgetCreatedTask, listCreatedTasks, listMemberships } from '../../store'
@@ -24,9 +25,9 @@ const dashboard = (taskId: string, token: string | null) => `/tasks/${encodeURIC
 /** Every task on the aggregator, for the initiator: open, stop, delete. */
 function InitiatorTasks(props: { token: string; onDeleted: (taskId: string) => void }) {
   const t = useT()
-  const [tasks, setTasks] = useState<TaskView[] | null>(null)
-  const [error, setError] = useState<string | null>(null)
-  const [busy, setBusy] = useState<string | null>(null)
+  const [tasks, setTasks] = useLiveState<TaskView[] | null>(null)
+  const [error, setError] = useLiveState<string | null>(null)
+  const [busy, setBusy] = useLiveState<string | null>(null)
   const refresh = () => api(props.token).listTasks().then(setTasks, (err) => setError(messageOf(err)))
   useEffect(() => {
     void refresh()
@@ -107,9 +108,9 @@ function InitiatorTasks(props: { token: string; onDeleted: (taskId: string) => v
 /** What autofed is, where to go next, the tasks this browser joined or created, and for the initiator every task. */
 export function HomePage() {
   const t = useT()
-  const [token] = useState<string | null>(initiatorToken)
-  const [joined, setJoined] = useState<Membership[] | null>(null)
-  const [created, setCreated] = useState<CreatedTask[]>([])
+  const [token] = useLiveState<string | null>(initiatorToken)
+  const [joined, setJoined] = useLiveState<Membership[] | null>(null)
+  const [created, setCreated] = useLiveState<CreatedTask[]>([])
   useEffect(() => {
     listMemberships().then(setJoined, () => setJoined([]))
     listCreatedTasks().then(setCreated, () => setCreated([]))

@@ -1,4 +1,5 @@
-import { useEffect, useRef, useState } from 'hono/jsx/dom'
+import { useEffect, useRef } from 'hono/jsx/dom'
+import { useLiveState } from '../live-state'
 import { parseBundle, unzipBundle } from '../../../shared/bundle'
 import { readDataset } from '../../../shared/dataset'
 import type { Dataset } from '../../../shared/dataset'
@@ -34,33 +35,26 @@ export function unknownLabels(folderLabels: readonly string[], taskLabels: reado
 export function JoinPage(props: { taskId: string }) {
   const t = useT()
   const invite = fragmentParam('invite')
-  const [name, setName] = useState(() => `participant-${Math.random().toString(36).slice(2, 6)}`)
-  const [info, setInfo] = useState<InviteView | null>(null)
-  const [member, setMember] = useState(false)
-  const [folder, setFolder] = useState<PickedFolder | null>(null)
-  const [reading, setReading] = useState(false)
-  const [dataset, setDataset] = useState<Dataset | null>(null)
-  const [problems, setProblems] = useState<Problem[]>([])
-  const [error, setError] = useState<string | null>(null)
-  const [joining, setJoining] = useState(false)
-  const [progress, setProgress] = useState<MeasureProgress>(null)
-  const [measured, setMeasured] = useState<string | null>(null)
-  const [measureError, setMeasureError] = useState<string | null>(null)
-  const [measureStarted, setMeasureStarted] = useState(false)
-  const [description, setDescription] = useState<string | null>(null)
+  const [name, setName] = useLiveState(() => `participant-${Math.random().toString(36).slice(2, 6)}`)
+  const [info, setInfo] = useLiveState<InviteView | null>(null)
+  const [member, setMember] = useLiveState(false)
+  const [folder, setFolder] = useLiveState<PickedFolder | null>(null)
+  const [reading, setReading] = useLiveState(false)
+  const [dataset, setDataset] = useLiveState<Dataset | null>(null)
+  const [problems, setProblems] = useLiveState<Problem[]>([])
+  const [error, setError] = useLiveState<string | null>(null)
+  const [joining, setJoining] = useLiveState(false)
+  const [progress, setProgress] = useLiveState<MeasureProgress>(null)
+  const [measured, setMeasured] = useLiveState<string | null>(null)
+  const [measureError, setMeasureError] = useLiveState<string | null>(null)
+  const [measureStarted, setMeasureStarted] = useLiveState(false)
+  const [description, setDescription] = useLiveState<string | null>(null)
   // The task bundle, read with the invite once: its Model Card is shown now, its model timed later.
   const taskZip = useRef<Promise<Uint8Array> | null>(null)
   const bundleZip = (secret: string) => (taskZip.current ??= api().inviteBundle(props.taskId, secret))
-  // hono/jsx/dom renders a component again when its state changes after it left the page: the measurement
-  // usually ends after Join, and its answer put a second join page (without its invite, which stays with the
-  // join address) under the dashboard. Answers that arrive once the page is gone are dropped.
+  // State set after the page is gone is dropped (useLiveState); a late answer must not navigate either.
   const mounted = useRef(true)
   useEffect(() => () => void (mounted.current = false), [])
-  const live =
-    <A extends unknown[]>(fn: (...args: A) => void) =>
-    (...args: A) => {
-      if (mounted.current) fn(...args)
-    }
 
   // A second tab, or a finished task this browser took part in: its dashboard, never a second identity.
   useEffect(() => {
@@ -70,18 +64,18 @@ export function JoinPage(props: { taskId: string }) {
         setMember(true)
         navigate(`/tasks/${encodeURIComponent(props.taskId)}`)
       },
-      live((err: unknown) => setError(messageOf(err))),
+      (err) => setError(messageOf(err)),
     )
   }, [props.taskId])
 
   useEffect(() => {
     if (!invite) return
-    api().invite(props.taskId, invite).then(live(setInfo), live((err: unknown) => setError(messageOf(err))))
+    api().invite(props.taskId, invite).then(setInfo, (err) => setError(messageOf(err)))
     // A description that cannot be read is left out: the invite view above says what went wrong.
-    bundleZip(invite).then(live((zip: Uint8Array) => setDescription(descriptionOfZip(zip))), live(() => setDescription('')))
+    bundleZip(invite).then((zip) => setDescription(descriptionOfZip(zip)), () => setDescription(''))
   }, [props.taskId, invite])
 
-  useEffect(() => onMeasureProgress(live(setProgress)), [])
+  useEffect(() => onMeasureProgress(setProgress), [])
 
   const mismatch = dataset && info ? unknownLabels(dataset.labels, info.labels) : []
   const folderFits = dataset !== null && info !== null && mismatch.length === 0
@@ -99,8 +93,8 @@ export function JoinPage(props: { taskId: string }) {
       const training = trainingOptions(parsed.value.config)
       if (!training.ok) throw new ProblemError(training.problems)
       const compute = await selectTrainingBackend(await measureSpec(parsed.value, info.labels, training.value.batchSize))
-      live(setMeasured)(compute.reason)
-    })().catch(live((err: unknown) => setMeasureError(messageOf(err))))
+      setMeasured(compute.reason)
+    })().catch((err) => setMeasureError(messageOf(err)))
   }, [folderFits, measureStarted])
 
   const onPicked = async (picked: PickedFolder) => {
@@ -113,13 +107,12 @@ export function JoinPage(props: { taskId: string }) {
       // check: every image's header is read, so corrupt files are counted before joining, not mid-round.
       // The task's labels are checked below, next to the summary, so the user sees both.
       const result = await readDataset(picked.source, { check: true, name: picked.name })
-      if (!mounted.current) return
       if (result.ok) setDataset(result.value)
       else setProblems(result.problems)
     } catch (err) {
-      live(setError)(messageOf(err))
+      setError(messageOf(err))
     } finally {
-      live(setReading)(false)
+      setReading(false)
     }
   }
 

@@ -1,4 +1,5 @@
-import { useEffect, useRef, useState } from 'hono/jsx/dom'
+import { useEffect, useRef } from 'hono/jsx/dom'
+import { useLiveState } from '../live-state'
 import type { Explanation } from '../../evaluate'
 import type { Classification, FolderPrediction, Predictor } from '../../predict'
 import { ErrorBox, messageOf, percent } from '../components'
@@ -25,11 +26,11 @@ export function PredictPage() {
   const t = useT()
   const lib = useLibrary()
   const model = usePredictor(lib.current)
-  const [error, setError] = useState<string | null>(null)
-  const [over, setOver] = useState(false)
-  const [busy, setBusy] = useState(false)
-  const [single, setSingle] = useState<Single | null>(null)
-  const [run, setRun] = useState<FolderRun | null>(null)
+  const [error, setError] = useLiveState<string | null>(null)
+  const [over, setOver] = useLiveState(false)
+  const [busy, setBusy] = useLiveState(false)
+  const [single, setSingle] = useLiveState<Single | null>(null)
+  const [run, setRun] = useLiveState<FolderRun | null>(null)
   const fileInput = useRef<HTMLInputElement>(null)
   const loaded = model.loaded
 
@@ -140,7 +141,7 @@ export function PredictPage() {
 function SingleResult(props: { single: Single; predictor: Predictor }) {
   const t = useT()
   const { single } = props
-  const [cam, setCam] = useState<Explanation | string | null>(null)
+  const [cam, setCam] = useLiveState<Explanation | string | null>(null)
   useEffect(() => setCam(null), [single])
   const showCam = async () => {
     try {

@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'hono/jsx/dom'
+import { useEffect } from 'hono/jsx/dom'
+import { useLiveState } from '../live-state'
 import type { TaskView } from '../../../shared/wire'
 import { api } from '../../api'
 import { idbCheckpoints } from '../../federation/session'
@@ -14,10 +15,10 @@ import { PrivacyNote, PrivacyRounds, SecureAggregationNote } from '../privacy'
 /** Test metrics, per-class precision/recall, confusion matrix, and the result bundle download. */
 export function ResultsPage(props: { taskId: string }) {
   const t = useT()
-  const [token, setToken] = useState<string | null>(fragmentParam('token'))
-  const [task, setTask] = useState<TaskView | null>(null)
-  const [error, setError] = useState<string | null>(null)
-  const [description, setDescription] = useState<string | null>(null)
+  const [token, setToken] = useLiveState<string | null>(fragmentParam('token'))
+  const [task, setTask] = useLiveState<TaskView | null>(null)
+  const [error, setError] = useLiveState<string | null>(null)
+  const [description, setDescription] = useLiveState<string | null>(null)
   useEffect(() => {
     ;(async () => {
       let auth = token

@@ -1,4 +1,5 @@
-import { useEffect, useRef, useState } from 'hono/jsx/dom'
+import { useEffect, useRef } from 'hono/jsx/dom'
+import { useLiveState } from '../live-state'
 import type { LogEvent, TaskView } from '../../../shared/wire'
 import { ApiError, api, followTask, sessionApi } from '../../api'
 import { TRAINING_BACKENDS, loadBackendOverride, saveBackendOverride } from '../../backend'
@@ -44,20 +45,20 @@ function featureText(f: NonNullable<SessionSnapshot['features']>, t: Translate):
 export function TaskPage(props: { taskId: string }) {
   const t = useT()
   const initiator = fragmentParam('token')
-  const [token, setToken] = useState<string | null>(initiator)
-  const [membership, setMembership] = useState<Membership | null | undefined>(undefined)
-  const [task, setTask] = useState<TaskView | null>(null)
-  const [logs, setLogs] = useState<LogEvent[]>([])
-  const [error, setError] = useState<string | null>(null)
-  const [snap, setSnap] = useState<SessionSnapshot | null>(null)
-  const [folderState, setFolderState] = useState<'ok' | 'missing' | 'permission' | null>(null)
-  const [permissionHandle, setPermissionHandle] = useState<FileSystemDirectoryHandle | null>(null)
-  const [override, setOverride] = useState<string>('auto')
-  const [switching, setSwitching] = useState(false)
+  const [token, setToken] = useLiveState<string | null>(initiator)
+  const [membership, setMembership] = useLiveState<Membership | null | undefined>(undefined)
+  const [task, setTask] = useLiveState<TaskView | null>(null)
+  const [logs, setLogs] = useLiveState<LogEvent[]>([])
+  const [error, setError] = useLiveState<string | null>(null)
+  const [snap, setSnap] = useLiveState<SessionSnapshot | null>(null)
+  const [folderState, setFolderState] = useLiveState<'ok' | 'missing' | 'permission' | null>(null)
+  const [permissionHandle, setPermissionHandle] = useLiveState<FileSystemDirectoryHandle | null>(null)
+  const [override, setOverride] = useLiveState<string>('auto')
+  const [switching, setSwitching] = useLiveState(false)
   const unsubscribe = useRef<(() => void) | null>(null)
-  const [kept, setKept] = useState<LocalRound[]>([])
-  const [leaving, setLeaving] = useState(false)
-  const [left, setLeft] = useState(false)
+  const [kept, setKept] = useLiveState<LocalRound[]>([])
+  const [leaving, setLeaving] = useLiveState(false)
+  const [left, setLeft] = useLiveState(false)
   const logBox = useRef<HTMLDivElement>(null)
   // The log follows its newest line unless the user scrolled up to read an older one.
   const followLog = useRef(true)
