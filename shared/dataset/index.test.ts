@@ -417,4 +417,13 @@ describe('summarize', () => {
       ].join('\n'),
     )
   })
+
+  it('says when labels are too small to give any validation image, and what that means', async () => {
+    const d = ok(await readDataset(folder(images([...range(4, (i) => `cat/${i}.png`), ...range(3, (i) => `dog/${i}.png`)])), { seed: 3 }))
+    expect(d.splits.validation).toEqual([])
+    expect(summarize(d)).toContain(
+      "validation: none in the folder; 10% of each label's training images drawn with seed 3\n" +
+        '  (none drawn: too few training images; a label needs 5 to give one, so this participant reports no validation results)\n',
+    )
+  })
 })

@@ -53,7 +53,9 @@ export function DatasetSummary(props: { dataset: Dataset; folder: string; unknow
       {/* A folder without training images (one only evaluated) has nothing to draw a validation split from. */}
       {d.validationFromTrain && d.splits.train.length + d.splits.validation.length > 0 ? (
         <p class="muted" data-testid="split-note">
-          {t('dataset.splitNote', { count: d.splits.validation.length })}
+          {d.splits.validation.length > 0 || !d.validationSplit
+            ? t('dataset.splitNote', { count: d.splits.validation.length })
+            : t('dataset.splitNone', { percent: Math.round(d.validationSplit.fraction * 100), min: Math.ceil(0.5 / d.validationSplit.fraction) })}
           {d.validationSplit?.groupedBy ? ` ${t('dataset.splitGrouped', { column: d.validationSplit.groupedBy })}` : ''}
         </p>
       ) : null}

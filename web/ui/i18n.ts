@@ -44,6 +44,8 @@ const EN = {
   'dataset.skipped': 'Skipped files ({count})',
   'dataset.problems': 'Problems to fix before joining',
   'dataset.splitNote': 'No validation split in the folder: {count} training images are set aside for validation (seeded split).',
+  'dataset.splitNone':
+    'No validation split in the folder, and too few training images to set some aside ({percent}% of each label, rounded: a label needs {min} images to give one). Training on this folder has no validation figures.',
   'dataset.splitGrouped': 'Images with the same {column} stay on one side, so validation never sees a case training saw.',
   'join.title': 'Join task',
   'join.task': 'Task {id}',
@@ -409,6 +411,7 @@ const ZH: Table = {
   'dataset.skipped': '跳过的文件（{count}）',
   'dataset.problems': '加入前需要解决的问题',
   'dataset.splitNote': '文件夹中没有验证集：已按固定种子从训练图像中划出 {count} 张用于验证。',
+  'dataset.splitNone': '文件夹中没有验证集，训练图像也太少，无法划出验证集（每个标签取 {percent}% 并四舍五入：一个标签至少要有 {min} 张图像才能划出一张）。用此文件夹训练时没有验证结果。',
   'dataset.splitGrouped': '{column} 相同的图像划在同一侧，验证集不会出现训练集中已有的病例。',
   'join.title': '加入任务',
   'join.task': '任务 {id}',
