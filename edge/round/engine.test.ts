@@ -386,6 +386,13 @@ describe('RoundEngine', () => {
     const v = await s.engine.view(s.id)
     expect([v.phase, v.round, v.version]).toEqual(['train', 2, 1])
     expect(v.history.map((h) => h.validation?.accuracy ?? null)).toEqual([null])
+    await s.upload(2, a.participantId, [2, 2, 2, 2, 2, 2], 5)
+    // Nothing to compare: each version in turn stands as the best, and the log says why rather than "(best so far)".
+    expect((await s.engine.view(s.id)).best).toEqual({ version: 2, accuracy: null })
+    expect((await s.engine.logs(s.id)).map((l) => l.message).filter((m) => /^round [12]: no validation/.test(m))).toEqual([
+      'round 1: no validation data (no participant online has validation images); the latest version counts as the best',
+      'round 2: no validation data (no participant online has validation images); the latest version counts as the best',
+    ])
   })
 })
 

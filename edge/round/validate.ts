@@ -82,8 +82,14 @@ export async function closeValidate(deps: EngineDeps, rt: Runtime): Promise<bool
   rec.history.push(metrics)
   rec.pending = null
   deps.publish(rec.id, { type: 'round', data: metrics })
-  const acc = accuracy === null ? 'no validation data' : `validation accuracy ${accuracy.toFixed(4)}`
-  serverLog(deps, rt, `round ${rec.round}: ${acc}${decision.improved ? ' (best so far)' : `, ${rec.early.flat} round(s) without improvement`}`)
+  // Without a validation figure there is nothing to compare: the latest version stands as the best (shared/early-stop).
+  const line =
+    accuracy === null
+      ? decision.improved
+        ? 'no validation data (no participant online has validation images); the latest version counts as the best'
+        : `no validation data, ${rec.early.flat} round(s) without improvement`
+      : `validation accuracy ${accuracy.toFixed(4)}${decision.improved ? ' (best so far)' : `, ${rec.early.flat} round(s) without improvement`}`
+  serverLog(deps, rt, `round ${rec.round}: ${line}`)
   await pruneWeights(deps, rt)
   rec.testDue = false
   // target_epsilon: the next round would spend more than the budget, so there is none.
