@@ -39,7 +39,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const context of sites) await context.close()
+  for (const context of contexts) await context.close()
   await stack?.close()
 })
 
@@ -48,17 +48,10 @@ const isUpload = (taskId: string) => (r: RecordedRequest) => r.method === 'POST'
 
 type Run = { task: TaskView; startedAt: number; joinedAt: number[]; pages: Page[]; watch: WorkWatch; logs: string[] }
 
-/**
- * Each site's browser profile, made by the first lane that runs and kept for the next, as a consortium's
- * second task finds the same browsers: the first lane's joins measure the backends as a first-time user's
- * do; the next lane's find the measurement stored on the device and skip its ~25 s of software WebGPU/WebGL.
- */
-const sites: BrowserContext[] = []
-
-/** Site `i`'s browser profile; site 1's folder is in its OPFS, handed to the app in place of the native picker. */
+/** Site `i`'s fresh browser profile for one lane; site 1's folder is in its OPFS, handed to the app in place of the native picker. */
 async function siteContext(i: number, p: MnistParticipant): Promise<BrowserContext> {
-  if (sites[i]) return sites[i]
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+  contexts.push(context)
   if (i === 0) {
     await injectPicker(context, `p${p.number}`)
     const page = await context.newPage()
@@ -66,8 +59,11 @@ async function siteContext(i: number, p: MnistParticipant): Promise<BrowserConte
     await writeFolderToOpfs(page, `p${p.number}`, await readFolder(p.imagefolder!))
     await page.close()
   }
-  return (sites[i] = context)
+  return context
 }
+
+/** Every lane's browser profiles, closed at the end. */
+const contexts: BrowserContext[] = []
 
 /** Creates a task on the built-in mnist-cnn with `params` and joins both participants (one by folder handle, one by the file dialog). */
 async function joinBoth(name: string, params: Partial<TaskParams>): Promise<Run> {

@@ -158,6 +158,12 @@ describe('train alone, then compare with the federated model (issue 11 item 4)',
       expect([l.value, l.text]).toEqual([result.accuracy, `${(result.accuracy * 100).toFixed(1)}% (${correct}/${tests})`])
       expect([local, federatedHere]).toEqual([l.value, f.value])
       expect([gain.value, gain.text]).toEqual([0, '±0.0 points'])
+      // Which model the figures are of: the tested version, the best by validation (a 1-round task: version 1).
+      const tested = page.getByTestId('tested-version')
+      expect([await tested.getAttribute('data-version'), await tested.textContent()]).toEqual([
+        String(result.version),
+        `Figures of version ${result.version}, the best by validation accuracy (${(done.best!.accuracy! * 100).toFixed(1)}%): the model in the result bundle.`,
+      ])
       await page.screenshot({ path: `${SHOTS}/train-alone-results.png`, fullPage: true })
       await setLang(page, 'zh')
       await waitForWork(page, 'alone-gain', /个百分点/, undefined, watch)

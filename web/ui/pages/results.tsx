@@ -82,6 +82,11 @@ export function ResultsPage(props: { taskId: string }) {
             <Stat k={t('results.examples')} v={r.examples} />
             {task.initial?.test ? <Stat k={t('results.before')} v={percent(task.initial.test.accuracy)} testId="test-accuracy-before" value={task.initial.test.accuracy} /> : null}
           </div>
+          <p class="muted" data-testid="tested-version" data-version={r.version}>
+            {task.best?.version === r.version && task.best.accuracy === null
+              ? t('results.testedLatest', { version: r.version })
+              : t('results.tested', { version: r.version, accuracy: task.best?.version === r.version && task.best.accuracy !== null ? percent(task.best.accuracy) : '—' })}
+          </p>
           <p class="row" style="margin-top:12px">
             <button type="button" class="primary" onClick={download} data-testid="download-result">
               {t('results.download')}
