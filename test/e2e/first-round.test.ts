@@ -38,32 +38,12 @@ beforeAll(async () => {
   participants = (await makeMnistFolders({ out: join(stack.work, 'mnist'), perClass: PER_CLASS, participants: 2, layout: 'imagefolder' })).participants
 })
 
-afterAll(async () => {
-  for (const context of contexts) await context.close()
-  await stack?.close()
-})
+afterAll(() => stack?.close())
 
 /** A participant's first upload of a task, as the proxy saw it. */
 const isUpload = (taskId: string) => (r: RecordedRequest) => r.method === 'POST' && r.url.startsWith(`/api/tasks/${taskId}/`) && r.url.endsWith('/update')
 
-type Run = { task: TaskView; startedAt: number; joinedAt: number[]; pages: Page[]; watch: WorkWatch; logs: string[] }
-
-/** Site `i`'s fresh browser profile for one lane; site 1's folder is in its OPFS, handed to the app in place of the native picker. */
-async function siteContext(i: number, p: MnistParticipant): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
-  contexts.push(context)
-  if (i === 0) {
-    await injectPicker(context, `p${p.number}`)
-    const page = await context.newPage()
-    await page.goto(`${proxy.url}/`)
-    await writeFolderToOpfs(page, `p${p.number}`, await readFolder(p.imagefolder!))
-    await page.close()
-  }
-  return context
-}
-
-/** Every lane's browser profiles, closed at the end. */
-const contexts: BrowserContext[] = []
+type Run = { task: TaskView; startedAt: number; joinedAt: number[]; contexts: BrowserContext[]; pages: Page[]; watch: WorkWatch; logs: string[] }
 
 /** Creates a task on the built-in mnist-cnn with `params` and joins both participants (one by folder handle, one by the file dialog). */
 async function joinBoth(name: string, params: Partial<TaskParams>): Promise<Run> {
@@ -72,12 +52,19 @@ async function joinBoth(name: string, params: Partial<TaskParams>): Promise<Run>
   const inviteUrl = `${proxy.url}/join/${task.id}#invite=${created.invite}`
   const logs: string[] = []
   const watch: WorkWatch = { pages: [], aggregator: aggregatorProgress(() => admin.task(task.id)), silentImages: IMAGES_PER_PARTICIPANT }
-  const run: Run = { task, startedAt: 0, joinedAt: [], pages: [], watch, logs }
+  const run: Run = { task, startedAt: 0, joinedAt: [], contexts: [], pages: [], watch, logs }
   for (const [i, p] of participants.entries()) {
-    const page = await (await siteContext(i, p)).newPage()
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+    const page = await context.newPage()
     watchPage(page, `p${p.number}`, logs)
+    run.contexts.push(context)
     run.pages.push(page)
     watch.pages.push(page)
+    if (i === 0) {
+      await injectPicker(context, `p${p.number}`)
+      await page.goto(`${proxy.url}/`)
+      await writeFolderToOpfs(page, `p${p.number}`, await readFolder(p.imagefolder!))
+    }
     await page.goto(inviteUrl)
     await page.getByTestId('join-name').fill(`site ${p.number}`)
     if (i === 0) await page.getByTestId('pick-folder').click()
@@ -150,7 +137,7 @@ describe('the first round with default parameters (issue 14)', () => {
           `last join → first upload ${((firstUpload.at - run.joinedAt[run.joinedAt.length - 1]) / 1000).toFixed(1)} s; ` +
           `test accuracy ${done.result?.accuracy.toFixed(3)}; ${longestWaits()}`,
       )
-      for (const page of run.pages) await page.close()
+      for (const c of run.contexts) await c.close()
     } catch (err) {
       await explain(run, err, 'first-round')
     }
@@ -190,7 +177,7 @@ describe('the first round with default parameters (issue 14)', () => {
         `forced retry: round 1 closed on attempt ${round1.attempt} with ${round1.contributors} updates, ${((round1.closedAt - run.startedAt) / 1000).toFixed(1)} s after Start; ` +
           `the log said: ${logLines.filter((m) => /retry/i.test(m)).join(' | ')}; ${longestWaits()}`,
       )
-      for (const page of run.pages) await page.close()
+      for (const c of run.contexts) await c.close()
     } catch (err) {
       await explain(run, err, 'forced-retry')
     }
