@@ -1,7 +1,7 @@
 export { readDataset, DEFAULT_SEED, DEFAULT_VALIDATION_FRACTION } from './read'
 export { checkImages } from './check-images'
 export { summarize } from './summarize'
-export { splitValidation } from './split'
+export { minImagesForValidation, splitValidation } from './split'
 export { parseJson } from '../json'
 export { ANNOTATION_FILE } from './annotation'
 export { GROUP_COLUMNS, ID_COLUMNS, LABEL_COLUMNS, SPLIT_COLUMNS } from './csv'

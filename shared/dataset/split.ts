@@ -23,6 +23,11 @@ function unitsOf(train: readonly DatasetItem[]): Unit[] {
   })
 }
 
+/** The fewest images a label needs to give one validation image: splitValidation takes round(n × fraction), and at least 2. */
+export function minImagesForValidation(fraction: number): number {
+  return Math.max(2, Math.ceil(0.5 / fraction))
+}
+
 /**
  * Moves a seeded, stratified fraction of the training items to validation: for each label,
  * round(n × fraction) of its n images (never all of them, so a label never leaves train), chosen by a

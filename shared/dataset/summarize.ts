@@ -1,5 +1,6 @@
 import { formatProblem } from '../problems'
 import { count, firstFew } from './layout'
+import { minImagesForValidation } from './split'
 import { SPLITS, type Dataset } from './types'
 
 const SPLIT_HEADERS = { train: 'train', validation: 'validation', test: 'test' }
@@ -23,8 +24,7 @@ export function summarize(dataset: Dataset): string {
     const { fraction, seed, groupedBy } = dataset.validationSplit
     const together = groupedBy ? `, images of one ${groupedBy} kept together` : ''
     lines.push(`validation: none in the folder; ${Math.round(fraction * 1000) / 10}% of each label's training images drawn with seed ${seed}${together}`)
-    // round(n × fraction) per label: below 0.5/fraction images a label gives none.
-    if (dataset.splits.validation.length === 0) lines.push(`  (none drawn: too few training images; a label needs ${Math.ceil(0.5 / fraction)} to give one, so this participant reports no validation results)`)
+    if (dataset.splits.validation.length === 0) lines.push(`  (none drawn: too few training images; a label needs ${minImagesForValidation(fraction)} to give one, so this participant reports no validation results)`)
   } else if (dataset.splits.validation.length > 0) {
     lines.push('validation: from the folder')
   } else {

@@ -1,6 +1,6 @@
 import type { Child } from 'hono/jsx'
 import type { Dataset } from '../../shared/dataset'
-import { SPLITS } from '../../shared/dataset'
+import { minImagesForValidation, SPLITS } from '../../shared/dataset'
 import { Problems } from './components'
 import { useT } from './i18n'
 
@@ -55,7 +55,7 @@ export function DatasetSummary(props: { dataset: Dataset; folder: string; unknow
         <p class="muted" data-testid="split-note">
           {d.splits.validation.length > 0 || !d.validationSplit
             ? t('dataset.splitNote', { count: d.splits.validation.length })
-            : t('dataset.splitNone', { percent: Math.round(d.validationSplit.fraction * 100), min: Math.ceil(0.5 / d.validationSplit.fraction) })}
+            : t('dataset.splitNone', { percent: Math.round(d.validationSplit.fraction * 100), min: minImagesForValidation(d.validationSplit.fraction) })}
           {d.validationSplit?.groupedBy ? ` ${t('dataset.splitGrouped', { column: d.validationSplit.groupedBy })}` : ''}
         </p>
       ) : null}
