@@ -176,6 +176,9 @@ describe('join page with an aggregator (issue 14)', () => {
     await progress.waitFor()
     expect(await progress.textContent()).toMatch(/^Measuring (webgpu|webgl|wasm-threads|wasm|cpu)… \(≤ 5 s\)$/)
     await page.screenshot({ path: `${SHOTS}/join-measuring.png`, fullPage: true })
+    // The user may press Join while the measurement runs: the button must not move when its result arrives
+    // (a button that moves between press and release loses the click; it did, in CI).
+    const buttonWhileMeasuring = await page.getByTestId('join-button').boundingBox()
     const result = page.getByTestId('measure-result')
     const started = Date.now()
     await waitForSelector(page, '[data-testid=measure-result]', 40)
@@ -183,6 +186,7 @@ describe('join page with an aggregator (issue 14)', () => {
     console.log(`join page measurement: ${await result.textContent()} (${seconds.toFixed(1)} s after the first backend started)`)
     expect(await result.textContent()).toMatch(/^Fastest here: (webgpu|webgl|wasm-threads|wasm|cpu) is the fastest at [\d.]+ images\/s; /)
     expect(await page.getByTestId('join-button').isEnabled()).toBe(true)
+    expect(await page.getByTestId('join-button').boundingBox()).toEqual(buttonWhileMeasuring)
     await page.screenshot({ path: `${SHOTS}/join-measured.png`, fullPage: true })
     await context.close()
   })

@@ -185,6 +185,11 @@ export function JoinPage(props: { taskId: string }) {
               </div>
             ) : null}
           </DatasetSummary>
+          {/* The button comes before the measurement: its text changes while the user aims at Join, and a
+              button that moves between press and release loses the click. */}
+          <button type="button" class="primary" disabled={joining || name.trim() === '' || !folderFits} onClick={join} data-testid="join-button">
+            {joining ? t('join.joining') : t('join.button')}
+          </button>
           {folderFits ? (
             <div class="card" data-testid="measure">
               <p class="muted">{t('join.measureWhy')}</p>
@@ -197,9 +202,6 @@ export function JoinPage(props: { taskId: string }) {
               {measureError ? <p class="muted">{t('join.measureFailed', { error: measureError })}</p> : null}
             </div>
           ) : null}
-          <button type="button" class="primary" disabled={joining || name.trim() === '' || !folderFits} onClick={join} data-testid="join-button">
-            {joining ? t('join.joining') : t('join.button')}
-          </button>
         </>
       ) : null}
     </section>
