@@ -38,12 +38,36 @@ beforeAll(async () => {
   participants = (await makeMnistFolders({ out: join(stack.work, 'mnist'), perClass: PER_CLASS, participants: 2, layout: 'imagefolder' })).participants
 })
 
-afterAll(() => stack?.close())
+afterAll(async () => {
+  for (const context of sites) await context.close()
+  await stack?.close()
+})
 
 /** A participant's first upload of a task, as the proxy saw it. */
 const isUpload = (taskId: string) => (r: RecordedRequest) => r.method === 'POST' && r.url.startsWith(`/api/tasks/${taskId}/`) && r.url.endsWith('/update')
 
-type Run = { task: TaskView; startedAt: number; joinedAt: number[]; contexts: BrowserContext[]; pages: Page[]; watch: WorkWatch; logs: string[] }
+type Run = { task: TaskView; startedAt: number; joinedAt: number[]; pages: Page[]; watch: WorkWatch; logs: string[] }
+
+/**
+ * Each site's browser profile, made by the first lane and kept for the next, as a consortium's second task
+ * finds the same browsers: the first lane's joins measure the backends as a first-time user's do; the next
+ * lane's join from a browser that finished a task, and find the measurement stored on the device.
+ */
+const sites: BrowserContext[] = []
+
+/** Site `i`'s browser profile; site 0's folder is in its OPFS, handed to the app in place of the native picker. */
+async function siteContext(i: number, p: MnistParticipant): Promise<BrowserContext> {
+  if (sites[i]) return sites[i]
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+  if (i === 0) {
+    await injectPicker(context, `p${p.number}`)
+    const page = await context.newPage()
+    await page.goto(`${proxy.url}/`)
+    await writeFolderToOpfs(page, `p${p.number}`, await readFolder(p.imagefolder!))
+    await page.close()
+  }
+  return (sites[i] = context)
+}
 
 /** Creates a task on the built-in mnist-cnn with `params` and joins both participants (one by folder handle, one by the file dialog). */
 async function joinBoth(name: string, params: Partial<TaskParams>): Promise<Run> {
@@ -52,26 +76,24 @@ async function joinBoth(name: string, params: Partial<TaskParams>): Promise<Run>
   const inviteUrl = `${proxy.url}/join/${task.id}#invite=${created.invite}`
   const logs: string[] = []
   const watch: WorkWatch = { pages: [], aggregator: aggregatorProgress(() => admin.task(task.id)), silentImages: IMAGES_PER_PARTICIPANT }
-  const run: Run = { task, startedAt: 0, joinedAt: [], contexts: [], pages: [], watch, logs }
-  for (const [i, p] of participants.entries()) {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
-    const page = await context.newPage()
-    watchPage(page, `p${p.number}`, logs)
-    run.contexts.push(context)
-    run.pages.push(page)
-    watch.pages.push(page)
-    if (i === 0) {
-      await injectPicker(context, `p${p.number}`)
-      await page.goto(`${proxy.url}/`)
-      await writeFolderToOpfs(page, `p${p.number}`, await readFolder(p.imagefolder!))
+  const run: Run = { task, startedAt: 0, joinedAt: [], pages: [], watch, logs }
+  try {
+    for (const [i, p] of participants.entries()) {
+      const page = await (await siteContext(i, p)).newPage()
+      watchPage(page, `p${p.number}`, logs)
+      run.pages.push(page)
+      watch.pages.push(page)
+      await page.goto(inviteUrl)
+      await page.getByTestId('join-name').fill(`site ${p.number}`)
+      if (i === 0) await page.getByTestId('pick-folder').click()
+      else await page.getByTestId('folder-input').setInputFiles(p.imagefolder!)
+      await waitForWork(page, 'count-train', /^\d+$/, undefined, watch)
+      run.joinedAt.push(Date.now())
+      await clickAndFollow(page, 'join-button', new RegExp(`/tasks/${task.id}$`), watch)
     }
-    await page.goto(inviteUrl)
-    await page.getByTestId('join-name').fill(`site ${p.number}`)
-    if (i === 0) await page.getByTestId('pick-folder').click()
-    else await page.getByTestId('folder-input').setInputFiles(p.imagefolder!)
-    await waitForWork(page, 'count-train', /^\d+$/, undefined, watch)
-    run.joinedAt.push(Date.now())
-    await clickAndFollow(page, 'join-button', new RegExp(`/tasks/${task.id}$`), watch)
+  } catch (err) {
+    // The caller has no run to explain yet: show the join pages here.
+    return explain(run, err, `${name}-join`)
   }
   return run
 }
@@ -137,7 +159,7 @@ describe('the first round with default parameters (issue 14)', () => {
           `last join → first upload ${((firstUpload.at - run.joinedAt[run.joinedAt.length - 1]) / 1000).toFixed(1)} s; ` +
           `test accuracy ${done.result?.accuracy.toFixed(3)}; ${longestWaits()}`,
       )
-      for (const c of run.contexts) await c.close()
+      for (const page of run.pages) await page.close()
     } catch (err) {
       await explain(run, err, 'first-round')
     }
@@ -177,7 +199,7 @@ describe('the first round with default parameters (issue 14)', () => {
         `forced retry: round 1 closed on attempt ${round1.attempt} with ${round1.contributors} updates, ${((round1.closedAt - run.startedAt) / 1000).toFixed(1)} s after Start; ` +
           `the log said: ${logLines.filter((m) => /retry/i.test(m)).join(' | ')}; ${longestWaits()}`,
       )
-      for (const c of run.contexts) await c.close()
+      for (const page of run.pages) await page.close()
     } catch (err) {
       await explain(run, err, 'forced-retry')
     }

@@ -47,7 +47,6 @@ export function JoinPage(props: { taskId: string }) {
   const [progress, setProgress] = useLiveState<MeasureProgress>(null)
   const [measured, setMeasured] = useLiveState<string | null>(null)
   const [measureError, setMeasureError] = useLiveState<string | null>(null)
-  const [measureStarted, setMeasureStarted] = useLiveState(false)
   const [description, setDescription] = useLiveState<string | null>(null)
   // The task bundle, read with the invite once: its Model Card is shown now, its model timed later.
   const taskZip = useRef<Promise<Uint8Array> | null>(null)
@@ -82,9 +81,12 @@ export function JoinPage(props: { taskId: string }) {
 
   // Time the task's model on each backend while the participant reads the summary and decides: the
   // figures are cached per device and model, so the dashboard starts training without measuring again.
+  // A ref, not state: hono/jsx/dom can run this effect twice before a state change shows, and a second
+  // start then waited for the first and said "measured earlier on this device" of a fresh profile.
+  const measureStarted = useRef(false)
   useEffect(() => {
-    if (!folderFits || !invite || !info || measureStarted) return
-    setMeasureStarted(true)
+    if (!folderFits || !invite || !info || measureStarted.current) return
+    measureStarted.current = true
     ;(async () => {
       const unzipped = unzipBundle(await bundleZip(invite), { file: 'task bundle' })
       if (!unzipped.ok) throw new ProblemError(unzipped.problems)
@@ -95,7 +97,7 @@ export function JoinPage(props: { taskId: string }) {
       const compute = await selectTrainingBackend(await measureSpec(parsed.value, info.labels, training.value.batchSize))
       setMeasured(compute.reason)
     })().catch((err) => setMeasureError(messageOf(err)))
-  }, [folderFits, measureStarted])
+  }, [folderFits])
 
   const onPicked = async (picked: PickedFolder) => {
     setFolder(picked)
