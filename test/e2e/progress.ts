@@ -49,7 +49,12 @@ async function slowestSpeed(pages: Page[]): Promise<number | null> {
 async function pageError(pages: Page[]): Promise<string | null> {
   for (const page of pages) {
     const text = await page
-      .evaluate(() => document.querySelector('[data-testid="error"], [data-testid="session-problems"], [data-testid="dataset-problems"]')?.textContent ?? null)
+      .evaluate(() => {
+        const shown = document.querySelector('[data-testid="error"], [data-testid="session-problems"], [data-testid="dataset-problems"]')?.textContent ?? null
+        // A session that failed without a message to show (a DOMException's can be empty) has failed all the same.
+        const failed = document.querySelector('[data-testid="session-status"][data-status="error"]') ? 'this browser: error (no message shown)' : null
+        return shown ?? failed
+      })
       .catch(() => null)
     if (text !== null) return `${page.url()} shows: ${text}`
   }

@@ -4,7 +4,7 @@ import type { Bundle } from '../../shared/bundle'
 import { readDataset } from '../../shared/dataset'
 import type { FileSource } from '../../shared/files'
 import { buildModel, modelVariables } from '../../shared/model'
-import { runParticipant } from '../../shared/participant'
+import { distributedPrivacy, runParticipant, secureAggregationOf } from '../../shared/participant'
 import type { CheckpointStore, Credentials, FederationApi, LabelCounts, ParticipantCheckpoint, ParticipantEvent } from '../../shared/participant'
 import type { Problem } from '../../shared/problems'
 import { ProblemError } from '../../shared/problems'
@@ -13,7 +13,8 @@ import type { FeatureStreamStats } from '../../shared/train'
 import { Cancelled, gpuDeviceLost, measureSpec, selectTrainingBackend } from '../backend'
 import type { ComputeInfo } from '../backend'
 import { decodeImage } from '../decode'
-import { clearFeatures, loadCheckpoint, savePredictModel, saveCheckpoint } from '../store'
+import { STORAGE_FULL_HELP, clearFeatures, isStorageFull, loadCheckpoint, savePredictModel, saveCheckpoint } from '../store'
+import { storageAwareCheckpoints } from './checkpoints'
 import { featureStore, type FeatureStore } from './feature-store'
 import type { Membership } from '../store'
 
@@ -47,6 +48,11 @@ export type SessionSnapshot = {
    * backbone (random rotation or shift), and the last epoch's counts. Null for a model without one.
    */
   features: { trainingOff: string | null; last: FeatureStreamStats | null } | null
+  /**
+   * What the browser's full storage kept out of IndexedDB: this session's checkpoints (training goes on; a
+   * reload resumes from an older point) and the trained model for Predict (the results page still has it).
+   */
+  storageFull: { checkpoints: boolean; model: boolean }
 }
 
 /** A step of a session outside the rounds: the task's bundle, the folder, choosing the backend, the result bundle. */
@@ -108,7 +114,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
   const existing = sessions.get(o.membership.taskId)
   if (existing) return existing
   const taskId = o.membership.taskId
-  let snap: SessionSnapshot = { status: 'preparing', stage: null, detail: '', compute: null, round: 0, phase: null, progress: null, local: [], problems: [], error: null, features: null }
+  let snap: SessionSnapshot = { status: 'preparing', stage: null, detail: '', compute: null, round: 0, phase: null, progress: null, local: [], problems: [], error: null, features: null, storageFull: { checkpoints: false, model: false } }
   const listeners = new Set<Listener>()
   const set = (patch: Partial<SessionSnapshot>) => {
     snap = { ...snap, ...patch }
@@ -267,7 +273,16 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
         name: o.membership.name,
         labelCounts: o.membership.labelCounts,
         trainer,
-        checkpoint: idbCheckpoints,
+        checkpoint: storageAwareCheckpoints(idbCheckpoints, {
+          mustKeep: distributedPrivacy(task.params) !== null || secureAggregationOf(task.params) !== null,
+          // This task's stored features are recomputed from the images after a reload: the first thing to give up.
+          free: () =>
+            keepFeatures(async () => {
+              stored = null
+              await clearFeatures(taskId)
+            }),
+          onFull: () => set({ storageFull: { ...snap.storageFull, checkpoints: true } }),
+        }),
         onEvent,
         signal: abort,
       })
@@ -277,14 +292,20 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
         if (!zip.ok) throw new ProblemError(zip.problems)
         // The aggregator's task answer is a TaskView (edge/API.md), which names the task; TaskState leaves the name out.
         const final = (await o.api.task(auth)) as Awaited<ReturnType<SessionApi['task']>> & { name?: string }
-        await savePredictModel({
-          taskId,
-          taskName: final.name ?? o.taskName ?? taskId,
-          version: final.best?.version ?? final.version,
-          accuracy: final.best?.accuracy ?? null,
-          files: zip.value,
-          savedAt: Date.now(),
-        })
+        try {
+          await savePredictModel({
+            taskId,
+            taskName: final.name ?? o.taskName ?? taskId,
+            version: final.best?.version ?? final.version,
+            accuracy: final.best?.accuracy ?? null,
+            files: zip.value,
+            savedAt: Date.now(),
+          })
+        } catch (err) {
+          // The task's result is the aggregator's: a browser that cannot keep a copy has still finished.
+          if (!isStorageFull(err)) throw err
+          set({ storageFull: { ...snap.storageFull, model: true } })
+        }
       }
       if (outcome.state !== 'aborted') {
         // The task is over: its images' features have no further use here.
@@ -318,7 +339,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     // A stopped session's last error (a cancelled measurement) is nobody's concern.
     if (abort.aborted || err instanceof Cancelled) return
     if (err instanceof ProblemError) set({ status: 'error', stage: null, problems: err.problems, error: null })
-    else set({ status: 'error', stage: null, error: err instanceof Error ? err.message : String(err) })
+    else set({ status: 'error', stage: null, error: isStorageFull(err) ? `Not saved: ${STORAGE_FULL_HELP}.` : err instanceof Error ? err.message || err.name : String(err) })
   })
   return session
 }

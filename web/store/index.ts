@@ -328,3 +328,5 @@ export async function saveCreatedTask(task: CreatedTask): Promise<void> {
 export async function forgetCreatedTask(taskId: string): Promise<void> {
   await saveSetting(CREATED_TASKS, (await listCreatedTasks()).filter((t) => t.taskId !== taskId))
 }
+
+export { STORAGE_FULL_HELP, StorageFull, isStorageFull } from './storage-full'

@@ -174,6 +174,7 @@ const EN = {
   'task.participants': 'Participants',
   'task.reported': 'Reported',
   'task.counts': '{participants} participants, {online} online',
+  'task.countsOne': '1 participant, {online} online',
   'task.showList': 'Show the list',
   'task.listNote': 'The list is fetched when shown; during the rounds the aggregator sends you only the totals.',
   'task.name': 'Name',
@@ -205,6 +206,11 @@ const EN = {
   'session.stage.backend': 'Choosing the backend to train on…',
   'session.stage.measuring': 'Measuring the training speed of {backend}… (up to {seconds} s)',
   'session.stage.result': 'Saving the trained model for Predict…',
+  'session.storageFull.checkpoints':
+    'This browser’s storage for this site is full (a nearly full disk, or the small limit of a private window): training goes on, but its progress is not saved here, so a reload or a crash starts the round again from the last global model. Free space on the disk, delete models you no longer need under Predict, or use a normal window.',
+  'session.storageFull.model':
+    'The trained model was not kept for Predict in this browser: its storage is full. Download the result bundle from the results page, or free space and add the bundle under Predict.',
+  'session.storageFull.rounds': 'This browser’s own points on the charts below are not kept for after a reload: its storage is full.',
   'phase.train': 'training',
   'phase.validate': 'validating',
   'phase.test': 'testing',
@@ -542,6 +548,7 @@ const ZH: Table = {
   'task.participants': '参与方',
   'task.reported': '已上报',
   'task.counts': '{participants} 个参与方，{online} 个在线',
+  'task.countsOne': '1 个参与方，{online} 个在线',
   'task.showList': '显示名单',
   'task.listNote': '名单在展开时获取；训练轮次中聚合服务器只向你推送总数。',
   'task.name': '名称',
@@ -573,6 +580,11 @@ const ZH: Table = {
   'session.stage.backend': '正在选择训练用的计算后端…',
   'session.stage.measuring': '正在测量 {backend} 的训练速度…（最多 {seconds} 秒）',
   'session.stage.result': '正在保存训练好的模型，供预测使用…',
+  'session.storageFull.checkpoints':
+    '此浏览器为本站点保存数据的空间已满（磁盘将满，或隐私窗口的容量限制）：训练继续进行，但进度未保存在本机，刷新页面或崩溃后将从最近的全局模型重新开始本轮。请释放磁盘空间、在“预测”页删除不再需要的模型，或改用普通窗口。',
+  'session.storageFull.model':
+    '训练好的模型未能保存到此浏览器供预测使用：存储空间已满。请在结果页下载结果模型包，或释放空间后在“预测”页添加该包。',
+  'session.storageFull.rounds': '由于存储空间已满，下方图表中本浏览器自己的数据点在刷新页面后不会保留。',
   'phase.train': '训练中',
   'phase.validate': '验证中',
   'phase.test': '测试中',

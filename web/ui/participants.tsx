@@ -50,7 +50,7 @@ export function Participants(props: { task: TaskView; token: string | null; init
     <>
       <h2>{t('task.participants')}</h2>
       <p class="muted" data-testid="participant-counts">
-        {t('task.counts', { participants: c.participants, online: c.online })}
+        {t(c.participants === 1 ? 'task.countsOne' : 'task.counts', { participants: c.participants, online: c.online })}
       </p>
       {initiator ? (
         table

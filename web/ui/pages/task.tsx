@@ -5,7 +5,7 @@ import { ApiError, api, followTask, sessionApi } from '../../api'
 import { TRAINING_BACKENDS, loadBackendOverride, saveBackendOverride } from '../../backend'
 import { currentSession, idbCheckpoints, startSession } from '../../federation/session'
 import type { SessionSnapshot, SessionStage } from '../../federation/session'
-import { forgetTask, loadLocalRounds, loadMembership, mergeLocalRounds, saveLocalRounds } from '../../store'
+import { forgetTask, isStorageFull, loadLocalRounds, loadMembership, mergeLocalRounds, saveLocalRounds } from '../../store'
 import type { LocalRound, Membership } from '../../store'
 import { ErrorBox, Problems, Stat, messageOf, percent } from '../components'
 import { RoundChart } from '../chart'
@@ -57,6 +57,7 @@ export function TaskPage(props: { taskId: string }) {
   const [switching, setSwitching] = useLiveState(false)
   const unsubscribe = useRef<(() => void) | null>(null)
   const [kept, setKept] = useLiveState<LocalRound[]>([])
+  const [roundsNotKept, setRoundsNotKept] = useLiveState(false)
   const [leaving, setLeaving] = useLiveState(false)
   const [left, setLeft] = useLiveState(false)
   const logBox = useRef<HTMLDivElement>(null)
@@ -73,7 +74,11 @@ export function TaskPage(props: { taskId: string }) {
     const merged = mergeLocalRounds(kept, snap.local)
     if (JSON.stringify(merged) !== JSON.stringify(kept)) {
       setKept(merged)
-      saveLocalRounds(props.taskId, merged).catch((err) => setError(messageOf(err)))
+      // Chart points are a convenience: a full storage is said beside the session's other unsaved things.
+      saveLocalRounds(props.taskId, merged).then(
+        () => setRoundsNotKept(false),
+        (err) => (isStorageFull(err) ? setRoundsNotKept(true) : setError(messageOf(err))),
+      )
     }
   }, [snap?.local])
 
@@ -294,6 +299,13 @@ export function TaskPage(props: { taskId: string }) {
             <>
               <Problems problems={snap.problems} testId="session-problems" />
               <ErrorBox message={snap.error} />
+              {snap.storageFull.checkpoints || snap.storageFull.model || roundsNotKept ? (
+                <div class="notice" role="status" data-testid="storage-full">
+                  {snap.storageFull.checkpoints ? <p>{t('session.storageFull.checkpoints')}</p> : null}
+                  {snap.storageFull.model ? <p>{t('session.storageFull.model')}</p> : null}
+                  {roundsNotKept ? <p>{t('session.storageFull.rounds')}</p> : null}
+                </div>
+              ) : null}
               {snap.stage || snap.detail ? (
                 <p class="muted" data-testid="session-detail">
                   {snap.stage ? stageText(snap.stage, t) : snap.detail}
