@@ -8,7 +8,8 @@ import type { ParticipantEvent } from '../../shared/participant'
 import { mnistFolder } from '../../shared/train/mnist.case'
 import { SEED } from '../bundles/mnist-cnn'
 import { smallCnnBundle } from '../bundles/small-cnn.case'
-import { fileCheckpoints, participate } from './participate'
+import { fileCheckpoints } from './file-checkpoints'
+import { participate } from './participate'
 
 const dirs: string[] = []
 afterAll(async () => {

@@ -1,4 +1,3 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { hostname } from 'node:os'
 import { dirname, join, sep } from 'node:path'
@@ -6,7 +5,8 @@ import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { directorySource } from '../../edge/adapter/node/files'
-import { parseBundle, unzipBundle, type NamedTensor } from '../../shared/bundle'
+import { parseBundle, unzipBundle } from '../../shared/bundle'
+import { fileCheckpoints } from './file-checkpoints'
 import { createClient } from '../../shared/client'
 import { readDataset } from '../../shared/dataset'
 import type { FileSource } from '../../shared/files'
@@ -89,51 +89,6 @@ async function selectBackend(want: 'wasm' | 'cpu'): Promise<{ backend: string; n
   }
   await tf.setBackend('cpu')
   return { backend: 'cpu' }
-}
-
-/** A CheckpointStore in a folder: `<task>.json` plus the mid-round weights in `<task>.weights.bin`. */
-export function fileCheckpoints(dir: string): CheckpointStore {
-  const base = (taskId: string) => join(dir, taskId.replace(/[^A-Za-z0-9_-]/g, '_'))
-  return {
-    async load(taskId) {
-      let meta: ParticipantCheckpoint & { training: null | (Omit<NonNullable<ParticipantCheckpoint['training']>, 'weights'> & { weights: { name: string; shape: number[] }[] }) }
-      try {
-        meta = JSON.parse(await readFile(`${base(taskId)}.json`, 'utf8'))
-      } catch {
-        return null
-      }
-      if (!meta.training) return meta
-      const buf = await readFile(`${base(taskId)}.weights.bin`)
-      const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength))
-      let offset = 0
-      const weights: NamedTensor[] = meta.training.weights.map(({ name, shape }) => {
-        const n = shape.reduce((a, b) => a * b, 1)
-        const data = all.slice(offset, offset + n)
-        offset += n
-        return { name, shape, data }
-      })
-      return { ...meta, training: { ...meta.training, weights } }
-    },
-    async save(c) {
-      await mkdir(dir, { recursive: true })
-      const b = base(c.taskId)
-      if (c.training) {
-        const total = c.training.weights.reduce((n, w) => n + w.data.length, 0)
-        const all = new Float32Array(total)
-        let offset = 0
-        for (const w of c.training.weights) {
-          all.set(w.data, offset)
-          offset += w.data.length
-        }
-        await writeFile(`${b}.weights.bin.tmp`, new Uint8Array(all.buffer))
-        await rename(`${b}.weights.bin.tmp`, `${b}.weights.bin`)
-      }
-      const meta = { ...c, training: c.training && { ...c.training, weights: c.training.weights.map(({ name, shape }) => ({ name, shape })) } }
-      // Written after the weights and renamed into place, so a crash never leaves meta pointing at missing weights.
-      await writeFile(`${b}.json.tmp`, JSON.stringify(meta))
-      await rename(`${b}.json.tmp`, `${b}.json`)
-    },
-  }
 }
 
 /** Prints a participant event as one line, or nothing for events too frequent to print. */
