@@ -194,6 +194,8 @@ describe('the first round with default parameters (issue 14)', () => {
       expect(round1.examples).toBe(closed.participants.reduce((n, p) => n + p.examples, 0))
       const done = await finish(run)
       expect(done.result?.examples).toBe(2 * 10 * Math.ceil(PER_CLASS / 6))
+      // These browsers measured this model for lane 1's task: the second task's sessions take the stored choice.
+      for (const page of run.pages) expect(await page.getByTestId('backend-reason').textContent()).toContain('(measured earlier on this device)')
       const logLines = ((await run.pages[0].getByTestId('log').textContent()) ?? '').split('\n')
       console.log(
         `forced retry: round 1 closed on attempt ${round1.attempt} with ${round1.contributors} updates, ${((round1.closedAt - run.startedAt) / 1000).toFixed(1)} s after Start; ` +
