@@ -67,19 +67,27 @@ function open(): Promise<IDBPDatabase<AutofedDB>> {
   return db
 }
 
-/** Remembers the data folder picked for a task; handles are structured-cloneable, so a reload only asks permission. */
-export async function saveDirectory(taskId: string, handle: FileSystemDirectoryHandle): Promise<void> {
-  await (await open()).put('directories', handle, taskId)
-}
-
 /** The data folder handle picked for a task earlier, if any. */
 export async function loadDirectory(taskId: string): Promise<FileSystemDirectoryHandle | undefined> {
   return (await open()).get('directories', taskId)
 }
 
-/** Stores the participant token got from `join`. */
-export async function saveMembership(m: Membership): Promise<void> {
-  await (await open()).put('memberships', m, m.taskId)
+/**
+ * Records a join in one transaction: the loop's first checkpoint (with the token), the membership and the
+ * folder handle. All or nothing, so a full storage or a closed tab never leaves a token without the
+ * membership the dashboard needs; and one commit, where three writes waited for three turns of a page
+ * that may be busy timing backends.
+ */
+export async function saveJoin(j: { membership: Membership; checkpoint: unknown; directory?: FileSystemDirectoryHandle }): Promise<void> {
+  // Handles are structured-cloneable, so a reload only asks permission to read the folder again.
+  const db = await open()
+  const tx = db.transaction(['memberships', 'checkpoints', 'directories'], 'readwrite')
+  await Promise.all([
+    tx.objectStore('checkpoints').put(j.checkpoint, j.membership.taskId),
+    tx.objectStore('memberships').put(j.membership, j.membership.taskId),
+    j.directory ? tx.objectStore('directories').put(j.directory, j.membership.taskId) : null,
+    tx.done,
+  ])
 }
 
 /** The participant token for a task, if this browser joined it. */

@@ -10,8 +10,8 @@ import type { InviteView } from '../../../shared/wire'
 import { api } from '../../api'
 import { measureSpec, onMeasureProgress, selectTrainingBackend } from '../../backend'
 import type { MeasureProgress } from '../../backend'
-import { initialCheckpoint, idbCheckpoints, labelCountsOf } from '../../federation/session'
-import { loadMembership, saveDirectory, saveMembership } from '../../store'
+import { initialCheckpoint, labelCountsOf } from '../../federation/session'
+import { loadMembership, saveJoin } from '../../store'
 import { ErrorBox, Problems, messageOf } from '../components'
 import { DatasetSummary } from '../dataset-summary'
 import { FolderPicker } from '../folder-picker'
@@ -125,9 +125,11 @@ export function JoinPage(props: { taskId: string }) {
     try {
       const labelCounts = labelCountsOf(dataset.counts, dataset.labels)
       const creds = await api().join(props.taskId, { invite, name: name.trim(), labelCounts })
-      await idbCheckpoints.save(initialCheckpoint(props.taskId, name.trim(), creds))
-      await saveMembership({ taskId: props.taskId, taskName: info?.name ?? props.taskId, name: name.trim(), invite, folder: folder.name, labelCounts })
-      if (folder.handle) await saveDirectory(props.taskId, folder.handle)
+      await saveJoin({
+        checkpoint: initialCheckpoint(props.taskId, name.trim(), creds),
+        membership: { taskId: props.taskId, taskName: info?.name ?? props.taskId, name: name.trim(), invite, folder: folder.name, labelCounts },
+        directory: folder.handle ?? undefined,
+      })
       setPendingFolder(props.taskId, folder.source)
       navigate(`/tasks/${encodeURIComponent(props.taskId)}`)
     } catch (err) {
