@@ -92,4 +92,27 @@ describe('a browser whose storage is full', () => {
       await context.close()
     }
   })
+
+  it('cannot keep the token at Join: the page says so, and the participant the aggregator registered leaves at once', async () => {
+    const { task, invite } = await admin.createTask({ bundle: 'mnist-cnn', name: 'no room to join', params: { max_rounds: 1, min_participants: 1 } })
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+    const page = await context.newPage()
+    try {
+      await limitStorage(context, page, 1)
+      await page.goto(`${aggregator.url}/join/${task.id}#invite=${invite}`)
+      await page.getByTestId('join-name').fill('site cramped')
+      await page.getByTestId('folder-input').setInputFiles(participant.imagefolder!)
+      await page.getByTestId('count-train').waitFor()
+      await page.getByTestId('join-button').click()
+      const error = page.getByTestId('error')
+      await error.waitFor()
+      expect(await error.textContent()).toMatch(/Your membership of this task \(its token\) could not be saved: this browser stores no more for this site .* join again with another name \("site cramped" stays taken\)\.$/)
+      expect(page.url()).toContain(`/join/${task.id}`)
+      const view = await admin.task(task.id)
+      expect(view.participants.map((p) => [p.name, p.online])).toEqual([['site cramped', false]])
+      await page.screenshot({ path: `${SHOTS}/storage-full-join.png`, fullPage: true })
+    } finally {
+      await context.close()
+    }
+  })
 })

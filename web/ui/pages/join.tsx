@@ -11,7 +11,7 @@ import { api } from '../../api'
 import { measureSpec, onMeasureProgress, selectTrainingBackend } from '../../backend'
 import type { MeasureProgress } from '../../backend'
 import { initialCheckpoint, labelCountsOf } from '../../federation/session'
-import { loadMembership, saveJoin } from '../../store'
+import { StorageFull, isStorageFull, loadMembership, saveJoin } from '../../store'
 import { ErrorBox, Problems, messageOf } from '../components'
 import { DatasetSummary } from '../dataset-summary'
 import { FolderPicker } from '../folder-picker'
@@ -125,11 +125,22 @@ export function JoinPage(props: { taskId: string }) {
     try {
       const labelCounts = labelCountsOf(dataset.counts, dataset.labels)
       const creds = await api().join(props.taskId, { invite, name: name.trim(), labelCounts })
-      await saveJoin({
-        checkpoint: initialCheckpoint(props.taskId, name.trim(), creds),
-        membership: { taskId: props.taskId, taskName: info?.name ?? props.taskId, name: name.trim(), invite, folder: folder.name, labelCounts },
-        directory: folder.handle ?? undefined,
-      })
+      try {
+        await saveJoin({
+          checkpoint: initialCheckpoint(props.taskId, name.trim(), creds),
+          membership: { taskId: props.taskId, taskName: info?.name ?? props.taskId, name: name.trim(), invite, folder: folder.name, labelCounts },
+          directory: folder.handle ?? undefined,
+        })
+      } catch (err) {
+        // Without its token kept, this participant could never train: leave at once rather than be selected
+        // and waited for until calculation_timeout. The name stays taken by it.
+        await api(creds.token).leave(props.taskId).catch(() => undefined)
+        if (!isStorageFull(err)) throw err
+        throw new StorageFull(
+          'Your membership of this task (its token)',
+          `The aggregator had admitted you; this page left the task again, so no round waits for you. Once there is room, join again with another name ("${name.trim()}" stays taken).`,
+        )
+      }
       setPendingFolder(props.taskId, folder.source)
       navigate(`/tasks/${encodeURIComponent(props.taskId)}`)
     } catch (err) {
