@@ -6,6 +6,7 @@ import type { MnistParticipant } from '../../scripts/make-mnist-folders'
 import type { AutofedClient } from '../../shared/client'
 import type { Aggregator } from './aggregator'
 import { watchPage } from './browser'
+import { setLang } from './evaluate-page'
 import { aggregatorProgress, waitForWork } from './progress'
 import type { WorkWatch } from './progress'
 import { SHOTS, startE2eStack } from './stack'
@@ -107,6 +108,11 @@ describe('a browser whose storage is full', () => {
       const error = page.getByTestId('error')
       await error.waitFor()
       expect(await error.textContent()).toMatch(/Your membership of this task \(its token\) could not be saved: this browser stores no more for this site .* join again with another name \("site cramped" stays taken\)\.$/)
+      // The same in Chinese: the message is the page's, not an untranslated exception's.
+      await setLang(page, 'zh')
+      await page.getByText('“site cramped”已被占用').waitFor()
+      await page.screenshot({ path: `${SHOTS}/storage-full-join-zh.png`, fullPage: true })
+      await setLang(page, 'en')
       expect(page.url()).toContain(`/join/${task.id}`)
       const view = await admin.task(task.id)
       expect(view.participants.map((p) => [p.name, p.online])).toEqual([['site cramped', false]])

@@ -11,7 +11,7 @@ import { api } from '../../api'
 import { measureSpec, onMeasureProgress, selectTrainingBackend } from '../../backend'
 import type { MeasureProgress } from '../../backend'
 import { initialCheckpoint, labelCountsOf } from '../../federation/session'
-import { StorageFull, isStorageFull, loadMembership, saveJoin } from '../../store'
+import { isStorageFull, loadMembership, saveJoin } from '../../store'
 import { ErrorBox, Problems, messageOf } from '../components'
 import { DatasetSummary } from '../dataset-summary'
 import { FolderPicker } from '../folder-picker'
@@ -43,6 +43,8 @@ export function JoinPage(props: { taskId: string }) {
   const [dataset, setDataset] = useLiveState<Dataset | null>(null)
   const [problems, setProblems] = useLiveState<Problem[]>([])
   const [error, setError] = useLiveState<string | null>(null)
+  /** The name a join was refused for because this browser could not keep its token (storage full). */
+  const [storageFullAs, setStorageFullAs] = useLiveState<string | null>(null)
   const [joining, setJoining] = useLiveState(false)
   const [progress, setProgress] = useLiveState<MeasureProgress>(null)
   const [measured, setMeasured] = useLiveState<string | null>(null)
@@ -122,6 +124,7 @@ export function JoinPage(props: { taskId: string }) {
     if (!dataset || !folder || !invite || !folderFits) return
     setJoining(true)
     setError(null)
+    setStorageFullAs(null)
     try {
       const labelCounts = labelCountsOf(dataset.counts, dataset.labels)
       const creds = await api().join(props.taskId, { invite, name: name.trim(), labelCounts })
@@ -135,16 +138,14 @@ export function JoinPage(props: { taskId: string }) {
         // Without its token kept, this participant could never train: leave at once rather than be selected
         // and waited for until calculation_timeout. The name stays taken by it.
         await api(creds.token).leave(props.taskId).catch(() => undefined)
-        if (!isStorageFull(err)) throw err
-        throw new StorageFull(
-          'Your membership of this task (its token)',
-          `The aggregator had admitted you; this page left the task again, so no round waits for you. Once there is room, join again with another name ("${name.trim()}" stays taken).`,
-        )
+        throw err
       }
       setPendingFolder(props.taskId, folder.source)
       navigate(`/tasks/${encodeURIComponent(props.taskId)}`)
     } catch (err) {
-      setError(messageOf(err))
+      // Kept as the name, not as text: the message follows a change of language.
+      if (isStorageFull(err)) setStorageFullAs(name.trim())
+      else setError(messageOf(err))
       setJoining(false)
     }
   }
@@ -187,7 +188,7 @@ export function JoinPage(props: { taskId: string }) {
           <FolderPicker onPicked={onPicked} onError={setError} />
         </>
       )}
-      <ErrorBox message={error} />
+      <ErrorBox message={error ?? (storageFullAs !== null ? t('join.storageFull', { name: storageFullAs }) : null)} />
       {reading && folder ? <p class="muted">{t('folder.reading', { name: folder.name })}</p> : null}
       <Problems title={t('dataset.problems')} problems={problems} testId="dataset-problems" />
       {dataset && folder && !finished ? (
