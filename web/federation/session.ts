@@ -13,7 +13,7 @@ import type { FeatureStreamStats } from '../../shared/train'
 import { Cancelled, gpuDeviceLost, measureSpec, selectTrainingBackend } from '../backend'
 import type { ComputeInfo } from '../backend'
 import { decodeImage } from '../decode'
-import { STORAGE_FULL_HELP, clearFeatures, isStorageFull, loadCheckpoint, savePredictModel, saveCheckpoint } from '../store'
+import { clearFeatures, errorMessage, isStorageFull, loadCheckpoint, savePredictModel, saveCheckpoint } from '../store'
 import { storageAwareCheckpoints } from './checkpoints'
 import { featureStore, type FeatureStore } from './feature-store'
 import type { Membership } from '../store'
@@ -339,7 +339,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     // A stopped session's last error (a cancelled measurement) is nobody's concern.
     if (abort.aborted || err instanceof Cancelled) return
     if (err instanceof ProblemError) set({ status: 'error', stage: null, problems: err.problems, error: null })
-    else set({ status: 'error', stage: null, error: isStorageFull(err) ? `Not saved: ${STORAGE_FULL_HELP}.` : err instanceof Error ? err.message || err.name : String(err) })
+    else set({ status: 'error', stage: null, error: errorMessage(err) })
   })
   return session
 }

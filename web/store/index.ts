@@ -337,4 +337,4 @@ export async function forgetCreatedTask(taskId: string): Promise<void> {
   await saveSetting(CREATED_TASKS, (await listCreatedTasks()).filter((t) => t.taskId !== taskId))
 }
 
-export { STORAGE_FULL_HELP, StorageFull, isStorageFull } from './storage-full'
+export { StorageFull, errorMessage, isStorageFull } from './storage-full'

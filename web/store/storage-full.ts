@@ -8,7 +8,7 @@ export function isStorageFull(err: unknown): boolean {
 }
 
 /** What a person can do about it, for messages that name what was not saved. */
-export const STORAGE_FULL_HELP =
+const STORAGE_FULL_HELP =
   'this browser stores no more for this site (its storage is full: a nearly full disk, or the small limit of a private window). ' +
   'Free space on the disk, delete models you no longer need under Predict, or use a normal window'
 
@@ -18,4 +18,12 @@ export class StorageFull extends Error {
     super(`${what} could not be saved: ${STORAGE_FULL_HELP}.${why ? ` ${why}` : ''}`)
     this.name = 'StorageFull'
   }
+}
+
+/** The message of an unknown thrown value, for a person: a full storage in words, else the error's own text. */
+export function errorMessage(err: unknown): string {
+  if (isStorageFull(err)) return `Not saved: ${STORAGE_FULL_HELP}.`
+  // A DOMException can come with an empty message: its name is then all there is to say.
+  if (err instanceof Error || err instanceof DOMException) return err.message || err.name
+  return String(err)
 }

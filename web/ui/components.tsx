@@ -2,7 +2,7 @@ import { useLiveState } from './live-state'
 import type { Problem } from '../../shared/problems'
 import { formatProblem } from '../../shared/problems'
 import { useT } from './i18n'
-import { STORAGE_FULL_HELP, isStorageFull } from '../store'
+import { errorMessage } from '../store'
 
 /** A list of problems, each as one line naming file and field. */
 export function Problems(props: { title?: string; problems: Problem[]; testId?: string; kind?: 'error' | 'notice' }) {
@@ -67,10 +67,7 @@ export function Stat(props: { k: string; v: string | number; testId?: string; va
 
 /** The message of an unknown thrown value, for display. */
 export function messageOf(err: unknown): string {
-  if (isStorageFull(err)) return `Not saved: ${STORAGE_FULL_HELP}.`
-  // A DOMException can come with an empty message: its name is then all there is to say.
-  if (err instanceof Error || err instanceof DOMException) return err.message || err.name
-  return String(err)
+  return errorMessage(err)
 }
 
 /** Formats a fraction as a percentage with one decimal. */
