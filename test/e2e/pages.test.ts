@@ -191,6 +191,31 @@ describe('join page with an aggregator (issue 14)', () => {
     await context.close()
   })
 
+  it('keeps the name field and the folder button still when the Model Card arrives late', async () => {
+    const { task, invite } = await newTask('Late card')
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } })
+    const page = await context.newPage()
+    // The card comes with the bundle's download: a large model on a slow link takes seconds, while the user
+    // already aims at the form. Held here until the form's boxes are recorded.
+    let releaseBundle: () => void = () => {}
+    const held = new Promise<void>((r) => (releaseBundle = r))
+    await page.route('**/invite/bundle', async (route) => {
+      await held
+      await route.continue()
+    })
+    await page.goto(`${aggregator.url}/join/${task.id}#invite=${invite}`)
+    await page.getByText('Task: Late card').waitFor()
+    const boxes = async () => Promise.all(['join-name', 'pick-folder', 'folder-input'].map((id) => page.getByTestId(id).first().boundingBox()))
+    const before = await boxes()
+    expect(await page.getByTestId('model-description').count()).toBe(0)
+    releaseBundle()
+    await page.getByTestId('model-description').waitFor()
+    expect(await page.getByTestId('model-description').textContent()).toContain('The FedAvg paper CNN with 8 and 16 filters')
+    expect(await boxes()).toEqual(before)
+    await page.screenshot({ path: `${SHOTS}/join-late-card.png`, fullPage: true })
+    await context.close()
+  })
+
   it('names labels the task does not know before Join, says what to do, and keeps Join disabled', async () => {
     const { task, invite } = await newTask('Digits')
     const wrong = join(work, 'fashion')

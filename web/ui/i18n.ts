@@ -56,6 +56,7 @@ const EN = {
   'join.storageFull':
     'Your membership of this task (its token) could not be saved: this browser stores no more for this site (its storage is full: a nearly full disk, or the small limit of a private window). The aggregator had admitted you; this page left the task again, so no round waits for you. Free space on the disk, delete models you no longer need under Predict, or use a normal window, then join again with another name ("{name}" stays taken).',
   'join.taskName': 'Task: {name}',
+  'join.model': "About the task's model",
   'join.loading': 'Reading the invite…',
   'join.finished': 'This task is {state}: it takes no new participants. Ask the initiator for a new invite link.',
   'join.member': 'This browser has already joined this task: opening its dashboard.',
@@ -432,6 +433,7 @@ const ZH: Table = {
   'join.storageFull':
     '无法保存你在此任务中的成员身份（其令牌）：此浏览器不能再为本站点存储数据（存储空间已满：磁盘将满，或隐私窗口的容量限制）。聚合服务器已接纳你，本页面随即退出了该任务，因此不会有轮次等待你。请释放磁盘空间、在“预测”页删除不再需要的模型，或改用普通窗口，然后用另一个名字重新加入（“{name}”已被占用）。',
   'join.taskName': '任务：{name}',
+  'join.model': '关于此任务的模型',
   'join.loading': '正在读取邀请…',
   'join.finished': '此任务已{state}，不再接受新的参与方。请向发起方索取新的邀请链接。',
   'join.member': '此浏览器已加入此任务：正在打开任务面板。',

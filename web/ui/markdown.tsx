@@ -29,9 +29,16 @@ export function descriptionOfZip(zip: Uint8Array): string {
   return card.ok ? card.value.description : ''
 }
 
-/** A Model Card description rendered from Markdown; nothing when it is empty. */
-export function ModelDescription(props: { text: string | null | undefined; testId?: string }) {
+/** A Model Card description rendered from Markdown, under `title` when given; nothing when it is empty. */
+export function ModelDescription(props: { text: string | null | undefined; testId?: string; title?: string }) {
   const text = props.text?.trim() ?? ''
   if (text === '') return null
-  return <div class="markdown card" data-testid={props.testId ?? 'model-description'} dangerouslySetInnerHTML={{ __html: renderMarkdown(text) }} />
+  const card = <div class="markdown card" data-testid={props.testId ?? 'model-description'} dangerouslySetInnerHTML={{ __html: renderMarkdown(text) }} />
+  if (!props.title) return card
+  return (
+    <>
+      <h2>{props.title}</h2>
+      {card}
+    </>
+  )
 }

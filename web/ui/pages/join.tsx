@@ -175,7 +175,6 @@ export function JoinPage(props: { taskId: string }) {
       <p class="muted" data-testid="join-task">
         {info ? t('join.taskName', { name: info.name }) : error ? t('join.task', { id: props.taskId }) : t('join.loading')}
       </p>
-      <ModelDescription text={description} />
       {finished ? (
         <p class="notice" data-testid="join-finished">
           {t('join.finished', { state: t(`state.${info.state}` as StringKey) })}
@@ -220,6 +219,9 @@ export function JoinPage(props: { taskId: string }) {
           ) : null}
         </>
       ) : null}
+      {/* Last: it arrives with the bundle's download (seconds for a large model on a slow link), and above
+          the form it pushed the name field and the folder button down while the user aimed at them. */}
+      <ModelDescription text={description} title={t('join.model')} />
     </section>
   )
 }
