@@ -51,8 +51,14 @@ export async function startNodeServer(options: NodeServerOptions) {
     },
   })
   const host = options.host ?? '127.0.0.1'
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+  // A port in use or a host that is not this machine's fails the listen: rejected (main.ts words it), not thrown
+  // from an 'error' event no one listens to; the resumed tasks' deadlines are stopped with it.
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: host }, () => resolve(s))
+    s.once('error', (err) => {
+      clock.stopAll()
+      reject(err)
+    })
   })
   // Node closes an idle keep-alive connection after 5 s; a participant that trained meanwhile (its event
   // loop busy, its own idle timer late) then sends its upload on a socket the server is closing and gets
@@ -62,7 +68,7 @@ export async function startNodeServer(options: NodeServerOptions) {
   http.headersTimeout = KEEP_ALIVE_MS + 1000
   const port = (server.address() as AddressInfo).port
   return {
-    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    url: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`,
     engine,
     hub,
     bundles,

@@ -7,16 +7,19 @@ import { labelsOf } from '../../../shared/bundle'
 import { parseTaskParams } from '../../../shared/wire'
 import { startNodeServer } from '.'
 import { killAtHook } from './kill-at'
-
-const dataDir = resolve(process.env.AUTOFED_DATA ?? '.autofed')
-const port = process.env.PORT === undefined ? 8787 : Number(process.env.PORT)
-await mkdir(dataDir, { recursive: true })
+import { dataFolderError, listenError, parsePort } from './start-errors'
 
 /** Refuses to start with one line saying what is wrong and what to do (no stack trace). */
 function refuse(message: string): never {
   console.error(`autofed: ${message}`)
   process.exit(1)
 }
+
+const dataDir = resolve(process.env.AUTOFED_DATA ?? '.autofed')
+const port = parsePort(process.env.PORT)
+if (typeof port === 'string') refuse(port)
+const host = process.env.HOST ?? '127.0.0.1'
+await mkdir(dataDir, { recursive: true }).catch((err: unknown) => refuse(dataFolderError(err, dataDir) ?? `the data folder ${dataDir} cannot be made: ${(err as Error).message}; set AUTOFED_DATA to another folder`))
 
 /** A value persisted in the data folder, created once. */
 async function persisted(name: string, make: () => Promise<string> | string): Promise<string> {
@@ -28,7 +31,7 @@ async function persisted(name: string, make: () => Promise<string> | string): Pr
     return value
   }
   const value = await make()
-  await writeFile(file, value + '\n', { mode: 0o600 })
+  await writeFile(file, value + '\n', { mode: 0o600 }).catch((err: unknown) => refuse(dataFolderError(err, dataDir) ?? `${file} cannot be written: ${(err as Error).message}`))
   return value
 }
 
@@ -37,13 +40,13 @@ if (envToken !== undefined && envToken !== '' && envToken.trim() === '') refuse(
 const initiatorToken = envToken?.trim() || (await persisted('initiator-token', () => randomBytes(24).toString('hex')))
 const server = await startNodeServer({
   port,
-  host: process.env.HOST ?? '127.0.0.1',
+  host,
   dataDir,
   bundlesDir: resolve(process.env.AUTOFED_BUNDLES ?? 'bundles'),
   distDir: resolve('dist'),
   initiatorToken,
   written: killAtHook(process.env.AUTOFED_KILL_AT),
-})
+}).catch((err: unknown) => refuse(listenError(err, host, port) ?? dataFolderError(err, dataDir) ?? `cannot start: ${(err as Error).message}`))
 
 console.log(`autofed aggregator: ${server.url}`)
 console.log(`create a task:      ${server.url}/create#token=${initiatorToken}`)

@@ -1,0 +1,72 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { launch } from './process.case'
+import { dataFolderError, listenError, parsePort } from './start-errors'
+
+const dirs: string[] = []
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true })
+})
+
+describe('start-up settings', () => {
+  it('takes PORT as a whole number from 0 to 65535, 8787 when unset', () => {
+    expect([parsePort(undefined), parsePort(''), parsePort('0'), parsePort('65535'), parsePort('8790')]).toEqual([8787, 8787, 0, 65535, 8790])
+    for (const bad of ['abc', '-5', '65536', '80.5', '0x']) expect(parsePort(bad)).toBe(`PORT=${bad} is not a port number; set PORT to a whole number from 0 to 65535 (0 picks a free port), or unset it for 8787`)
+  })
+
+  it('words the listen and data-folder errors it knows, and no other', () => {
+    expect(listenError({ code: 'EADDRINUSE' }, '127.0.0.1', 8787)).toBe('port 8787 on 127.0.0.1 is in use (another program, or another autofed); stop it or set PORT to another port')
+    expect(listenError({ code: 'EACCES' }, '0.0.0.0', 80)).toBe('port 80 on 0.0.0.0 needs privileges this user does not have; set PORT to a port above 1023')
+    expect(listenError(new Error('other'), '127.0.0.1', 1)).toBeNull()
+    expect(dataFolderError({ code: 'EACCES' }, '/srv/fed')).toBe('the data folder /srv/fed cannot be written (EACCES); set AUTOFED_DATA to a folder this user may write')
+    expect(dataFolderError({ code: 'ENOSPC' }, '/srv/fed')).toBe('the data folder /srv/fed cannot be written: the disk is full; free space or set AUTOFED_DATA to a folder on another disk')
+    expect(dataFolderError({ code: 'EIO' }, '/srv/fed')).toBeNull()
+  })
+})
+
+/** What `npm start` printed before exiting, with these settings (a rejection of launch: it never listened). */
+async function refusal(env: Record<string, string>, dataDir?: string): Promise<string> {
+  const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'autofed-start-')))
+  dirs.push(dir)
+  const started = launch(dir, join(dir, 'no-bundles'), 'start-secret', { AUTOFED_NO_DEFAULT_TASK: '1', ...env })
+  const proc = await started.then((p) => p, (e: Error) => e.message)
+  if (typeof proc !== 'string') {
+    proc.child.kill('SIGKILL')
+    throw new Error(`it started on ${proc.url}`)
+  }
+  return proc
+}
+
+describe('npm start refuses settings that cannot work with one line, no stack trace', () => {
+  it('a port in use', async () => {
+    const busy: Server = createServer()
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r))
+    const port = (busy.address() as AddressInfo).port
+    try {
+      expect(await refusal({ PORT: String(port) })).toBe(`aggregator exited with 1 before listening:\n\nautofed: port ${port} on 127.0.0.1 is in use (another program, or another autofed); stop it or set PORT to another port\n`)
+    } finally {
+      busy.close()
+    }
+  })
+
+  it('a PORT that is not a number', async () => {
+    expect(await refusal({ PORT: 'abc' })).toBe('aggregator exited with 1 before listening:\n\nautofed: PORT=abc is not a port number; set PORT to a whole number from 0 to 65535 (0 picks a free port), or unset it for 8787\n')
+  })
+
+  it('a HOST that is not an address of this machine', async () => {
+    // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never a local address.
+    expect(await refusal({ HOST: '192.0.2.7' })).toBe('aggregator exited with 1 before listening:\n\nautofed: HOST=192.0.2.7 is not an address of this machine; set HOST to 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)\n')
+  })
+
+  it('an AUTOFED_DATA that is a file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'autofed-start-'))
+    dirs.push(dir)
+    const file = join(dir, 'a-file')
+    await writeFile(file, 'x')
+    expect(await refusal({}, file)).toBe(`aggregator exited with 1 before listening:\n\nautofed: the data folder ${file} cannot be made: a file is in the way; set AUTOFED_DATA to a folder (it is created if missing)\n`)
+  })
+})
