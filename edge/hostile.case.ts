@@ -256,6 +256,41 @@ export function hostileCases(name: string, connect: () => Promise<Target>): void
       }
     })
 
+    it('refuses a bundle no participant can train (422 naming every problem: file, field, what to do), before anyone joins', async () => {
+      const t = await connect()
+      try {
+        const admin = createClient({ baseUrl: t.baseUrl, token: t.initiatorToken, fetch: t.fetch })
+        const edit = (keys: Record<string, unknown>, initial?: Float32Array<ArrayBuffer>) => {
+          const files = unzipBundle(tinyBundleZip(initial))
+          if (!files.ok) throw new Error('tiny bundle does not unzip')
+          files.value.set('config.json', enc(JSON.stringify({ ...(JSON.parse(dec(files.value.get('config.json'))) as object), ...keys })))
+          return zipBundle(files.value)
+        }
+        // Other cases may share this aggregator (wrangler dev): count its tasks rather than expect none.
+        const before = (await admin.listTasks()).length
+        const initial = Float32Array.from([NaN, 0, 0, 0, 0, 0, 0, 0])
+        expect(await errorOf(admin.createTaskFromZip(edit({ optimizer: 'rmsprop', schedule: 'linear', hidden_units: [4] }, initial), { max_rounds: 0 }))).toEqual({
+          status: 422,
+          message: [
+            'config.json: optimizer must be one of "sgd", "adam" (got "rmsprop")',
+            'config.json: schedule must be one of "constant", "cosine", "one-cycle" (got "linear")',
+            'model.safetensors: head/kernel holds 1 value that is not a finite number (the first, at index 0, is NaN); initial weights must be finite: save them again from a model whose weights are numbers',
+            'model.safetensors: fc1/kernel is missing; autofed.models.mlp.FedAvg2NN builds it with shape [3, 4] from config.json: add it to model.safetensors',
+            'model.safetensors: fc1/bias is missing; autofed.models.mlp.FedAvg2NN builds it with shape [4] from config.json: add it to model.safetensors',
+            'model.safetensors: head/kernel has shape [3, 2] but autofed.models.mlp.FedAvg2NN builds [4, 2] from config.json; save the weights of the model config.json describes, or correct config.json',
+            'params: max_rounds Invalid value: Expected >=1 but received 0',
+          ].join('\n'),
+        })
+        expect(await errorOf(admin.createTaskFromZip(edit({ entry_module: 'autofed.models.nope' })))).toEqual({
+          status: 422,
+          message: 'config.json: entry_module autofed.models.nope is not a built-in architecture; use one of autofed.models.cnn, autofed.models.mlp, autofed.models.mobilenet_v2',
+        })
+        expect((await admin.listTasks()).length).toBe(before)
+      } finally {
+        await t.close()
+      }
+    })
+
     it('answers malformed addresses with 400 and sends the security headers', async () => {
       const t = await connect()
       try {

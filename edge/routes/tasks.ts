@@ -3,7 +3,8 @@ import { bodyLimit } from 'hono/body-limit'
 import { etag } from 'hono/etag'
 import { HTTPException } from 'hono/http-exception'
 import * as v from 'valibot'
-import { hostingProblems, labelsOf, parseBundle, unzipBundle, type Bundle } from '../../shared/bundle'
+import { hostingProblems, labelsOf, parseBundle, trainableProblems, unzipBundle, type Bundle } from '../../shared/bundle'
+import type { Problem } from '../../shared/problems'
 import { parseTaskParams, type CreateTaskResponse } from '../../shared/wire'
 import { viewFor } from '../round'
 import { requireCaller, requireInitiator, viewerOf } from './auth'
@@ -31,12 +32,14 @@ export function taskRoutes(deps: AppDeps): Hono {
     let zip: Uint8Array
     let name: string | undefined
     let rawParams: unknown
+    // An uploaded bundle's problems wait for the params' so that one 422 names them all.
+    let refused: Problem[] = []
     if ((c.req.header('content-type') ?? '').startsWith('application/zip')) {
       zip = new Uint8Array(await c.req.arrayBuffer())
       const files = unwrap(unzipBundle(zip))
       bundle = unwrap(parseBundle(files))
-      const refused = hostingProblems(bundle.config)
-      if (refused.length > 0) unwrap({ ok: false, problems: refused })
+      // A bundle no participant can train would be joined, fail on every site and stall its rounds silently.
+      refused = [...hostingProblems(bundle.config), ...trainableProblems(bundle)]
       const q = c.req.query('params')
       try {
         rawParams = q ? JSON.parse(q) : {}
@@ -53,7 +56,9 @@ export function taskRoutes(deps: AppDeps): Hono {
       name = body.name
       rawParams = body.params
     }
-    const params = unwrap(parseTaskParams(rawParams))
+    const parsedParams = parseTaskParams(rawParams)
+    if (refused.length > 0) unwrap({ ok: false, problems: [...refused, ...(parsedParams.ok ? [] : parsedParams.problems)] })
+    const params = unwrap(parsedParams)
     const labels = labelsOf(bundle.config)
     if (!labels || labels.length < 2) throw new HTTPException(422, { message: 'config.json: id2label must name at least two labels; relabel the bundle for your dataset before creating the task' })
     const { task, invite } = await deps.engine.createTask({
