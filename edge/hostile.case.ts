@@ -256,6 +256,21 @@ export function hostileCases(name: string, connect: () => Promise<Target>): void
       }
     })
 
+    it('refuses a join declaring no training images, or a name of spaces alone (422, the field named); nobody is added', async () => {
+      const { t, task, invite, anon, admin } = await setup({}, 0)
+      try {
+        const noTrain = 'labelCounts: declares no training images; a participant trains, so its folder needs a train split: join with a folder that has training images'
+        expect(await errorOf(anon.join(task.id, { invite, name: 'a', labelCounts: { cat: { train: 0, validation: 0, test: 3 } } }))).toEqual({ status: 422, message: noTrain })
+        expect(await errorOf(anon.join(task.id, { invite, name: 'a', labelCounts: {} }))).toEqual({ status: 422, message: noTrain })
+        expect(await errorOf(anon.join(task.id, { invite, name: '  ', labelCounts: counts }))).toEqual({ status: 422, message: 'join: name is empty; give a name the initiator will recognise' })
+        expect((await admin.task(task.id)).participants).toEqual([])
+        const ok = await anon.join(task.id, { invite, name: '  site  ', labelCounts: counts })
+        expect((await admin.task(task.id)).participants.map((p) => [p.id, p.name])).toEqual([[ok.participantId, 'site']])
+      } finally {
+        await t.close()
+      }
+    })
+
     it('refuses a bundle no participant can train (422 naming every problem: file, field, what to do), before anyone joins', async () => {
       const t = await connect()
       try {

@@ -117,7 +117,8 @@ export type LabelCounts = v.InferOutput<typeof LabelCountsSchema>
 
 export const JoinRequestSchema = v.object({
   invite: v.pipe(v.string(), v.minLength(1)),
-  name: v.pipe(v.string(), v.minLength(1), v.maxLength(100)),
+  /** Trimmed: a name of spaces alone would show as nobody on the dashboard. */
+  name: v.pipe(v.string(), v.trim(), v.minLength(1, 'is empty; give a name the initiator will recognise'), v.maxLength(100)),
   labelCounts: LabelCountsSchema,
   /** A token from an earlier join, to resume as the same participant. */
   token: v.optional(v.string()),
