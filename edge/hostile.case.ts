@@ -293,7 +293,7 @@ export function hostileCases(name: string, connect: () => Promise<Target>): void
             'model.safetensors: fc1/kernel is missing; autofed.models.mlp.FedAvg2NN builds it with shape [3, 4] from config.json: add it to model.safetensors',
             'model.safetensors: fc1/bias is missing; autofed.models.mlp.FedAvg2NN builds it with shape [4] from config.json: add it to model.safetensors',
             'model.safetensors: head/kernel has shape [3, 2] but autofed.models.mlp.FedAvg2NN builds [4, 2] from config.json; save the weights of the model config.json describes, or correct config.json',
-            'params: max_rounds Invalid value: Expected >=1 but received 0',
+            'params: max_rounds must be a whole number from 1 to 10000, got 0',
           ].join('\n'),
         })
         expect(await errorOf(admin.createTaskFromZip(edit({ entry_module: 'autofed.models.nope' })))).toEqual({
