@@ -306,6 +306,44 @@ export function hostileCases(name: string, connect: () => Promise<Target>): void
       }
     })
 
+    it('answers a malformed create, join or weights request with what to send: where the JSON breaks, the zip type in any case, 413 on the bytes read, the accepted dtypes', async () => {
+      const { t, task, sims } = await setup({}, 1)
+      try {
+        const post = async (path: string, headers: Record<string, string>, body: unknown) => {
+          // A stream body (chunked, no Content-Length) is beyond RequestInitLike; every fetch used here takes one with duplex.
+          const init = { method: 'POST', headers: { Authorization: `Bearer ${t.initiatorToken}`, ...headers }, body, duplex: 'half' } as unknown as Parameters<FetchLike>[1]
+          const res = await raw(t)(`${t.baseUrl}${path}`, init)
+          return { status: res.status, error: res.status === 201 ? '' : ((await res.json()) as { error: string }).error }
+        }
+        const json = { 'Content-Type': 'application/json' }
+        expect(await post('/api/tasks', json, '{"bundle":')).toEqual({ status: 400, error: 'body: is not valid JSON: line 1, column 11: expected a value, found the end of the file; fix the syntax' })
+        expect(await post(`/api/tasks/${task.id}/join`, json, '{"invite": x}')).toEqual({ status: 400, error: 'join: is not valid JSON: line 1, column 12: expected a value, found "x"; fix the syntax' })
+        expect(await post('/api/tasks', json, '[1]')).toEqual({ status: 422, error: 'body: bundle is required' })
+        expect(await post('/api/tasks?params=%7Bx', { 'Content-Type': 'application/zip' }, tinyBundleZip())).toEqual({
+          status: 400,
+          error: 'params: is not valid JSON: line 1, column 2: expected a string in double quotes, found "x"; fix the syntax (the ?params= query)',
+        })
+        expect(await post('/api/tasks?params=%7B%7D', { 'Content-Type': 'Application/Zip; charset=binary' }, tinyBundleZip())).toEqual({ status: 201, error: '' })
+        const sendZip = 'body: is a zip archive or other binary data; send a bundle zip with Content-Type: application/zip (params in ?params=), or JSON { bundle, params } with Content-Type: application/json'
+        expect(await post('/api/tasks', { 'Content-Type': 'application/octet-stream' }, tinyBundleZip())).toEqual({ status: 415, error: sendZip })
+        expect(await post('/api/tasks', { 'Content-Type': 'text/plain' }, tinyBundleZip())).toEqual({ status: 415, error: sendZip })
+        const big = new TextEncoder().encode(JSON.stringify({ bundle: 'mnist-cnn', name: 'x'.repeat(2 * 1024 * 1024) }))
+        const chunked = new ReadableStream<Uint8Array>({
+          start(c) {
+            for (let i = 0; i < big.length; i += 65536) c.enqueue(big.subarray(i, i + 65536))
+            c.close()
+          },
+        })
+        expect(await post('/api/tasks', json, chunked)).toEqual({ status: 413, error: 'JSON body over 1 MB; a bundle zip goes with Content-Type: application/zip' })
+        for (const dtype of ['f64', 'F16']) {
+          const res = await raw(t)(`${t.baseUrl}/api/tasks/${task.id}/weights/0?dtype=${dtype}`, { headers: { Authorization: `Bearer ${sims[0].token}` } })
+          expect([res.status, ((await res.json()) as { error: string }).error]).toEqual([400, `dtype: must be "f32" or "f16", got "${dtype}"`])
+        }
+      } finally {
+        await t.close()
+      }
+    })
+
     it('answers malformed addresses with 400 and sends the security headers', async () => {
       const t = await connect()
       try {
