@@ -256,6 +256,94 @@ export function hostileCases(name: string, connect: () => Promise<Target>): void
       }
     })
 
+    it('refuses a join declaring no training images, or a name of spaces alone (422, the field named); nobody is added', async () => {
+      const { t, task, invite, anon, admin } = await setup({}, 0)
+      try {
+        const noTrain = 'labelCounts: declares no training images; a participant trains, so its folder needs a train split: join with a folder that has training images'
+        expect(await errorOf(anon.join(task.id, { invite, name: 'a', labelCounts: { cat: { train: 0, validation: 0, test: 3 } } }))).toEqual({ status: 422, message: noTrain })
+        expect(await errorOf(anon.join(task.id, { invite, name: 'a', labelCounts: {} }))).toEqual({ status: 422, message: noTrain })
+        expect(await errorOf(anon.join(task.id, { invite, name: '  ', labelCounts: counts }))).toEqual({ status: 422, message: 'join: name is empty; give a name the initiator will recognise' })
+        expect((await admin.task(task.id)).participants).toEqual([])
+        const ok = await anon.join(task.id, { invite, name: '  site  ', labelCounts: counts })
+        expect((await admin.task(task.id)).participants.map((p) => [p.id, p.name])).toEqual([[ok.participantId, 'site']])
+      } finally {
+        await t.close()
+      }
+    })
+
+    it('refuses a bundle no participant can train (422 naming every problem: file, field, what to do), before anyone joins', async () => {
+      const t = await connect()
+      try {
+        const admin = createClient({ baseUrl: t.baseUrl, token: t.initiatorToken, fetch: t.fetch })
+        const edit = (keys: Record<string, unknown>, initial?: Float32Array<ArrayBuffer>) => {
+          const files = unzipBundle(tinyBundleZip(initial))
+          if (!files.ok) throw new Error('tiny bundle does not unzip')
+          files.value.set('config.json', enc(JSON.stringify({ ...(JSON.parse(dec(files.value.get('config.json'))) as object), ...keys })))
+          return zipBundle(files.value)
+        }
+        // Other cases may share this aggregator (wrangler dev): count its tasks rather than expect none.
+        const before = (await admin.listTasks()).length
+        const initial = Float32Array.from([NaN, 0, 0, 0, 0, 0, 0, 0])
+        expect(await errorOf(admin.createTaskFromZip(edit({ optimizer: 'rmsprop', schedule: 'linear', hidden_units: [4] }, initial), { max_rounds: 0 }))).toEqual({
+          status: 422,
+          message: [
+            'config.json: optimizer must be one of "sgd", "adam" (got "rmsprop")',
+            'config.json: schedule must be one of "constant", "cosine", "one-cycle" (got "linear")',
+            'model.safetensors: head/kernel holds 1 value that is not a finite number (the first, at index 0, is NaN); initial weights must be finite: save them again from a model whose weights are numbers',
+            'model.safetensors: fc1/kernel is missing; autofed.models.mlp.FedAvg2NN builds it with shape [3, 4] from config.json: add it to model.safetensors',
+            'model.safetensors: fc1/bias is missing; autofed.models.mlp.FedAvg2NN builds it with shape [4] from config.json: add it to model.safetensors',
+            'model.safetensors: head/kernel has shape [3, 2] but autofed.models.mlp.FedAvg2NN builds [4, 2] from config.json; save the weights of the model config.json describes, or correct config.json',
+            'params: max_rounds must be a whole number from 1 to 10000, got 0',
+          ].join('\n'),
+        })
+        expect(await errorOf(admin.createTaskFromZip(edit({ entry_module: 'autofed.models.nope' })))).toEqual({
+          status: 422,
+          message: 'config.json: entry_module autofed.models.nope is not a built-in architecture; use one of autofed.models.cnn, autofed.models.mlp, autofed.models.mobilenet_v2',
+        })
+        expect((await admin.listTasks()).length).toBe(before)
+      } finally {
+        await t.close()
+      }
+    })
+
+    it('answers a malformed create, join or weights request with what to send: where the JSON breaks, the zip type in any case, 413 on the bytes read, the accepted dtypes', async () => {
+      const { t, task, sims } = await setup({}, 1)
+      try {
+        const post = async (path: string, headers: Record<string, string>, body: unknown) => {
+          // A stream body (chunked, no Content-Length) is beyond RequestInitLike; every fetch used here takes one with duplex.
+          const init = { method: 'POST', headers: { Authorization: `Bearer ${t.initiatorToken}`, ...headers }, body, duplex: 'half' } as unknown as Parameters<FetchLike>[1]
+          const res = await raw(t)(`${t.baseUrl}${path}`, init)
+          return { status: res.status, error: res.status === 201 ? '' : ((await res.json()) as { error: string }).error }
+        }
+        const json = { 'Content-Type': 'application/json' }
+        expect(await post('/api/tasks', json, '{"bundle":')).toEqual({ status: 400, error: 'body: is not valid JSON: line 1, column 11: expected a value, found the end of the file; fix the syntax' })
+        expect(await post(`/api/tasks/${task.id}/join`, json, '{"invite": x}')).toEqual({ status: 400, error: 'join: is not valid JSON: line 1, column 12: expected a value, found "x"; fix the syntax' })
+        expect(await post('/api/tasks', json, '[1]')).toEqual({ status: 422, error: 'body: bundle is required' })
+        expect(await post('/api/tasks?params=%7Bx', { 'Content-Type': 'application/zip' }, tinyBundleZip())).toEqual({
+          status: 400,
+          error: 'params: is not valid JSON: line 1, column 2: expected a string in double quotes, found "x"; fix the syntax (the ?params= query)',
+        })
+        expect(await post('/api/tasks?params=%7B%7D', { 'Content-Type': 'Application/Zip; charset=binary' }, tinyBundleZip())).toEqual({ status: 201, error: '' })
+        const sendZip = 'body: is a zip archive or other binary data; send a bundle zip with Content-Type: application/zip (params in ?params=), or JSON { bundle, params } with Content-Type: application/json'
+        expect(await post('/api/tasks', { 'Content-Type': 'application/octet-stream' }, tinyBundleZip())).toEqual({ status: 415, error: sendZip })
+        expect(await post('/api/tasks', { 'Content-Type': 'text/plain' }, tinyBundleZip())).toEqual({ status: 415, error: sendZip })
+        const big = new TextEncoder().encode(JSON.stringify({ bundle: 'mnist-cnn', name: 'x'.repeat(2 * 1024 * 1024) }))
+        const chunked = new ReadableStream<Uint8Array>({
+          start(c) {
+            for (let i = 0; i < big.length; i += 65536) c.enqueue(big.subarray(i, i + 65536))
+            c.close()
+          },
+        })
+        expect(await post('/api/tasks', json, chunked)).toEqual({ status: 413, error: 'JSON body over 1 MB; a bundle zip goes with Content-Type: application/zip' })
+        for (const dtype of ['f64', 'F16']) {
+          const res = await raw(t)(`${t.baseUrl}/api/tasks/${task.id}/weights/0?dtype=${dtype}`, { headers: { Authorization: `Bearer ${sims[0].token}` } })
+          expect([res.status, ((await res.json()) as { error: string }).error]).toEqual([400, `dtype: must be "f32" or "f16", got "${dtype}"`])
+        }
+      } finally {
+        await t.close()
+      }
+    })
+
     it('answers malformed addresses with 400 and sends the security headers', async () => {
       const t = await connect()
       try {

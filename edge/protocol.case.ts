@@ -15,18 +15,18 @@ export type Target = {
 }
 
 export const TINY_SPEC = [
-  { name: 'dense/kernel', shape: [3, 2] },
-  { name: 'dense/bias', shape: [2] },
+  { name: 'head/kernel', shape: [3, 2] },
+  { name: 'head/bias', shape: [2] },
 ]
 const N = 8
 
-/** A two-label bundle of 8 parameters: enough to check every protocol rule without a real model. */
+/** A two-label bundle of 8 parameters (a softmax regression on 1x1 RGB images): enough to check every protocol rule without a real model. */
 export function tinyBundleZip(initial = Float32Array.from([0, 0, 0, 0, 0, 0, 0, 0])): Uint8Array {
   const files = new Map<string, Uint8Array>()
   const enc = (s: string) => new TextEncoder().encode(s)
   files.set('README.md', enc('---\nname: tiny\ndisplay-name: Tiny\ntasks:\n- image-classification\nlicense: Apache-2.0\nauthor: autofed tests\n---\nA tiny model for protocol tests.\n'))
-  files.set('config.json', enc(JSON.stringify({ entry_module: 'autofed.models.cnn', entry_class: 'FedAvgCNN', param_file: 'model.safetensors', id2label: { 0: 'cat', 1: 'dog' }, label2id: { cat: 0, dog: 1 } })))
-  files.set('preprocessor_config.json', enc(JSON.stringify({ size: 4 })))
+  files.set('config.json', enc(JSON.stringify({ entry_module: 'autofed.models.mlp', entry_class: 'FedAvg2NN', param_file: 'model.safetensors', input_shape: [1, 1, 3], hidden_units: [], id2label: { 0: 'cat', 1: 'dog' }, label2id: { cat: 0, dog: 1 } })))
+  files.set('preprocessor_config.json', enc(JSON.stringify({ size: 1 })))
   files.set('model.safetensors', writeSafetensors([{ name: TINY_SPEC[0].name, shape: TINY_SPEC[0].shape, data: initial.slice(0, 6) }, { name: TINY_SPEC[1].name, shape: TINY_SPEC[1].shape, data: initial.slice(6) }]))
   return zipBundle(files)
 }

@@ -45,6 +45,8 @@ export async function prepareJoin(rec: TaskRecord, req: JoinRequest): Promise<Jo
     throw new RoundError(422, `labelCounts: the task does not know the labels ${unknown.map((l) => `"${l}"`).join(', ')} (task labels: ${rec.labels.join(', ')}); remove those images or pick the matching task`)
   }
   const examples = Object.values(req.labelCounts).reduce((n, c) => n + c.train, 0)
+  // Such a site would be selected every round and never upload (0 examples is not an update): each round would wait out calculation_timeout.
+  if (examples === 0) throw new RoundError(422, 'labelCounts: declares no training images; a participant trains, so its folder needs a train split: join with a folder that has training images')
   const tokenHash = req.token ? await hashSecret(req.token) : null
   // A new participant's token is hashed before the record is written: one write holds the participant
   // whole (a crash between two writes left a name no token could claim).

@@ -1,18 +1,46 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type * as v from 'valibot'
+import { parseJson } from '../../shared/json'
 import { formatProblem, type Result } from '../../shared/problems'
 import { parseBody } from '../../shared/wire'
 
-/** Parses a JSON body against a schema: 400 for text that is not JSON, 422 naming every wrong field. */
-export async function readJson<S extends v.GenericSchema>(c: Context, schema: S, file: string): Promise<v.InferOutput<S>> {
-  let raw: unknown
-  try {
-    raw = await c.req.json()
-  } catch {
-    throw new HTTPException(400, { message: `${file}: body is not JSON; send Content-Type: application/json` })
+/** The most a JSON request body may hold. */
+export const JSON_MAX_BYTES = 1024 * 1024
+
+/**
+ * The request body, refused with 413 once more than `maxBytes` arrived: counted on the bytes read, since a
+ * chunked body has no Content-Length and a header may lie.
+ */
+export async function readBodyBytes(c: Context, maxBytes: number, tooLarge: string): Promise<Uint8Array> {
+  const declared = Number(c.req.header('content-length') ?? 0)
+  if (declared > maxBytes) throw new HTTPException(413, { message: tooLarge })
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of webChunks(c.req.raw.body)) {
+    size += chunk.byteLength
+    if (size > maxBytes) throw new HTTPException(413, { message: tooLarge })
+    chunks.push(chunk)
   }
-  return unwrap(parseBody(schema, raw, file))
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return out
+}
+
+/** Parses JSON bytes against a schema: 400 saying where the text stops being JSON, 422 naming every wrong field. */
+export function jsonBody<S extends v.GenericSchema>(bytes: Uint8Array, schema: S, file: string): v.InferOutput<S> {
+  const json = parseJson(new TextDecoder().decode(bytes), file)
+  if (!json.ok) throw new HTTPException(400, { message: json.problems.map(formatProblem).join('\n') })
+  return unwrap(parseBody(schema, json.value, file))
+}
+
+/** Reads a JSON body and parses it against a schema (see jsonBody); the route's bodyLimit bounds its size. */
+export async function readJson<S extends v.GenericSchema>(c: Context, schema: S, file: string): Promise<v.InferOutput<S>> {
+  return jsonBody(new Uint8Array(await c.req.arrayBuffer()), schema, file)
 }
 
 /** The value of a Result, or a 422 listing its problems one per line. */

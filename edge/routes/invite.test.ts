@@ -34,7 +34,7 @@ describe('GET /api/tasks/:id/invite', () => {
       expect(await anon.invite(task.id, invite)).toEqual({ id: task.id, name: 'Shoes and bags', labels: task.labels, state: 'waiting', bundle: task.bundle })
       expect((await status(anon.invite(task.id, 'wrong')))[0]).toBe(403)
       expect((await status(anon.invite('nope', invite)))[0]).toBe(404)
-      const member = await anon.join(task.id, { invite, name: 'x', labelCounts: {} })
+      const member = await anon.join(task.id, { invite, name: 'x', labelCounts: { cat: { train: 1, validation: 0, test: 0 } } })
       expect(await anon.inviteBundle(task.id, invite)).toEqual(await anon.withToken(member.token).taskBundle(task.id))
       expect((await status(anon.inviteBundle(task.id, 'wrong')))[0]).toBe(403)
     } finally {
@@ -48,13 +48,13 @@ describe('joining a finished task', () => {
     const { admin, anon, stop } = boot()
     try {
       const { task, invite } = await admin.createTaskFromZip(tinyBundleZip(), {}, 'Shoes and bags')
-      const first = await anon.join(task.id, { invite, name: 'a', labelCounts: {} })
+      const first = await anon.join(task.id, { invite, name: 'a', labelCounts: { cat: { train: 1, validation: 0, test: 0 } } })
       await admin.start(task.id)
       await admin.stop(task.id)
-      const [code, message] = await status(anon.join(task.id, { invite, name: 'b', labelCounts: {} }))
+      const [code, message] = await status(anon.join(task.id, { invite, name: 'b', labelCounts: { cat: { train: 1, validation: 0, test: 0 } } }))
       expect(code).toBe(409)
       expect(message).toContain('task "Shoes and bags" is stopped and takes no new participants')
-      expect((await anon.join(task.id, { invite, name: 'a', labelCounts: {}, token: first.token })).participantId).toBe(first.participantId)
+      expect((await anon.join(task.id, { invite, name: 'a', labelCounts: { cat: { train: 1, validation: 0, test: 0 } }, token: first.token })).participantId).toBe(first.participantId)
       expect((await anon.invite(task.id, invite)).state).toBe('stopped')
     } finally {
       stop()

@@ -32,7 +32,10 @@ export function roundRoutes(deps: AppDeps): Hono {
     await requireCaller(c, deps, id)
     const raw = c.req.param('version')
     const version = raw === 'best' ? 'best' : intParam(raw, 'version')
-    const dtype: Dtype = c.req.query('dtype') === 'f16' ? 'f16' : 'f32'
+    const asked = c.req.query('dtype') ?? 'f32'
+    // Anything else used to fall back to float32 silently, which a client asking for f64 or F16 would misread.
+    if (asked !== 'f32' && asked !== 'f16') throw new HTTPException(400, { message: `dtype: must be "f32" or "f16", got ${JSON.stringify(asked)}` })
+    const dtype: Dtype = asked
     const { version: v, bytes } = await deps.engine.weights(id, version, dtype)
     const etag = `"${id}-${v}-${dtype}"`
     // A numbered version never changes; "best" moves, so it is revalidated.

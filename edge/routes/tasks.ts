@@ -3,15 +3,22 @@ import { bodyLimit } from 'hono/body-limit'
 import { etag } from 'hono/etag'
 import { HTTPException } from 'hono/http-exception'
 import * as v from 'valibot'
-import { hostingProblems, labelsOf, parseBundle, unzipBundle, type Bundle } from '../../shared/bundle'
+import { hostingProblems, labelsOf, parseBundle, trainableProblems, unzipBundle, type Bundle } from '../../shared/bundle'
+import { parseJson } from '../../shared/json'
+import { formatProblem, type Problem } from '../../shared/problems'
 import { parseTaskParams, type CreateTaskResponse } from '../../shared/wire'
 import { viewFor } from '../round'
 import { requireCaller, requireInitiator, viewerOf } from './auth'
-import { readJson, unwrap } from './body'
+import { JSON_MAX_BYTES, jsonBody, readBodyBytes, unwrap } from './body'
 import type { AppDeps } from './deps'
 
 const DEFAULT_MAX_BUNDLE_BYTES = 512 * 1024 * 1024
-const JSON_LIMIT = 1024 * 1024
+
+const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04]
+const SEND_ZIP = 'body: is a zip archive or other binary data; send a bundle zip with Content-Type: application/zip (params in ?params=), or JSON { bundle, params } with Content-Type: application/json'
+
+/** The media type of a Content-Type header, lower-cased (media types are case-insensitive), without parameters. */
+const mediaType = (header: string | undefined) => (header ?? '').split(';')[0].trim().toLowerCase()
 
 const CreateFromBuiltin = v.object({ name: v.optional(v.pipe(v.string(), v.maxLength(200))), bundle: v.string(), params: v.optional(v.unknown()) })
 
@@ -31,29 +38,35 @@ export function taskRoutes(deps: AppDeps): Hono {
     let zip: Uint8Array
     let name: string | undefined
     let rawParams: unknown
-    if ((c.req.header('content-type') ?? '').startsWith('application/zip')) {
+    // An uploaded bundle's problems wait for the params' so that one 422 names them all.
+    let refused: Problem[] = []
+    const type = mediaType(c.req.header('content-type'))
+    // A binary body is never the JSON form; saying so beats "not valid JSON" (curl --data-binary sends octet-stream).
+    if (type === 'application/octet-stream') throw new HTTPException(415, { message: SEND_ZIP })
+    if (type === 'application/zip' || type === 'application/x-zip-compressed') {
       zip = new Uint8Array(await c.req.arrayBuffer())
       const files = unwrap(unzipBundle(zip))
       bundle = unwrap(parseBundle(files))
-      const refused = hostingProblems(bundle.config)
-      if (refused.length > 0) unwrap({ ok: false, problems: refused })
+      // A bundle no participant can train would be joined, fail on every site and stall its rounds silently.
+      refused = [...hostingProblems(bundle.config), ...trainableProblems(bundle)]
       const q = c.req.query('params')
-      try {
-        rawParams = q ? JSON.parse(q) : {}
-      } catch {
-        throw new HTTPException(400, { message: 'params: the ?params= query is not JSON' })
-      }
+      const parsed = q ? parseJson(q, 'params') : { ok: true as const, value: {} }
+      if (!parsed.ok) throw new HTTPException(400, { message: `${formatProblem(parsed.problems[0])} (the ?params= query)` })
+      rawParams = parsed.value
       name = c.req.query('name')
     } else {
-      if (Number(c.req.header('content-length') ?? 0) > JSON_LIMIT) throw new HTTPException(413, { message: 'JSON body over 1 MB' })
-      const body = await readJson(c, CreateFromBuiltin, 'body')
+      const bytes = await readBodyBytes(c, JSON_MAX_BYTES, 'JSON body over 1 MB; a bundle zip goes with Content-Type: application/zip')
+      if (ZIP_MAGIC.every((b, i) => bytes[i] === b)) throw new HTTPException(415, { message: SEND_ZIP })
+      const body = jsonBody(bytes, CreateFromBuiltin, 'body')
       const found = await deps.bundles.get(body.bundle)
       if (!found) throw new HTTPException(422, { message: `bundle: no built-in bundle "${body.bundle}" (GET /api/bundles lists them)` })
       ;({ bundle, zip } = found)
       name = body.name
       rawParams = body.params
     }
-    const params = unwrap(parseTaskParams(rawParams))
+    const parsedParams = parseTaskParams(rawParams)
+    if (refused.length > 0) unwrap({ ok: false, problems: [...refused, ...(parsedParams.ok ? [] : parsedParams.problems)] })
+    const params = unwrap(parsedParams)
     const labels = labelsOf(bundle.config)
     if (!labels || labels.length < 2) throw new HTTPException(422, { message: 'config.json: id2label must name at least two labels; relabel the bundle for your dataset before creating the task' })
     const { task, invite } = await deps.engine.createTask({

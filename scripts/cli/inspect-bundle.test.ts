@@ -109,9 +109,30 @@ describe('autofed inspect bundle', () => {
     [
       'weights that do not fit the architecture',
       { config: { dense_units: 5 } },
-      ['model.safetensors: fc1/kernel has shape [12, 4] but the model expects [12, 5]',
-        'model.safetensors: fc1/bias has shape [4] but the model expects [5]',
-        'model.safetensors: head/kernel has shape [4, 3] but the model expects [5, 3]'],
+      ['model.safetensors: fc1/kernel has shape [12, 4] but autofed.models.cnn.FedAvgCNN builds [12, 5] from config.json; save the weights of the model config.json describes, or correct config.json',
+        'model.safetensors: fc1/bias has shape [4] but autofed.models.cnn.FedAvgCNN builds [5] from config.json; save the weights of the model config.json describes, or correct config.json',
+        'model.safetensors: head/kernel has shape [4, 3] but autofed.models.cnn.FedAvgCNN builds [5, 3] from config.json; save the weights of the model config.json describes, or correct config.json'],
+    ],
+    [
+      'training options autofed train refuses',
+      { config: { schedule: 'linear', momentum: 1.5, nesterov: true, patience: 0, weight_decay: -1 } },
+      ['config.json: momentum must be a number in [0, 1) (got 1.5)',
+        'config.json: weight_decay must be a number ≥ 0 (got -1)',
+        'config.json: schedule must be one of "constant", "cosine", "one-cycle" (got "linear")',
+        'config.json: patience must be a positive integer (got 0)',
+        'config.json: nesterov needs momentum > 0 (set "momentum", for example 0.9)'],
+    ],
+    [
+      'three faults at once',
+      { config: { entry_module: 'autofed.models.nope', learning_rate: -1, optimizer: 'rmsprop' } },
+      ['config.json: learning_rate must be a positive number (got -1)',
+        'config.json: optimizer must be one of "sgd", "adam" (got "rmsprop")',
+        'config.json: entry_module autofed.models.nope is not a built-in architecture; use one of autofed.models.cnn, autofed.models.mlp, autofed.models.mobilenet_v2'],
+    ],
+    [
+      'NaN initial weights',
+      { files: { 'model.safetensors': writeSafetensors(initialWeights(SMALL_CONFIG, 3).map((t, i) => (i === 0 ? { ...t, data: t.data.map((x, j) => (j === 0 ? NaN : x)) } : t))) } },
+      ['model.safetensors: conv1/kernel holds 1 value that is not a finite number (the first, at index 0, is NaN); initial weights must be finite: save them again from a model whose weights are numbers'],
     ],
   ]
   for (const [name, change, expected] of cases) {

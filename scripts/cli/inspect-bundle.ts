@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { directorySource } from '../../edge/adapter/node/files'
-import { countParameters, labelsOf, loadBundle, unzipBundle, type Bundle } from '../../shared/bundle'
+import { countParameters, labelsOf, loadBundle, trainableProblems, unzipBundle, type Bundle } from '../../shared/bundle'
 import { fromMap, type FileSource } from '../../shared/files'
 import { ProblemError, formatProblem, type Problem } from '../../shared/problems'
 import type { Command } from './index'
@@ -90,6 +90,10 @@ export const inspectBundle: Command = {
     const loaded = await loadBundle(source)
     if (!loaded.ok) return fail(loaded.problems)
     const bundle = loaded.value
+    // The aggregator's check (every problem at once: training options, architecture, weights), so that a
+    // bundle inspect calls valid is one a task accepts and participants can train.
+    const untrainable = trainableProblems(bundle)
+    if (untrainable.length > 0) return fail(untrainable)
     const checked = await checkModel(bundle)
     if (checked && 'problems' in checked) return fail(checked.problems)
 

@@ -9,8 +9,9 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /**
  * Validates `config.json` (SPEC §3): exactly one of entry_file / entry_module, entry_class and param_file
- * required, optional id2label / label2id consistent with each other, positive training numbers. Every
- * problem is reported; other keys pass through untouched.
+ * required, optional id2label / label2id consistent with each other. Every problem is reported; other keys
+ * pass through untouched. The training options and the architecture are checked by trainableProblems,
+ * which reports them together with the weights that do not fit.
  */
 export function parseConfig(text: string, file = CONFIG_FILE): Result<BundleConfig> {
   const json = parseJson(text, file)
@@ -62,13 +63,6 @@ export function checkConfig(value: unknown, file = CONFIG_FILE): Result<BundleCo
     }
   }
 
-  if (value.learning_rate !== undefined && !(typeof value.learning_rate === 'number' && value.learning_rate > 0 && Number.isFinite(value.learning_rate))) {
-    add('learning_rate', 'must be a positive number')
-  }
-  for (const key of ['epochs', 'batch_size'] as const) {
-    const v = value[key]
-    if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0)) add(key, 'must be a positive integer')
-  }
   if (problems.length > 0) return { ok: false, problems }
   return { ok: true, value: value as BundleConfig }
 }

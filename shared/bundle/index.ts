@@ -1,6 +1,7 @@
 export type { Bundle, BundleConfig, ModelCard, NamedTensor } from './types'
 export { CONFIG_FILE, checkConfig, parseConfig } from './config'
 export { hostingProblems } from './hostable'
+export { trainableProblems } from './trainable'
 export { CARD_FILE, REQUIRED_TASK, parseModelCard } from './model-card'
 export { readSafetensors, writeSafetensors } from './safetensors'
 export { readTfjsWeights } from './tfjs-weights'

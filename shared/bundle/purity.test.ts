@@ -27,6 +27,12 @@ describe('shared/bundle', () => {
     const { files, packages } = imports(join(import.meta.dirname, 'index.ts'))
     expect([...packages].sort()).toEqual(['fflate', 'yaml'])
     expect(files.map((f) => relative(join(import.meta.dirname, '..'), f)).filter((f) => !f.startsWith('bundle/')).sort()).toEqual([
+      'architecture/cnn.ts',
+      'architecture/config-values.ts',
+      'architecture/index.ts',
+      'architecture/mlp.ts',
+      'architecture/mobilenet-v2.ts',
+      'architecture/types.ts',
       'files/index.ts',
       'json/index.ts',
       'json/parse.ts',
@@ -34,6 +40,8 @@ describe('shared/bundle', () => {
       'preprocess/parse.ts',
       'problems/index.ts',
       'problems/likely-meant.ts',
+      'train/options.ts',
+      'train/schedule.ts',
     ])
   })
 })

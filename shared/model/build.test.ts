@@ -3,6 +3,7 @@ import * as tfc from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { countParameters, readSafetensors, writeSafetensors, type Bundle, type BundleConfig, type NamedTensor } from '../bundle'
 import { ProblemError, formatProblem } from '../problems'
+import { ARCHITECTURES, architectureWeights } from '../architecture'
 import { BUILTINS, buildModel, fedAvgCnnShapes, modelWeights, setModelWeights } from '.'
 
 beforeAll(async () => {
@@ -185,6 +186,26 @@ describe('fedAvgCnnShapes', () => {
       const full = { entry_class: 'FedAvgCNN', param_file: 'm', ...config } as BundleConfig
       const model = await BUILTINS['autofed.models.cnn'].FedAvgCNN(full, { numClasses: n, files: new Map() })
       expect(fedAvgCnnShapes(full, n)).toEqual(modelWeights(model).map(({ name, shape }) => ({ name, shape })))
+      model.dispose()
+    }
+  })
+})
+
+describe('ARCHITECTURES (shared/architecture, what the aggregator checks bundles against without tfjs)', () => {
+  it('names the same entry_module and entry_class as BUILTINS, and the weights their builders create', async () => {
+    expect(Object.fromEntries(Object.entries(ARCHITECTURES).map(([m, c]) => [m, Object.keys(c)]))).toEqual(
+      Object.fromEntries(Object.entries(BUILTINS).map(([m, c]) => [m, Object.keys(c)])),
+    )
+    const configs: Array<[string, string, Record<string, unknown>, number]> = [
+      ['autofed.models.cnn', 'FedAvgCNN', { input_shape: [9, 7, 3], filters: [2, 3], dense_units: 4 }, 3],
+      ['autofed.models.mlp', 'FedAvg2NN', { input_shape: [5, 3, 2], hidden_units: [4, 6, 2] }, 5],
+      ['autofed.models.mlp', 'FedAvg2NN', { input_shape: [1, 1, 3], hidden_units: [] }, 2],
+    ]
+    for (const [module, cls, keys, n] of configs) {
+      const config = { entry_module: module, entry_class: cls, param_file: 'm', ...keys } as BundleConfig
+      const model = await BUILTINS[module][cls](config, { numClasses: n, files: new Map() })
+      const spec = architectureWeights(config, n)
+      expect(spec.ok && spec.value.weights).toEqual(modelWeights(model).map(({ name, shape }) => ({ name, shape })))
       model.dispose()
     }
   })

@@ -2,6 +2,7 @@ import * as v from 'valibot'
 import type { Problem, Result } from '../problems'
 import { epsilonOf, rdpOfStep, DEFAULT_ORDERS } from '../privacy'
 import { SERVER_DEFAULTS, SERVER_OPTIMIZERS } from '../server-optimizer'
+import { issueText } from './issue-text'
 import { SecureAggregationSchema, secureAggregationProblems } from './secure-aggregation'
 import { unknownKeys } from './unknown-keys'
 
@@ -117,7 +118,8 @@ export type LabelCounts = v.InferOutput<typeof LabelCountsSchema>
 
 export const JoinRequestSchema = v.object({
   invite: v.pipe(v.string(), v.minLength(1)),
-  name: v.pipe(v.string(), v.minLength(1), v.maxLength(100)),
+  /** Trimmed: a name of spaces alone would show as nobody on the dashboard. */
+  name: v.pipe(v.string(), v.trim(), v.minLength(1, 'is empty; give a name the initiator will recognise'), v.maxLength(100)),
   labelCounts: LabelCountsSchema,
   /** A token from an earlier join, to resume as the same participant. */
   token: v.optional(v.string()),
@@ -235,13 +237,13 @@ export type InviteView = { id: string; name: string; labels: string[]; state: Ta
 export type UploadResponse = { accepted: true; received: number; expected: number }
 export type BundleInfo = { id: string; name: string; displayName: string; description: string; labels: string[]; parameters: number }
 
-/** Parses a JSON body against a schema, naming every wrong field (`params: max_rounds must be ...`). */
+/** Parses a JSON body against a schema, naming every wrong field in a sentence (`params: max_rounds must be a whole number from 1 to 10000, got -1`). */
 export function parseBody<S extends v.GenericSchema>(schema: S, input: unknown, file: string): Result<v.InferOutput<S>> {
   const parsed = v.safeParse(schema, input)
   if (parsed.success) return { ok: true, value: parsed.output }
   const problems: Problem[] = parsed.issues.map((issue) => {
     const field = v.getDotPath(issue)
-    return { file, ...(field ? { field } : {}), message: issue.message }
+    return { file, ...(field ? { field } : {}), message: issueText(schema, issue) }
   })
   return { ok: false, problems }
 }

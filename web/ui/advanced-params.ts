@@ -119,7 +119,5 @@ export function advancedParams(f: AdvancedFields): Partial<TaskParams> {
  */
 export function paramProblems(params: Partial<TaskParams>): Problem[] {
   const r = parseTaskParams(params)
-  if (r.ok) return []
-  // valibot names a missing required field "Invalid type: Expected number but received undefined".
-  return r.problems.map((p) => (/received undefined$/.test(p.message) ? { ...p, message: 'is required' } : p))
+  return r.ok ? [] : r.problems
 }

@@ -22,9 +22,10 @@ function bigBundle(): Uint8Array {
   const enc = (s: string) => new TextEncoder().encode(s)
   const files = new Map<string, Uint8Array>()
   files.set('README.md', enc('---\nname: big\ndisplay-name: Big\ntasks:\n- image-classification\nlicense: Apache-2.0\nauthor: autofed\n---\n10 MiB of parameters.\n'))
-  files.set('config.json', enc(JSON.stringify({ entry_module: 'autofed.models.cnn', entry_class: 'FedAvgCNN', param_file: 'model.safetensors', id2label: { 0: 'cat', 1: 'dog' }, label2id: { cat: 0, dog: 1 } })))
+  // A softmax regression of PARAMS parameters: the aggregator refuses weights that do not fit their architecture.
+  files.set('config.json', enc(JSON.stringify({ entry_module: 'autofed.models.mlp', entry_class: 'FedAvg2NN', param_file: 'model.safetensors', input_shape: [PARAMS / 2 - 1, 1, 1], hidden_units: [], id2label: { 0: 'cat', 1: 'dog' }, label2id: { cat: 0, dog: 1 } })))
   files.set('preprocessor_config.json', enc(JSON.stringify({ size: 4 })))
-  files.set('model.safetensors', writeSafetensors([{ name: 'dense/kernel', shape: [PARAMS / 2, 2], data: new Float32Array(PARAMS) }]))
+  files.set('model.safetensors', writeSafetensors([{ name: 'head/kernel', shape: [PARAMS / 2 - 1, 2], data: new Float32Array(PARAMS - 2) }, { name: 'head/bias', shape: [2], data: new Float32Array(2) }]))
   return zipBundle(files)
 }
 
@@ -40,7 +41,7 @@ async function measure(name: string, baseUrl: string, fetch?: FetchLike): Promis
   await admin.start(task.id)
   const times: number[] = []
   for (const p of people) {
-    const body = encodeUpdate({ taskId: task.id, round: 1, participantId: p.participantId, examples: 10, tensors: [{ shape: [PARAMS / 2, 2], data: new Float32Array(PARAMS).fill(0.5) }] })
+    const body = encodeUpdate({ taskId: task.id, round: 1, participantId: p.participantId, examples: 10, tensors: [{ shape: [PARAMS / 2 - 1, 2], data: new Float32Array(PARAMS - 2).fill(0.5) }, { shape: [2], data: new Float32Array(2).fill(0.5) }] })
     t = performance.now()
     await anon.withToken(p.token).uploadBytes(task.id, 1, body)
     times.push(performance.now() - t)

@@ -1,47 +1,22 @@
 import * as tfl from '@tensorflow/tfjs-layers'
+import { cnnOptions, cnnWeights, type CnnOptions, type WeightSpec } from '../../architecture'
 import type { BundleConfig } from '../../bundle'
+import { formatProblem } from '../../problems'
 import type { BuildContext } from './types'
 
-const DEFAULT_INPUT_SHAPE = [28, 28, 1]
-const DEFAULT_FILTERS = [32, 64]
-const DEFAULT_DENSE_UNITS = 512
-
-function intList(value: unknown, length: number, key: string): number[] | null {
-  if (value === undefined) return null
-  if (!Array.isArray(value) || value.length !== length || !value.every((v) => Number.isInteger(v) && v > 0)) {
-    throw new Error(`config.json: ${key} must be a list of ${length} positive integers`)
-  }
-  return value as number[]
-}
-
-function options(config: BundleConfig) {
-  const inputShape = intList(config.input_shape, 3, 'input_shape') ?? DEFAULT_INPUT_SHAPE
-  const filters = intList(config.filters, 2, 'filters') ?? DEFAULT_FILTERS
-  const units = config.dense_units ?? DEFAULT_DENSE_UNITS
-  if (!Number.isInteger(units) || (units as number) <= 0) {
-    throw new Error('config.json: dense_units must be a positive integer')
-  }
-  return { inputShape, filters, units: units as number }
+/** Options or an Error naming every bad key: a builder throws, its caller turns that into a problem. */
+function options(config: BundleConfig): CnnOptions {
+  const r = cnnOptions(config)
+  if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'))
+  return r.value
 }
 
 /**
  * The names and shapes of FedAvgCNN's weights, in model order, computed without tfjs (for writing an
  * initial param_file); the tests check it against the built model.
  */
-export function fedAvgCnnShapes(config: BundleConfig, numClasses: number): Array<{ name: string; shape: number[] }> {
-  const { inputShape: [h, w, c], filters: [f1, f2], units } = options(config)
-  // 'same' convolutions keep the size; each 2x2 pool with stride 2 floors it.
-  const flat = Math.floor(Math.floor(h / 2) / 2) * Math.floor(Math.floor(w / 2) / 2) * f2
-  return [
-    { name: 'conv1/kernel', shape: [5, 5, c, f1] },
-    { name: 'conv1/bias', shape: [f1] },
-    { name: 'conv2/kernel', shape: [5, 5, f1, f2] },
-    { name: 'conv2/bias', shape: [f2] },
-    { name: 'fc1/kernel', shape: [flat, units] },
-    { name: 'fc1/bias', shape: [units] },
-    { name: 'head/kernel', shape: [units, numClasses] },
-    { name: 'head/bias', shape: [numClasses] },
-  ]
+export function fedAvgCnnShapes(config: BundleConfig, numClasses: number): WeightSpec[] {
+  return cnnWeights(options(config), numClasses)
 }
 
 /**

@@ -34,8 +34,15 @@ describe('fedAvgMlp (the FedAvg paper 2NN)', () => {
     expect(model.countParams()).toBe(196 * 32 + 32 + 32 * 3 + 3)
     expect(model.weights.map((w) => w.originalName)).toEqual(['fc1/kernel', 'fc1/bias', 'head/kernel', 'head/bias'])
     model.dispose()
-    expect(() => fedAvgMlp({ ...CONFIG, hidden_units: [] }, { numClasses: 2, files: new Map() })).toThrow(
-      'config.json: hidden_units must be a non-empty list of positive integers (units of each hidden layer)',
+    // No hidden layer: a softmax regression, the protocol tests' tiny bundle.
+    const linear = fedAvgMlp({ ...CONFIG, input_shape: [1, 1, 3], hidden_units: [] }, { numClasses: 2, files: new Map() })
+    expect(linear.weights.map((w) => ({ name: w.originalName, shape: w.shape }))).toEqual([{ name: 'head/kernel', shape: [3, 2] }, { name: 'head/bias', shape: [2] }])
+    linear.dispose()
+    expect(() => fedAvgMlp({ ...CONFIG, hidden_units: [0] }, { numClasses: 2, files: new Map() })).toThrow(
+      'config.json: hidden_units must be a list of positive integers (units of each hidden layer; [] for none)',
+    )
+    expect(() => fedAvgMlp({ ...CONFIG, input_shape: [28, 28], hidden_units: 'x' }, { numClasses: 2, files: new Map() })).toThrow(
+      'config.json: input_shape must be a list of 3 positive integers (height, width, channels)\nconfig.json: hidden_units must be a list of positive integers (units of each hidden layer; [] for none)',
     )
     expect(() => fedAvgMlp({ ...CONFIG, input_shape: [28, 28] }, { numClasses: 2, files: new Map() })).toThrow(
       'config.json: input_shape must be a list of 3 positive integers (height, width, channels)',

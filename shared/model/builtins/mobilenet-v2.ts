@@ -3,72 +3,13 @@ import * as tfl from '@tensorflow/tfjs-layers'
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers'
 import { readSafetensors, type BundleConfig, type NamedTensor } from '../../bundle'
 import { formatProblem } from '../../problems'
+import { MOBILENET_V2_FEATURES, backboneSteps, kernelName, mobileNetV2BackboneSpec, mobileNetV2Options } from '../../architecture'
 import type { BuildContext } from './types'
 
-const DEFAULT_IMAGE_SIZE = 224
-const DEFAULT_DROPOUT = 0.2
-const DEFAULT_BACKBONE_FILE = 'backbone.safetensors'
-/** Width of the pooled features: the filters of `Conv_1`. */
-export const MOBILENET_V2_FEATURES = 1280
+export { MOBILENET_V2_FEATURES, mobileNetV2BackboneSpec }
 /** Names of the layers a caller may want: the frozen backbone and the pooled features. */
 export const BACKBONE_LAYER = 'mobilenet_v2_backbone'
 export const FEATURE_LAYER = 'global_average_pooling'
-
-/**
- * MobileNetV2 (alpha 1.0) inverted-residual blocks as in keras_applications: [output filters,
- * stride, expansion]. Block 0 is Keras' `expanded_conv`, blocks 1–16 are `block_<i>`.
- */
-const BLOCKS: ReadonlyArray<readonly [number, number, number]> = [
-  [16, 1, 1],
-  [24, 2, 6], [24, 1, 6],
-  [32, 2, 6], [32, 1, 6], [32, 1, 6],
-  [64, 2, 6], [64, 1, 6], [64, 1, 6], [64, 1, 6],
-  [96, 1, 6], [96, 1, 6], [96, 1, 6],
-  [160, 2, 6], [160, 1, 6], [160, 1, 6],
-  [320, 1, 6],
-]
-
-/** One convolution of the backbone, BatchNormalization already folded into its kernel and bias. */
-type ConvStep = {
-  kind: 'conv' | 'depthwise'
-  /** Keras layer name; the tensors are `<name>/kernel` (or `/depthwise_kernel`) and `<name>/bias`. */
-  name: string
-  kernelShape: [number, number, number, number]
-  stride: 1 | 2
-  relu6: boolean
-}
-/** A convolution, or the start/end of a residual connection (Keras' `block_<i>_add`). */
-type Step = ConvStep | { kind: 'save' } | { kind: 'add' }
-
-/** The backbone as a list of steps, in Keras layer order: the order of backbone.safetensors. */
-function backboneSteps(): Step[] {
-  const steps: Step[] = [{ kind: 'conv', name: 'Conv1', kernelShape: [3, 3, 3, 32], stride: 2, relu6: true }]
-  let channels = 32
-  BLOCKS.forEach(([filters, stride, expansion], id) => {
-    const prefix = id === 0 ? 'expanded_conv_' : `block_${id}_`
-    const residual = stride === 1 && channels === filters
-    if (residual) steps.push({ kind: 'save' })
-    const hidden = channels * expansion
-    if (id > 0) steps.push({ kind: 'conv', name: `${prefix}expand`, kernelShape: [1, 1, channels, hidden], stride: 1, relu6: true })
-    steps.push({ kind: 'depthwise', name: `${prefix}depthwise`, kernelShape: [3, 3, hidden, 1], stride: stride as 1 | 2, relu6: true })
-    steps.push({ kind: 'conv', name: `${prefix}project`, kernelShape: [1, 1, hidden, filters], stride: 1, relu6: false })
-    if (residual) steps.push({ kind: 'add' })
-    channels = filters
-  })
-  steps.push({ kind: 'conv', name: 'Conv_1', kernelShape: [1, 1, channels, MOBILENET_V2_FEATURES], stride: 1, relu6: true })
-  return steps
-}
-
-const kernelName = (s: ConvStep) => `${s.name}/${s.kind === 'depthwise' ? 'depthwise_kernel' : 'kernel'}`
-
-/** The names and shapes backbone.safetensors must hold, in order (what the setup script writes). */
-export function mobileNetV2BackboneSpec(): Array<{ name: string; shape: number[] }> {
-  return backboneSteps().flatMap((s) =>
-    s.kind === 'save' || s.kind === 'add'
-      ? []
-      : [{ name: kernelName(s), shape: [...s.kernelShape] }, { name: `${s.name}/bias`, shape: [s.kernelShape[3] * (s.kind === 'depthwise' ? s.kernelShape[2] : 1)] }],
-  )
-}
 
 /** Spatial size after a 3x3 stride-2 convolution behind Keras' `correct_pad`: ceil(size / 2). */
 const half = (n: number) => Math.ceil(n / 2)
@@ -162,13 +103,6 @@ function readBackbone(files: Map<string, Uint8Array>, file: string): NamedTensor
   return r.value
 }
 
-function numberOption(config: BundleConfig, key: string, fallback: number, valid: (v: number) => boolean, what: string): number {
-  const v = config[key]
-  if (v === undefined) return fallback
-  if (typeof v !== 'number' || !valid(v)) throw new Error(`config.json: ${key} must be ${what}`)
-  return v
-}
-
 /**
  * MobileNetV2 for transfer learning: the pretrained backbone read from `backbone_file` and frozen
  * (constants, not weights), global average pooling to 1280 features, dropout, and a dense softmax
@@ -177,13 +111,9 @@ function numberOption(config: BundleConfig, key: string, fallback: number, valid
  * (default 224, at least 32), `dropout` (default 0.2; 0 for none).
  */
 export function mobileNetV2Classifier(config: BundleConfig, { numClasses, files }: BuildContext): tfl.LayersModel {
-  const size = numberOption(config, 'image_size', DEFAULT_IMAGE_SIZE, (v) => Number.isInteger(v) && v >= 32, 'an integer of at least 32 (pixels)')
-  const rate = numberOption(config, 'dropout', DEFAULT_DROPOUT, (v) => v >= 0 && v < 1, 'a number from 0 up to (not including) 1')
-  const file = config.backbone_file ?? DEFAULT_BACKBONE_FILE
-  if (typeof file !== 'string' || file === '') throw new Error('config.json: backbone_file must be the name of a .safetensors file in the bundle')
-  if (config.unfreeze_backbone !== undefined) {
-    throw new Error('config.json: unfreeze_backbone is not supported; the MobileNetV2 backbone stays frozen and only the head is trained (remove the key)')
-  }
+  const o = mobileNetV2Options(config)
+  if (!o.ok) throw new Error(o.problems.map(formatProblem).join('\n'))
+  const { imageSize: size, dropout: rate, backboneFile: file } = o.value
   const tensors = readBackbone(files, file)
   const params = new Map(tensors.map((t) => [t.name, tfc.tensor(t.data, t.shape, 'float32')]))
 
