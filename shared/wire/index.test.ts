@@ -179,6 +179,12 @@ describe('messages', () => {
     expect(frac.ok ? null : frac.problems[0].field).toBe('participants_per_round')
   })
 
+  it('refuses task parameters that are not an object (an array passed as all defaults)', () => {
+    expect(parseTaskParams([1])).toEqual({ ok: false, problems: [{ file: 'params', message: 'must be a JSON object of task parameters ({"max_rounds": 20, …}), got an array' }] })
+    expect(parseTaskParams('20')).toEqual({ ok: false, problems: [{ file: 'params', message: 'must be a JSON object of task parameters ({"max_rounds": 20, …}), got string' }] })
+    expect(parseTaskParams(undefined).ok).toBe(true)
+  })
+
   it('refuses a parameter it does not know instead of dropping it, naming the likely intended one', () => {
     const r = parseTaskParams({ max_round: 5, server_lr: 0.5, server_optimizer: 'fedadam', nonsense: 1, merge_epochs: 0 })
     expect(r.ok).toBe(false)

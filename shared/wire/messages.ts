@@ -257,6 +257,10 @@ const BUNDLE_SETTINGS: Record<string, string> = {
 
 /** Task parameters with every default filled in, or the problems (file `params`). */
 export function parseTaskParams(input: unknown): Result<TaskParams> {
+  // valibot's object schema takes an array (its keys are indices): `[1]` would pass as "all defaults".
+  if (Array.isArray(input) || (input !== null && input !== undefined && typeof input !== 'object')) {
+    return { ok: false, problems: [{ file: 'params', message: `must be a JSON object of task parameters ({"max_rounds": 20, …}), got ${Array.isArray(input) ? 'an array' : typeof input}` }] }
+  }
   const unknown = unknownKeys(input, Object.keys(TaskParamsSchema.entries), 'params', 'a task parameter', BUNDLE_SETTINGS)
   const r = parseBody(TaskParamsSchema, input ?? {}, 'params')
   if (!r.ok || unknown.length > 0) return { ok: false, problems: [...unknown, ...(r.ok ? [] : r.problems)] }
