@@ -1,5 +1,5 @@
 import type { FileSource } from '../files'
-import { IMAGE_FORMAT_NAMES, imageSize, sniffImageFormat } from '../image-format'
+import { IMAGE_FORMAT_NAMES, cutShort, imageSize, sniffImageFormat } from '../image-format'
 import type { CheckImagesOptions, SkippedFile } from './types'
 
 const DEFAULT_CONCURRENCY = 4
@@ -16,6 +16,8 @@ async function problemWith(source: FileSource, path: string, options: CheckImage
   if (sniffImageFormat(bytes) === null) return `not a ${IMAGE_FORMAT_NAMES.replace(/, (?=[^,]*$)/, ' or ')} file`
   const size = imageSize(bytes)
   if (size === null) return `${sniffImageFormat(bytes)?.toUpperCase()} header is cut short or invalid`
+  const cut = cutShort(bytes)
+  if (cut !== null) return cut
   if (options.decode) {
     try {
       await options.decode(bytes, path)
@@ -29,7 +31,8 @@ async function problemWith(source: FileSource, path: string, options: CheckImage
 
 /**
  * Reads each file and finds those that are not usable images: not a supported format by their magic
- * bytes, a header cut short, or (with options.decode) failing to decode. A few files are read at a time,
+ * bytes, a header cut short, a file whose end is missing (shared/image-format `cutShort`: an intact header
+ * alone let a half-copied photo through, to fail mid-training), or (with options.decode) failing to decode. A few files are read at a time,
  * so memory stays bounded whatever the folder's size.
  */
 export async function checkImages(

@@ -1,4 +1,5 @@
 import { encode as encodePng } from 'fast-png'
+import jpeg from 'jpeg-js'
 import { describe, expect, it } from 'vitest'
 import { fromMap, type FileSource } from '../files'
 import { formatProblem, type Result } from '../problems'
@@ -346,6 +347,22 @@ describe('unreadable images', () => {
       { path: 'train/a/garbage.png', reason: 'unreadable: not a PNG, JPEG, WebP, BMP or GIF file' },
       { path: 'train/b/cut.png', reason: 'unreadable: PNG header is cut short or invalid' },
       { path: 'train/b/empty.jpg', reason: 'unreadable: empty file' },
+    ])
+  })
+  it('skips files cut short after an intact header (a half-copied PNG or JPEG), which the decoder would fail on mid-training', async () => {
+    const big = encodePng({ width: 32, height: 32, data: Uint8Array.from({ length: 32 * 32 * 3 }, (_, i) => (i * 37) % 256), channels: 3, depth: 8 })
+    const jpg = new Uint8Array(jpeg.encode({ width: 32, height: 32, data: Uint8Array.from({ length: 32 * 32 * 4 }, (_, i) => (i * 13) % 256) }, 90).data)
+    const src = folder({
+      ...images(['train/a/1.png', 'train/b/1.png']),
+      'train/a/whole.jpg': jpg,
+      'train/a/half.jpg': jpg.subarray(0, Math.floor(jpg.length / 2)),
+      'train/b/part.png': big.subarray(0, Math.floor(big.length * 0.6)),
+    })
+    const d = ok(await readDataset(src, { check: true, validationFraction: 0 }))
+    expect(d.counts.train).toEqual({ a: 2, b: 1 })
+    expect(d.skipped).toEqual([
+      { path: 'train/a/half.jpg', reason: 'unreadable: JPEG file is cut short: it has no end-of-image marker (FF D9); copy or download it again' },
+      { path: 'train/b/part.png', reason: 'unreadable: PNG file is cut short: it ends inside a chunk (IDAT), before the IEND chunk; copy or download it again' },
     ])
   })
   it('uses the decoder when given and reports its error and progress', async () => {
