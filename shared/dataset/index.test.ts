@@ -377,10 +377,33 @@ describe('unreadable images', () => {
     expect(d.skipped).toEqual([{ path: 'train/a/2.png', reason: 'unreadable: cannot be decoded as PNG: bad zlib data' }])
     expect(progress).toEqual([13, 23, 33])
   })
-  it('fails when every training image is unreadable', async () => {
-    const src = folder({ 'train/a/1.png': 'x', 'test/a/1.png': PNG })
-    expect(problems(await readDataset(src, { check: true }))).toEqual([
-      '.: has no training images: put them in train/<label>/ or <label>/ folders',
+  it('fails when every training image is unreadable, saying they were found, with the skipped files and why', async () => {
+    const src = folder({ 'train/a/1.png': 'x', 'test/a/1.png': PNG, 'train/b/notes.txt': 'n' })
+    const r = await readDataset(src, { check: true })
+    expect(problems(r)).toEqual(['.: has 1 training image but none can be read (see the skipped files for why): replace it with readable PNG, JPEG, WebP, BMP or GIF files'])
+    expect(!r.ok && r.skipped).toEqual([
+      { path: 'train/a/1.png', reason: 'unreadable: not a PNG, JPEG, WebP, BMP or GIF file' },
+      { path: 'train/b/notes.txt', reason: 'unsupported file type .txt' },
+    ])
+  })
+  it('fails when every image is unreadable, counting them, with every skipped file (also for a folder only evaluated)', async () => {
+    const src = folder({ 'train/0/a.png': 'text', 'train/0/b.png': 'text', 'train/1/c.png': new Uint8Array(0), 'test/1/d.png': PNG.subarray(0, 20) })
+    for (const requireTrain of [true, false]) {
+      const r = await readDataset(src, { check: true, name: 'allbroken', requireTrain })
+      expect(problems(r)).toEqual(['allbroken: has 4 images but none can be read (see the skipped files for why): replace them with readable PNG, JPEG, WebP, BMP or GIF files'])
+      expect(!r.ok && r.skipped).toEqual([
+        { path: 'test/1/d.png', reason: 'unreadable: PNG header is cut short or invalid' },
+        { path: 'train/0/a.png', reason: 'unreadable: not a PNG, JPEG, WebP, BMP or GIF file' },
+        { path: 'train/0/b.png', reason: 'unreadable: not a PNG, JPEG, WebP, BMP or GIF file' },
+        { path: 'train/1/c.png', reason: 'unreadable: empty file' },
+      ])
+    }
+  })
+  it('still names labels the task does not know when the training images are unreadable', async () => {
+    const src = folder({ 'train/a/1.png': 'x', 'test/zz/1.png': PNG })
+    expect(problems(await readDataset(src, { check: true, taskLabels: ['a'] }))).toEqual([
+      ".: has 1 label the task does not know: zz (the task's labels are a)",
+      '.: has 1 training image but none can be read (see the skipped files for why): replace it with readable PNG, JPEG, WebP, BMP or GIF files',
     ])
   })
 })

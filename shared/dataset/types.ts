@@ -33,6 +33,12 @@ export type Dataset = {
   warnings: Problem[]
 }
 
+/**
+ * readDataset's answer: the dataset, or every problem and the files skipped on the way, so a folder whose
+ * images are all unreadable can show which and why next to the problem.
+ */
+export type DatasetResult = { ok: true; value: Dataset; warnings?: Problem[] } | { ok: false; problems: Problem[]; skipped?: SkippedFile[] }
+
 /** Decodes an image fully; rejects, with a message saying why, when it cannot (wraps shared/decode or the browser's decoder). */
 export type DecodeImage = (bytes: Uint8Array, path: string) => Promise<unknown>
 

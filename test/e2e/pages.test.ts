@@ -13,6 +13,7 @@ import { ensureBuild } from './build'
 import { readFolder } from './folders'
 import { serveDist } from './static-server'
 import { waitForSelector } from './progress'
+import { setLang } from './evaluate-page'
 
 // The participant's side that needs no aggregator: folder validation through the injected FS Access
 // handle and through <input webkitdirectory>, the bad-input messages, the pages at phone width.
@@ -99,6 +100,33 @@ describe('pages without an aggregator', () => {
     await skipped.waitFor()
     expect(await skipped.textContent()).toContain('Skipped files (2)')
     await page.screenshot({ path: `${SHOTS}/join-corrupt.png`, fullPage: true })
+    await context.close()
+  })
+
+  it('says that images were found but none can be read, and lists each skipped file with why (en, zh)', async () => {
+    const broken = join(work, 'allbroken')
+    for (const digit of ['0', '1']) {
+      mkdirSync(join(broken, 'train', digit), { recursive: true })
+      for (let i = 0; i < 3; i++) writeFileSync(join(broken, 'train', digit, `x${i}.png`), 'text')
+    }
+    const { context, page } = await open(null)
+    await page.goto(`${server.url}/join/t1#invite=secret`)
+    await page.getByTestId('folder-input').setInputFiles(broken)
+    const problems = page.getByTestId('dataset-problems')
+    await problems.waitFor()
+    expect(await problems.locator('li').allTextContents()).toEqual([
+      'allbroken: has 6 images but none can be read (see the skipped files for why): replace them with readable PNG, JPEG, WebP, BMP or GIF files',
+    ])
+    const skipped = page.getByTestId('skipped')
+    expect(await skipped.locator('strong').textContent()).toBe('Skipped files (6)')
+    expect(await skipped.locator('li').allTextContents()).toEqual(
+      ['0', '1'].flatMap((d) => [0, 1, 2].map((i) => `train/${d}/x${i}.png: unreadable: not a PNG, JPEG, WebP, BMP or GIF file`)),
+    )
+    expect(await page.getByTestId('join-button').count()).toBe(0)
+    await page.screenshot({ path: `${SHOTS}/join-all-unreadable-en.png`, fullPage: true })
+    await setLang(page, 'zh')
+    await page.getByText('跳过的文件（6）').waitFor()
+    await page.screenshot({ path: `${SHOTS}/join-all-unreadable-zh.png`, fullPage: true })
     await context.close()
   })
 

@@ -42,6 +42,7 @@ const EN = {
   'dataset.layout': 'Layout: {layout}',
   'dataset.images': '{count} images',
   'dataset.skipped': 'Skipped files ({count})',
+  'dataset.skippedMore': '…and {n} more',
   'dataset.problems': 'Problems to fix before joining',
   'dataset.splitNote': 'No validation split in the folder: {count} training images are set aside for validation (seeded split).',
   'dataset.splitNone':
@@ -420,6 +421,7 @@ const ZH: Table = {
   'dataset.layout': '目录结构：{layout}',
   'dataset.images': '{count} 张图像',
   'dataset.skipped': '跳过的文件（{count}）',
+  'dataset.skippedMore': '……另有 {n} 个',
   'dataset.problems': '加入前需要解决的问题',
   'dataset.splitNote': '文件夹中没有验证集：已按固定种子从训练图像中划出 {count} 张用于验证。',
   'dataset.splitNone': '文件夹中没有验证集，训练图像也太少，无法划出验证集（每个标签取 {percent}% 并四舍五入：一个标签至少要有 {min} 张图像才能划出一张）。用此文件夹训练时没有验证结果。',

@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'hono/jsx/dom'
 import { useLiveState } from '../live-state'
 import { parseBundle, unzipBundle } from '../../../shared/bundle'
 import { readDataset } from '../../../shared/dataset'
-import type { Dataset } from '../../../shared/dataset'
+import type { Dataset, SkippedFile } from '../../../shared/dataset'
 import type { Problem } from '../../../shared/problems'
 import { ProblemError } from '../../../shared/problems'
 import { trainingOptions } from '../../../shared/train'
@@ -20,6 +20,7 @@ import { useT } from '../i18n'
 import { ModelDescription, descriptionOfZip } from '../markdown'
 import type { StringKey } from '../i18n'
 import { fragmentParam, navigate } from '../router'
+import { SkippedFiles } from '../skipped-files'
 import { setPendingFolder } from '../task-folder'
 
 /** Labels a folder has that the task does not know (its images could not be trained on). */
@@ -42,6 +43,8 @@ export function JoinPage(props: { taskId: string }) {
   const [reading, setReading] = useLiveState(false)
   const [dataset, setDataset] = useLiveState<Dataset | null>(null)
   const [problems, setProblems] = useLiveState<Problem[]>([])
+  /** Files skipped in a folder that has problems: often the reason for them (every image unreadable). */
+  const [skipped, setSkipped] = useLiveState<SkippedFile[]>([])
   const [error, setError] = useLiveState<string | null>(null)
   /** The name a join was refused for because this browser could not keep its token (storage full). */
   const [storageFullAs, setStorageFullAs] = useLiveState<string | null>(null)
@@ -105,6 +108,7 @@ export function JoinPage(props: { taskId: string }) {
     setFolder(picked)
     setDataset(null)
     setProblems([])
+    setSkipped([])
     setError(null)
     setReading(true)
     try {
@@ -112,7 +116,10 @@ export function JoinPage(props: { taskId: string }) {
       // The task's labels are checked below, next to the summary, so the user sees both.
       const result = await readDataset(picked.source, { check: true, name: picked.name })
       if (result.ok) setDataset(result.value)
-      else setProblems(result.problems)
+      else {
+        setProblems(result.problems)
+        setSkipped(result.skipped ?? [])
+      }
     } catch (err) {
       setError(messageOf(err))
     } finally {
@@ -190,6 +197,7 @@ export function JoinPage(props: { taskId: string }) {
       <ErrorBox message={error ?? (storageFullAs !== null ? t('join.storageFull', { name: storageFullAs }) : null)} />
       {reading && folder ? <p class="muted">{t('folder.reading', { name: folder.name })}</p> : null}
       <Problems title={t('dataset.problems')} problems={problems} testId="dataset-problems" />
+      <SkippedFiles skipped={skipped} />
       {dataset && folder && !finished ? (
         <>
           <DatasetSummary dataset={dataset} folder={folder.name} unknown={mismatch}>
