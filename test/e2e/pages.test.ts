@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -265,6 +265,45 @@ describe('join page with an aggregator (issue 14)', () => {
     expect(await page.getByTestId('join-button').isDisabled()).toBe(true)
     expect(await page.getByTestId('measure').count()).toBe(0)
     await page.screenshot({ path: `${SHOTS}/join-label-mismatch.png`, fullPage: true })
+    await context.close()
+  })
+
+  it('lists on the dashboard the files the join page skipped, a truncated PNG among them, and counts the same images', async () => {
+    const { task, invite } = await newTask('Digits with broken files')
+    const dir = join(work, 'with-broken')
+    cpSync(mnistDir, dir, { recursive: true })
+    const png = readFileSync(join(mnistDir, 'train', '0', (await readFolderNames(join(mnistDir, 'train', '0')))[0]))
+    writeFileSync(join(dir, 'train', '0', 'half.png'), png.subarray(0, Math.floor(png.length * 0.6)))
+    writeFileSync(join(dir, 'train', '1', 'text.png'), 'not a png')
+    const expected = [
+      'train/0/half.png: unreadable: PNG file is cut short: it ends inside a chunk (IDAT), before the IEND chunk; copy or download it again',
+      'train/1/text.png: unreadable: not a PNG, JPEG, WebP, BMP or GIF file',
+    ]
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } })
+    const page = await context.newPage()
+    await page.goto(`${aggregator.url}/join/${task.id}#invite=${invite}`)
+    await page.getByTestId('folder-input').setInputFiles(dir)
+    await page.getByTestId('dataset-summary').waitFor()
+    expect(await page.getByTestId('skipped').locator('li').allTextContents()).toEqual(expected)
+    const counted = ['train', 'validation', 'test'].map((s) => page.getByTestId(`count-${s}`).textContent())
+    expect(await Promise.all(counted)).toEqual(['30', '0', '10'])
+    await page.getByTestId('join-button').click()
+    await page.waitForURL(`**/tasks/${task.id}`)
+    // The session reads the folder with the same check: the same files left out, named (the log only counts them).
+    const skipped = page.getByTestId('session-skipped')
+    await skipped.waitFor()
+    expect(await skipped.locator('strong').textContent()).toBe('Skipped files (2)')
+    expect(await skipped.locator('li').allTextContents()).toEqual(expected)
+    // Training reads the 30 training images the join page counted; none is skipped again (the log said 4 skipped).
+    await createClient({ baseUrl: aggregator.url, token: TOKEN }).start(task.id)
+    const trained = page.getByTestId('log').filter({ hasText: 'Complete training of round 1' })
+    await trained.waitFor({ timeout: 180_000 })
+    const line = ((await trained.textContent()) ?? '').split('\n').find((l) => l.includes('Complete training of round 1'))
+    expect(line).toMatch(/: Complete training of round 1: 30 images, avg_loss=[\d.]+ correct_rate=[\d.]+\.$/)
+    await page.screenshot({ path: `${SHOTS}/task-skipped-en.png`, fullPage: true })
+    await setLang(page, 'zh')
+    await page.getByText('跳过的文件（2）').waitFor()
+    await page.screenshot({ path: `${SHOTS}/task-skipped-zh.png`, fullPage: true })
     await context.close()
   })
 
