@@ -130,6 +130,29 @@ describe('pages without an aggregator', () => {
     await context.close()
   })
 
+  it('wraps a 160-character file name instead of widening the page, at 1000 and 360 px', async () => {
+    const long = 'Sehr_langer_Ordnername_mit_Umlauten_äöü_und_noch_viel_mehr_Text_ohne_Leerzeichen_'.repeat(2)
+    const dir = join(work, `long-names-${long.slice(0, 40)}`)
+    for (const digit of ['0', '1']) {
+      mkdirSync(join(dir, 'train', digit), { recursive: true })
+      const first = (await readFolderNames(join(mnistDir, 'train', digit)))[0]
+      copyFileSync(join(mnistDir, 'train', digit, first), join(dir, 'train', digit, `${long}${digit}.png`))
+    }
+    writeFileSync(join(dir, 'train', '0', `${long}broken.png`), 'x')
+    expect(`${long}broken.png`.length).toBe(172)
+    for (const width of [1000, 360]) {
+      const { context, page } = await open(null, width)
+      await page.goto(`${server.url}/join/t1#invite=secret`)
+      await page.getByTestId('folder-input').setInputFiles(dir)
+      await page.getByTestId('skipped').waitFor()
+      expect(await page.getByTestId('skipped').locator('li').allTextContents()).toEqual([`train/0/${long}broken.png: unreadable: not a PNG, JPEG, WebP, BMP or GIF file`])
+      const widths = await page.evaluate(() => ({ scroll: document.scrollingElement!.scrollWidth, viewport: window.innerWidth }))
+      expect(widths).toEqual({ scroll: width, viewport: width })
+      await page.screenshot({ path: `${SHOTS}/join-long-names-${width}.png`, fullPage: true })
+      await context.close()
+    }
+  })
+
   it('shows every problem of a bundle folder with a broken config.json on the create page', async () => {
     const bundle = join(work, 'bundle')
     mkdirSync(bundle, { recursive: true })
