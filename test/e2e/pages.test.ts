@@ -282,7 +282,7 @@ describe('join page with an aggregator (issue 14)', () => {
     const mismatch = page.getByTestId('label-mismatch')
     await mismatch.waitFor()
     expect(await mismatch.textContent()).toBe(
-      'This folder’s labels are not this task’s: the task does not know Bag, Sneaker. The task’s labels are 0, 1, 2, 3, 4, 5, 6, 7, 8, 9.' +
+      'This folder’s labels are not this task’s: the task does not know "Bag", "Sneaker". The task’s labels are 0, 1, 2, 3, 4, 5, 6, 7, 8, 9.' +
         'Pick the folder that holds the images for this task (one subfolder per label, named like the task’s labels), or remove those subfolders.',
     )
     expect(await page.getByTestId('join-button').isDisabled()).toBe(true)
@@ -327,6 +327,38 @@ describe('join page with an aggregator (issue 14)', () => {
     await setLang(page, 'zh')
     await page.getByText('跳过的文件（2）').waitFor()
     await page.screenshot({ path: `${SHOTS}/task-skipped-zh.png`, fullPage: true })
+    await context.close()
+  })
+
+  it('quotes unknown labels and names the task label a look-alike folder probably meant; one validation image is singular', async () => {
+    const { task, invite } = await newTask('Digits look-alike')
+    const dir = join(work, 'lookalike')
+    const digit = join(mnistDir, 'train', '1')
+    const files = await readFolderNames(digit)
+    // "1 " (a trailing space), "１" (full-width), "Zero"; label 0 has 10 images, so 1 is drawn for validation.
+    for (const [label, n] of [['0', 10], ['1 ', 2], ['１', 2], ['Zero', 2]] as const) {
+      mkdirSync(join(dir, 'train', label), { recursive: true })
+      for (let i = 0; i < n; i++) copyFileSync(join(digit, files[i % files.length]), join(dir, 'train', label, `${i}.png`))
+    }
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } })
+    const page = await context.newPage()
+    await page.goto(`${aggregator.url}/join/${task.id}#invite=${invite}`)
+    await page.getByTestId('folder-input').setInputFiles(dir)
+    const mismatch = page.getByTestId('label-mismatch')
+    await mismatch.waitFor()
+    expect(await mismatch.locator('p').allTextContents()).toEqual([
+      'This folder’s labels are not this task’s: the task does not know "1 " (probably meant "1"), "Zero", "１" (probably meant "1"). The task’s labels are 0, 1, 2, 3, 4, 5, 6, 7, 8, 9.',
+      'A folder named like a task label but for spaces around it, letter case or full-width characters (marked “probably meant”) is not that label: rename the folder to the task’s label exactly.',
+      'Pick the folder that holds the images for this task (one subfolder per label, named like the task’s labels), or remove those subfolders.',
+    ])
+    expect(await page.getByTestId('split-note').textContent()).toBe('No validation split in the folder: 1 training image is set aside for validation (seeded split).')
+    await page.screenshot({ path: `${SHOTS}/join-lookalike-en.png`, fullPage: true })
+    await setLang(page, 'zh')
+    await page.getByText('文件夹中没有验证集').waitFor()
+    expect(await mismatch.locator('p').first().textContent()).toBe(
+      '此文件夹的标签与本任务不符：任务不认识 “1 ”（应为 “1”）、“Zero”、“１”（应为 “1”）。任务的标签为 0, 1, 2, 3, 4, 5, 6, 7, 8, 9。',
+    )
+    await page.screenshot({ path: `${SHOTS}/join-lookalike-zh.png`, fullPage: true })
     await context.close()
   })
 

@@ -53,7 +53,7 @@ export function DatasetSummary(props: { dataset: Dataset; folder: string; unknow
       {d.validationFromTrain && d.splits.train.length + d.splits.validation.length > 0 ? (
         <p class="muted" data-testid="split-note">
           {d.splits.validation.length > 0 || !d.validationSplit
-            ? t('dataset.splitNote', { count: d.splits.validation.length })
+            ? t(d.splits.validation.length === 1 ? 'dataset.splitNoteOne' : 'dataset.splitNote', { count: d.splits.validation.length })
             : t('dataset.splitNone', { percent: Math.round(d.validationSplit.fraction * 100), min: minImagesForValidation(d.validationSplit.fraction) })}
           {d.validationSplit?.groupedBy ? ` ${t('dataset.splitGrouped', { column: d.validationSplit.groupedBy })}` : ''}
         </p>

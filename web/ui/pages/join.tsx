@@ -17,15 +17,18 @@ import { DatasetSummary } from '../dataset-summary'
 import { FolderPicker } from '../folder-picker'
 import type { PickedFolder } from '../folder-picker'
 import { useT } from '../i18n'
+import { probablyMeant, unknownLabels } from '../label-match'
 import { ModelDescription, descriptionOfZip } from '../markdown'
-import type { StringKey } from '../i18n'
+import type { StringKey, Translate } from '../i18n'
 import { fragmentParam, navigate } from '../router'
 import { SkippedFiles } from '../skipped-files'
 import { setPendingFolder } from '../task-folder'
 
-/** Labels a folder has that the task does not know (its images could not be trained on). */
-export function unknownLabels(folderLabels: readonly string[], taskLabels: readonly string[]): string[] {
-  return folderLabels.filter((l) => !taskLabels.includes(l))
+/** An unknown label quoted (a trailing space must show), with the task label it probably meant when it only looks different. */
+function unknownLabelText(label: string, taskLabels: readonly string[], t: Translate): string {
+  const meant = probablyMeant(label, taskLabels)
+  const quoted = t('join.quoted', { label })
+  return meant === null ? quoted : t('join.probablyMeant', { label: quoted, meant: t('join.quoted', { label: meant }) })
 }
 
 /**
@@ -203,7 +206,8 @@ export function JoinPage(props: { taskId: string }) {
           <DatasetSummary dataset={dataset} folder={folder.name} unknown={mismatch}>
             {mismatch.length > 0 && info ? (
               <div class="error" data-testid="label-mismatch">
-                <p>{t('join.mismatch', { unknown: mismatch.join(', '), labels: info.labels.join(', ') })}</p>
+                <p>{t('join.mismatch', { unknown: mismatch.map((l) => unknownLabelText(l, info.labels, t)).join(t('join.listSeparator')), labels: info.labels.join(', ') })}</p>
+                {mismatch.some((l) => probablyMeant(l, info.labels) !== null) ? <p data-testid="label-rename">{t('join.mismatchRename')}</p> : null}
                 <p>{t('join.mismatchHelp')}</p>
               </div>
             ) : null}
