@@ -365,6 +365,15 @@ describe('unreadable images', () => {
       { path: 'train/b/part.png', reason: 'unreadable: PNG file is cut short: it ends inside a chunk (IDAT), before the IEND chunk; copy or download it again' },
     ])
   })
+  it('leaves a file cut short to the decoder when one is given, in its own words', async () => {
+    const src = folder({ ...images(['train/a/1.png']), 'train/a/cut.png': PNG.subarray(0, PNG.length - 12) })
+    const decode = async (bytes: Uint8Array) => {
+      if (bytes.length < PNG.length) throw new Error('cannot be decoded as PNG: unexpected end of data')
+      return null
+    }
+    const d = ok(await readDataset(src, { check: { decode }, validationFraction: 0 }))
+    expect(d.skipped).toEqual([{ path: 'train/a/cut.png', reason: 'unreadable: cannot be decoded as PNG: unexpected end of data' }])
+  })
   it('uses the decoder when given and reports its error and progress', async () => {
     const src = folder(images(['train/a/1.png', 'train/a/2.png', 'train/a/3.png']))
     const progress: number[] = []

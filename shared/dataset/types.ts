@@ -43,7 +43,7 @@ export type DatasetResult = { ok: true; value: Dataset; warnings?: Problem[] } |
 export type DecodeImage = (bytes: Uint8Array, path: string) => Promise<unknown>
 
 export type CheckImagesOptions = {
-  /** Full decode after the header check; without it only magic bytes, header sizes and the file's end are checked. */
+  /** Full decode after the header check; without it only magic bytes, header sizes and the file's end (cutShort) are checked. */
   decode?: DecodeImage
   onProgress?: (done: number, total: number) => void
   /** Files read at once (default 4). */
