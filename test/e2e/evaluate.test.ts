@@ -331,6 +331,8 @@ describe('Evaluate page: unreadable files (QA)', () => {
     await page.getByTestId('folder-input').setInputFiles(dir)
     const problems = page.getByTestId('dataset-problems')
     await problems.waitFor()
+    // The join page's title said "before joining" here.
+    expect(await problems.locator('strong').textContent()).toBe('Problems to fix before evaluating')
     expect(await problems.locator('li').allTextContents()).toEqual([
       'eval-allbroken: has 3 images but none can be read (see the skipped files for why): replace them with readable PNG, JPEG, WebP, BMP or GIF files',
     ])

@@ -359,6 +359,7 @@ const EN = {
   'evaluate.progress': 'Evaluating: {done} of {total} images…',
   'evaluate.results': '{name} on {folder} ({split})',
   'evaluate.skipped': 'Unreadable files skipped',
+  'evaluate.problems': 'Problems to fix before evaluating',
   'evaluate.noneRead':
     'No image of this split could be read: all {count} were skipped (why for each below), so there is nothing to measure. Replace them with readable PNG, JPEG, WebP, BMP or GIF files, or pick another split.',
   'evaluate.accuracy': 'Accuracy',
@@ -744,6 +745,7 @@ const ZH: Table = {
   'evaluate.progress': '正在评估：{done} / {total} 张图片…',
   'evaluate.results': '{name} 在 {folder} 上的结果（{split}）',
   'evaluate.skipped': '跳过的无法读取文件',
+  'evaluate.problems': '评估前需要解决的问题',
   'evaluate.noneRead': '此划分中没有一张图像能够读取：全部 {count} 个文件都被跳过（下方列出每个文件的原因），因此无法评估。请换成可读取的 PNG、JPEG、WebP、BMP 或 GIF 文件，或选择其他划分。',
   'evaluate.accuracy': '准确率',
   'evaluate.loss': '损失（平均交叉熵）',

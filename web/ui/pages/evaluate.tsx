@@ -103,7 +103,7 @@ export function EvaluatePage() {
           <h2>{t('evaluate.folder')}</h2>
           <FolderPicker onPicked={setFolder} onError={setError} />
           {reading && folder ? <p class="muted">{t('folder.reading', { name: folder.name })}</p> : null}
-          <Problems title={t('dataset.problems')} problems={problems} testId="dataset-problems" />
+          <Problems title={t('evaluate.problems')} problems={problems} testId="dataset-problems" />
           <SkippedFiles skipped={skipped} />
           {dataset && folder ? (
             <>
