@@ -1,5 +1,5 @@
 import type { FileSource } from '../files'
-import { IMAGE_FORMAT_NAMES, imageSize, sniffImageFormat } from '../image-format'
+import { IMAGE_FORMAT_NAMES, cutShort, imageSize, sniffImageFormat } from '../image-format'
 import type { CheckImagesOptions, SkippedFile } from './types'
 
 const DEFAULT_CONCURRENCY = 4
@@ -16,20 +16,23 @@ async function problemWith(source: FileSource, path: string, options: CheckImage
   if (sniffImageFormat(bytes) === null) return `not a ${IMAGE_FORMAT_NAMES.replace(/, (?=[^,]*$)/, ' or ')} file`
   const size = imageSize(bytes)
   if (size === null) return `${sniffImageFormat(bytes)?.toUpperCase()} header is cut short or invalid`
-  if (options.decode) {
-    try {
-      await options.decode(bytes, path)
-    } catch (err) {
-      // The decoder's own message says what is wrong ("cannot be decoded as PNG: …").
-      return err instanceof Error ? err.message : String(err)
-    }
+  // A full decode finds a file cut short too, in the decoder's own words (the CLI's check); without one (the
+  // browser pages, which cannot afford to decode every image before training) the end check stands in for it.
+  if (!options.decode) return cutShort(bytes)
+  try {
+    await options.decode(bytes, path)
+  } catch (err) {
+    // The decoder's own message says what is wrong ("cannot be decoded as PNG: …").
+    return err instanceof Error ? err.message : String(err)
   }
   return null
 }
 
 /**
  * Reads each file and finds those that are not usable images: not a supported format by their magic
- * bytes, a header cut short, or (with options.decode) failing to decode. A few files are read at a time,
+ * bytes, a header cut short, then either failing to decode (with options.decode) or, without a decoder, a
+ * file whose end is missing (shared/image-format `cutShort`: an intact header alone let a half-copied photo
+ * through, to fail mid-training). A few files are read at a time,
  * so memory stays bounded whatever the folder's size.
  */
 export async function checkImages(

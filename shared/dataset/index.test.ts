@@ -1,4 +1,5 @@
 import { encode as encodePng } from 'fast-png'
+import jpeg from 'jpeg-js'
 import { describe, expect, it } from 'vitest'
 import { fromMap, type FileSource } from '../files'
 import { formatProblem, type Result } from '../problems'
@@ -348,6 +349,31 @@ describe('unreadable images', () => {
       { path: 'train/b/empty.jpg', reason: 'unreadable: empty file' },
     ])
   })
+  it('skips files cut short after an intact header (a half-copied PNG or JPEG), which the decoder would fail on mid-training', async () => {
+    const big = encodePng({ width: 32, height: 32, data: Uint8Array.from({ length: 32 * 32 * 3 }, (_, i) => (i * 37) % 256), channels: 3, depth: 8 })
+    const jpg = new Uint8Array(jpeg.encode({ width: 32, height: 32, data: Uint8Array.from({ length: 32 * 32 * 4 }, (_, i) => (i * 13) % 256) }, 90).data)
+    const src = folder({
+      ...images(['train/a/1.png', 'train/b/1.png']),
+      'train/a/whole.jpg': jpg,
+      'train/a/half.jpg': jpg.subarray(0, Math.floor(jpg.length / 2)),
+      'train/b/part.png': big.subarray(0, Math.floor(big.length * 0.6)),
+    })
+    const d = ok(await readDataset(src, { check: true, validationFraction: 0 }))
+    expect(d.counts.train).toEqual({ a: 2, b: 1 })
+    expect(d.skipped).toEqual([
+      { path: 'train/a/half.jpg', reason: 'unreadable: JPEG file is cut short: it has no end-of-image marker (FF D9); copy or download it again' },
+      { path: 'train/b/part.png', reason: 'unreadable: PNG file is cut short: it ends inside a chunk (IDAT), before the IEND chunk; copy or download it again' },
+    ])
+  })
+  it('leaves a file cut short to the decoder when one is given, in its own words', async () => {
+    const src = folder({ ...images(['train/a/1.png']), 'train/a/cut.png': PNG.subarray(0, PNG.length - 12) })
+    const decode = async (bytes: Uint8Array) => {
+      if (bytes.length < PNG.length) throw new Error('cannot be decoded as PNG: unexpected end of data')
+      return null
+    }
+    const d = ok(await readDataset(src, { check: { decode }, validationFraction: 0 }))
+    expect(d.skipped).toEqual([{ path: 'train/a/cut.png', reason: 'unreadable: cannot be decoded as PNG: unexpected end of data' }])
+  })
   it('uses the decoder when given and reports its error and progress', async () => {
     const src = folder(images(['train/a/1.png', 'train/a/2.png', 'train/a/3.png']))
     const progress: number[] = []
@@ -360,10 +386,33 @@ describe('unreadable images', () => {
     expect(d.skipped).toEqual([{ path: 'train/a/2.png', reason: 'unreadable: cannot be decoded as PNG: bad zlib data' }])
     expect(progress).toEqual([13, 23, 33])
   })
-  it('fails when every training image is unreadable', async () => {
-    const src = folder({ 'train/a/1.png': 'x', 'test/a/1.png': PNG })
-    expect(problems(await readDataset(src, { check: true }))).toEqual([
-      '.: has no training images: put them in train/<label>/ or <label>/ folders',
+  it('fails when every training image is unreadable, saying they were found, with the skipped files and why', async () => {
+    const src = folder({ 'train/a/1.png': 'x', 'test/a/1.png': PNG, 'train/b/notes.txt': 'n' })
+    const r = await readDataset(src, { check: true })
+    expect(problems(r)).toEqual(['.: has 1 training image but none can be read (see the skipped files for why): replace it with readable PNG, JPEG, WebP, BMP or GIF files'])
+    expect(!r.ok && r.skipped).toEqual([
+      { path: 'train/a/1.png', reason: 'unreadable: not a PNG, JPEG, WebP, BMP or GIF file' },
+      { path: 'train/b/notes.txt', reason: 'unsupported file type .txt' },
+    ])
+  })
+  it('fails when every image is unreadable, counting them, with every skipped file (also for a folder only evaluated)', async () => {
+    const src = folder({ 'train/0/a.png': 'text', 'train/0/b.png': 'text', 'train/1/c.png': new Uint8Array(0), 'test/1/d.png': PNG.subarray(0, 20) })
+    for (const requireTrain of [true, false]) {
+      const r = await readDataset(src, { check: true, name: 'allbroken', requireTrain })
+      expect(problems(r)).toEqual(['allbroken: has 4 images but none can be read (see the skipped files for why): replace them with readable PNG, JPEG, WebP, BMP or GIF files'])
+      expect(!r.ok && r.skipped).toEqual([
+        { path: 'test/1/d.png', reason: 'unreadable: PNG header is cut short or invalid' },
+        { path: 'train/0/a.png', reason: 'unreadable: not a PNG, JPEG, WebP, BMP or GIF file' },
+        { path: 'train/0/b.png', reason: 'unreadable: not a PNG, JPEG, WebP, BMP or GIF file' },
+        { path: 'train/1/c.png', reason: 'unreadable: empty file' },
+      ])
+    }
+  })
+  it('still names labels the task does not know when the training images are unreadable', async () => {
+    const src = folder({ 'train/a/1.png': 'x', 'test/zz/1.png': PNG })
+    expect(problems(await readDataset(src, { check: true, taskLabels: ['a'] }))).toEqual([
+      ".: has 1 label the task does not know: zz (the task's labels are a)",
+      '.: has 1 training image but none can be read (see the skipped files for why): replace it with readable PNG, JPEG, WebP, BMP or GIF files',
     ])
   })
 })

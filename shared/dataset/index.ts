@@ -9,6 +9,7 @@ export { SPLITS } from './types'
 export type {
   CheckImagesOptions,
   Dataset,
+  DatasetResult,
   DatasetItem,
   DatasetLayout,
   DecodeImage,

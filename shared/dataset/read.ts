@@ -1,13 +1,13 @@
 import type { FileSource } from '../files'
 import { IMAGE_FORMAT_NAMES, extensionOf, hasImageExtension } from '../image-format'
-import type { Problem, Result } from '../problems'
+import type { Problem } from '../problems'
 import { ANNOTATION_FILE, readAnnotation } from './annotation'
 import { checkImages } from './check-images'
 import { findCsvs, readCsv } from './csv'
 import { hasSplitFolders, readImageFolder } from './image-folder'
 import { count, type Collected, type RootFiles } from './layout'
 import { splitValidation } from './split'
-import { SPLITS, type Dataset, type DatasetItem, type ReadDatasetOptions, type Split } from './types'
+import { SPLITS, type Dataset, type DatasetItem, type DatasetResult, type ReadDatasetOptions, type SkippedFile, type Split } from './types'
 
 export const DEFAULT_SEED = 1
 export const DEFAULT_VALIDATION_FRACTION = 0.1
@@ -68,6 +68,16 @@ async function collect(source: FileSource, files: RootFiles, name: string): Prom
   return folder
 }
 
+const byPath = (a: SkippedFile, b: SkippedFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)
+
+/** "PNG, JPEG, WebP, BMP or GIF", for telling what to put in place of unreadable files. */
+const FORMATS_OR = IMAGE_FORMAT_NAMES.replace(/, (?=[^,]*$)/, ' or ')
+
+/** Images found but all unreadable: how many, and what to do (the skipped files say why each one). */
+function noneReadable(file: string, n: number, noun: string): Problem {
+  return { file, message: `has ${count(n, noun)} but none can be read (see the skipped files for why): replace ${n === 1 ? 'it' : 'them'} with readable ${FORMATS_OR} files` }
+}
+
 function countItems(items: readonly DatasetItem[], labels: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = Object.fromEntries(labels.map((l) => [l, 0]))
   for (const item of items) counts[item.label] = (counts[item.label] ?? 0) + 1
@@ -79,7 +89,7 @@ function countItems(items: readonly DatasetItem[], labels: readonly string[]): R
  * automatically, and validates it: every problem found, or the dataset with per-split, per-label
  * counts and a seeded, stratified validation split drawn from train where the folder has none.
  */
-export async function readDataset(source: FileSource, options: ReadDatasetOptions = {}): Promise<Result<Dataset>> {
+export async function readDataset(source: FileSource, options: ReadDatasetOptions = {}): Promise<DatasetResult> {
   const name = options.name ?? '.'
   const seed = options.seed ?? DEFAULT_SEED
   const fraction = options.validationFraction ?? DEFAULT_VALIDATION_FRACTION
@@ -102,36 +112,39 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
   if (found.problems.length > 0) return { ok: false, problems: found.problems }
 
   const skipped = found.skipped.slice()
+  // From here on the skipped files go with the problems: they are often the reason for them.
+  const fail = (problems: Problem[]): DatasetResult => ({ ok: false, problems, skipped: skipped.sort(byPath) })
   let splits = found.splits
   const all = () => SPLITS.flatMap((s) => splits[s])
   if (all().length === 0) {
     const unlabelled = skipped.filter((s) => s.reason.startsWith('unlabelled')).length
-    if (unlabelled > 0) return { ok: false, problems: [{ file: found.labelSource, message: `has no labelled images (${count(unlabelled, 'unlabelled image')})` }] }
+    if (unlabelled > 0) return fail([{ file: found.labelSource, message: `has no labelled images (${count(unlabelled, 'unlabelled image')})` }])
     // Images with no label folder around them: most likely one class's folder, picked instead of its parent.
     const loose = skipped.filter((s) => s.reason === 'not inside a label folder').length
     if (loose > 0) {
       const label = found.labelSource.split('/').pop() || name
-      return {
-        ok: false,
-        problems: [
-          {
-            file: found.labelSource,
-            message:
-              `has ${count(loose, 'image')} but no label folders: this looks like the folder of a single class ("${label}"). ` +
-              'Pick the folder above it, laid out as <label>/… (one subfolder per label) or train/<label>/…, val/<label>/…, test/<label>/…, ' +
-              'or a folder with annotation.json or a CSV naming each image and its label',
-          },
-        ],
-      }
+      return fail([
+        {
+          file: found.labelSource,
+          message:
+            `has ${count(loose, 'image')} but no label folders: this looks like the folder of a single class ("${label}"). ` +
+            'Pick the folder above it, laid out as <label>/… (one subfolder per label) or train/<label>/…, val/<label>/…, test/<label>/…, ' +
+            'or a folder with annotation.json or a CSV naming each image and its label',
+        },
+      ])
     }
-    return { ok: false, problems: [noImages] }
+    return fail([noImages])
   }
 
+  const foundImages = all().length
+  const foundTraining = splits.train.length
   if (options.check) {
     const { unreadable } = await checkImages(source, all(), options.check === true ? {} : options.check)
     const bad = new Set(unreadable.map((u) => u.path))
     skipped.push(...unreadable)
     splits = { train: splits.train.filter((i) => !bad.has(i.path)), validation: splits.validation.filter((i) => !bad.has(i.path)), test: splits.test.filter((i) => !bad.has(i.path)) }
+    // Not "has no images": they are there, and unreadable. Nothing else can be said (labels come from readable images).
+    if (all().length === 0) return fail([noneReadable(found.labelSource, foundImages, 'image')])
   }
 
   const problems: Problem[] = []
@@ -148,9 +161,14 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
       })
     labels = options.taskLabels.slice()
   }
+  // Training images found and all unreadable are not to be "put in train/<label>/": they are there.
   if (splits.train.length === 0 && options.requireTrain !== false)
-    problems.push({ file: found.labelSource, message: found.layout === 'imagefolder' ? 'has no training images: put them in train/<label>/ or <label>/ folders' : 'has no training images' })
-  if (problems.length > 0) return { ok: false, problems }
+    problems.push(
+      foundTraining > 0
+        ? noneReadable(found.labelSource, foundTraining, 'training image')
+        : { file: found.labelSource, message: found.layout === 'imagefolder' ? 'has no training images: put them in train/<label>/ or <label>/ folders' : 'has no training images' },
+    )
+  if (problems.length > 0) return fail(problems)
 
   const warnings = found.warnings.slice()
   const validationFromTrain = splits.validation.length === 0 && fraction > 0
@@ -177,7 +195,7 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
     validationFromTrain,
     ...(validationFromTrain ? { validationSplit: { seed, fraction, ...(groupedBy ? { groupedBy } : {}) } } : {}),
     counts,
-    skipped: skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+    skipped: skipped.sort(byPath),
     warnings,
   }
   return { ok: true, value: dataset, ...(warnings.length > 0 ? { warnings } : {}) }

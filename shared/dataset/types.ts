@@ -33,11 +33,17 @@ export type Dataset = {
   warnings: Problem[]
 }
 
+/**
+ * readDataset's answer: the dataset, or every problem and the files skipped on the way, so a folder whose
+ * images are all unreadable can show which and why next to the problem.
+ */
+export type DatasetResult = { ok: true; value: Dataset; warnings?: Problem[] } | { ok: false; problems: Problem[]; skipped?: SkippedFile[] }
+
 /** Decodes an image fully; rejects, with a message saying why, when it cannot (wraps shared/decode or the browser's decoder). */
 export type DecodeImage = (bytes: Uint8Array, path: string) => Promise<unknown>
 
 export type CheckImagesOptions = {
-  /** Full decode after the header check; without it only magic bytes and header sizes are checked. */
+  /** Full decode after the header check; without it only magic bytes, header sizes and the file's end (cutShort) are checked. */
   decode?: DecodeImage
   onProgress?: (done: number, total: number) => void
   /** Files read at once (default 4). */

@@ -1,7 +1,8 @@
 import { encode as encodePng } from 'fast-png'
 import jpeg from 'jpeg-js'
 import { describe, expect, it } from 'vitest'
-import { extensionOf, hasImageExtension, imageSize, sniffImageFormat } from '.'
+import { GifWriter } from 'omggif'
+import { cutShort, extensionOf, hasImageExtension, imageSize, sniffImageFormat } from '.'
 
 function bytesOf(...parts: (number[] | string)[]): Uint8Array {
   const out: number[] = []
@@ -69,5 +70,42 @@ describe('extensions', () => {
     expect(extensionOf('a.b/noext')).toBe('')
     expect(hasImageExtension('x/y.PNG')).toBe(true)
     expect(hasImageExtension('x/y.tif')).toBe(false)
+  })
+})
+
+describe('cutShort', () => {
+  const rgba = (w: number, h: number) => Uint8Array.from({ length: w * h * 4 }, (_, i) => (i * 37) % 256)
+  const bigPng = encodePng({ width: 64, height: 64, data: rgba(64, 64), channels: 4, depth: 8 })
+  const bigJpg = new Uint8Array(jpeg.encode({ width: 64, height: 64, data: rgba(64, 64) }, 90).data)
+  const gifOf = () => {
+    const out = new Uint8Array(4096)
+    const writer = new GifWriter(out, 16, 16, { palette: [0x000000, 0xffffff] })
+    writer.addFrame(0, 0, 16, 16, Array.from({ length: 256 }, (_, i) => i % 2))
+    return out.subarray(0, writer.end())
+  }
+  const gifFile = gifOf()
+  const bmp24 = bytesOf('BM', le32(0), le32(0), le32(54), le32(40), le32(3), le32(2), le16(1), le16(24), le32(0), le32(0), le32(0), le32(0), le32(0), le32(0), new Array(2 * 12).fill(7))
+  const webp = bytesOf('RIFF', le32(4 + 8 + 10), 'WEBP', 'VP8L', le32(10), [0x2f], le32(0), new Array(5).fill(0))
+
+  it('passes whole files, with bytes after the end that decoders ignore', () => {
+    for (const whole of [png, jpg, bigPng, bigJpg, gifFile, bmp24, webp]) expect(cutShort(whole)).toBeNull()
+    expect(cutShort(new Uint8Array([...bigJpg, 0, 0, 0, 0]))).toBeNull()
+    expect(cutShort(new Uint8Array([...bigPng, 1, 2, 3]))).toBeNull()
+    // A GIF whose last image is complete but which lacks the trailer byte still shows in browsers.
+    expect(cutShort(gifFile.subarray(0, gifFile.length - 1))).toBeNull()
+  })
+
+  it('names the format and what is missing in files cut short', () => {
+    expect(cutShort(bigPng.subarray(0, Math.floor(bigPng.length * 0.6)))).toBe('PNG file is cut short: it ends inside a chunk (IDAT), before the IEND chunk; copy or download it again')
+    expect(cutShort(bigPng.subarray(0, bigPng.length - 12))).toBe('PNG file is cut short: it ends before the IEND chunk; copy or download it again')
+    expect(cutShort(bigJpg.subarray(0, Math.floor(bigJpg.length / 2)))).toBe('JPEG file is cut short: it has no end-of-image marker (FF D9); copy or download it again')
+    expect(cutShort(jpg.subarray(0, 200))).toBe('JPEG file is cut short: it ends before the image data; copy or download it again')
+    expect(cutShort(gifFile.subarray(0, gifFile.length - 6))).toBe('GIF file is cut short: it ends inside an image block; copy or download it again')
+    expect(cutShort(bmp24.subarray(0, bmp24.length - 1))).toBe('BMP file is cut short: it has 77 of the 78 bytes its header declares; copy or download it again')
+    expect(cutShort(webp.subarray(0, 25))).toBe('WebP file is cut short: it has 25 of the 30 bytes its RIFF header declares; copy or download it again')
+  })
+
+  it('leaves files it cannot judge to the decoder', () => {
+    expect(cutShort(bytesOf('not an image'))).toBeNull()
   })
 })

@@ -121,3 +121,104 @@ const SIZE_READERS: Record<ImageFormat, (bytes: Uint8Array, view: DataView) => S
     return null
   },
 }
+
+/**
+ * Why the file is cut short (an interrupted copy or download), or null when its structure reaches its end:
+ * PNG chunks up to IEND, JPEG's end-of-image marker after the first scan, GIF blocks, the sizes WebP and
+ * BMP declare. Cheap (no pixels decoded), and it catches what a header check misses: a truncated file's
+ * header is intact, yet the decoder fails on it mid-training. Null for an unknown format or a structure it
+ * cannot follow: the decoder then has the last word.
+ */
+export function cutShort(bytes: Uint8Array): string | null {
+  const format = sniffImageFormat(bytes)
+  if (format === null) return null
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const why = END_CHECKS[format](bytes, view)
+  return why === null ? null : `${FORMAT_NAMES[format]} file is cut short: ${why}; copy or download it again`
+}
+
+const FORMAT_NAMES: Record<ImageFormat, string> = { png: 'PNG', jpeg: 'JPEG', webp: 'WebP', bmp: 'BMP', gif: 'GIF' }
+
+const END_CHECKS: Record<ImageFormat, (bytes: Uint8Array, view: DataView) => string | null> = {
+  png(bytes, view) {
+    // Chunks: length, type, data, CRC. Data after IEND is ignored by decoders, so it is allowed here too.
+    let at = 8
+    while (at + 8 <= bytes.length) {
+      const next = at + 12 + view.getUint32(at)
+      if (startsWith(bytes, ascii('IEND'), at + 4)) return next <= bytes.length ? null : 'it ends inside its IEND chunk'
+      if (next > bytes.length) return `it ends inside a chunk (${String.fromCharCode(...bytes.subarray(at + 4, at + 8))}), before the IEND chunk`
+      at = next
+    }
+    return 'it ends before the IEND chunk'
+  },
+  jpeg(bytes, view) {
+    const scan = firstScan(bytes, view)
+    if (scan === null) return 'it ends before the image data'
+    // In the compressed data a 0xFF byte is followed by 0x00 or a restart marker, so the last FF D9 after the
+    // first scan is the end-of-image marker; anything after it (padding, a camera's trailer) is allowed.
+    for (let at = bytes.length - 2; at > scan; at--) if (bytes[at] === 0xff && bytes[at + 1] === 0xd9) return null
+    return 'it has no end-of-image marker (FF D9)'
+  },
+  gif(bytes) {
+    let at = 13
+    if (bytes[10] & 0x80) at += 3 << ((bytes[10] & 7) + 1)
+    let images = 0
+    const subBlocks = (from: number): number => {
+      let p = from
+      while (p < bytes.length && bytes[p] !== 0) p += bytes[p] + 1
+      return p + 1
+    }
+    while (at < bytes.length) {
+      const block = bytes[at]
+      if (block === 0x3b) return null
+      if (block === 0x21) at = subBlocks(at + 2)
+      else if (block === 0x2c) {
+        if (at + 10 > bytes.length) break
+        const flags = bytes[at + 9]
+        at += 10 + (flags & 0x80 ? 3 << ((flags & 7) + 1) : 0)
+        at = subBlocks(at + 1)
+        if (at > bytes.length) break
+        images++
+      } else return null
+    }
+    // A last image complete but no trailer byte: decoders show it, so it is not counted as cut short.
+    return at === bytes.length && images > 0 ? null : 'it ends inside an image block'
+  },
+  webp(bytes, view) {
+    const declared = 8 + view.getUint32(4, true)
+    return bytes.length < declared ? `it has ${bytes.length} of the ${declared} bytes its RIFF header declares` : null
+  },
+  bmp(bytes, view) {
+    const offset = view.getUint32(10, true)
+    const headerSize = view.getUint32(14, true)
+    let pixelBytes: number
+    if (headerSize === 12) pixelBytes = Math.floor((view.getUint16(18, true) * view.getUint16(24, true) + 31) / 32) * 4 * view.getUint16(20, true)
+    else if (bytes.length >= 38) {
+      const compression = view.getUint32(30, true)
+      // Uncompressed (BI_RGB, BI_BITFIELDS, BI_ALPHABITFIELDS): rows padded to 4 bytes; otherwise the declared size.
+      pixelBytes =
+        compression === 0 || compression === 3 || compression === 6
+          ? Math.floor((view.getInt32(18, true) * view.getUint16(28, true) + 31) / 32) * 4 * Math.abs(view.getInt32(22, true))
+          : view.getUint32(34, true)
+    } else return null
+    const declared = offset + pixelBytes
+    return bytes.length < declared ? `it has ${bytes.length} of the ${declared} bytes its header declares` : null
+  },
+}
+
+/** Offset of the JPEG's first start-of-scan marker, or null when the file ends before it. */
+function firstScan(bytes: Uint8Array, view: DataView): number | null {
+  let at = 2
+  while (at + 4 <= bytes.length) {
+    // Stray bytes between segments are skipped, as libjpeg does.
+    if (bytes[at] !== 0xff || bytes[at + 1] === 0xff || bytes[at + 1] === 0x00) {
+      at++
+      continue
+    }
+    const marker = bytes[at + 1]
+    if (marker === 0xda) return at
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) at += 2
+    else at += 2 + view.getUint16(at + 2)
+  }
+  return null
+}

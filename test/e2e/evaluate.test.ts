@@ -1,5 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { crc32 } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { makeMnistFolders } from '../../scripts/make-mnist-folders'
@@ -236,6 +237,112 @@ describe('Evaluate page (issue 11 items 1, 2)', () => {
     await page.getByText('损失最大的图片').waitFor()
     await page.screenshot({ path: `${SHOTS}/evaluate-zh.png`, fullPage: true })
     await setLang(page, 'en')
+    await context.close()
+  })
+})
+
+/** A PNG whose chunks are all there (it passes the folder check) but whose IHDR asks for bit depth 7, which no decoder accepts. */
+function undecodablePng(png: Uint8Array): Uint8Array {
+  const out = Buffer.from(png)
+  out[24] = 7
+  out.writeUInt32BE(crc32(out.subarray(12, 29)), 29)
+  return new Uint8Array(out)
+}
+
+/** Writes files (relative path → bytes or text) under work/name, for the folder input. */
+function writeFolder(name: string, files: Record<string, Uint8Array | string>): string {
+  const dir = join(work, name)
+  for (const [path, bytes] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true })
+    writeFileSync(join(dir, path), bytes)
+  }
+  return dir
+}
+
+describe('Evaluate page: unreadable files (QA)', () => {
+  const testImages = () => Object.fromEntries([...images].filter(([p]) => p.startsWith('test/')))
+  const aPng = () => [...images].find(([p]) => p.endsWith('.png'))![1]
+
+  async function openWithModel(): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+    const page = await context.newPage()
+    watchPage(page, '/evaluate (unreadable)', errors)
+    await page.goto(`${proxy.url}/evaluate`)
+    await page.getByTestId('model-zip').setInputFiles(zipA())
+    await page.getByTestId('predict-model').waitFor()
+    return { context, page }
+  }
+
+  it('names unreadable files before Evaluate is pressed and those the decoder refused in the report', async () => {
+    const png = aPng()
+    const dir = writeFolder('eval-mixed', {
+      ...testImages(),
+      'test/0/notes-as.png': 'this is not a png',
+      'test/1/half.png': png.subarray(0, Math.floor(png.length * 0.6)),
+      'test/2/depth7.png': undecodablePng(png),
+    })
+    const readable = Object.keys(testImages()).length
+    const { context, page } = await openWithModel()
+    await page.getByTestId('folder-input').setInputFiles(dir)
+    await waitOrFail(page, 'dataset-summary', readable, errors)
+    // The check reads every file: the summary counts readable images only and names the others.
+    expect(await page.getByTestId('count-test').textContent()).toBe(String(readable + 1))
+    expect(await page.getByTestId('skipped').locator('li').allTextContents()).toEqual([
+      'test/0/notes-as.png: unreadable: not a PNG, JPEG, WebP, BMP or GIF file',
+      'test/1/half.png: unreadable: PNG file is cut short: it ends inside a chunk (IDAT), before the IEND chunk; copy or download it again',
+    ])
+    await page.getByTestId('eval-run').click()
+    await waitOrFail(page, 'eval-report', readable, errors)
+    expect(Number(await page.getByTestId('eval-examples').getAttribute('data-value'))).toBe(readable)
+    const skipped = page.getByTestId('eval-skipped')
+    expect(await skipped.locator('strong').textContent()).toBe('Skipped files (1)')
+    expect(await skipped.locator('li').allTextContents()).toEqual(['test/2/depth7.png: not a readable image (PNG, JPEG, WebP, BMP or GIF)'])
+    await page.screenshot({ path: `${SHOTS}/evaluate-skipped-en.png`, fullPage: true })
+    await context.close()
+  })
+
+  it('says no image could be read, and lists why, instead of a report of zeros', async () => {
+    const png = aPng()
+    const dir = writeFolder('eval-undecodable', { 'test/0/a.png': undecodablePng(png), 'test/1/b.png': undecodablePng(png) })
+    const { context, page } = await openWithModel()
+    await page.getByTestId('folder-input').setInputFiles(dir)
+    await waitOrFail(page, 'dataset-summary', 2, errors)
+    await page.getByTestId('eval-run').click()
+    await waitOrFail(page, 'eval-report', 2, errors)
+    expect(await page.getByTestId('eval-none').textContent()).toBe(
+      'No image of this split could be read: all 2 were skipped (why for each below), so there is nothing to measure. Replace them with readable PNG, JPEG, WebP, BMP or GIF files, or pick another split.',
+    )
+    expect(await page.getByTestId('eval-skipped').locator('li').allTextContents()).toEqual([
+      'test/0/a.png: not a readable image (PNG, JPEG, WebP, BMP or GIF)',
+      'test/1/b.png: not a readable image (PNG, JPEG, WebP, BMP or GIF)',
+    ])
+    // No figures of zero images: no accuracy, no per-class table, no downloads.
+    for (const id of ['eval-accuracy', 'eval-download-csv', 'eval-images']) expect(await page.getByTestId(id).count()).toBe(0)
+    await page.screenshot({ path: `${SHOTS}/evaluate-none-read-en.png`, fullPage: true })
+    await setLang(page, 'zh')
+    await page.getByText('此划分中没有一张图像能够读取').waitFor()
+    await page.screenshot({ path: `${SHOTS}/evaluate-none-read-zh.png`, fullPage: true })
+    await context.close()
+  })
+
+  it('names every file of a folder whose images are all unreadable, with the problem', async () => {
+    const dir = writeFolder('eval-allbroken', { 'test/0/x0.png': 'text', 'test/0/x1.png': 'text', 'test/1/x0.png': new Uint8Array(0) })
+    const { context, page } = await openWithModel()
+    await page.getByTestId('folder-input').setInputFiles(dir)
+    const problems = page.getByTestId('dataset-problems')
+    await problems.waitFor()
+    // The join page's title said "before joining" here.
+    expect(await problems.locator('strong').textContent()).toBe('Problems to fix before evaluating')
+    expect(await problems.locator('li').allTextContents()).toEqual([
+      'eval-allbroken: has 3 images but none can be read (see the skipped files for why): replace them with readable PNG, JPEG, WebP, BMP or GIF files',
+    ])
+    expect(await page.getByTestId('skipped').locator('li').allTextContents()).toEqual([
+      'test/0/x0.png: unreadable: not a PNG, JPEG, WebP, BMP or GIF file',
+      'test/0/x1.png: unreadable: not a PNG, JPEG, WebP, BMP or GIF file',
+      'test/1/x0.png: unreadable: empty file',
+    ])
+    expect(await page.getByTestId('eval-run').count()).toBe(0)
+    await page.screenshot({ path: `${SHOTS}/evaluate-all-unreadable-en.png`, fullPage: true })
     await context.close()
   })
 })

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,6 +13,7 @@ import { ensureBuild } from './build'
 import { readFolder } from './folders'
 import { serveDist } from './static-server'
 import { waitForSelector } from './progress'
+import { setLang } from './evaluate-page'
 
 // The participant's side that needs no aggregator: folder validation through the injected FS Access
 // handle and through <input webkitdirectory>, the bad-input messages, the pages at phone width.
@@ -100,6 +101,56 @@ describe('pages without an aggregator', () => {
     expect(await skipped.textContent()).toContain('Skipped files (2)')
     await page.screenshot({ path: `${SHOTS}/join-corrupt.png`, fullPage: true })
     await context.close()
+  })
+
+  it('says that images were found but none can be read, and lists each skipped file with why (en, zh)', async () => {
+    const broken = join(work, 'allbroken')
+    for (const digit of ['0', '1']) {
+      mkdirSync(join(broken, 'train', digit), { recursive: true })
+      for (let i = 0; i < 3; i++) writeFileSync(join(broken, 'train', digit, `x${i}.png`), 'text')
+    }
+    const { context, page } = await open(null)
+    await page.goto(`${server.url}/join/t1#invite=secret`)
+    await page.getByTestId('folder-input').setInputFiles(broken)
+    const problems = page.getByTestId('dataset-problems')
+    await problems.waitFor()
+    expect(await problems.locator('li').allTextContents()).toEqual([
+      'allbroken: has 6 images but none can be read (see the skipped files for why): replace them with readable PNG, JPEG, WebP, BMP or GIF files',
+    ])
+    const skipped = page.getByTestId('skipped')
+    expect(await skipped.locator('strong').textContent()).toBe('Skipped files (6)')
+    expect(await skipped.locator('li').allTextContents()).toEqual(
+      ['0', '1'].flatMap((d) => [0, 1, 2].map((i) => `train/${d}/x${i}.png: unreadable: not a PNG, JPEG, WebP, BMP or GIF file`)),
+    )
+    expect(await page.getByTestId('join-button').count()).toBe(0)
+    await page.screenshot({ path: `${SHOTS}/join-all-unreadable-en.png`, fullPage: true })
+    await setLang(page, 'zh')
+    await page.getByText('跳过的文件（6）').waitFor()
+    await page.screenshot({ path: `${SHOTS}/join-all-unreadable-zh.png`, fullPage: true })
+    await context.close()
+  })
+
+  it('wraps a 160-character file name instead of widening the page, at 1000 and 360 px', async () => {
+    const long = 'Sehr_langer_Ordnername_mit_Umlauten_äöü_und_noch_viel_mehr_Text_ohne_Leerzeichen_'.repeat(2)
+    const dir = join(work, `long-names-${long.slice(0, 40)}`)
+    for (const digit of ['0', '1']) {
+      mkdirSync(join(dir, 'train', digit), { recursive: true })
+      const first = (await readFolderNames(join(mnistDir, 'train', digit)))[0]
+      copyFileSync(join(mnistDir, 'train', digit, first), join(dir, 'train', digit, `${long}${digit}.png`))
+    }
+    writeFileSync(join(dir, 'train', '0', `${long}broken.png`), 'x')
+    expect(`${long}broken.png`.length).toBe(172)
+    for (const width of [1000, 360]) {
+      const { context, page } = await open(null, width)
+      await page.goto(`${server.url}/join/t1#invite=secret`)
+      await page.getByTestId('folder-input').setInputFiles(dir)
+      await page.getByTestId('skipped').waitFor()
+      expect(await page.getByTestId('skipped').locator('li').allTextContents()).toEqual([`train/0/${long}broken.png: unreadable: not a PNG, JPEG, WebP, BMP or GIF file`])
+      const widths = await page.evaluate(() => ({ scroll: document.scrollingElement!.scrollWidth, viewport: window.innerWidth }))
+      expect(widths).toEqual({ scroll: width, viewport: width })
+      await page.screenshot({ path: `${SHOTS}/join-long-names-${width}.png`, fullPage: true })
+      await context.close()
+    }
   })
 
   it('shows every problem of a bundle folder with a broken config.json on the create page', async () => {
@@ -231,12 +282,83 @@ describe('join page with an aggregator (issue 14)', () => {
     const mismatch = page.getByTestId('label-mismatch')
     await mismatch.waitFor()
     expect(await mismatch.textContent()).toBe(
-      'This folder’s labels are not this task’s: the task does not know Bag, Sneaker. The task’s labels are 0, 1, 2, 3, 4, 5, 6, 7, 8, 9.' +
+      'This folder’s labels are not this task’s: the task does not know "Bag", "Sneaker". The task’s labels are 0, 1, 2, 3, 4, 5, 6, 7, 8, 9.' +
         'Pick the folder that holds the images for this task (one subfolder per label, named like the task’s labels), or remove those subfolders.',
     )
     expect(await page.getByTestId('join-button').isDisabled()).toBe(true)
     expect(await page.getByTestId('measure').count()).toBe(0)
     await page.screenshot({ path: `${SHOTS}/join-label-mismatch.png`, fullPage: true })
+    await context.close()
+  })
+
+  it('lists on the dashboard the files the join page skipped, a truncated PNG among them, and counts the same images', async () => {
+    const { task, invite } = await newTask('Digits with broken files')
+    const dir = join(work, 'with-broken')
+    cpSync(mnistDir, dir, { recursive: true })
+    const png = readFileSync(join(mnistDir, 'train', '0', (await readFolderNames(join(mnistDir, 'train', '0')))[0]))
+    writeFileSync(join(dir, 'train', '0', 'half.png'), png.subarray(0, Math.floor(png.length * 0.6)))
+    writeFileSync(join(dir, 'train', '1', 'text.png'), 'not a png')
+    const expected = [
+      'train/0/half.png: unreadable: PNG file is cut short: it ends inside a chunk (IDAT), before the IEND chunk; copy or download it again',
+      'train/1/text.png: unreadable: not a PNG, JPEG, WebP, BMP or GIF file',
+    ]
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } })
+    const page = await context.newPage()
+    await page.goto(`${aggregator.url}/join/${task.id}#invite=${invite}`)
+    await page.getByTestId('folder-input').setInputFiles(dir)
+    await page.getByTestId('dataset-summary').waitFor()
+    expect(await page.getByTestId('skipped').locator('li').allTextContents()).toEqual(expected)
+    const counted = ['train', 'validation', 'test'].map((s) => page.getByTestId(`count-${s}`).textContent())
+    expect(await Promise.all(counted)).toEqual(['30', '0', '10'])
+    await page.getByTestId('join-button').click()
+    await page.waitForURL(`**/tasks/${task.id}`)
+    // The session reads the folder with the same check: the same files left out, named (the log only counts them).
+    const skipped = page.getByTestId('session-skipped')
+    await skipped.waitFor()
+    expect(await skipped.locator('strong').textContent()).toBe('Skipped files (2)')
+    expect(await skipped.locator('li').allTextContents()).toEqual(expected)
+    // Training reads the 30 training images the join page counted; none is skipped again (the log said 4 skipped).
+    await createClient({ baseUrl: aggregator.url, token: TOKEN }).start(task.id)
+    const trained = page.getByTestId('log').filter({ hasText: 'Complete training of round 1' })
+    await trained.waitFor({ timeout: 180_000 })
+    const line = ((await trained.textContent()) ?? '').split('\n').find((l) => l.includes('Complete training of round 1'))
+    expect(line).toMatch(/: Complete training of round 1: 30 images, avg_loss=[\d.]+ correct_rate=[\d.]+\.$/)
+    await page.screenshot({ path: `${SHOTS}/task-skipped-en.png`, fullPage: true })
+    await setLang(page, 'zh')
+    await page.getByText('跳过的文件（2）').waitFor()
+    await page.screenshot({ path: `${SHOTS}/task-skipped-zh.png`, fullPage: true })
+    await context.close()
+  })
+
+  it('quotes unknown labels and names the task label a look-alike folder probably meant; one validation image is singular', async () => {
+    const { task, invite } = await newTask('Digits look-alike')
+    const dir = join(work, 'lookalike')
+    const digit = join(mnistDir, 'train', '1')
+    const files = await readFolderNames(digit)
+    // "1 " (a trailing space), "１" (full-width), "Zero"; label 0 has 10 images, so 1 is drawn for validation.
+    for (const [label, n] of [['0', 10], ['1 ', 2], ['１', 2], ['Zero', 2]] as const) {
+      mkdirSync(join(dir, 'train', label), { recursive: true })
+      for (let i = 0; i < n; i++) copyFileSync(join(digit, files[i % files.length]), join(dir, 'train', label, `${i}.png`))
+    }
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } })
+    const page = await context.newPage()
+    await page.goto(`${aggregator.url}/join/${task.id}#invite=${invite}`)
+    await page.getByTestId('folder-input').setInputFiles(dir)
+    const mismatch = page.getByTestId('label-mismatch')
+    await mismatch.waitFor()
+    expect(await mismatch.locator('p').allTextContents()).toEqual([
+      'This folder’s labels are not this task’s: the task does not know "1 " (probably meant "1"), "Zero", "１" (probably meant "1"). The task’s labels are 0, 1, 2, 3, 4, 5, 6, 7, 8, 9.',
+      'A folder named like a task label but for spaces around it, letter case or full-width characters (marked “probably meant”) is not that label: rename the folder to the task’s label exactly.',
+      'Pick the folder that holds the images for this task (one subfolder per label, named like the task’s labels), or remove those subfolders.',
+    ])
+    expect(await page.getByTestId('split-note').textContent()).toBe('No validation split in the folder: 1 training image is set aside for validation (seeded split).')
+    await page.screenshot({ path: `${SHOTS}/join-lookalike-en.png`, fullPage: true })
+    await setLang(page, 'zh')
+    await page.getByText('文件夹中没有验证集').waitFor()
+    expect(await mismatch.locator('p').first().textContent()).toBe(
+      '此文件夹的标签与本任务不符：任务不认识 “1 ”（应为 “1”）、“Zero”、“１”（应为 “1”）。任务的标签为 0, 1, 2, 3, 4, 5, 6, 7, 8, 9。',
+    )
+    await page.screenshot({ path: `${SHOTS}/join-lookalike-zh.png`, fullPage: true })
     await context.close()
   })
 

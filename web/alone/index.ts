@@ -85,7 +85,8 @@ export async function trainAlone(o: {
   const options = training.value
 
   progress({ stage: 'preparing', detail: 'dataset' })
-  const read = await readDataset(o.source, { taskLabels: labels, name: o.folder })
+  // Checked as the federated session reads it: the same items, so the same validation split and batches.
+  const read = await readDataset(o.source, { taskLabels: labels, name: o.folder, check: true })
   if (!read.ok) throw new ProblemError(read.problems)
   const { splits } = read.value
   if (splits.train.length === 0) throw new ProblemError([{ file: o.folder, message: 'has no training images; put them in train/<label>/ or <label>/' }])

@@ -1,9 +1,8 @@
-import type { Dataset, DatasetItem } from '../../shared/dataset'
+import type { Dataset, DatasetItem, DatasetResult } from '../../shared/dataset'
 import { readDataset } from '../../shared/dataset'
 import { evaluateModel, gradCam } from '../../shared/evaluate'
 import type { EvaluateProgress, Evaluation } from '../../shared/evaluate'
 import type { FileSource } from '../../shared/files'
-import type { Result } from '../../shared/problems'
 import { batches, createImageCache, trainingOptions } from '../../shared/train'
 import { decodeImage } from '../decode'
 import type { Predictor } from '../predict'
@@ -26,9 +25,11 @@ export function itemsOf(dataset: Dataset, split: SplitChoice): DatasetItem[] {
 /**
  * Reads a labelled folder against the model's labels (the dataset reader of the join page; labels the model
  * lacks are problems). A folder without training images is fine: it is only evaluated, as by `autofed evaluate`.
+ * Every file is checked as the join page does, so the summary counts only readable images and names the others
+ * before Evaluate is pressed.
  */
-export function readLabelledFolder(source: FileSource, name: string, labels: string[]): Promise<Result<Dataset>> {
-  return readDataset(source, { name, taskLabels: labels, requireTrain: false })
+export function readLabelledFolder(source: FileSource, name: string, labels: string[]): Promise<DatasetResult> {
+  return readDataset(source, { name, taskLabels: labels, requireTrain: false, check: true })
 }
 
 /** Keeps decoded images of one evaluation bounded, as the participant session does. */

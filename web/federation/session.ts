@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { parseBundle, unzipBundle } from '../../shared/bundle'
 import type { Bundle } from '../../shared/bundle'
 import { readDataset } from '../../shared/dataset'
+import type { SkippedFile } from '../../shared/dataset'
 import type { FileSource } from '../../shared/files'
 import { buildModel, modelVariables } from '../../shared/model'
 import { distributedPrivacy, runParticipant, secureAggregationOf } from '../../shared/participant'
@@ -9,7 +10,7 @@ import type { CheckpointStore, Credentials, FederationApi, LabelCounts, Particip
 import type { Problem } from '../../shared/problems'
 import { ProblemError } from '../../shared/problems'
 import { cachedBatches, createFeatureCache, createImageCache, featureCacheOffReason, frozenFeatureSource, trainingOptions } from '../../shared/train'
-import type { FeatureStreamStats } from '../../shared/train'
+import type { BatchStream, FeatureStreamStats } from '../../shared/train'
 import { Cancelled, gpuDeviceLost, measureSpec, selectTrainingBackend } from '../backend'
 import type { ComputeInfo } from '../backend'
 import { decodeImage } from '../decode'
@@ -42,6 +43,11 @@ export type SessionSnapshot = {
   /** This participant's local results per round. */
   local: Array<{ round: number; trainLoss: number; trainAccuracy: number; validationLoss?: number; validationAccuracy?: number }>
   problems: Problem[]
+  /**
+   * Files of the folder not trained on, and why: those the folder check left out (the join page's list) and
+   * any the decoder refused later. The log, which the aggregator keeps, only counts them: names stay here.
+   */
+  skipped: SkippedFile[]
   error: string | null
   /**
    * The backbone-feature cache of a frozen-backbone bundle: why training images still go through the
@@ -114,7 +120,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
   const existing = sessions.get(o.membership.taskId)
   if (existing) return existing
   const taskId = o.membership.taskId
-  let snap: SessionSnapshot = { status: 'preparing', stage: null, detail: '', compute: null, round: 0, phase: null, progress: null, local: [], problems: [], error: null, features: null, storageFull: { checkpoints: false, model: false } }
+  let snap: SessionSnapshot = { status: 'preparing', stage: null, detail: '', compute: null, round: 0, phase: null, progress: null, local: [], problems: [], skipped: [], error: null, features: null, storageFull: { checkpoints: false, model: false } }
   const listeners = new Set<Listener>()
   const set = (patch: Partial<SessionSnapshot>) => {
     snap = { ...snap, ...patch }
@@ -174,9 +180,16 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     const build = async () => (await buildModel(bundle, { labels: task.labels })).model
 
     set({ stage: { step: 'dataset' } })
-    const data = await readDataset(o.source, { taskLabels: task.labels, name: o.membership.folder })
-    if (!data.ok) throw new ProblemError(data.problems)
+    // The join page's check: without it, files the join page had left out came back to be skipped in each
+    // epoch, and the log's count of skipped files disagreed with the join page's.
+    const data = await readDataset(o.source, { taskLabels: task.labels, name: o.membership.folder, check: true })
+    if (!data.ok) {
+      set({ skipped: data.skipped ?? [] })
+      throw new ProblemError(data.problems)
+    }
     const dataset = data.value
+    const skipped = new Map(dataset.skipped.map((f) => [f.path, f]))
+    set({ skipped: dataset.skipped })
 
     set({ stage: { step: 'backend' } })
     // The same spec as the join page's, so a measurement made there (or still running) serves here.
@@ -214,8 +227,15 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
       }
     }
     if (!('reason' in features)) await keepFeatures(async () => (stored = await featureStore(taskId, featureCache)))
-    const stream = (items: typeof dataset.splits.train, isTraining: boolean, seed?: number) =>
-      cachedBatches({
+    // Streams whose skipped files are not yet on the dashboard: read once their epoch or evaluation is over.
+    const streams: BatchStream[] = []
+    const noteSkipped = () => {
+      const before = skipped.size
+      for (const done of streams.splice(0)) for (const f of done.skipped ?? []) if (!skipped.has(f.path)) skipped.set(f.path, f)
+      if (skipped.size > before) set({ skipped: [...skipped.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) })
+    }
+    const stream = (items: typeof dataset.splits.train, isTraining: boolean, seed?: number) => {
+      const made = cachedBatches({
         source: o.source,
         items,
         labels: task.labels,
@@ -229,6 +249,9 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
         cache,
         features: 'reason' in features ? undefined : features,
       })
+      streams.push(made)
+      return made
+    }
     const base = localTrainer({
       model,
       training: training.value,
@@ -250,6 +273,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
       async trainEpoch(ctx) {
         const start = performance.now()
         const result = await base.trainEpoch(ctx)
+        noteSkipped()
         await Promise.all(modelVariables(model).map((v) => v.read().data()))
         const writer = stored
         if (writer) await keepFeatures(() => writer.save())
@@ -259,8 +283,14 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
       async validate() {
         const start = performance.now()
         const result = await base.validate()
+        noteSkipped()
         // The loop's 'phase' event set the round being validated just before this call.
         timed('validation', start, { round: snap.round })
+        return result
+      },
+      async test() {
+        const result = await base.test()
+        noteSkipped()
         return result
       },
     }

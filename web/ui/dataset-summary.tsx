@@ -3,8 +3,7 @@ import type { Dataset } from '../../shared/dataset'
 import { minImagesForValidation, SPLITS } from '../../shared/dataset'
 import { Problems } from './components'
 import { useT } from './i18n'
-
-const SKIPPED_SHOWN = 20
+import { SkippedFiles } from './skipped-files'
 
 /** Counts per split and label (labels the task does not know marked), how validation was made, skipped files and warnings. */
 export function DatasetSummary(props: { dataset: Dataset; folder: string; unknown?: string[]; children?: Child }) {
@@ -54,24 +53,12 @@ export function DatasetSummary(props: { dataset: Dataset; folder: string; unknow
       {d.validationFromTrain && d.splits.train.length + d.splits.validation.length > 0 ? (
         <p class="muted" data-testid="split-note">
           {d.splits.validation.length > 0 || !d.validationSplit
-            ? t('dataset.splitNote', { count: d.splits.validation.length })
+            ? t(d.splits.validation.length === 1 ? 'dataset.splitNoteOne' : 'dataset.splitNote', { count: d.splits.validation.length })
             : t('dataset.splitNone', { percent: Math.round(d.validationSplit.fraction * 100), min: minImagesForValidation(d.validationSplit.fraction) })}
           {d.validationSplit?.groupedBy ? ` ${t('dataset.splitGrouped', { column: d.validationSplit.groupedBy })}` : ''}
         </p>
       ) : null}
-      {d.skipped.length > 0 ? (
-        <div class="notice" data-testid="skipped">
-          <strong>{t('dataset.skipped', { count: d.skipped.length })}</strong>
-          <ul>
-            {d.skipped.slice(0, SKIPPED_SHOWN).map((s) => (
-              <li>
-                <code>{s.path}</code>: {s.reason}
-              </li>
-            ))}
-            {d.skipped.length > SKIPPED_SHOWN ? <li>…</li> : null}
-          </ul>
-        </div>
-      ) : null}
+      <SkippedFiles skipped={d.skipped} />
       <Problems problems={d.warnings} testId="warnings" kind="notice" />
       {props.children}
     </div>

@@ -1,6 +1,6 @@
 import { useEffect } from 'hono/jsx/dom'
 import { useLiveState } from '../live-state'
-import type { Dataset } from '../../../shared/dataset'
+import type { Dataset, SkippedFile } from '../../../shared/dataset'
 import { ALL_SAMPLES_FILE, ANALYSIS_FILE, PREDICTIONS_FILE, evaluationFiles, mostConfused, topLosses } from '../../../shared/evaluate'
 import type { EvaluateProgress, Evaluation, ImagePrediction } from '../../../shared/evaluate'
 import type { Problem } from '../../../shared/problems'
@@ -16,6 +16,7 @@ import { HeatmapCanvas } from '../heatmap'
 import { useT } from '../i18n'
 import type { StringKey } from '../i18n'
 import { ChosenModel, useLibrary } from '../model-library'
+import { SkippedFiles } from '../skipped-files'
 import { usePredictor } from '../use-predictor'
 import type { Loaded } from '../use-predictor'
 
@@ -41,6 +42,8 @@ export function EvaluatePage() {
   const [folder, setFolder] = useLiveState<PickedFolder | null>(null)
   const [dataset, setDataset] = useLiveState<Dataset | null>(null)
   const [problems, setProblems] = useLiveState<Problem[]>([])
+  /** Files skipped in a folder that has problems: often the reason for them (every image unreadable). */
+  const [skipped, setSkipped] = useLiveState<SkippedFile[]>([])
   const [reading, setReading] = useLiveState(false)
   const [split, setSplit] = useLiveState<SplitChoice>('test')
   const [progress, setProgress] = useLiveState<EvaluateProgress | null>(null)
@@ -51,6 +54,7 @@ export function EvaluatePage() {
   useEffect(() => {
     setDataset(null)
     setProblems([])
+    setSkipped([])
     if (!folder || !loaded) return
     let alive = true
     setReading(true)
@@ -61,7 +65,10 @@ export function EvaluatePage() {
           setDataset(r.value)
           // Test when the folder has a test split, else everything it has.
           setSplit(r.value.splits.test.length > 0 ? 'test' : 'all')
-        } else setProblems(r.problems)
+        } else {
+          setProblems(r.problems)
+          setSkipped(r.skipped ?? [])
+        }
       })
       .catch((err) => alive && setError(messageOf(err)))
       .finally(() => alive && setReading(false))
@@ -96,7 +103,8 @@ export function EvaluatePage() {
           <h2>{t('evaluate.folder')}</h2>
           <FolderPicker onPicked={setFolder} onError={setError} />
           {reading && folder ? <p class="muted">{t('folder.reading', { name: folder.name })}</p> : null}
-          <Problems title={t('dataset.problems')} problems={problems} testId="dataset-problems" />
+          <Problems title={t('evaluate.problems')} problems={problems} testId="dataset-problems" />
+          <SkippedFiles skipped={skipped} />
           {dataset && folder ? (
             <>
               <DatasetSummary dataset={dataset} folder={folder.name} />
@@ -139,15 +147,28 @@ function Report(props: { done: Done }) {
     if (bytes) downloadFile(name, bytes, name.endsWith('.csv') ? 'text/csv' : 'application/json')
   }
   const confused = mostConfused(e.confusion, e.labels).slice(0, CONFUSED_SHOWN)
+  const title = <h2>{t('evaluate.results', { name: model.entry.name, folder: folder.name, split: t(`evaluate.split.${split}` as StringKey) })}</h2>
+  // No image decoded: an accuracy of 0/0 and a matrix of zeros would read as a model that is always wrong.
+  if (e.examples === 0)
+    return (
+      <div data-testid="eval-report">
+        {title}
+        <p class="error" data-testid="eval-none">
+          {t('evaluate.noneRead', { count: e.skipped.length })}
+        </p>
+        <SkippedFiles skipped={e.skipped} testId="eval-skipped" />
+      </div>
+    )
   return (
     <div data-testid="eval-report">
-      <h2>{t('evaluate.results', { name: model.entry.name, folder: folder.name, split: t(`evaluate.split.${split}` as StringKey) })}</h2>
+      {title}
       <div class="stats">
         <Stat k={t('evaluate.accuracy')} v={`${percent(e.accuracy)} (${correct}/${e.examples})`} testId="eval-accuracy" value={e.accuracy} />
         <Stat k={t('evaluate.loss')} v={Number.isNaN(e.loss) ? '—' : e.loss.toFixed(4)} testId="eval-loss" value={Number.isNaN(e.loss) ? null : e.loss} />
         <Stat k={t('evaluate.examples')} v={e.examples} testId="eval-examples" value={e.examples} />
         <Stat k={t('evaluate.skipped')} v={e.skipped.length} />
       </div>
+      <SkippedFiles skipped={e.skipped} testId="eval-skipped" />
       <p class="row" style="margin-top:12px">
         <button type="button" class="primary" onClick={() => download(PREDICTIONS_FILE)} data-testid="eval-download-csv">
           {PREDICTIONS_FILE}

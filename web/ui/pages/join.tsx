@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'hono/jsx/dom'
 import { useLiveState } from '../live-state'
 import { parseBundle, unzipBundle } from '../../../shared/bundle'
 import { readDataset } from '../../../shared/dataset'
-import type { Dataset } from '../../../shared/dataset'
+import type { Dataset, SkippedFile } from '../../../shared/dataset'
 import type { Problem } from '../../../shared/problems'
 import { ProblemError } from '../../../shared/problems'
 import { trainingOptions } from '../../../shared/train'
@@ -17,14 +17,18 @@ import { DatasetSummary } from '../dataset-summary'
 import { FolderPicker } from '../folder-picker'
 import type { PickedFolder } from '../folder-picker'
 import { useT } from '../i18n'
+import { probablyMeant, unknownLabels } from '../label-match'
 import { ModelDescription, descriptionOfZip } from '../markdown'
-import type { StringKey } from '../i18n'
+import type { StringKey, Translate } from '../i18n'
 import { fragmentParam, navigate } from '../router'
+import { SkippedFiles } from '../skipped-files'
 import { setPendingFolder } from '../task-folder'
 
-/** Labels a folder has that the task does not know (its images could not be trained on). */
-export function unknownLabels(folderLabels: readonly string[], taskLabels: readonly string[]): string[] {
-  return folderLabels.filter((l) => !taskLabels.includes(l))
+/** An unknown label quoted (a trailing space must show), with the task label it probably meant when it only looks different. */
+function unknownLabelText(label: string, taskLabels: readonly string[], t: Translate): string {
+  const meant = probablyMeant(label, taskLabels)
+  const quoted = t('join.quoted', { label })
+  return meant === null ? quoted : t('join.probablyMeant', { label: quoted, meant: t('join.quoted', { label: meant }) })
 }
 
 /**
@@ -42,6 +46,8 @@ export function JoinPage(props: { taskId: string }) {
   const [reading, setReading] = useLiveState(false)
   const [dataset, setDataset] = useLiveState<Dataset | null>(null)
   const [problems, setProblems] = useLiveState<Problem[]>([])
+  /** Files skipped in a folder that has problems: often the reason for them (every image unreadable). */
+  const [skipped, setSkipped] = useLiveState<SkippedFile[]>([])
   const [error, setError] = useLiveState<string | null>(null)
   /** The name a join was refused for because this browser could not keep its token (storage full). */
   const [storageFullAs, setStorageFullAs] = useLiveState<string | null>(null)
@@ -105,6 +111,7 @@ export function JoinPage(props: { taskId: string }) {
     setFolder(picked)
     setDataset(null)
     setProblems([])
+    setSkipped([])
     setError(null)
     setReading(true)
     try {
@@ -112,7 +119,10 @@ export function JoinPage(props: { taskId: string }) {
       // The task's labels are checked below, next to the summary, so the user sees both.
       const result = await readDataset(picked.source, { check: true, name: picked.name })
       if (result.ok) setDataset(result.value)
-      else setProblems(result.problems)
+      else {
+        setProblems(result.problems)
+        setSkipped(result.skipped ?? [])
+      }
     } catch (err) {
       setError(messageOf(err))
     } finally {
@@ -190,12 +200,14 @@ export function JoinPage(props: { taskId: string }) {
       <ErrorBox message={error ?? (storageFullAs !== null ? t('join.storageFull', { name: storageFullAs }) : null)} />
       {reading && folder ? <p class="muted">{t('folder.reading', { name: folder.name })}</p> : null}
       <Problems title={t('dataset.problems')} problems={problems} testId="dataset-problems" />
+      <SkippedFiles skipped={skipped} />
       {dataset && folder && !finished ? (
         <>
           <DatasetSummary dataset={dataset} folder={folder.name} unknown={mismatch}>
             {mismatch.length > 0 && info ? (
               <div class="error" data-testid="label-mismatch">
-                <p>{t('join.mismatch', { unknown: mismatch.join(', '), labels: info.labels.join(', ') })}</p>
+                <p>{t('join.mismatch', { unknown: mismatch.map((l) => unknownLabelText(l, info.labels, t)).join(t('join.listSeparator')), labels: info.labels.join(', ') })}</p>
+                {mismatch.some((l) => probablyMeant(l, info.labels) !== null) ? <p data-testid="label-rename">{t('join.mismatchRename')}</p> : null}
                 <p>{t('join.mismatchHelp')}</p>
               </div>
             ) : null}

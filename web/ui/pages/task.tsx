@@ -11,6 +11,7 @@ import { ErrorBox, Problems, Stat, messageOf, percent } from '../components'
 import { RoundChart } from '../chart'
 import { downloadHistoryCsv, roundRows } from '../round-history'
 import { FolderPicker } from '../folder-picker'
+import { SkippedFiles } from '../skipped-files'
 import { useT } from '../i18n'
 import type { StringKey, Translate } from '../i18n'
 import { fragmentParam } from '../router'
@@ -376,6 +377,8 @@ export function TaskPage(props: { taskId: string }) {
                   {t('task.round')} {snap.round} · epoch {snap.progress.epoch} · step {snap.progress.step} · loss {snap.progress.loss.toFixed(3)} · acc {percent(snap.progress.accuracy)}
                 </p>
               ) : null}
+              {/* Below the backend choice: the list can grow mid-training (a file the decoder refuses), and must not move the select. */}
+              <SkippedFiles skipped={snap.skipped} testId="session-skipped" />
             </>
           ) : null}
           <TrainAlone taskId={props.taskId} token={token} task={task} folder={membership.folder} sessionBusy={snap?.status === 'preparing' || snap?.status === 'running'} />

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest'
+import { probablyMeant, unknownLabels } from './label-match'
+
+const task = ['0', '1', 'Cat', 'dog']
+
+describe('unknownLabels', () => {
+  it('keeps the folder labels the task lacks, in the folder order', () => {
+    expect(unknownLabels(['1 ', '0', 'Zero', '１'], task)).toEqual(['1 ', 'Zero', '１'])
+  })
+})
+
+describe('probablyMeant', () => {
+  it('finds the task label that differs only by surrounding spaces, letter case or full-width forms', () => {
+    expect(probablyMeant('1 ', task)).toBe('1')
+    expect(probablyMeant('\t1', task)).toBe('1')
+    expect(probablyMeant('１', task)).toBe('1')
+    expect(probablyMeant('cat', task)).toBe('Cat')
+    expect(probablyMeant(' ＤＯＧ ', task)).toBe('dog')
+  })
+  it('guesses nothing for a different name, or when several task labels look the same', () => {
+    expect(probablyMeant('Zero', task)).toBeNull()
+    expect(probablyMeant('1', task)).toBeNull()
+    expect(probablyMeant('a', ['A', 'a '])).toBeNull()
+  })
+})
