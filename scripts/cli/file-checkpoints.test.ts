@@ -82,4 +82,16 @@ describe('fileCheckpoints', () => {
     await writeFile(join(dir, 'task_1.weights.bin'), new Uint8Array(new Float32Array([7, 8]).buffer))
     expect(values(await fileCheckpoints(dir).load('task/1'))).toEqual([[7, 8]])
   })
+
+  it('prepare makes and test-writes the folder; a folder it cannot make is named with what to do, in prepare and in save', async () => {
+    const dir = await tempDir()
+    await fileCheckpoints(join(dir, 'a', 'b')).prepare()
+    expect(await readdir(join(dir, 'a', 'b'))).toEqual([])
+    await writeFile(join(dir, 'afile'), 'x')
+    const under = join(dir, 'afile', 'sub')
+    const message = `could not make the --state folder ${under} (ENOTDIR: not a directory, mkdir '${under}'): a part of the --state path ${under} is a file, not a folder: give --state a folder (it is made if missing)`
+    await expect(fileCheckpoints(under).prepare()).rejects.toThrow(message)
+    await expect(fileCheckpoints(under).save(cp(1, 0, null))).rejects.toThrow(message)
+  })
 })
+

@@ -12,10 +12,33 @@ type Meta = Omit<ParticipantCheckpoint, 'training'> & {
   training: null | (Omit<NonNullable<ParticipantCheckpoint['training']>, 'weights'> & { weights: WeightShapes; file?: string })
 }
 
+const codeOf = (err: unknown): unknown => (err as { code?: unknown } | null)?.code
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+
 /** True for a write refused because the disk (or the user's quota on it) is full. */
 function diskFull(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code
+  const code = codeOf(err)
   return code === 'ENOSPC' || code === 'EDQUOT'
+}
+
+/** What to do about a write into the --state folder that failed with `err`. */
+function writeHelp(err: unknown, dir: string): string {
+  if (diskFull(err)) {
+    return 'the disk is full: free space there, or give --state a folder on another disk. Updates the aggregator accepted are kept; a restart resumes from the last checkpoint written'
+  }
+  const code = codeOf(err)
+  if (code === 'ENOTDIR' || code === 'EEXIST') return `a part of the --state path ${dir} is a file, not a folder: give --state a folder (it is made if missing)`
+  return 'check that the --state folder is writable'
+}
+
+/** The file store of checkpoints, with what `autofed participate` needs beyond a CheckpointStore. */
+export type FileCheckpointStore = CheckpointStore & {
+  /** Makes the folder and writes and removes a file there, so a folder that cannot hold checkpoints is refused before joining. */
+  prepare(): Promise<void>
+  /** The JSON file of a task's checkpoint (it holds the participant's token). */
+  pathOf(taskId: string): string
+  /** Deletes a task's checkpoint and its weights (after leaving the task: its token resumes nothing). */
+  forget(taskId: string): Promise<void>
 }
 
 /**
@@ -24,7 +47,7 @@ function diskFull(err: unknown): boolean {
  * place, and only then removes the older weights: a kill at any point leaves a JSON whose weights are the
  * ones it names. A failed write removes its temporary file and says which file, why, and what to do.
  */
-export function fileCheckpoints(dir: string, fs: CheckpointFs = fsp): CheckpointStore {
+export function fileCheckpoints(dir: string, fs: CheckpointFs = fsp): FileCheckpointStore {
   const stem = (taskId: string) => taskId.replace(/[^A-Za-z0-9_-]/g, '_')
   let written = 0
 
@@ -34,15 +57,31 @@ export function fileCheckpoints(dir: string, fs: CheckpointFs = fsp): Checkpoint
       await fs.rename(`${path}.tmp`, path)
     } catch (err) {
       await fs.rm(`${path}.tmp`, { force: true }).catch(() => undefined)
-      const why = err instanceof Error ? err.message : String(err)
-      const help = diskFull(err)
-        ? 'the disk is full: free space there, or give --state a folder on another disk. Updates the aggregator accepted are kept; a restart resumes from the last checkpoint written'
-        : 'check that the --state folder is writable'
-      throw Object.assign(new Error(`could not write the checkpoint ${path} (${why}): ${help}`), { code: (err as { code?: unknown }).code })
+      throw Object.assign(new Error(`could not write the checkpoint ${path} (${messageOf(err)}): ${writeHelp(err, dir)}`), { code: codeOf(err) })
+    }
+  }
+
+  async function makeDir(): Promise<void> {
+    try {
+      await fs.mkdir(dir, { recursive: true })
+    } catch (err) {
+      throw Object.assign(new Error(`could not make the --state folder ${dir} (${messageOf(err)}): ${writeHelp(err, dir)}`), { code: codeOf(err) })
     }
   }
 
   return {
+    async prepare() {
+      await makeDir()
+      await writeAtomically(join(dir, '.autofed-write-test'), 'autofed checks that --state can be written')
+      await fs.rm(join(dir, '.autofed-write-test'), { force: true })
+    },
+    pathOf: (taskId) => join(dir, `${stem(taskId)}.json`),
+    async forget(taskId) {
+      const s = stem(taskId)
+      for (const f of await fs.readdir(dir)) {
+        if (f === `${s}.json` || (f.startsWith(`${s}.`) && f.endsWith('.weights.bin'))) await fs.rm(join(dir, f), { force: true })
+      }
+    },
     async load(taskId) {
       let meta: Meta
       try {
@@ -65,7 +104,7 @@ export function fileCheckpoints(dir: string, fs: CheckpointFs = fsp): Checkpoint
       return { ...meta, training: { ...training, weights } }
     },
     async save(c) {
-      await fs.mkdir(dir, { recursive: true })
+      await makeDir()
       const s = stem(c.taskId)
       let file: string | undefined
       if (c.training) {

@@ -52,7 +52,7 @@ function parse(args: string[]) {
 }
 
 /** Why a path cannot be opened as a data folder, or null when it can. */
-async function folderProblem(dir: string): Promise<Problem | null> {
+export async function folderProblem(dir: string): Promise<Problem | null> {
   try {
     if (!(await stat(dir)).isDirectory()) return { file: dir, message: 'is not a folder; give the data folder' }
     return null

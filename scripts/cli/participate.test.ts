@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -116,4 +116,55 @@ describe('autofed participate (Node headless participant)', () => {
       await server.close()
     }
   })
+})
+
+describe('autofed participate: setup checked before joining, and what a failure after joining leaves', () => {
+  const admin = (url: string) => createClient({ baseUrl: url, token: 'initiator-secret' })
+  const start = async () => startNodeServer({ port: 0, dataDir: await tempDir(), bundlesDir: 'bundles', distDir: await tempDir(), initiatorToken: 'initiator-secret' })
+  const options = (server: string, task: string, invite: string, data: string, state: string | null, name = 'st4') =>
+    ({ server, task, invite, data, name, backend: 'wasm', state, cacheBytes: 8 << 20, log: () => {} }) as const
+  const names = async (url: string, task: string) => (await admin(url).task(task)).participants.map((p) => [p.name, p.online])
+
+  it('refuses a bad --state or --data before joining, so a run with them fixed takes the same name', async () => {
+    const server = await start()
+    try {
+      const { task, invite } = await admin(server.url).createTaskFromZip(smallSgdBundle(), { max_rounds: 1 }, 'setup')
+      const data = await mnistOnDisk(0, 0)
+      const root = await tempDir()
+      await writeFile(join(root, 'afile'), 'x')
+      const under = join(root, 'afile', 'sub')
+      await expect(participate(options(server.url, task.id, invite, data, under))).rejects.toThrow(
+        `could not make the --state folder ${under} (ENOTDIR: not a directory, mkdir '${under}'): a part of the --state path ${under} is a file, not a folder: give --state a folder (it is made if missing)`,
+      )
+      const nope = join(root, 'nope')
+      await expect(participate(options(server.url, task.id, invite, nope, join(root, 'state')))).rejects.toMatchObject({ problems: [{ file: nope, message: 'does not exist; give the data folder' }] })
+      expect(await names(server.url, task.id)).toEqual([])
+
+      // The same name joins now; the task is stopped once it has.
+      const outcome = await participate({ ...options(server.url, task.id, invite, data, join(root, 'state')), onEvent: (e) => void (e.type === 'joined' && admin(server.url).stop(task.id)) })
+      expect(outcome.state).toBe('stopped')
+      expect(await names(server.url, task.id)).toEqual([['st4', true]])
+    } finally {
+      await server.close()
+    }
+  }, 60_000)
+
+  it('leaves the task when its bundle cannot be trained here, says so, and removes the checkpoint of the participant that left', async () => {
+    const server = await start()
+    try {
+      const bundle = smallCnnBundle({ optimizer: 'rmsprop' }, SEED)
+      const { task, invite } = await admin(server.url).createTaskFromZip(bundle, { max_rounds: 1 }, 'rmsprop')
+      const state = await tempDir()
+      await expect(participate(options(server.url, task.id, invite, await mnistOnDisk(0, 0), state))).rejects.toMatchObject({
+        problems: [
+          { file: 'config.json', field: 'optimizer', message: 'must be one of "sgd", "adam" (got "rmsprop")' },
+          { file: `task ${task.id}`, message: 'left the task, so no round waits for "st4"; the name stays taken in this task: run again with another --name' },
+        ],
+      })
+      expect(await names(server.url, task.id)).toEqual([['st4', false]])
+      expect(await readdir(state)).toEqual([])
+    } finally {
+      await server.close()
+    }
+  }, 60_000)
 })

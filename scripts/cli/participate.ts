@@ -4,24 +4,21 @@ import { dirname, join, sep } from 'node:path'
 import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
-import { directorySource } from '../../edge/adapter/node/files'
 import { parseBundle, unzipBundle } from '../../shared/bundle'
-import { fileCheckpoints } from './file-checkpoints'
-import { createClient } from '../../shared/client'
-import { readDataset } from '../../shared/dataset'
-import type { FileSource } from '../../shared/files'
+import { fileCheckpoints, type FileCheckpointStore } from './file-checkpoints'
+import { createClient, type AutofedClient } from '../../shared/client'
 import { buildModel } from '../../shared/model'
 import {
   clientApi,
   localTrainer,
   memoryCheckpoints,
   runParticipant,
-  type CheckpointStore,
-  type ParticipantCheckpoint,
+  type Credentials,
+  type FederationApi,
   type ParticipantEvent,
   type ParticipantOutcome,
 } from '../../shared/participant'
-import { ProblemError } from '../../shared/problems'
+import { ProblemError, type Problem } from '../../shared/problems'
 import {
   cachedBatches,
   createFeatureCache,
@@ -34,6 +31,7 @@ import {
 } from '../../shared/train'
 import type { Command } from './index'
 import { httpFetch } from './http-fetch'
+import { openData } from './local-model'
 
 const USAGE =
   'autofed participate --server URL --task ID --invite SECRET --data DIR [--name N] [--backend wasm|cpu] [--state DIR] [--cache-mb N] [--feature-cache-mb N]'
@@ -127,10 +125,11 @@ export async function participate(o: ParticipateOptions): Promise<ParticipantOut
   const { note } = await setupBackend(o.backend)
   if (note) log(note)
 
-  const source: FileSource = await directorySource(o.data)
-  const read = await readDataset(source, { name: o.data })
-  if (!read.ok) throw new ProblemError(read.problems)
-  const dataset = read.value
+  // Everything that can be checked here is checked before joining: a join registers the name for good, and the
+  // aggregator selects and waits for a participant that joined and then stopped.
+  const store = o.state ? fileCheckpoints(o.state) : null
+  await store?.prepare()
+  const { source, dataset } = await openData(o.data)
   const labelCounts = Object.fromEntries(
     dataset.labels.map((l) => [l, { train: dataset.counts.train[l] ?? 0, validation: dataset.counts.validation[l] ?? 0, test: dataset.counts.test[l] ?? 0 }]),
   )
@@ -138,15 +137,29 @@ export async function participate(o: ParticipateOptions): Promise<ParticipantOut
   const cache = createImageCache(o.cacheBytes)
   const featureCache = createFeatureCache(o.featureCacheBytes ?? DEFAULT_FEATURE_CACHE_MB * 1024 * 1024)
 
+  const base = clientApi(client, o.task)
+  // The credentials of a join made by this run, and whether the participant got as far as training: a failure in
+  // between (the bundle cannot be trained here, the token cannot be saved) leaves the task.
+  let joined: Credentials | null = null
+  let ready = false
+  const api: FederationApi = {
+    ...base,
+    async join(invite, name, counts) {
+      joined = await base.join(invite, name, counts)
+      return joined
+    },
+  }
+
   try {
     return await runParticipant({
-      api: clientApi(client, o.task),
+      api,
       taskId: o.task,
       invite: o.invite,
       name: o.name,
       labelCounts,
-      checkpoint: o.state ? fileCheckpoints(o.state) : memoryCheckpoints(),
+      checkpoint: store ?? memoryCheckpoints(),
       onEvent: (e) => {
+        if (e.type === 'joined') ready = true
         o.onEvent?.(e)
         const line = describeEvent(e)
         if (line) log(line)
@@ -196,10 +209,38 @@ export async function participate(o: ParticipateOptions): Promise<ParticipantOut
         })
       },
     })
+  } catch (err) {
+    if (joined && !ready) throw await leaveAfter(err, { client, creds: joined, task: o.task, name: o.name, store })
+    throw err
   } finally {
     cache.dispose()
     featureCache.clear()
   }
+}
+
+/**
+ * Leaves the task after a failure between this run's join and its training (so no round selects and waits for
+ * the participant), removes the checkpoint whose token no longer takes part, and returns the error to show:
+ * the failure, then what became of the participant.
+ */
+async function leaveAfter(
+  err: unknown,
+  o: { client: AutofedClient; creds: Credentials; task: string; name: string; store: FileCheckpointStore | null },
+): Promise<Error> {
+  const saved = o.store ? await o.store.load(o.task).then((c) => c?.token === o.creds.token, () => false) : false
+  let note: string
+  try {
+    await o.client.withToken(o.creds.token).leave(o.task)
+    if (saved) await o.store?.forget(o.task)
+    note = `left the task, so no round waits for "${o.name}"; the name stays taken in this task: run again with another --name`
+  } catch (leaveErr) {
+    const why = leaveErr instanceof Error ? leaveErr.message : String(leaveErr)
+    note = `could not leave the task (${why}): each round may select "${o.name}" and wait for it until calculation_timeout` +
+      (saved && o.store ? `; ${o.store.pathOf(o.task)} holds its token: run again with the same --name and --state to resume it` : '')
+  }
+  if (o.store && !saved) note += `; its token was not saved (${o.store.pathOf(o.task)} was not written), so this run cannot be resumed`
+  if (err instanceof ProblemError) return new ProblemError([...err.problems, { file: `task ${o.task}`, message: note } satisfies Problem])
+  return new Error(`${err instanceof Error ? err.message : String(err)}\n${note}`)
 }
 
 function parse(args: string[]): ParticipateOptions {
