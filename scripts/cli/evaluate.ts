@@ -9,6 +9,7 @@ import { ProblemError } from '../../shared/problems'
 import { createImageCache, trainingOptions } from '../../shared/train'
 import type { Command } from './index'
 import { bundleBatches, itemsOf, openBundle, openData, SPLIT_CHOICES, type SplitChoice } from './local-model'
+import { prepareOutFolder } from './out-path'
 import { setupBackend } from './participate'
 
 const USAGE = 'autofed evaluate --model <bundle dir|zip> --data <dir> [--split test|validation|train|all] [--out <dir>] [--json] [--backend wasm|cpu]'
@@ -23,6 +24,7 @@ export type EvaluateCliOptions = {
 
 /** Evaluates a bundle's model on a split of a local folder; writes the output files when `out` is set. */
 export async function evaluateFolder(o: EvaluateCliOptions, log: (line: string) => void = () => {}): Promise<{ evaluation: Evaluation; written: string[] }> {
+  if (o.out !== null) await prepareOutFolder(o.out)
   const { note } = await setupBackend(o.backend)
   if (note) log(note)
   const bundle = await openBundle(o.model)

@@ -102,4 +102,22 @@ describe('autofed train, then autofed evaluate', () => {
     const badSplit = await cli(['evaluate', '--model', result(), '--data', mnist.data, '--split', 'dev'])
     expect([badSplit.code, badSplit.err]).toEqual([1, ['autofed evaluate: --split must be test, validation, train, all; got "dev"']])
   })
+
+  it('checks --out and --data before any work: the error names the option, the path in the way and what to do', async () => {
+    const plain = join(mnist.root, 'plain')
+    await writeFile(plain, 'x')
+    const train = (data: string, out: string) => cli(['train', '--bundle', mnist.bundleZip, '--data', data, '--out', out, '--epochs', '1'])
+    const folderHelp = 'give a folder you can write to (it is made if missing), or a file name ending in .zip'
+    // Nothing is printed before the error: no training ran.
+    expect(await train(mnist.data, join(plain, 'result'))).toEqual({ code: 1, out: [], err: [`autofed train: --out ${join(plain, 'result')}: ${plain} is not a folder; ${folderHelp}`] })
+    expect(await train(mnist.data, plain)).toEqual({ code: 1, out: [], err: [`autofed train: --out ${plain}: ${plain} is a file; ${folderHelp}`] })
+    expect(await train(mnist.data, join(plain, 'r.zip'))).toEqual({ code: 1, out: [], err: [`autofed train: --out ${join(plain, 'r.zip')}: ${plain} is not a folder; give a file name in a folder you can write to`] })
+    const evaluate = await cli(['evaluate', '--model', mnist.bundleZip, '--data', mnist.data, '--out', join(plain, 'eval')])
+    expect(evaluate).toEqual({ code: 1, out: [], err: [`autofed evaluate: --out ${join(plain, 'eval')}: ${plain} is not a folder; give a folder you can write to (it is made if missing)`] })
+
+    const nope = join(mnist.root, 'nope')
+    expect((await train(nope, join(mnist.root, 'r1'))).err).toEqual([`${nope}: does not exist; give the data folder`])
+    expect((await train(plain, join(mnist.root, 'r1'))).err).toEqual([`${plain}: is not a folder; give the data folder`])
+    expect((await cli(['evaluate', '--model', mnist.bundleZip, '--data', nope])).err).toEqual([`${nope}: does not exist; give the data folder`])
+  })
 })

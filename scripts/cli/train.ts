@@ -9,6 +9,7 @@ import { createFeatureCache, createImageCache, featureCacheOffReason, fineTune, 
 import { accuracyLine } from './evaluate'
 import type { Command } from './index'
 import { bundleBatches, channelsOf, openBundle, openData } from './local-model'
+import { prepareOutFiles, prepareOutFolder } from './out-path'
 import { setupBackend } from './participate'
 
 const USAGE = 'autofed train --bundle <dir|zip> --data <dir> --out <dir|file.zip> [--epochs N] [--seed S] [--backend wasm|cpu] [--cache-mb N]'
@@ -161,6 +162,8 @@ export const trainCommand: Command = {
   usage: USAGE,
   async run(args) {
     const o = parse(args)
+    if (o.out.toLowerCase().endsWith('.zip')) await prepareOutFiles(o.out, [o.out])
+    else await prepareOutFolder(o.out, 'give a folder you can write to (it is made if missing), or a file name ending in .zip')
     tf.env().set('PROD', true)
     const { result, files } = await trainFolder(o, (line) => console.log(line))
     const written = await writeBundleTo(o.out, files)
