@@ -1,3 +1,4 @@
+import { createServer } from 'node:http'
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -125,13 +126,16 @@ describe('autofed participate: setup checked before joining, and what a failure 
     ({ server, task, invite, data, name, backend: 'wasm', state, cacheBytes: 8 << 20, log: () => {} }) as const
   const names = async (url: string, task: string) => (await admin(url).task(task)).participants.map((p) => [p.name, p.online])
 
-  it('refuses a bad --state or --data before joining, so a run with them fixed takes the same name', async () => {
+  it('refuses a bad --server, --state or --data before joining, so a run with them fixed takes the same name', async () => {
     const server = await start()
     try {
       const { task, invite } = await admin(server.url).createTaskFromZip(smallSgdBundle(), { max_rounds: 1 }, 'setup')
       const data = await mnistOnDisk(0, 0)
       const root = await tempDir()
       await writeFile(join(root, 'afile'), 'x')
+      const help = "give the aggregator's address, the start of the invite link (e.g. http://127.0.0.1:8787)"
+      await expect(participate(options('not-a-url', task.id, invite, data, null))).rejects.toThrow(`--server not-a-url: not a URL; ${help}`)
+      await expect(participate(options('ftp://127.0.0.1', task.id, invite, data, null))).rejects.toThrow(`--server ftp://127.0.0.1: not an http: or https: address; ${help}`)
       const under = join(root, 'afile', 'sub')
       await expect(participate(options(server.url, task.id, invite, data, under))).rejects.toThrow(
         `could not make the --state folder ${under} (ENOTDIR: not a directory, mkdir '${under}'): a part of the --state path ${under} is a file, not a folder: give --state a folder (it is made if missing)`,
@@ -167,4 +171,17 @@ describe('autofed participate: setup checked before joining, and what a failure 
       await server.close()
     }
   }, 60_000)
+
+  it('stops at once, naming the address and what came back, when --server answers with something other than an aggregator', async () => {
+    const page = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>router</title>'))
+    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(page.address() as { port: number }).port}`
+    try {
+      await expect(participate(options(url, 'T1', 'secret', await mnistOnDisk(0, 0), null))).rejects.toThrow(
+        `POST ${url}/api/tasks/T1/join answered HTTP 200 with text/html; charset=utf-8, not an autofed aggregator's JSON: check --server (${url}): it is the aggregator's address, the start of the invite link (e.g. http://127.0.0.1:8787)`,
+      )
+    } finally {
+      page.close()
+    }
+  }, 20_000)
 })

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { parseBundle, unzipBundle } from '../../shared/bundle'
 import { fileCheckpoints, type FileCheckpointStore } from './file-checkpoints'
-import { createClient, type AutofedClient } from '../../shared/client'
+import { createClient, NotAutofedError, type AutofedClient } from '../../shared/client'
 import { buildModel } from '../../shared/model'
 import {
   clientApi,
@@ -122,6 +122,8 @@ export function describeEvent(e: ParticipantEvent): string | null {
 /** Runs a headless participant until the task is done or stopped. */
 export async function participate(o: ParticipateOptions): Promise<ParticipantOutcome> {
   const log = o.log ?? ((line: string) => console.log(line))
+  const badServer = serverProblem(o.server)
+  if (badServer) throw new Error(badServer)
   const { note } = await setupBackend(o.backend)
   if (note) log(note)
 
@@ -211,11 +213,32 @@ export async function participate(o: ParticipateOptions): Promise<ParticipantOut
     })
   } catch (err) {
     if (joined && !ready) throw await leaveAfter(err, { client, creds: joined, task: o.task, name: o.name, store })
-    throw err
+    throw explained(err, o)
   } finally {
     cache.dispose()
     featureCache.clear()
   }
+}
+
+/** Why `server` cannot be an aggregator's address, or null when it can. */
+export function serverProblem(server: string): string | null {
+  const help = "give the aggregator's address, the start of the invite link (e.g. http://127.0.0.1:8787)"
+  let url: URL
+  try {
+    url = new URL(server)
+  } catch {
+    return `--server ${server}: not a URL; ${help}`
+  }
+  return url.protocol === 'http:' || url.protocol === 'https:' ? null : `--server ${server}: not an http: or https: address; ${help}`
+}
+
+/** The error to show for a failure the aggregator's answers explain: another server than an aggregator at --server. */
+function explained(err: unknown, o: ParticipateOptions): unknown {
+  const cause = err instanceof NotAutofedError ? err : (err as { cause?: unknown } | null)?.cause
+  if (cause instanceof NotAutofedError) {
+    return new Error(`${cause.message}: check --server (${o.server}): it is the aggregator's address, the start of the invite link (e.g. http://127.0.0.1:8787)`)
+  }
+  return err
 }
 
 /**
