@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs-core'
 import { labelsOf } from '../../shared/bundle'
+import { summarizeSkipped } from '../../shared/dataset'
 import { evaluateModel, evaluationFiles, mostConfused, type Evaluation } from '../../shared/evaluate'
 import { buildModel } from '../../shared/model'
 import { ProblemError } from '../../shared/problems'
@@ -35,6 +36,7 @@ export async function evaluateFolder(o: EvaluateCliOptions, log: (line: string) 
   const training = trainingOptions(bundle.config)
   if (!training.ok) throw new ProblemError(training.problems)
   const { source, dataset } = await openData(o.data, labels, { requireTrain: false })
+  for (const line of summarizeSkipped(dataset.skipped)) log(line)
   const items = itemsOf(dataset, o.split)
   if (items.length === 0) {
     throw new ProblemError([{ file: o.data, message: `has no ${o.split === 'all' ? '' : `${o.split} `}images to evaluate; pick another --split (counts: autofed inspect data ${o.data})` }])

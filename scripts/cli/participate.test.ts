@@ -10,7 +10,7 @@ import { mnistFolder } from '../../shared/train/mnist.case'
 import { SEED } from '../bundles/mnist-cnn'
 import { smallCnnBundle } from '../bundles/small-cnn.case'
 import { fileCheckpoints } from './file-checkpoints'
-import { participate } from './participate'
+import { describeEvent, participate } from './participate'
 
 const dirs: string[] = []
 afterAll(async () => {
@@ -144,9 +144,16 @@ describe('autofed participate: setup checked before joining, and what a failure 
       await expect(participate(options(server.url, task.id, invite, nope, join(root, 'state')))).rejects.toMatchObject({ problems: [{ file: nope, message: 'does not exist; give the data folder' }] })
       expect(await names(server.url, task.id)).toEqual([])
 
-      // The same name joins now; the task is stopped once it has.
-      const outcome = await participate({ ...options(server.url, task.id, invite, data, join(root, 'state')), onEvent: (e) => void (e.type === 'joined' && admin(server.url).stop(task.id)) })
+      // The same name joins now; the task is stopped once it has. A file that is not an image is counted once.
+      await writeFile(join(data, 'notes.txt'), 'notes')
+      const lines: string[] = []
+      const outcome = await participate({
+        ...options(server.url, task.id, invite, data, join(root, 'state')),
+        log: (line) => lines.push(line),
+        onEvent: (e) => void (e.type === 'joined' && admin(server.url).stop(task.id)),
+      })
       expect(outcome.state).toBe('stopped')
+      expect(lines.slice(0, 2)).toEqual(['skipped: 1 file', '  1 × outside the train/, val/ and test/ folders: notes.txt'])
       expect(await names(server.url, task.id)).toEqual([['st4', true]])
     } finally {
       await server.close()
@@ -171,6 +178,14 @@ describe('autofed participate: setup checked before joining, and what a failure 
       await server.close()
     }
   }, 60_000)
+
+  it("says how many of a split's images could not be read in the validation and test lines", () => {
+    const result = { loss: 1, accuracy: 0.5, correct: 9, examples: 19 }
+    const splits = { validation: 20, test: 19 }
+    expect(describeEvent({ type: 'validation', round: 0, result }, splits)).toBe('round 0 validation: accuracy 0.500 on 19 images (1 of 20 could not be read)')
+    expect(describeEvent({ type: 'test', result: { ...result, confusion: [] } }, splits)).toBe('test: accuracy 0.500 on 19 images')
+    expect(describeEvent({ type: 'test', result: { ...result, examples: 51, confusion: [] } }, { validation: 20, test: 54 })).toBe('test: accuracy 0.500 on 51 images (3 of 54 could not be read)')
+  })
 
   it('stops at once, naming the address and what came back, when --server answers with something other than an aggregator', async () => {
     const page = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>router</title>'))

@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-cpu'
 import { parseBundle, unzipBundle } from '../../shared/bundle'
 import { fileCheckpoints, type FileCheckpointStore } from './file-checkpoints'
 import { createClient, NotAutofedError, type AutofedClient } from '../../shared/client'
+import { summarizeSkipped } from '../../shared/dataset'
 import { buildModel } from '../../shared/model'
 import {
   clientApi,
@@ -89,8 +90,15 @@ async function selectBackend(want: 'wasm' | 'cpu'): Promise<{ backend: string; n
   return { backend: 'cpu' }
 }
 
-/** Prints a participant event as one line, or nothing for events too frequent to print. */
-export function describeEvent(e: ParticipantEvent): string | null {
+/** `(3 of 54 could not be read)` when fewer images than the split holds were evaluated, else ''. */
+const unread = (examples: number, declared: number | undefined) =>
+  declared !== undefined && examples < declared ? ` (${declared - examples} of ${declared} could not be read)` : ''
+
+/**
+ * Prints a participant event as one line, or nothing for events too frequent to print; `splits` (the folder's
+ * validation and test images) makes the evaluation lines say how many could not be read.
+ */
+export function describeEvent(e: ParticipantEvent, splits?: { validation: number; test: number }): string | null {
   switch (e.type) {
     case 'joined':
       return `${e.resumed ? 'resumed' : 'joined'} as ${e.participantId}, training on ${e.backend}`
@@ -103,9 +111,9 @@ export function describeEvent(e: ParticipantEvent): string | null {
     case 'uploaded':
       return e.stale ? `round ${e.round}: the aggregator did not take our update now; waiting for the retry or the next round` : `round ${e.round}: uploaded (${e.examples} examples)`
     case 'validation':
-      return `round ${e.round} validation: accuracy ${e.result.accuracy.toFixed(3)} on ${e.result.examples} images`
+      return `round ${e.round} validation: accuracy ${e.result.accuracy.toFixed(3)} on ${e.result.examples} images${unread(e.result.examples, splits?.validation)}`
     case 'test':
-      return `test: accuracy ${e.result.accuracy.toFixed(3)} on ${e.result.examples} images`
+      return `test: accuracy ${e.result.accuracy.toFixed(3)} on ${e.result.examples} images${unread(e.result.examples, splits?.test)}`
     case 'retry':
       return `${e.what} failed (${e.error}); retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`
     case 'waiting':
@@ -132,6 +140,8 @@ export async function participate(o: ParticipateOptions): Promise<ParticipantOut
   const store = o.state ? fileCheckpoints(o.state) : null
   await store?.prepare()
   const { source, dataset } = await openData(o.data)
+  for (const line of summarizeSkipped(dataset.skipped)) log(line)
+  const splits = { validation: dataset.splits.validation.length, test: dataset.splits.test.length }
   const labelCounts = Object.fromEntries(
     dataset.labels.map((l) => [l, { train: dataset.counts.train[l] ?? 0, validation: dataset.counts.validation[l] ?? 0, test: dataset.counts.test[l] ?? 0 }]),
   )
@@ -163,7 +173,7 @@ export async function participate(o: ParticipateOptions): Promise<ParticipantOut
       onEvent: (e) => {
         if (e.type === 'joined') ready = true
         o.onEvent?.(e)
-        const line = describeEvent(e)
+        const line = describeEvent(e, splits)
         if (line) log(line)
       },
       trainer: async (auth) => {

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import * as tfl from '@tensorflow/tfjs-layers'
@@ -119,5 +119,30 @@ describe('autofed train, then autofed evaluate', () => {
     expect((await train(nope, join(mnist.root, 'r1'))).err).toEqual([`${nope}: does not exist; give the data folder`])
     expect((await train(plain, join(mnist.root, 'r1'))).err).toEqual([`${plain}: is not a folder; give the data folder`])
     expect((await cli(['evaluate', '--model', mnist.bundleZip, '--data', nope])).err).toEqual([`${nope}: does not exist; give the data folder`])
+  })
+
+  it('says which files the folder has that are not images, and how many test images could not be read', async () => {
+    const messy = join(mnist.root, 'messy')
+    await cp(mnist.data, messy, { recursive: true })
+    const png = await readFile(join(messy, 'test', '0', (await readdir(join(messy, 'test', '0')))[0]))
+    await writeFile(join(messy, 'test', '0', 'empty.png'), new Uint8Array())
+    await writeFile(join(messy, 'test', '1', 'garbage.png'), 'not an image')
+    await writeFile(join(messy, 'test', 'notes.txt'), 'notes')
+    await writeFile(join(messy, 'train', 'readme.txt'), 'readme')
+    await writeFile(join(messy, 'train', 'loose.png'), png)
+    const skipped = ['skipped: 3 files', '  2 × unsupported file type .txt: test/notes.txt, train/readme.txt', '  1 × not inside a label folder: train/loose.png']
+
+    const out = join(mnist.root, 'messy-result')
+    const train = await cli(['train', '--bundle', mnist.bundleZip, '--data', messy, '--out', out, '--epochs', '1'])
+    expect(train.code).toBe(0)
+    expect(train.out.slice(0, 3)).toEqual(skipped)
+    expect(train.out.find((l) => l.startsWith('Testing result: '))).toMatch(/^Testing result: avg_loss=\d+\.\d{4} correct_rate=\d\.\d\d \(2 unreadable files skipped\)$/)
+    expect(train.out).toContain('test: 2 of 42 images could not be read and are left out')
+    expect(train.out.find((l) => l.startsWith('test accuracy '))).toMatch(/^test accuracy \d\.\d{6} \(\d+\/40\), loss \d+\.\d{6}$/)
+
+    const evaluate = await cli(['evaluate', '--model', out, '--data', messy])
+    expect(evaluate.code).toBe(0)
+    expect(evaluate.err).toEqual(skipped)
+    expect(evaluate.out[0]).toBe(`${out} on ${messy} (test): 40 images (2 unreadable files skipped)`)
   })
 })
