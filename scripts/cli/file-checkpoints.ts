@@ -69,6 +69,14 @@ export function fileCheckpoints(dir: string, fs: CheckpointFs = fsp): FileCheckp
     }
   }
 
+  /** An unreadable checkpoint: names the file and what to do, since the token in the JSON is what resumes this participant. */
+  const unreadable = (path: string, why: string, json = path) =>
+    new Error(
+      path === json
+        ? `the checkpoint ${path} cannot be read (${why}): it holds this participant's token, without which its name stays taken. Fix or restore the file to resume; or delete it and run again with another --name`
+        : `the checkpoint's weights ${path} cannot be read (${why}): fix or restore the file to resume; or delete ${json} (it holds this participant's token) and run again with another --name`,
+    )
+
   return {
     async prepare() {
       await makeDir()
@@ -83,15 +91,34 @@ export function fileCheckpoints(dir: string, fs: CheckpointFs = fsp): FileCheckp
       }
     },
     async load(taskId) {
+      const path = join(dir, `${stem(taskId)}.json`)
+      let text: string
+      try {
+        text = await fs.readFile(path, 'utf8')
+      } catch (err) {
+        // No checkpoint yet: a first run. Any other failure must not pass for one, or the participant joins again under a name it holds.
+        if (codeOf(err) === 'ENOENT') return null
+        throw unreadable(path, messageOf(err))
+      }
       let meta: Meta
       try {
-        meta = JSON.parse(await fs.readFile(join(dir, `${stem(taskId)}.json`), 'utf8')) as Meta
-      } catch {
-        return null
+        meta = JSON.parse(text) as Meta
+      } catch (err) {
+        throw unreadable(path, `not JSON: ${messageOf(err)}`)
       }
+      const missing = (['taskId', 'name', 'participantId', 'token'] as const).filter((k) => typeof meta?.[k] !== 'string')
+      if (missing.length > 0) throw unreadable(path, `no ${missing.join(', ')}`)
       if (!meta.training) return { ...meta, training: null }
       // Checkpoints written before weights files were named in the JSON used one fixed name.
-      const buf = await fs.readFile(join(dir, meta.training.file ?? `${stem(taskId)}.weights.bin`))
+      const weightsPath = join(dir, meta.training.file ?? `${stem(taskId)}.weights.bin`)
+      let buf: Buffer
+      try {
+        buf = await fs.readFile(weightsPath)
+      } catch (err) {
+        throw unreadable(weightsPath, messageOf(err), path)
+      }
+      const expected = meta.training.weights.reduce((n, { shape }) => n + shape.reduce((a, b) => a * b, 1), 0) * 4
+      if (buf.byteLength !== expected) throw unreadable(weightsPath, `${buf.byteLength} bytes where the checkpoint names ${expected}`, path)
       const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength))
       let offset = 0
       const weights: NamedTensor[] = meta.training.weights.map(({ name, shape }) => {

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http'
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -199,4 +199,29 @@ describe('autofed participate: setup checked before joining, and what a failure 
       page.close()
     }
   }, 20_000)
+
+  it('a checkpoint it cannot read, or whose token the task does not know, is named with what to do; nothing joins', async () => {
+    const server = await start()
+    try {
+      const { task, invite } = await admin(server.url).createTaskFromZip(smallSgdBundle(), { max_rounds: 1 }, 'checkpoints')
+      const data = await mnistOnDisk(0, 0)
+      const state = await tempDir()
+      const path = fileCheckpoints(state).pathOf(task.id)
+      const saved = { taskId: task.id, name: 'st4', participantId: 'p1', token: 'not-a-token-of-this-task', training: null, uploadedRound: 0, validatedVersion: -1, loggedTestVersion: -1, tested: false }
+      await writeFile(path, JSON.stringify(saved).slice(0, 40))
+      const err = (await participate(options(server.url, task.id, invite, data, state)).then(() => new Error('ran'), (e: unknown) => e)) as Error
+      expect(err.message).toMatch(/^the checkpoint .* cannot be read \(not JSON: .+\): it holds this participant's token, without which its name stays taken\. Fix or restore the file to resume; or delete it and run again with another --name$/)
+      expect(err.message.startsWith(`the checkpoint ${path} cannot be read`)).toBe(true)
+
+      await writeFile(path, JSON.stringify(saved))
+      await expect(participate(options(server.url, task.id, invite, data, state))).rejects.toThrow(
+        `unknown token for this task; join again with the invite link: the token saved in ${path} is not one this task knows. Delete that file to join again (with another --name if "st4" is taken)`,
+      )
+      expect(await names(server.url, task.id)).toEqual([])
+      expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(saved)
+    } finally {
+      await server.close()
+    }
+  }, 60_000)
 })
+

@@ -154,6 +154,8 @@ export async function participate(o: ParticipateOptions): Promise<ParticipantOut
   // between (the bundle cannot be trained here, the token cannot be saved) leaves the task.
   let joined: Credentials | null = null
   let ready = false
+  // The trainer is made with the credentials of the checkpoint when this run did not join.
+  let fromCheckpoint = false
   const api: FederationApi = {
     ...base,
     async join(invite, name, counts) {
@@ -177,6 +179,7 @@ export async function participate(o: ParticipateOptions): Promise<ParticipantOut
         if (line) log(line)
       },
       trainer: async (auth) => {
+        fromCheckpoint = joined === null
         const participant = client.withToken(auth.token)
         const task = await participant.task(o.task)
         const files = unzipBundle(await participant.taskBundle(o.task))
@@ -223,7 +226,7 @@ export async function participate(o: ParticipateOptions): Promise<ParticipantOut
     })
   } catch (err) {
     if (joined && !ready) throw await leaveAfter(err, { client, creds: joined, task: o.task, name: o.name, store })
-    throw explained(err, o)
+    throw explained(err, o, fromCheckpoint && !ready ? store : null)
   } finally {
     cache.dispose()
     featureCache.clear()
@@ -242,11 +245,21 @@ export function serverProblem(server: string): string | null {
   return url.protocol === 'http:' || url.protocol === 'https:' ? null : `--server ${server}: not an http: or https: address; ${help}`
 }
 
-/** The error to show for a failure the aggregator's answers explain: another server than an aggregator at --server. */
-function explained(err: unknown, o: ParticipateOptions): unknown {
+/**
+ * The error to show for a failure the aggregator's answers explain: another server at --server, or (with `resumed`,
+ * the store whose checkpoint gave the credentials) a token it does not know.
+ */
+function explained(err: unknown, o: ParticipateOptions, resumed: FileCheckpointStore | null): unknown {
   const cause = err instanceof NotAutofedError ? err : (err as { cause?: unknown } | null)?.cause
   if (cause instanceof NotAutofedError) {
     return new Error(`${cause.message}: check --server (${o.server}): it is the aggregator's address, the start of the invite link (e.g. http://127.0.0.1:8787)`)
+  }
+  const status = (err as { status?: unknown } | null)?.status
+  if (resumed && (status === 401 || status === 403)) {
+    return new Error(
+      `${err instanceof Error ? err.message : String(err)}: the token saved in ${resumed.pathOf(o.task)} is not one this task knows. ` +
+        `Delete that file to join again (with another --name if "${o.name}" is taken)`,
+    )
   }
   return err
 }
