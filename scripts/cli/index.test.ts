@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { main } from './index'
 
@@ -45,4 +47,15 @@ describe('autofed (the command line)', () => {
     expect(await run(['inspect', 'data', 'dir', '--validation-fraction', '2'])).toEqual({ code: 2, out: '', err: `autofed inspect data: --validation-fraction must be at least 0 and below 1, got "2"\n${usage}` })
     expect(await run(['inspect', 'data', 'dir', '--seed', '1.5'])).toEqual({ code: 2, out: '', err: `autofed inspect data: --seed must be an integer, got "1.5"\n${usage}` })
   })
+
+  it('ends quietly when the reader of its output has gone (`autofed … | head`): no EPIPE stack trace', async () => {
+    const child = spawn(process.execPath, ['bin/autofed.mjs'], { cwd: join(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'pipe'] })
+    // Closed before the CLI has started, so its first line already meets a closed pipe.
+    child.stdout.destroy()
+    let stderr = ''
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()))
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+  })
 })
+
