@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { prepareSimulation } from '../simulate'
 import { parseSimulateArgs } from './simulate'
 
 describe('autofed simulate', () => {
@@ -7,4 +8,12 @@ describe('autofed simulate', () => {
     expect(() => parseSimulateArgs(['--param', 'learning_rate=0.1'])).toThrow('--param learning_rate: use --lr instead')
     expect(parseSimulateArgs(['--param', 'min_participants=5', '--param', 'server_optimizer=fedadam']).params).toEqual({ min_participants: 5, server_optimizer: 'fedadam' })
   })
+
+  it('a --model that is not an MNIST bundle says what --model takes', async () => {
+    const o = parseSimulateArgs(['--model', 'mobilenet-v2'])
+    await expect(prepareSimulation(o)).rejects.toThrow(
+      `mobilenet-v2: config.json id2label must be the ten digits 0 … 9 for MNIST, got none; --model takes an MNIST bundle of ${o.bundlesDir}: mnist-2nn or mnist-cnn`,
+    )
+  })
 })
+
