@@ -3,12 +3,14 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs-core'
 import { labelsOf } from '../../shared/bundle'
+import { summarizeSkipped } from '../../shared/dataset'
 import { evaluateModel, evaluationFiles, mostConfused, type Evaluation } from '../../shared/evaluate'
 import { buildModel } from '../../shared/model'
 import { ProblemError } from '../../shared/problems'
 import { createImageCache, trainingOptions } from '../../shared/train'
 import type { Command } from './index'
 import { bundleBatches, itemsOf, openBundle, openData, SPLIT_CHOICES, type SplitChoice } from './local-model'
+import { prepareOutFolder } from './out-path'
 import { setupBackend } from './participate'
 
 const USAGE = 'autofed evaluate --model <bundle dir|zip> --data <dir> [--split test|validation|train|all] [--out <dir>] [--json] [--backend wasm|cpu]'
@@ -23,6 +25,7 @@ export type EvaluateCliOptions = {
 
 /** Evaluates a bundle's model on a split of a local folder; writes the output files when `out` is set. */
 export async function evaluateFolder(o: EvaluateCliOptions, log: (line: string) => void = () => {}): Promise<{ evaluation: Evaluation; written: string[] }> {
+  if (o.out !== null) await prepareOutFolder(o.out)
   const { note } = await setupBackend(o.backend)
   if (note) log(note)
   const bundle = await openBundle(o.model)
@@ -33,6 +36,7 @@ export async function evaluateFolder(o: EvaluateCliOptions, log: (line: string) 
   const training = trainingOptions(bundle.config)
   if (!training.ok) throw new ProblemError(training.problems)
   const { source, dataset } = await openData(o.data, labels, { requireTrain: false })
+  for (const line of summarizeSkipped(dataset.skipped)) log(line)
   const items = itemsOf(dataset, o.split)
   if (items.length === 0) {
     throw new ProblemError([{ file: o.data, message: `has no ${o.split === 'all' ? '' : `${o.split} `}images to evaluate; pick another --split (counts: autofed inspect data ${o.data})` }])

@@ -82,4 +82,37 @@ describe('fileCheckpoints', () => {
     await writeFile(join(dir, 'task_1.weights.bin'), new Uint8Array(new Float32Array([7, 8]).buffer))
     expect(values(await fileCheckpoints(dir).load('task/1'))).toEqual([[7, 8]])
   })
+
+  it('tells a checkpoint it cannot read from a missing one, naming the file and what to do', async () => {
+    const dir = await tempDir()
+    const store = fileCheckpoints(dir)
+    expect(await store.load('task/1')).toBeNull()
+    const json = join(dir, 'task_1.json')
+    const help = "it holds this participant's token, without which its name stays taken. Fix or restore the file to resume; or delete it and run again with another --name"
+    await writeFile(json, JSON.stringify(cp(1, 0, null)).slice(0, 40))
+    await expect(store.load('task/1')).rejects.toThrow(new RegExp(`^the checkpoint ${json.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} cannot be read \\(not JSON: [^)]+\\): ${help.replace(/\./g, '\\.')}$`))
+    await writeFile(json, JSON.stringify({ taskId: 'task/1', name: 'a' }))
+    await expect(store.load('task/1')).rejects.toThrow(`the checkpoint ${json} cannot be read (no participantId, token): ${help}`)
+
+    // The weights the JSON names: missing, or not as many bytes as its shapes.
+    await store.save(cp(1, 1, 1))
+    const [weights] = (await readdir(dir)).filter((f) => f.endsWith('.weights.bin'))
+    await writeFile(join(dir, weights), new Uint8Array(8))
+    const weightsHelp = `fix or restore the file to resume; or delete ${json} (it holds this participant's token) and run again with another --name`
+    await expect(store.load('task/1')).rejects.toThrow(`the checkpoint's weights ${join(dir, weights)} cannot be read (8 bytes where the checkpoint names 24): ${weightsHelp}`)
+    await rm(join(dir, weights))
+    await expect(store.load('task/1')).rejects.toThrow(`the checkpoint's weights ${join(dir, weights)} cannot be read (ENOENT: no such file or directory, open '${join(dir, weights)}'): ${weightsHelp}`)
+  })
+
+  it('prepare makes and test-writes the folder; a folder it cannot make is named with what to do, in prepare and in save', async () => {
+    const dir = await tempDir()
+    await fileCheckpoints(join(dir, 'a', 'b')).prepare()
+    expect(await readdir(join(dir, 'a', 'b'))).toEqual([])
+    await writeFile(join(dir, 'afile'), 'x')
+    const under = join(dir, 'afile', 'sub')
+    const message = `could not make the --state folder ${under} (ENOTDIR: not a directory, mkdir '${under}'): a part of the --state path ${under} is a file, not a folder: give --state a folder (it is made if missing)`
+    await expect(fileCheckpoints(under).prepare()).rejects.toThrow(message)
+    await expect(fileCheckpoints(under).save(cp(1, 0, null))).rejects.toThrow(message)
+  })
 })
+

@@ -1,4 +1,5 @@
 import { ProblemError, didYouMean, formatProblem, likelyMeant } from '../../shared/problems'
+import { parseArgsMessage } from './unknown-option'
 
 /** One `autofed` subcommand: gets its arguments, returns the exit code. */
 export type Command = { usage: string; run(args: string[]): Promise<number> }
@@ -18,16 +19,6 @@ function usage(): string {
   return ['usage:', ...Object.entries(COMMANDS).map(([name]) => `  autofed ${name} …`), '`autofed <command> --help` prints its options.'].join('\n')
 }
 
-/** parseArgs's "Unknown option '--epoch'" with the options of the usage it most likely meant (`--epochs`). */
-function unknownOption(err: Error, usage: string): string {
-  const given = /Unknown option '-{1,2}([^']+)'/.exec(err.message)?.[1]
-  // Its first sentence only: the rest is about positional arguments, which is rarely what was meant.
-  const first = err.message.split(/(?<=')\. /)[0]
-  if (!given) return first
-  const options = [...new Set([...usage.matchAll(/--([a-z][a-z0-9-]*)/g)].map((m) => m[1]))]
-  return `${first}${didYouMean(likelyMeant(given, options), (n) => `--${n}`)}`
-}
-
 const wantsHelp = (args: string[]) => args.some((a) => a === '--help' || a === '-h')
 
 /** Runs the command line; never prints a stack trace for user errors. */
@@ -35,8 +26,14 @@ export async function main(argv: string[]): Promise<number> {
   const name = Object.keys(COMMANDS).find((k) => argv.slice(0, k.split(' ').length).join(' ') === k)
   if (!name) {
     const asked = argv.length === 0 || wantsHelp(argv.slice(0, 1))
-    ;(asked ? console.log : console.error)(usage())
-    return asked ? 0 : 2
+    if (asked) {
+      console.log(usage())
+      return 0
+    }
+    // A two-word command is matched as two words ("inspect dta" → inspect data).
+    const given = argv[0] === 'inspect' && argv[1] !== undefined ? argv.slice(0, 2).join(' ') : argv[0]
+    console.error(`autofed: unknown command "${given}"${didYouMean(likelyMeant(given, Object.keys(COMMANDS)), (n) => n)}\n${usage()}`)
+    return 2
   }
   try {
     const command = await COMMANDS[name]()
@@ -50,10 +47,8 @@ export async function main(argv: string[]): Promise<number> {
     } catch (err) {
       // node:util parseArgs: a misspelt option, an argument where options are expected or an option without its
       // value gets the command's options with it.
-      const code = (err as { code?: unknown }).code
-      if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new Error(`${unknownOption(err as Error, command.usage)}\nusage: ${command.usage}`)
-      if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new Error(`${(err as Error).message}\nusage: ${command.usage}`)
-      throw err
+      const message = parseArgsMessage(err, command.usage)
+      throw message === null ? err : new Error(`${message}\nusage: ${command.usage}`)
     }
   } catch (err) {
     if (err instanceof ProblemError) {

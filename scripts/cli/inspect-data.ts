@@ -6,6 +6,7 @@ import { decodeImage } from '../../shared/decode'
 import { sniffImageFormat } from '../../shared/image-format'
 import { formatProblem, type Problem } from '../../shared/problems'
 import type { Command } from './index'
+import { parseArgsMessage } from './unknown-option'
 
 const USAGE = 'autofed inspect data <dir> [--json] [--labels a,b,c] [--seed N] [--validation-fraction F] [--headers-only]'
 
@@ -41,18 +42,25 @@ function parse(args: string[]) {
     if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${v}"`)
     return n
   }
+  // Checked here, as readDataset would check them, so the message names the option rather than `options: seed`.
+  const seed = number(values.seed, 'seed')
+  if (seed !== undefined && !Number.isInteger(seed)) throw new Error(`--seed must be an integer, got "${values.seed}"`)
+  const validationFraction = number(values['validation-fraction'], 'validation-fraction')
+  if (validationFraction !== undefined && !(validationFraction >= 0 && validationFraction < 1)) {
+    throw new Error(`--validation-fraction must be at least 0 and below 1, got "${values['validation-fraction']}"`)
+  }
   return {
     dir: positionals[0],
     json: values.json === true,
     headersOnly: values['headers-only'] === true,
     taskLabels: labels,
-    seed: number(values.seed, 'seed'),
-    validationFraction: number(values['validation-fraction'], 'validation-fraction'),
+    seed,
+    validationFraction,
   }
 }
 
 /** Why a path cannot be opened as a data folder, or null when it can. */
-async function folderProblem(dir: string): Promise<Problem | null> {
+export async function folderProblem(dir: string): Promise<Problem | null> {
   try {
     if (!(await stat(dir)).isDirectory()) return { file: dir, message: 'is not a folder; give the data folder' }
     return null
@@ -69,7 +77,8 @@ export const inspectData: Command = {
     try {
       options = parse(args)
     } catch (err) {
-      console.error(`autofed inspect data: ${err instanceof Error ? err.message : String(err)}\nusage: ${USAGE}`)
+      const message = parseArgsMessage(err, USAGE) ?? (err instanceof Error ? err.message : String(err))
+      console.error(`autofed inspect data: ${message}\nusage: ${USAGE}`)
       return 2
     }
     const { dir, json } = options

@@ -7,6 +7,7 @@ import { parseBundle, unzipBundle, type Bundle } from '../../shared/bundle'
 import { readDataset, type Dataset, type DatasetItem } from '../../shared/dataset'
 import { readAll, type FileSource } from '../../shared/files'
 import { ProblemError } from '../../shared/problems'
+import { folderProblem } from './inspect-data'
 import { batches, cachedBatches, pureImageDecoder, type Batches, type FeatureSource, type ImageCache } from '../../shared/train'
 
 /** Reads and validates a bundle given as a folder or a .zip on disk; throws ProblemError naming the file. */
@@ -31,11 +32,8 @@ export async function openBundle(path: string): Promise<Bundle> {
 
 /** Reads a data folder; `labels` (the model's) make labels the model does not know an error naming them; `requireTrain: false` for evaluation. */
 export async function openData(dir: string, labels?: string[], o: { requireTrain?: boolean } = {}): Promise<{ source: FileSource; dataset: Dataset }> {
-  try {
-    if (!(await stat(dir)).isDirectory()) throw new Error('not a folder')
-  } catch {
-    throw new ProblemError([{ file: dir, message: 'is not a folder; give a data folder (ImageFolder, annotation.json or CSV layout)' }])
-  }
+  const problem = await folderProblem(dir)
+  if (problem) throw new ProblemError([problem])
   const source = await directorySource(dir)
   const read = await readDataset(source, { name: dir, ...(labels && { taskLabels: labels }), ...o })
   if (!read.ok) throw new ProblemError(read.problems)

@@ -27,6 +27,6 @@ describe('autofed lr-find', () => {
     expect(r.out.find((l) => l.startsWith('1.00e-7 '))).toBeDefined()
     const missing = await cli(['lr-find', '--bundle', mnist.bundleZip, '--data', join(mnist.root, 'nope')])
     expect(missing.code).toBe(1)
-    expect(missing.err).toEqual([`${join(mnist.root, 'nope')}: is not a folder; give a data folder (ImageFolder, annotation.json or CSV layout)`])
+    expect(missing.err).toEqual([`${join(mnist.root, 'nope')}: does not exist; give the data folder`])
   }, 120_000)
 })

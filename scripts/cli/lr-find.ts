@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs-core'
 import { labelsOf } from '../../shared/bundle'
+import { summarizeSkipped } from '../../shared/dataset'
 import { LR_FIND_DEFAULTS, lrFind, type LrFindResult } from '../../shared/lr-find'
 import { buildModel } from '../../shared/model'
 import { ProblemError } from '../../shared/problems'
@@ -30,6 +31,7 @@ export async function lrFindFolder(o: LrFindCliOptions, log: (line: string) => v
   const training = trainingOptions(bundle.config)
   if (!training.ok) throw new ProblemError(training.problems.map((p) => ({ ...p, file: `${o.bundle}/${p.file}` })))
   const { source, dataset } = await openData(o.data)
+  for (const line of summarizeSkipped(dataset.skipped)) log(line)
   if (dataset.splits.train.length === 0) throw new ProblemError([{ file: o.data, message: 'has no training images; put them in train/<label>/ or <label>/' }])
   // As autofed train: the bundle's labels when the folder's all belong to them (its head is kept), else a new head.
   const bundleLabels = labelsOf(bundle.config)

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -9,7 +10,7 @@ import { mnistFolder } from '../../shared/train/mnist.case'
 import { SEED } from '../bundles/mnist-cnn'
 import { smallCnnBundle } from '../bundles/small-cnn.case'
 import { fileCheckpoints } from './file-checkpoints'
-import { participate } from './participate'
+import { describeEvent, participate } from './participate'
 
 const dirs: string[] = []
 afterAll(async () => {
@@ -117,3 +118,110 @@ describe('autofed participate (Node headless participant)', () => {
     }
   })
 })
+
+describe('autofed participate: setup checked before joining, and what a failure after joining leaves', () => {
+  const admin = (url: string) => createClient({ baseUrl: url, token: 'initiator-secret' })
+  const start = async () => startNodeServer({ port: 0, dataDir: await tempDir(), bundlesDir: 'bundles', distDir: await tempDir(), initiatorToken: 'initiator-secret' })
+  const options = (server: string, task: string, invite: string, data: string, state: string | null, name = 'st4') =>
+    ({ server, task, invite, data, name, backend: 'wasm', state, cacheBytes: 8 << 20, log: () => {} }) as const
+  const names = async (url: string, task: string) => (await admin(url).task(task)).participants.map((p) => [p.name, p.online])
+
+  it('refuses a bad --server, --state or --data before joining, so a run with them fixed takes the same name', async () => {
+    const server = await start()
+    try {
+      const { task, invite } = await admin(server.url).createTaskFromZip(smallSgdBundle(), { max_rounds: 1 }, 'setup')
+      const data = await mnistOnDisk(0, 0)
+      const root = await tempDir()
+      await writeFile(join(root, 'afile'), 'x')
+      const help = "give the aggregator's address, the start of the invite link (e.g. http://127.0.0.1:8787)"
+      await expect(participate(options('not-a-url', task.id, invite, data, null))).rejects.toThrow(`--server not-a-url: not a URL; ${help}`)
+      await expect(participate(options('ftp://127.0.0.1', task.id, invite, data, null))).rejects.toThrow(`--server ftp://127.0.0.1: not an http: or https: address; ${help}`)
+      const under = join(root, 'afile', 'sub')
+      await expect(participate(options(server.url, task.id, invite, data, under))).rejects.toThrow(
+        `could not make the --state folder ${under} (ENOTDIR: not a directory, mkdir '${under}'): a part of the --state path ${under} is a file, not a folder: give --state a folder (it is made if missing)`,
+      )
+      const nope = join(root, 'nope')
+      await expect(participate(options(server.url, task.id, invite, nope, join(root, 'state')))).rejects.toMatchObject({ problems: [{ file: nope, message: 'does not exist; give the data folder' }] })
+      expect(await names(server.url, task.id)).toEqual([])
+
+      // The same name joins now; the task is stopped once it has. A file that is not an image is counted once.
+      await writeFile(join(data, 'notes.txt'), 'notes')
+      const lines: string[] = []
+      const outcome = await participate({
+        ...options(server.url, task.id, invite, data, join(root, 'state')),
+        log: (line) => lines.push(line),
+        onEvent: (e) => void (e.type === 'joined' && admin(server.url).stop(task.id)),
+      })
+      expect(outcome.state).toBe('stopped')
+      expect(lines.slice(0, 2)).toEqual(['skipped: 1 file', '  1 × outside the train/, val/ and test/ folders: notes.txt'])
+      expect(await names(server.url, task.id)).toEqual([['st4', true]])
+    } finally {
+      await server.close()
+    }
+  }, 60_000)
+
+  it('leaves the task when its bundle cannot be trained here, says so, and removes the checkpoint of the participant that left', async () => {
+    const server = await start()
+    try {
+      const bundle = smallCnnBundle({ optimizer: 'rmsprop' }, SEED)
+      const { task, invite } = await admin(server.url).createTaskFromZip(bundle, { max_rounds: 1 }, 'rmsprop')
+      const state = await tempDir()
+      await expect(participate(options(server.url, task.id, invite, await mnistOnDisk(0, 0), state))).rejects.toMatchObject({
+        problems: [
+          { file: 'config.json', field: 'optimizer', message: 'must be one of "sgd", "adam" (got "rmsprop")' },
+          { file: `task ${task.id}`, message: 'left the task, so no round waits for "st4"; the name stays taken in this task: run again with another --name' },
+        ],
+      })
+      expect(await names(server.url, task.id)).toEqual([['st4', false]])
+      expect(await readdir(state)).toEqual([])
+    } finally {
+      await server.close()
+    }
+  }, 60_000)
+
+  it("says how many of a split's images could not be read in the validation and test lines", () => {
+    const result = { loss: 1, accuracy: 0.5, correct: 9, examples: 19 }
+    const splits = { validation: 20, test: 19 }
+    expect(describeEvent({ type: 'validation', round: 0, result }, splits)).toBe('round 0 validation: accuracy 0.500 on 19 images (1 of 20 could not be read)')
+    expect(describeEvent({ type: 'test', result: { ...result, confusion: [] } }, splits)).toBe('test: accuracy 0.500 on 19 images')
+    expect(describeEvent({ type: 'test', result: { ...result, examples: 51, confusion: [] } }, { validation: 20, test: 54 })).toBe('test: accuracy 0.500 on 51 images (3 of 54 could not be read)')
+  })
+
+  it('stops at once, naming the address and what came back, when --server answers with something other than an aggregator', async () => {
+    const page = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>router</title>'))
+    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(page.address() as { port: number }).port}`
+    try {
+      await expect(participate(options(url, 'T1', 'secret', await mnistOnDisk(0, 0), null))).rejects.toThrow(
+        `POST ${url}/api/tasks/T1/join answered HTTP 200 with text/html; charset=utf-8, not an autofed aggregator's JSON: check --server (${url}): it is the aggregator's address, the start of the invite link (e.g. http://127.0.0.1:8787)`,
+      )
+    } finally {
+      page.close()
+    }
+  }, 20_000)
+
+  it('a checkpoint it cannot read, or whose token the task does not know, is named with what to do; nothing joins', async () => {
+    const server = await start()
+    try {
+      const { task, invite } = await admin(server.url).createTaskFromZip(smallSgdBundle(), { max_rounds: 1 }, 'checkpoints')
+      const data = await mnistOnDisk(0, 0)
+      const state = await tempDir()
+      const path = fileCheckpoints(state).pathOf(task.id)
+      const saved = { taskId: task.id, name: 'st4', participantId: 'p1', token: 'not-a-token-of-this-task', training: null, uploadedRound: 0, validatedVersion: -1, loggedTestVersion: -1, tested: false }
+      await writeFile(path, JSON.stringify(saved).slice(0, 40))
+      const err = (await participate(options(server.url, task.id, invite, data, state)).then(() => new Error('ran'), (e: unknown) => e)) as Error
+      expect(err.message).toMatch(/^the checkpoint .* cannot be read \(not JSON: .+\): it holds this participant's token, without which its name stays taken\. Fix or restore the file to resume; or delete it and run again with another --name$/)
+      expect(err.message.startsWith(`the checkpoint ${path} cannot be read`)).toBe(true)
+
+      await writeFile(path, JSON.stringify(saved))
+      await expect(participate(options(server.url, task.id, invite, data, state))).rejects.toThrow(
+        `unknown token for this task; join again with the invite link: the token saved in ${path} is not one this task knows. Delete that file to join again (with another --name if "st4" is taken)`,
+      )
+      expect(await names(server.url, task.id)).toEqual([])
+      expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(saved)
+    } finally {
+      await server.close()
+    }
+  }, 60_000)
+})
+

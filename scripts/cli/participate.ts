@@ -4,24 +4,22 @@ import { dirname, join, sep } from 'node:path'
 import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
-import { directorySource } from '../../edge/adapter/node/files'
 import { parseBundle, unzipBundle } from '../../shared/bundle'
-import { fileCheckpoints } from './file-checkpoints'
-import { createClient } from '../../shared/client'
-import { readDataset } from '../../shared/dataset'
-import type { FileSource } from '../../shared/files'
+import { fileCheckpoints, type FileCheckpointStore } from './file-checkpoints'
+import { createClient, NotAutofedError, type AutofedClient } from '../../shared/client'
+import { summarizeSkipped } from '../../shared/dataset'
 import { buildModel } from '../../shared/model'
 import {
   clientApi,
   localTrainer,
   memoryCheckpoints,
   runParticipant,
-  type CheckpointStore,
-  type ParticipantCheckpoint,
+  type Credentials,
+  type FederationApi,
   type ParticipantEvent,
   type ParticipantOutcome,
 } from '../../shared/participant'
-import { ProblemError } from '../../shared/problems'
+import { ProblemError, type Problem } from '../../shared/problems'
 import {
   cachedBatches,
   createFeatureCache,
@@ -34,6 +32,7 @@ import {
 } from '../../shared/train'
 import type { Command } from './index'
 import { httpFetch } from './http-fetch'
+import { openData } from './local-model'
 
 const USAGE =
   'autofed participate --server URL --task ID --invite SECRET --data DIR [--name N] [--backend wasm|cpu] [--state DIR] [--cache-mb N] [--feature-cache-mb N]'
@@ -91,8 +90,15 @@ async function selectBackend(want: 'wasm' | 'cpu'): Promise<{ backend: string; n
   return { backend: 'cpu' }
 }
 
-/** Prints a participant event as one line, or nothing for events too frequent to print. */
-export function describeEvent(e: ParticipantEvent): string | null {
+/** `(3 of 54 could not be read)` when fewer images than the split holds were evaluated, else ''. */
+const unread = (examples: number, declared: number | undefined) =>
+  declared !== undefined && examples < declared ? ` (${declared - examples} of ${declared} could not be read)` : ''
+
+/**
+ * Prints a participant event as one line, or nothing for events too frequent to print; `splits` (the folder's
+ * validation and test images) makes the evaluation lines say how many could not be read.
+ */
+export function describeEvent(e: ParticipantEvent, splits?: { validation: number; test: number }): string | null {
   switch (e.type) {
     case 'joined':
       return `${e.resumed ? 'resumed' : 'joined'} as ${e.participantId}, training on ${e.backend}`
@@ -105,9 +111,9 @@ export function describeEvent(e: ParticipantEvent): string | null {
     case 'uploaded':
       return e.stale ? `round ${e.round}: the aggregator did not take our update now; waiting for the retry or the next round` : `round ${e.round}: uploaded (${e.examples} examples)`
     case 'validation':
-      return `round ${e.round} validation: accuracy ${e.result.accuracy.toFixed(3)} on ${e.result.examples} images`
+      return `round ${e.round} validation: accuracy ${e.result.accuracy.toFixed(3)} on ${e.result.examples} images${unread(e.result.examples, splits?.validation)}`
     case 'test':
-      return `test: accuracy ${e.result.accuracy.toFixed(3)} on ${e.result.examples} images`
+      return `test: accuracy ${e.result.accuracy.toFixed(3)} on ${e.result.examples} images${unread(e.result.examples, splits?.test)}`
     case 'retry':
       return `${e.what} failed (${e.error}); retry ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`
     case 'waiting':
@@ -124,13 +130,18 @@ export function describeEvent(e: ParticipantEvent): string | null {
 /** Runs a headless participant until the task is done or stopped. */
 export async function participate(o: ParticipateOptions): Promise<ParticipantOutcome> {
   const log = o.log ?? ((line: string) => console.log(line))
+  const badServer = serverProblem(o.server)
+  if (badServer) throw new Error(badServer)
   const { note } = await setupBackend(o.backend)
   if (note) log(note)
 
-  const source: FileSource = await directorySource(o.data)
-  const read = await readDataset(source, { name: o.data })
-  if (!read.ok) throw new ProblemError(read.problems)
-  const dataset = read.value
+  // Everything that can be checked here is checked before joining: a join registers the name for good, and the
+  // aggregator selects and waits for a participant that joined and then stopped.
+  const store = o.state ? fileCheckpoints(o.state) : null
+  await store?.prepare()
+  const { source, dataset } = await openData(o.data)
+  for (const line of summarizeSkipped(dataset.skipped)) log(line)
+  const splits = { validation: dataset.splits.validation.length, test: dataset.splits.test.length }
   const labelCounts = Object.fromEntries(
     dataset.labels.map((l) => [l, { train: dataset.counts.train[l] ?? 0, validation: dataset.counts.validation[l] ?? 0, test: dataset.counts.test[l] ?? 0 }]),
   )
@@ -138,20 +149,37 @@ export async function participate(o: ParticipateOptions): Promise<ParticipantOut
   const cache = createImageCache(o.cacheBytes)
   const featureCache = createFeatureCache(o.featureCacheBytes ?? DEFAULT_FEATURE_CACHE_MB * 1024 * 1024)
 
+  const base = clientApi(client, o.task)
+  // The credentials of a join made by this run, and whether the participant got as far as training: a failure in
+  // between (the bundle cannot be trained here, the token cannot be saved) leaves the task.
+  let joined: Credentials | null = null
+  let ready = false
+  // The trainer is made with the credentials of the checkpoint when this run did not join.
+  let fromCheckpoint = false
+  const api: FederationApi = {
+    ...base,
+    async join(invite, name, counts) {
+      joined = await base.join(invite, name, counts)
+      return joined
+    },
+  }
+
   try {
     return await runParticipant({
-      api: clientApi(client, o.task),
+      api,
       taskId: o.task,
       invite: o.invite,
       name: o.name,
       labelCounts,
-      checkpoint: o.state ? fileCheckpoints(o.state) : memoryCheckpoints(),
+      checkpoint: store ?? memoryCheckpoints(),
       onEvent: (e) => {
+        if (e.type === 'joined') ready = true
         o.onEvent?.(e)
-        const line = describeEvent(e)
+        const line = describeEvent(e, splits)
         if (line) log(line)
       },
       trainer: async (auth) => {
+        fromCheckpoint = joined === null
         const participant = client.withToken(auth.token)
         const task = await participant.task(o.task)
         const files = unzipBundle(await participant.taskBundle(o.task))
@@ -196,10 +224,69 @@ export async function participate(o: ParticipateOptions): Promise<ParticipantOut
         })
       },
     })
+  } catch (err) {
+    if (joined && !ready) throw await leaveAfter(err, { client, creds: joined, task: o.task, name: o.name, store })
+    throw explained(err, o, fromCheckpoint && !ready ? store : null)
   } finally {
     cache.dispose()
     featureCache.clear()
   }
+}
+
+/** Why `server` cannot be an aggregator's address, or null when it can. */
+export function serverProblem(server: string): string | null {
+  const help = "give the aggregator's address, the start of the invite link (e.g. http://127.0.0.1:8787)"
+  let url: URL
+  try {
+    url = new URL(server)
+  } catch {
+    return `--server ${server}: not a URL; ${help}`
+  }
+  return url.protocol === 'http:' || url.protocol === 'https:' ? null : `--server ${server}: not an http: or https: address; ${help}`
+}
+
+/**
+ * The error to show for a failure the aggregator's answers explain: another server at --server, or (with `resumed`,
+ * the store whose checkpoint gave the credentials) a token it does not know.
+ */
+function explained(err: unknown, o: ParticipateOptions, resumed: FileCheckpointStore | null): unknown {
+  const cause = err instanceof NotAutofedError ? err : (err as { cause?: unknown } | null)?.cause
+  if (cause instanceof NotAutofedError) {
+    return new Error(`${cause.message}: check --server (${o.server}): it is the aggregator's address, the start of the invite link (e.g. http://127.0.0.1:8787)`)
+  }
+  const status = (err as { status?: unknown } | null)?.status
+  if (resumed && (status === 401 || status === 403)) {
+    return new Error(
+      `${err instanceof Error ? err.message : String(err)}: the token saved in ${resumed.pathOf(o.task)} is not one this task knows. ` +
+        `Delete that file to join again (with another --name if "${o.name}" is taken)`,
+    )
+  }
+  return err
+}
+
+/**
+ * Leaves the task after a failure between this run's join and its training (so no round selects and waits for
+ * the participant), removes the checkpoint whose token no longer takes part, and returns the error to show:
+ * the failure, then what became of the participant.
+ */
+async function leaveAfter(
+  err: unknown,
+  o: { client: AutofedClient; creds: Credentials; task: string; name: string; store: FileCheckpointStore | null },
+): Promise<Error> {
+  const saved = o.store ? await o.store.load(o.task).then((c) => c?.token === o.creds.token, () => false) : false
+  let note: string
+  try {
+    await o.client.withToken(o.creds.token).leave(o.task)
+    if (saved) await o.store?.forget(o.task)
+    note = `left the task, so no round waits for "${o.name}"; the name stays taken in this task: run again with another --name`
+  } catch (leaveErr) {
+    const why = leaveErr instanceof Error ? leaveErr.message : String(leaveErr)
+    note = `could not leave the task (${why}): each round may select "${o.name}" and wait for it until calculation_timeout` +
+      (saved && o.store ? `; ${o.store.pathOf(o.task)} holds its token: run again with the same --name and --state to resume it` : '')
+  }
+  if (o.store && !saved) note += `; its token was not saved (${o.store.pathOf(o.task)} was not written), so this run cannot be resumed`
+  if (err instanceof ProblemError) return new ProblemError([...err.problems, { file: `task ${o.task}`, message: note } satisfies Problem])
+  return new Error(`${err instanceof Error ? err.message : String(err)}\n${note}`)
 }
 
 function parse(args: string[]): ParticipateOptions {

@@ -9,7 +9,7 @@ import { DEFAULT_PREDICT_MAX_BYTES } from '../../edge/routes'
 import { unzipBundle, zipBundle } from '../../shared/bundle'
 import { smallCnnBundle } from '../bundles/small-cnn.case'
 import { cli } from './cli.case'
-import { parseServeArgs, startServe, type RunningServer } from './serve'
+import { parseServeArgs, startServe, tryLine, type RunningServer } from './serve'
 import { MNIST_CNN, mnistReference } from './serve.case'
 
 const TOKEN = 'serve-test-token-0123'
@@ -53,9 +53,18 @@ describe('autofed serve: arguments', () => {
     expect(DEFAULT_PREDICT_MAX_BYTES).toBe(10 * 1024 * 1024)
     const args = ['--model', 'm', '--port', '0', '--host', '0.0.0.0', '--top-k', '3', '--max-body', '1000', '--max-pixels', '500', '--backend', 'cpu']
     expect(parseServeArgs(args, { AUTOFED_SERVE_TOKEN: 'from-env' })).toEqual({
-      model: 'm', port: 0, host: '0.0.0.0', topK: 3, maxBodyBytes: 1000, maxPixels: 500, token: 'from-env', backend: 'cpu',
+      model: 'm', port: 0, host: '0.0.0.0', topK: 3, maxBodyBytes: 1000, maxPixels: 500, token: 'from-env', tokenFromEnv: true, backend: 'cpu',
     })
-    expect(parseServeArgs(['--model', 'm', '--token', 'flag'], { AUTOFED_SERVE_TOKEN: 'env' }).token).toBe('flag')
+    expect(parseServeArgs(['--model', 'm', '--token', 'flag'], { AUTOFED_SERVE_TOKEN: 'env' })).toMatchObject({ token: 'flag', tokenFromEnv: false })
+  })
+
+  it('the curl hint names AUTOFED_SERVE_TOKEN only when the token came from it', () => {
+    const tail = "-H 'Content-Type: image/png' --data-binary @digit.png http://127.0.0.1:8788/api/predict"
+    const hint = (args: string[], env: Record<string, string>) => tryLine('http://127.0.0.1:8788', parseServeArgs(['--model', 'm', ...args], env))
+    expect(hint([], {})).toBe(`try:      curl -s ${tail}`)
+    expect(hint([], { AUTOFED_SERVE_TOKEN: 'sekrit' })).toBe(`try:      curl -s -H "Authorization: Bearer $AUTOFED_SERVE_TOKEN" ${tail}`)
+    // Given as --token, the variable may be unset: curl would send an empty token. The token itself is not echoed.
+    expect(hint(['--token', 'sekrit'], {})).toBe(`try:      curl -s -H 'Authorization: Bearer <the --token value>' ${tail}`)
   })
 
   it('refuses wrong arguments with one line saying what to do', async () => {

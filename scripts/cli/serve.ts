@@ -24,6 +24,8 @@ export type ServeOptions = {
   maxPixels: number
   /** Bearer token every request must carry; null serves anyone who can reach the port. */
   token: string | null
+  /** The token came from AUTOFED_SERVE_TOKEN, not --token (set only with a token). */
+  tokenFromEnv?: boolean
   backend: 'wasm' | 'cpu'
 }
 
@@ -103,8 +105,18 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
     maxBodyBytes: positive(values['max-body'], DEFAULT_PREDICT_MAX_BYTES, '--max-body'),
     maxPixels: positive(values['max-pixels'], DEFAULT_PREDICT_MAX_PIXELS, '--max-pixels'),
     token: token ?? null,
+    ...(token !== undefined && { tokenFromEnv: values.token === undefined }),
     backend,
   }
+}
+
+/**
+ * The curl command printed to try the server. It names AUTOFED_SERVE_TOKEN only when the token came from it (given
+ * as --token, the variable may be unset and curl would send an empty token); a --token is not echoed.
+ */
+export function tryLine(url: string, o: Pick<ServeOptions, 'token' | 'tokenFromEnv'>): string {
+  const auth = o.token === null ? '' : o.tokenFromEnv ? '-H "Authorization: Bearer $AUTOFED_SERVE_TOKEN" ' : "-H 'Authorization: Bearer <the --token value>' "
+  return `try:      curl -s ${auth}-H 'Content-Type: image/png' --data-binary @digit.png ${url}/api/predict`
 }
 
 /** `autofed serve`: a model as a prediction service. The one place an image goes to a server, by its user's choice. */
@@ -119,7 +131,7 @@ export const serveCommand: Command = {
     console.log(`serving ${m.displayName} (${m.name}): ${m.labels.length} classes, input ${m.inputSize[0]}x${m.inputSize[1]}x${m.channels}`)
     console.log(`predict:  POST ${server.url}/api/predict   (an image body, or multipart/form-data field "file"; up to ${o.maxBodyBytes} bytes and ${o.maxPixels} pixels)`)
     console.log(`model:    GET  ${server.url}/api/model`)
-    console.log(`try:      curl -s ${o.token ? '-H "Authorization: Bearer $AUTOFED_SERVE_TOKEN" ' : ''}-H 'Content-Type: image/png' --data-binary @digit.png ${server.url}/api/predict`)
+    console.log(tryLine(server.url, o))
     console.log('Images sent here are decoded and classified in memory and never written to disk or logged.')
     if (o.token === null && !LOOPBACK.has(o.host)) {
       console.error(`warning: listening on ${o.host} without a token: anyone who can reach this port can use the model; set AUTOFED_SERVE_TOKEN or --token`)

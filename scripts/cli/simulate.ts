@@ -1,10 +1,10 @@
-import { constants } from 'node:fs'
-import { access, mkdir, stat, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { PartitionSpec } from '../../shared/partition'
 import { prepareSimulation, progressPrinter, simulate, trainAlone, type SimulateOptions } from '../simulate'
+import { prepareOutFiles } from './out-path'
 import { setupBackend } from './participate'
 import type { Command } from './index'
 
@@ -113,32 +113,12 @@ export function parseSimulateArgs(args: string[]): SimulateOptions & { json: str
   }
 }
 
-/**
- * Makes the folder of --out and checks that its files can be written there, before any data is loaded or any
- * round is trained: a run of an hour must not end in a write error and nothing kept.
- */
-export async function prepareOut(csv: string, json: string): Promise<void> {
-  const fail = (why: string) => new Error(`--out ${csv}: ${why}; give a file name in a folder you can write to`)
-  const folder = dirname(csv)
-  try {
-    await mkdir(folder, { recursive: true })
-    await access(folder, constants.W_OK)
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    throw fail(code === 'ENOTDIR' || code === 'EEXIST' ? `${folder} is not a folder` : `cannot write into ${folder} (${code ?? (e as Error).message})`)
-  }
-  for (const file of [csv, json]) {
-    const existing = await stat(file).catch(() => null)
-    if (existing?.isDirectory()) throw fail(`${file} is a folder`)
-  }
-}
-
 /** `autofed simulate`: FedAvg on MNIST partitions with the real aggregator and simulated participants. */
 export const simulateCommand: Command = {
   usage: USAGE,
   async run(args) {
     const o = parseSimulateArgs(args)
-    if (o.csv && o.json) await prepareOut(o.csv, o.json)
+    if (o.csv && o.json) await prepareOutFiles(o.csv, [o.csv, o.json])
     const progress = progressPrinter(process.stdout)
     const p = o.partition
     const split = p.kind === 'iid' ? 'IID' : p.kind === 'pathological' ? `pathological non-IID (${p.shards} shards per client)` : `Dirichlet(α=${p.alpha})`

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import * as tfl from '@tensorflow/tfjs-layers'
@@ -101,5 +101,48 @@ describe('autofed train, then autofed evaluate', () => {
     expect([noTrain.code, noTrain.err]).toEqual([1, [`${cats}: has no train images to evaluate; pick another --split (counts: autofed inspect data ${cats})`]])
     const badSplit = await cli(['evaluate', '--model', result(), '--data', mnist.data, '--split', 'dev'])
     expect([badSplit.code, badSplit.err]).toEqual([1, ['autofed evaluate: --split must be test, validation, train, all; got "dev"']])
+  })
+
+  it('checks --out and --data before any work: the error names the option, the path in the way and what to do', async () => {
+    const plain = join(mnist.root, 'plain')
+    await writeFile(plain, 'x')
+    const train = (data: string, out: string) => cli(['train', '--bundle', mnist.bundleZip, '--data', data, '--out', out, '--epochs', '1'])
+    const folderHelp = 'give a folder you can write to (it is made if missing), or a file name ending in .zip'
+    // Nothing is printed before the error: no training ran.
+    expect(await train(mnist.data, join(plain, 'result'))).toEqual({ code: 1, out: [], err: [`autofed train: --out ${join(plain, 'result')}: ${plain} is not a folder; ${folderHelp}`] })
+    expect(await train(mnist.data, plain)).toEqual({ code: 1, out: [], err: [`autofed train: --out ${plain}: ${plain} is a file; ${folderHelp}`] })
+    expect(await train(mnist.data, join(plain, 'r.zip'))).toEqual({ code: 1, out: [], err: [`autofed train: --out ${join(plain, 'r.zip')}: ${plain} is not a folder; give a file name in a folder you can write to`] })
+    const evaluate = await cli(['evaluate', '--model', mnist.bundleZip, '--data', mnist.data, '--out', join(plain, 'eval')])
+    expect(evaluate).toEqual({ code: 1, out: [], err: [`autofed evaluate: --out ${join(plain, 'eval')}: ${plain} is not a folder; give a folder you can write to (it is made if missing)`] })
+
+    const nope = join(mnist.root, 'nope')
+    expect((await train(nope, join(mnist.root, 'r1'))).err).toEqual([`${nope}: does not exist; give the data folder`])
+    expect((await train(plain, join(mnist.root, 'r1'))).err).toEqual([`${plain}: is not a folder; give the data folder`])
+    expect((await cli(['evaluate', '--model', mnist.bundleZip, '--data', nope])).err).toEqual([`${nope}: does not exist; give the data folder`])
+  })
+
+  it('says which files the folder has that are not images, and how many test images could not be read', async () => {
+    const messy = join(mnist.root, 'messy')
+    await cp(mnist.data, messy, { recursive: true })
+    const png = await readFile(join(messy, 'test', '0', (await readdir(join(messy, 'test', '0')))[0]))
+    await writeFile(join(messy, 'test', '0', 'empty.png'), new Uint8Array())
+    await writeFile(join(messy, 'test', '1', 'garbage.png'), 'not an image')
+    await writeFile(join(messy, 'test', 'notes.txt'), 'notes')
+    await writeFile(join(messy, 'train', 'readme.txt'), 'readme')
+    await writeFile(join(messy, 'train', 'loose.png'), png)
+    const skipped = ['skipped: 3 files', '  2 × unsupported file type .txt: test/notes.txt, train/readme.txt', '  1 × not inside a label folder: train/loose.png']
+
+    const out = join(mnist.root, 'messy-result')
+    const train = await cli(['train', '--bundle', mnist.bundleZip, '--data', messy, '--out', out, '--epochs', '1'])
+    expect(train.code).toBe(0)
+    expect(train.out.slice(0, 3)).toEqual(skipped)
+    expect(train.out.find((l) => l.startsWith('Testing result: '))).toMatch(/^Testing result: avg_loss=\d+\.\d{4} correct_rate=\d\.\d\d \(2 unreadable files skipped\)$/)
+    expect(train.out).toContain('test: 2 of 42 images could not be read and are left out')
+    expect(train.out.find((l) => l.startsWith('test accuracy '))).toMatch(/^test accuracy \d\.\d{6} \(\d+\/40\), loss \d+\.\d{6}$/)
+
+    const evaluate = await cli(['evaluate', '--model', out, '--data', messy])
+    expect(evaluate.code).toBe(0)
+    expect(evaluate.err).toEqual(skipped)
+    expect(evaluate.out[0]).toBe(`${out} on ${messy} (test): 40 images (2 unreadable files skipped)`)
   })
 })

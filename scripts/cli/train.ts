@@ -3,12 +3,14 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs-core'
 import { labelsOf, writeResultBundle, zipBundle } from '../../shared/bundle'
+import { summarizeSkipped } from '../../shared/dataset'
 import { buildModel, modelWeights } from '../../shared/model'
 import { ProblemError } from '../../shared/problems'
 import { createFeatureCache, createImageCache, featureCacheOffReason, fineTune, frozenFeatureSource, trainingOptions, type FineTuneResult } from '../../shared/train'
 import { accuracyLine } from './evaluate'
 import type { Command } from './index'
 import { bundleBatches, channelsOf, openBundle, openData } from './local-model'
+import { prepareOutFiles, prepareOutFolder } from './out-path'
 import { setupBackend } from './participate'
 
 const USAGE = 'autofed train --bundle <dir|zip> --data <dir> --out <dir|file.zip> [--epochs N] [--seed S] [--backend wasm|cpu] [--cache-mb N]'
@@ -39,7 +41,10 @@ function chooseLabels(bundleLabels: string[] | null, dataLabels: string[]): { la
  * (the participant's trainer: same batches, optimizer, schedule), best validation epoch kept, then the
  * test split; writes a result bundle with the trained weights and the metrics.
  */
-export async function trainFolder(o: TrainCliOptions, log: (line: string) => void = () => {}): Promise<{ result: FineTuneResult; labels: string[]; files: Map<string, Uint8Array> }> {
+export async function trainFolder(
+  o: TrainCliOptions,
+  log: (line: string) => void = () => {},
+): Promise<{ result: FineTuneResult; labels: string[]; files: Map<string, Uint8Array>; testImages: number }> {
   const { note } = await setupBackend(o.backend)
   if (note) log(note)
   const bundle = await openBundle(o.bundle)
@@ -47,6 +52,7 @@ export async function trainFolder(o: TrainCliOptions, log: (line: string) => voi
   if (!training.ok) throw new ProblemError(training.problems.map((p) => ({ ...p, file: `${o.bundle}/${p.file}` })))
   const options = { ...training.value, ...(o.epochs !== null && { epochs: o.epochs }) }
   const { source, dataset } = await openData(o.data)
+  for (const line of summarizeSkipped(dataset.skipped)) log(line)
   if (dataset.splits.train.length === 0) throw new ProblemError([{ file: o.data, message: 'has no training images; put them in train/<label>/ or <label>/' }])
   const { labels, fromBundle } = chooseLabels(labelsOf(bundle.config), dataset.labels)
   const { model, headReplaced } = await buildModel(bundle, { labels })
@@ -96,7 +102,7 @@ export async function trainFolder(o: TrainCliOptions, log: (line: string) => voi
       training: 'local',
       ...(portable && { topology: model.toJSON(null, false) }),
     })
-    return { result, labels, files }
+    return { result, labels, files, testImages: dataset.splits.test.length }
   } finally {
     cache.dispose()
     model.dispose()
@@ -161,9 +167,13 @@ export const trainCommand: Command = {
   usage: USAGE,
   async run(args) {
     const o = parse(args)
+    if (o.out.toLowerCase().endsWith('.zip')) await prepareOutFiles(o.out, [o.out])
+    else await prepareOutFolder(o.out, 'give a folder you can write to (it is made if missing), or a file name ending in .zip')
     tf.env().set('PROD', true)
-    const { result, files } = await trainFolder(o, (line) => console.log(line))
+    const { result, files, testImages } = await trainFolder(o, (line) => console.log(line))
     const written = await writeBundleTo(o.out, files)
+    // On a line of its own: the accuracy line stays the one `autofed evaluate` prints for the same model and folder.
+    if (result.test && result.test.examples < testImages) console.log(`test: ${testImages - result.test.examples} of ${testImages} images could not be read and are left out`)
     if (result.test) console.log(`test ${accuracyLine(result.test.accuracy, result.test.correct, result.test.examples)}, loss ${result.test.loss.toFixed(6)}`)
     else console.log('test: the folder has no test split')
     console.log(`wrote the result bundle to ${o.out} (${written.length} files)`)

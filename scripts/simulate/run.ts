@@ -141,7 +141,10 @@ export async function prepareSimulation(o: SimulateOptions): Promise<SimulationS
   const training = trainingOptions(bundle.config)
   if (!training.ok) throw new ProblemError(training.problems)
   const labels = labelsOf(bundle.config) ?? []
-  if (labels.join() !== '0,1,2,3,4,5,6,7,8,9') throw new Error(`${o.model}: config.json id2label must be the ten digits 0 … 9 for MNIST, got ${labels.join(', ')}`)
+  if (labels.join() !== '0,1,2,3,4,5,6,7,8,9') {
+    const got = labels.length === 0 ? 'none' : labels.length > 12 ? `${labels.slice(0, 12).join(', ')}, … (${labels.length})` : labels.join(', ')
+    throw new Error(`${o.model}: config.json id2label must be the ten digits 0 … 9 for MNIST, got ${got}; --model takes an MNIST bundle of ${o.bundlesDir}: mnist-2nn or mnist-cnn`)
+  }
   const channels = bundle.config.num_channels === 1 ? 1 : 3
   const [trainRaw, testRaw] = await Promise.all([readMnist('train', o.trainExamples), readMnist('t10k', o.testExamples)])
   const parts = partition(trainRaw.labels, o.clients, o.partition, o.seed)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ApiError, createClient, readSse, readTaskEvents, type BodyReader, type FetchLike } from '.'
+import { isTransient } from '../participant'
+import { ApiError, createClient, NotAutofedError, readSse, readTaskEvents, type BodyReader, type FetchLike } from '.'
 
 function readerOf(parts: string[]): BodyReader {
   const enc = new TextEncoder()
@@ -65,4 +66,22 @@ describe('client', () => {
       ['http://x/api/tasks/t1/rounds/3/validation', undefined],
     ])
   })
+
+  it('a 2xx answer that is not JSON names the address and its content type, and is not retried as a network failure is', async () => {
+    const answer = (json: () => Promise<unknown>): FetchLike => async () => ({
+      status: 200, ok: true, headers: { get: (n: string) => (n.toLowerCase() === 'content-type' ? 'text/html; charset=utf-8' : null) },
+      json, text: async () => '', arrayBuffer: async () => new ArrayBuffer(0), body: null,
+    })
+    const page = createClient({ baseUrl: 'http://x/', fetch: answer(async () => JSON.parse('<!doctype html>')) })
+    const err = await page.join('t1', { invite: 's', name: 'a', labelCounts: {} }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(NotAutofedError)
+    expect(err).toMatchObject({ status: 200, message: "POST http://x/api/tasks/t1/join answered HTTP 200 with text/html; charset=utf-8, not an autofed aggregator's JSON" })
+    expect(isTransient(err)).toBe(false)
+    // A body cut while it was read is a network failure: retried.
+    const cut = createClient({ baseUrl: 'http://x', fetch: answer(async () => Promise.reject(new TypeError('terminated'))) })
+    const lost = await cut.join('t1', { invite: 's', name: 'a', labelCounts: {} }).catch((e: unknown) => e)
+    expect(lost).toEqual(new TypeError('terminated'))
+    expect(isTransient(lost)).toBe(true)
+  })
 })
+

@@ -52,6 +52,21 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A 2xx answer whose body is not JSON: the address is some other server (a web page, a proxy's sign-in page),
+ * not an autofed aggregator. It carries the status, so the participant does not retry it as a network failure.
+ */
+export class NotAutofedError extends ApiError {
+  constructor(
+    status: number,
+    readonly url: string,
+    readonly contentType: string | null,
+  ) {
+    super(status, `${url} answered HTTP ${status} with ${contentType ?? 'no content type'}, not an autofed aggregator's JSON`)
+    this.name = 'NotAutofedError'
+  }
+}
+
 export type Metrics = { history: RoundMetrics[]; initial: RoundMetrics | null; best: TaskView['best']; result: TestResult | null }
 
 /** A typed client of the aggregator API (edge/API.md), over fetch: browsers, Node >= 20, workers. */
@@ -98,7 +113,13 @@ export class AutofedClient {
 
   private async json<T>(method: string, path: string, json?: unknown): Promise<T> {
     const res = await this.request(method, path, json === undefined ? undefined : { json })
-    return (await res.json()) as T
+    try {
+      return (await res.json()) as T
+    } catch (err) {
+      // Only a parse failure: a connection lost while reading the body stays a network failure, retried.
+      if (!(err instanceof SyntaxError)) throw err
+      throw new NotAutofedError(res.status, `${method} ${this.baseUrl}${path}`, res.headers.get('content-type'))
+    }
   }
 
   private async bytes(path: string, cache?: 'no-store'): Promise<Uint8Array> {

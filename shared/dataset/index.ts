@@ -1,6 +1,6 @@
 export { readDataset, DEFAULT_SEED, DEFAULT_VALIDATION_FRACTION } from './read'
 export { checkImages } from './check-images'
-export { summarize } from './summarize'
+export { summarize, summarizeSkipped } from './summarize'
 export { minImagesForValidation, splitValidation } from './split'
 export { parseJson } from '../json'
 export { ANNOTATION_FILE } from './annotation'

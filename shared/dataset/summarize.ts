@@ -1,7 +1,7 @@
 import { formatProblem } from '../problems'
 import { count, firstFew } from './layout'
 import { minImagesForValidation } from './split'
-import { SPLITS, type Dataset } from './types'
+import { SPLITS, type Dataset, type SkippedFile } from './types'
 
 const SPLIT_HEADERS = { train: 'train', validation: 'validation', test: 'test' }
 
@@ -32,17 +32,20 @@ export function summarize(dataset: Dataset): string {
   }
 
   if (dataset.skipped.length === 0) lines.push('skipped: none')
-  else {
-    lines.push(`skipped: ${count(dataset.skipped.length, 'file')}`)
-    const byReason = new Map<string, string[]>()
-    for (const { path, reason } of dataset.skipped) {
-      const list = byReason.get(reason)
-      if (list === undefined) byReason.set(reason, [path])
-      else list.push(path)
-    }
-    const sorted = [...byReason].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1))
-    for (const [reason, paths] of sorted) lines.push(`  ${paths.length} × ${reason}: ${firstFew(paths)}`)
-  }
+  else lines.push(...summarizeSkipped(dataset.skipped))
   for (const w of dataset.warnings) lines.push(`warning: ${formatProblem(w)}`)
   return lines.join('\n')
+}
+
+/** `skipped: N files`, then a line per reason with its count and the first few paths (none for an empty list). */
+export function summarizeSkipped(skipped: readonly SkippedFile[]): string[] {
+  if (skipped.length === 0) return []
+  const byReason = new Map<string, string[]>()
+  for (const { path, reason } of skipped) {
+    const list = byReason.get(reason)
+    if (list === undefined) byReason.set(reason, [path])
+    else list.push(path)
+  }
+  const sorted = [...byReason].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1))
+  return [`skipped: ${count(skipped.length, 'file')}`, ...sorted.map(([reason, paths]) => `  ${paths.length} × ${reason}: ${firstFew(paths)}`)]
 }

@@ -23,6 +23,9 @@ export function stepsPerEpoch(examples: number, batchSize: number): number {
   return Math.max(1, Math.ceil(examples / batchSize))
 }
 
+/** ` (3 unreadable files skipped)` once a stream has been read, as the training line says it; else ''. */
+const unreadable = (stream: BatchStream) => ((stream.skipped?.length ?? 0) > 0 ? ` (${stream.skipped?.length} unreadable files skipped)` : '')
+
 export type EpochReport = { epoch: number; train: EpochResult; validation: EvalResult | null; best: boolean }
 
 export type FineTuneOptions = {
@@ -85,8 +88,9 @@ export async function fineTune(o: FineTuneOptions): Promise<FineTuneResult> {
       let validation: EvalResult | null = null
       let isBest = false
       if (o.validation) {
-        validation = await runValidation(o.model, o.validation())
-        log(`Validation result: avg_loss=${validation.loss.toFixed(4)} correct_rate=${validation.accuracy.toFixed(2)}`)
+        const stream = o.validation()
+        validation = await runValidation(o.model, stream)
+        log(`Validation result: avg_loss=${validation.loss.toFixed(4)} correct_rate=${validation.accuracy.toFixed(2)}${unreadable(stream)}`)
       }
       if (!validation || validation.examples === 0) {
         isBest = true
@@ -119,8 +123,9 @@ export async function fineTune(o: FineTuneOptions): Promise<FineTuneResult> {
 
   let test: TestResult | null = null
   if (o.test) {
-    test = await runTest(o.model, o.test(), o.labels)
-    log(`Testing result: avg_loss=${test.loss.toFixed(4)} correct_rate=${test.accuracy.toFixed(2)}`)
+    const stream = o.test()
+    test = await runTest(o.model, stream, o.labels)
+    log(`Testing result: avg_loss=${test.loss.toFixed(4)} correct_rate=${test.accuracy.toFixed(2)}${unreadable(stream)}`)
   }
   return { epochs, bestEpoch, bestAccuracy, stoppedEarly, test }
 }
