@@ -8,7 +8,8 @@ import { prepareForPrediction } from '../../shared/preprocess'
 import type { PreprocessorConfig } from '../../shared/preprocess'
 import type { BundleConfig } from '../../shared/bundle'
 import { ProblemError } from '../../shared/problems'
-import { decodeImage } from '../decode'
+import { imageDecoder } from '../decode'
+import type { ImageDecoder } from '../../shared/train'
 
 import { topK } from './output'
 import type { Prediction } from './output'
@@ -27,6 +28,8 @@ export type Predictor = {
   model: LayersModel
   preprocessor: PreprocessorConfig
   channels: 1 | 3
+  /** Decodes an image for this model: a large one arrives shrunk to the preprocessor's resize target. */
+  decode: ImageDecoder
   /** The preprocessed [1, h, w, c] input for an image (the caller disposes it); Grad-CAM reuses it. */
   input(bytes: Uint8Array, name: string): Promise<tf.Tensor4D>
   classify(bytes: Uint8Array, name: string, k?: number): Promise<Classification>
@@ -47,8 +50,9 @@ export async function loadPredictor(files: Map<string, Uint8Array>): Promise<Pre
   const preprocessor: PreprocessorConfig = parsed.value.preprocessor
   const shape = model.inputs[0].shape
   const channels: 1 | 3 = shape[shape.length - 1] === 1 ? 1 : 3
+  const decode = imageDecoder(preprocessor)
   const input = async (bytes: Uint8Array, name: string): Promise<tf.Tensor4D> => {
-    const image = await decodeImage(bytes, name)
+    const image = await decode(bytes, name)
     try {
       return prepareForPrediction(image, preprocessor, channels)
     } finally {
@@ -61,6 +65,7 @@ export async function loadPredictor(files: Map<string, Uint8Array>): Promise<Pre
     model,
     preprocessor,
     channels,
+    decode,
     input,
     async classify(bytes, name, k = 5) {
       const x = await input(bytes, name)
