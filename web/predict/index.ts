@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { LayersModel } from '@tensorflow/tfjs-layers'
-import { hostingProblems, parseBundle } from '../../shared/bundle'
+import { hostingProblems, labelsOf, parseBundle } from '../../shared/bundle'
 import type { FileSource } from '../../shared/files'
 import { hasImageExtension } from '../../shared/image-format'
 import { buildModel } from '../../shared/model'
@@ -9,7 +9,10 @@ import type { PreprocessorConfig } from '../../shared/preprocess'
 import type { BundleConfig } from '../../shared/bundle'
 import { ProblemError } from '../../shared/problems'
 import { imageDecoder } from '../decode'
+import { DEFAULT_TRAINING, trainingOptions } from '../../shared/train'
 import type { ImageDecoder } from '../../shared/train'
+import { measureSpec, selectPredictionBackend } from '../backend'
+import type { PredictionBackend } from '../backend'
 
 import { topK } from './output'
 import type { Prediction } from './output'
@@ -79,6 +82,25 @@ export async function loadPredictor(files: Map<string, Uint8Array>): Promise<Pre
       model.dispose()
     },
   }
+}
+
+/**
+ * Puts tfjs on the backend to run a library model on (web/backend's selectPredictionBackend), before the
+ * model is built on it. A result bundle's measurement is its base model's: training measured the task's
+ * bundle, and the result keeps its architecture, labels and batch size under a new name.
+ */
+export async function startPredictionBackend(files: Map<string, Uint8Array>): Promise<PredictionBackend> {
+  const parsed = parseBundle(files)
+  const labels = parsed.ok ? labelsOf(parsed.value.config) : undefined
+  if (!parsed.ok || !labels) return selectPredictionBackend(null)
+  const bundle = parsed.value
+  const base = bundle.card.frontMatter['base-model']
+  const training = trainingOptions(bundle.config)
+  const batchSize = training.ok ? training.value.batchSize : DEFAULT_TRAINING.batchSize
+  const asTrained = typeof base === 'string' && base !== '' ? { ...bundle, card: { ...bundle.card, name: base } } : bundle
+  // A model that does not build has no key; loadPredictor then says what is wrong with it.
+  const spec = await measureSpec(asTrained, labels, batchSize).catch(() => null)
+  return selectPredictionBackend(spec?.modelKey ?? null)
 }
 
 /** The images of a folder, in path order (what a folder prediction goes through). */
