@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { LayersModel } from '@tensorflow/tfjs-layers'
 import { hostingProblems, labelsOf, parseBundle } from '../../shared/bundle'
-import type { FileSource } from '../../shared/files'
-import { hasImageExtension } from '../../shared/image-format'
 import { buildModel } from '../../shared/model'
 import { prepareForPrediction } from '../../shared/preprocess'
 import type { PreprocessorConfig } from '../../shared/preprocess'
@@ -18,6 +16,8 @@ import { topK } from './output'
 import type { Prediction } from './output'
 
 export { csvCell, predictionsCsv, topK } from './output'
+export { folderImages } from './folder'
+export type { FolderImages } from './folder'
 export type { FolderPrediction, Prediction } from './output'
 
 /** What one image's prediction gives: fastai's predict → (class, index, probabilities), plus the top k. */
@@ -101,12 +101,4 @@ export async function startPredictionBackend(files: Map<string, Uint8Array>): Pr
   // A model that does not build has no key; loadPredictor then says what is wrong with it.
   const spec = await measureSpec(asTrained, labels, batchSize).catch(() => null)
   return selectPredictionBackend(spec?.modelKey ?? null)
-}
-
-/** The images of a folder, in path order (what a folder prediction goes through). */
-export async function imagePaths(source: FileSource): Promise<string[]> {
-  return (await source.list())
-    .map((e) => e.path)
-    .filter(hasImageExtension)
-    .sort()
 }
