@@ -67,6 +67,14 @@ function cachedChoice(v: unknown, candidates: string[]): Choice | null {
   return { backend: c.backend, measurements: c.measurements, reason: c.reason }
 }
 
+/**
+ * The choice chooseBackend made and cached earlier for this device and model, or null: for work that
+ * cannot wait for a measurement (a prediction is over before one would be).
+ */
+export async function recallChoice(cache: ChoiceCache, deviceKey: string, candidates: string[]): Promise<Choice | null> {
+  return cachedChoice(await cache.get(CACHE_PREFIX + deviceKey), candidates)
+}
+
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e)
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import * as tfl from '@tensorflow/tfjs-layers'
 import { describe, expect, it } from 'vitest'
-import { chooseBackend, measureTrainingSpeed } from '.'
+import { chooseBackend, measureTrainingSpeed, recallChoice } from '.'
 import type { Choice } from '.'
 
 function fakeMeasure(rates: Record<string, number | Error>) {
@@ -77,6 +77,23 @@ describe('chooseBackend', () => {
     // Another model on the same device is measured afresh.
     const c = await chooseBackend({ candidates: ['wasm', 'cpu'], measure: second.measure, cache, deviceKey: 'laptop/mobilenet' })
     expect(c.backend).toBe('cpu')
+  })
+
+  it('recallChoice gives the cached choice of this device and model without measuring, else null', async () => {
+    const { map, cache } = memoryCache()
+    expect(await recallChoice(cache, 'laptop/cnn', ['wasm', 'cpu'])).toBeNull()
+    const { measure } = fakeMeasure({ wasm: 100, cpu: 5 })
+    await chooseBackend({ candidates: ['wasm', 'cpu'], measure, cache, deviceKey: 'laptop/cnn' })
+    expect(await recallChoice(cache, 'laptop/cnn', ['wasm', 'cpu'])).toEqual({
+      backend: 'wasm',
+      measurements: [{ backend: 'wasm', imagesPerSecond: 100 }, { backend: 'cpu', imagesPerSecond: 5 }],
+      reason: 'wasm is the fastest at 100.0 images/s; cpu 5.0 images/s',
+    })
+    expect(await recallChoice(cache, 'laptop/mobilenet', ['wasm', 'cpu'])).toBeNull()
+    // A backend this page no longer offers, or a malformed value, is no choice.
+    expect(await recallChoice(cache, 'laptop/cnn', ['cpu'])).toBeNull()
+    map.set('autofed.backend-choice:d', { backend: 'cpu', measurements: [{ backend: 'cpu' }], reason: 'x' })
+    expect(await recallChoice(cache, 'd', ['wasm', 'cpu'])).toBeNull()
   })
 
   it('measures again when the cached value is malformed or names a backend no longer offered', async () => {

@@ -1,4 +1,4 @@
-export { readDataset, DEFAULT_SEED, DEFAULT_VALIDATION_FRACTION } from './read'
+export { readDataset, ignored, DEFAULT_SEED, DEFAULT_VALIDATION_FRACTION } from './read'
 export { checkImages } from './check-images'
 export { summarize, summarizeSkipped } from './summarize'
 export { minImagesForValidation, splitValidation } from './split'

@@ -15,7 +15,8 @@ export const DEFAULT_VALIDATION_FRACTION = 0.1
 /** System clutter (macOS, Windows) that is neither data nor worth reporting. */
 const IGNORED_NAMES = new Set(['thumbs.db', 'desktop.ini'])
 
-function ignored(path: string): boolean {
+/** True for system clutter (dot files, __MACOSX, Thumbs.db, desktop.ini) that every folder reader leaves out unreported. */
+export function ignored(path: string): boolean {
   const parts = path.split('/')
   return parts.some((p) => p.startsWith('.') || p === '__MACOSX') || IGNORED_NAMES.has(parts[parts.length - 1].toLowerCase())
 }

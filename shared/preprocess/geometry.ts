@@ -38,6 +38,26 @@ export function resizeTarget(input: Size, config: PreprocessorConfig): Size | nu
   return hw(size)
 }
 
+/**
+ * Images at least this many times larger (in both dimensions) than what the preprocessor resizes them to
+ * are decoded shrunk: below that the decode is not the slow part.
+ */
+const SHRINK_FROM = 2
+
+/**
+ * The size to decode an image of `input` size at, or null to decode it whole: the preprocessor's own
+ * resize target, so that a decoder resizing as the preprocessor does (web/decode: bilinear or nearest on the
+ * same pixel grid) hands it an image it does not resize again. A 12-megapixel photo otherwise became a
+ * 144 MB int32 tensor for the backend to shrink. A size-dependent target (crop_pct, shortest_edge) is its own
+ * target again, so the center crop takes the same box. Not shrunk without `do_resize`: a center crop then
+ * takes the image's own pixels.
+ */
+export function decodeSize(input: Size, config: PreprocessorConfig): Size | null {
+  const target = resizeTarget(input, config)
+  if (!target) return null
+  return input[0] >= SHRINK_FROM * target[0] && input[1] >= SHRINK_FROM * target[1] ? target : null
+}
+
 /** Python's round(): halves go to the even neighbour, as in torchvision's center_crop offsets. */
 function roundHalfEven(x: number): number {
   const r = Math.round(x)

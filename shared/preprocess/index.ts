@@ -1,5 +1,5 @@
 export type { PreprocessorConfig } from './config'
 export { parsePreprocessorConfig } from './parse'
-export { outputSize } from './geometry'
+export { decodeSize, outputSize } from './geometry'
 export { preprocessBatch, prepareForPrediction, type PreprocessOptions } from './ops'
 export { rawImageToTensor } from './tensor'

@@ -9,7 +9,7 @@ import {
   rawImageToTensor,
   type PreprocessorConfig,
 } from '.'
-import { centerCropBox, resizeTarget } from './geometry'
+import { centerCropBox, decodeSize, resizeTarget } from './geometry'
 
 /** float32 arithmetic on values up to 255: results agree with the hand computation to about 1e-5. */
 const TOL = 4
@@ -328,5 +328,41 @@ describe('training augmentation', () => {
     p.dispose()
     expect(tf.memory().numTensors).toBe(before)
     tf.dispose(images)
+  })
+})
+
+describe('decodeSize: how small a large image may be decoded', () => {
+  it('is the resize target of an exact resize once the image is at least twice as large each way', () => {
+    const mnist = config({ size: 28 })
+    expect(decodeSize([3000, 4000], mnist)).toEqual([28, 28])
+    expect(decodeSize([56, 56], mnist)).toEqual([28, 28])
+    // Less than twice as large on one side: decoded whole, the preprocessor resizes it as before.
+    expect(decodeSize([55, 4000], mnist)).toBeNull()
+    expect(decodeSize([28, 28], mnist)).toBeNull()
+    expect(decodeSize([3000, 4000], config({ size: { height: 224, width: 160 } }))).toEqual([224, 160])
+  })
+
+  it('keeps the aspect ratio where the preprocessor does, and the center crop takes the same box', () => {
+    const seed = config({ size: 256, do_center_crop: true, crop_size: 224, crop_pct: 0.875 })
+    const edge = config({ size: { shortest_edge: 256 }, do_center_crop: true, crop_size: 224 })
+    for (const [input, expected] of [
+      [[3000, 4000], [256, 341]],
+      [[4000, 3000], [341, 256]],
+      [[4032, 3024], [341, 256]],
+      [[600, 4000], [256, 1706]],
+    ] as Array<[[number, number], [number, number]]>) {
+      for (const c of [seed, edge]) {
+        const size = decodeSize(input, c)
+        expect(size).toEqual(expected)
+        // Decoded at that size, the preprocessor does not resize it again, and crops where it would have.
+        expect(resizeTarget(size!, c)).toEqual(size)
+        expect(centerCropBox(size!, [224, 224])).toEqual(centerCropBox(resizeTarget(input, c)!, [224, 224]))
+      }
+    }
+  })
+
+  it('decodes whole what the preprocessor does not resize', () => {
+    expect(decodeSize([3000, 4000], config({ do_resize: false, do_center_crop: true, crop_size: 224 }))).toBeNull()
+    expect(decodeSize([3000, 4000], config({ do_resize: false }))).toBeNull()
   })
 })

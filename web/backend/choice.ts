@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { LayersModel } from '@tensorflow/tfjs-layers'
-import { chooseBackend, measureTrainingSpeed } from '../../shared/backend'
+import { chooseBackend, measureTrainingSpeed, recallChoice } from '../../shared/backend'
 import type { Choice, Measurement } from '../../shared/backend'
 import type { Bundle } from '../../shared/bundle'
 import { registerWasmGradKernels } from '../../shared/kernels'
 import { buildModel } from '../../shared/model'
 import { loadSetting, saveSetting } from '../store'
-import { describeAdapter } from './backends'
+import { BACKEND_ORDER, describeAdapter, startBackend } from './backends'
 import { logicalCores, threadsUnavailable, tfjsBackendOf, useWasmBuild, WasmBuildBusy, wasmBuildInUse, WASM_THREADS, wasmThreadsInUse, wasmThreadsWanted } from './wasm-build'
 
 /**
@@ -79,6 +79,11 @@ function exclusive<T>(fn: () => Promise<T>): Promise<T> {
 /** The model a task trains, as the measurement needs it: how to build it, its input shape, and a key for the cache. */
 export type MeasureSpec = { build: () => Promise<LayersModel>; inputShape: number[]; numClasses: number; batchSize: number; modelKey: string }
 
+/** What a measured choice is cached under besides the device: the bundle's name, the model's size, its labels and batch size. */
+export function modelKeyOf(bundleName: string, parameters: number, labels: number, batchSize: number): string {
+  return `${bundleName}|${parameters} parameters|${labels} labels|batch ${batchSize}`
+}
+
 /** The measurement spec of a task's bundle with the task's labels; the same on the join page and the dashboard, so one's result serves the other. */
 export async function measureSpec(bundle: Bundle, labels: string[], batchSize: number): Promise<MeasureSpec> {
   const build = async () => (await buildModel(bundle, { labels })).model
@@ -88,7 +93,7 @@ export async function measureSpec(bundle: Bundle, labels: string[], batchSize: n
     await tf.setBackend('cpu')
     const probe = await build()
     const inputShape = probe.inputs[0].shape.slice(1) as number[]
-    const modelKey = `${bundle.card.name}|${probe.countParams()} parameters|${labels.length} labels|batch ${batchSize}`
+    const modelKey = modelKeyOf(bundle.card.name, probe.countParams(), labels.length, batchSize)
     probe.dispose()
     if (previous && previous !== 'cpu') await tf.setBackend(previous)
     return { build, inputShape, numClasses: labels.length, batchSize, modelKey }
@@ -147,10 +152,7 @@ export async function selectTrainingBackend(o: {
   registerWasmGradKernels()
   const { adapter } = await describeAdapter()
   const override = await loadBackendOverride()
-  // Whether threads were a candidate is part of the device: a choice made without them (another origin's
-  // headers, or before they existed) must not keep a cross-origin isolated page on one thread.
-  const threads = threadsUnavailable() ? 'no wasm threads' : `wasm ${wasmThreadsWanted()} threads`
-  const deviceKey = `${navigator.userAgent}|${adapter ?? 'no WebGPU adapter'}|${logicalCores()}|${threads}|${o.modelKey}`
+  const deviceKey = deviceKeyOf(adapter, o.modelKey)
   // A pinned backend needs no figures: the join page's measurement, if any, stops rather than delay it.
   if (override) await abortMeasurement()
   // The join page may be measuring this model already: wait for its answer instead of measuring twice.
@@ -203,13 +205,63 @@ export async function selectTrainingBackend(o: {
   return { backend, adapter, reason, imagesPerSecond: measured?.imagesPerSecond ?? null, threads: threadsInUse, measurements: choice.measurements, override }
 }
 
+/** The device and model a measured choice holds for. */
+function deviceKeyOf(adapter: string | null, modelKey: string): string {
+  // Whether threads were a candidate is part of the device: a choice made without them (another origin's
+  // headers, or before they existed) must not keep a cross-origin isolated page on one thread.
+  const threads = threadsUnavailable() ? 'no wasm threads' : `wasm ${wasmThreadsWanted()} threads`
+  return `${navigator.userAgent}|${adapter ?? 'no WebGPU adapter'}|${logicalCores()}|${threads}|${modelKey}`
+}
+
+/** The candidates of this page: the threaded wasm build only where it can run. */
+function candidates(): string[] {
+  return TRAINING_BACKENDS.filter((b) => b !== WASM_THREADS || threadsUnavailable() === null)
+}
+
+/** Where a prediction's backend came from: the user's pin, a training measurement of this model on this device, or the default. */
+export type PredictionBackend = { backend: string; source: 'pinned' | 'measured' | 'default' }
+
+/**
+ * Without a measurement, predictions run on the single-threaded wasm build: it starts everywhere and
+ * compiles no shaders, and without a GPU it is the fastest by far (a software WebGPU adapter took
+ * over 430 s for one 12-megapixel photo that wasm classifies in about a second).
+ */
+const PREDICTION_DEFAULT = 'wasm'
+
+/**
+ * Puts tfjs on the backend to predict with `modelKey`'s model (null: a model not known to the cache): the one the user pinned, else the one a
+ * training measurement of this model chose on this device (the join page, the dashboard), else wasm.
+ * It never measures: one image is classified before a measurement would end. Another backend is taken,
+ * in BACKEND_ORDER, only when that one does not start.
+ */
+export async function selectPredictionBackend(modelKey: string | null): Promise<PredictionBackend> {
+  // The wasm kernels must be registered before the backend first starts, or a later training here lacks them.
+  registerWasmGradKernels()
+  const { adapter } = await describeAdapter()
+  const override = await loadBackendOverride()
+  const measured = override || modelKey === null ? null : await recallChoice({ get: loadSetting, set: () => {} }, deviceKeyOf(adapter, modelKey), candidates())
+  const wanted: PredictionBackend = override
+    ? { backend: override, source: 'pinned' }
+    : measured
+      ? { backend: measured.backend, source: 'measured' }
+      : { backend: PREDICTION_DEFAULT, source: 'default' }
+  return exclusive(async () => {
+    // The build the choice names, unless tensors still live on the other one (then that one is used, and said).
+    if (tfjsBackendOf(wanted.backend) === 'wasm') await useWasmBuild(wanted.backend === WASM_THREADS).catch(() => {})
+    const order = [tfjsBackendOf(wanted.backend), ...BACKEND_ORDER.filter((b) => b !== tfjsBackendOf(wanted.backend))]
+    const started = (await startBackend(order)).backend
+    const backend = started === 'wasm' ? wasmBuildInUse() : started
+    return backend === wanted.backend ? wanted : { backend, source: 'default' }
+  })
+}
+
 /** The cached or pinned choice, else a new measurement, registered as this tab's running one. */
 async function measureOrRecall(o: MeasureSpec & { cancelled?: () => boolean; onMeasure?: (backend: string, limitMs: number) => void }, deviceKey: string, override: string | null): Promise<Choice> {
   const { problem } = await describeAdapter()
   const abort = { aborted: false }
   const stopped = () => abort.aborted || o.cancelled?.() === true
   const measuring = exclusive(() => chooseBackend({
-    candidates: TRAINING_BACKENDS.filter((b) => b !== WASM_THREADS || threadsUnavailable() === null),
+    candidates: candidates(),
     measureOrder: MEASURE_FIRST,
     override: override ?? undefined,
     deviceKey,

@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
+import { decodeSize } from '../../shared/preprocess'
+import type { PreprocessorConfig } from '../../shared/preprocess'
+import type { ImageDecoder } from '../../shared/train'
 
 const MIME: Record<string, string> = {
   png: 'image/png',
@@ -18,7 +21,10 @@ export function mimeType(path: string): string {
 /**
  * The ImageDecoder of the browser: decodes with the browser's own decoder (createImageBitmap, off the
  * main thread where it can), reads the pixels back through a 2D canvas and makes an int32
- * [height, width, 3] tensor, 0..255. Channel conversion and resizing are the preprocessor's.
+ * [height, width, 3] tensor, 0..255. Channel conversion and resizing are the preprocessor's, except that
+ * with the model's preprocessor `config` a large image is shrunk by the browser to the size the
+ * preprocessor resizes it to (decodeSize): a 12-megapixel photo made a 144 MB int32 tensor that the
+ * backend then had to resize (minutes on a software WebGPU adapter).
  * Rejects with a message naming the file when the bytes are not a decodable image; the training
  * pipeline counts and skips those.
  *
@@ -28,7 +34,7 @@ export function mimeType(path: string): string {
  * was skipped. The canvas path also gives every backend the same bytes, which keeps runs on different
  * backends comparable.
  */
-export async function decodeImage(bytes: Uint8Array, path: string): Promise<tf.Tensor3D> {
+export async function decodeImage(bytes: Uint8Array, path: string, config?: PreprocessorConfig): Promise<tf.Tensor3D> {
   let bitmap: ImageBitmap
   try {
     // A copy into a fresh ArrayBuffer: Blob wants an ArrayBuffer-backed view, not a possibly shared one.
@@ -39,6 +45,15 @@ export async function decodeImage(bytes: Uint8Array, path: string): Promise<tf.T
     })
   } catch {
     throw new Error(`${path}: not a readable image (PNG, JPEG, WebP, BMP or GIF)`)
+  }
+  const size = config ? decodeSize([bitmap.height, bitmap.width], config) : null
+  if (size) {
+    const whole = `${bitmap.width}×${bitmap.height}`
+    try {
+      bitmap = await shrink(bitmap, size, config?.resample === 0)
+    } catch {
+      throw new Error(`${path}: the browser could not shrink this ${whole} image`)
+    }
   }
   try {
     const { width, height } = bitmap
@@ -53,6 +68,27 @@ export async function decodeImage(bytes: Uint8Array, path: string): Promise<tf.T
       rgb[i + 2] = rgba[j + 2]
     }
     return tf.tensor3d(rgb, [height, width, 3], 'int32')
+  } finally {
+    bitmap.close()
+  }
+}
+
+/** The ImageDecoder for a model: decodeImage with its preprocessor, so large images arrive shrunk. */
+export function imageDecoder(config: PreprocessorConfig): ImageDecoder {
+  return (bytes, path) => decodeImage(bytes, path, config)
+}
+
+/**
+ * Resizes a bitmap to [height, width] (closing the one it is given) the way the preprocessor would have:
+ * Chromium's 'low' is bilinear without mipmaps on the same pixel grid as tfjs's resizeBilinear with half-pixel
+ * centers (2x2 source pixels per output pixel), and 'pixelated' the nearest neighbour of resample 0. So the
+ * model sees what it saw from the whole image, and what evaluation and training (which decode whole) give.
+ * Not 'medium'/'high': they read the nearest mipmap level, which blurs (a digit scaled up 100x came back off
+ * by up to 75 levels) and would make a prediction differ from the same image's evaluation.
+ */
+async function shrink(bitmap: ImageBitmap, [height, width]: [number, number], nearest: boolean): Promise<ImageBitmap> {
+  try {
+    return await createImageBitmap(bitmap, { resizeHeight: height, resizeWidth: width, resizeQuality: nearest ? 'pixelated' : 'low', premultiplyAlpha: 'none' })
   } finally {
     bitmap.close()
   }

@@ -1,19 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { LayersModel } from '@tensorflow/tfjs-layers'
-import { hostingProblems, parseBundle } from '../../shared/bundle'
-import type { FileSource } from '../../shared/files'
-import { hasImageExtension } from '../../shared/image-format'
+import { hostingProblems, labelsOf, parseBundle } from '../../shared/bundle'
 import { buildModel } from '../../shared/model'
 import { prepareForPrediction } from '../../shared/preprocess'
 import type { PreprocessorConfig } from '../../shared/preprocess'
 import type { BundleConfig } from '../../shared/bundle'
 import { ProblemError } from '../../shared/problems'
-import { decodeImage } from '../decode'
+import { imageDecoder } from '../decode'
+import { DEFAULT_TRAINING, trainingOptions } from '../../shared/train'
+import type { ImageDecoder } from '../../shared/train'
+import { measureSpec, selectPredictionBackend } from '../backend'
+import type { PredictionBackend } from '../backend'
 
 import { topK } from './output'
 import type { Prediction } from './output'
 
 export { csvCell, predictionsCsv, topK } from './output'
+export { folderImages } from './folder'
+export type { FolderImages } from './folder'
 export type { FolderPrediction, Prediction } from './output'
 
 /** What one image's prediction gives: fastai's predict → (class, index, probabilities), plus the top k. */
@@ -27,6 +31,8 @@ export type Predictor = {
   model: LayersModel
   preprocessor: PreprocessorConfig
   channels: 1 | 3
+  /** Decodes an image for this model: a large one arrives shrunk to the preprocessor's resize target. */
+  decode: ImageDecoder
   /** The preprocessed [1, h, w, c] input for an image (the caller disposes it); Grad-CAM reuses it. */
   input(bytes: Uint8Array, name: string): Promise<tf.Tensor4D>
   classify(bytes: Uint8Array, name: string, k?: number): Promise<Classification>
@@ -47,8 +53,9 @@ export async function loadPredictor(files: Map<string, Uint8Array>): Promise<Pre
   const preprocessor: PreprocessorConfig = parsed.value.preprocessor
   const shape = model.inputs[0].shape
   const channels: 1 | 3 = shape[shape.length - 1] === 1 ? 1 : 3
+  const decode = imageDecoder(preprocessor)
   const input = async (bytes: Uint8Array, name: string): Promise<tf.Tensor4D> => {
-    const image = await decodeImage(bytes, name)
+    const image = await decode(bytes, name)
     try {
       return prepareForPrediction(image, preprocessor, channels)
     } finally {
@@ -61,6 +68,7 @@ export async function loadPredictor(files: Map<string, Uint8Array>): Promise<Pre
     model,
     preprocessor,
     channels,
+    decode,
     input,
     async classify(bytes, name, k = 5) {
       const x = await input(bytes, name)
@@ -76,10 +84,21 @@ export async function loadPredictor(files: Map<string, Uint8Array>): Promise<Pre
   }
 }
 
-/** The images of a folder, in path order (what a folder prediction goes through). */
-export async function imagePaths(source: FileSource): Promise<string[]> {
-  return (await source.list())
-    .map((e) => e.path)
-    .filter(hasImageExtension)
-    .sort()
+/**
+ * Puts tfjs on the backend to run a library model on (web/backend's selectPredictionBackend), before the
+ * model is built on it. A result bundle's measurement is its base model's: training measured the task's
+ * bundle, and the result keeps its architecture, labels and batch size under a new name.
+ */
+export async function startPredictionBackend(files: Map<string, Uint8Array>): Promise<PredictionBackend> {
+  const parsed = parseBundle(files)
+  const labels = parsed.ok ? labelsOf(parsed.value.config) : undefined
+  if (!parsed.ok || !labels) return selectPredictionBackend(null)
+  const bundle = parsed.value
+  const base = bundle.card.frontMatter['base-model']
+  const training = trainingOptions(bundle.config)
+  const batchSize = training.ok ? training.value.batchSize : DEFAULT_TRAINING.batchSize
+  const asTrained = typeof base === 'string' && base !== '' ? { ...bundle, card: { ...bundle.card, name: base } } : bundle
+  // A model that does not build has no key; loadPredictor then says what is wrong with it.
+  const spec = await measureSpec(asTrained, labels, batchSize).catch(() => null)
+  return selectPredictionBackend(spec?.modelKey ?? null)
 }

@@ -292,8 +292,8 @@ export function ChosenModel(props: { lib: Library; model: PredictorState; error:
       <ErrorBox message={model.error ?? props.error} />
       {model.loading ? <p class="muted">{t('predict.loading')}</p> : null}
       {loaded ? (
-        <p class="muted" data-testid="predict-model" data-id={loaded.entry.id}>
-          {props.using(loaded)} · {loaded.backend}
+        <p class="muted" data-testid="predict-model" data-id={loaded.entry.id} data-backend={loaded.backend} data-backend-source={loaded.backendSource}>
+          {props.using(loaded)} · {t(`predict.backend.${loaded.backendSource}`, { backend: loaded.backend })}
         </p>
       ) : null}
     </>

@@ -2,26 +2,14 @@ import { useEffect } from 'hono/jsx/dom'
 import { useLiveState } from './live-state'
 import { ProblemError } from '../../shared/problems'
 import type { Problem } from '../../shared/problems'
-import type { BackendInfo } from '../backend'
+import type { PredictionBackend } from '../backend'
 import type { Predictor } from '../predict'
 import { loadLibraryFiles } from '../store'
 import type { LibraryEntry } from '../store'
 import { messageOf } from './components'
 
-/** A library model rebuilt for this tab, and the tfjs backend it runs on. */
-export type Loaded = { entry: LibraryEntry; predictor: Predictor; backend: string }
-
-let backend: Promise<BackendInfo> | null = null
-
-/**
- * The tfjs backend of this tab, started once: starting it again while a model lives on it made webgpu
- * "fail to initialise" and switched tfjs to webgl under the model's tensors (runWebGLProgram is not a function).
- */
-function tabBackend(): Promise<BackendInfo> {
-  backend ??= import('../backend').then((b) => b.startBackend())
-  backend.catch(() => (backend = null))
-  return backend
-}
+/** A library model rebuilt for this tab, and the tfjs backend it runs on (and why that one). */
+export type Loaded = { entry: LibraryEntry; predictor: Predictor; backend: string; backendSource: PredictionBackend['source'] }
 
 /** The chosen library model as usePredictor rebuilds it: loaded, loading, or why it could not be. */
 export type PredictorState = { loaded: Loaded | null; loading: boolean; problems: Problem[]; error: string | null }
@@ -43,10 +31,13 @@ export function usePredictor(entry: LibraryEntry | undefined): PredictorState {
     ;(async () => {
       const files = await loadLibraryFiles(entry.id)
       if (!files) throw new Error(entry.name)
-      const [{ loadPredictor }, info] = await Promise.all([import('../predict'), tabBackend()])
+      const { loadPredictor, startPredictionBackend } = await import('../predict')
+      // The backend the training measurement chose for this model on this device: the first one that starts
+      // (webgpu) classified one 12-megapixel photo in over 430 s on a software adapter, wasm in seconds.
+      const info = await startPredictionBackend(files)
       const made = await loadPredictor(files)
       predictor = made
-      if (alive) setLoaded({ entry, predictor: made, backend: info.backend })
+      if (alive) setLoaded({ entry, predictor: made, backend: info.backend, backendSource: info.source })
       else made.dispose()
     })()
       .catch((err) => {

@@ -15,7 +15,7 @@ import { usePredictor } from '../use-predictor'
 const SHOWN_ROWS = 200
 
 type Single = { name: string; url: string; bytes: Uint8Array; result: Classification; labels: string[] }
-type FolderRun = { name: string; done: number; total: number; rows: FolderPrediction[]; finished: boolean }
+type FolderRun = { name: string; done: number; total: number; notImages: number; rows: FolderPrediction[]; finished: boolean }
 
 /**
  * The model library (add a bundle zip, folder, built-in bundle or a task's best version; choose, rename,
@@ -65,10 +65,11 @@ export function PredictPage() {
     if (!loaded) return
     setError(null)
     try {
-      const { imagePaths } = await import('../../predict')
-      const paths = await imagePaths(folder.source)
+      const { folderImages } = await import('../../predict')
+      const { images: paths, notImages } = await folderImages(folder.source)
       const rows: FolderPrediction[] = []
-      setRun({ name: folder.name, done: 0, total: paths.length, rows, finished: false })
+      const at = (finished: boolean) => ({ name: folder.name, done: rows.length, total: paths.length, notImages, rows: finished ? rows : [...rows], finished })
+      setRun(at(false))
       for (const path of paths) {
         try {
           const r = await loaded.predictor.classify(await folder.source.read(path), path, 1)
@@ -77,9 +78,9 @@ export function PredictPage() {
         } catch (err) {
           rows.push({ path, error: messageOf(err) })
         }
-        setRun({ name: folder.name, done: rows.length, total: paths.length, rows: [...rows], finished: false })
+        setRun(at(false))
       }
-      setRun({ name: folder.name, done: rows.length, total: paths.length, rows, finished: true })
+      setRun(at(true))
     } catch (err) {
       setError(messageOf(err))
     }
@@ -222,9 +223,11 @@ function FolderResult(props: { run: FolderRun; onDownload: () => void }) {
   const { run } = props
   const failed = run.rows.filter((r) => 'error' in r).length
   return (
-    <div class="card" data-testid="folder-result" data-name={run.name} data-done={run.finished ? 'true' : 'false'} data-rows={run.rows.length}>
+    <div class="card" data-testid="folder-result" data-name={run.name} data-done={run.finished ? 'true' : 'false'} data-rows={run.rows.length} data-failed={failed} data-not-images={run.notImages}>
       <p>
-        {run.finished ? t('predict.folderDone', { n: run.total, name: run.name, failed }) : t('predict.folderRunning', { done: run.done, total: run.total, name: run.name })}
+        {run.finished
+          ? t('predict.folderDone', { name: run.name, classified: run.rows.length - failed, failed, other: run.notImages })
+          : t('predict.folderRunning', { done: run.done, total: run.total, name: run.name })}
       </p>
       {run.finished ? (
         <p>
