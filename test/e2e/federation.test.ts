@@ -337,7 +337,7 @@ describe('joining with labels the task does not know', () => {
     await page.getByTestId('folder-input').setInputFiles(folder)
     const mismatch = page.getByTestId('label-mismatch')
     await mismatch.waitFor()
-    expect(await mismatch.textContent()).toContain('the task does not know cat.')
+    expect(await mismatch.textContent()).toContain('the task does not know "cat".')
     expect(await page.getByTestId('join-button').isDisabled()).toBe(true)
     await page.screenshot({ path: `${SHOTS}/join-unknown-labels.png`, fullPage: true })
     await context.close()
