@@ -93,13 +93,13 @@ async function shootBoth(page: Page, path: string): Promise<void> {
 }
 
 /** Where a federated run goes: an aggregator, the recording proxy in front of it, its initiator client. */
-type Target = { name: string; aggregator: Aggregator; proxy: RecordingProxy; admin: AutofedClient; shots: string; backend: 'webgpu' | 'wasm' }
+type Target = { name: string; aggregator: Aggregator; proxy: RecordingProxy; admin: AutofedClient; shots: string; backends: ['webgpu' | 'wasm', 'webgpu' | 'wasm'] }
 
 /**
- * Two participants in two browser contexts train a 2-round task on `backend`; one reloads mid-task; the
+ * Two participants in two browser contexts train a 2-round task on `backends`; one reloads mid-task; the
  * results page shows the aggregator's test accuracy; a dropped digit is predicted; no image leaves.
  */
-async function federatedRun({ name, aggregator, proxy, admin, shots, backend }: Target): Promise<void> {
+async function federatedRun({ name, aggregator, proxy, admin, shots, backends }: Target): Promise<void> {
   const started = Date.now()
   const logs: string[] = []
   const { task, invite } = await admin.createTaskFromZip(await smallCnnBundle(), { max_rounds: 2, merge_epochs: 1, min_participants: 2 }, 'mnist e2e')
@@ -143,9 +143,11 @@ async function federatedRun({ name, aggregator, proxy, admin, shots, backend }: 
     await clickAndFollow(page2, 'join-button', new RegExp(`/tasks/${task.id}$`), watch)
 
     // Issue 5 asks for training on WebGPU; on this machine the measured choice would be wasm (the
-    // software WebGPU adapter is slower; the measured lane is below), so both pin the run's backend with
-    // the dashboard's override. Both have their backend before the task starts, so round 1 selects both.
-    for (const page of [page1, page2]) {
+    // software WebGPU adapter is slower; the measured lane is below), so each pins its backend with the
+    // dashboard's override. One site on WebGPU and one on wasm is a consortium with and without a GPU,
+    // and leaves the CPU to the software adapter. Both have their backend before the task starts, so
+    // round 1 selects both.
+    for (const [page, backend] of [[page1, backends[0]], [page2, backends[1]]] as const) {
       await page.getByTestId('backend-override').selectOption(backend)
       await waitFor(page, 'backend', new RegExp(`^${backend}$`))
       // Picking what the measurement already chose changes nothing, so its reason stays the measurement's.
@@ -183,7 +185,7 @@ async function federatedRun({ name, aggregator, proxy, admin, shots, backend }: 
     await page1.getByTestId('participants').locator('tbody tr').nth(1).waitFor()
     await shootBoth(page1, `${shots}/dashboard-participant-done`)
     await shootBoth(board, `${shots}/dashboard-initiator-done`)
-    expect(await page1.getByTestId('backend').textContent()).toBe(backend)
+    expect(await page1.getByTestId('backend').textContent()).toBe(backends[0])
     const done = await admin.task(task.id)
     expect(done.state).toBe('done')
     // Round 2 has both updates: the reloaded participant resumed and its upload was accepted.
@@ -214,7 +216,7 @@ async function federatedRun({ name, aggregator, proxy, admin, shots, backend }: 
     // No body that left either browser carries an image; a body the proxy could not read fails too.
     expect(proxy.records.filter((r) => r.url.endsWith('/update')).length).toBeGreaterThanOrEqual(4)
     expect(findLeaks(proxy.records, await secretImages())).toEqual([])
-    console.log(`federation e2e (${name}, ${backend}): test accuracy ${accuracy}, ${proxy.records.length} requests recorded, ${((Date.now() - started) / 1000).toFixed(0)} s; ${longestWaits()}`)
+    console.log(`federation e2e (${name}, ${backends.join(' + ')}): test accuracy ${accuracy}, ${proxy.records.length} requests recorded, ${((Date.now() - started) / 1000).toFixed(0)} s; ${longestWaits()}`)
   } catch (err) {
     // What each page showed when the run failed, beside the screenshots of the pages that worked.
     const pages = browser.contexts().flatMap((c) => c.pages())
@@ -228,8 +230,8 @@ async function federatedRun({ name, aggregator, proxy, admin, shots, backend }: 
 }
 
 describe('federated training in two browsers against the npm start aggregator', () => {
-  it('trains a 2-round task on WebGPU, resumes after a reload, shows the aggregator’s test accuracy, predicts a dropped digit, leaks no image', async () => {
-    await federatedRun({ name: 'node', aggregator, proxy, admin, shots: SHOTS, backend: 'webgpu' })
+  it('trains a 2-round task with one site on WebGPU and one on wasm, resumes the WebGPU one after a reload, shows the aggregator’s test accuracy, predicts a dropped digit, leaks no image', async () => {
+    await federatedRun({ name: 'node', aggregator, proxy, admin, shots: SHOTS, backends: ['webgpu', 'wasm'] })
   })
 })
 
@@ -241,7 +243,7 @@ describe('federated training in two browsers against the Worker under wrangler d
   beforeAll(async () => {
     const worker = await startWorkerAggregator({ dataDir: join(work, 'worker'), initiatorToken: TOKEN, dist: ensureBuild(), bundlesDir: resolve('bundles') })
     const workerProxy = await startRecordingProxy(worker.url)
-    target = { name: 'worker', aggregator: worker, proxy: workerProxy, admin: createClient({ baseUrl: worker.url, token: TOKEN }), shots: join(SHOTS, 'worker'), backend: 'wasm' }
+    target = { name: 'worker', aggregator: worker, proxy: workerProxy, admin: createClient({ baseUrl: worker.url, token: TOKEN }), shots: join(SHOTS, 'worker'), backends: ['wasm', 'wasm'] }
     mkdirSync(target.shots, { recursive: true })
   })
   afterAll(async () => {
