@@ -1,11 +1,8 @@
-import { createRequire } from 'node:module'
-import path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import * as tfl from '@tensorflow/tfjs-layers'
 import { afterAll, describe, expect, it } from 'vitest'
-import { registerWasmGradKernels } from '../kernels'
+import { useNodeWasm } from '../kernels/node-wasm.case'
 import { gradCam, lastConvLayer } from '.'
 
 const SIDE = 8
@@ -80,10 +77,7 @@ describe('gradCam', () => {
   })
 
   it('peaks where the class is, on wasm with autofed kernels', async () => {
-    const require = createRequire(import.meta.url)
-    setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep)
-    registerWasmGradKernels()
-    expect(await tf.setBackend('wasm')).toBe(true)
+    await useNodeWasm()
     await checkKnownAnswer()
   })
 

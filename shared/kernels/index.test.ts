@@ -1,12 +1,10 @@
-import { createRequire } from 'node:module'
-import path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import * as tfl from '@tensorflow/tfjs-layers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { registerWasmGradKernels, WASM_GRAD_KERNELS } from '.'
 import { captureOriginal } from './kernel-utils'
+import { useNodeWasm } from './node-wasm.case'
 
 /** Largest |wasm − cpu| allowed for inputs in [-1, 1]: float32 sums of a few hundred products. */
 const MAX_ABS_ERROR = 1e-4
@@ -159,10 +157,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 beforeAll(async () => {
-  const require = createRequire(import.meta.url)
-  setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep)
-  registerWasmGradKernels()
-  expect(await tf.setBackend('wasm')).toBe(true)
+  await useNodeWasm()
 })
 
 describe('wasm gradient kernels match the cpu backend', () => {

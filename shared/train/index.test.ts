@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core'
-import '@tensorflow/tfjs-backend-cpu'
 import type { LayersModel } from '@tensorflow/tfjs-layers'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { fromMap } from '../files'
@@ -19,18 +18,18 @@ import {
   type TrainItem,
   type TrainingOptions,
 } from '.'
+import { useNodeWasm } from '../kernels/node-wasm.case'
 import { MNIST_LABELS, mnistFolder, mnistPreprocess } from './mnist.case'
 
 // 28x28x1 images decoded to int32: 3,136 bytes each in the cache.
 const IMAGE_BYTES = 28 * 28 * 4
-// tfjs-backend-cpu's Conv2DBackpropFilter is a scalar loop (~1 s per step at 28x28 even for this
-// small CNN), so the cpu tests train on digits resized to 14x14: the pipeline still decodes 28x28 PNGs.
+// Digits resized to 14x14 (the pipeline still decodes 28x28 PNGs) keep each epoch short.
 const SIDE = 14
 const PREPROCESS = mnistPreprocess(SIDE)
 
-beforeAll(async () => {
-  await tf.setBackend('cpu')
-})
+// On wasm, as participants train: tfjs-backend-cpu's Conv2DBackpropFilter is a scalar loop, and the
+// fine-tuning below took 37–45 s of the suite on it (about 3 s here).
+beforeAll(useNodeWasm)
 
 function smallCnn(): LayersModel {
   const config = { entry_module: 'autofed.models.cnn', entry_class: 'FedAvgCNN', param_file: 'x', filters: [8, 16], dense_units: 32, input_shape: [SIDE, SIDE, 1] }
@@ -70,7 +69,7 @@ function stream(items: TrainItem[], extra: Partial<BatchOptions> = {}) {
   })
 }
 
-describe('trainer on MNIST (cpu backend)', () => {
+describe('trainer on MNIST (wasm backend)', () => {
   it('fine-tunes the small FedAvg CNN well above chance, with no tensor leaks across epochs', async () => {
     const model = smallCnn()
     const cache = createImageCache(1 << 20)

@@ -1,11 +1,8 @@
-import { createRequire } from 'node:module'
-import path from 'node:path'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import * as tfl from '@tensorflow/tfjs-layers'
 import { afterAll, describe, expect, it } from 'vitest'
-import { registerWasmGradKernels } from '../kernels'
+import { useNodeWasm } from '../kernels/node-wasm.case'
 import type { BatchStream } from './epoch'
 import { trainAnEpoch } from './epoch'
 import { sgd } from './optimizer'
@@ -74,12 +71,8 @@ afterAll(() => tf.setBackend('cpu'))
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`FedProx's proximal term on ${backend}`, () => {
     it('setup', async () => {
-      if (backend === 'wasm') {
-        const require = createRequire(import.meta.url)
-        setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep)
-        registerWasmGradKernels()
-      }
-      expect(await tf.setBackend(backend)).toBe(true)
+      if (backend === 'wasm') await useNodeWasm()
+      else expect(await tf.setBackend(backend)).toBe(true)
     })
 
     it('μ = 0 trains bit for bit as no proximal term at all (an epoch of three SGD steps)', async () => {
