@@ -6,7 +6,7 @@ import { labelsOf } from '../../shared/bundle'
 import { summarizeSkipped } from '../../shared/dataset'
 import { evaluateModel, evaluationFiles, mostConfused, type Evaluation } from '../../shared/evaluate'
 import { buildModel } from '../../shared/model'
-import { ProblemError } from '../../shared/problems'
+import { count, ProblemError } from '../../shared/problems'
 import { createImageCache, trainingOptions } from '../../shared/train'
 import type { Command } from './index'
 import { bundleBatches, itemsOf, openBundle, openData, SPLIT_CHOICES, type SplitChoice } from './local-model'
@@ -73,7 +73,7 @@ export function describeEvaluation(e: Evaluation, what: string): string[] {
   const correct = e.confusion.reduce((s, row, i) => s + row[i], 0)
   const width = Math.max(5, ...e.labels.map((l) => l.length))
   const lines = [
-    `${what}: ${e.examples} image${e.examples === 1 ? '' : 's'}${e.skipped.length > 0 ? ` (${e.skipped.length} unreadable files skipped)` : ''}`,
+    `${what}: ${e.examples} image${e.examples === 1 ? '' : 's'}${e.skipped.length > 0 ? ` (${count(e.skipped.length, 'unreadable file')} skipped)` : ''}`,
     `${accuracyLine(e.accuracy, correct, e.examples)}, loss ${Number.isNaN(e.loss) ? '-' : e.loss.toFixed(6)}`,
     '',
     `${pad('label', width)}  precision  recall  f1      support`,

@@ -30,12 +30,17 @@ export async function openBundle(path: string): Promise<Bundle> {
   return bundle.value
 }
 
-/** Reads a data folder; `labels` (the model's) make labels the model does not know an error naming them; `requireTrain: false` for evaluation. */
+/**
+ * Reads a data folder; `labels` (the model's) make labels the model does not know an error naming them;
+ * `requireTrain: false` for evaluation. Every file is checked as the browser checks it (an image's
+ * header and its end, without decoding), so a half-copied file is skipped before the validation split is
+ * drawn and the splits are the browser's for the same folder.
+ */
 export async function openData(dir: string, labels?: string[], o: { requireTrain?: boolean } = {}): Promise<{ source: FileSource; dataset: Dataset }> {
   const problem = await folderProblem(dir)
   if (problem) throw new ProblemError([problem])
   const source = await directorySource(dir)
-  const read = await readDataset(source, { name: dir, ...(labels && { taskLabels: labels }), ...o })
+  const read = await readDataset(source, { name: dir, ...(labels && { taskLabels: labels }), ...o, check: true })
   if (!read.ok) throw new ProblemError(read.problems)
   return { source, dataset: read.value }
 }

@@ -19,7 +19,7 @@ import {
   type ParticipantEvent,
   type ParticipantOutcome,
 } from '../../shared/participant'
-import { ProblemError, type Problem } from '../../shared/problems'
+import { count, ProblemError, type Problem } from '../../shared/problems'
 import {
   cachedBatches,
   createFeatureCache,
@@ -106,7 +106,7 @@ export function describeEvent(e: ParticipantEvent, splits?: { validation: number
       return `task ${e.state}${e.phase ? `, ${e.phase} phase` : ''}, round ${e.round}`
     case 'epoch':
       return `round ${e.round} epoch ${e.epoch}: loss ${e.result.loss.toFixed(4)}, accuracy ${e.result.accuracy.toFixed(3)}, ${e.result.imagesPerSecond.toFixed(1)} images/s` +
-        (e.result.skipped > 0 ? `, ${e.result.skipped} unreadable files skipped` : '') +
+        (e.result.skipped > 0 ? `, ${count(e.result.skipped, 'unreadable file')} skipped` : '') +
         (e.result.features ? `; ${featureCacheSummary(e.result.features)}` : '')
     case 'uploaded':
       return e.stale ? `round ${e.round}: the aggregator did not take our update now; waiting for the retry or the next round` : `round ${e.round}: uploaded (${e.examples} examples)`

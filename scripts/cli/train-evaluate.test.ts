@@ -127,22 +127,34 @@ describe('autofed train, then autofed evaluate', () => {
     const png = await readFile(join(messy, 'test', '0', (await readdir(join(messy, 'test', '0')))[0]))
     await writeFile(join(messy, 'test', '0', 'empty.png'), new Uint8Array())
     await writeFile(join(messy, 'test', '1', 'garbage.png'), 'not an image')
+    // Its header and its end are intact, so the folder check passes it (as the browser's would); its pixels
+    // are garbled, so it fails only when decoded: the count of a split's unreadable images.
+    const garbled = Uint8Array.from(png)
+    garbled.fill(0xaa, 40, garbled.length - 20)
+    await writeFile(join(messy, 'test', '2', 'garbled.png'), garbled)
     await writeFile(join(messy, 'test', 'notes.txt'), 'notes')
     await writeFile(join(messy, 'train', 'readme.txt'), 'readme')
     await writeFile(join(messy, 'train', 'loose.png'), png)
-    const skipped = ['skipped: 3 files', '  2 × unsupported file type .txt: test/notes.txt, train/readme.txt', '  1 × not inside a label folder: train/loose.png']
+    // Read with the browser's check: the empty and the non-image .png are skipped before any split is drawn.
+    const skipped = [
+      'skipped: 5 files',
+      '  2 × unsupported file type .txt: test/notes.txt, train/readme.txt',
+      '  1 × not inside a label folder: train/loose.png',
+      '  1 × unreadable: empty file: test/0/empty.png',
+      '  1 × unreadable: not a PNG, JPEG, WebP, BMP or GIF file: test/1/garbage.png',
+    ]
 
     const out = join(mnist.root, 'messy-result')
     const train = await cli(['train', '--bundle', mnist.bundleZip, '--data', messy, '--out', out, '--epochs', '1'])
     expect(train.code).toBe(0)
-    expect(train.out.slice(0, 3)).toEqual(skipped)
-    expect(train.out.find((l) => l.startsWith('Testing result: '))).toMatch(/^Testing result: avg_loss=\d+\.\d{4} correct_rate=\d\.\d\d \(2 unreadable files skipped\)$/)
-    expect(train.out).toContain('test: 2 of 42 images could not be read and are left out')
+    expect(train.out.slice(0, 5)).toEqual(skipped)
+    expect(train.out.find((l) => l.startsWith('Testing result: '))).toMatch(/^Testing result: avg_loss=\d+\.\d{4} correct_rate=\d\.\d\d \(1 unreadable file skipped\)$/)
+    expect(train.out).toContain('test: 1 of 41 images could not be read and are left out')
     expect(train.out.find((l) => l.startsWith('test accuracy '))).toMatch(/^test accuracy \d\.\d{6} \(\d+\/40\), loss \d+\.\d{6}$/)
 
     const evaluate = await cli(['evaluate', '--model', out, '--data', messy])
     expect(evaluate.code).toBe(0)
     expect(evaluate.err).toEqual(skipped)
-    expect(evaluate.out[0]).toBe(`${out} on ${messy} (test): 40 images (2 unreadable files skipped)`)
+    expect(evaluate.out[0]).toBe(`${out} on ${messy} (test): 40 images (1 unreadable file skipped)`)
   })
 })

@@ -1,7 +1,8 @@
+import { count } from '../problems'
 import { safeRelativePath, type FileSource } from '../files'
 import { hasImageExtension, extensionOf } from '../image-format'
 import { parseJson } from '../json'
-import { count, emptySplits, firstFew, under, type Collected, type RootFiles } from './layout'
+import { emptySplits, firstFew, under, type Collected, type RootFiles } from './layout'
 import type { Split } from './types'
 
 export const ANNOTATION_FILE = 'annotation.json'

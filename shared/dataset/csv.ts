@@ -3,7 +3,8 @@ import Papa from 'papaparse/papaparse.js'
 import { safeRelativePath, type FileSource } from '../files'
 import { extensionOf, hasImageExtension } from '../image-format'
 import type { Problem } from '../problems'
-import { count, emptySplits, firstFew, type Collected, type RootFiles } from './layout'
+import { count } from '../problems'
+import { emptySplits, firstFew, type Collected, type RootFiles } from './layout'
 import type { Split } from './types'
 
 /** Column names (lower case) recognised as the image id, the label and the split, in order of preference. */

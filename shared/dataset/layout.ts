@@ -34,7 +34,3 @@ export function emptySplits(): Record<Split, DatasetItem[]> {
   return { train: [], validation: [], test: [] }
 }
 
-/** Plural helper: "1 file", "3 files". */
-export function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`
-}

@@ -1,11 +1,12 @@
 import type { FileSource } from '../files'
 import { IMAGE_FORMAT_NAMES, extensionOf, hasImageExtension } from '../image-format'
 import type { Problem } from '../problems'
+import { count } from '../problems'
 import { ANNOTATION_FILE, readAnnotation } from './annotation'
 import { checkImages } from './check-images'
 import { findCsvs, readCsv } from './csv'
 import { hasSplitFolders, readImageFolder } from './image-folder'
-import { count, type Collected, type RootFiles } from './layout'
+import type { Collected, RootFiles } from './layout'
 import { splitValidation } from './split'
 import { SPLITS, type Dataset, type DatasetItem, type DatasetResult, type ReadDatasetOptions, type SkippedFile, type Split } from './types'
 

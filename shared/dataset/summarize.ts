@@ -1,5 +1,5 @@
-import { formatProblem } from '../problems'
-import { count, firstFew } from './layout'
+import { count, formatProblem } from '../problems'
+import { firstFew } from './layout'
 import { minImagesForValidation } from './split'
 import { SPLITS, type Dataset, type SkippedFile } from './types'
 

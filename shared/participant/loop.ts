@@ -1,4 +1,5 @@
 import type { NamedTensor } from '../bundle'
+import { count } from '../problems'
 import { distributedPrivacy, privateWeights } from './private-update'
 import { DEFAULT_RETRY, isTransient, statusOf, withRetry, type RetryOptions } from './retry'
 import { retrying, secureAggregationOf, secureUpload, updateDelta } from './secure-aggregation'
@@ -296,7 +297,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     pushLog(
       `Complete training of round ${round}: ${examples} images` +
         (last ? `, avg_loss=${last.loss.toFixed(4)} correct_rate=${last.accuracy.toFixed(2)}` : '') +
-        (last && last.skipped > 0 ? `, ${last.skipped} unreadable files skipped` : '') +
+        (last && last.skipped > 0 ? `, ${count(last.skipped, 'unreadable file')} skipped` : '') +
         '.',
     )
     return true

@@ -1,5 +1,10 @@
 export { didYouMean, likelyMeant } from './likely-meant'
 
+/** Plural helper for the sentences a person reads: "1 file", "3 files". */
+export function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`
+}
+
 /**
  * One problem found in user input, named so a person can act on it:
  * `config.json: entry_class is required`. Parsers collect all of them instead of stopping at the first.
@@ -27,4 +32,10 @@ export class ProblemError extends Error {
     super(problems.map(formatProblem).join('\n'))
     this.name = 'ProblemError'
   }
+}
+
+/** The value of an ok result; otherwise throws a ProblemError naming every problem (for builders, whose callers turn it into a message). */
+export function valueOrThrow<T>(result: Result<T>): T {
+  if (!result.ok) throw new ProblemError(result.problems)
+  return result.value
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { LayersModel } from '@tensorflow/tfjs-layers'
 import { runTest, runValidation, trainAnEpoch, type BatchProgress, type BatchStream, type EpochResult, type EvalResult, type TestResult } from './epoch'
+import { count } from '../problems'
 import { featureCacheSummary } from './feature-batches'
 import { makeOptimizer } from './optimizer'
 import type { TrainingOptions } from './options'
@@ -24,7 +25,7 @@ export function stepsPerEpoch(examples: number, batchSize: number): number {
 }
 
 /** ` (3 unreadable files skipped)` once a stream has been read, as the training line says it; else ''. */
-const unreadable = (stream: BatchStream) => ((stream.skipped?.length ?? 0) > 0 ? ` (${stream.skipped?.length} unreadable files skipped)` : '')
+const unreadable = (stream: BatchStream) => ((stream.skipped?.length ?? 0) > 0 ? ` (${count(stream.skipped?.length ?? 0, 'unreadable file')} skipped)` : '')
 
 export type EpochReport = { epoch: number; train: EpochResult; validation: EvalResult | null; best: boolean }
 
@@ -82,7 +83,7 @@ export async function fineTune(o: FineTuneOptions): Promise<FineTuneResult> {
       })
       step += train.steps
       log(`Complete training of epoch ${epoch}: avg_loss=${train.loss.toFixed(4)} correct_rate=${train.accuracy.toFixed(2)}` +
-        (train.skipped > 0 ? ` (${train.skipped} unreadable files skipped)` : '') +
+        (train.skipped > 0 ? ` (${count(train.skipped, 'unreadable file')} skipped)` : '') +
         (train.features ? `; ${featureCacheSummary(train.features)}` : ''))
 
       let validation: EvalResult | null = null

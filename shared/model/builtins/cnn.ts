@@ -1,22 +1,16 @@
 import * as tfl from '@tensorflow/tfjs-layers'
-import { cnnOptions, cnnWeights, type CnnOptions, type WeightSpec } from '../../architecture'
+import { cnnOptions, cnnWeights, type WeightSpec } from '../../architecture'
 import type { BundleConfig } from '../../bundle'
-import { formatProblem } from '../../problems'
+import { valueOrThrow } from '../../problems'
 import type { BuildContext } from './types'
 
-/** Options or an Error naming every bad key: a builder throws, its caller turns that into a problem. */
-function options(config: BundleConfig): CnnOptions {
-  const r = cnnOptions(config)
-  if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'))
-  return r.value
-}
 
 /**
  * The names and shapes of FedAvgCNN's weights, in model order, computed without tfjs (for writing an
  * initial param_file); the tests check it against the built model.
  */
 export function fedAvgCnnShapes(config: BundleConfig, numClasses: number): WeightSpec[] {
-  return cnnWeights(options(config), numClasses)
+  return cnnWeights(valueOrThrow(cnnOptions(config)), numClasses)
 }
 
 /**
@@ -25,7 +19,7 @@ export function fedAvgCnnShapes(config: BundleConfig, numClasses: number): Weigh
  * names (`conv1/kernel`, …) are stable across sessions and match the bundle's weights.
  */
 export function fedAvgCnn(config: BundleConfig, { numClasses }: BuildContext): tfl.LayersModel {
-  const { inputShape, filters: [f1, f2], units } = options(config)
+  const { inputShape, filters: [f1, f2], units } = valueOrThrow(cnnOptions(config))
   const model = tfl.sequential({ name: 'fedavg_cnn' })
   model.add(tfl.layers.conv2d({ name: 'conv1', inputShape, filters: f1, kernelSize: 5, padding: 'same', activation: 'relu' }))
   model.add(tfl.layers.maxPooling2d({ name: 'pool1', poolSize: 2, strides: 2 }))

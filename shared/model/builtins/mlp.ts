@@ -1,22 +1,16 @@
 import * as tfl from '@tensorflow/tfjs-layers'
-import { mlpOptions, mlpWeights, type MlpOptions, type WeightSpec } from '../../architecture'
+import { mlpOptions, mlpWeights, type WeightSpec } from '../../architecture'
 import type { BundleConfig } from '../../bundle'
-import { formatProblem } from '../../problems'
+import { valueOrThrow } from '../../problems'
 import type { BuildContext } from './types'
 
-/** Options or an Error naming every bad key: a builder throws, its caller turns that into a problem. */
-function options(config: BundleConfig): MlpOptions {
-  const r = mlpOptions(config)
-  if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'))
-  return r.value
-}
 
 /**
  * The names and shapes of FedAvgMLP's weights, in model order, computed without tfjs (for writing an
  * initial param_file); the tests check it against the built model.
  */
 export function fedAvgMlpShapes(config: BundleConfig, numClasses: number): WeightSpec[] {
-  return mlpWeights(options(config), numClasses)
+  return mlpWeights(valueOrThrow(mlpOptions(config)), numClasses)
 }
 
 /**
@@ -25,7 +19,7 @@ export function fedAvgMlpShapes(config: BundleConfig, numClasses: number): Weigh
  * are fixed (`fc1`, `fc2`, …, `head`) so variable names match the bundle's weights.
  */
 export function fedAvgMlp(config: BundleConfig, { numClasses }: BuildContext): tfl.LayersModel {
-  const { inputShape, hidden } = options(config)
+  const { inputShape, hidden } = valueOrThrow(mlpOptions(config))
   const model = tfl.sequential({ name: 'fedavg_2nn' })
   model.add(tfl.layers.flatten({ name: 'flatten', inputShape }))
   hidden.forEach((units, i) => model.add(tfl.layers.dense({ name: `fc${i + 1}`, units, activation: 'relu' })))

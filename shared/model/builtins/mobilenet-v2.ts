@@ -2,7 +2,7 @@ import * as tfc from '@tensorflow/tfjs-core'
 import * as tfl from '@tensorflow/tfjs-layers'
 import type { SymbolicTensor } from '@tensorflow/tfjs-layers'
 import { readSafetensors, type BundleConfig, type NamedTensor } from '../../bundle'
-import { formatProblem } from '../../problems'
+import { valueOrThrow } from '../../problems'
 import { MOBILENET_V2_FEATURES, backboneSteps, kernelName, mobileNetV2BackboneSpec, mobileNetV2Options } from '../../architecture'
 import type { BuildContext } from './types'
 
@@ -83,9 +83,8 @@ function readBackbone(files: Map<string, Uint8Array>, file: string): NamedTensor
   if (!bytes) {
     throw new Error(`${file}: is missing from the bundle (config.json backbone_file); run \`npm install\` or \`npx tsx scripts/setup-bundles.ts\` to generate it from nsfwjs`)
   }
-  const r = readSafetensors(bytes, file)
-  if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'))
-  const byName = new Map(r.value.map((t) => [t.name, t]))
+  const tensors = valueOrThrow(readSafetensors(bytes, file))
+  const byName = new Map(tensors.map((t) => [t.name, t]))
   const spec = mobileNetV2BackboneSpec()
   const problems: string[] = []
   for (const { name, shape } of spec) {
@@ -94,13 +93,13 @@ function readBackbone(files: Map<string, Uint8Array>, file: string): NamedTensor
     else if (t.shape.join() !== shape.join()) problems.push(`${file}: ${name} has shape [${t.shape.join(', ')}], MobileNetV2 needs [${shape.join(', ')}]`)
   }
   const known = new Set(spec.map((s) => s.name))
-  for (const t of r.value) if (!known.has(t.name)) problems.push(`${file}: ${t.name} is not a MobileNetV2 backbone tensor`)
+  for (const t of tensors) if (!known.has(t.name)) problems.push(`${file}: ${t.name} is not a MobileNetV2 backbone tensor`)
   if (problems.length > 0) {
     const shown = problems.slice(0, 5)
     if (problems.length > 5) shown.push(`${file}: … and ${problems.length - 5} more problems; regenerate it with \`npx tsx scripts/setup-bundles.ts\``)
     throw new Error(shown.join('\n'))
   }
-  return r.value
+  return tensors
 }
 
 /**
@@ -111,9 +110,7 @@ function readBackbone(files: Map<string, Uint8Array>, file: string): NamedTensor
  * (default 224, at least 32), `dropout` (default 0.2; 0 for none).
  */
 export function mobileNetV2Classifier(config: BundleConfig, { numClasses, files }: BuildContext): tfl.LayersModel {
-  const o = mobileNetV2Options(config)
-  if (!o.ok) throw new Error(o.problems.map(formatProblem).join('\n'))
-  const { imageSize: size, dropout: rate, backboneFile: file } = o.value
+  const { imageSize: size, dropout: rate, backboneFile: file } = valueOrThrow(mobileNetV2Options(config))
   const tensors = readBackbone(files, file)
   const params = new Map(tensors.map((t) => [t.name, tfc.tensor(t.data, t.shape, 'float32')]))
 
