@@ -1,8 +1,12 @@
+import { isStopReason } from './stop'
+import type { StopReason } from './stop'
+
 /**
  * One backend's measured training speed, or why it could not be measured. `stopped` says why the
  * measurement was cut short (it could not beat the best one, or ran out of time): the figure is then an upper bound.
+ * `stop` holds the same as figures, for pages in other languages; measurements cached before it existed lack it.
  */
-export type Measurement = { backend: string; imagesPerSecond: number; error?: string; stopped?: string }
+export type Measurement = { backend: string; imagesPerSecond: number; error?: string; stopped?: string; stop?: StopReason }
 
 /** Where a choice is kept between sessions (IndexedDB in the browser, a map or file in Node). */
 export type ChoiceCache = {
@@ -10,8 +14,17 @@ export type ChoiceCache = {
   set(key: string, value: Choice): void | Promise<void>
 }
 
-/** The backend to train on, the figures it was chosen from, and a sentence saying why. */
-export type Choice = { backend: string; measurements: Measurement[]; reason: string }
+/**
+ * How a choice was made: measured just now, recalled from this device's cache (measured earlier), or
+ * pinned by the user (the measurements are then the cached ones, if any).
+ */
+export type ChoiceBasis = 'measured' | 'recalled' | 'pinned'
+
+/**
+ * The backend to train on, the figures it was chosen from, how it was chosen, and a sentence (English)
+ * saying why; `basis` and the measurements let other languages word the same sentence.
+ */
+export type Choice = { backend: string; measurements: Measurement[]; reason: string; basis: ChoiceBasis }
 
 export type ChooseOptions = {
   /** Backends to try, e.g. ['webgpu', 'webgl', 'wasm', 'cpu']; ties go to the earlier one. */
@@ -21,7 +34,7 @@ export type ChooseOptions = {
    * `mustBeat` is the best figure so far: the measurement may stop once it cannot reach it (saying so in
    * `stopped`); `settled` resolves once anything it left running has ended.
    */
-  measure: (backend: string, limits: { mustBeat?: number }) => Promise<{ imagesPerSecond: number; stopped?: string; settled?: Promise<void> }>
+  measure: (backend: string, limits: { mustBeat?: number }) => Promise<{ imagesPerSecond: number; stopped?: string; stop?: StopReason; settled?: Promise<void> }>
   /** The order to measure in (default: `candidates`): the likely winner first lets the others stop early. */
   measureOrder?: string[]
   cache?: ChoiceCache
@@ -54,7 +67,8 @@ function isMeasurement(v: unknown): v is Measurement {
     typeof m.backend === 'string' &&
     typeof m.imagesPerSecond === 'number' &&
     (m.error === undefined || typeof m.error === 'string') &&
-    (m.stopped === undefined || typeof m.stopped === 'string')
+    (m.stopped === undefined || typeof m.stopped === 'string') &&
+    (m.stop === undefined || isStopReason(m.stop))
   )
 }
 
@@ -64,7 +78,8 @@ function cachedChoice(v: unknown, candidates: string[]): Choice | null {
   const c = v as Record<string, unknown>
   if (typeof c.backend !== 'string' || !candidates.includes(c.backend) || typeof c.reason !== 'string') return null
   if (!Array.isArray(c.measurements) || !c.measurements.every(isMeasurement)) return null
-  return { backend: c.backend, measurements: c.measurements, reason: c.reason }
+  // Everything cached was measured (a pinned choice is never cached), before or after `basis` existed.
+  return { backend: c.backend, measurements: c.measurements, reason: c.reason, basis: 'measured' }
 }
 
 /**
@@ -92,11 +107,12 @@ export async function chooseBackend(options: ChooseOptions): Promise<Choice> {
   if (override !== undefined) {
     return {
       backend: override,
+      basis: 'pinned',
       measurements: cached?.measurements ?? [],
       reason: `${override} chosen by the user` + (cached ? `; measured: ${cached.measurements.map(formatRate).join(', ')}` : ''),
     }
   }
-  if (cached) return { ...cached, reason: `${cached.reason} (measured earlier on this device)` }
+  if (cached) return { ...cached, basis: 'recalled', reason: `${cached.reason} (measured earlier on this device)` }
 
   const order = [...(options.measureOrder ?? []).filter((b) => candidates.includes(b)), ...candidates.filter((b) => !options.measureOrder?.includes(b))]
   const byBackend = new Map<string, Measurement>()
@@ -105,10 +121,10 @@ export async function chooseBackend(options: ChooseOptions): Promise<Choice> {
   try {
     for (const backend of order) {
       try {
-        const { imagesPerSecond, stopped, settled } = await measure(backend, { mustBeat })
+        const { imagesPerSecond, stopped, stop, settled } = await measure(backend, { mustBeat })
         if (settled) leftRunning.push(settled.catch(() => {}))
         if (!Number.isFinite(imagesPerSecond) || imagesPerSecond <= 0) throw new Error(`measured ${imagesPerSecond} images/s`)
-        byBackend.set(backend, stopped === undefined ? { backend, imagesPerSecond } : { backend, imagesPerSecond, stopped })
+        byBackend.set(backend, stopped === undefined ? { backend, imagesPerSecond } : { backend, imagesPerSecond, stopped, ...(stop ? { stop } : {}) })
         if (stopped === undefined && imagesPerSecond > (mustBeat ?? 0)) mustBeat = imagesPerSecond
       } catch (e) {
         byBackend.set(backend, { backend, imagesPerSecond: 0, error: errorText(e) })
@@ -131,7 +147,7 @@ export async function chooseBackend(options: ChooseOptions): Promise<Choice> {
   const others = measurements.filter((m) => m !== best)
   const reason = `${best.backend} is the fastest at ${best.imagesPerSecond.toFixed(1)} images/s` +
     (others.length ? `; ${others.map(formatRate).join(', ')}` : '')
-  const choice: Choice = { backend: best.backend, measurements, reason }
+  const choice: Choice = { backend: best.backend, measurements, reason, basis: 'measured' }
   if (cache) await cache.set(key, choice)
   return choice
 }

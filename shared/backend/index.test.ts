@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import * as tfl from '@tensorflow/tfjs-layers'
 import { describe, expect, it } from 'vitest'
-import { chooseBackend, measureTrainingSpeed, recallChoice } from '.'
+import { chooseBackend, measureTrainingSpeed, recallChoice, stopSentence } from '.'
 import type { Choice } from '.'
 
 function fakeMeasure(rates: Record<string, number | Error>) {
@@ -74,6 +74,7 @@ describe('chooseBackend', () => {
     expect(b.backend).toBe('wasm')
     expect(b.measurements).toEqual(a.measurements)
     expect(b.reason).toBe(`${a.reason} (measured earlier on this device)`)
+    expect([a.basis, b.basis]).toEqual(['measured', 'recalled'])
     // Another model on the same device is measured afresh.
     const c = await chooseBackend({ candidates: ['wasm', 'cpu'], measure: second.measure, cache, deviceKey: 'laptop/mobilenet' })
     expect(c.backend).toBe('cpu')
@@ -88,6 +89,7 @@ describe('chooseBackend', () => {
       backend: 'wasm',
       measurements: [{ backend: 'wasm', imagesPerSecond: 100 }, { backend: 'cpu', imagesPerSecond: 5 }],
       reason: 'wasm is the fastest at 100.0 images/s; cpu 5.0 images/s',
+      basis: 'measured',
     })
     expect(await recallChoice(cache, 'laptop/mobilenet', ['wasm', 'cpu'])).toBeNull()
     // A backend this page no longer offers, or a malformed value, is no choice.
@@ -111,12 +113,13 @@ describe('chooseBackend', () => {
     const { cache } = memoryCache()
     const { measure, calls } = fakeMeasure({ wasm: 100, cpu: 5 })
     const plain = await chooseBackend({ candidates: ['wasm', 'cpu'], measure, override: 'cpu', deviceKey: 'd' })
-    expect(plain).toEqual({ backend: 'cpu', measurements: [], reason: 'cpu chosen by the user' })
+    expect(plain).toEqual({ backend: 'cpu', measurements: [], reason: 'cpu chosen by the user', basis: 'pinned' })
     expect(calls).toEqual([])
     await chooseBackend({ candidates: ['wasm', 'cpu'], measure, cache, deviceKey: 'd' })
     const over = await chooseBackend({ candidates: ['wasm', 'cpu'], measure, cache, override: 'cpu', deviceKey: 'd' })
     expect(over.backend).toBe('cpu')
     expect(over.reason).toBe('cpu chosen by the user; measured: wasm 100.0 images/s, cpu 5.0 images/s')
+    expect(over.basis).toBe('pinned')
   })
 
   it('measures the likely winner first, passes its figure on, and shows cut-short figures as upper bounds in candidate order', async () => {
@@ -134,6 +137,22 @@ describe('chooseBackend', () => {
       'wasm is the fastest at 200.0 images/s; ' +
         ['webgpu', 'webgl', 'cpu'].map((b) => `${b} ≤ 4.0 images/s (stopped after 1 of 3 steps: cannot reach 200.0 images/s)`).join(', '),
     )
+  })
+
+  it('keeps the figures of a stop reason beside its sentence, in the cache too, and still recalls measurements cached without them', async () => {
+    const { map, cache } = memoryCache()
+    const stop = { kind: 'cannot-reach-steps', done: 1, steps: 3, mustBeat: 200 } as const
+    const measure = async (backend: string) => (backend === 'wasm' ? { imagesPerSecond: 200 } : { imagesPerSecond: 4, stopped: stopSentence(stop), stop })
+    const choice = await chooseBackend({ candidates: ['webgpu', 'wasm'], measureOrder: ['wasm'], measure, cache, deviceKey: 'd' })
+    expect(choice.measurements[0]).toEqual({ backend: 'webgpu', imagesPerSecond: 4, stopped: 'stopped after 1 of 3 steps: cannot reach 200.0 images/s', stop })
+    expect((await recallChoice(cache, 'd', ['webgpu', 'wasm']))?.measurements[0].stop).toEqual(stop)
+    // Cached before `stop` and `basis` existed: the English sentence is all there is, and it is still a choice.
+    const legacy = { backend: 'wasm', measurements: [{ backend: 'webgpu', imagesPerSecond: 4, stopped: 'x' }, { backend: 'wasm', imagesPerSecond: 200 }], reason: 'old' }
+    map.set('autofed.backend-choice:old', legacy)
+    expect(await recallChoice(cache, 'old', ['webgpu', 'wasm'])).toEqual({ ...legacy, basis: 'measured' })
+    // A malformed stop reason is no choice.
+    map.set('autofed.backend-choice:bad', { ...legacy, measurements: [{ backend: 'webgpu', imagesPerSecond: 4, stopped: 'x', stop: { kind: 'x' } }] })
+    expect(await recallChoice(cache, 'bad', ['webgpu', 'wasm'])).toBeNull()
   })
 
   it('waits for steps a cut-short measurement left running before it answers', async () => {
@@ -191,6 +210,7 @@ describe('measureTrainingSpeed', () => {
     await r.settled
     expect(r.steps).toBe(1)
     expect(r.stopped).toBe('stopped after 1 of 3 steps: cannot reach 1000000000.0 images/s')
+    expect(r.stop).toEqual({ kind: 'cannot-reach-steps', done: 1, steps: 3, mustBeat: 1e9 })
     expect(r.imagesPerSecond).toBeLessThan(1e9)
     expect(tf.memory().numTensors).toBe(before)
   })
@@ -208,6 +228,8 @@ describe('measureTrainingSpeed', () => {
     const r = await measureTrainingSpeed('cpu', slow, [4, 4, 1], 3, { steps: 3, batchSize: 4, budgetMs: 20 })
     expect(r.steps).toBe(0)
     expect(r.stopped).toMatch(/^its first step took over 0\.\d\d s$/)
+    expect(r.stop?.kind).toBe('first-step')
+    expect(r.stop && stopSentence(r.stop)).toBe(r.stopped)
     let freed = false
     void r.settled.then(() => (freed = true))
     await Promise.resolve()

@@ -1,4 +1,6 @@
 export { chooseBackend, recallChoice } from './choose'
-export type { Choice, ChoiceCache, ChooseOptions, Measurement } from './choose'
+export type { Choice, ChoiceBasis, ChoiceCache, ChooseOptions, Measurement } from './choose'
 export { measureTrainingSpeed } from './measure'
 export type { MeasureOptions } from './measure'
+export { isStopReason, secondsFigure, stopSentence } from './stop'
+export type { StopReason } from './stop'

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { LayersModel } from '@tensorflow/tfjs-layers'
+import { stopSentence } from './stop'
+import type { StopReason } from './stop'
 
 export type MeasureOptions = {
   /** Timed training steps (after one untimed warm-up step, which compiles shaders and packs weights). */
@@ -19,7 +21,9 @@ export type SpeedResult = {
   imagesPerSecond: number
   /** Timed steps that finished. */
   steps: number
+  /** In English; `stop` holds the same as figures, for pages in other languages. */
   stopped?: string
+  stop?: StopReason
   /** Resolves once a step left running has finished and the model is freed: await it before training. */
   settled: Promise<void>
 }
@@ -34,9 +38,9 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | typeof LATE> {
   return Promise.race([p, late]).finally(() => clearTimeout(timer))
 }
 
-function seconds(ms: number): string {
-  // Cut-offs after the fastest backend are often a few hundredths of a second: "0.0 s" would say nothing.
-  return `${(ms / 1000).toFixed(ms < 1000 ? 2 : 1)} s`
+/** A cut-short result: the English sentence and its figures side by side. */
+function cutShort(stop: StopReason): { stopped: string; stop: StopReason } {
+  return { stopped: stopSentence(stop), stop }
 }
 
 /**
@@ -76,10 +80,12 @@ export async function measureTrainingSpeed(
       const begin = performance.now()
       if (warmUp && (await within(step(), budgetMs)) === LATE) {
         const spent = performance.now() - begin
-        return { imagesPerSecond: batchSize / (spent / 1000), steps: 0, stopped: `its first step took over ${seconds(spent)}`, settled: release() }
+        return { imagesPerSecond: batchSize / (spent / 1000), steps: 0, ...cutShort({ kind: 'first-step', ms: spent }), settled: release() }
       }
       // The best backend did `steps` steps in this long; a backend still busy after it cannot win.
       const cutoff = mustBeat ? ((steps * batchSize) / mustBeat) * 1000 : Infinity
+      // Only a finite cutoff stops a backend for being slow, and that needs a mustBeat.
+      const target = mustBeat ?? 0
       const start = performance.now()
       let done = 0
       while (done < steps) {
@@ -93,14 +99,14 @@ export async function measureTrainingSpeed(
             // whole measurement (warm-up included; the running step as done: still an upper bound).
             const total = performance.now() - begin
             const batches = done + 1 + (warmUp ? 1 : 0)
-            return { imagesPerSecond: (batches * batchSize) / (total / 1000), steps: done, stopped: `stopped after ${seconds(total)}: over the ${seconds(budgetMs)} limit`, settled: release() }
+            return { imagesPerSecond: (batches * batchSize) / (total / 1000), steps: done, ...cutShort({ kind: 'over-budget', ms: total, budgetMs }), settled: release() }
           }
-          return { imagesPerSecond: ((done + 1) * batchSize) / (now / 1000), steps: done, stopped: `stopped after ${seconds(now)}: cannot reach ${mustBeat?.toFixed(1)} images/s`, settled: release() }
+          return { imagesPerSecond: ((done + 1) * batchSize) / (now / 1000), steps: done, ...cutShort({ kind: 'cannot-reach', ms: now, mustBeat: target }), settled: release() }
         }
         done++
         // Synchronous backends (cpu, wasm) cannot be interrupted mid-step: check between steps.
         if (done < steps && now >= cutoff) {
-          return { imagesPerSecond: (done * batchSize) / (now / 1000), steps: done, stopped: `stopped after ${done} of ${steps} steps: cannot reach ${mustBeat?.toFixed(1)} images/s`, settled: release() }
+          return { imagesPerSecond: (done * batchSize) / (now / 1000), steps: done, ...cutShort({ kind: 'cannot-reach-steps', done, steps, mustBeat: target }), settled: release() }
         }
         if (done < steps && start - begin + now >= budgetMs) break
       }

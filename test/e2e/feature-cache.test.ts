@@ -121,6 +121,11 @@ describe('the feature cache in the browser participant (mobilenet-v2)', () => {
       await page.screenshot({ path: `${SHOTS}/feature-cache-en.png`, fullPage: true })
       await setLang(page, 'zh')
       await waitForWork(page, 'feature-cache-detail', /张取自缓存/, undefined, watch)
+      // Why this backend, worded in Chinese from the measurement's figures (the shared core says it in English only).
+      const reason = (await page.getByTestId('backend-reason').textContent()) ?? ''
+      expect(reason).toMatch(/最快，[\d.]+ 张\/秒/)
+      // The browser's own error messages of a backend that failed stay as they are: only our wording is checked.
+      expect(reason).not.toMatch(/is the fastest|measured earlier|chosen by the user|stopped after|first step took/)
       await page.screenshot({ path: `${SHOTS}/feature-cache-zh.png`, fullPage: true })
       await setLang(page, 'en')
 

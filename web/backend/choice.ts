@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { LayersModel } from '@tensorflow/tfjs-layers'
 import { chooseBackend, measureTrainingSpeed, recallChoice } from '../../shared/backend'
-import type { Choice, Measurement } from '../../shared/backend'
+import type { Choice, ChoiceBasis, Measurement } from '../../shared/backend'
 import type { Bundle } from '../../shared/bundle'
 import { registerWasmGradKernels } from '../../shared/kernels'
 import { buildModel } from '../../shared/model'
@@ -100,11 +100,20 @@ export async function measureSpec(bundle: Bundle, labels: string[], batchSize: n
   })
 }
 
+/**
+ * The choice's backend could not be used and another was (the wasm build the choice names could not
+ * replace the running one, `tensors` of another page's model still living on it).
+ */
+export type BackendFallback = { wanted: string; used: string; why: string; tensors: number; threaded: boolean }
+
 /** The compute panel: backend in use, GPU adapter, the figures it was chosen from, and why. */
 export type ComputeInfo = {
   backend: string
   adapter: string | null
+  /** Why, in English (the CLI's and the tests' wording); `basis` and `fallback` let a page word it in its language. */
   reason: string
+  basis: ChoiceBasis
+  fallback: BackendFallback | null
   /** Images/s of the last training epoch or, before one, of the measurement. */
   imagesPerSecond: number | null
   /** Threads of the WASM backend (1: the single-threaded build); null on another backend. */
@@ -184,6 +193,7 @@ export async function selectTrainingBackend(o: {
   if (o.cancelled?.()) throw new Cancelled()
   let backend = choice.backend
   let reason = choice.reason
+  let fallback: BackendFallback | null = null
   await exclusive(async () => {
     const unstartable = `the ${choice.backend} backend does not start in this browser${override ? ': pick another one under Compute' : ''}`
     if (tfjsBackendOf(choice.backend) === 'wasm') {
@@ -194,6 +204,7 @@ export async function selectTrainingBackend(o: {
         // Tensors of another page's model still on the running build: train on that build rather than not at all.
         if (!(err instanceof WasmBuildBusy)) throw new Error(`${unstartable} (${why})`)
         backend = wasmBuildInUse()
+        fallback = { wanted: choice.backend, used: backend, why, tensors: err.tensors, threaded: err.threaded }
         reason += `; ${choice.backend} could not replace ${backend} (${why}), so ${backend} is used`
       }
     }
@@ -202,7 +213,7 @@ export async function selectTrainingBackend(o: {
   })
   const measured = choice.measurements.find((m) => m.backend === backend && m.error === undefined)
   const threadsInUse = tf.getBackend() === 'wasm' ? wasmThreadsInUse() : null
-  return { backend, adapter, reason, imagesPerSecond: measured?.imagesPerSecond ?? null, threads: threadsInUse, measurements: choice.measurements, override }
+  return { backend, adapter, reason, basis: choice.basis, fallback, imagesPerSecond: measured?.imagesPerSecond ?? null, threads: threadsInUse, measurements: choice.measurements, override }
 }
 
 /** The device and model a measured choice holds for. */

@@ -1,5 +1,5 @@
 export { BACKEND_ORDER, describeAdapter, startBackend } from './backends'
 export type { BackendInfo } from './backends'
 export { Cancelled, MEASURE_BUDGET_MS, TRAINING_BACKENDS, abortMeasurement, gpuDeviceLost, loadBackendOverride, measureSpec, modelKeyOf, onMeasureProgress, saveBackendOverride, selectPredictionBackend, selectTrainingBackend } from './choice'
-export type { ComputeInfo, MeasureProgress, MeasureSpec, PredictionBackend } from './choice'
+export type { BackendFallback, ComputeInfo, MeasureProgress, MeasureSpec, PredictionBackend } from './choice'
 export { threadsUnavailable, useWasmBuild, WASM_THREADS, wasmThreadsInUse } from './wasm-build'

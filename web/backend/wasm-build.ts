@@ -71,8 +71,12 @@ let shipped: { factory: TfjsBackendFactory; priority: number } | null = null
 
 /** The running wasm build cannot be replaced: tensors still live on it. */
 export class WasmBuildBusy extends Error {
-  constructor(message: string) {
-    super(message)
+  /** The figures of the message, for pages that word it in another language. */
+  constructor(
+    readonly tensors: number,
+    readonly threaded: boolean,
+  ) {
+    super(`${tensors} tensors still live on the ${threaded ? 'threaded' : 'single-threaded'} wasm build`)
     this.name = 'WasmBuildBusy'
   }
 }
@@ -111,7 +115,7 @@ export async function useWasmBuild(threads: boolean): Promise<void> {
   const running = engine.registry.wasm
   if (running) {
     const live = running.numDataIds()
-    if (live > 0) throw new WasmBuildBusy(`${live} tensors still live on the ${threaded ? 'threaded' : 'single-threaded'} wasm build`)
+    if (live > 0) throw new WasmBuildBusy(live, threaded)
     if (tf.getBackend() === 'wasm') await tf.setBackend('cpu')
   }
   tf.removeBackend('wasm')

@@ -9,9 +9,10 @@ import { trainingOptions } from '../../../shared/train'
 import type { InviteView } from '../../../shared/wire'
 import { api } from '../../api'
 import { measureSpec, onMeasureProgress, selectTrainingBackend } from '../../backend'
-import type { MeasureProgress } from '../../backend'
+import type { ComputeInfo, MeasureProgress } from '../../backend'
 import { initialCheckpoint, labelCountsOf } from '../../federation/session'
 import { isStorageFull, loadMembership, saveJoin } from '../../store'
+import { computeReason } from '../backend-reason'
 import { ErrorBox, Problems, messageOf } from '../components'
 import { DatasetSummary } from '../dataset-summary'
 import { FolderPicker } from '../folder-picker'
@@ -53,7 +54,8 @@ export function JoinPage(props: { taskId: string }) {
   const [storageFullAs, setStorageFullAs] = useLiveState<string | null>(null)
   const [joining, setJoining] = useLiveState(false)
   const [progress, setProgress] = useLiveState<MeasureProgress>(null)
-  const [measured, setMeasured] = useLiveState<string | null>(null)
+  // The choice itself, not its sentence: the sentence is worded in the page's language at each render.
+  const [measured, setMeasured] = useLiveState<ComputeInfo | null>(null)
   const [measureError, setMeasureError] = useLiveState<string | null>(null)
   const [description, setDescription] = useLiveState<string | null>(null)
   // The task bundle, read with the invite once: its Model Card is shown now, its model timed later.
@@ -103,7 +105,7 @@ export function JoinPage(props: { taskId: string }) {
       const training = trainingOptions(parsed.value.config)
       if (!training.ok) throw new ProblemError(training.problems)
       const compute = await selectTrainingBackend(await measureSpec(parsed.value, info.labels, training.value.batchSize))
-      setMeasured(compute.reason)
+      setMeasured(compute)
     })().catch((err) => setMeasureError(messageOf(err)))
   }, [folderFits])
 
@@ -225,7 +227,7 @@ export function JoinPage(props: { taskId: string }) {
                   {t('join.measuring', { backend: progress.backend, seconds: Math.ceil(progress.limitMs / 1000) })}
                 </p>
               ) : null}
-              {measured ? <p data-testid="measure-result">{t('join.measured', { reason: measured })}</p> : null}
+              {measured ? <p data-testid="measure-result">{t('join.measured', { reason: computeReason(measured, t) })}</p> : null}
               {measureError ? <p class="muted">{t('join.measureFailed', { error: measureError })}</p> : null}
             </div>
           ) : null}

@@ -8,6 +8,7 @@ import type { SessionSnapshot, SessionStage } from '../../federation/session'
 import { forgetTask, isStorageFull, loadLocalRounds, loadMembership, mergeLocalRounds, saveLocalRounds } from '../../store'
 import type { LocalRound, Membership } from '../../store'
 import { ErrorBox, Problems, Stat, messageOf, percent } from '../components'
+import { computeReason, stopReasonText } from '../backend-reason'
 import { RoundChart } from '../chart'
 import { downloadHistoryCsv, roundRows } from '../round-history'
 import { FolderPicker } from '../folder-picker'
@@ -346,7 +347,7 @@ export function TaskPage(props: { taskId: string }) {
               {snap.compute ? (
                 <>
                   <p class="muted" data-testid="backend-reason">
-                    {t('backend.why')}: {snap.compute.reason}
+                    {t('backend.why')}: {computeReason(snap.compute, t)}
                   </p>
                   {snap.compute.measurements.length > 0 ? (
                     <div class="table-wrap">
@@ -360,7 +361,7 @@ export function TaskPage(props: { taskId: string }) {
                                 {m.error !== undefined
                                   ? t('backend.failed', { error: m.error })
                                   : m.stopped !== undefined
-                                    ? t('backend.ipsBound', { value: m.imagesPerSecond.toFixed(1), why: m.stopped })
+                                    ? t('backend.ipsBound', { value: m.imagesPerSecond.toFixed(1), why: stopReasonText(m, t) })
                                     : t('backend.ips', { value: m.imagesPerSecond.toFixed(1) })}
                               </td>
                               <td>{m.backend === snap.compute?.backend ? t('backend.chosen') : ''}</td>
