@@ -347,7 +347,7 @@ export function TaskPage(props: { taskId: string }) {
               {snap.compute ? (
                 <>
                   <p class="muted" data-testid="backend-reason">
-                    {t('backend.why')}: {computeReason(snap.compute, t)}
+                    {t('backend.why', { reason: computeReason(snap.compute, t) })}
                   </p>
                   {snap.compute.measurements.length > 0 ? (
                     <div class="table-wrap">
