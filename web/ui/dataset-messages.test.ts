@@ -173,8 +173,8 @@ describe('dataset messages', () => {
   })
 
   it('words them in Chinese, with no English besides the names of files, labels and formats', () => {
-    for (const s of skipped.filter((s) => s.code !== undefined)) expect(latinLeft(skipReasonText(s, zh), valuesOf(s.params)), s.reason).toBe('')
-    for (const p of problems.filter((p) => p.code !== undefined)) expect(latinLeft(problemMessage(p, zh), valuesOf(p.params)), p.message).toBe('')
+    for (const s of skipped.filter((s) => s.code !== undefined)) expect(latinLeft(skipReasonText(s, zh), valuesOf('params' in s ? s.params : undefined)), s.reason).toBe('')
+    for (const p of problems.filter((p) => p.code !== undefined)) expect(latinLeft(problemMessage(p, zh), valuesOf('params' in p ? p.params : undefined)), p.message).toBe('')
   })
 
   it('shows what has no code as it came, in both languages', () => {

@@ -60,7 +60,7 @@ export const DATASET_ZH: Record<keyof typeof DATASET_EN, string> = {
   'dataCount.label': '{count} 个标签',
   'dataCount.labelOne': '1 个标签',
   'skip.outsideSplits': '不在 train/、val/ 和 test/ 文件夹中',
-  'skip.unsupportedType': '不支持的文件类型 {ext}',
+  'skip.unsupportedType': '不支持的文件类型：{ext}',
   'skip.noExtension': '（无扩展名）',
   'skip.notInLabelFolder': '不在标签文件夹中',
   'skip.unlabelledNoTags': '无标签（没有标注）',
