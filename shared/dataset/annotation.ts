@@ -1,8 +1,9 @@
 import { count } from '../problems'
 import { safeRelativePath, type FileSource } from '../files'
-import { hasImageExtension, extensionOf } from '../image-format'
+import { hasImageExtension } from '../image-format'
 import { parseJson } from '../json'
 import { emptySplits, firstFew, under, type Collected, type RootFiles } from './layout'
+import { notListed, unlabelledNoTags, unsupportedType } from './messages'
 import type { Split } from './types'
 
 export const ANNOTATION_FILE = 'annotation.json'
@@ -93,7 +94,7 @@ export async function readAnnotation(source: FileSource, { root, files }: RootFi
       const path = under(root, rel)
       const tags = item.tags
       if (tags === null || tags === undefined || (Array.isArray(tags) && tags.length === 0)) {
-        out.skipped.push({ path, reason: 'unlabelled (no tags)' })
+        out.skipped.push(unlabelledNoTags(path))
         return
       }
       if (!Array.isArray(tags)) return problem(`${at}.tags`, 'must be a list of {"label", "source"} or null')
@@ -112,7 +113,7 @@ export async function readAnnotation(source: FileSource, { root, files }: RootFi
       if (out.labels !== null && !known.has(label))
         return problem(`${at}.tags[${t}].label`, `${JSON.stringify(label)} is not in labels`)
       if (!hasImageExtension(rel)) {
-        out.skipped.push({ path, reason: `unsupported file type ${extensionOf(rel) || '(no extension)'}` })
+        out.skipped.push(unsupportedType(path, rel))
         return
       }
       if (!present.has(rel)) {
@@ -132,7 +133,7 @@ export async function readAnnotation(source: FileSource, { root, files }: RootFi
     out.warnings.push({ file, message: `${count(multiTagged, 'item')} ${multiTagged === 1 ? 'has' : 'have'} more than one tag; the first manual tag was used (first: ${firstMulti})` })
   for (const { path, rel } of files) {
     if (rel === ANNOTATION_FILE || listed.has(rel)) continue
-    out.skipped.push({ path, reason: hasImageExtension(rel) ? `not listed in ${ANNOTATION_FILE}` : `unsupported file type ${extensionOf(rel) || '(no extension)'}` })
+    out.skipped.push(hasImageExtension(rel) ? notListed(path, ANNOTATION_FILE) : unsupportedType(path, rel))
   }
   return out
 }

@@ -1,29 +1,33 @@
 import type { FileSource } from '../files'
-import { IMAGE_FORMAT_NAMES, cutShort, imageSize, sniffImageFormat } from '../image-format'
+import { findCutShort, imageSize, sniffImageFormat } from '../image-format'
+import { badHeader, cannotRead, cutShortFile, emptyFile, notAnImage, undecodable, type Unreadable } from './messages'
 import type { CheckImagesOptions, SkippedFile } from './types'
 
 const DEFAULT_CONCURRENCY = 4
 
 /** Why a file cannot be used as an image, or null when it can. */
-async function problemWith(source: FileSource, path: string, options: CheckImagesOptions): Promise<string | null> {
+async function problemWith(source: FileSource, path: string, options: CheckImagesOptions): Promise<Unreadable | null> {
   let bytes: Uint8Array
   try {
     bytes = await source.read(path)
   } catch (err) {
-    return `cannot be read (${err instanceof Error ? err.message : String(err)})`
+    return cannotRead(err instanceof Error ? err.message : String(err))
   }
-  if (bytes.length === 0) return 'empty file'
-  if (sniffImageFormat(bytes) === null) return `not a ${IMAGE_FORMAT_NAMES.replace(/, (?=[^,]*$)/, ' or ')} file`
-  const size = imageSize(bytes)
-  if (size === null) return `${sniffImageFormat(bytes)?.toUpperCase()} header is cut short or invalid`
+  if (bytes.length === 0) return emptyFile()
+  const format = sniffImageFormat(bytes)
+  if (format === null) return notAnImage()
+  if (imageSize(bytes) === null) return badHeader(format.toUpperCase())
   // A full decode finds a file cut short too, in the decoder's own words (the CLI's check); without one (the
   // browser pages, which cannot afford to decode every image before training) the end check stands in for it.
-  if (!options.decode) return cutShort(bytes)
+  if (!options.decode) {
+    const cut = findCutShort(bytes)
+    return cut === null ? null : cutShortFile(cut)
+  }
   try {
     await options.decode(bytes, path)
   } catch (err) {
     // The decoder's own message says what is wrong ("cannot be decoded as PNG: …").
-    return err instanceof Error ? err.message : String(err)
+    return undecodable(err instanceof Error ? err.message : String(err))
   }
   return null
 }
@@ -40,7 +44,7 @@ export async function checkImages(
   items: readonly { path: string }[],
   options: CheckImagesOptions = {},
 ): Promise<{ unreadable: SkippedFile[] }> {
-  const reasons: (string | null)[] = new Array(items.length).fill(null)
+  const reasons: (Unreadable | null)[] = new Array(items.length).fill(null)
   let next = 0
   let done = 0
   const worker = async () => {
@@ -55,7 +59,7 @@ export async function checkImages(
   await Promise.all(Array.from({ length: workers }, worker))
   const unreadable: SkippedFile[] = []
   reasons.forEach((reason, i) => {
-    if (reason !== null) unreadable.push({ path: items[i].path, reason: `unreadable: ${reason}` })
+    if (reason !== null) unreadable.push({ path: items[i].path, ...reason })
   })
   return { unreadable }
 }

@@ -5,6 +5,7 @@ import { extensionOf, hasImageExtension } from '../image-format'
 import type { Problem } from '../problems'
 import { count } from '../problems'
 import { emptySplits, firstFew, type Collected, type RootFiles } from './layout'
+import { notListed, unlabelledEmpty, unsupportedType } from './messages'
 import type { Split } from './types'
 
 /** Column names (lower case) recognised as the image id, the label and the split, in order of preference. */
@@ -144,7 +145,7 @@ export function readCsv(csv: Extract<CsvCandidate, { ok: true }>, { root, files 
     }
     used.add(path)
     if (label === '') {
-      out.skipped.push({ path, reason: `unlabelled (empty ${columns.label} in ${file})` })
+      out.skipped.push(unlabelledEmpty(path, columns.label, file))
       return
     }
     let split: Split = 'train'
@@ -182,7 +183,7 @@ export function readCsv(csv: Extract<CsvCandidate, { ok: true }>, { root, files 
 
   for (const { path, rel } of files) {
     if (used.has(path) || path === file) continue
-    out.skipped.push({ path, reason: hasImageExtension(rel) ? `not listed in ${file}` : `unsupported file type ${extensionOf(rel) || '(no extension)'}` })
+    out.skipped.push(hasImageExtension(rel) ? notListed(path, file) : unsupportedType(path, rel))
   }
   return out
 }

@@ -1,5 +1,6 @@
-import { extensionOf, hasImageExtension } from '../image-format'
+import { hasImageExtension } from '../image-format'
 import { emptySplits, type Collected, type RootFiles } from './layout'
+import { notInLabelFolder, outsideSplits, unsupportedType } from './messages'
 import type { Split } from './types'
 
 /** Top-level folder names (lower case) of the ImageFolder splits. */
@@ -43,18 +44,18 @@ export function readImageFolder(rootFiles: RootFiles, name = '.'): Collected {
     if (split) {
       const s = parts.length > 1 ? SPLIT_FOLDERS[parts[0].toLowerCase()] : undefined
       if (s === undefined) {
-        out.skipped.push({ path, reason: 'outside the train/, val/ and test/ folders' })
+        out.skipped.push(outsideSplits(path))
         continue
       }
       target = s
       parts.shift()
     }
     if (!hasImageExtension(rel)) {
-      out.skipped.push({ path, reason: `unsupported file type ${extensionOf(rel) || '(no extension)'}` })
+      out.skipped.push(unsupportedType(path, rel))
       continue
     }
     if (parts.length < 2) {
-      out.skipped.push({ path, reason: 'not inside a label folder' })
+      out.skipped.push(notInLabelFolder(path))
       continue
     }
     out.splits[target].push({ path, label: parts[0] })

@@ -1,5 +1,5 @@
 import type { FileSource } from '../files'
-import { IMAGE_FORMAT_NAMES, extensionOf, hasImageExtension } from '../image-format'
+import { extensionOf, hasImageExtension } from '../image-format'
 import type { Problem } from '../problems'
 import { count } from '../problems'
 import { ANNOTATION_FILE, readAnnotation } from './annotation'
@@ -7,6 +7,7 @@ import { checkImages } from './check-images'
 import { findCsvs, readCsv } from './csv'
 import { hasSplitFolders, readImageFolder } from './image-folder'
 import type { Collected, RootFiles } from './layout'
+import * as messages from './messages'
 import { splitValidation } from './split'
 import { SPLITS, type Dataset, type DatasetItem, type DatasetResult, type ReadDatasetOptions, type SkippedFile, type Split } from './types'
 
@@ -61,7 +62,7 @@ async function collect(source: FileSource, files: RootFiles, name: string): Prom
   if (usable.length > 0) {
     const out = readCsv(usable[0], files)
     if (usable.length > 1)
-      out.warnings.push({ file: usable[0].file, message: `used as the label table; ${usable.slice(1).map((c) => c.file).join(', ')} ignored` })
+      out.warnings.push(messages.extraCsvs(usable[0].file, usable.slice(1).map((c) => c.file)))
     return out
   }
   const folder = readImageFolder(files, name)
@@ -71,14 +72,6 @@ async function collect(source: FileSource, files: RootFiles, name: string): Prom
 }
 
 const byPath = (a: SkippedFile, b: SkippedFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)
-
-/** "PNG, JPEG, WebP, BMP or GIF", for telling what to put in place of unreadable files. */
-const FORMATS_OR = IMAGE_FORMAT_NAMES.replace(/, (?=[^,]*$)/, ' or ')
-
-/** Images found but all unreadable: how many, and what to do (the skipped files say why each one). */
-function noneReadable(file: string, n: number, noun: string): Problem {
-  return { file, message: `has ${count(n, noun)} but none can be read (see the skipped files for why): replace ${n === 1 ? 'it' : 'them'} with readable ${FORMATS_OR} files` }
-}
 
 function countItems(items: readonly DatasetItem[], labels: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = Object.fromEntries(labels.map((l) => [l, 0]))
@@ -106,7 +99,7 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
     .map((e) => e.path)
     .filter((p) => !ignored(p))
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-  const noImages: Problem = { file: name, message: `has no images (${IMAGE_FORMAT_NAMES}); see the supported layouts: annotation.json, train/<label>/…, <label>/…, or a CSV naming image and label` }
+  const noImages = messages.noImages(name)
   if (paths.length === 0) return { ok: false, problems: [noImages] }
 
   const root = findRoot(paths)
@@ -119,22 +112,11 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
   let splits = found.splits
   const all = () => SPLITS.flatMap((s) => splits[s])
   if (all().length === 0) {
-    const unlabelled = skipped.filter((s) => s.reason.startsWith('unlabelled')).length
-    if (unlabelled > 0) return fail([{ file: found.labelSource, message: `has no labelled images (${count(unlabelled, 'unlabelled image')})` }])
+    const unlabelled = skipped.filter((s) => s.code === 'unlabelled-no-tags' || s.code === 'unlabelled-empty').length
+    if (unlabelled > 0) return fail([messages.noLabelledImages(found.labelSource, unlabelled)])
     // Images with no label folder around them: most likely one class's folder, picked instead of its parent.
-    const loose = skipped.filter((s) => s.reason === 'not inside a label folder').length
-    if (loose > 0) {
-      const label = found.labelSource.split('/').pop() || name
-      return fail([
-        {
-          file: found.labelSource,
-          message:
-            `has ${count(loose, 'image')} but no label folders: this looks like the folder of a single class ("${label}"). ` +
-            'Pick the folder above it, laid out as <label>/… (one subfolder per label) or train/<label>/…, val/<label>/…, test/<label>/…, ' +
-            'or a folder with annotation.json or a CSV naming each image and its label',
-        },
-      ])
-    }
+    const loose = skipped.filter((s) => s.code === 'not-in-label-folder').length
+    if (loose > 0) return fail([messages.singleClassFolder(found.labelSource, loose, found.labelSource.split('/').pop() || name)])
     return fail([noImages])
   }
 
@@ -146,7 +128,7 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
     skipped.push(...unreadable)
     splits = { train: splits.train.filter((i) => !bad.has(i.path)), validation: splits.validation.filter((i) => !bad.has(i.path)), test: splits.test.filter((i) => !bad.has(i.path)) }
     // Not "has no images": they are there, and unreadable. Nothing else can be said (labels come from readable images).
-    if (all().length === 0) return fail([noneReadable(found.labelSource, foundImages, 'image')])
+    if (all().length === 0) return fail([messages.noneReadable(found.labelSource, foundImages, false)])
   }
 
   const problems: Problem[] = []
@@ -156,19 +138,15 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
   if (options.taskLabels !== undefined) {
     const task = new Set(options.taskLabels)
     const unknown = (found.labels ?? present.slice().sort()).filter((l) => present.includes(l) && !task.has(l))
-    if (unknown.length > 0)
-      problems.push({
-        file: found.labelSource,
-        message: `has ${count(unknown.length, 'label')} the task does not know: ${unknown.join(', ')} (the task's labels are ${options.taskLabels.join(', ')})`,
-      })
+    if (unknown.length > 0) problems.push(messages.unknownLabels(found.labelSource, unknown, options.taskLabels))
     labels = options.taskLabels.slice()
   }
   // Training images found and all unreadable are not to be "put in train/<label>/": they are there.
   if (splits.train.length === 0 && options.requireTrain !== false)
     problems.push(
       foundTraining > 0
-        ? noneReadable(found.labelSource, foundTraining, 'training image')
-        : { file: found.labelSource, message: found.layout === 'imagefolder' ? 'has no training images: put them in train/<label>/ or <label>/ folders' : 'has no training images' },
+        ? messages.noneReadable(found.labelSource, foundTraining, true)
+        : messages.noTrainingImages(found.labelSource, found.layout === 'imagefolder'),
     )
   if (problems.length > 0) return fail(problems)
 
@@ -183,9 +161,9 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
   // A folder that is only evaluated is not trained on: what its splits would mean for training is not news.
   if (options.requireTrain !== false) {
     if (splits.test.length === 0)
-      warnings.push({ file: found.labelSource, message: 'has no test split: this participant adds nothing to the final test metrics' })
+      warnings.push(messages.noTestSplit(found.labelSource))
     const untrained = labels.filter((l) => present.includes(l) && !splits.train.some((i) => i.label === l))
-    if (untrained.length > 0) warnings.push({ file: found.labelSource, message: `has no training images for ${untrained.join(', ')}` })
+    if (untrained.length > 0) warnings.push(messages.untrainedLabels(found.labelSource, untrained))
   }
 
   const counts = Object.fromEntries(SPLITS.map((s) => [s, countItems(splits[s], labels)])) as Record<Split, Record<string, number>>

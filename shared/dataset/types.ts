@@ -1,3 +1,4 @@
+import type { CutShort } from '../image-format'
 import type { Problem } from '../problems'
 
 export type Split = 'train' | 'validation' | 'test'
@@ -11,8 +12,27 @@ export type DatasetLayout = 'annotation' | 'imagefolder' | 'csv'
 /** One labelled image; `group` (a CSV's lesion_id, patient_id…) keeps related images on one side of a drawn split. */
 export type DatasetItem = { path: string; label: string; group?: string }
 
-/** A file left out of the dataset, and why. */
-export type SkippedFile = { path: string; reason: string }
+/**
+ * Why a file was left out, as a code and the values its reason is made of, so a page can word it in its own
+ * language (web/ui/dataset-messages.ts); the English is `reason` (messages.ts). The last six are the
+ * `unreadable: …` reasons of the image check; `undecodable` carries the decoder's own (English) message.
+ */
+export type SkipCause =
+  | { code: 'outside-splits' }
+  | { code: 'unsupported-type'; params: { ext: string } }
+  | { code: 'not-in-label-folder' }
+  | { code: 'unlabelled-no-tags' }
+  | { code: 'unlabelled-empty'; params: { column: string; file: string } }
+  | { code: 'not-listed'; params: { file: string } }
+  | { code: 'cannot-read'; params: { message: string } }
+  | { code: 'empty-file' }
+  | { code: 'not-an-image' }
+  | { code: 'bad-header'; params: { format: string } }
+  | { code: 'cut-short'; params: CutShort }
+  | { code: 'undecodable'; params: { message: string } }
+
+/** A file left out of the dataset, and why: `reason` in English, and for the dataset's own reasons a code (SkipCause). */
+export type SkippedFile = { path: string; reason: string } & (SkipCause | { code?: undefined; params?: undefined })
 
 /** A participant's data folder, read and validated. */
 export type Dataset = {

@@ -123,41 +123,90 @@ const SIZE_READERS: Record<ImageFormat, (bytes: Uint8Array, view: DataView) => S
 }
 
 /**
- * Why the file is cut short (an interrupted copy or download), or null when its structure reaches its end:
+ * How a cut-short file ends, by format: the values of `cutShort`'s message, so a page can word it in its own
+ * language (web/ui) while the CLI prints the English.
+ */
+export type CutShortEnd =
+  | { end: 'in-iend' }
+  | { end: 'in-chunk'; chunk: string }
+  | { end: 'no-iend' }
+  | { end: 'no-scan' }
+  | { end: 'no-eoi' }
+  | { end: 'in-image-block' }
+  | { end: 'riff-bytes'; have: number; declared: number }
+  | { end: 'header-bytes'; have: number; declared: number }
+
+/** A file cut short: its format's name as shown ("WebP") and where it ends. */
+export type CutShort = { format: string } & CutShortEnd
+
+/**
+ * Where the file is cut short (an interrupted copy or download), or null when its structure reaches its end:
  * PNG chunks up to IEND, JPEG's end-of-image marker after the first scan, GIF blocks, the sizes WebP and
  * BMP declare. Cheap (no pixels decoded), and it catches what a header check misses: a truncated file's
  * header is intact, yet the decoder fails on it mid-training. Null for an unknown format or a structure it
  * cannot follow: the decoder then has the last word.
  */
-export function cutShort(bytes: Uint8Array): string | null {
+export function findCutShort(bytes: Uint8Array): CutShort | null {
   const format = sniffImageFormat(bytes)
   if (format === null) return null
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const why = END_CHECKS[format](bytes, view)
-  return why === null ? null : `${FORMAT_NAMES[format]} file is cut short: ${why}; copy or download it again`
+  const end = END_CHECKS[format](bytes, view)
+  return end === null ? null : { format: FORMAT_NAMES[format], ...end }
+}
+
+/** The English of a cut-short file: "PNG file is cut short: it ends before the IEND chunk; copy or download it again". */
+export function cutShortMessage(c: CutShort): string {
+  return `${c.format} file is cut short: ${endMessage(c)}; copy or download it again`
+}
+
+function endMessage(c: CutShortEnd): string {
+  switch (c.end) {
+    case 'in-iend':
+      return 'it ends inside its IEND chunk'
+    case 'in-chunk':
+      return `it ends inside a chunk (${c.chunk}), before the IEND chunk`
+    case 'no-iend':
+      return 'it ends before the IEND chunk'
+    case 'no-scan':
+      return 'it ends before the image data'
+    case 'no-eoi':
+      return 'it has no end-of-image marker (FF D9)'
+    case 'in-image-block':
+      return 'it ends inside an image block'
+    case 'riff-bytes':
+      return `it has ${c.have} of the ${c.declared} bytes its RIFF header declares`
+    case 'header-bytes':
+      return `it has ${c.have} of the ${c.declared} bytes its header declares`
+  }
+}
+
+/** Why the file is cut short, in English (see findCutShort), or null when it is not. */
+export function cutShort(bytes: Uint8Array): string | null {
+  const c = findCutShort(bytes)
+  return c === null ? null : cutShortMessage(c)
 }
 
 const FORMAT_NAMES: Record<ImageFormat, string> = { png: 'PNG', jpeg: 'JPEG', webp: 'WebP', bmp: 'BMP', gif: 'GIF' }
 
-const END_CHECKS: Record<ImageFormat, (bytes: Uint8Array, view: DataView) => string | null> = {
+const END_CHECKS: Record<ImageFormat, (bytes: Uint8Array, view: DataView) => CutShortEnd | null> = {
   png(bytes, view) {
     // Chunks: length, type, data, CRC. Data after IEND is ignored by decoders, so it is allowed here too.
     let at = 8
     while (at + 8 <= bytes.length) {
       const next = at + 12 + view.getUint32(at)
-      if (startsWith(bytes, ascii('IEND'), at + 4)) return next <= bytes.length ? null : 'it ends inside its IEND chunk'
-      if (next > bytes.length) return `it ends inside a chunk (${String.fromCharCode(...bytes.subarray(at + 4, at + 8))}), before the IEND chunk`
+      if (startsWith(bytes, ascii('IEND'), at + 4)) return next <= bytes.length ? null : { end: 'in-iend' }
+      if (next > bytes.length) return { end: 'in-chunk', chunk: String.fromCharCode(...bytes.subarray(at + 4, at + 8)) }
       at = next
     }
-    return 'it ends before the IEND chunk'
+    return { end: 'no-iend' }
   },
   jpeg(bytes, view) {
     const scan = firstScan(bytes, view)
-    if (scan === null) return 'it ends before the image data'
+    if (scan === null) return { end: 'no-scan' }
     // In the compressed data a 0xFF byte is followed by 0x00 or a restart marker, so the last FF D9 after the
     // first scan is the end-of-image marker; anything after it (padding, a camera's trailer) is allowed.
     for (let at = bytes.length - 2; at > scan; at--) if (bytes[at] === 0xff && bytes[at + 1] === 0xd9) return null
-    return 'it has no end-of-image marker (FF D9)'
+    return { end: 'no-eoi' }
   },
   gif(bytes) {
     let at = 13
@@ -182,11 +231,11 @@ const END_CHECKS: Record<ImageFormat, (bytes: Uint8Array, view: DataView) => str
       } else return null
     }
     // A last image complete but no trailer byte: decoders show it, so it is not counted as cut short.
-    return at === bytes.length && images > 0 ? null : 'it ends inside an image block'
+    return at === bytes.length && images > 0 ? null : { end: 'in-image-block' }
   },
   webp(bytes, view) {
     const declared = 8 + view.getUint32(4, true)
-    return bytes.length < declared ? `it has ${bytes.length} of the ${declared} bytes its RIFF header declares` : null
+    return bytes.length < declared ? { end: 'riff-bytes', have: bytes.length, declared } : null
   },
   bmp(bytes, view) {
     const offset = view.getUint32(10, true)
@@ -202,7 +251,7 @@ const END_CHECKS: Record<ImageFormat, (bytes: Uint8Array, view: DataView) => str
           : view.getUint32(34, true)
     } else return null
     const declared = offset + pixelBytes
-    return bytes.length < declared ? `it has ${bytes.length} of the ${declared} bytes its header declares` : null
+    return bytes.length < declared ? { end: 'header-bytes', have: bytes.length, declared } : null
   },
 }
 

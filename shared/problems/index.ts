@@ -1,4 +1,7 @@
+import type { ProblemCause } from './codes'
+
 export { didYouMean, likelyMeant } from './likely-meant'
+export type { ProblemCause, ProblemCode } from './codes'
 
 /** Plural helper for the sentences a person reads: "1 file", "3 files". */
 export function count(n: number, noun: string): string {
@@ -7,16 +10,17 @@ export function count(n: number, noun: string): string {
 
 /**
  * One problem found in user input, named so a person can act on it:
- * `config.json: entry_class is required`. Parsers collect all of them instead of stopping at the first.
+ * `config.json: entry_class is required`. Parsers collect all of them instead of stopping at the first. A code
+ * (ProblemCause) lets a page word the common ones in its own language.
  */
 export type Problem = {
   /** The file the problem is in, relative to the chosen folder. */
   file: string
   /** The field, key, line or position inside the file, if there is one. */
   field?: string
-  /** What is wrong and, where possible, what to do. */
+  /** What is wrong and, where possible, what to do, in English. */
   message: string
-}
+} & (ProblemCause | { code?: undefined; params?: undefined })
 
 /** A parse result: the value, or every problem found. */
 export type Result<T> = { ok: true; value: T; warnings?: Problem[] } | { ok: false; problems: Problem[] }

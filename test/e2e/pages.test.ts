@@ -126,6 +126,11 @@ describe('pages without an aggregator', () => {
     await page.screenshot({ path: `${SHOTS}/join-all-unreadable-en.png`, fullPage: true })
     await setLang(page, 'zh')
     await page.getByText('跳过的文件（6）').waitFor()
+    // The problem and each reason in Chinese too (they were English on the zh page); names stay as they are.
+    expect(await problems.locator('li').allTextContents()).toEqual(['allbroken: 有 6 张图像，但没有一张能读取（原因见跳过的文件）：请换成可读取的 PNG、JPEG、WebP、BMP 或 GIF 文件'])
+    expect(await skipped.locator('li').allTextContents()).toEqual(
+      ['0', '1'].flatMap((d) => [0, 1, 2].map((i) => `train/${d}/x${i}.png: 无法读取：不是 PNG、JPEG、WebP、BMP 或 GIF 文件`)),
+    )
     await page.screenshot({ path: `${SHOTS}/join-all-unreadable-zh.png`, fullPage: true })
     await context.close()
   })
@@ -326,6 +331,10 @@ describe('join page with an aggregator (issue 14)', () => {
     await page.screenshot({ path: `${SHOTS}/task-skipped-en.png`, fullPage: true })
     await setLang(page, 'zh')
     await page.getByText('跳过的文件（2）').waitFor()
+    expect(await skipped.locator('li').allTextContents()).toEqual([
+      'train/0/half.png: 无法读取：PNG 文件不完整：文件在 IEND 块之前的数据块（IDAT）内中断；请重新复制或下载',
+      'train/1/text.png: 无法读取：不是 PNG、JPEG、WebP、BMP 或 GIF 文件',
+    ])
     await page.screenshot({ path: `${SHOTS}/task-skipped-zh.png`, fullPage: true })
     await context.close()
   })

@@ -1,18 +1,19 @@
 import { useLiveState } from './live-state'
 import type { Problem } from '../../shared/problems'
-import { formatProblem } from '../../shared/problems'
+import { problemLine } from './dataset-messages'
 import { useT } from './i18n'
 import { errorMessage } from '../store'
 
-/** A list of problems, each as one line naming file and field. */
+/** A list of problems, each as one line naming file and field, worded in the page's language where they have a code. */
 export function Problems(props: { title?: string; problems: Problem[]; testId?: string; kind?: 'error' | 'notice' }) {
+  const t = useT()
   if (props.problems.length === 0) return null
   return (
     <div class={props.kind ?? 'error'} role="alert" data-testid={props.testId ?? 'problems'}>
       {props.title ? <strong>{props.title}</strong> : null}
       <ul>
         {props.problems.map((p) => (
-          <li>{formatProblem(p)}</li>
+          <li>{problemLine(p, t)}</li>
         ))}
       </ul>
     </div>

@@ -1,7 +1,9 @@
 import { createContext, useContext } from 'hono/jsx/dom'
+import { DATASET_EN, DATASET_ZH } from './i18n-dataset'
 
 /** English strings: the key set every language must fill. `{name}` marks a value filled in at render. */
 const EN = {
+  ...DATASET_EN,
   'app.name': 'autofed',
   'app.tagline': 'Federated learning in the browser',
   'nav.home': 'Home',
@@ -410,6 +412,7 @@ export type StringKey = keyof typeof EN
 type Table = Record<StringKey, string>
 
 const ZH: Table = {
+  ...DATASET_ZH,
   'app.name': 'autofed',
   'app.tagline': '浏览器中的联邦学习',
   'nav.home': '首页',

@@ -1,0 +1,102 @@
+import type { SkippedFile } from '../../shared/dataset'
+import type { CutShortEnd } from '../../shared/image-format'
+import { formatProblem, type Problem } from '../../shared/problems'
+import type { StringKey, Translate } from './i18n'
+
+/*
+ * The dataset's skip reasons and problems in the page's language, composed from the code and values
+ * shared/dataset gives beside its English (shared/dataset/messages.ts). In English the result is that
+ * English exactly; whatever has no code (a CSV's parse problems, a decoder's message) is shown as it came.
+ */
+
+const END_KEYS: Record<CutShortEnd['end'], StringKey> = {
+  'in-iend': 'skip.end.inIend',
+  'in-chunk': 'skip.end.inChunk',
+  'no-iend': 'skip.end.noIend',
+  'no-scan': 'skip.end.noScan',
+  'no-eoi': 'skip.end.noEoi',
+  'in-image-block': 'skip.end.inImageBlock',
+  'riff-bytes': 'skip.end.riffBytes',
+  'header-bytes': 'skip.end.headerBytes',
+}
+
+type Noun = 'image' | 'trainingImage' | 'unlabelledImage' | 'label'
+
+/** "1 image", "3 images" (English needs the singular; the key pairs keep Chinese free to word both alike). */
+function counted(t: Translate, n: number, noun: Noun): string {
+  return n === 1 ? t(`dataCount.${noun}One`) : t(`dataCount.${noun}`, { count: n })
+}
+
+/** A list of labels or file names, verbatim, with the language's separator (English ", " as shared writes it). */
+function list(t: Translate, names: readonly string[]): string {
+  return names.join(t('join.listSeparator'))
+}
+
+/** Why a skipped file was left out, in the page's language; its English reason when it has no code. */
+export function skipReasonText(s: SkippedFile, t: Translate): string {
+  const unreadable = (why: string) => t('skip.unreadable', { why })
+  switch (s.code) {
+    case undefined:
+      return s.reason
+    case 'outside-splits':
+      return t('skip.outsideSplits')
+    case 'unsupported-type':
+      return t('skip.unsupportedType', { ext: s.params.ext || t('skip.noExtension') })
+    case 'not-in-label-folder':
+      return t('skip.notInLabelFolder')
+    case 'unlabelled-no-tags':
+      return t('skip.unlabelledNoTags')
+    case 'unlabelled-empty':
+      return t('skip.unlabelledEmpty', s.params)
+    case 'not-listed':
+      return t('skip.notListed', s.params)
+    case 'cannot-read':
+      return unreadable(t('skip.cannotRead', s.params))
+    case 'empty-file':
+      return unreadable(t('skip.emptyFile'))
+    case 'not-an-image':
+      return unreadable(t('skip.notAnImage'))
+    case 'bad-header':
+      return unreadable(t('skip.badHeader', s.params))
+    case 'cut-short':
+      return unreadable(t('skip.cutShort', { format: s.params.format, end: t(END_KEYS[s.params.end], s.params) }))
+    case 'undecodable':
+      // The decoder's own words: only the frame is the page's.
+      return unreadable(s.params.message)
+  }
+}
+
+/** A problem's message in the page's language; its English message when it has no code. */
+export function problemMessage(p: Problem, t: Translate): string {
+  switch (p.code) {
+    case undefined:
+      return p.message
+    case 'no-images':
+      return t('dataProblem.noImages')
+    case 'single-class-folder':
+      return t('dataProblem.singleClass', { images: counted(t, p.params.count, 'image'), label: p.params.label })
+    case 'no-labelled-images':
+      return t('dataProblem.noLabelled', { unlabelled: counted(t, p.params.unlabelled, 'unlabelledImage') })
+    case 'none-readable': {
+      const { count, training } = p.params
+      return t(count === 1 ? 'dataProblem.noneReadableOne' : 'dataProblem.noneReadable', { images: counted(t, count, training ? 'trainingImage' : 'image') })
+    }
+    case 'unknown-labels': {
+      const { unknown, taskLabels } = p.params
+      return t('dataProblem.unknownLabels', { labels: counted(t, unknown.length, 'label'), unknown: list(t, unknown), taskLabels: list(t, taskLabels) })
+    }
+    case 'no-training-images':
+      return t(p.params.imageFolder ? 'dataProblem.noTrainingFolder' : 'dataProblem.noTraining')
+    case 'untrained-labels':
+      return t('dataProblem.untrained', { labels: list(t, p.params.labels) })
+    case 'no-test-split':
+      return t('dataProblem.noTestSplit')
+    case 'extra-csvs':
+      return t('dataProblem.extraCsvs', { ignored: list(t, p.params.ignored) })
+  }
+}
+
+/** A problem as one line (formatProblem's `file: field message`) with its message in the page's language. */
+export function problemLine(p: Problem, t: Translate): string {
+  return formatProblem({ ...p, message: problemMessage(p, t) })
+}
