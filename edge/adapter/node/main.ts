@@ -9,6 +9,15 @@ import { startNodeServer } from '.'
 import { killAtHook } from './kill-at'
 import { dataFolderError, listenError, parsePort } from './start-errors'
 
+// The log's reader going away (`npm start | head`, a log collector that stopped) must not stop the
+// aggregator: it keeps serving its tasks, unlogged. Node raises the closed pipe as an 'error' event that
+// would end the process with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+  })
+}
+
 /** Refuses to start with one line saying what is wrong and what to do (no stack trace). */
 function refuse(message: string): never {
   console.error(`autofed: ${message}`)

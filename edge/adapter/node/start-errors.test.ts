@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { launch } from './process.case'
+import { exited, kill, launch } from './process.case'
 import { dataFolderError, listenError, parsePort } from './start-errors'
 
 const dirs: string[] = []
@@ -68,5 +69,48 @@ describe('npm start refuses settings that cannot work with one line, no stack tr
     const file = join(dir, 'a-file')
     await writeFile(file, 'x')
     expect(await refusal({}, file)).toBe(`aggregator exited with 1 before listening:\n\nautofed: the data folder ${file} cannot be made: a file is in the way; set AUTOFED_DATA to a folder (it is created if missing)\n`)
+  })
+})
+
+describe('npm start without a reader of its output', () => {
+  it('keeps serving when its output pipe is closed (`npm start | head`), with no EPIPE stack trace', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'autofed-start-'))
+    dirs.push(dir)
+    // A free port, known before the start: the URL line it prints is not read here.
+    const probe: Server = createServer()
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r))
+    const port = (probe.address() as AddressInfo).port
+    await new Promise<void>((r) => probe.close(() => r()))
+    const child = spawn(process.execPath, ['--import', 'tsx', 'edge/adapter/node/main.ts'], {
+      env: { ...process.env, PORT: String(port), AUTOFED_DATA: join(dir, 'data'), AUTOFED_BUNDLES: join(dir, 'no-bundles'), AUTOFED_INITIATOR_TOKEN: 'pipe-secret' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    // Closed before it starts: its first line (the URL) already meets a closed pipe.
+    child.stdout.destroy()
+    let stderr = ''
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()))
+    const ended = exited(child)
+    try {
+      // Answered once it listens; each answer (or refused connection) before the process ends is a retry.
+      let answer: { status: number; body: unknown } | null = null
+      let gone = false
+      void ended.then(() => (gone = true))
+      while (!answer && !gone) {
+        answer = await fetch(`http://127.0.0.1:${port}/api/health`).then(async (r) => ({ status: r.status, body: await r.json() }), () => null)
+        if (!answer) await new Promise((r) => setTimeout(r, 100))
+      }
+      expect({ answer, stderr }).toEqual({ answer: { status: 200, body: { ok: true, runtime: 'node' } }, stderr: '' })
+      // Logging more (a task created writes to the log) does not end it either.
+      const created = await fetch(`http://127.0.0.1:${port}/api/tasks`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer pipe-secret', 'content-type': 'application/json' },
+        body: JSON.stringify({ bundle: 'nope' }),
+      })
+      expect(created.status).toBeGreaterThanOrEqual(400)
+      expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(200)
+      expect(child.exitCode).toBeNull()
+    } finally {
+      await kill(child)
+    }
   })
 })
