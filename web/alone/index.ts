@@ -16,7 +16,7 @@ import { cachedBatches, createFeatureCache, createImageCache, fineTune, frozenFe
 import type { FeatureSource, ImageCache } from '../../shared/train'
 import { api } from '../api'
 import { Cancelled, measureSpec, selectTrainingBackend } from '../backend'
-import { decodeImage } from '../decode'
+import { imageDecoder } from '../decode'
 import { loadSetting, saveLibraryModel, saveSetting } from '../store'
 import { aloneModelId, asComparison, figuresOf } from './comparison'
 import type { AloneComparison } from './comparison'
@@ -109,8 +109,10 @@ export async function trainAlone(o: {
     const f = frozenFeatureSource(model, from, channels, featureCache)
     return 'reason' in f ? undefined : f
   }
+  // Shrunk as a federated participant decodes them (web/federation/session.ts says why), so both figures compare.
+  const decode = imageDecoder(bundle.preprocessor)
   const stream = (items: readonly DatasetItem[], isTraining: boolean, features: FeatureSource | undefined, seed?: number) =>
-    cachedBatches({ source: o.source, items, labels, decode: decodeImage, preprocess: bundle.preprocessor, channels, batchSize: options.batchSize, shuffle: isTraining, seed, training: isTraining, cache, features })
+    cachedBatches({ source: o.source, items, labels, decode, preprocess: bundle.preprocessor, channels, batchSize: options.batchSize, shuffle: isTraining, seed, training: isTraining, cache, features })
   const evaluate = (model: LayersModel, from: Bundle, which: 'local' | 'federated') =>
     evaluateModel({ model, data: stream(splits.test, false, featuresOf(model, from)), labels, total: splits.test.length, onProgress: (p) => progress({ stage: 'evaluating', which, ...p }), signal: o.signal })
 

@@ -13,7 +13,7 @@ import { cachedBatches, createFeatureCache, createImageCache, featureCacheOffRea
 import type { BatchStream, FeatureStreamStats } from '../../shared/train'
 import { Cancelled, gpuDeviceLost, measureSpec, selectTrainingBackend } from '../backend'
 import type { ComputeInfo } from '../backend'
-import { decodeImage } from '../decode'
+import { imageDecoder } from '../decode'
 import { clearFeatures, errorMessage, isStorageFull, loadCheckpoint, savePredictModel, saveCheckpoint } from '../store'
 import { storageAwareCheckpoints } from './checkpoints'
 import { featureStore, type FeatureStore } from './feature-store'
@@ -234,12 +234,15 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
       for (const done of streams.splice(0)) for (const f of done.skipped ?? []) if (!skipped.has(f.path)) skipped.set(f.path, f)
       if (skipped.size > before) set({ skipped: [...skipped.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) })
     }
+    // Large photos arrive already shrunk to the preprocessor's size: a 12-megapixel photo decoded whole was a
+    // 144 MB tensor, so the image cache kept one or two of them and every epoch decoded the folder again.
+    const decode = imageDecoder(bundle.preprocessor)
     const stream = (items: typeof dataset.splits.train, isTraining: boolean, seed?: number) => {
       const made = cachedBatches({
         source: o.source,
         items,
         labels: task.labels,
-        decode: decodeImage,
+        decode,
         preprocess: bundle.preprocessor,
         channels,
         batchSize: training.value.batchSize,

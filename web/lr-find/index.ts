@@ -10,7 +10,7 @@ import { buildModel } from '../../shared/model'
 import { ProblemError } from '../../shared/problems'
 import { batches, createImageCache, trainingOptions } from '../../shared/train'
 import { measureSpec, selectTrainingBackend } from '../backend'
-import { decodeImage } from '../decode'
+import { imageDecoder } from '../decode'
 
 /** Keeps the decode cache bounded (SPEC §4), as the participant session does. */
 const CACHE_BYTES = 128 * 1024 * 1024
@@ -50,7 +50,7 @@ export async function findLearningRate(o: {
       model,
       training: training.value,
       batches: (pass) =>
-        batches({ source: o.source, items: dataset.splits.train, labels: taskLabels, decode: decodeImage, preprocess: o.bundle.preprocessor, channels, batchSize, shuffle: true, seed: 1 + pass, training: true, cache }),
+        batches({ source: o.source, items: dataset.splits.train, labels: taskLabels, decode: imageDecoder(o.bundle.preprocessor), preprocess: o.bundle.preprocessor, channels, batchSize, shuffle: true, seed: 1 + pass, training: true, cache }),
       ...(o.numIt !== undefined && { numIt: o.numIt }),
       onPoint: o.onPoint,
       signal: o.signal,
