@@ -1,8 +1,9 @@
 // The training input pipeline of a browser participant over a folder of large photos: each epoch's batches
 // (decode, preprocess to the mobilenet-v2 bundle's 224×224, the session's 256 MiB image cache), with the
-// decoder that shrinks a large photo to the preprocessor's size (web/decode, what participants use) and with
-// the whole-image decode participants used before. Only the pipeline is timed, not the model's step: it is the
-// part that depends on the photos' size.
+// decoder that shrinks a large photo to the preprocessor's size (web/decode: training and Predict) and with
+// the whole-image decode (Evaluate, bit for bit as `autofed evaluate`), which the pipeline shrinks before
+// caching (shrinkForCache). Only the pipeline is timed, not the model's step: it is the part that depends on
+// the photos' size.
 //
 //   npx tsx bench/large-photos-browser.ts [--photos 48] [--height 3000] [--width 4000] [--epochs 3] [--repeat 2]
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -104,7 +105,7 @@ const perImage = (shrink: boolean, epoch: 'first' | 'later') =>
   median(runs.filter((r) => r.shrink === shrink).flatMap((r) => (epoch === 'first' ? r.run.epochMs.slice(0, 1) : r.run.epochMs.slice(1)).map((ms) => ms / PHOTOS)))
 const row = (shrink: boolean) => {
   const last = runs.filter((r) => r.shrink === shrink).at(-1)?.run
-  return `| ${shrink ? "shrunk to the preprocessor's size (now)" : 'whole (before)'} | ${perImage(shrink, 'first').toFixed(0)} | ${perImage(shrink, 'later').toFixed(0)} | ${runs.filter((r) => r.shrink === shrink).map((r) => r.run.epochMs.map((ms) => (ms / 1000).toFixed(1)).join(' / ')).join('; ')} | ${last?.cachedImages} of ${PHOTOS} (${last?.cacheMiB.toFixed(0)} MiB) |`
+  return `| ${shrink ? "shrunk by Chromium's decoder (training, Predict)" : 'whole, then resized by tfjs before caching (Evaluate)'} | ${perImage(shrink, 'first').toFixed(0)} | ${perImage(shrink, 'later').toFixed(0)} | ${runs.filter((r) => r.shrink === shrink).map((r) => r.run.epochMs.map((ms) => (ms / 1000).toFixed(1)).join(' / ')).join('; ')} | ${last?.cachedImages} of ${PHOTOS} (${last?.cacheMiB.toFixed(0)} MiB) |`
 }
 await writeBenchmarkSection('large-photos-browser', 'Large photos in the browser: the training input pipeline, shrunk against whole decodes', [
   `Measured by \`npx tsx bench/large-photos-browser.ts --photos ${PHOTOS} --height ${HEIGHT} --width ${WIDTH} --epochs ${EPOCHS} --repeat ${REPEAT}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Chromium ${version} headless, tfjs wasm (single-threaded build).`,
@@ -117,6 +118,6 @@ await writeBenchmarkSection('large-photos-browser', 'Large photos in the browser
   '',
   `Later epochs: shrunk ÷ whole = ${(perImage(true, 'later') / perImage(false, 'later')).toFixed(2)}; first epochs ${(perImage(true, 'first') / perImage(false, 'first')).toFixed(2)}.`,
   '',
-  `**What this says.** Decoded whole, a photo of this size is a ${(runs.find((r) => !r.shrink)?.run.peakMiB ?? 0).toFixed(0)} MiB int32 tensor: the ${CACHE_MIB} MiB cache keeps one, so every epoch decodes the folder again. Shrunk, a photo is ${((runs.find((r) => r.shrink)?.run.cacheMiB ?? 0) / PHOTOS).toFixed(1)} MiB and the folder stays in the cache, so later epochs cost only the augmentation. Where the feature cache applies (a frozen backbone without random rotations or shifts) later epochs read no image either way, and the first epoch's ${(perImage(false, 'first') / perImage(true, 'first')).toFixed(1)}× is the gain. Chromium's decoder still reads every pixel of the JPEG; the shrink saves the full-size canvas read-back, the 137 MiB tensor and the backend's resize of it.`,
+  `**What this says.** Chromium's decoder reads every pixel of a JPEG either way; shrinking in the decoder saves the full-size canvas read-back, the ${((HEIGHT * WIDTH * 3 * 4) / 2 ** 20).toFixed(0)} MiB int32 tensor and the backend's resize of it: ${(perImage(false, 'first') / perImage(true, 'first')).toFixed(1)}× in the first epoch. Both keep the photos in the cache at the resize size (${((runs.find((r) => r.shrink)?.run.cacheMiB ?? 0) / PHOTOS).toFixed(1)} MiB each), so later epochs cost only the augmentation. Where the feature cache applies (a frozen backbone without random rotations or shifts) later epochs read no image either way.`,
 ])
 console.log('written to BENCHMARKS.md')

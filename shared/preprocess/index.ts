@@ -1,5 +1,5 @@
 export type { PreprocessorConfig } from './config'
 export { parsePreprocessorConfig } from './parse'
 export { decodeSize, outputSize } from './geometry'
-export { preprocessBatch, prepareForPrediction, type PreprocessOptions } from './ops'
+export { preprocessBatch, prepareForPrediction, shrinkForCache, type PreprocessOptions } from './ops'
 export { rawImageToTensor } from './tensor'

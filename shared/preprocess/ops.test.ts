@@ -7,6 +7,7 @@ import {
   prepareForPrediction,
   preprocessBatch,
   rawImageToTensor,
+  shrinkForCache,
   type PreprocessorConfig,
 } from '.'
 import { centerCropBox, decodeSize, resizeTarget } from './geometry'
@@ -364,5 +365,45 @@ describe('decodeSize: how small a large image may be decoded', () => {
   it('decodes whole what the preprocessor does not resize', () => {
     expect(decodeSize([3000, 4000], config({ do_resize: false, do_center_crop: true, crop_size: 224 }))).toBeNull()
     expect(decodeSize([3000, 4000], config({ do_resize: false }))).toBeNull()
+  })
+})
+
+describe('shrinkForCache', () => {
+  /** A seeded 0..255 int32 image, RGB or RGBA. */
+  const image = (h: number, w: number, c: number, seed: number) => tf.tidy(() => tf.cast(tf.floor(tf.randomUniform([h, w, c], 0, 256, 'float32', seed)), 'int32') as tf.Tensor3D)
+  const bits = (t: tf.Tensor) => Array.from(new Uint32Array(new Float32Array(t.dataSync()).buffer))
+
+  it('keeps a large image at its resize size, and the batch is bit for bit that of the whole image', () => {
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ['exact size, bilinear', { size: 32, do_normalize: true }],
+      ['exact size, nearest', { size: { height: 24, width: 40 }, resample: 0 }],
+      ['crop_pct (short side to crop/crop_pct, then center crop)', { size: 32, do_center_crop: true, crop_size: 28, crop_pct: 0.875 }],
+      ['shortest_edge with a center crop', { size: { shortest_edge: 30 }, do_center_crop: true, crop_size: 24 }],
+    ]
+    for (const [name, json] of cases) {
+      const c = config(json)
+      for (const [channels, source] of [[3, 3], [1, 3], [3, 4], [3, 1]] as const) {
+        const whole = image(150, 201, source, channels * 10 + source)
+        const small = shrinkForCache(whole, c, channels)
+        const target = resizeTarget([150, 201], c) as [number, number]
+        expect([name, channels, source, small.shape], 'its shape').toEqual([name, channels, source, [...target, channels]])
+        const a = preprocessBatch([whole], c, { training: false, channels })
+        const b = preprocessBatch([small], c, { training: false, channels })
+        expect(bits(b), `${name}, ${source} → ${channels} channels`).toEqual(bits(a))
+        tf.dispose([whole, small, a, b])
+      }
+    }
+  })
+
+  it('returns an image under twice the resize size as it is, and keeps no tensor of its own', () => {
+    const c = config({ size: 32 })
+    const before = tf.memory().numTensors
+    const small = image(63, 200, 3, 1)
+    expect(shrinkForCache(small, c, 3)).toBe(small)
+    const large = image(64, 64, 3, 2)
+    const shrunk = shrinkForCache(large, c, 3)
+    expect(shrunk.shape).toEqual([32, 32, 3])
+    tf.dispose([small, large, shrunk])
+    expect(tf.memory().numTensors).toBe(before)
   })
 })

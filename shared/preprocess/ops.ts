@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { PreprocessorConfig } from './config'
-import { augmentationMatrix, centerCropBox, drawAugmentation, outputSize, resizeTarget, type Size } from './geometry'
+import { augmentationMatrix, centerCropBox, decodeSize, drawAugmentation, outputSize, resizeTarget, type Size } from './geometry'
 
 /** ITU-R 601 luma weights, as PIL's convert('L'). */
 const LUMA = [0.299, 0.587, 0.114]
@@ -65,24 +65,39 @@ function toChannels(image: tf.Tensor3D, channels: 1 | 3): tf.Tensor3D {
   return x
 }
 
-/** Resize (`resample` 0 nearest, anything else bilinear), center crop, and a final resize if the shape is still off. */
+/** `x` resized to `to` (`resample` 0 nearest, anything else bilinear); `x` itself when it has that size. */
+function resize(x: tf.Tensor3D, to: Size, config: PreprocessorConfig): tf.Tensor3D {
+  if (x.shape[0] === to[0] && x.shape[1] === to[1]) return x
+  // halfPixelCenters matches PIL/torchvision's pixel grid (align_corners=False).
+  return config.resample === 0
+    ? tf.image.resizeNearestNeighbor(x, to, false, true)
+    : tf.image.resizeBilinear(x, to, false, true)
+}
+
+/**
+ * A decoded image at least twice the size the preprocessor resizes it to (decodeSize), converted to the
+ * model's channels and resized now with the ops preprocessBatch applies first, in the same order, so that an
+ * image cache keeps it small: a 12-megapixel photo decoded whole is a 144 MB tensor, and a cache of 256 MB
+ * then holds one. preprocessBatch finds it at its resize size, does not resize it again, and gives bit for bit
+ * the batch of the whole image. Any other image is returned as it is; the input is not disposed.
+ */
+export function shrinkForCache(image: tf.Tensor3D, config: PreprocessorConfig, channels: 1 | 3): tf.Tensor3D {
+  const size = decodeSize([image.shape[0], image.shape[1]], config)
+  if (!size) return image
+  return tf.tidy(() => resize(toChannels(image, channels), size, config))
+}
+
+/** Resize, center crop, and a final resize if the shape is still off. */
 function geometry(image: tf.Tensor3D, config: PreprocessorConfig, size: Size): tf.Tensor3D {
-  const resize = (x: tf.Tensor3D, to: Size): tf.Tensor3D => {
-    if (x.shape[0] === to[0] && x.shape[1] === to[1]) return x
-    // halfPixelCenters matches PIL/torchvision's pixel grid (align_corners=False).
-    return config.resample === 0
-      ? tf.image.resizeNearestNeighbor(x, to, false, true)
-      : tf.image.resizeBilinear(x, to, false, true)
-  }
   const target = resizeTarget([image.shape[0], image.shape[1]], config)
-  let x = target ? resize(image, target) : image
+  let x = target ? resize(image, target, config) : image
   if (config.do_center_crop) {
     const { pad, top, left } = centerCropBox([x.shape[0], x.shape[1]], size)
     if (pad[0][0] + pad[0][1] + pad[1][0] + pad[1][1] > 0) x = tf.pad(x, [pad[0], pad[1], [0, 0]])
     x = tf.slice(x, [top, left, 0], [size[0], size[1], -1])
   }
   // Only with do_resize false can the shape still differ; the batch and the model need one shape.
-  return resize(x, size)
+  return resize(x, size, config)
 }
 
 /** Mean or std per channel: one value is repeated; three values for a gray model are combined with the luma weights. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { FileSource } from '../files'
-import { preprocessBatch, type PreprocessorConfig } from '../preprocess'
+import { preprocessBatch, shrinkForCache, type PreprocessorConfig } from '../preprocess'
 import { ProblemError } from '../problems'
 import { createImageCache, type ImageCache } from './cache'
 import { seededRandom, shuffled } from '../random'
@@ -104,7 +104,11 @@ export function batches(o: BatchOptions): Batches {
         image.dispose()
         throw new Error(`decoded to rank ${image.rank}, expected height x width x channels`)
       }
-      return image
+      // A large photo is kept at the size the preprocessor resizes it to (the same batch, bit for bit): the
+      // browser's decoder already shrinks it, Node's decoders cannot.
+      const small = shrinkForCache(image, o.preprocess, o.channels)
+      if (small !== image) image.dispose()
+      return small
     } catch (err) {
       const reason = describe(err)
       cache.markUnreadable(path, reason)
