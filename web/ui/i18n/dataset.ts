@@ -1,6 +1,6 @@
 /**
  * The words of the dataset's skip reasons and problems (web/ui/dataset-messages.ts composes them from the
- * codes shared/dataset gives). Kept apart from i18n.ts, which merges them in, so the sentences that must
+ * codes shared/dataset gives). Kept apart from en.ts and zh.ts, which merge them in, so the sentences that must
  * match shared/dataset/messages.ts word for word sit together. The English is shared's, exactly: the
  * tests in dataset-messages.test.ts compare them.
  */
