@@ -42,6 +42,12 @@ export type ChooseOptions = {
   override?: string
   /** Identifies the device and the model (a choice for one model says little about another). */
   deviceKey: string
+  /**
+   * Called before waiting for the steps that cut-short measurements left running (never when none is):
+   * the backends still running one, and the longest the wait may take. A page says so rather than show the
+   * last backend measured as still being measured.
+   */
+  onSettle?: (backends: string[], limitMs: number) => void
   /** How long to wait for steps a cut-short measurement left running (default SETTLE_WAIT_MS). */
   settleWaitMs?: number
 }
@@ -116,13 +122,17 @@ export async function chooseBackend(options: ChooseOptions): Promise<Choice> {
 
   const order = [...(options.measureOrder ?? []).filter((b) => candidates.includes(b)), ...candidates.filter((b) => !options.measureOrder?.includes(b))]
   const byBackend = new Map<string, Measurement>()
-  const leftRunning: Array<Promise<void>> = []
+  const leftRunning: Array<{ backend: string; running: boolean; settled: Promise<void> }> = []
   let mustBeat: number | undefined
   try {
     for (const backend of order) {
       try {
         const { imagesPerSecond, stopped, stop, settled } = await measure(backend, { mustBeat })
-        if (settled) leftRunning.push(settled.catch(() => {}))
+        if (settled) {
+          const left = { backend, running: true, settled: settled.catch(() => {}) }
+          void left.settled.then(() => (left.running = false))
+          leftRunning.push(left)
+        }
         if (!Number.isFinite(imagesPerSecond) || imagesPerSecond <= 0) throw new Error(`measured ${imagesPerSecond} images/s`)
         byBackend.set(backend, stopped === undefined ? { backend, imagesPerSecond } : { backend, imagesPerSecond, stopped, ...(stop ? { stop } : {}) })
         if (stopped === undefined && imagesPerSecond > (mustBeat ?? 0)) mustBeat = imagesPerSecond
@@ -132,7 +142,14 @@ export async function chooseBackend(options: ChooseOptions): Promise<Choice> {
     }
   } finally {
     // Steps a cut-short measurement left running would slow the training that follows.
-    await Promise.race([Promise.all(leftRunning), new Promise<void>((resolve) => setTimeout(resolve, options.settleWaitMs ?? SETTLE_WAIT_MS))])
+    const limitMs = options.settleWaitMs ?? SETTLE_WAIT_MS
+    // One turn of the event loop, so a step that has just ended is not announced as one to wait for.
+    if (leftRunning.length > 0) await new Promise<void>((resolve) => setTimeout(resolve, 0))
+    const running = leftRunning.filter((l) => l.running).map((l) => l.backend)
+    if (running.length > 0) options.onSettle?.(running, limitMs)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([Promise.all(leftRunning.map((l) => l.settled)), new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)))])
+    clearTimeout(timer)
   }
   // Shown in the candidates' order whatever order they were measured in.
   const measurements = candidates.map((b) => byBackend.get(b)).filter((m): m is Measurement => m !== undefined)

@@ -183,6 +183,26 @@ describe('chooseBackend', () => {
     expect(choice.backend).toBe('wasm')
     expect(Date.now() - started).toBeLessThan(5_000)
   })
+
+  it('says which backends it waits for, and for how long at most, only while a step is still running', async () => {
+    const never = new Promise<void>(() => {})
+    const settles: Array<[string[], number]> = []
+    const onSettle = (backends: string[], limitMs: number) => settles.push([backends, limitMs])
+    // webgpu's step never ends; webgl's had ended (its settled resolved) before the wait began.
+    await chooseBackend({
+      candidates: ['webgpu', 'webgl', 'wasm'],
+      measureOrder: ['wasm'],
+      measure: async (b) => (b === 'wasm' ? { imagesPerSecond: 50 } : { imagesPerSecond: 1, stopped: 'x', settled: b === 'webgpu' ? never : Promise.resolve() }),
+      deviceKey: 'd',
+      settleWaitMs: 30,
+      onSettle,
+    })
+    expect(settles).toEqual([[['webgpu'], 30]])
+    // Nothing left running: no wait to announce.
+    settles.length = 0
+    await chooseBackend({ candidates: ['webgl', 'wasm'], measure: async (b) => (b === 'wasm' ? { imagesPerSecond: 50 } : { imagesPerSecond: 1, stopped: 'x', settled: Promise.resolve() }), deviceKey: 'd', onSettle })
+    expect(settles).toEqual([])
+  })
 })
 
 describe('measureTrainingSpeed', () => {

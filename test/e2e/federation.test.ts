@@ -118,6 +118,15 @@ async function federatedRun({ name, aggregator, proxy, admin, shots, backends }:
     // Participant 1: its folder in OPFS, handed to the app in place of the native picker.
     const ctx1: BrowserContext = await browser.newContext({ viewport: { width: 1100, height: 900 } })
     await injectPicker(ctx1, 'p1')
+    // Participant 1's download of version 1 is held until the test has looked at the pages and reloaded it,
+    // so that the rest of the task (version 1's validation, round 2) runs in the reloaded page whatever the
+    // backend's speed: on wasm a round takes a second or two, and the task could end before a look saw it.
+    let releaseRound2 = () => {}
+    const round2 = new Promise<void>((r) => (releaseRound2 = r))
+    await ctx1.route(/\/api\/tasks\/[^/]+\/weights\/1(\?|$)/, async (route) => {
+      await round2
+      await route.continue().catch(() => {})
+    })
     const page1 = await ctx1.newPage()
     watchPage(page1, 'alice', logs)
     watch.pages.push(page1)
@@ -155,8 +164,8 @@ async function federatedRun({ name, aggregator, proxy, admin, shots, backends }:
     }
     await admin.start(task.id)
 
-    // Mid-training screenshot and reload of participant 1 once it trains round 2 (round 1 has closed).
-    await waitFor(page1, 'progress', /^2$/, 'data-round', watch)
+    // Mid-task screenshot and reload of participant 1 once round 1 has closed (the rest waits for the reload).
+    await waitFor(page1, 'log', /aggregator: round 1: averaged 2 updates/, undefined, watch)
     await page1.screenshot({ path: `${shots}/dashboard.png`, fullPage: true })
     // One live stream per dashboard: every log line once (two subscriptions showed each line twice). A
     // participant's stream carries its own lines and the aggregator's, not the other site's.
@@ -170,12 +179,15 @@ async function federatedRun({ name, aggregator, proxy, admin, shots, backends }:
     const board = await initiator.newPage()
     watchPage(board, 'initiator', logs)
     await board.goto(`${proxy.url}/tasks/${task.id}#token=${TOKEN}`)
-    await waitFor(board, 'task-round', /^2 \//)
+    // Round 1 has closed; the round stays open for version 1's validation, which participant 1 cannot send yet.
+    await waitFor(board, 'log', /aggregator: round 1: averaged 2 updates/)
+    expect(await board.getByTestId('task-round').textContent()).toMatch(/^1 \/ 2/)
     const boardLines = ((await board.getByTestId('log').textContent()) ?? '').split('\n')
     expect(boardLines.filter((l) => l.includes('Begin training of round 1.')).length).toBe(2)
     expect(await board.getByTestId('participants').locator('tbody tr').count()).toBe(2)
     await shootBoth(board, `${shots}/dashboard-initiator-training`)
     await page1.reload()
+    releaseRound2()
 
     // Both reach the end (result bundle kept for predict); the results page shows the aggregator's test result.
     for (const page of [page1, page2]) await waitFor(page, 'session-status', /^finished$/, 'data-status', watch)

@@ -225,6 +225,16 @@ describe('join page with an aggregator (issue 14)', () => {
     const { task, invite } = await newTask('Handwritten digits')
     const context = await browser.newContext({ viewport: { width: 1000, height: 900 } })
     const page = await context.newPage()
+    // Every text the progress line shows, as it changes: the last phase (waiting for a cut-short step) lasts
+    // seconds and would be missed by looking now and then.
+    await page.addInitScript(() => {
+      const seen: string[] = []
+      Object.assign(window, { measureTexts: seen })
+      new MutationObserver(() => {
+        const text = document.querySelector('[data-testid="measure-progress"]')?.textContent
+        if (text && seen.at(-1) !== text) seen.push(text)
+      }).observe(document, { subtree: true, childList: true, characterData: true })
+    })
     await page.goto(`${aggregator.url}/join/${task.id}#invite=${invite}`)
     await page.getByText('Task: Handwritten digits').waitFor()
     await page.getByTestId('folder-input').setInputFiles(mnistDir)
@@ -241,6 +251,15 @@ describe('join page with an aggregator (issue 14)', () => {
     const seconds = (Date.now() - started) / 1000
     console.log(`join page measurement: ${await result.textContent()} (${seconds.toFixed(1)} s after the first backend started)`)
     expect(await result.textContent()).toMatch(/^Fastest here: (webgpu|webgl|wasm-threads|wasm|cpu) is the fastest at [\d.]+ images\/s; /)
+    // The line named each backend while it was measured, then, if a cut-short step was still running, that it
+    // waited for it: only for backends the result shows as cut short ("≤"), never as still measuring one.
+    const texts = (await page.evaluate(() => (window as unknown as { measureTexts: string[] }).measureTexts)).filter((x) => x !== '')
+    const measuring = /^Measuring (webgpu|webgl|wasm-threads|wasm|cpu)… \(≤ 5 s\)$/
+    const waiting = /^Measured\. Waiting \(≤ \d+ s\) for the last step of (.+) to end, so that it does not slow the training\.$/
+    for (const text of texts) expect(text).toMatch(new RegExp(`${measuring.source}|${waiting.source}`))
+    const waited = texts.map((x) => waiting.exec(x)?.[1]).filter((x) => x !== undefined)
+    for (const backends of waited) for (const b of backends.split(', ')) expect(await result.textContent()).toContain(`${b} ≤ `)
+    console.log(`join page progress: ${texts.join(' → ')}`)
     expect(await page.getByTestId('join-button').isEnabled()).toBe(true)
     expect(await page.getByTestId('join-button').boundingBox()).toEqual(buttonWhileMeasuring)
     await page.screenshot({ path: `${SHOTS}/join-measured.png`, fullPage: true })

@@ -35,8 +35,12 @@ const MEASURE_FIRST = ['wasm', WASM_THREADS]
 /** How often a session waiting for another's measurement checks whether it was stopped. */
 const CANCEL_POLL_MS = 100
 
-/** What is being measured now and how long it may take, for the join page and the dashboard. */
-export type MeasureProgress = { backend: string; limitMs: number } | null
+/**
+ * What is being measured now and how long it may take, for the join page and the dashboard; with
+ * `waitingFor`, every backend has been measured and the choice waits (at most `limitMs`) for the steps these
+ * backends were cut short in to end (`backend` then names them too).
+ */
+export type MeasureProgress = { backend: string; limitMs: number; waitingFor?: string[] } | null
 
 let progress: MeasureProgress = null
 const progressListeners = new Set<(p: MeasureProgress) => void>()
@@ -156,7 +160,7 @@ export async function selectTrainingBackend(o: {
   modelKey: string
   cancelled?: () => boolean
   /** Called before each backend is measured, for the UI: which one, and how long it may take. */
-  onMeasure?: (backend: string, limitMs: number) => void
+  onMeasure?: (p: NonNullable<MeasureProgress>) => void
 }): Promise<ComputeInfo> {
   registerWasmGradKernels()
   const { adapter } = await describeAdapter()
@@ -172,7 +176,7 @@ export async function selectTrainingBackend(o: {
       await running.done.catch(() => {})
       continue
     }
-    const unfollow = onMeasureProgress((p) => p && o.onMeasure?.(p.backend, p.limitMs))
+    const unfollow = onMeasureProgress((p) => p && o.onMeasure?.(p))
     // A stopped session (the user pinned a backend) stops waiting at once; the measurement ends on its own.
     let poll: ReturnType<typeof setInterval> | undefined
     const cancelled = new Promise<never>((_, reject) => {
@@ -267,13 +271,19 @@ export async function selectPredictionBackend(modelKey: string | null): Promise<
 }
 
 /** The cached or pinned choice, else a new measurement, registered as this tab's running one. */
-async function measureOrRecall(o: MeasureSpec & { cancelled?: () => boolean; onMeasure?: (backend: string, limitMs: number) => void }, deviceKey: string, override: string | null): Promise<Choice> {
+async function measureOrRecall(o: MeasureSpec & { cancelled?: () => boolean; onMeasure?: (p: NonNullable<MeasureProgress>) => void }, deviceKey: string, override: string | null): Promise<Choice> {
   const { problem } = await describeAdapter()
   const abort = { aborted: false }
   const stopped = () => abort.aborted || o.cancelled?.() === true
   const measuring = exclusive(() => chooseBackend({
     candidates: candidates(),
     measureOrder: MEASURE_FIRST,
+    // Not "measuring cpu" for up to SETTLE_WAIT_MS more: the page says which step it waits for.
+    onSettle: (backends, limitMs) => {
+      const waiting = { backend: backends.join(', '), limitMs, waitingFor: backends }
+      setProgress(waiting)
+      o.onMeasure?.(waiting)
+    },
     override: override ?? undefined,
     deviceKey,
     // Figures cut short by a cancellation are not a measurement of this device: keep them out of the cache.
@@ -281,8 +291,9 @@ async function measureOrRecall(o: MeasureSpec & { cancelled?: () => boolean; onM
     measure: async (backend, { mustBeat }) => {
       if (stopped()) throw new Cancelled()
       if (backend === 'webgpu' && problem) throw new Error(problem)
-      setProgress({ backend, limitMs: MEASURE_BUDGET_MS })
-      o.onMeasure?.(backend, MEASURE_BUDGET_MS)
+      const measuring = { backend, limitMs: MEASURE_BUDGET_MS }
+      setProgress(measuring)
+      o.onMeasure?.(measuring)
       if (tfjsBackendOf(backend) === 'wasm') await useWasmBuild(backend === WASM_THREADS)
       return measureTrainingSpeed(tfjsBackendOf(backend), o.build, o.inputShape, o.numClasses, {
         steps: MEASURE_STEPS,

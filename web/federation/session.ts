@@ -62,7 +62,10 @@ export type SessionSnapshot = {
 }
 
 /** A step of a session outside the rounds: the task's bundle, the folder, choosing the backend, the result bundle. */
-export type SessionStage = { step: 'bundle' | 'dataset' | 'backend' | 'result' } | { step: 'measuring'; backend: string; seconds: number }
+export type SessionStage =
+  | { step: 'bundle' | 'dataset' | 'backend' | 'result' }
+  | { step: 'measuring'; backend: string; seconds: number }
+  | { step: 'settling'; backends: string[]; seconds: number }
 
 /** Keeps the per-image decode cache bounded whatever the folder's size (SPEC §4). */
 const CACHE_BYTES = 256 * 1024 * 1024
@@ -199,7 +202,10 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     const compute = await selectTrainingBackend({
       ...spec,
       cancelled: () => abort.aborted,
-      onMeasure: (backend, limitMs) => set({ stage: { step: 'measuring', backend, seconds: Math.ceil(limitMs / 1000) } }),
+      onMeasure: (p) => {
+        const seconds = Math.ceil(p.limitMs / 1000)
+        set({ stage: p.waitingFor ? { step: 'settling', backends: p.waitingFor, seconds } : { step: 'measuring', backend: p.backend, seconds } })
+      },
     })
     set({ compute, stage: null })
     if (abort.aborted) return

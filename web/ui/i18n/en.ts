@@ -71,6 +71,7 @@ export const EN = {
   'join.listSeparator': ', ',
   'join.mismatchHelp': 'Pick the folder that holds the images for this task (one subfolder per label, named like the task’s labels), or remove those subfolders.',
   'join.measuring': 'Measuring {backend}… (≤ {seconds} s)',
+  'join.settling': 'Measured. Waiting (≤ {seconds} s) for the last step of {backends} to end, so that it does not slow the training.',
   'join.measureWhy': 'Timing this task’s model on each backend of this device, so training starts on the fastest one.',
   'join.measured': 'Fastest here: {reason}',
   'join.measureFailed': 'Could not time the model here ({error}); it will be measured after joining.',
@@ -216,6 +217,7 @@ export const EN = {
   'session.stage.dataset': 'Reading your data folder…',
   'session.stage.backend': 'Choosing the backend to train on…',
   'session.stage.measuring': 'Measuring the training speed of {backend}… (up to {seconds} s)',
+  'session.stage.settling': 'Every backend measured; waiting (up to {seconds} s) for the last step of {backends} to end, so that it does not slow the training',
   'session.stage.result': 'Saving the trained model for Predict…',
   'session.storageFull.checkpoints':
     'This browser’s storage for this site is full (a nearly full disk, or the small limit of a private window): training goes on, but its progress is not saved here, so a reload or a crash starts the round again from the last global model. Free space on the disk, delete models you no longer need under Predict, or use a normal window.',

@@ -70,6 +70,7 @@ export const ZH: Table = {
   'join.listSeparator': '、',
   'join.mismatchHelp': '请选择存放本任务图像的文件夹（每个标签一个子文件夹，名称与任务标签一致），或删除这些子文件夹。',
   'join.measuring': '正在测量 {backend}…（≤ {seconds} 秒）',
+  'join.settling': '已测完。正在等待 {backends} 的最后一步结束（≤ {seconds} 秒），以免拖慢训练。',
   'join.measureWhy': '正在此设备的各个后端上测试本任务模型的训练速度，以便在最快的后端上开始训练。',
   'join.measured': '此设备最快：{reason}',
   'join.measureFailed': '无法在此测量模型速度（{error}）；加入后会再测量。',
@@ -215,6 +216,7 @@ export const ZH: Table = {
   'session.stage.dataset': '正在读取数据文件夹…',
   'session.stage.backend': '正在选择训练用的计算后端…',
   'session.stage.measuring': '正在测量 {backend} 的训练速度…（最多 {seconds} 秒）',
+  'session.stage.settling': '各后端已测完；正在等待 {backends} 的最后一步结束（最多 {seconds} 秒），以免拖慢训练',
   'session.stage.result': '正在保存训练好的模型，供预测使用…',
   'session.storageFull.checkpoints':
     '此浏览器为本站点保存数据的空间已满（磁盘将满，或隐私窗口的容量限制）：训练继续进行，但进度未保存在本机，刷新页面或崩溃后将从最近的全局模型重新开始本轮。请释放磁盘空间、在“预测”页删除不再需要的模型，或改用普通窗口。',

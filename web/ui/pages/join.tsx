@@ -224,7 +224,9 @@ export function JoinPage(props: { taskId: string }) {
               <p class="muted">{t('join.measureWhy')}</p>
               {progress ? (
                 <p data-testid="measure-progress" data-backend={progress.backend}>
-                  {t('join.measuring', { backend: progress.backend, seconds: Math.ceil(progress.limitMs / 1000) })}
+                  {progress.waitingFor
+                    ? t('join.settling', { backends: progress.waitingFor.join(t('join.listSeparator')), seconds: Math.ceil(progress.limitMs / 1000) })
+                    : t('join.measuring', { backend: progress.backend, seconds: Math.ceil(progress.limitMs / 1000) })}
                 </p>
               ) : null}
               {measured ? <p data-testid="measure-result">{t('join.measured', { reason: computeReason(measured, t) })}</p> : null}

@@ -28,13 +28,14 @@ function time(ms: number): string {
   return new Date(ms).toLocaleTimeString()
 }
 
-/** The feature cache in short (the stat) and in full (the line under the stats): last epoch's counts, filling, or why training bypasses it. */
 /** A session's step outside the rounds, as the reader reads it. */
 function stageText(stage: SessionStage, t: Translate): string {
   if (stage.step === 'measuring') return t('session.stage.measuring', { backend: stage.backend, seconds: stage.seconds })
+  if (stage.step === 'settling') return t('session.stage.settling', { backends: stage.backends.join(t('join.listSeparator')), seconds: stage.seconds })
   return t(`session.stage.${stage.step}`)
 }
 
+/** The feature cache in short (the stat) and in full (the line under the stats): last epoch's counts, filling, or why training bypasses it. */
 function featureText(f: NonNullable<SessionSnapshot['features']>, t: Translate): { short: string; detail: string } {
   if (f.trainingOff) return { short: t('features.evalOnlyShort'), detail: t('features.evalOnly') }
   if (!f.last) return { short: t('features.filling'), detail: t('features.empty') }
