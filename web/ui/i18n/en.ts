@@ -181,6 +181,7 @@ export const EN = {
   'task.state': 'State',
   'task.phase': 'Phase',
   'task.round': 'Round',
+  'task.training': 'Round {round} · epoch {epoch} · step {step} · loss {loss} · acc {accuracy}',
   'task.deadline': 'Deadline',
   'task.best': 'Best validation accuracy',
   'task.participants': 'Participants',

@@ -180,6 +180,7 @@ export const ZH: Table = {
   'task.state': '状态',
   'task.phase': '阶段',
   'task.round': '轮次',
+  'task.training': '第 {round} 轮 · 第 {epoch} 个 epoch · 第 {step} 步 · 损失 {loss} · 准确率 {accuracy}',
   'task.deadline': '截止时间',
   'task.best': '最佳验证准确率',
   'task.participants': '参与方',

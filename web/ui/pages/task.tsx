@@ -376,7 +376,7 @@ export function TaskPage(props: { taskId: string }) {
               ) : null}
               {snap.progress ? (
                 <p class="muted" data-testid="progress" data-round={snap.round} data-step={snap.progress.step}>
-                  {t('task.round')} {snap.round} · epoch {snap.progress.epoch} · step {snap.progress.step} · loss {snap.progress.loss.toFixed(3)} · acc {percent(snap.progress.accuracy)}
+                  {t('task.training', { round: snap.round, epoch: snap.progress.epoch, step: snap.progress.step, loss: snap.progress.loss.toFixed(3), accuracy: percent(snap.progress.accuracy) })}
                 </p>
               ) : null}
               {/* Below the backend choice: the list can grow mid-training (a file the decoder refuses), and must not move the select. */}
