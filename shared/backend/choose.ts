@@ -122,16 +122,17 @@ export async function chooseBackend(options: ChooseOptions): Promise<Choice> {
 
   const order = [...(options.measureOrder ?? []).filter((b) => candidates.includes(b)), ...candidates.filter((b) => !options.measureOrder?.includes(b))]
   const byBackend = new Map<string, Measurement>()
-  const leftRunning: Array<{ backend: string; running: boolean; settled: Promise<void> }> = []
+  const leftRunning: Array<Promise<void>> = []
+  /** Backends whose cut-short step has not ended yet. */
+  const stillRunning = new Set<string>()
   let mustBeat: number | undefined
   try {
     for (const backend of order) {
       try {
         const { imagesPerSecond, stopped, stop, settled } = await measure(backend, { mustBeat })
         if (settled) {
-          const left = { backend, running: true, settled: settled.catch(() => {}) }
-          void left.settled.then(() => (left.running = false))
-          leftRunning.push(left)
+          stillRunning.add(backend)
+          leftRunning.push(settled.catch(() => {}).then(() => void stillRunning.delete(backend)))
         }
         if (!Number.isFinite(imagesPerSecond) || imagesPerSecond <= 0) throw new Error(`measured ${imagesPerSecond} images/s`)
         byBackend.set(backend, stopped === undefined ? { backend, imagesPerSecond } : { backend, imagesPerSecond, stopped, ...(stop ? { stop } : {}) })
@@ -145,10 +146,9 @@ export async function chooseBackend(options: ChooseOptions): Promise<Choice> {
     const limitMs = options.settleWaitMs ?? SETTLE_WAIT_MS
     // One turn of the event loop, so a step that has just ended is not announced as one to wait for.
     if (leftRunning.length > 0) await new Promise<void>((resolve) => setTimeout(resolve, 0))
-    const running = leftRunning.filter((l) => l.running).map((l) => l.backend)
-    if (running.length > 0) options.onSettle?.(running, limitMs)
+    if (stillRunning.size > 0) options.onSettle?.([...stillRunning], limitMs)
     let timer: ReturnType<typeof setTimeout> | undefined
-    await Promise.race([Promise.all(leftRunning.map((l) => l.settled)), new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)))])
+    await Promise.race([Promise.all(leftRunning), new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)))])
     clearTimeout(timer)
   }
   // Shown in the candidates' order whatever order they were measured in.

@@ -105,7 +105,7 @@ export function batches(o: BatchOptions): Batches {
         throw new Error(`decoded to rank ${image.rank}, expected height x width x channels`)
       }
       // A large photo is kept at the size the preprocessor resizes it to (the same batch, bit for bit): the
-      // browser's decoder already shrinks it, Node's decoders cannot.
+      // browser's training decoder already shrinks it; Node's decoders and Evaluate's whole decode do not.
       const small = shrinkForCache(image, o.preprocess, o.channels)
       if (small !== image) image.dispose()
       return small

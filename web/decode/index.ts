@@ -82,7 +82,7 @@ export function imageDecoder(config: PreprocessorConfig): ImageDecoder {
  * Resizes a bitmap to [height, width] (closing the one it is given) the way the preprocessor would have:
  * Chromium's 'low' is bilinear without mipmaps on the same pixel grid as tfjs's resizeBilinear with half-pixel
  * centers (2x2 source pixels per output pixel), and 'pixelated' the nearest neighbour of resample 0. So the
- * model sees what it saw from the whole image, and what evaluation and training (which decode whole) give.
+ * model sees what it saw from the whole image, and what Evaluate and the CLI (which decode whole) give.
  * Not 'medium'/'high': they read the nearest mipmap level, which blurs (a digit scaled up 100x came back off
  * by up to 75 levels) and would make a prediction differ from the same image's evaluation.
  */

@@ -240,8 +240,8 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
       for (const done of streams.splice(0)) for (const f of done.skipped ?? []) if (!skipped.has(f.path)) skipped.set(f.path, f)
       if (skipped.size > before) set({ skipped: [...skipped.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) })
     }
-    // Large photos arrive already shrunk to the preprocessor's size: a 12-megapixel photo decoded whole was a
-    // 144 MB tensor, so the image cache kept one or two of them and every epoch decoded the folder again.
+    // Large photos arrive already shrunk to the preprocessor's size: decoded whole, a 12-megapixel photo is a
+    // 144 MB tensor for the backend to resize, and a first epoch over such photos took 3.4× as long (BENCHMARKS.md).
     const decode = imageDecoder(bundle.preprocessor)
     const stream = (items: typeof dataset.splits.train, isTraining: boolean, seed?: number) => {
       const made = cachedBatches({

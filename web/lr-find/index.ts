@@ -44,13 +44,14 @@ export async function findLearningRate(o: {
   const compute = await selectTrainingBackend({ ...spec, cancelled: () => o.signal?.aborted ?? false })
   const channels = spec.inputShape[spec.inputShape.length - 1] === 1 ? 1 : 3
   const { model } = await buildModel(o.bundle, { labels: taskLabels })
+  const decode = imageDecoder(o.bundle.preprocessor)
   const cache = createImageCache(CACHE_BYTES)
   try {
     const result = await lrFind({
       model,
       training: training.value,
       batches: (pass) =>
-        batches({ source: o.source, items: dataset.splits.train, labels: taskLabels, decode: imageDecoder(o.bundle.preprocessor), preprocess: o.bundle.preprocessor, channels, batchSize, shuffle: true, seed: 1 + pass, training: true, cache }),
+        batches({ source: o.source, items: dataset.splits.train, labels: taskLabels, decode, preprocess: o.bundle.preprocessor, channels, batchSize, shuffle: true, seed: 1 + pass, training: true, cache }),
       ...(o.numIt !== undefined && { numIt: o.numIt }),
       onPoint: o.onPoint,
       signal: o.signal,
