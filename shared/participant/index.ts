@@ -1,6 +1,6 @@
 export { memoryCheckpoints } from './checkpoints'
 export { runParticipant } from './loop'
-export type { ParticipantOptions, ParticipantOutcome } from './loop'
+export type { ParticipantOptions, ParticipantOutcome } from './context'
 export { DEFAULT_RETRY, isTransient, statusOf, withRetry } from './retry'
 export type { RetryOptions } from './retry'
 export { clientApi } from './client-api'

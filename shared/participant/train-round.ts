@@ -1,0 +1,165 @@
+import { count } from '../problems'
+import { message, type ApiFailure } from './api-failure'
+import type { LoopContext } from './context'
+import { distributedPrivacy, privateWeights } from './private-update'
+import { statusOf } from './retry'
+import { retrying, secureAggregationOf, secureUpload, updateDelta } from './secure-aggregation'
+import type { NamedTensor } from '../bundle'
+import type { TaskState } from './types'
+
+// The train phase of a round for one participant: local epochs from version round − 1, checkpointed after each,
+// then the update sent (plainly, privately noised, or masked under secure aggregation).
+
+/** Trains (or takes the weights already trained for this round) and uploads; false when the update was not taken. */
+export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boolean> {
+  const round = task.round
+  const c = ctx.checkpoint()
+  const mergeEpochs = Math.max(1, task.params.merge_epochs ?? 1)
+  const maxRounds = Math.max(1, task.params.max_rounds ?? 1)
+  ctx.emit({ type: 'phase', phase: 'train', round })
+  let first = 1
+  let examples = 0
+  const mu = Number.isFinite(task.params.proximal_mu) && (task.params.proximal_mu as number) > 0 ? (task.params.proximal_mu as number) : 0
+  let global: NamedTensor[] | null = null
+  if (c.training && c.training.round === round && c.training.epochsDone > 0) {
+    ctx.trainer.setWeights(c.training.weights)
+    first = c.training.epochsDone + 1
+    examples = c.training.examples
+    ctx.pushLog(
+      first > mergeEpochs
+        ? `Sending the update of round ${round} again (trained earlier, not taken then).`
+        : `Resume training of round ${round} after epoch ${c.training.epochsDone}.`,
+    )
+  } else {
+    global = await ctx.versions.heldOrFetched(round - 1)
+    ctx.trainer.setWeights(global)
+    ctx.pushLog(`Begin training of round ${round}.`)
+  }
+  // FedProx anchors every epoch of the round to version round − 1, also when resuming mid-round.
+  if (mu > 0 && first <= mergeEpochs) global ??= await ctx.versions.heldOrFetched(round - 1)
+  ctx.versions.release()
+  let last = null
+  // The last epoch's checkpoint is written while its update uploads (IndexedDB or a state folder take a
+  // while for millions of weights): it matters only if the upload fails, and the upload does not read it.
+  // Every other use of the checkpoint waits for it first.
+  let saving: Promise<void> = Promise.resolve()
+  for (let epoch = first; epoch <= mergeEpochs; epoch++) {
+    if (ctx.o.signal?.aborted) return false
+    last = await ctx.trainer.trainEpoch({
+      round,
+      epoch,
+      globalEpoch: (round - 1) * mergeEpochs + epoch - 1,
+      totalEpochs: maxRounds * mergeEpochs,
+      onBatch: (p) => ctx.emit({ type: 'batch', round, epoch, ...p }),
+      ...(mu > 0 && global ? { proximal: { mu, global } } : {}),
+    })
+    examples = last.examples
+    ctx.emit({ type: 'epoch', round, epoch, result: last })
+    c.training = { round, epochsDone: epoch, examples, weights: ctx.trainer.getWeights() }
+    saving = ctx.save()
+    // Observed now, thrown where it is awaited: a failed write must not be an unhandled rejection meanwhile.
+    saving.catch(() => undefined)
+    if (epoch < mergeEpochs) await saving
+  }
+  const dp = distributedPrivacy(task.params)
+  const secure = secureAggregationOf(task.params)
+  if (examples < 1 || dp || secure) await saving
+  if (examples < 1) {
+    // An update stands for at least one example (the aggregator answers 400 otherwise): every file was
+    // unreadable this time. Sit this attempt out and say why; a retry or the next round reads the files again.
+    c.satOut = { round, attempt: task.attempt ?? 1 }
+    c.training = null
+    await ctx.save()
+    const why = `Round ${round}: no training image could be read${last && last.skipped > 0 ? ` (${last.skipped} files skipped)` : ''}; no update sent this time.`
+    ctx.emit({ type: 'problem', message: why })
+    ctx.pushLog(why)
+    return false
+  }
+  let weights = c.training?.round === round ? c.training.weights : ctx.trainer.getWeights()
+  if (dp && !(c.training?.round === round && c.training.noised)) {
+    // Distributed differential privacy: clipped and noised once; a resend sends the same noisy update.
+    global ??= await ctx.versions.fetch(round - 1)
+    const priv = privateWeights(weights, global, dp)
+    weights = priv.weights
+    c.training = { round, epochsDone: mergeEpochs, examples, weights, noised: true }
+    await ctx.save()
+    ctx.pushLog(`Round ${round}: update clipped to norm ${dp.clipNorm} (its norm was ${priv.norm.toPrecision(4)}) and Gaussian noise of standard deviation ${dp.std.toPrecision(4)} added (distributed differential privacy).`)
+  }
+  if (secure) {
+    global ??= await ctx.versions.fetch(round - 1)
+    return secureRound(ctx, task, updateDelta(weights, global, dp ? null : secure.clipNorm), examples, secure.clipNorm, last)
+  }
+  try {
+    await ctx.call(`upload of round ${round}`, () => ctx.o.api.upload(ctx.auth(), round, weights, examples))
+  } catch (err) {
+    await saving
+    const status = statusOf(err)
+    if (status === 409) {
+      // Not taken now (the round closed, or we are not in its current attempt). The trained weights stay in
+      // the checkpoint: if a retry of this round selects us again, they are sent again without retraining.
+      ctx.emit({ type: 'uploaded', round, examples, stale: true })
+      ctx.pushLog(`Round ${round}: the aggregator did not take our update (${message((err as ApiFailure).cause)}); waiting for the next round or attempt.`)
+      return false
+    }
+    if (status === undefined || status === 401 || status === 408 || status === 429 || status >= 500) throw err
+    // Refused for good (400, 413, 422, 403): sending it again cannot help. Sit this attempt out and go on.
+    c.satOut = { round, attempt: task.attempt ?? 1 }
+    c.training = null
+    await ctx.save()
+    const why = `Round ${round}: the aggregator refused our update (${message((err as ApiFailure).cause)}); sitting this attempt out.`
+    ctx.emit({ type: 'problem', message: why })
+    ctx.pushLog(why)
+    return false
+  }
+  await saving
+  c.uploadedRound = round
+  c.training = null
+  await ctx.save()
+  ctx.roundsTrained.push(round)
+  ctx.emit({ type: 'uploaded', round, examples, stale: false })
+  ctx.pushLog(
+    `Complete training of round ${round}: ${examples} images` +
+      (last ? `, avg_loss=${last.loss.toFixed(4)} correct_rate=${last.accuracy.toFixed(2)}` : '') +
+      (last && last.skipped > 0 ? `, ${count(last.skipped, 'unreadable file')} skipped` : '') +
+      '.',
+  )
+  return true
+}
+
+/**
+ * Sends the round's update under secure aggregation (secure-aggregation.ts): masked, in the current
+ * attempt, with keys that live only in this call. The attempt is marked in the checkpoint first, so
+ * that after a reload (keys lost) the participant waits for the next attempt instead of joining this one again.
+ */
+async function secureRound(ctx: LoopContext, task: TaskState, d: { delta: Float64Array; norm: number }, examples: number, clipNorm: number, last: { loss: number; accuracy: number; skipped: number } | null): Promise<boolean> {
+  const round = task.round
+  const attempt = task.attempt ?? 1
+  const c = ctx.checkpoint()
+  const api = ctx.o.api.secagg
+  if (!api) throw new Error('this task uses secure aggregation, which the aggregator connection in use does not offer')
+  c.secagg = { round, attempt }
+  await ctx.save()
+  ctx.pushLog(`Round ${round}: secure aggregation, attempt ${attempt}: update clipped to norm ${clipNorm} (its norm was ${d.norm.toPrecision(4)}), masked before sending.`)
+  const outcome = await secureUpload({
+    api: retrying(api, ctx.call),
+    auth: ctx.auth(),
+    round,
+    attempt,
+    delta: d.delta,
+    examples,
+    generation: ctx.generation,
+    waitFor: ctx.waitForChange,
+    aborted: () => ctx.o.signal?.aborted === true,
+  })
+  if (!outcome.sent) {
+    ctx.emit({ type: 'uploaded', round, examples, stale: true })
+    ctx.pushLog(`Round ${round}: secure aggregation, attempt ${attempt}: ${outcome.why}; waiting for the next attempt or round.`)
+    return false
+  }
+  // A later attempt of the same round (this one failed at unmasking) sends the same update again: one round trained.
+  if (!ctx.roundsTrained.includes(round)) ctx.roundsTrained.push(round)
+  ctx.emit({ type: 'uploaded', round, examples, stale: false })
+  ctx.pushLog(`Complete training of round ${round}: ${examples} images` + (last ? `, avg_loss=${last.loss.toFixed(4)} correct_rate=${last.accuracy.toFixed(2)}` : '') + '; masked update and shares sent.')
+  return true
+}
+
