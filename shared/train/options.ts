@@ -1,7 +1,7 @@
 import type { Problem, Result } from '../problems'
 import type { ScheduleName } from './schedule'
 
-/** The training options of `config.json` (SPEC §5), with defaults filled in. */
+/** The training options of `config.json` (README, Formats), with defaults filled in. */
 export type TrainingOptions = {
   learningRate: number
   epochs: number

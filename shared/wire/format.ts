@@ -44,7 +44,7 @@ export type WireErrorCode =
   | 'non-finite'
   | 'too-large'
 
-/** The HTTP status SPEC §6 gives each rejection. */
+/** The HTTP status edge/API.md gives each rejection. */
 export const WIRE_STATUS: Record<WireErrorCode, 400 | 403 | 409 | 413 | 422> = {
   malformed: 400,
   truncated: 400,
@@ -253,7 +253,7 @@ export function parseHeader(bytes: Uint8Array): WireHeader | WireError | null {
   return { kind, dtype, taskId, round, participantId, examples, shapes, headerBytes: size, dataBytes: values * bytesPerValue(dtype) }
 }
 
-/** Checks a header against what the receiver expects; the first mismatch wins, in SPEC's order. */
+/** Checks a header against what the receiver expects; the first mismatch wins, in edge/API.md's order. */
 export function checkHeader(h: WireHeader, expect: WireExpect): WireError | null {
   if (h.kind !== expect.kind) return new WireError('malformed', `expected a ${expect.kind} message, got a ${h.kind} message`)
   if (expect.taskId !== undefined && h.taskId !== expect.taskId) return new WireError('wrong-task', `header names task "${h.taskId}", but it was sent to task "${expect.taskId}"`)

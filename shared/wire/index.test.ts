@@ -43,7 +43,7 @@ describe('wire format', () => {
     expect([...bytes.subarray(r.header.headerBytes, r.header.headerBytes + 4)]).toEqual([0x00, 0x00, 0x80, 0x3f])
   })
 
-  it('maps each rejection to its SPEC status', () => {
+  it('maps each rejection to its edge/API.md status', () => {
     const codes = (b: Uint8Array, e: Parameters<typeof decodeUpdate>[1]) => {
       const r = decodeUpdate(b, e)
       return r.ok ? 200 : [r.error.code, r.error.status]

@@ -54,7 +54,7 @@ export const DifferentialPrivacySchema = v.strictObject({
 })
 export type DifferentialPrivacy = v.InferOutput<typeof DifferentialPrivacySchema>
 
-/** Task parameters (SPEC §6; seed 001's FedAvgScheduler names and defaults), each bounded. */
+/** Task parameters (edge/API.md; seed 001's FedAvgScheduler names and defaults), each bounded. */
 export const TaskParamsSchema = v.object({
   max_rounds: v.optional(intIn(1, PARAM_LIMITS.max_rounds), 20),
   merge_epochs: v.optional(intIn(1, PARAM_LIMITS.merge_epochs), 1),

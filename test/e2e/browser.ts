@@ -1,7 +1,7 @@
 import { chromium } from 'playwright-core'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 
-/** Debian's Chromium: Playwright's own browser cannot be downloaded here (SPEC §8). */
+/** Debian's Chromium: Playwright's own browser cannot be downloaded here. */
 export const CHROMIUM_PATH = process.env.AUTOFED_CHROMIUM ?? '/usr/bin/chromium'
 
 /** WebGPU needs --enable-unsafe-webgpu in headless Chromium (a software adapter); the rest keeps it off the network. */
@@ -50,7 +50,7 @@ export async function writeFolderToOpfs(page: Page, name: string, files: Map<str
 
 /**
  * Hands the app a real FileSystemDirectoryHandle (the OPFS folder `name`) in place of the native
- * picker, on every page load of the context, so the app's File System Access path runs (SPEC §8).
+ * picker, on every page load of the context, so the app's File System Access path runs.
  */
 export async function injectPicker(context: BrowserContext, name: string): Promise<void> {
   await context.addInitScript((folder: string) => {

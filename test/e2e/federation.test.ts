@@ -22,7 +22,7 @@ import type { WorkWatch } from './progress'
 import { startRecordingProxy } from './proxy'
 import type { RecordingProxy } from './proxy'
 
-// The federated e2e (issue 5, SPEC §8): the real `npm start` aggregator process, a recording proxy in
+// The federated e2e (issue 5): the real `npm start` aggregator process, a recording proxy in
 // front of it, and two Chromium contexts as participants, one reading its MNIST folder through the
 // injected File System Access handle, one through <input webkitdirectory>. Every wait is on page
 // state or a server answer, never on time.

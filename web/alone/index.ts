@@ -38,7 +38,7 @@ export class Stopped extends Error {
   }
 }
 
-/** Keeps the decode cache bounded, as the participant session does (SPEC §4). */
+/** Keeps the decode cache bounded, as the participant session does. */
 const CACHE_BYTES = 256 * 1024 * 1024
 /** Backbone features of a frozen-backbone bundle, as the participant session keeps them (memory only, this run only). */
 const FEATURE_CACHE_BYTES = 128 * 1024 * 1024

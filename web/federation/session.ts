@@ -67,7 +67,7 @@ export type SessionStage =
   | { step: 'measuring'; backend: string; seconds: number }
   | { step: 'settling'; backends: string[]; seconds: number }
 
-/** Keeps the per-image decode cache bounded whatever the folder's size (SPEC §4). */
+/** Keeps the per-image decode cache bounded whatever the folder's size. */
 const CACHE_BYTES = 256 * 1024 * 1024
 /**
  * Backbone features of a frozen-backbone bundle (mobilenet-v2), 5 KiB an image view: 128 MiB holds

@@ -12,7 +12,7 @@ type DirectoryHandle = FileSystemDirectoryHandle & {
 declare global {
   interface Window {
     showDirectoryPicker?: (options?: { id?: string; mode?: 'read' | 'readwrite' }) => Promise<FileSystemDirectoryHandle>
-    /** Test hook (SPEC §8): automation cannot click the native picker, so it hands over a real OPFS handle. */
+    /** Test hook: automation cannot click the native picker, so it hands over a real OPFS handle. */
     __autofedPickDirectory?: () => Promise<FileSystemDirectoryHandle>
   }
 }

@@ -12,7 +12,7 @@ import { batches, createImageCache, trainingOptions } from '../../shared/train'
 import { measureSpec, selectTrainingBackend } from '../backend'
 import { imageDecoder } from '../decode'
 
-/** Keeps the decode cache bounded (SPEC §4), as the participant session does. */
+/** Keeps the decode cache bounded, as the participant session does. */
 const CACHE_BYTES = 128 * 1024 * 1024
 
 export type BrowserLrFind = LrFindResult & { batchSize: number; images: number; backend: string; configured: number }

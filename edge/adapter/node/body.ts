@@ -7,8 +7,8 @@ const HIGH_WATER = 1 << 20
 /**
  * An upload body straight from Node's socket: chunks as 'data' events deliver them, handed to the
  * consumer with no Web-stream conversion and no Readable async iterator in between (each of those costs
- * promises and copies per chunk, which SPEC §9 names as the difference between 0.4x and 0.8x of a bare
- * POST). It fails with 408 after `idleMs` without data, using one timer per body, not one per chunk.
+ * promises and copies per chunk, on the path of every upload). It fails with 408 after `idleMs` without
+ * data, using one timer per body, not one per chunk.
  * Leaving early (the consumer's `break`) only detaches: @hono/node-server drains what the sender still
  * sends after the response.
  */

@@ -18,7 +18,7 @@ import { saveCreatedTask } from '../../store'
 import { ADVANCED_DEFAULTS, advancedParams, paramProblems } from '../advanced-params'
 import { AdvancedSection } from '../advanced-section'
 
-/** SPEC §6 parameters with seed 001's names and defaults. */
+/** Task parameters (README, Configuration) with seed 001's names and defaults. */
 const PARAMS: Array<{ key: keyof TaskParams; value: number | string; step?: string }> = [
   { key: 'max_rounds', value: 20 },
   { key: 'merge_epochs', value: 1 },
