@@ -149,8 +149,7 @@ export function budgetSpent(deps: EngineDeps, rt: Runtime): boolean {
   rec.privacy = { ledger, budgetSpent: true }
   const spent = epsilonSpent(ledger, dp.delta)
   const next = epsilonSpent(spend(ledger, SAMPLING_RATE, dp.noise_multiplier), dp.delta)
-  const version = rec.early.bestVersion
-  serverLog(deps, rt, budgetSpentLine({ epsilon: spent, rounds: ledger.rounds, delta: dp.delta, next: rec.round + 1, nextEpsilon: next, target: dp.target_epsilon, version }))
+  serverLog(deps, rt, budgetSpentLine({ epsilon: spent, rounds: ledger.rounds, delta: dp.delta, next: rec.round + 1, nextEpsilon: next, target: dp.target_epsilon, version: rec.early.bestVersion }))
   return true
 }
 
