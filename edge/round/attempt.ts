@@ -1,3 +1,4 @@
+import { lateJoinLine, waitingLine } from '../../shared/log-lines'
 import { maxRobustUpdates } from '../../shared/robust'
 import { messageBytes } from '../../shared/wire'
 import { emptyAccumulator } from './accumulator'
@@ -39,8 +40,7 @@ export function beginAttempt(deps: EngineDeps, rt: Runtime, scheduleWaitOver: bo
   if (rec.params.secure_aggregation) rec.secagg = null
   if (pool.length < rec.params.min_participants) {
     rec.deadline = null
-    const keptNote = kept.size > 0 ? `, ${kept.size} update${kept.size === 1 ? '' : 's'} kept` : ''
-    serverLog(deps, rt, `round ${rec.round}: waiting for participants (${active.length + kept.size} online${keptNote}, ${rec.params.min_participants} needed)`)
+    serverLog(deps, rt, waitingLine({ round: rec.round, online: active.length + kept.size, kept: kept.size, needed: rec.params.min_participants }))
     return
   }
   if (!scheduleWaitOver && pool.length < known) {
@@ -76,7 +76,7 @@ function admitLate(deps: EngineDeps, rt: Runtime, participantId: string): void {
   if (rec.selected.length >= selectionSize(pool, rec.params.participants_per_round, rec.params.min_participants, selectionCap(rec))) return
   rec.selected = rec.participants.filter((p) => p.id === participantId || rec.selected.includes(p.id)).map((p) => p.id)
   const name = rec.participants.find((p) => p.id === participantId)?.name ?? participantId
-  serverLog(deps, rt, `round ${rec.round}: ${name} joins this round (${Math.round(left / 1000)} s left to train)`)
+  serverLog(deps, rt, lateJoinLine({ round: rec.round, name, msLeft: left }))
 }
 
 /** A participant came online (`arrived`): a waiting train phase may select now, a running attempt may take it in. */

@@ -1,3 +1,4 @@
+import { budgetSpentLine } from '../../shared/log-lines'
 import { addGaussianNoise, distributedNoiseStd, emptyLedger, epsilonSpent, nextRoundExceeds, spend, type PrivacyLedger } from '../../shared/privacy'
 import type { RunningSum } from '../../shared/fedavg'
 import type { DifferentialPrivacy, PrivacyView, TaskParams } from '../../shared/wire'
@@ -148,7 +149,7 @@ export function budgetSpent(deps: EngineDeps, rt: Runtime): boolean {
   rec.privacy = { ledger, budgetSpent: true }
   const spent = epsilonSpent(ledger, dp.delta)
   const next = epsilonSpent(spend(ledger, SAMPLING_RATE, dp.noise_multiplier), dp.delta)
-  serverLog(deps, rt, `privacy budget spent: ε = ${spent.toFixed(3)} after ${ledger.rounds} rounds (δ = ${dp.delta}); round ${rec.round + 1} would reach ε = ${next.toFixed(3)}, over target_epsilon ${dp.target_epsilon}; testing version ${rec.early.bestVersion}`)
+  serverLog(deps, rt, budgetSpentLine({ epsilon: spent, rounds: ledger.rounds, delta: dp.delta, next: rec.round + 1, nextEpsilon: next, target: dp.target_epsilon, version: rec.early.bestVersion }))
   return true
 }
 

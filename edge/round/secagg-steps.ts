@@ -1,3 +1,4 @@
+import { secaggStepLine, secaggStoppedLine, type SecaggFailure } from '../../shared/log-lines'
 import { effectiveDegree, effectiveThreshold, ringBound } from '../../shared/secagg'
 import { secaggClipNorm, secaggNoiseStd, type SecaggStep } from '../../shared/wire'
 import { beginAttempt } from './attempt'
@@ -16,9 +17,6 @@ import type { TaskRecord } from './types'
  * calculation_timeout, from the step's start) with whoever sent; below what the protocol needs the
  * attempt fails and the round is retried with fresh keys. The unmask step's close is the round's close.
  */
-
-/** What each step waits for, as the log says it. */
-const WAITS: Record<SecaggStep, string> = { advertise: 'keys', share: 'sealed shares', masked: 'masked updates', unmask: 'revealed shares' }
 
 /** The participants a step waits for. */
 function expectedAt(rec: TaskRecord, s: SecaggRecord): string[] {
@@ -64,7 +62,7 @@ export async function secaggProgress(deps: EngineDeps, rt: Runtime, deadline: bo
   const { got, missing } = await stepProgress(deps, rt, s)
   if (missing.length > 0 && !deadline) return false
   const need = fewestParticipants(rec)
-  const short = (n: number) => `${got.length} of ${expectedAt(rec, s).length} sent their ${WAITS[s.step]}, ${n} needed`
+  const short = (needed: number): SecaggFailure => ({ kind: 'short', step: s.step, got: got.length, expected: expectedAt(rec, s).length, needed })
   const next = (step: SecaggStep) => {
     s.step = step
     rec.deadline = deps.clock.now() + rec.params.calculation_timeout * 1000
@@ -73,7 +71,7 @@ export async function secaggProgress(deps: EngineDeps, rt: Runtime, deadline: bo
     if (got.length < need) return failAttempt(deps, rt, short(need), got)
     const degree = effectiveDegree(got.length, rec.params.secure_aggregation?.degree)
     const threshold = effectiveThreshold(degree, rec.params.secure_aggregation?.threshold)
-    if (threshold > degree) return failAttempt(deps, rt, `threshold ${threshold} is more than the ${degree} neighbours each of the ${got.length} participants has`, got)
+    if (threshold > degree) return failAttempt(deps, rt, { kind: 'threshold', threshold, degree, got: got.length }, got)
     const bound = ringBound(secaggClipNorm(rec.params) as number, secaggNoiseStd(rec.params))
     s.params = { context: `${rec.id}/round-${rec.round}/attempt-${rec.attempt}`, bound, degree, threshold }
     // In join order: the same list for everyone, whatever order the keys arrived in.
@@ -93,8 +91,7 @@ export async function secaggProgress(deps: EngineDeps, rt: Runtime, deadline: bo
     if (got.length < enough) return failAttempt(deps, rt, short(enough), got)
     return true
   }
-  const stepLabel = { share: 'sharing keys', masked: 'masked uploads', unmask: 'unmasking' }[s.step as 'share' | 'masked' | 'unmask']
-  serverLog(deps, rt, `round ${rec.round}: secure aggregation: ${got.length} participants in, ${stepLabel} (${rec.params.calculation_timeout} s)`)
+  serverLog(deps, rt, secaggStepLine({ round: rec.round, got: got.length, next: s.step as 'share' | 'masked' | 'unmask', seconds: rec.params.calculation_timeout }))
   // The next step may be complete already: everyone it waits for may have left meanwhile.
   return secaggProgress(deps, rt, false)
 }
@@ -104,10 +101,9 @@ export async function secaggProgress(deps: EngineDeps, rt: Runtime, deadline: bo
  * ones that did not send are dropped, the attempt's messages are queued for deletion, and the round is
  * retried with fresh keys (a new attempt: participants never reuse keys or masks). Returns false.
  */
-export async function failAttempt(deps: EngineDeps, rt: Runtime, why: string, sent: readonly string[]): Promise<false> {
+export async function failAttempt(deps: EngineDeps, rt: Runtime, failure: SecaggFailure, sent: readonly string[]): Promise<false> {
   const { rec } = rt
-  const s = rec.secagg as SecaggRecord
-  serverLog(deps, rt, `round ${rec.round}: secure aggregation stopped at the ${s.step} step of attempt ${rec.attempt}: ${why}; retrying the round from version ${rec.version} with fresh keys`)
+  serverLog(deps, rt, secaggStoppedLine({ round: rec.round, attempt: rec.attempt, version: rec.version, failure }))
   dropMissing(deps, rec, new Set(sent))
   rt.acc = null
   beginAttempt(deps, rt, true, rec.attempt + 1)

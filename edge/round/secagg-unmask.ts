@@ -36,7 +36,7 @@ export async function unmaskRound(deps: EngineDeps, rt: Runtime): Promise<boolea
   const masked = new Uint32Array(rec.numParams)
   for (const id of senders) {
     const bytes = await deps.store.get(rec.id, messageKey(s, 'masked', id))
-    if (!bytes || bytes.length !== rec.numParams * 4) return failAttempt(deps, rt, `the stored masked update of ${id} is ${bytes ? 'damaged' : 'missing'}`, senders.filter((x) => x !== id))
+    if (!bytes || bytes.length !== rec.numParams * 4) return failAttempt(deps, rt, { kind: 'stored', id, damaged: Boolean(bytes) }, senders.filter((x) => x !== id))
     // Copied: a stored value may be a view at an offset that is not a multiple of 4 (Node's pooled Buffer).
     addInto(masked, new Uint32Array(new Uint8Array(bytes).buffer))
   }
@@ -44,7 +44,7 @@ export async function unmaskRound(deps: EngineDeps, rt: Runtime): Promise<boolea
   try {
     sum = await unmaskSum(masked, new Set(senders), ads, shareMessages, revealed, s.params as NonNullable<SecaggRecord['params']>)
   } catch (e) {
-    return failAttempt(deps, rt, `the sum cannot be unmasked: ${(e as Error).message}`, [...m.reveals.keys()])
+    return failAttempt(deps, rt, { kind: 'unmask', error: (e as Error).message }, [...m.reveals.keys()])
   }
   const uniform = Boolean(rec.params.differential_privacy)
   const scale = uniform ? advertisers.length : advertisers.reduce((n, id) => n + ad(id).examples, 0)

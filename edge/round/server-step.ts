@@ -8,6 +8,7 @@ import {
   type ServerOptimizer,
   type ServerState,
 } from '../../shared/server-optimizer'
+import { serverStateLine } from '../../shared/log-lines'
 import { serverLog } from './logs'
 import { serverStateKey, type EngineDeps, type Runtime } from './runtime'
 import { baseOf } from './weights'
@@ -47,7 +48,7 @@ async function readState(deps: EngineDeps, rt: Runtime, opt: ServerOptimizer): P
   const bytes = await deps.store.get(rec.id, key)
   const decoded = bytes ? decodeServerState(bytes, opt.name, rec.numParams) : 'missing'
   if (typeof decoded !== 'string') return decoded
-  const message = `round ${rec.round}: the ${opt.name} state of version ${rec.version} (${key}) is ${decoded === 'missing' ? 'missing' : `damaged: ${decoded}`}; its moments restart from zero (restore the data folder from a backup to keep them)`
+  const message = serverStateLine({ round: rec.round, optimizer: opt.name, version: rec.version, key, damage: decoded === 'missing' ? null : decoded })
   console.error(`task ${rec.id}: ${message}`)
   serverLog(deps, rt, message)
   return zero

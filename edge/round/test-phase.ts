@@ -1,3 +1,4 @@
+import { doneUntestedLine, testedLine, testWaitingLine } from '../../shared/log-lines'
 import { accuracyOf, checkConfusion, emptyConfusion, mergeConfusion, perClassMetrics } from '../../shared/metrics'
 import type { TestReport, TestResult } from '../../shared/wire'
 import { serverLog } from './logs'
@@ -84,15 +85,14 @@ export function closeTest(deps: EngineDeps, rt: Runtime): void {
   rec.phase = null
   rec.deadline = null
   rec.expected = []
-  if (rec.result) serverLog(deps, rt, `test of version ${rec.result.version}: accuracy ${rec.result.accuracy.toFixed(4)} on ${rec.result.examples} examples`)
-  else serverLog(deps, rt, `done without a test result: no participant has test images; version ${version} is the best model (download it from the results page)`)
+  serverLog(deps, rt, rec.result ? testedLine(rec.result) : doneUntestedLine({ version }))
 }
 
 /** The test phase's deadline passed: true when it may end; otherwise it waits another calculation_timeout for a first report. */
 export function testDeadline(deps: EngineDeps, rt: Runtime): boolean {
   const { rec } = rt
   if (rec.test.reports > 0 || !anyoneHas(rec, 'test')) return true
-  serverLog(deps, rt, `no test results by calculation_timeout; waiting again for participants to test version ${rec.early.bestVersion ?? rec.version}`)
+  serverLog(deps, rt, testWaitingLine({ version: rec.early.bestVersion ?? rec.version }))
   rec.expected = activeIds(rec)
   rec.deadline = deps.clock.now() + rec.params.calculation_timeout * 1000
   return false

@@ -1,4 +1,5 @@
 import { meanOf, releaseRunningSum } from '../../shared/fedavg'
+import { averagedLine, retryLine } from '../../shared/log-lines'
 import { coordinateMedian, trimmedMean } from '../../shared/robust'
 import { weightsMessage, type UploadResponse } from '../../shared/wire'
 import type { Accumulator } from './accumulator'
@@ -107,8 +108,9 @@ export async function closeTrain(deps: EngineDeps, rt: Runtime): Promise<void> {
   rt.garbage.push(ACC_KEY, ...uploads, ...messages)
   if (rec.secagg) rec.secagg = null
   await pruneWeights(deps, rt)
-  const spent = epsilon === undefined ? '' : `; privacy spent so far ε = ${epsilon.toFixed(3)} (δ = ${rec.params.differential_privacy?.delta})`
-  serverLog(deps, rt, `round ${rec.round}: averaged ${rec.pending.contributors} updates (${rec.pending.examples} examples) into version ${rec.version}${spent}`)
+  const dp = rec.params.differential_privacy
+  const privacy = epsilon === undefined || !dp ? null : { epsilon, delta: dp.delta }
+  serverLog(deps, rt, averagedLine({ round: rec.round, updates: rec.pending.contributors, examples: rec.pending.examples, version: rec.version, privacy }))
 }
 
 /**
@@ -124,8 +126,7 @@ export function trainDeadline(deps: EngineDeps, rt: Runtime): boolean {
   }
   const got = rt.acc?.contributors.length ?? 0
   if (got >= rec.params.min_participants && got > 0) return true
-  const keeping = got > 0 ? `, keeping the ${got} received (their senders are not asked again)` : ''
-  serverLog(deps, rt, `round ${rec.round}: ${got} of ${rec.selected.length} updates by calculation_timeout, ${rec.params.min_participants} needed; retrying the round from version ${rec.version}${keeping}`)
+  serverLog(deps, rt, retryLine({ round: rec.round, got, selected: rec.selected.length, needed: rec.params.min_participants, version: rec.version }))
   dropMissing(deps, rec, new Set(rt.acc?.contributors.map((c) => c.id) ?? []))
   // The accepted updates and their stored logs stay: beginAttempt keeps them for the next attempt.
   beginAttempt(deps, rt, true, rec.attempt + 1)

@@ -1,4 +1,5 @@
 import { checkedDistance, countUpdate, foldValues, hasNonFinite, savedValuesFor, stagingFor } from '../../shared/fedavg'
+import { overBound, scaledDownLine } from '../../shared/log-lines'
 import { WireReader, messageBytes, type UploadResponse, type WireHeader } from '../../shared/wire'
 import { openWrite } from '../store'
 import { acceptanceLine, encodeAcceptances, type Accumulator, type Contributor } from './accumulator'
@@ -134,13 +135,12 @@ async function ingest(ctx: UploadContext, rt: Runtime, round: number, participan
     if (base && scale < 1) {
       // Folded as sent while it arrived: undone exactly, then refused or folded clipped below.
       hold?.stepAside()
-      const over = `its L2 distance from global version ${base.version} is ${norm.toPrecision(4)}, over the bound ${bound.toPrecision(4)}`
       if (rule.mode === 'refuse') {
         await deps.store.delete(taskId, key)
-        throw new RoundError(422, `update: ${over} (update_norm "refuse", max_update_norm); train from version ${base.version} again`)
+        throw new RoundError(422, `update: ${overBound({ version: base.version, norm, bound })} (update_norm "refuse", max_update_norm); train from version ${base.version} again`)
       }
       const name = rec.participants.find((p) => p.id === participantId)?.name ?? participantId
-      serverLog(deps, rt, `round ${rec.round}: the update of ${name}: ${over}; scaled down to the bound (${rec.params.differential_privacy ? 'differential_privacy clip_norm' : 'update_norm "clip"'})`)
+      serverLog(deps, rt, scaledDownLine({ round: rec.round, name, version: base.version, norm, bound, dp: Boolean(rec.params.differential_privacy) }))
     }
     const entry = { id: participantId, examples, key, ...(scale < 1 ? { scale } : {}) }
     if (hold?.folding) {

@@ -1,4 +1,5 @@
 import { observeRound } from '../../shared/early-stop'
+import { finishedLine, initialLine, initialNoneLine, validationLine } from '../../shared/log-lines'
 import type { RoundMetrics, ValidationReport } from '../../shared/wire'
 import { serverLog } from './logs'
 import { activeIds } from './participants'
@@ -83,19 +84,13 @@ export async function closeValidate(deps: EngineDeps, rt: Runtime): Promise<bool
   rec.pending = null
   deps.publish(rec.id, { type: 'round', data: metrics })
   // Without a validation figure there is nothing to compare: the latest version stands as the best (shared/early-stop).
-  const line =
-    accuracy === null
-      ? decision.improved
-        ? 'no validation data (no participant online has validation images); the latest version counts as the best'
-        : `no validation data, ${rec.early.flat} round(s) without improvement`
-      : `validation accuracy ${accuracy.toFixed(4)}${decision.improved ? ' (best so far)' : `, ${rec.early.flat} round(s) without improvement`}`
-  serverLog(deps, rt, `round ${rec.round}: ${line}`)
+  serverLog(deps, rt, validationLine({ round: rec.round, accuracy, improved: decision.improved, flat: rec.early.flat }))
   await pruneWeights(deps, rt)
   rec.testDue = false
   // target_epsilon: the next round would spend more than the budget, so there is none.
   if (!decision.finished && budgetSpent(deps, rt)) return true
   if (decision.finished) {
-    serverLog(deps, rt, decision.reason === 'patience' ? `stopping early: no improvement for ${rec.params.patience} rounds; testing version ${rec.early.bestVersion}` : `reached max_rounds (${rec.params.max_rounds}); testing version ${rec.early.bestVersion}`)
+    serverLog(deps, rt, finishedLine({ reason: decision.reason, patience: rec.params.patience, maxRounds: rec.params.max_rounds, version: rec.early.bestVersion }))
   }
   return decision.finished
 }
@@ -108,7 +103,7 @@ function closeInitial(deps: EngineDeps, rt: Runtime, accuracy: number | null): v
   rec.testDue = false
   if (v.reports === 0 && !test) {
     rec.initial = null
-    serverLog(deps, rt, 'round 0: no validation or test result on version 0 (no participant online has validation or test images); training starts')
+    serverLog(deps, rt, initialNoneLine())
     return
   }
   const metrics: RoundMetrics = {
@@ -123,7 +118,5 @@ function closeInitial(deps: EngineDeps, rt: Runtime, accuracy: number | null): v
   }
   rec.initial = metrics
   deps.publish(rec.id, { type: 'round', data: metrics })
-  const val = accuracy === null ? 'no validation data' : `validation accuracy ${accuracy.toFixed(4)}`
-  const tst = test ? `, test accuracy ${test.accuracy.toFixed(4)} on ${test.examples} examples` : ''
-  serverLog(deps, rt, `round 0 (version 0, before training): ${val}${tst}`)
+  serverLog(deps, rt, initialLine({ accuracy, test }))
 }

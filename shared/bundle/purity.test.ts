@@ -46,3 +46,11 @@ describe('shared/bundle', () => {
     ])
   })
 })
+
+describe('shared/log-lines', () => {
+  it('imports no package, because the aggregator, the browser and the command line all write or read log lines', () => {
+    const { files, packages } = imports(join(import.meta.dirname, '..', 'log-lines', 'index.ts'))
+    expect([...packages]).toEqual([])
+    expect(files.map((f) => relative(join(import.meta.dirname, '..'), f)).filter((f) => !f.startsWith('log-lines/')).sort()).toEqual([])
+  })
+})

@@ -354,6 +354,11 @@ describe('join page with an aggregator (issue 14)', () => {
       'train/0/half.png: 无法读取：PNG 文件不完整：文件在 IEND 块之前的数据块（IDAT）内中断；请重新复制或下载',
       'train/1/text.png: 无法读取：不是 PNG、JPEG、WebP、BMP 或 GIF 文件',
     ])
+    // The log's lines in Chinese too (they were English on the zh page): the figures as the line wrote them.
+    const zhLines = ((await page.getByTestId('log').textContent()) ?? '').split('\n')
+    const figures = /avg_loss=(\d+\.\d+) correct_rate=(\d+\.\d+)/.exec(line ?? '')
+    expect(zhLines.filter((l) => l.endsWith(`: 第 1 轮训练完成：30 张图像，平均损失 ${figures?.[1]}，准确率 ${figures?.[2]}。`)), zhLines.join('\n')).toHaveLength(1)
+    expect(zhLines.some((l) => l.includes('Complete training'))).toBe(false)
     await page.screenshot({ path: `${SHOTS}/task-skipped-zh.png`, fullPage: true })
     await context.close()
   })

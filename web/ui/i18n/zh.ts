@@ -1,9 +1,11 @@
 import { DATASET_ZH } from './dataset'
+import { LOG_ZH } from './log'
 import type { Table } from './en'
 
 /** Chinese strings: TypeScript checks that every English key is here. */
 export const ZH: Table = {
   ...DATASET_ZH,
+  ...LOG_ZH,
   'app.name': 'autofed',
   'app.tagline': '浏览器中的联邦学习',
   'nav.home': '首页',

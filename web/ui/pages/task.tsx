@@ -7,8 +7,8 @@ import { currentSession, idbCheckpoints, startSession } from '../../federation/s
 import type { SessionSnapshot, SessionStage } from '../../federation/session'
 import { forgetTask, isStorageFull, loadLocalRounds, loadMembership, mergeLocalRounds, saveLocalRounds } from '../../store'
 import type { LocalRound, Membership } from '../../store'
-import { ErrorBox, Problems, Stat, messageOf, percent } from '../components'
-import { computeReason, stopReasonText } from '../backend-reason'
+import { ErrorBox, Problems, Stat, clockTime, messageOf, percent } from '../components'
+import { BackendMeasurements } from '../backend-measurements'
 import { RoundChart } from '../chart'
 import { downloadHistoryCsv, roundRows } from '../round-history'
 import { FolderPicker } from '../folder-picker'
@@ -21,12 +21,7 @@ import { TrainAlone } from '../train-alone'
 import { useSubscription } from '../use-subscription'
 import { PrivacyNote, SecureAggregationNote } from '../privacy'
 import { Participants } from '../participants'
-
-const LOG_LINES = 200
-
-function time(ms: number): string {
-  return new Date(ms).toLocaleTimeString()
-}
+import { LiveLog, withLogLine } from '../live-log'
 
 /** A session's step outside the rounds, as the reader reads it. */
 function stageText(stage: SessionStage, t: Translate): string {
@@ -63,9 +58,6 @@ export function TaskPage(props: { taskId: string }) {
   const [roundsNotKept, setRoundsNotKept] = useLiveState(false)
   const [leaving, setLeaving] = useLiveState(false)
   const [left, setLeft] = useLiveState(false)
-  const logBox = useRef<HTMLDivElement>(null)
-  // The log follows its newest line unless the user scrolled up to read an older one.
-  const followLog = useRef(true)
 
   useEffect(() => {
     loadLocalRounds(props.taskId).then(setKept, (err) => setError(messageOf(err)))
@@ -84,11 +76,6 @@ export function TaskPage(props: { taskId: string }) {
       )
     }
   }, [snap?.local])
-
-  useEffect(() => {
-    const el = logBox.current
-    if (el && followLog.current) el.scrollTop = el.scrollHeight
-  }, [logs])
 
   useEffect(() => {
     loadBackendOverride().then((b) => setOverride(b ?? 'auto'), (err) => setError(messageOf(err)))
@@ -115,7 +102,7 @@ export function TaskPage(props: { taskId: string }) {
       // Each connection starts with the task's recent logs: a reconnect replaces the list, never appends to it.
       connected: () => setLogs([]),
       state: setTask,
-      log: (l) => setLogs((prev) => [...prev.slice(-(LOG_LINES - 1)), l]),
+      log: (l) => setLogs((prev) => withLogLine(prev, l)),
     })
   })
 
@@ -235,7 +222,7 @@ export function TaskPage(props: { taskId: string }) {
           <Stat k={t('task.phase')} v={phaseKey ? t(phaseKey) : t('common.none')} testId="task-phase" />
           <Stat k={t('task.round')} v={`${task.round} / ${task.params.max_rounds}`} testId="task-round" />
           {task.phase ? <Stat k={t('task.reported')} v={`${task.counts.reported} / ${task.counts.expected}`} testId="task-reported" /> : null}
-          <Stat k={t('task.deadline')} v={task.deadline ? time(task.deadline) : t('common.none')} />
+          <Stat k={t('task.deadline')} v={task.deadline ? clockTime(task.deadline) : t('common.none')} />
           <Stat k={t('task.best')} v={percent(task.best?.accuracy)} testId="task-best" />
         </div>
       ) : (
@@ -345,35 +332,7 @@ export function TaskPage(props: { taskId: string }) {
                 </select>
                 {switching ? <span class="muted">{t('backend.restarting')}</span> : null}
               </p>
-              {snap.compute ? (
-                <>
-                  <p class="muted" data-testid="backend-reason">
-                    {t('backend.why', { reason: computeReason(snap.compute, t) })}
-                  </p>
-                  {snap.compute.measurements.length > 0 ? (
-                    <div class="table-wrap">
-                      <table data-testid="backend-measurements">
-                        <caption>{t('backend.measured')}</caption>
-                        <tbody>
-                          {snap.compute.measurements.map((m) => (
-                            <tr class={m.backend === snap.compute?.backend ? 'chosen' : ''} data-backend={m.backend}>
-                              <td>{m.backend}</td>
-                              <td class="num">
-                                {m.error !== undefined
-                                  ? t('backend.failed', { error: m.error })
-                                  : m.stopped !== undefined
-                                    ? t('backend.ipsBound', { value: m.imagesPerSecond.toFixed(1), why: stopReasonText(m, t) })
-                                    : t('backend.ips', { value: m.imagesPerSecond.toFixed(1) })}
-                              </td>
-                              <td>{m.backend === snap.compute?.backend ? t('backend.chosen') : ''}</td>
-                            </tr>
-                          ))}
-                        </tbody>
-                      </table>
-                    </div>
-                  ) : null}
-                </>
-              ) : null}
+              {snap.compute ? <BackendMeasurements compute={snap.compute} /> : null}
               {snap.progress ? (
                 <p class="muted" data-testid="progress" data-round={snap.round} data-step={snap.progress.step}>
                   {t('task.training', { round: snap.round, epoch: snap.progress.epoch, step: snap.progress.step, loss: snap.progress.loss.toFixed(3), accuracy: percent(snap.progress.accuracy) })}
@@ -428,22 +387,7 @@ export function TaskPage(props: { taskId: string }) {
 
       {task ? <Participants task={task} token={token} initiator={initiator !== null} onError={setError} /> : null}
 
-      <h2>{t('task.log')}</h2>
-      {logs.length === 0 ? (
-        <p class="muted">{t('task.logEmpty')}</p>
-      ) : (
-        <div
-          class="log"
-          data-testid="log"
-          ref={logBox}
-          onScroll={(e: Event) => {
-            const el = e.target as HTMLDivElement
-            followLog.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 8
-          }}
-        >
-          {logs.map((l) => `${time(l.time)} ${l.name}: ${l.message}\n`).join('')}
-        </div>
-      )}
+      <LiveLog logs={logs} />
     </section>
   )
 }

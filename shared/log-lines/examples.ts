@@ -1,0 +1,75 @@
+import * as a from './aggregator'
+import type { LogLineCode } from './formats'
+import * as p from './participant'
+
+/**
+ * One line of every code, as its builder writes it: the fixture of the tests here and in the web app's
+ * translations (the record's type makes a new code need an example).
+ */
+export function exampleLines(): Record<LogLineCode, string> {
+  const at = { round: 4, attempt: 2, version: 3 }
+  const last = { loss: 0.123456, accuracy: 0.954, skipped: 0 }
+  return {
+    validationNoneBest: a.validationLine({ round: 4, accuracy: null, improved: true, flat: 0 }),
+    validationNoneFlat: a.validationLine({ round: 4, accuracy: null, improved: false, flat: 2 }),
+    validationBest: a.validationLine({ round: 4, accuracy: 0.91234, improved: true, flat: 0 }),
+    validationFlat: a.validationLine({ round: 4, accuracy: 0.5, improved: false, flat: 1 }),
+    stopPatience: a.finishedLine({ reason: 'patience', patience: 5, maxRounds: 50, version: 7 }),
+    stopMaxRounds: a.finishedLine({ reason: 'max_rounds', patience: 5, maxRounds: 50, version: 42 }),
+    initialNone: a.initialNoneLine(),
+    initialValidation: a.initialLine({ accuracy: 0.1, test: null }),
+    initialValidationTest: a.initialLine({ accuracy: 0.1, test: { accuracy: 0.0987, examples: 1000 } }),
+    initialNoValidation: a.initialLine({ accuracy: null, test: null }),
+    initialNoValidationTest: a.initialLine({ accuracy: null, test: { accuracy: 0.0987, examples: 1000 } }),
+    serverStateMissing: a.serverStateLine({ round: 4, optimizer: 'fedadam', version: 3, key: 'server-opt/3', damage: null }),
+    serverStateDamaged: a.serverStateLine({ round: 4, optimizer: 'fedyogi', version: 3, key: 'server-opt/3', damage: 'holds 2 arrays of 3 parameters; fedavgm of this model needs 1 of 3' }),
+    scaledDp: a.scaledDownLine({ round: 4, name: 'clinic-a', version: 3, norm: 12.3456789, bound: 1, dp: true }),
+    scaledClip: a.scaledDownLine({ round: 4, name: 'Lab (west): 2', version: 3, norm: 123456.7, bound: 0.05, dp: false }),
+    averaged: a.averagedLine({ round: 4, updates: 3, examples: 1800, version: 4, privacy: null }),
+    averagedPrivate: a.averagedLine({ round: 4, updates: 3, examples: 1800, version: 4, privacy: { epsilon: 1.23456, delta: 1e-5 } }),
+    retry: a.retryLine({ round: 4, got: 0, selected: 3, needed: 2, version: 3 }),
+    retryKeeping: a.retryLine({ round: 4, got: 1, selected: 3, needed: 2, version: 3 }),
+    secaggSharing: a.secaggStepLine({ round: 4, got: 5, next: 'share', seconds: 600 }),
+    secaggMasked: a.secaggStepLine({ round: 4, got: 5, next: 'masked', seconds: 600 }),
+    secaggUnmasking: a.secaggStepLine({ round: 4, got: 4, next: 'unmask', seconds: 0.5 }),
+    secaggStopAdvertise: a.secaggStoppedLine({ ...at, failure: { kind: 'short', step: 'advertise', got: 2, expected: 4, needed: 3 } }),
+    secaggStopShare: a.secaggStoppedLine({ ...at, failure: { kind: 'short', step: 'share', got: 2, expected: 4, needed: 3 } }),
+    secaggStopMasked: a.secaggStoppedLine({ ...at, failure: { kind: 'short', step: 'masked', got: 2, expected: 4, needed: 3 } }),
+    secaggStopUnmask: a.secaggStoppedLine({ ...at, failure: { kind: 'short', step: 'unmask', got: 2, expected: 4, needed: 3 } }),
+    secaggStopThreshold: a.secaggStoppedLine({ ...at, failure: { kind: 'threshold', threshold: 5, degree: 4, got: 5 } }),
+    secaggStopDamaged: a.secaggStoppedLine({ ...at, failure: { kind: 'stored', id: 'p-7f3a', damaged: true } }),
+    secaggStopMissing: a.secaggStoppedLine({ ...at, failure: { kind: 'stored', id: 'p-7f3a', damaged: false } }),
+    secaggStopUnmaskError: a.secaggStoppedLine({ ...at, failure: { kind: 'unmask', error: 'the secret of p-2 has 1 share, 2 needed' } }),
+    waiting: a.waitingLine({ round: 4, online: 1, kept: 0, needed: 2 }),
+    waitingKeptOne: a.waitingLine({ round: 4, online: 2, kept: 1, needed: 3 }),
+    waitingKept: a.waitingLine({ round: 4, online: 2, kept: 2, needed: 3 }),
+    lateJoin: a.lateJoinLine({ round: 4, name: '上海 lab', msLeft: 41_600 }),
+    tested: a.testedLine({ version: 7, accuracy: 0.93456, examples: 10000 }),
+    doneUntested: a.doneUntestedLine({ version: 7 }),
+    testWaiting: a.testWaitingLine({ version: 7 }),
+    budgetSpent: a.budgetSpentLine({ epsilon: 7.9876, rounds: 12, delta: 0.00001, next: 13, nextEpsilon: 8.12, target: 8, version: 11 }),
+    trainBegin: p.beginTrainingLine(1),
+    trainResume: p.resumeTrainingLine(3, 2),
+    trainResend: p.resendLine(3),
+    noImage: p.noImageLine(3, 0),
+    noImageSkipped: p.noImageLine(3, 17),
+    noised: p.noisedLine(3, 1.5, 2.345678, 0.0123456),
+    notTaken: p.notTakenLine(3, 'round 3 closed while the update was arriving; wait for the next round'),
+    refused: p.refusedLine(3, 'update: its L2 distance from global version 2 is 9.000, over the bound 1.000'),
+    trainDone: p.trainingCompleteLine(3, 600, null),
+    trainDoneMetrics: p.trainingCompleteLine(3, 600, last),
+    trainDoneSkippedOne: p.trainingCompleteLine(3, 600, { ...last, skipped: 1 }),
+    trainDoneSkipped: p.trainingCompleteLine(3, 600, { ...last, skipped: 12 }),
+    secureClipped: p.secureClippedLine(3, 1, 2, 3.14159),
+    secureLostKeys: p.secureLostLine(3, 1, 'the attempt went on without our keys'),
+    secureLostShares: p.secureLostLine(3, 1, 'the attempt went on without our shares'),
+    secureLostMasked: p.secureLostLine(3, 1, 'the attempt went on without our masked update'),
+    secureLost: p.secureLostLine(3, 1, 'no secure aggregation attempt 1 of round 3 is open'),
+    secureDone: p.secureCompleteLine(3, 600, null),
+    secureDoneMetrics: p.secureCompleteLine(3, 600, last),
+    validated: p.validationResultLine(3, { loss: 0.1234, accuracy: 0.95 }),
+    testedFinal: p.testingResultLine(null, { loss: 0.2, accuracy: 0.9 }),
+    testedRound: p.testingResultLine(5, { loss: 2.302585, accuracy: 0.1 }),
+    problem: p.problemLine('weights 3: fetch failed'),
+  }
+}
