@@ -1,3 +1,4 @@
+import { testingResultLine, validationResultLine } from '../log-lines'
 import { message, refusedForGood } from './api-failure'
 import type { LoopContext } from './context'
 import { statusOf } from './retry'
@@ -28,7 +29,7 @@ export async function validate(ctx: LoopContext, task: TaskState): Promise<void>
       if (!refusedForGood(err)) throw err
       if (statusOf(err) !== 409) ctx.emit({ type: 'problem', message: message(err) })
     }
-    ctx.pushLog(`Validation result of round ${round}: avg_loss=${result.loss.toFixed(4)} correct_rate=${result.accuracy.toFixed(2)}`)
+    ctx.pushLog(validationResultLine(round, result))
   }
   ctx.checkpoint().validatedVersion = round
   await ctx.save()
@@ -47,7 +48,7 @@ export async function test(ctx: LoopContext, task: TaskState, final: boolean): P
       if (!refusedForGood(err)) throw err
       if (statusOf(err) !== 409) ctx.emit({ type: 'problem', message: message(err) })
     }
-    ctx.pushLog(`Testing result${final ? '' : ` of round ${task.round}`}: avg_loss=${result.loss.toFixed(4)} correct_rate=${result.accuracy.toFixed(2)}`)
+    ctx.pushLog(testingResultLine(final ? null : task.round, result))
   }
   if (final) ctx.checkpoint().tested = true
   else ctx.checkpoint().loggedTestVersion = task.round

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import type { NamedTensor } from '../bundle'
+import { parseLogLine } from '../log-lines'
 import { memoryCheckpoints, runParticipant, type FederationApi, type ParticipantEvent, type ParticipantTrainer, type TaskState } from '.'
 
 const W = (x: number): NamedTensor[] => [{ name: 'w', shape: [1], data: Float32Array.from([x]) }]
@@ -7,6 +8,9 @@ const state = (s: Partial<TaskState>): TaskState => ({
   id: 't', labels: ['a', 'b'], params: { max_rounds: 1, merge_epochs: 2 }, state: 'running', phase: 'train', round: 1, version: 0,
   selected: ['p1'], best: null, result: null, ...s,
 })
+
+/** Every line the participants of these tests sent to the task's log. */
+const logged: string[] = []
 
 /** An aggregator that answers from a script of states, advancing after each upload or report. */
 function fakeApi(states: TaskState[], uploadFailures: unknown[]) {
@@ -27,7 +31,7 @@ function fakeApi(states: TaskState[], uploadFailures: unknown[]) {
     },
     async validation(_a, round) { calls.push(`validation ${round}`); i++ },
     async test() { calls.push('test'); i++ },
-    async log() {},
+    async log(_a, message) { logged.push(message) },
   }
   return { api, calls, advance: () => i++ }
 }
@@ -51,6 +55,14 @@ const COUNTS = { a: { train: 4, validation: 2, test: 2 }, b: { train: 4, validat
 const POLL_MS = 5
 
 describe('runParticipant', () => {
+  // The dashboard words in its language only the lines shared/log-lines reads back: a line written another way stays English.
+  afterAll(() => {
+    expect(logged.length).toBeGreaterThan(20)
+    expect(logged.filter((l) => parseLogLine(l) === null)).toEqual([])
+    const codes = new Set(logged.map((l) => parseLogLine(l)?.code))
+    for (const code of ['trainBegin', 'trainResume', 'trainResend', 'noImageSkipped', 'notTaken', 'refused', 'trainDoneMetrics', 'validated', 'testedFinal', 'problem']) expect(codes, code).toContain(code)
+  })
+
   it('uploads while the last epoch\'s checkpoint is being written, and saves the next checkpoint only after it', async () => {
     const { api, calls } = fakeApi([state({}), state({ state: 'done', phase: null })], [])
     const memory = memoryCheckpoints()
@@ -238,7 +250,7 @@ describe('runParticipant', () => {
       },
       async validation() {},
       async test() {},
-      async log() {},
+      async log(_a, message) { logged.push(message) },
     }
     const trainer = fakeTrainer()
     const waiting: string[] = []

@@ -1,3 +1,4 @@
+import { problemLine } from '../log-lines'
 import type { NamedTensor } from '../bundle'
 import { ApiFailure, message } from './api-failure'
 import type { GlobalVersions, LoopContext, ParticipantOptions, ParticipantOutcome } from './context'
@@ -178,7 +179,7 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
   /** Reports a failure of the aggregator's answers that the loop gets past, and says so in the task's log. */
   const recover = (err: ApiFailure): void => {
     emit({ type: 'problem', message: err.message })
-    pushLog(`Problem: ${err.message}; carrying on.`)
+    pushLog(problemLine(err.message))
   }
 
   try {

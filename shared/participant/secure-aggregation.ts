@@ -1,6 +1,7 @@
 import type { NamedTensor } from '../bundle'
 import { clipToNorm } from '../privacy'
 import { type Advertisement, advertise, fromBase64, maskedContribution, reveal, share, toBase64 } from '../secagg'
+import { SECURE_LOST_REASONS } from '../log-lines'
 import type { SecaggAdvertise, SecaggView } from '../wire'
 import type { Credentials, SecaggApi, TaskState } from './types'
 
@@ -102,19 +103,19 @@ export async function secureUpload(o: SecureUploadOptions): Promise<SecureOutcom
     const { secrets, advertisement } = await advertise(id)
     await o.api.send(o.auth, o.round, 'advertise', { attempt: o.attempt, examples: o.examples, maskKey: toBase64(advertisement.maskKey), shareKey: toBase64(advertisement.shareKey) })
     let v = await until((x) => x.step !== 'advertise')
-    if (!v?.params || !v.advertisements?.some((a) => a.id === id)) return lost('the attempt went on without our keys')
+    if (!v?.params || !v.advertisements?.some((a) => a.id === id)) return lost(SECURE_LOST_REASONS.keys)
     const params = v.params
     const ads: Advertisement[] = v.advertisements.map((a) => ({ id: a.id, maskKey: fromBase64(a.maskKey, 'maskKey'), shareKey: fromBase64(a.shareKey, 'shareKey') }))
     const m = await share(id, secrets, ads, params)
     await o.api.send(o.auth, o.round, 'shares', { attempt: o.attempt, selfCommitment: toBase64(m.selfCommitment), maskCommitment: toBase64(m.maskCommitment), sealed: m.sealed.map((x) => ({ to: x.to, bytes: toBase64(x.bytes) })) })
     v = await until((x) => x.step === 'masked' || x.step === 'unmask')
-    if (!v?.shared?.includes(id) || v.step !== 'masked') return lost('the attempt went on without our shares')
+    if (!v?.shared?.includes(id) || v.step !== 'masked') return lost(SECURE_LOST_REASONS.shares)
     // Weights n/N over everyone who advertised (1/M under differential privacy): they sum to at most 1, so no partial sum leaves the ring's bound.
     const weight = v.uniformWeights ? 1 / v.advertisements!.length : o.examples / v.advertisements!.reduce((s, a) => s + a.examples, 0)
     const y = await maskedContribution(id, secrets, o.delta, weight, ads, params, new Set(v.shared))
     await o.api.masked(o.auth, o.round, o.attempt, y)
     v = await until((x) => x.step === 'unmask')
-    if (!v?.senders?.includes(id)) return lost('the attempt went on without our masked update')
+    if (!v?.senders?.includes(id)) return lost(SECURE_LOST_REASONS.masked)
     const inbox = (v.inbox ?? []).map((x) => ({ from: x.from, bytes: fromBase64(x.bytes, 'sealed shares') }))
     const revealed = await reveal(id, secrets, inbox, new Set(v.senders), ads, params)
     await o.api.send(o.auth, o.round, 'reveal', { attempt: o.attempt, shares: revealed.map((r) => ({ owner: r.owner, kind: r.kind, share: toBase64(r.share) })) })

@@ -1,4 +1,16 @@
-import { count } from '../problems'
+import {
+  beginTrainingLine,
+  noImageLine,
+  noisedLine,
+  notTakenLine,
+  refusedLine,
+  resendLine,
+  resumeTrainingLine,
+  secureClippedLine,
+  secureCompleteLine,
+  secureLostLine,
+  trainingCompleteLine,
+} from '../log-lines'
 import { message, type ApiFailure } from './api-failure'
 import type { LoopContext } from './context'
 import { distributedPrivacy, privateWeights } from './private-update'
@@ -25,15 +37,11 @@ export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boo
     ctx.trainer.setWeights(c.training.weights)
     first = c.training.epochsDone + 1
     examples = c.training.examples
-    ctx.pushLog(
-      first > mergeEpochs
-        ? `Sending the update of round ${round} again (trained earlier, not taken then).`
-        : `Resume training of round ${round} after epoch ${c.training.epochsDone}.`,
-    )
+    ctx.pushLog(first > mergeEpochs ? resendLine(round) : resumeTrainingLine(round, c.training.epochsDone))
   } else {
     global = await ctx.versions.heldOrFetched(round - 1)
     ctx.trainer.setWeights(global)
-    ctx.pushLog(`Begin training of round ${round}.`)
+    ctx.pushLog(beginTrainingLine(round))
   }
   // FedProx anchors every epoch of the round to version round − 1, also when resuming mid-round.
   if (mu > 0 && first <= mergeEpochs) global ??= await ctx.versions.heldOrFetched(round - 1)
@@ -70,7 +78,7 @@ export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boo
     c.satOut = { round, attempt: task.attempt ?? 1 }
     c.training = null
     await ctx.save()
-    const why = `Round ${round}: no training image could be read${last && last.skipped > 0 ? ` (${last.skipped} files skipped)` : ''}; no update sent this time.`
+    const why = noImageLine(round, last?.skipped ?? 0)
     ctx.emit({ type: 'problem', message: why })
     ctx.pushLog(why)
     return false
@@ -83,7 +91,7 @@ export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boo
     weights = priv.weights
     c.training = { round, epochsDone: mergeEpochs, examples, weights, noised: true }
     await ctx.save()
-    ctx.pushLog(`Round ${round}: update clipped to norm ${dp.clipNorm} (its norm was ${priv.norm.toPrecision(4)}) and Gaussian noise of standard deviation ${dp.std.toPrecision(4)} added (distributed differential privacy).`)
+    ctx.pushLog(noisedLine(round, dp.clipNorm, priv.norm, dp.std))
   }
   if (secure) {
     global ??= await ctx.versions.fetch(round - 1)
@@ -98,7 +106,7 @@ export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boo
       // Not taken now (the round closed, or we are not in its current attempt). The trained weights stay in
       // the checkpoint: if a retry of this round selects us again, they are sent again without retraining.
       ctx.emit({ type: 'uploaded', round, examples, stale: true })
-      ctx.pushLog(`Round ${round}: the aggregator did not take our update (${message((err as ApiFailure).cause)}); waiting for the next round or attempt.`)
+      ctx.pushLog(notTakenLine(round, message((err as ApiFailure).cause)))
       return false
     }
     if (status === undefined || status === 401 || status === 408 || status === 429 || status >= 500) throw err
@@ -106,7 +114,7 @@ export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boo
     c.satOut = { round, attempt: task.attempt ?? 1 }
     c.training = null
     await ctx.save()
-    const why = `Round ${round}: the aggregator refused our update (${message((err as ApiFailure).cause)}); sitting this attempt out.`
+    const why = refusedLine(round, message((err as ApiFailure).cause))
     ctx.emit({ type: 'problem', message: why })
     ctx.pushLog(why)
     return false
@@ -117,12 +125,7 @@ export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boo
   await ctx.save()
   ctx.roundsTrained.push(round)
   ctx.emit({ type: 'uploaded', round, examples, stale: false })
-  ctx.pushLog(
-    `Complete training of round ${round}: ${examples} images` +
-      (last ? `, avg_loss=${last.loss.toFixed(4)} correct_rate=${last.accuracy.toFixed(2)}` : '') +
-      (last && last.skipped > 0 ? `, ${count(last.skipped, 'unreadable file')} skipped` : '') +
-      '.',
-  )
+  ctx.pushLog(trainingCompleteLine(round, examples, last))
   return true
 }
 
@@ -139,7 +142,7 @@ async function secureRound(ctx: LoopContext, task: TaskState, d: { delta: Float6
   if (!api) throw new Error('this task uses secure aggregation, which the aggregator connection in use does not offer')
   c.secagg = { round, attempt }
   await ctx.save()
-  ctx.pushLog(`Round ${round}: secure aggregation, attempt ${attempt}: update clipped to norm ${clipNorm} (its norm was ${d.norm.toPrecision(4)}), masked before sending.`)
+  ctx.pushLog(secureClippedLine(round, attempt, clipNorm, d.norm))
   const outcome = await secureUpload({
     api: retrying(api, ctx.call),
     auth: ctx.auth(),
@@ -153,13 +156,13 @@ async function secureRound(ctx: LoopContext, task: TaskState, d: { delta: Float6
   })
   if (!outcome.sent) {
     ctx.emit({ type: 'uploaded', round, examples, stale: true })
-    ctx.pushLog(`Round ${round}: secure aggregation, attempt ${attempt}: ${outcome.why}; waiting for the next attempt or round.`)
+    ctx.pushLog(secureLostLine(round, attempt, outcome.why))
     return false
   }
   // A later attempt of the same round (this one failed at unmasking) sends the same update again: one round trained.
   if (!ctx.roundsTrained.includes(round)) ctx.roundsTrained.push(round)
   ctx.emit({ type: 'uploaded', round, examples, stale: false })
-  ctx.pushLog(`Complete training of round ${round}: ${examples} images` + (last ? `, avg_loss=${last.loss.toFixed(4)} correct_rate=${last.accuracy.toFixed(2)}` : '') + '; masked update and shares sent.')
+  ctx.pushLog(secureCompleteLine(round, examples, last))
   return true
 }
 

@@ -75,8 +75,3 @@ export function messageOf(err: unknown): string {
 export function percent(x: number | null | undefined): string {
   return x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(1)}%`
 }
-
-/** A time of day (epoch ms) in the browser's own format, as the dashboard has always shown it. */
-export function clockTime(ms: number): string {
-  return new Date(ms).toLocaleTimeString()
-}

@@ -1,7 +1,6 @@
 import { useContext, useEffect, useRef } from 'hono/jsx/dom'
 import type { LogEvent } from '../../shared/wire'
-import { clockTime } from './components'
-import { LangContext, useT } from './i18n'
+import { LangContext, useClockTime, useT } from './i18n'
 import { logLine } from './log-messages'
 
 /** The most lines the dashboard keeps: the log is for following the task, the stored log has them all. */
@@ -16,6 +15,7 @@ export function withLogLine(lines: readonly LogEvent[], event: LogEvent): LogEve
 export function LiveLog(props: { logs: readonly LogEvent[] }) {
   const t = useT()
   const lang = useContext(LangContext)
+  const clockTime = useClockTime()
   const box = useRef<HTMLDivElement>(null)
   // Whether the user is at the bottom: scrolled up to read an older line, a new one must not pull them down.
   const follow = useRef(true)

@@ -37,8 +37,16 @@ export function useT(): Translate {
   return (key, vars) => translate(lang, key, vars)
 }
 
+const LOCALES: Record<Lang, string> = { en: 'en', zh: 'zh-CN' }
+
 /** Formats a date and time (epoch ms) for the page's language, whatever the browser's own locale is. */
 export function useDateTime(): (ms: number) => string {
   const lang = useContext(LangContext)
-  return (ms) => new Date(ms).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en')
+  return (ms) => new Date(ms).toLocaleString(LOCALES[lang])
+}
+
+/** Formats a time of day (epoch ms) for the page's language, whatever the browser's own locale is. */
+export function useClockTime(): (ms: number) => string {
+  const lang = useContext(LangContext)
+  return (ms) => new Date(ms).toLocaleTimeString(LOCALES[lang])
 }

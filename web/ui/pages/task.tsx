@@ -7,13 +7,13 @@ import { currentSession, idbCheckpoints, startSession } from '../../federation/s
 import type { SessionSnapshot, SessionStage } from '../../federation/session'
 import { forgetTask, isStorageFull, loadLocalRounds, loadMembership, mergeLocalRounds, saveLocalRounds } from '../../store'
 import type { LocalRound, Membership } from '../../store'
-import { ErrorBox, Problems, Stat, clockTime, messageOf, percent } from '../components'
+import { ErrorBox, Problems, Stat, messageOf, percent } from '../components'
 import { BackendMeasurements } from '../backend-measurements'
 import { RoundChart } from '../chart'
 import { downloadHistoryCsv, roundRows } from '../round-history'
 import { FolderPicker } from '../folder-picker'
 import { SkippedFiles } from '../skipped-files'
-import { useT } from '../i18n'
+import { useClockTime, useT } from '../i18n'
 import type { StringKey, Translate } from '../i18n'
 import { fragmentParam } from '../router'
 import { setPendingFolder, taskFolder } from '../task-folder'
@@ -42,6 +42,7 @@ function featureText(f: NonNullable<SessionSnapshot['features']>, t: Translate):
 /** The task dashboard: task state over SSE for everyone, and this browser's participant when it joined. */
 export function TaskPage(props: { taskId: string }) {
   const t = useT()
+  const clockTime = useClockTime()
   const initiator = fragmentParam('token')
   const [token, setToken] = useLiveState<string | null>(initiator)
   const [membership, setMembership] = useLiveState<Membership | null | undefined>(undefined)
