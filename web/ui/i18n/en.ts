@@ -1,8 +1,10 @@
 import { DATASET_EN } from './dataset'
+import { FILE_PROBLEMS_EN } from './file-problems'
 
 /** English strings: the key set every language must fill. `{name}` marks a value filled in at render. */
 export const EN = {
   ...DATASET_EN,
+  ...FILE_PROBLEMS_EN,
   'app.name': 'autofed',
   'app.tagline': 'Federated learning in the browser',
   'nav.home': 'Home',

@@ -1,9 +1,11 @@
 import { DATASET_ZH } from './dataset'
+import { FILE_PROBLEMS_ZH } from './file-problems'
 import type { Table } from './en'
 
 /** Chinese strings: TypeScript checks that every English key is here. */
 export const ZH: Table = {
   ...DATASET_ZH,
+  ...FILE_PROBLEMS_ZH,
   'app.name': 'autofed',
   'app.tagline': '浏览器中的联邦学习',
   'nav.home': '首页',
