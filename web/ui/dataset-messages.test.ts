@@ -312,9 +312,9 @@ describe('dataset messages', () => {
 
   it('words a CSV line in the field in Chinese; a JSON path or column name stays as written', () => {
     for (const p of problems.filter((p) => p.code !== undefined && p.field !== undefined)) {
-      const values = valuesOf(p.params)
+      const params = 'params' in p ? p.params : undefined
       // With a line number the field is ours ("line 3 image_id"); otherwise it is a key, path or column of the file.
-      const names = 'params' in p && p.params !== undefined && 'line' in p.params ? [p.file, ...values] : [p.file, p.field ?? '', ...values]
+      const names = params !== undefined && 'line' in params ? [p.file, ...valuesOf(params)] : [p.file, p.field ?? '', ...valuesOf(params)]
       expect(latinLeft(problemLine(p, zh), names), formatProblem(p)).toBe('')
     }
     const lines = problems.filter((p) => p.code === 'csv-empty-id' || p.code === 'csv-path-outside' || p.code === 'csv-syntax').map((p) => problemLine(p, zh))
@@ -344,7 +344,7 @@ describe('dataset messages', () => {
     const unknown = csvSyntax('t.csv', { code: 'SomethingNew', message: 'Something new', row: 0 })
     const fallback = invalidJson('a.json', 1, 1, 'valid-json', null)
     for (const p of [...parsed, unknown, fallback]) expect(problemLine(p, en)).toBe(formatProblem(p))
-    for (const p of [...parsed, fallback]) expect(latinLeft(problemMessage(p, zh), valuesOf(p.params))).toBe('')
+    for (const p of [...parsed, fallback]) expect(latinLeft(problemMessage(p, zh), valuesOf('params' in p ? p.params : undefined))).toBe('')
     expect(problemLine(unknown, zh)).toBe('t.csv: 第 2 行 Something new')
     expect(problemMessage(fallback, zh)).toBe('不是有效的 JSON：第 1 行第 1 列应为 有效的 JSON，但遇到了 文件末尾；请修正语法')
   })
