@@ -1,12 +1,13 @@
-import { count } from '../problems'
 import { safeRelativePath, type FileSource } from '../files'
 import { hasImageExtension } from '../image-format'
 import { parseJson } from '../json'
-import { emptySplits, firstFew, under, type Collected, type RootFiles } from './layout'
+import type { Problem } from '../problems'
+import * as fileProblems from './file-problems'
+import { ANNOTATION_FILE, emptySplits, under, type Collected, type RootFiles } from './layout'
 import { notListed, unlabelledNoTags, unsupportedType } from './messages'
 import type { Split } from './types'
 
-export const ANNOTATION_FILE = 'annotation.json'
+export { ANNOTATION_FILE } from './layout'
 
 const SPLIT_KEYS: [Split, string][] = [
   ['train', 'Train'],
@@ -37,7 +38,9 @@ export async function readAnnotation(source: FileSource, { root, files }: RootFi
     problems: [],
     warnings: [],
   }
-  const problem = (field: string | undefined, message: string) => out.problems.push({ file, field, message })
+  const problem = (p: Problem) => {
+    out.problems.push(p)
+  }
 
   const parsed = parseJson(new TextDecoder().decode(await source.read(file)), file)
   if (!parsed.ok) {
@@ -46,18 +49,18 @@ export async function readAnnotation(source: FileSource, { root, files }: RootFi
   }
   const doc = parsed.value
   if (!isRecord(doc)) {
-    problem(undefined, 'must be a JSON object with "labels", "Train", "Validation" and "Test"')
+    problem(fileProblems.annotationNotObject(file))
     return out
   }
 
   const labels = lookup(doc, 'labels')
-  if (labels === undefined) problem('labels', 'is required: the list of label names')
+  if (labels === undefined) problem(fileProblems.annotationLabelsRequired(file))
   else if (!Array.isArray(labels.value) || !labels.value.every((l) => typeof l === 'string' && l !== ''))
-    problem(labels.key, 'must be a list of non-empty label names')
+    problem(fileProblems.annotationLabelsNotNames(file, labels.key))
   else {
     const dup = labels.value.filter((l, i, all) => all.indexOf(l) !== i)
-    if (dup.length > 0) problem(labels.key, `lists ${[...new Set(dup)].map((d) => JSON.stringify(d)).join(', ')} more than once`)
-    else if (labels.value.length === 0) problem(labels.key, 'is empty: list the label names')
+    if (dup.length > 0) problem(fileProblems.annotationLabelsRepeated(file, labels.key, [...new Set(dup)]))
+    else if (labels.value.length === 0) problem(fileProblems.annotationLabelsEmpty(file, labels.key))
     else out.labels = labels.value as string[]
   }
   const known = new Set(out.labels ?? [])
@@ -65,28 +68,28 @@ export async function readAnnotation(source: FileSource, { root, files }: RootFi
   const present = new Set(files.map((f) => f.rel))
   const listed = new Map<string, string>() // path → where it was first listed
   let repeated = 0
-  let firstRepeat = ''
+  let firstRepeat: { at: string; earlier: string } | undefined
   let multiTagged = 0
-  let firstMulti = ''
+  let firstMulti: { at: string; used: number } | undefined
 
   for (const [split, key] of SPLIT_KEYS) {
     const entry = lookup(doc, key)
     if (entry === undefined || entry.value === null) continue
     if (!Array.isArray(entry.value)) {
-      problem(entry.key, 'must be a list of {"path", "tags"} items or null')
+      problem(fileProblems.annotationSplitNotList(file, entry.key))
       continue
     }
     const missing: string[] = []
     entry.value.forEach((item: unknown, i: number) => {
       const at = `${entry.key}[${i}]`
-      if (!isRecord(item)) return problem(at, 'must be an object with "path" and "tags"')
-      if (typeof item.path !== 'string' || item.path === '') return problem(`${at}.path`, 'must be a file path inside the folder')
+      if (!isRecord(item)) return problem(fileProblems.annotationItemNotObject(file, at))
+      if (typeof item.path !== 'string' || item.path === '') return problem(fileProblems.annotationPathMissing(file, `${at}.path`))
       const rel = safeRelativePath(item.path)
-      if (rel === null) return problem(`${at}.path`, `${JSON.stringify(item.path)} points outside the folder; paths are relative to the folder holding ${ANNOTATION_FILE}`)
+      if (rel === null) return problem(fileProblems.annotationPathOutside(file, `${at}.path`, item.path))
       const earlier = listed.get(rel)
       if (earlier !== undefined) {
         // A second listing would train on the image twice or leak it from train into test.
-        if (repeated === 0) firstRepeat = `${at} repeats ${earlier}`
+        if (repeated === 0) firstRepeat = { at, earlier }
         repeated++
         return
       }
@@ -97,21 +100,21 @@ export async function readAnnotation(source: FileSource, { root, files }: RootFi
         out.skipped.push(unlabelledNoTags(path))
         return
       }
-      if (!Array.isArray(tags)) return problem(`${at}.tags`, 'must be a list of {"label", "source"} or null')
+      if (!Array.isArray(tags)) return problem(fileProblems.annotationTagsNotList(file, `${at}.tags`))
       for (let t = 0; t < tags.length; t++) {
         const tag: unknown = tags[t]
         if (!isRecord(tag) || typeof tag.label !== 'string')
-          return problem(`${at}.tags[${t}].label`, 'must be a label name (a string)')
+          return problem(fileProblems.annotationTagNotLabel(file, `${at}.tags[${t}].label`))
       }
       // Several tags: a person's (manual) label wins over a model's pre-annotation.
       const t = Math.max(0, (tags as { source?: unknown }[]).findIndex((tag) => tag.source === 'manual'))
       if (tags.length > 1) {
-        if (multiTagged === 0) firstMulti = `${at} (used tags[${t}])`
+        if (multiTagged === 0) firstMulti = { at, used: t }
         multiTagged++
       }
       const label = (tags[t] as { label: string }).label
       if (out.labels !== null && !known.has(label))
-        return problem(`${at}.tags[${t}].label`, `${JSON.stringify(label)} is not in labels`)
+        return problem(fileProblems.annotationLabelUnknown(file, `${at}.tags[${t}].label`, label))
       if (!hasImageExtension(rel)) {
         out.skipped.push(unsupportedType(path, rel))
         return
@@ -122,15 +125,12 @@ export async function readAnnotation(source: FileSource, { root, files }: RootFi
       }
       out.splits[split].push({ path, label })
     })
-    if (missing.length > 0)
-      problem(entry.key, `lists ${count(missing.length, 'file')} not found in the folder (paths are relative to the folder holding ${ANNOTATION_FILE}): ${firstFew(missing)}`)
+    if (missing.length > 0) problem(fileProblems.annotationFilesNotFound(file, entry.key, missing))
   }
-  if (lookup(doc, 'Train') === undefined) problem('Train', 'is required: the list of training images')
+  if (lookup(doc, 'Train') === undefined) problem(fileProblems.annotationTrainRequired(file))
 
-  if (repeated > 0)
-    out.warnings.push({ file, message: `${count(repeated, 'item')} ${repeated === 1 ? 'lists' : 'list'} an image already listed; only the first listing was used (${firstRepeat})` })
-  if (multiTagged > 0)
-    out.warnings.push({ file, message: `${count(multiTagged, 'item')} ${multiTagged === 1 ? 'has' : 'have'} more than one tag; the first manual tag was used (first: ${firstMulti})` })
+  if (firstRepeat !== undefined) out.warnings.push(fileProblems.annotationRepeatedItems(file, repeated, firstRepeat.at, firstRepeat.earlier))
+  if (firstMulti !== undefined) out.warnings.push(fileProblems.annotationMultipleTags(file, multiTagged, firstMulti.at, firstMulti.used))
   for (const { path, rel } of files) {
     if (rel === ANNOTATION_FILE || listed.has(rel)) continue
     out.skipped.push(hasImageExtension(rel) ? notListed(path, ANNOTATION_FILE) : unsupportedType(path, rel))

@@ -3,8 +3,8 @@ import Papa from 'papaparse/papaparse.js'
 import { safeRelativePath, type FileSource } from '../files'
 import { extensionOf, hasImageExtension } from '../image-format'
 import type { Problem } from '../problems'
-import { count } from '../problems'
-import { emptySplits, firstFew, type Collected, type RootFiles } from './layout'
+import * as fileProblems from './file-problems'
+import { emptySplits, type Collected, type RootFiles } from './layout'
 import { notListed, unlabelledEmpty, unsupportedType } from './messages'
 import type { Split } from './types'
 
@@ -54,21 +54,18 @@ export async function findCsvs(source: FileSource, { files }: RootFiles): Promis
     const id = pick(fields, ID_COLUMNS)
     const label = pick(fields, LABEL_COLUMNS)
     if (id === undefined || label === undefined) {
-      const needed = [
-        id === undefined ? `an image id column (${ID_COLUMNS.slice(0, 4).join(', ')})` : '',
-        label === undefined ? `a label column (${LABEL_COLUMNS.slice(0, 3).join(', ')})` : '',
-      ].filter(Boolean)
-      out.push({
-        ok: false,
-        file: path,
-        problem: { file: path, message: `needs ${needed.join(' and ')}; its columns are ${fields.join(', ') || '(none)'}` },
+      const problem = fileProblems.csvMissingColumns(path, {
+        ...(id === undefined ? { idColumns: ID_COLUMNS.slice(0, 4) } : {}),
+        ...(label === undefined ? { labelColumns: LABEL_COLUMNS.slice(0, 3) } : {}),
+        columns: fields,
       })
+      out.push({ ok: false, file: path, problem })
       continue
     }
     const problems: Problem[] = []
     // Quote errors garble rows; missing or extra fields merely leave a value empty, which the rows report.
     for (const e of parsed.errors.filter((e) => e.type === 'Quotes').slice(0, MAX_ROW_PROBLEMS))
-      problems.push({ file: path, field: e.row === undefined ? undefined : `line ${e.row + 2}`, message: e.message })
+      problems.push(fileProblems.csvSyntax(path, e))
     out.push({ ok: true, file: path, rows: parsed.data, columns: { id, label, split: pick(fields, SPLIT_COLUMNS), group: pick(fields, GROUP_COLUMNS) }, problems })
   }
   return out
@@ -110,21 +107,21 @@ export function readCsv(csv: Extract<CsvCandidate, { ok: true }>, { root, files 
   const missing: string[] = []
   const badSplits = new Set<string>()
   let ambiguous = 0
-  let firstAmbiguous = ''
+  let firstAmbiguous: { id: string; matches: string[] } | undefined
   let duplicates = 0
   rows.forEach((row, i) => {
-    const line = `line ${i + 2}`
+    const line = i + 2
     const id = (row[columns.id] ?? '').trim()
     const label = (row[columns.label] ?? '').trim()
     if (id === '') {
-      rowProblems.push({ file, field: `${line} ${columns.id}`, message: 'is empty: name the image file' })
+      rowProblems.push(fileProblems.csvEmptyId(file, line, columns.id))
       return
     }
     let key = id
     if (/[\\/]/.test(id)) {
       const safe = safeRelativePath(id)
       if (safe === null) {
-        rowProblems.push({ file, field: `${line} ${columns.id}`, message: `${JSON.stringify(id)} points outside the folder` })
+        rowProblems.push(fileProblems.csvPathOutside(file, line, columns.id, id))
         return
       }
       key = safe
@@ -135,7 +132,7 @@ export function readCsv(csv: Extract<CsvCandidate, { ok: true }>, { root, files 
       return
     }
     if (matches.length > 1) {
-      if (ambiguous === 0) firstAmbiguous = `${id}: ${matches.slice(0, 2).join(', ')}`
+      if (ambiguous === 0) firstAmbiguous = { id, matches: matches.slice(0, 2) }
       ambiguous++
     }
     const path = matches[0]
@@ -163,23 +160,12 @@ export function readCsv(csv: Extract<CsvCandidate, { ok: true }>, { root, files 
   })
 
   out.problems.push(...rowProblems.slice(0, MAX_ROW_PROBLEMS))
-  if (rowProblems.length > MAX_ROW_PROBLEMS)
-    out.problems.push({ file, message: `and ${count(rowProblems.length - MAX_ROW_PROBLEMS, 'more row problem')}` })
-  if (missing.length > 0)
-    out.problems.push({
-      file,
-      field: columns.id,
-      message: `names ${count(missing.length, 'image')} not found below ${root === '' ? 'the folder' : root}: ${firstFew(missing)}`,
-    })
-  if (badSplits.size > 0)
-    out.problems.push({
-      file,
-      field: columns.split,
-      message: `has values ${[...badSplits].map((v) => JSON.stringify(v)).join(', ')}; use train, validation or test`,
-    })
-  if (ambiguous > 0)
-    out.warnings.push({ file, field: columns.id, message: `${count(ambiguous, 'id')} ${ambiguous === 1 ? 'matches' : 'match'} more than one image; the first was used (${firstAmbiguous})` })
-  if (duplicates > 0) out.warnings.push({ file, message: `${count(duplicates, 'row')} ${duplicates === 1 ? 'repeats' : 'repeat'} an image already listed; the first row was used` })
+  if (rowProblems.length > MAX_ROW_PROBLEMS) out.problems.push(fileProblems.csvMoreRowProblems(file, rowProblems.length - MAX_ROW_PROBLEMS))
+  if (missing.length > 0) out.problems.push(fileProblems.csvImagesNotFound(file, columns.id, root, missing))
+  // badSplits only fills when there is a split column.
+  if (badSplits.size > 0 && columns.split !== undefined) out.problems.push(fileProblems.csvBadSplits(file, columns.split, [...badSplits]))
+  if (firstAmbiguous !== undefined) out.warnings.push(fileProblems.csvAmbiguousIds(file, columns.id, ambiguous, firstAmbiguous.id, firstAmbiguous.matches))
+  if (duplicates > 0) out.warnings.push(fileProblems.csvRepeatedRows(file, duplicates))
 
   for (const { path, rel } of files) {
     if (used.has(path) || path === file) continue

@@ -24,10 +24,22 @@ export function under(root: string, rel: string): string {
   return root === '' ? rel : `${root}/${rel}`
 }
 
+/** The label file of the annotation layout, at the dataset's root. */
+export const ANNOTATION_FILE = 'annotation.json'
+
+/** A long list cut to its first `n` names, and how many were left out. */
+export function few(names: readonly string[], n = 3): { shown: string[]; more: number } {
+  return { shown: names.slice(0, n), more: Math.max(0, names.length - n) }
+}
+
 /** The first few names of a list, for messages about many files. */
 export function firstFew(names: readonly string[], n = 3): string {
-  const shown = names.slice(0, n).join(', ')
-  return names.length > n ? `${shown}, … (${names.length - n} more)` : shown
+  return fewText(few(names, n))
+}
+
+/** firstFew's text of a cut list: "a, b, c, … (2 more)". */
+export function fewText({ shown, more }: { shown: readonly string[]; more: number }): string {
+  return more > 0 ? `${shown.join(', ')}, … (${more} more)` : shown.join(', ')
 }
 
 export function emptySplits(): Record<Split, DatasetItem[]> {

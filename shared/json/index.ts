@@ -1,1 +1,1 @@
-export { lineColumn, parseJson, utf8 } from './parse'
+export { invalidJson, lineColumn, parseJson, utf8 } from './parse'

@@ -1,4 +1,33 @@
-import type { Result } from '../problems'
+import type { JsonExpected, Problem, Result } from '../problems'
+
+/** The English of what a syntax error expected (the Chinese is the page's: web/ui/i18n). */
+const EXPECTED: Record<JsonExpected, string> = {
+  string: 'a string in double quotes',
+  'closing-quote': 'a closing "',
+  'closing-quote-line': 'a closing " (strings cannot span lines)',
+  'hex-digits': 'four hex digits after \\u',
+  escape: 'an escape such as \\" or \\n',
+  digit: 'a digit',
+  colon: '":" after a property name',
+  'comma-or-brace': '"," or "}" after a property value',
+  'comma-or-bracket': '"," or "]" after an array element',
+  value: 'a value',
+  end: 'the end of the file',
+  true: '"true"',
+  false: '"false"',
+  null: '"null"',
+  'valid-json': 'valid JSON',
+}
+
+/** A JSON syntax error at a 1-based line and column; `found` is the character there, null at the end of the file. */
+export function invalidJson(file: string, line: number, column: number, expected: JsonExpected, found: string | null): Problem {
+  return {
+    file,
+    message: `is not valid JSON: line ${line}, column ${column}: expected ${EXPECTED[expected]}, found ${found === null ? 'the end of the file' : JSON.stringify(found)}; fix the syntax`,
+    code: 'invalid-json',
+    params: { line, column, expected, found },
+  }
+}
 
 /** A JSON.parse that reports a syntax error as a Problem with line and column (1-based), the same in every JS engine. */
 export function parseJson(text: string, file: string): Result<unknown> {
@@ -9,11 +38,7 @@ export function parseJson(text: string, file: string): Result<unknown> {
     // Engines word (and position) JSON.parse errors differently, so find the spot ourselves.
     const { offset, expected } = locateJsonError(body)
     const { line, column } = lineColumn(body, offset)
-    const found = offset >= body.length ? 'the end of the file' : JSON.stringify(body[offset])
-    return {
-      ok: false,
-      problems: [{ file, message: `is not valid JSON: line ${line}, column ${column}: expected ${expected}, found ${found}; fix the syntax` }],
-    }
+    return { ok: false, problems: [invalidJson(file, line, column, expected, offset >= body.length ? null : body[offset])] }
   }
 }
 
@@ -33,51 +58,51 @@ export function lineColumn(text: string, offset: number): { line: number; column
 class JsonSyntaxError {
   constructor(
     readonly offset: number,
-    readonly expected: string,
+    readonly expected: JsonExpected,
   ) {}
 }
 
 /** Offset and description of the first syntax error in text (which JSON.parse rejected). */
-export function locateJsonError(text: string): { offset: number; expected: string } {
+export function locateJsonError(text: string): { offset: number; expected: JsonExpected } {
   let at = 0
-  const fail = (expected: string): never => {
+  const fail = (expected: JsonExpected): never => {
     throw new JsonSyntaxError(at, expected)
   }
   const ws = () => {
     while (at < text.length && ' \t\n\r'.includes(text[at])) at++
   }
-  const literal = (word: string) => {
+  const literal = (word: 'true' | 'false' | 'null') => {
     for (const ch of word) {
-      if (text[at] !== ch) fail(`"${word}"`)
+      if (text[at] !== ch) fail(word)
       at++
     }
   }
   const string = () => {
-    if (text[at] !== '"') fail('a string in double quotes')
+    if (text[at] !== '"') fail('string')
     at++
     for (;;) {
-      if (at >= text.length) fail('a closing "')
+      if (at >= text.length) fail('closing-quote')
       const c = text[at]
       if (c === '"') {
         at++
         return
       }
-      if (c.charCodeAt(0) < 0x20) fail('a closing " (strings cannot span lines)')
+      if (c.charCodeAt(0) < 0x20) fail('closing-quote-line')
       if (c === '\\') {
         at++
         const e = text[at]
         if (e === 'u') {
           at++
-          for (let i = 0; i < 4; i++, at++) if (!/[0-9a-fA-F]/.test(text[at] ?? '')) fail('four hex digits after \\u')
+          for (let i = 0; i < 4; i++, at++) if (!/[0-9a-fA-F]/.test(text[at] ?? '')) fail('hex-digits')
           continue
         }
-        if (e === undefined || !'"\\/bfnrt'.includes(e)) fail('an escape such as \\" or \\n')
+        if (e === undefined || !'"\\/bfnrt'.includes(e)) fail('escape')
       }
       at++
     }
   }
   const digits = () => {
-    if (!/[0-9]/.test(text[at] ?? '')) fail('a digit')
+    if (!/[0-9]/.test(text[at] ?? '')) fail('digit')
     while (/[0-9]/.test(text[at] ?? '')) at++
   }
   const number = () => {
@@ -108,7 +133,7 @@ export function locateJsonError(text: string): { offset: number; expected: strin
         ws()
         string()
         ws()
-        if (text[at] !== ':') fail('":" after a property name')
+        if (text[at] !== ':') fail('colon')
         at++
         value()
         ws()
@@ -120,7 +145,7 @@ export function locateJsonError(text: string): { offset: number; expected: strin
           at++
           return
         }
-        fail('"," or "}" after a property value')
+        fail('comma-or-brace')
       }
     }
     if (c === '[') {
@@ -141,7 +166,7 @@ export function locateJsonError(text: string): { offset: number; expected: strin
           at++
           return
         }
-        fail('"," or "]" after an array element')
+        fail('comma-or-bracket')
       }
     }
     if (c === '"') return string()
@@ -149,18 +174,18 @@ export function locateJsonError(text: string): { offset: number; expected: strin
     if (c === 'f') return literal('false')
     if (c === 'n') return literal('null')
     if (c === '-' || /[0-9]/.test(c ?? '')) return number()
-    fail('a value')
+    fail('value')
   }
   try {
     value()
     ws()
-    if (at < text.length) fail('the end of the file')
+    if (at < text.length) fail('end')
   } catch (err) {
     if (err instanceof JsonSyntaxError) return { offset: err.offset, expected: err.expected }
     throw err
   }
   // JSON.parse failed but the scan did not (should not happen): point at the start.
-  return { offset: 0, expected: 'valid JSON' }
+  return { offset: 0, expected: 'valid-json' }
 }
 
 /** Decodes UTF-8 bytes for parsing (parseJson drops a byte-order mark). */

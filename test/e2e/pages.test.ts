@@ -135,6 +135,44 @@ describe('pages without an aggregator', () => {
     await context.close()
   })
 
+  it("words the problems inside a CSV and an annotation.json in Chinese, with the file's names and values as written", async () => {
+    const digit = join(mnistDir, 'train', '0')
+    const csvDir = join(work, 'csvbad')
+    mkdirSync(join(csvDir, 'images'), { recursive: true })
+    copyFileSync(join(digit, (await readFolderNames(digit))[0]), join(csvDir, 'images', 'ok.png'))
+    writeFileSync(join(csvDir, 'meta.csv'), 'image_id,dx\nok,nv\n,nv\n../up.png,nv\nISIC_9,mel\n')
+    const { context, page } = await open(null)
+    await page.goto(`${server.url}/join/t1#invite=secret`)
+    await page.getByTestId('folder-input').setInputFiles(csvDir)
+    const problems = page.getByTestId('dataset-problems')
+    await problems.waitFor()
+    expect(await problems.locator('li').allTextContents()).toEqual([
+      'meta.csv: line 3 image_id is empty: name the image file',
+      'meta.csv: line 4 image_id "../up.png" points outside the folder',
+      'meta.csv: image_id names 1 image not found below the folder: ISIC_9',
+    ])
+    await setLang(page, 'zh')
+    await page.getByText('第 3 行').waitFor()
+    expect(await problems.locator('li').allTextContents()).toEqual([
+      'meta.csv: 第 3 行 image_id 为空：请填写图像文件名',
+      'meta.csv: 第 4 行 image_id "../up.png" 指向所选文件夹之外',
+      'meta.csv: image_id 列出的 1 张图像在所选文件夹中找不到：ISIC_9',
+    ])
+    await page.screenshot({ path: `${SHOTS}/join-csv-problems-zh.png`, fullPage: true })
+
+    const jsonDir = join(work, 'jsonbad')
+    mkdirSync(jsonDir, { recursive: true })
+    copyFileSync(join(csvDir, 'images', 'ok.png'), join(jsonDir, 'ok.png'))
+    writeFileSync(join(jsonDir, 'annotation.json'), '{"labels": ["nv"],\n "Train" [{"path": "ok.png"}]}')
+    await page.getByTestId('folder-input').setInputFiles(jsonDir)
+    await page.getByText('不是有效的 JSON').waitFor()
+    expect(await problems.locator('li').allTextContents()).toEqual([
+      'annotation.json: 不是有效的 JSON：第 2 行第 10 列应为 属性名后的 ":"，但遇到了 "["；请修正语法',
+    ])
+    await page.screenshot({ path: `${SHOTS}/join-annotation-problems-zh.png`, fullPage: true })
+    await context.close()
+  })
+
   it('wraps a 160-character file name instead of widening the page, at 1000 and 360 px', async () => {
     const long = 'Sehr_langer_Ordnername_mit_Umlauten_äöü_und_noch_viel_mehr_Text_ohne_Leerzeichen_'.repeat(2)
     const dir = join(work, `long-names-${long.slice(0, 40)}`)

@@ -1,12 +1,14 @@
 import type { SkippedFile } from '../../shared/dataset'
 import type { CutShortEnd } from '../../shared/image-format'
 import { formatProblem, type Problem } from '../../shared/problems'
+import { fileProblemMessage, listText as list, problemField } from './file-problem-messages'
 import type { StringKey, Translate } from './i18n'
 
 /*
  * The dataset's skip reasons and problems in the page's language, composed from the code and values
- * shared/dataset gives beside its English (shared/dataset/messages.ts). In English the result is that
- * English exactly; whatever has no code (a CSV's parse problems, a decoder's message) is shown as it came.
+ * shared/dataset gives beside its English (shared/dataset/messages.ts; the label files' problems in
+ * file-problem-messages.ts). In English the result is that English exactly; whatever has no code (a decoder's
+ * message) is shown as it came.
  */
 
 const END_KEYS: Record<CutShortEnd['end'], StringKey> = {
@@ -25,11 +27,6 @@ type Noun = 'image' | 'trainingImage' | 'unlabelledImage' | 'label'
 /** "1 image", "3 images" (English needs the singular; the key pairs keep Chinese free to word both alike). */
 function counted(t: Translate, n: number, noun: Noun): string {
   return n === 1 ? t(`dataCount.${noun}One`) : t(`dataCount.${noun}`, { count: n })
-}
-
-/** A list of labels or file names, verbatim, with the language's separator (English ", " as shared writes it). */
-function list(t: Translate, names: readonly string[]): string {
-  return names.join(t('join.listSeparator'))
 }
 
 /** Why a skipped file was left out, in the page's language; its English reason when it has no code. */
@@ -93,10 +90,12 @@ export function problemMessage(p: Problem, t: Translate): string {
       return t('dataProblem.noTestSplit')
     case 'extra-csvs':
       return t('dataProblem.extraCsvs', { ignored: list(t, p.params.ignored) })
+    default:
+      return fileProblemMessage(p, t)
   }
 }
 
-/** A problem as one line (formatProblem's `file: field message`) with its message in the page's language. */
+/** A problem as one line (formatProblem's `file: field message`) with its field and message in the page's language. */
 export function problemLine(p: Problem, t: Translate): string {
-  return formatProblem({ ...p, message: problemMessage(p, t) })
+  return formatProblem({ ...p, field: problemField(p, t), message: problemMessage(p, t) })
 }

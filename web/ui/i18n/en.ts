@@ -1,10 +1,12 @@
 import { DATASET_EN } from './dataset'
 import { LOG_EN } from './log'
+import { FILE_PROBLEMS_EN } from './file-problems'
 
 /** English strings: the key set every language must fill. `{name}` marks a value filled in at render. */
 export const EN = {
   ...DATASET_EN,
   ...LOG_EN,
+  ...FILE_PROBLEMS_EN,
   'app.name': 'autofed',
   'app.tagline': 'Federated learning in the browser',
   'nav.home': 'Home',
