@@ -43,6 +43,13 @@ function pick(fields: string[], names: string[]): string | undefined {
   return undefined
 }
 
+/** The 1-based line of the character at `index`. */
+function lineAt(text: string, index: number): number {
+  let line = 1
+  for (let at = text.indexOf('\n'); at >= 0 && at < index; at = text.indexOf('\n', at + 1)) line++
+  return line
+}
+
 /** CSV files directly in the root, parsed, with their id/label/split columns recognised (or why not). */
 export async function findCsvs(source: FileSource, { files }: RootFiles): Promise<CsvCandidate[]> {
   const out: CsvCandidate[] = []
@@ -64,8 +71,10 @@ export async function findCsvs(source: FileSource, { files }: RootFiles): Promis
     }
     const problems: Problem[] = []
     // Quote errors garble rows; missing or extra fields merely leave a value empty, which the rows report.
+    // papaparse's `row` of a quote error counts the header as a row, and a quoted field may span lines: the line is
+    // counted from the error's character index instead.
     for (const e of parsed.errors.filter((e) => e.type === 'Quotes').slice(0, MAX_ROW_PROBLEMS))
-      problems.push(fileProblems.csvSyntax(path, e))
+      problems.push(fileProblems.csvSyntax(path, e, e.index === undefined ? undefined : lineAt(text, e.index)))
     out.push({ ok: true, file: path, rows: parsed.data, columns: { id, label, split: pick(fields, SPLIT_COLUMNS), group: pick(fields, GROUP_COLUMNS) }, problems })
   }
   return out

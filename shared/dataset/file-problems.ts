@@ -23,9 +23,8 @@ export function csvMissingColumns(file: string, params: { idColumns?: string[]; 
   return { file, message: `needs ${needed.join(' and ')}; its columns are ${columns.join(', ') || '(none)'}`, code: 'csv-missing-columns', params }
 }
 
-/** A CSV parser error (papaparse's `code` and English `message`), at a data row (0-based, below the header) when known. */
-export function csvSyntax(file: string, error: { code: string; message: string; row?: number }): Problem {
-  const line = error.row === undefined ? undefined : error.row + 2
+/** A CSV parser error (papaparse's `code` and English `message`), at the file's `line` (1-based) when known. */
+export function csvSyntax(file: string, error: { code: string; message: string }, line?: number): Problem {
   return {
     file,
     field: line === undefined ? undefined : lineField(line),

@@ -317,6 +317,14 @@ describe('CSV layout', () => {
       'data.csv: needs an image id column (image_id, image, path, file) and a label column (dx, label, class); its columns are name, kind',
     ])
   })
+
+  it('names the line of a quote error as the file numbers it, after a quoted field that spans lines too', async () => {
+    const lines = (r: Result<Dataset>) => problems(r).filter((p) => /quote/i.test(p)).map((p) => p.split(' ').slice(0, 3).join(' '))
+    const bad = 'file,label\na.png,x\n"b.png"junk,y\n'
+    expect(lines(await readDataset(folder({ 'labels.csv': bad, ...images(['a.png', 'b.png']) })))).toEqual(['labels.csv: line 3', 'labels.csv: line 3'])
+    const spanning = 'file,label,note\na.png,x,"two\nlines"\nb.png,y,ok\n"c.png,x,\n'
+    expect(lines(await readDataset(folder({ 'labels.csv': spanning, ...images(['a.png', 'b.png', 'c.png']) })))).toEqual(['labels.csv: line 5'])
+  })
 })
 
 describe('task labels', () => {

@@ -339,9 +339,9 @@ describe('dataset messages', () => {
 
   it("words papaparse's errors by their code, keeping its English, and JSON's fallback", () => {
     const { errors } = Papa.parse('a,b\n1\n1,2,3\n"x,y\n', { header: true, skipEmptyLines: 'greedy' })
-    const parsed = errors.map((e) => csvSyntax('t.csv', e))
+    const parsed = errors.map((e) => csvSyntax('t.csv', e, 2))
     expect(new Set(errors.map((e) => e.code))).toEqual(new Set(['TooFewFields', 'TooManyFields', 'MissingQuotes', 'UndetectableDelimiter']))
-    const unknown = csvSyntax('t.csv', { code: 'SomethingNew', message: 'Something new', row: 0 })
+    const unknown = csvSyntax('t.csv', { code: 'SomethingNew', message: 'Something new' }, 2)
     const fallback = invalidJson('a.json', 1, 1, 'valid-json', null)
     for (const p of [...parsed, unknown, fallback]) expect(problemLine(p, en)).toBe(formatProblem(p))
     for (const p of [...parsed, fallback]) expect(latinLeft(problemMessage(p, zh), valuesOf('params' in p ? p.params : undefined))).toBe('')
