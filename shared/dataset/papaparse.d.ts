@@ -1,7 +1,7 @@
 // The subset of papaparse used here. Imported by its file path so @types/papaparse, which pulls in
 // Node's types, stays out of the pure shared/ type check.
 declare module 'papaparse/papaparse.js' {
-  export type ParseError = { type: string; code: string; message: string; row?: number }
+  export type ParseError = { type: string; code: string; message: string; row?: number; /** The character offset in the input where the error was found. */ index?: number }
   export type ParseResult = { data: Record<string, string | undefined>[]; errors: ParseError[]; meta: { fields?: string[] } }
   const Papa: {
     parse(
