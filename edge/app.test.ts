@@ -105,7 +105,7 @@ describe('static web app', () => {
     })
     for (const path of ['/%', '/assets/%zz', '/join/%E6%89%8']) {
       const res = await app.request(path)
-      expect([path, res.status, await res.json(), res.headers.get('x-content-type-options')]).toEqual([path, 400, { error: 'the address has a malformed %-escape (a % must be followed by two hex digits); check the link' }, 'nosniff'])
+      expect([path, res.status, await res.json(), res.headers.get('x-content-type-options')]).toEqual([path, 400, { error: 'the address has a malformed %-escape (a % must be followed by two hex digits); check the link', code: 'bad-path' }, 'nosniff'])
     }
     expect(asked).toEqual([])
   })

@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { RoundError } from './round'
 import { bundleRoutes, inviteRoutes, participateRoutes, roundRoutes, secaggRoutes, taskRoutes, type AppDeps } from './routes'
+import { apiErrors } from '../shared/api-errors'
 
 export type { AppDeps, BuiltinBundles, StaticFile } from './routes'
 
@@ -39,7 +40,7 @@ function checkPath(url: string): void {
   try {
     decodeURIComponent(new URL(url).pathname)
   } catch {
-    throw new HTTPException(400, { message: 'the address has a malformed %-escape (a % must be followed by two hex digits); check the link' })
+    throw RoundError.of(apiErrors.badPath())
   }
 }
 
@@ -57,6 +58,7 @@ export function guarded(app: Hono): Hono {
   app.onError((err, c) => {
     let status = 500
     let message = 'internal error; the aggregator log has the details'
+    let coded: RoundError['coded']
     if (err instanceof HTTPException && err.res) {
       // A middleware's own answer (hono/bearer-auth: its WWW-Authenticate challenge), already `{ error }` JSON.
       const res = err.getResponse()
@@ -69,8 +71,11 @@ export function guarded(app: Hono): Hono {
     } else if (err instanceof RoundError) {
       status = err.status
       message = err.message
+      coded = err.coded
     } else console.error(err)
-    const res = c.json({ error: message }, status as 500)
+    // The code and values let a page word the error in its own language; the English stays the `error`.
+    const body = !coded ? { error: message } : Object.keys(coded.params).length === 0 ? { error: message, code: coded.code } : { error: message, ...coded }
+    const res = c.json(body, status as 500)
     for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.headers.set(k, v)
     return res
   })
@@ -89,7 +94,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/tasks', secaggRoutes(deps))
   app.route('/api/tasks', inviteRoutes(deps))
   app.all('/api/*', () => {
-    throw new HTTPException(404, { message: 'no such API route; see edge/API.md' })
+    throw RoundError.of(apiErrors.noSuchRoute())
   })
 
   app.get('*', async (c) => {

@@ -274,7 +274,7 @@ export function protocolCases(name: string, connect: () => Promise<Target>): voi
         expect(res.headers.get('cross-origin-embedder-policy')).toBe('require-corp')
         expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin')
         const missing = await (t.fetch ?? (globalThis.fetch as unknown as FetchLike))(`${t.baseUrl}/api/nope`)
-        expect([missing.status, await missing.json()]).toEqual([404, { error: 'no such API route; see edge/API.md' }])
+        expect([missing.status, await missing.json()]).toEqual([404, { error: 'no such API route; see edge/API.md', code: 'no-such-route' }])
       } finally {
         await t.close()
       }

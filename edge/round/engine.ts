@@ -20,6 +20,7 @@ import { MAX_INFLIGHT_BYTES, upload, type UploadContext } from './upload'
 import { addValidation, closeValidate, evaluatesInitial, openValidate } from './validate'
 import { participantView, taskStatus, taskView } from './views'
 import { baseFrom, versionWeights } from './weights'
+import { apiErrors } from '../../shared/api-errors'
 
 export type { CreateTaskInput } from './registry'
 export type { EngineDeps } from './runtime'
@@ -163,7 +164,7 @@ export class RoundEngine {
     await rt.fold.run(() =>
       mutate(this.deps, rt, async (rec) => {
         if (rec.state === 'running') return
-        if (rec.state === 'done') throw new RoundError(409, `task ${taskId} is done; create a new task to train again`)
+        if (rec.state === 'done') throw RoundError.of(apiErrors.taskDone(taskId))
         rec.state = 'running'
         if (rec.phase === null && rec.round === 0 && evaluatesInitial(rec)) {
           // Round 0: version 0 is validated and tested before training (validate.ts).

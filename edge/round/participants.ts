@@ -3,6 +3,7 @@ import { randomId, type EngineDeps } from './runtime'
 import type { JoinRate } from './trust'
 import { RoundError, type ParticipantRecord, type TaskRecord } from './types'
 import { participantView } from './views'
+import { apiErrors } from '../../shared/api-errors'
 
 /** Bearer tokens whose hash is remembered (oldest forgotten first). */
 const MAX_TOKEN_HASHES = 4096
@@ -39,14 +40,12 @@ export type JoinTicket = { examples: number; tokenHash: string | null; fresh: st
 
 /** Checks the invite and the labels of a join (403, 422) and hashes its secrets. */
 export async function prepareJoin(rec: TaskRecord, req: JoinRequest): Promise<JoinTicket> {
-  if ((await hashSecret(req.invite)) !== rec.inviteHash) throw new RoundError(403, 'the invite secret is wrong; ask the initiator for a fresh invite link')
+  if ((await hashSecret(req.invite)) !== rec.inviteHash) throw RoundError.of(apiErrors.inviteWrong())
   const unknown = Object.keys(req.labelCounts).filter((l) => !rec.labels.includes(l))
-  if (unknown.length > 0) {
-    throw new RoundError(422, `labelCounts: the task does not know the labels ${unknown.map((l) => `"${l}"`).join(', ')} (task labels: ${rec.labels.join(', ')}); remove those images or pick the matching task`)
-  }
+  if (unknown.length > 0) throw RoundError.of(apiErrors.unknownLabels(unknown, rec.labels))
   const examples = Object.values(req.labelCounts).reduce((n, c) => n + c.train, 0)
   // Such a site would be selected every round and never upload (0 examples is not an update): each round would wait out calculation_timeout.
-  if (examples === 0) throw new RoundError(422, 'labelCounts: declares no training images; a participant trains, so its folder needs a train split: join with a folder that has training images')
+  if (examples === 0) throw RoundError.of(apiErrors.noTrainingImages())
   const tokenHash = req.token ? await hashSecret(req.token) : null
   // A new participant's token is hashed before the record is written: one write holds the participant
   // whole (a crash between two writes left a name no token could claim).
@@ -58,7 +57,7 @@ export async function prepareJoin(rec: TaskRecord, req: JoinRequest): Promise<Jo
 export function admitJoin(rec: TaskRecord, req: JoinRequest, ticket: JoinTicket, joins: JoinRate, now: number): JoinResponse & { record: ParticipantRecord } {
   const existing = rec.participants.find((p) => p.name === req.name)
   if (existing) {
-    if (ticket.tokenHash !== existing.tokenHash) throw new RoundError(409, `the name "${req.name}" is taken in this task; pick another name, or rejoin with the token you got`)
+    if (ticket.tokenHash !== existing.tokenHash) throw RoundError.of(apiErrors.nameTaken(req.name))
     existing.online = true
     existing.left = false
     existing.labelCounts = req.labelCounts
@@ -66,10 +65,10 @@ export function admitJoin(rec: TaskRecord, req: JoinRequest, ticket: JoinTicket,
     return { participantId: existing.id, token: req.token as string, record: existing }
   }
   // A finished task trains no more: a newcomer could only watch, and would change nothing (issue 14).
-  if (rec.state === 'done' || rec.state === 'stopped') throw new RoundError(409, `task "${rec.name}" is ${rec.state} and takes no new participants; ask the initiator for a new task`)
+  if (rec.state === 'done' || rec.state === 'stopped') throw RoundError.of(apiErrors.joinFinished(rec.name, rec.state))
   // Every record stays in the task (a site that left may rejoin with its token), so the cap counts them all.
   const cap = rec.params.max_participants ?? 100
-  if (rec.participants.length >= cap) throw new RoundError(403, `task "${rec.name}" is full: max_participants is ${cap}; ask the initiator to raise it in a new task`)
+  if (rec.participants.length >= cap) throw RoundError.of(apiErrors.taskFull(rec.name, cap))
   joins.admit(rec.id, now)
   const p: ParticipantRecord = { id: `p${randomId(5)}`, name: req.name, tokenHash: ticket.freshHash, online: true, left: false, examples: ticket.examples, labelCounts: req.labelCounts, joinedAt: now }
   rec.participants.push(p)
@@ -79,7 +78,7 @@ export function admitJoin(rec: TaskRecord, req: JoinRequest, ticket: JoinTicket,
 /** Marks the participant gone: it is not selected or waited for any more (403 for an unknown id). */
 export function markLeft(rec: TaskRecord, participantId: string): ParticipantRecord {
   const p = rec.participants.find((x) => x.id === participantId)
-  if (!p) throw new RoundError(403, 'unknown participant')
+  if (!p) throw RoundError.of(apiErrors.unknownParticipant())
   p.left = true
   p.online = false
   return p
@@ -93,7 +92,7 @@ export function activeIds(rec: TaskRecord): string[] {
 /** The label counts a participant declared at join: they bound its reports. */
 export function declaredCounts(rec: TaskRecord, participantId: string): LabelCounts {
   const p = rec.participants.find((x) => x.id === participantId)
-  if (!p) throw new RoundError(403, `participant ${participantId} is not part of this task; join it first`)
+  if (!p) throw RoundError.of(apiErrors.notAParticipant(participantId))
   return p.labelCounts
 }
 

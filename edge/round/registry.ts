@@ -12,6 +12,7 @@ import { emptyTest } from './test-phase'
 import { RoundError, type TaskRecord } from './types'
 import { emptyValidation } from './validate'
 import { damagedView, taskView } from './views'
+import { apiErrors } from '../../shared/api-errors'
 
 export type CreateTaskInput = {
   name: string
@@ -93,7 +94,7 @@ export class TaskRegistry {
     const rt = await this.get(taskId)
     const damaged = this.damaged.get(taskId)
     if (!rt && damaged) throw new RoundError(503, damaged)
-    if (!rt) throw new RoundError(404, `task ${taskId} does not exist; check the link`)
+    if (!rt) throw RoundError.of(apiErrors.taskNotFound(taskId))
     return rt
   }
 

@@ -1,5 +1,6 @@
 import type { LabelCounts, TaskParams, TestReport, ValidationReport } from '../../shared/wire'
 import { RoundError } from './types'
+import { apiErrors } from '../../shared/api-errors'
 
 /**
  * Bounded trust in participants (README "Security and reliability"): what a participant declared at
@@ -102,7 +103,7 @@ export class JoinRate {
     if (recent.length >= this.perMinute) {
       const wait = Math.ceil((recent[0] + 60_000 - now) / 1000)
       this.times.set(taskId, recent)
-      throw new RoundError(429, `too many joins: this task admits ${this.perMinute} new participants a minute; try again in ${wait} s`)
+      throw RoundError.of(apiErrors.tooManyJoins(this.perMinute, wait))
     }
     recent.push(now)
     this.times.set(taskId, recent)

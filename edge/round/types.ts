@@ -1,16 +1,24 @@
 import type { EarlyStopState } from '../../shared/early-stop'
 import type { PrivacyLedger } from '../../shared/privacy'
 import type { SecaggRecord } from './secagg-store'
+import type { ApiErrorCode, ApiErrorInfo, ApiErrorParams, ApiErrorStatus } from '../../shared/api-errors'
 import type { LabelCounts, LogEvent, RoundMetrics, TaskParams, TaskPhase, TaskState, TensorSpec, TestResult } from '../../shared/wire'
 
 /** An error with the HTTP status the routes answer (edge/API.md's statuses). */
 export class RoundError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 422 | 429 | 500 | 503 | 507,
+    readonly status: ApiErrorStatus,
     message: string,
+    /** The code and values the web app words the error with (shared/api-errors); absent for protocol errors. */
+    readonly coded?: { code: ApiErrorCode; params: ApiErrorParams },
   ) {
     super(message)
     this.name = 'RoundError'
+  }
+
+  /** The error of a shared/api-errors builder, answered with its code and params. */
+  static of(info: ApiErrorInfo): RoundError {
+    return new RoundError(info.status, info.message, { code: info.code, params: info.params })
   }
 }
 

@@ -1,4 +1,5 @@
 import { RoundError } from './types'
+import { apiErrors } from '../../shared/api-errors'
 
 /**
  * Every point at which the round engine writes state, in the order a round reaches them. The engine
@@ -45,5 +46,5 @@ export function isStorageFull(e: unknown): boolean {
 /** The error a client gets for a failed write: 507 with what to do when storage is full, else the error itself. */
 export function storageError(e: unknown, what: string): unknown {
   if (!isStorageFull(e)) return e
-  return new RoundError(507, `the aggregator's storage is full: ${what} was not stored and nothing changed; send it again later (the operator must free space)`)
+  return RoundError.of(apiErrors.storageFull(what))
 }

@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
-import { HTTPException } from 'hono/http-exception'
-import type { ParticipantRecord } from '../round'
+import { RoundError, type ParticipantRecord } from '../round'
 import type { AppDeps } from './deps'
+import { apiErrors } from '../../shared/api-errors'
 
 export type Caller = { kind: 'initiator' } | { kind: 'participant'; participant: ParticipantRecord }
 
@@ -20,19 +20,19 @@ function constantTimeEqual(a: string, b: string): boolean {
   return d === 0
 }
 
-const missing = () => new HTTPException(401, { message: 'missing bearer token: send Authorization: Bearer <token>' })
+const missing = () => RoundError.of(apiErrors.missingToken())
 
 /** 401 without a token, 403 with one that is not the initiator's. */
 export function requireInitiator(c: Context, deps: AppDeps): void {
   const token = bearerOf(c)
   if (!token) throw missing()
-  if (!constantTimeEqual(token, deps.initiatorToken)) throw new HTTPException(403, { message: 'this action needs the initiator token (printed by the aggregator at start)' })
+  if (!constantTimeEqual(token, deps.initiatorToken)) throw RoundError.of(apiErrors.initiatorOnly())
 }
 
 /** 401 without a token or with one unknown to the task; 403 for the initiator token on a participant route. */
 export async function requireParticipant(c: Context, deps: AppDeps, taskId: string, allowQuery = false): Promise<ParticipantRecord> {
   const caller = await requireCaller(c, deps, taskId, allowQuery)
-  if (caller.kind !== 'participant') throw new HTTPException(403, { message: 'this action is for participants; join the task first' })
+  if (caller.kind !== 'participant') throw RoundError.of(apiErrors.participantsOnly())
   return caller.participant
 }
 
@@ -42,8 +42,8 @@ export async function requireCaller(c: Context, deps: AppDeps, taskId: string, a
   if (!token) throw missing()
   if (constantTimeEqual(token, deps.initiatorToken)) return { kind: 'initiator' }
   const p = await deps.engine.authenticate(taskId, token)
-  if (!p) throw new HTTPException(401, { message: 'unknown token for this task; join again with the invite link' })
-  if (p.left) throw new HTTPException(403, { message: 'this participant has left the task; join again to take part' })
+  if (!p) throw RoundError.of(apiErrors.unknownToken())
+  if (p.left) throw RoundError.of(apiErrors.participantLeft())
   return { kind: 'participant', participant: p }
 }
 

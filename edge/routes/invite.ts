@@ -1,19 +1,19 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
-import { HTTPException } from 'hono/http-exception'
 import type { InviteView } from '../../shared/wire'
-import { hashSecret } from '../round'
+import { hashSecret, RoundError } from '../round'
 import type { TaskRecord } from '../round'
 import { bearerOf } from './auth'
 import type { AppDeps } from './deps'
+import { apiErrors } from '../../shared/api-errors'
 
 /** The task whose invite secret the request carries as its bearer token; 401 without one, 403 for a wrong one. */
 async function requireInvite(c: Context, deps: AppDeps, taskId: string): Promise<TaskRecord> {
   const invite = bearerOf(c)
-  if (!invite) throw new HTTPException(401, { message: 'missing invite secret: send Authorization: Bearer <invite secret from the invite link>' })
+  if (!invite) throw RoundError.of(apiErrors.missingInvite())
   const rec = await deps.engine.record(taskId)
   // Both sides are hex digests of equal length, so comparing them leaks nothing about the secret.
-  if ((await hashSecret(invite)) !== rec.inviteHash) throw new HTTPException(403, { message: 'the invite secret is wrong; ask the initiator for a fresh invite link' })
+  if ((await hashSecret(invite)) !== rec.inviteHash) throw RoundError.of(apiErrors.inviteWrong())
   return rec
 }
 

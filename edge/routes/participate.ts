@@ -1,15 +1,15 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { HTTPException } from 'hono/http-exception'
 import { streamSSE } from 'hono/streaming'
 import { JoinRequestSchema, LogRequestSchema, type LogEvent, type TaskEvent, type TaskView } from '../../shared/wire'
 import { EventQueue } from '../events'
-import { eventFor, viewFor } from '../round'
+import { eventFor, RoundError, viewFor } from '../round'
 import { requireCaller, requireParticipant, viewerOf } from './auth'
 import { readJson } from './body'
 import type { AppDeps } from './deps'
+import { apiErrors } from '../../shared/api-errors'
 
-const JSON_LIMIT = bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw new HTTPException(413, { message: 'JSON body over 1 MB' }) } })
+const JSON_LIMIT = bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw RoundError.of(apiErrors.jsonTooLarge(1)) } })
 const DEFAULT_KEEP_ALIVE_MS = 15_000
 
 /** Serialised event data: an event every viewer sees alike (a log, a round) is stringified once for all connections. */

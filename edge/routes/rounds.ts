@@ -3,13 +3,14 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { parseBundle, unzipBundle, writeResultBundle, zipBundle } from '../../shared/bundle'
 import { TestReportSchema, ValidationReportSchema, type Dtype } from '../../shared/wire'
-import { statusFor } from '../round'
+import { RoundError, statusFor } from '../round'
 import { attachment } from './download'
 import { requireCaller, requireParticipant } from './auth'
 import { readJson, unwrap, webChunks, withIdleTimeout } from './body'
 import type { AppDeps } from './deps'
+import { apiErrors } from '../../shared/api-errors'
 
-const JSON_LIMIT = bodyLimit({ maxSize: 16 * 1024 * 1024, onError: () => { throw new HTTPException(413, { message: 'JSON body over 16 MB' }) } })
+const JSON_LIMIT = bodyLimit({ maxSize: 16 * 1024 * 1024, onError: () => { throw RoundError.of(apiErrors.jsonTooLarge(16)) } })
 const DEFAULT_IDLE_MS = 30_000
 
 function intParam(value: string, what: string): number {
@@ -87,8 +88,8 @@ export function roundRoutes(deps: AppDeps): Hono {
     const id = c.req.param('id')
     await requireCaller(c, deps, id)
     const view = await deps.engine.view(id)
-    if (view.state !== 'done' && view.state !== 'stopped') throw new HTTPException(409, { message: `the result bundle is ready once the task is done (now ${view.state})` })
-    if (view.best === null) throw new HTTPException(409, { message: 'no round has finished yet, so there is no trained model' })
+    if (view.state !== 'done' && view.state !== 'stopped') throw RoundError.of(apiErrors.resultNotReady(view.state))
+    if (view.best === null) throw RoundError.of(apiErrors.noTrainedModel())
     const bundle = unwrap(parseBundle(unwrap(unzipBundle(await deps.engine.bundleZip(id)))))
     const weights = await deps.engine.bestTensors(id)
     const files = writeResultBundle({ bundle, labels: view.labels, weights, metrics: { best: view.best, result: view.result, history: view.history, initial: view.initial }, taskName: view.name })

@@ -2,12 +2,14 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import { SecaggAdvertiseSchema, SecaggRevealSchema, SecaggSharesSchema } from '../../shared/wire'
+import { RoundError } from '../round'
 import { requireParticipant } from './auth'
 import { readJson, webChunks, withIdleTimeout } from './body'
 import type { AppDeps } from './deps'
+import { apiErrors } from '../../shared/api-errors'
 
 /** Sealed shares of up to 254 neighbours are well under 1 MB. */
-const JSON_LIMIT = bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw new HTTPException(413, { message: 'JSON body over 1 MB' }) } })
+const JSON_LIMIT = bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw RoundError.of(apiErrors.jsonTooLarge(1)) } })
 const DEFAULT_IDLE_MS = 30_000
 
 function intParam(value: string | undefined, what: string): number {

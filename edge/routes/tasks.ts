@@ -7,10 +7,11 @@ import { hostingProblems, labelsOf, parseBundle, trainableProblems, unzipBundle,
 import { parseJson } from '../../shared/json'
 import { formatProblem, type Problem } from '../../shared/problems'
 import { parseTaskParams, type CreateTaskResponse } from '../../shared/wire'
-import { viewFor } from '../round'
+import { RoundError, viewFor } from '../round'
 import { requireCaller, requireInitiator, viewerOf } from './auth'
 import { JSON_MAX_BYTES, jsonBody, readBodyBytes, unwrap } from './body'
 import type { AppDeps } from './deps'
+import { apiErrors } from '../../shared/api-errors'
 
 const DEFAULT_MAX_BUNDLE_BYTES = 512 * 1024 * 1024
 
@@ -32,7 +33,7 @@ export function taskRoutes(deps: AppDeps): Hono {
   const app = new Hono()
   const maxBundle = deps.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES
 
-  app.post('/', bodyLimit({ maxSize: maxBundle, onError: () => { throw new HTTPException(413, { message: `bundle is over ${Math.round(maxBundle / 1024 / 1024)} MB` }) } }), async (c) => {
+  app.post('/', bodyLimit({ maxSize: maxBundle, onError: () => { throw RoundError.of(apiErrors.bundleTooLarge(Math.round(maxBundle / 1024 / 1024))) } }), async (c) => {
     requireInitiator(c, deps)
     let bundle: Bundle
     let zip: Uint8Array
@@ -59,7 +60,7 @@ export function taskRoutes(deps: AppDeps): Hono {
       if (ZIP_MAGIC.every((b, i) => bytes[i] === b)) throw new HTTPException(415, { message: SEND_ZIP })
       const body = jsonBody(bytes, CreateFromBuiltin, 'body')
       const found = await deps.bundles.get(body.bundle)
-      if (!found) throw new HTTPException(422, { message: `bundle: no built-in bundle "${body.bundle}" (GET /api/bundles lists them)` })
+      if (!found) throw RoundError.of(apiErrors.builtinBundleUnknown(body.bundle))
       ;({ bundle, zip } = found)
       name = body.name
       rawParams = body.params
@@ -68,7 +69,7 @@ export function taskRoutes(deps: AppDeps): Hono {
     if (refused.length > 0) unwrap({ ok: false, problems: [...refused, ...(parsedParams.ok ? [] : parsedParams.problems)] })
     const params = unwrap(parsedParams)
     const labels = labelsOf(bundle.config)
-    if (!labels || labels.length < 2) throw new HTTPException(422, { message: 'config.json: id2label must name at least two labels; relabel the bundle for your dataset before creating the task' })
+    if (!labels || labels.length < 2) throw RoundError.of(apiErrors.tooFewLabels())
     const { task, invite } = await deps.engine.createTask({
       name: name || bundle.card.displayName,
       bundle: { name: bundle.card.name, displayName: bundle.card.displayName },
