@@ -26,10 +26,12 @@ import {
 } from '../wire'
 import { defaultFetch, type FetchLike, type ResponseLike } from './http'
 import { readTaskEvents } from './sse'
+import { errorDetails } from './error-details'
 
 export type { BodyReader, FetchLike, RequestInitLike, ResponseLike } from './http'
 export type { SseMessage } from './sse'
 export { readSse, readTaskEvents } from './sse'
+export { errorDetails } from './error-details'
 export { EMPTY_MIRROR, mergeTaskEvent, participantsBehind, type Mirror } from './mirror'
 export { RECONNECT_MS, followTask, type FollowHandlers } from './follow'
 
@@ -41,11 +43,13 @@ export type ClientOptions = {
   fetch?: FetchLike
 }
 
-/** An answer other than 2xx: the status and the server's `{ error }` message. */
+/** An answer other than 2xx: the status, the server's `{ error }` message and, when it sent them, its `code` and `params`. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly code?: string,
+    readonly params?: Readonly<Record<string, string | number>>,
   ) {
     super(message)
     this.name = 'ApiError'
@@ -100,13 +104,17 @@ export class AutofedClient {
     const res = await this.f(this.baseUrl + path, { method, headers, body: payload, signal, ...(cache ? { cache } : {}) })
     if (!res.ok) {
       let message = `${method} ${path}: HTTP ${res.status}`
+      let details: ReturnType<typeof errorDetails> = {}
       try {
-        const j = (await res.json()) as { error?: unknown }
-        if (typeof j.error === 'string') message = j.error
+        const j = (await res.json()) as { error?: unknown } | null
+        if (typeof j?.error === 'string') {
+          message = j.error
+          details = errorDetails(j)
+        }
       } catch {
         // Not JSON: keep the status line.
       }
-      throw new ApiError(res.status, message)
+      throw new ApiError(res.status, message, details.code, details.params)
     }
     return res
   }
