@@ -1,7 +1,8 @@
 import { useLiveState } from './live-state'
 import type { Problem } from '../../shared/problems'
 import { problemLine } from './dataset-messages'
-import { useT } from './i18n'
+import { useT, type Translate } from './i18n'
+import { apiErrorText } from './api-error-text'
 import { errorMessage } from '../store'
 
 /** A list of problems, each as one line naming file and field, worded in the page's language where they have a code. */
@@ -66,9 +67,9 @@ export function Stat(props: { k: string; v: string | number; testId?: string; va
   )
 }
 
-/** The message of an unknown thrown value, for display. */
-export function messageOf(err: unknown): string {
-  return errorMessage(err)
+/** The message of an unknown thrown value, for display: an aggregator error with a known code in the page's language. */
+export function messageOf(err: unknown, t: Translate): string {
+  return apiErrorText(err, t) ?? errorMessage(err)
 }
 
 /** Formats a fraction as a percentage with one decimal. */

@@ -24,7 +24,7 @@ export function FolderPicker(props: { onPicked: (folder: PickedFolder) => void; 
       const handle = await pickDirectory()
       if (handle) props.onPicked({ source: fromDirectoryHandle(handle), name: handle.name, handle })
     } catch (err) {
-      props.onError(messageOf(err))
+      props.onError(messageOf(err, t))
     } finally {
       setBusy(false)
     }

@@ -119,7 +119,7 @@ export function LrFinder(props: { bundle: () => Promise<Bundle>; labels: readonl
       setStage('done')
     } catch (err) {
       if (err instanceof ProblemError) setProblems(err.problems)
-      else setError(messageOf(err))
+      else setError(messageOf(err, t))
       setStage('idle')
     }
   }

@@ -34,6 +34,7 @@ export type Library = {
 
 /** Loads the library from IndexedDB and keeps the chosen model (shared by the predict and evaluate pages). */
 export function useLibrary(): Library {
+  const t = useT()
   const [entries, setEntries] = useLiveState<LibraryEntry[] | null>(null)
   const [chosen, setChosen] = useLiveState<string | undefined>(undefined)
   const [problems, setProblems] = useLiveState<Problem[]>([])
@@ -46,7 +47,7 @@ export function useLibrary(): Library {
         setChosen(id)
         setEntries(list)
       },
-      (err) => setError(messageOf(err)),
+      (err) => setError(messageOf(err, t)),
     )
   }, [])
   const select = (id: string) => {
@@ -64,7 +65,7 @@ export function useLibrary(): Library {
       select(entry.id)
     } catch (err) {
       if (err instanceof ProblemError) setProblems(err.problems)
-      else setError(messageOf(err))
+      else setError(messageOf(err, t))
     } finally {
       setBusy(false)
     }

@@ -22,7 +22,7 @@ export function Participants(props: { task: TaskView; token: string | null; init
   useEffect(() => {
     // Fetched again only when the totals no longer match the list shown.
     if (initiator || !open || !token || (fetched !== null && !participantsBehind({ ...task, participants: fetched }))) return
-    api(token).task(task.id).then((v) => setFetched(v.participants), (err) => props.onError(messageOf(err)))
+    api(token).task(task.id).then((v) => setFetched(v.participants), (err) => props.onError(messageOf(err, t)))
   }, [open, c.participants, c.online, token])
   const table = (
     <div class="table-wrap">

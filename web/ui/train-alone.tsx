@@ -98,7 +98,7 @@ export function TrainAlone(props: { taskId: string; token: string | null; task: 
       setRuns((n) => n + 1)
     } catch (err) {
       if (err instanceof ProblemError) setProblems(err.problems)
-      else if (!(err instanceof Error && err.name === 'Stopped')) setError(messageOf(err))
+      else if (!(err instanceof Error && err.name === 'Stopped')) setError(messageOf(err, t))
     } finally {
       unsubscribe()
       setRunning(false)
@@ -109,7 +109,7 @@ export function TrainAlone(props: { taskId: string; token: string | null; task: 
     alone().then((m) => {
       const run = m.currentAloneRun(props.taskId)
       if (run) void follow(run)
-    }, (err) => setError(messageOf(err)))
+    }, (err) => setError(messageOf(err, t)))
   }, [props.taskId])
 
   const start = async () => {
@@ -124,7 +124,7 @@ export function TrainAlone(props: { taskId: string; token: string | null; task: 
       await follow(m.startAloneRun({ taskId: props.taskId, token: props.token, source: found.source, folder: props.folder }))
     } catch (err) {
       if (err instanceof ProblemError) setProblems(err.problems)
-      else setError(messageOf(err))
+      else setError(messageOf(err, t))
     }
   }
   const stop = () => {

@@ -7,6 +7,7 @@ import type { Predictor } from '../predict'
 import { loadLibraryFiles } from '../store'
 import type { LibraryEntry } from '../store'
 import { messageOf } from './components'
+import { useT } from './i18n'
 
 /** A library model rebuilt for this tab, and the tfjs backend it runs on (and why that one). */
 export type Loaded = { entry: LibraryEntry; predictor: Predictor; backend: string; backendSource: PredictionBackend['source'] }
@@ -16,6 +17,7 @@ export type PredictorState = { loaded: Loaded | null; loading: boolean; problems
 
 /** Rebuilds the chosen library model whenever the choice changes; disposes the one before. */
 export function usePredictor(entry: LibraryEntry | undefined): PredictorState {
+  const t = useT()
   const [loaded, setLoaded] = useLiveState<Loaded | null>(null)
   const [loading, setLoading] = useLiveState(false)
   const [problems, setProblems] = useLiveState<Problem[]>([])
@@ -43,7 +45,7 @@ export function usePredictor(entry: LibraryEntry | undefined): PredictorState {
       .catch((err) => {
         if (!alive) return
         if (err instanceof ProblemError) setProblems(err.problems)
-        else setError(messageOf(err))
+        else setError(messageOf(err, t))
       })
       .finally(() => alive && setLoading(false))
     return () => {

@@ -1,6 +1,7 @@
 import { DATASET_ZH } from './dataset'
 import { LOG_ZH } from './log'
 import { FILE_PROBLEMS_ZH } from './file-problems'
+import { API_ERRORS_ZH } from './api-errors'
 import type { Table } from './en'
 
 /** Chinese strings: TypeScript checks that every English key is here. */
@@ -8,6 +9,7 @@ export const ZH: Table = {
   ...DATASET_ZH,
   ...LOG_ZH,
   ...FILE_PROBLEMS_ZH,
+  ...API_ERRORS_ZH,
   'app.name': 'autofed',
   'app.tagline': '浏览器中的联邦学习',
   'nav.home': '首页',

@@ -91,7 +91,7 @@ export function CreatePage() {
           setBuiltin(first.id)
           setLabels(first.labels.join(', '))
         }
-      }, (err) => setError(messageOf(err)))
+      }, (err) => setError(messageOf(err, t)))
   }, [])
 
   const acceptFiles = (files: Map<string, Uint8Array>, label: string) => {
@@ -175,7 +175,7 @@ export function CreatePage() {
       await saveCreatedTask({ taskId: made.task.id, name: made.task.name, createdAt: Date.now() }).catch(() => {})
     } catch (err) {
       if (err instanceof ProblemError) setProblems(err.problems)
-      else setError(messageOf(err))
+      else setError(messageOf(err, t))
     } finally {
       setBusy(false)
     }

@@ -70,7 +70,7 @@ export function EvaluatePage() {
           setSkipped(r.skipped ?? [])
         }
       })
-      .catch((err) => alive && setError(messageOf(err)))
+      .catch((err) => alive && setError(messageOf(err, t)))
       .finally(() => alive && setReading(false))
     return () => {
       alive = false
@@ -86,7 +86,7 @@ export function EvaluatePage() {
       const evaluation = await evaluateSplit({ predictor: loaded.predictor, source: folder.source, dataset, split, onProgress: setProgress })
       setDone({ evaluation, split, folder, model: loaded })
     } catch (err) {
-      setError(messageOf(err))
+      setError(messageOf(err, t))
     } finally {
       setProgress(null)
     }
@@ -227,7 +227,7 @@ function TopLosses(props: { done: Done }) {
       const x = await explain(model.predictor, await folder.source.read(im.path), im.path, im.predicted)
       setHeat(new Map(heat).set(im.path, x))
     } catch (err) {
-      setHeat(new Map(heat).set(im.path, messageOf(err)))
+      setHeat(new Map(heat).set(im.path, messageOf(err, t)))
     }
   }
   return (

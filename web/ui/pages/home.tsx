@@ -28,7 +28,7 @@ function InitiatorTasks(props: { token: string; onDeleted: (taskId: string) => v
   const [tasks, setTasks] = useLiveState<TaskView[] | null>(null)
   const [error, setError] = useLiveState<string | null>(null)
   const [busy, setBusy] = useLiveState<string | null>(null)
-  const refresh = () => api(props.token).listTasks().then(setTasks, (err) => setError(messageOf(err)))
+  const refresh = () => api(props.token).listTasks().then(setTasks, (err) => setError(messageOf(err, t)))
   useEffect(() => {
     void refresh()
   }, [props.token])
@@ -45,7 +45,7 @@ function InitiatorTasks(props: { token: string; onDeleted: (taskId: string) => v
       }
       await refresh()
     } catch (err) {
-      setError(messageOf(err))
+      setError(messageOf(err, t))
     } finally {
       setBusy(null)
     }

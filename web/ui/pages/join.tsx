@@ -73,13 +73,13 @@ export function JoinPage(props: { taskId: string }) {
         setMember(true)
         navigate(`/tasks/${encodeURIComponent(props.taskId)}`)
       },
-      (err) => setError(messageOf(err)),
+      (err) => setError(messageOf(err, t)),
     )
   }, [props.taskId])
 
   useEffect(() => {
     if (!invite) return
-    api().invite(props.taskId, invite).then(setInfo, (err) => setError(messageOf(err)))
+    api().invite(props.taskId, invite).then(setInfo, (err) => setError(messageOf(err, t)))
     // A description that cannot be read is left out: the invite view above says what went wrong.
     bundleZip(invite).then((zip) => setDescription(descriptionOfZip(zip)), () => setDescription(''))
   }, [props.taskId, invite])
@@ -106,7 +106,7 @@ export function JoinPage(props: { taskId: string }) {
       if (!training.ok) throw new ProblemError(training.problems)
       const compute = await selectTrainingBackend(await measureSpec(parsed.value, info.labels, training.value.batchSize))
       setMeasured(compute)
-    })().catch((err) => setMeasureError(messageOf(err)))
+    })().catch((err) => setMeasureError(messageOf(err, t)))
   }, [folderFits])
 
   const onPicked = async (picked: PickedFolder) => {
@@ -126,7 +126,7 @@ export function JoinPage(props: { taskId: string }) {
         setSkipped(result.skipped ?? [])
       }
     } catch (err) {
-      setError(messageOf(err))
+      setError(messageOf(err, t))
     } finally {
       setReading(false)
     }
@@ -157,7 +157,7 @@ export function JoinPage(props: { taskId: string }) {
     } catch (err) {
       // Kept as the name, not as text: the message follows a change of language.
       if (isStorageFull(err)) setStorageFullAs(name.trim())
-      else setError(messageOf(err))
+      else setError(messageOf(err, t))
       setJoining(false)
     }
   }

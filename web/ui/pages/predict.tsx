@@ -44,7 +44,7 @@ export function PredictPage() {
       if (single) URL.revokeObjectURL(single.url)
       setSingle({ name: file.name, url: URL.createObjectURL(file), bytes, result, labels: loaded.predictor.labels })
     } catch (err) {
-      setError(messageOf(err))
+      setError(messageOf(err, t))
     } finally {
       setBusy(false)
     }
@@ -76,13 +76,13 @@ export function PredictPage() {
           const best = r.top[0]
           rows.push({ path, label: best.label, index: best.index, probability: best.probability })
         } catch (err) {
-          rows.push({ path, error: messageOf(err) })
+          rows.push({ path, error: messageOf(err, t) })
         }
         setRun(at(false))
       }
       setRun(at(true))
     } catch (err) {
-      setError(messageOf(err))
+      setError(messageOf(err, t))
     }
   }
   const downloadCsv = async () => {
@@ -149,7 +149,7 @@ function SingleResult(props: { single: Single; predictor: Predictor }) {
       const { explain } = await import('../../evaluate')
       setCam(await explain(props.predictor, single.bytes, single.name, single.result.top[0]?.index))
     } catch (err) {
-      setCam(messageOf(err))
+      setCam(messageOf(err, t))
     }
   }
   return (

@@ -28,7 +28,7 @@ export function ResultsPage(props: { taskId: string }) {
       setTask(await api(auth).task(props.taskId))
       // The Model Card's description, from the task bundle; one that cannot be read is left out.
       api(auth).taskBundle(props.taskId).then((zip) => setDescription(descriptionOfZip(zip)), () => {})
-    })().catch((err) => setError(messageOf(err)))
+    })().catch((err) => setError(messageOf(err, t)))
   }, [props.taskId])
 
   const download = async () => {
@@ -42,7 +42,7 @@ export function ResultsPage(props: { taskId: string }) {
       a.click()
       URL.revokeObjectURL(url)
     } catch (err) {
-      setError(messageOf(err))
+      setError(messageOf(err, t))
     }
   }
 

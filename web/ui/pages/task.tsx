@@ -61,7 +61,7 @@ export function TaskPage(props: { taskId: string }) {
   const [left, setLeft] = useLiveState(false)
 
   useEffect(() => {
-    loadLocalRounds(props.taskId).then(setKept, (err) => setError(messageOf(err)))
+    loadLocalRounds(props.taskId).then(setKept, (err) => setError(messageOf(err, t)))
   }, [props.taskId])
 
   // This browser's own chart points outlive a reload: the session starts empty after one.
@@ -73,13 +73,13 @@ export function TaskPage(props: { taskId: string }) {
       // Chart points are a convenience: a full storage is said beside the session's other unsaved things.
       saveLocalRounds(props.taskId, merged).then(
         () => setRoundsNotKept(false),
-        (err) => (isStorageFull(err) ? setRoundsNotKept(true) : setError(messageOf(err))),
+        (err) => (isStorageFull(err) ? setRoundsNotKept(true) : setError(messageOf(err, t))),
       )
     }
   }, [snap?.local])
 
   useEffect(() => {
-    loadBackendOverride().then((b) => setOverride(b ?? 'auto'), (err) => setError(messageOf(err)))
+    loadBackendOverride().then((b) => setOverride(b ?? 'auto'), (err) => setError(messageOf(err, t)))
   }, [])
 
   // Who we are: the initiator (token in the fragment) or a participant (token in the checkpoint).
@@ -91,14 +91,14 @@ export function TaskPage(props: { taskId: string }) {
         const cp = await idbCheckpoints.load(props.taskId)
         if (cp) setToken(cp.token)
       }
-    })().catch((err) => setError(messageOf(err)))
+    })().catch((err) => setError(messageOf(err, t)))
   }, [props.taskId])
 
   // Live task state and logs.
   useSubscription(token ? `${props.taskId}|${token}` : null, () => {
     const auth = token as string
     // Shown until the stream's first view arrives (it then replaces this one), and says why when the task cannot be read.
-    api(auth).task(props.taskId).then((v) => setTask((prev) => prev ?? v), (err) => setError(messageOf(err)))
+    api(auth).task(props.taskId).then((v) => setTask((prev) => prev ?? v), (err) => setError(messageOf(err, t)))
     return followTask(auth, props.taskId, {
       // Each connection starts with the task's recent logs: a reconnect replaces the list, never appends to it.
       connected: () => setLogs([]),
@@ -124,7 +124,7 @@ export function TaskPage(props: { taskId: string }) {
     } else setFolderState('missing')
   }
   useEffect(() => {
-    launch(false).catch((err) => setError(messageOf(err)))
+    launch(false).catch((err) => setError(messageOf(err, t)))
     return () => {
       unsubscribe.current?.()
       unsubscribe.current = null
@@ -144,7 +144,7 @@ export function TaskPage(props: { taskId: string }) {
         await launch(false)
       }
     } catch (err) {
-      setError(messageOf(err))
+      setError(messageOf(err, t))
     } finally {
       setSwitching(false)
     }
@@ -155,7 +155,7 @@ export function TaskPage(props: { taskId: string }) {
     try {
       await api(token)[what](props.taskId)
     } catch (err) {
-      setError(messageOf(err))
+      setError(messageOf(err, t))
     }
   }
 
@@ -178,7 +178,7 @@ export function TaskPage(props: { taskId: string }) {
       if (!initiator) setToken(null)
       setMembership(null)
     } catch (err) {
-      setError(messageOf(err))
+      setError(messageOf(err, t))
     } finally {
       setLeaving(false)
     }

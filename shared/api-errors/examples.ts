@@ -1,0 +1,32 @@
+import { apiErrors, type ApiErrorInfo } from '.'
+
+/** One built error of every code, with realistic values (tests of the aggregator and of the pages' wording use them). */
+export const API_ERROR_EXAMPLES: readonly ApiErrorInfo[] = [
+  apiErrors.inviteWrong(),
+  apiErrors.missingInvite(),
+  apiErrors.nameTaken('lab 1'),
+  apiErrors.joinFinished('Chest X-ray', 'done'),
+  apiErrors.joinFinished('Chest X-ray', 'stopped'),
+  apiErrors.taskFull('Chest X-ray', 3),
+  apiErrors.unknownLabels(['bird', 'fish'], ['cat', 'dog']),
+  apiErrors.noTrainingImages(),
+  apiErrors.notAParticipant('pab12c'),
+  apiErrors.unknownParticipant(),
+  apiErrors.tooManyJoins(60, 12),
+  apiErrors.taskNotFound('t9'),
+  apiErrors.taskDone('t9'),
+  apiErrors.storageFull('the update of p1'),
+  apiErrors.missingToken(),
+  apiErrors.initiatorOnly(),
+  apiErrors.participantsOnly(),
+  apiErrors.unknownToken(),
+  apiErrors.participantLeft(),
+  apiErrors.bundleTooLarge(512),
+  apiErrors.jsonTooLarge(16),
+  apiErrors.builtinBundleUnknown('mnist'),
+  apiErrors.tooFewLabels(),
+  apiErrors.resultNotReady('running'),
+  apiErrors.noTrainedModel(),
+  apiErrors.noSuchRoute(),
+  apiErrors.badPath(),
+]
