@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { createClient } from '../shared/client'
-import { encodeUpdate } from '../shared/wire'
+import { apiErrors, type ApiErrorInfo } from '../shared/api-errors'
+import { createClient, type ApiError } from '../shared/client'
+import { encodeUpdate, type CreateTaskResponse, type JoinResponse } from '../shared/wire'
 import { createHub } from './events'
 import { hostileCases } from './hostile.case'
 import { protocolCases, tinyBundleZip, type Target } from './protocol.case'
 import { secaggCases } from './secagg.case'
 import { createTimerClock, RoundEngine } from './round'
+import { JOINS_PER_MINUTE } from './round/trust'
 import { createMemoryStore } from './store'
 import { createApp } from './app'
 import type { FetchLike } from '../shared/client'
@@ -108,5 +110,83 @@ describe('static web app', () => {
       expect([path, res.status, await res.json(), res.headers.get('x-content-type-options')]).toEqual([path, 400, { error: 'the address has a malformed %-escape (a % must be followed by two hex digits); check the link', code: 'bad-path' }, 'nosniff'])
     }
     expect(asked).toEqual([])
+  })
+})
+
+describe('error codes', () => {
+  /** The body an error of shared/api-errors is answered with: its English, its code, its values when it has any. */
+  const bodyOf = (e: ApiErrorInfo) => (Object.keys(e.params).length === 0 ? { error: e.message, code: e.code } : { error: e.message, code: e.code, params: e.params })
+
+  it('answers the errors a person meets with the English of before, its code and its values', async () => {
+    const clock = createTimerClock()
+    const app = createApp({
+      engine: new RoundEngine({ store: createMemoryStore(), clock, publish: () => {} }),
+      hub: createHub(),
+      initiatorToken: 'i',
+      runtime: 'node',
+      bundles: { list: async () => [], get: async () => null },
+      maxBundleBytes: 1024 * 1024,
+    })
+    const send = async (method: string, path: string, opts: { token?: string; json?: unknown; zip?: Uint8Array } = {}) => {
+      const headers: Record<string, string> = {}
+      if (opts.token) headers.Authorization = `Bearer ${opts.token}`
+      if (opts.zip) headers['Content-Type'] = 'application/zip'
+      if (opts.json !== undefined) headers['Content-Type'] = 'application/json'
+      const res = await app.request(path, { method, headers, body: opts.zip ?? (opts.json === undefined ? undefined : JSON.stringify(opts.json)) })
+      return [res.status, await res.json()] as const
+    }
+    const refused = async (e: ApiErrorInfo, answer: Promise<readonly [number, unknown]>) => expect([e.code, ...(await answer)]).toEqual([e.code, e.status, bodyOf(e)])
+    const counts = { cat: { train: 2, validation: 0, test: 0 }, dog: { train: 2, validation: 0, test: 0 } }
+    try {
+      const [, created] = await send('POST', '/api/tasks?params=%7B%22max_participants%22%3A2%7D&name=Chest', { token: 'i', zip: tinyBundleZip() })
+      const { task, invite } = created as CreateTaskResponse
+      const join = (name: string, labelCounts: unknown = counts, secret = invite) => send('POST', `/api/tasks/${task.id}/join`, { json: { invite: secret, name, labelCounts } })
+
+      await refused(apiErrors.missingToken(), send('GET', '/api/tasks'))
+      await refused(apiErrors.initiatorOnly(), send('GET', '/api/tasks', { token: 'nope' }))
+      await refused(apiErrors.bundleTooLarge(1), send('POST', '/api/tasks', { token: 'i', zip: new Uint8Array(2 * 1024 * 1024) }))
+      await refused(apiErrors.builtinBundleUnknown('mnist'), send('POST', '/api/tasks', { token: 'i', json: { bundle: 'mnist' } }))
+      await refused(apiErrors.taskNotFound('t-none'), send('GET', '/api/tasks/t-none/invite', { token: invite }))
+      await refused(apiErrors.missingInvite(), send('GET', `/api/tasks/${task.id}/invite`))
+      await refused(apiErrors.inviteWrong(), send('GET', `/api/tasks/${task.id}/invite`, { token: 'wrong' }))
+      await refused(apiErrors.inviteWrong(), join('a', counts, 'wrong'))
+      await refused(apiErrors.unknownLabels(['bird'], ['cat', 'dog']), join('a', { ...counts, bird: { train: 1, validation: 0, test: 0 } }))
+      await refused(apiErrors.noTrainingImages(), join('a', { cat: { train: 0, validation: 1, test: 0 } }))
+      await refused(apiErrors.jsonTooLarge(1), join('x'.repeat(1024 * 1024)))
+      const [, a] = await join('a')
+      await refused(apiErrors.nameTaken('a'), join('a'))
+      await join('b')
+      await refused(apiErrors.taskFull('Chest', 2), join('c'))
+      await refused(apiErrors.unknownToken(), send('GET', `/api/tasks/${task.id}`, { token: 'nope' }))
+      await refused(apiErrors.participantsOnly(), send('POST', `/api/tasks/${task.id}/leave`, { token: 'i' }))
+      const token = (a as JoinResponse).token
+      await send('POST', `/api/tasks/${task.id}/leave`, { token })
+      await refused(apiErrors.participantLeft(), send('GET', `/api/tasks/${task.id}`, { token }))
+      await refused(apiErrors.resultNotReady('waiting'), send('GET', `/api/tasks/${task.id}/result/bundle`, { token: 'i' }))
+      await send('POST', `/api/tasks/${task.id}/stop`, { token: 'i' })
+      await refused(apiErrors.joinFinished('Chest', 'stopped'), join('d'))
+      await refused(apiErrors.noTrainedModel(), send('GET', `/api/tasks/${task.id}/result/bundle`, { token: 'i' }))
+      await refused(apiErrors.noSuchRoute(), send('GET', '/api/nope'))
+    } finally {
+      clock.stopAll()
+    }
+  })
+
+  it('answers a task over its joins a minute with 429, its code and the wait', async () => {
+    const clock = createTimerClock()
+    const engine = new RoundEngine({ store: createMemoryStore(), clock, publish: () => {} })
+    const app = createApp({ engine, hub: createHub(), initiatorToken: 'i', runtime: 'node', bundles: { list: async () => [], get: async () => null } })
+    try {
+      const client = createClient({ baseUrl: 'http://a.test', token: 'i', fetch: (url, init) => app.fetch(new Request(url, init as RequestInit)) as unknown as ReturnType<FetchLike> })
+      const { task, invite } = await client.createTaskFromZip(tinyBundleZip())
+      const counts = { cat: { train: 1, validation: 0, test: 0 } }
+      for (let i = 0; i < JOINS_PER_MINUTE; i++) await client.join(task.id, { invite, name: `site ${i}`, labelCounts: counts })
+      const err = await client.join(task.id, { invite, name: 'one more', labelCounts: counts }).catch((e: unknown) => e)
+      const wait = (err as ApiError).params?.wait as number
+      expect(wait).toBeGreaterThan(0)
+      expect(err).toMatchObject({ status: 429, ...apiErrors.tooManyJoins(JOINS_PER_MINUTE, wait) })
+    } finally {
+      clock.stopAll()
+    }
   })
 })
