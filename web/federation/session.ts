@@ -49,6 +49,8 @@ export type SessionSnapshot = {
    */
   skipped: SkippedFile[]
   error: string | null
+  /** What was thrown behind `error`: an aggregator error with a code is worded in the page's language from it. */
+  errorCause: unknown
   /**
    * The backbone-feature cache of a frozen-backbone bundle: why training images still go through the
    * backbone (random rotation or shift), and the last epoch's counts. Null for a model without one.
@@ -123,7 +125,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
   const existing = sessions.get(o.membership.taskId)
   if (existing) return existing
   const taskId = o.membership.taskId
-  let snap: SessionSnapshot = { status: 'preparing', stage: null, detail: '', compute: null, round: 0, phase: null, progress: null, local: [], problems: [], skipped: [], error: null, features: null, storageFull: { checkpoints: false, model: false } }
+  let snap: SessionSnapshot = { status: 'preparing', stage: null, detail: '', compute: null, round: 0, phase: null, progress: null, local: [], problems: [], skipped: [], error: null, errorCause: null, features: null, storageFull: { checkpoints: false, model: false } }
   const listeners = new Set<Listener>()
   const set = (patch: Partial<SessionSnapshot>) => {
     snap = { ...snap, ...patch }
@@ -213,7 +215,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     void gpuDeviceLost().then((why) => {
       if (why === null || abort.aborted) return
       abort.aborted = true
-      set({ status: 'error', error: `the WebGPU device was lost (${why}): reload the page to resume from the last epoch, or pick another backend under Compute` })
+      set({ status: 'error', errorCause: null, error: `the WebGPU device was lost (${why}): reload the page to resume from the last epoch, or pick another backend under Compute` })
     })
 
     const { localTrainer } = await import('../../shared/participant')
@@ -378,7 +380,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     // A stopped session's last error (a cancelled measurement) is nobody's concern.
     if (abort.aborted || err instanceof Cancelled) return
     if (err instanceof ProblemError) set({ status: 'error', stage: null, problems: err.problems, error: null })
-    else set({ status: 'error', stage: null, error: errorMessage(err) })
+    else set({ status: 'error', stage: null, error: errorMessage(err), errorCause: err })
   })
   return session
 }

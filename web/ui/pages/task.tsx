@@ -7,6 +7,7 @@ import { currentSession, idbCheckpoints, startSession } from '../../federation/s
 import type { SessionSnapshot, SessionStage } from '../../federation/session'
 import { forgetTask, isStorageFull, loadLocalRounds, loadMembership, mergeLocalRounds, saveLocalRounds } from '../../store'
 import type { LocalRound, Membership } from '../../store'
+import { apiErrorText } from '../api-error-text'
 import { ErrorBox, Problems, Stat, messageOf, percent } from '../components'
 import { BackendMeasurements } from '../backend-measurements'
 import { RoundChart } from '../chart'
@@ -289,7 +290,7 @@ export function TaskPage(props: { taskId: string }) {
           {snap ? (
             <>
               <Problems problems={snap.problems} testId="session-problems" />
-              <ErrorBox message={snap.error} />
+              <ErrorBox message={snap.error === null ? null : (apiErrorText(snap.errorCause, t) ?? snap.error)} />
               {snap.storageFull.checkpoints || snap.storageFull.model || roundsNotKept ? (
                 <div class="notice" role="status" data-testid="storage-full">
                   {snap.storageFull.checkpoints ? <p>{t('session.storageFull.checkpoints')}</p> : null}
