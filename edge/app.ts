@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { RoundError } from './round'
 import { bundleRoutes, inviteRoutes, participateRoutes, roundRoutes, secaggRoutes, taskRoutes, type AppDeps } from './routes'
-import { apiErrors } from '../shared/api-errors'
+import { apiErrors, type ApiErrorParams } from '../shared/api-errors'
 
 export type { AppDeps, BuiltinBundles, StaticFile } from './routes'
 
@@ -44,6 +44,13 @@ function checkPath(url: string): void {
   }
 }
 
+/** The JSON of an error answer: `{ error }`, plus `code` (and `params` when it names values) for an error of shared/api-errors. */
+export function errorBody(message: string, coded?: RoundError['coded']): { error: string; code?: string; params?: ApiErrorParams } {
+  // The code and values let a page word the error in its own language; the English stays the `error`.
+  if (!coded) return { error: message }
+  return Object.keys(coded.params).length === 0 ? { error: message, code: coded.code } : { error: message, code: coded.code, params: coded.params }
+}
+
 /**
  * What every autofed server answers with, the aggregator and `autofed serve` alike: 400 for a malformed
  * path, the security headers on every response, and errors as `{ error }` JSON with their status (never
@@ -73,9 +80,7 @@ export function guarded(app: Hono): Hono {
       message = err.message
       coded = err.coded
     } else console.error(err)
-    // The code and values let a page word the error in its own language; the English stays the `error`.
-    const body = !coded ? { error: message } : Object.keys(coded.params).length === 0 ? { error: message, code: coded.code } : { error: message, ...coded }
-    const res = c.json(body, status as 500)
+    const res = c.json(errorBody(message, coded), status as 500)
     for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.headers.set(k, v)
     return res
   })

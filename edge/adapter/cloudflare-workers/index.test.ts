@@ -191,7 +191,7 @@ describe('Cloudflare Worker specifics', () => {
     for (const path of ['events', 'join', 'rounds/1/update', '']) {
       const id = `deadbeef${Math.random().toString(16).slice(2, 10)}`
       const res = await fetch(`${current().url}/api/tasks/${id}/${path}`, { method: path === 'join' ? 'POST' : 'GET', headers: { Authorization: `Bearer ${TOKEN}` } })
-      expect([res.status, ((await res.json()) as { error: string }).error]).toEqual([404, `task ${id} does not exist; check the link`])
+      expect([res.status, await res.json()]).toEqual([404, { error: `task ${id} does not exist; check the link`, code: 'task-not-found', params: { task: id } }])
     }
     expect(await objects()).toEqual(before)
   })

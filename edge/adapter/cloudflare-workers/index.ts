@@ -1,4 +1,5 @@
-import { ISOLATION_HEADERS } from '../../app'
+import { apiErrors, type ApiErrorInfo } from '../../../shared/api-errors'
+import { errorBody, ISOLATION_HEADERS } from '../../app'
 import { PREDICT_PATHS } from '../../predict-app'
 import { directoryApp } from './directory'
 import { initiatorTokenOf, type Env } from './env'
@@ -21,8 +22,9 @@ let app: { fetch(request: Request): Response | Promise<Response> } | null = null
  */
 const known = new Set<string>()
 
-function refuse(status: 400 | 404, error: string): Response {
-  return Response.json({ error }, { status, headers: ISOLATION_HEADERS })
+/** An error answered before any Hono app runs, with the same body as the app's (edge/app.ts errorBody). */
+function refuse(e: ApiErrorInfo): Response {
+  return Response.json(errorBody(e.message, e), { status: e.status, headers: ISOLATION_HEADERS })
 }
 
 async function taskExists(env: Env, id: string): Promise<boolean> {
@@ -43,9 +45,9 @@ export default {
       try {
         id = decodeURIComponent(task[1])
       } catch {
-        return refuse(400, 'the address has a malformed %-escape (a % must be followed by two hex digits); check the link')
+        return refuse(apiErrors.badPath())
       }
-      if (!(await taskExists(env, id))) return refuse(404, `task ${id} does not exist; check the link`)
+      if (!(await taskExists(env, id))) return refuse(apiErrors.taskNotFound(id))
       const res = await env.TASKS.getByName(id).fetch(request)
       if (request.method === 'DELETE' && res.ok && path.replace(/\/$/, '') === `/api/tasks/${task[1]}`) known.delete(id)
       return res
