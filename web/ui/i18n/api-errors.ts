@@ -34,7 +34,7 @@ export const API_ERRORS_ZH: Record<keyof typeof API_ERRORS_EN, string> = {
   'apiError.missing-token': '请求中缺少访问令牌；请通过发起人链接或邀请链接重新打开本页',
   'apiError.initiator-only': '此操作需要发起人令牌（聚合服务器启动时会打印出来）',
   'apiError.participants-only': '此操作仅限参与方；请先加入任务',
-  'apiError.unknown-token': '本任务不认识这个令牌；请通过邀请链接重新加入',
+  'apiError.unknown-token': '该令牌不属于本任务；请通过邀请链接重新加入',
   'apiError.participant-left': '该参与方已退出任务；如需继续参与，请重新加入',
   'apiError.bundle-too-large': '模型包超过 {mb} MB，超出聚合服务器的上限',
   'apiError.json-too-large': '请求内容超过 {mb} MB',
