@@ -73,6 +73,11 @@ describe('summarizePredictions', () => {
   it('names the file when a probability vector does not fit the labels', () => {
     expect(() => summarizePredictions(['a', 'b'], [{ path: 'x.png', truth: 0, probabilities: [1] }])).toThrow('x.png: the model gave 1 probabilities for 2 labels')
   })
+
+  it('lists skipped files by path, whatever order they failed in', () => {
+    const skipped = ['test/1/b.png', 'test/0/a.png', 'test/0/c.png'].map((path) => ({ path, reason: 'cut short' }))
+    expect(summarizePredictions(['a', 'b'], [], skipped).skipped.map((s) => s.path)).toEqual(['test/0/a.png', 'test/0/c.png', 'test/1/b.png'])
+  })
 })
 
 describe('mostConfused', () => {

@@ -54,7 +54,8 @@ export function summarizePredictions(
     classes: perClassMetrics(confusion, [...labels]),
     confusion,
     images,
-    skipped: [...skipped],
+    // Files are decoded several at a time, so they fail in no fixed order: listed by path, a report reads the same every run.
+    skipped: [...skipped].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
   }
 }
 
