@@ -1,4 +1,4 @@
-import type { FileSource } from '../files'
+import { byPath, type FileSource } from '../files'
 import { extensionOf, hasImageExtension } from '../image-format'
 import type { Problem } from '../problems'
 import { count } from '../problems'
@@ -71,7 +71,6 @@ async function collect(source: FileSource, files: RootFiles, name: string): Prom
   return folder
 }
 
-const byPath = (a: SkippedFile, b: SkippedFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)
 
 function countItems(items: readonly DatasetItem[], labels: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = Object.fromEntries(labels.map((l) => [l, 0]))

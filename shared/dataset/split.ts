@@ -1,7 +1,6 @@
+import { byPath } from '../files'
 import { hashString, seededRandom, shuffled } from '../random'
 import type { DatasetItem } from './types'
-
-const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)
 
 /** Items that must land on the same side of the split: one group, or one image without a group. */
 type Unit = { key: string; items: DatasetItem[]; label: string }

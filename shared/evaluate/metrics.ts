@@ -1,3 +1,4 @@
+import { byPath } from '../files'
 import { accuracyOf, emptyConfusion, perClassMetrics } from '../metrics'
 import type { ConfusedPair, Evaluation, ImagePrediction, PredictionInput } from './types'
 
@@ -55,7 +56,7 @@ export function summarizePredictions(
     confusion,
     images,
     // Files are decoded several at a time, so they fail in no fixed order: listed by path, a report reads the same every run.
-    skipped: [...skipped].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+    skipped: [...skipped].sort(byPath),
   }
 }
 

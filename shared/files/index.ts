@@ -12,6 +12,9 @@ export interface FileSource {
 
 export type FileEntry = { path: string; size?: number }
 
+/** Orders anything with a path by that path, by UTF-16 code units (the same order in every runtime and locale). */
+export const byPath = (a: { path: string }, b: { path: string }): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)
+
 /** Normalises a relative path; returns null for one that is absolute or climbs out of the root. */
 export function safeRelativePath(path: string): string | null {
   if (path.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(path)) return null

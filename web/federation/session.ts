@@ -3,7 +3,7 @@ import { parseBundle, unzipBundle } from '../../shared/bundle'
 import type { Bundle } from '../../shared/bundle'
 import { readDataset } from '../../shared/dataset'
 import type { SkippedFile } from '../../shared/dataset'
-import type { FileSource } from '../../shared/files'
+import { byPath, type FileSource } from '../../shared/files'
 import { buildModel, modelVariables } from '../../shared/model'
 import { distributedPrivacy, runParticipant, secureAggregationOf } from '../../shared/participant'
 import type { CheckpointStore, Credentials, FederationApi, LabelCounts, ParticipantCheckpoint, ParticipantEvent } from '../../shared/participant'
@@ -240,7 +240,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     const noteSkipped = () => {
       const before = skipped.size
       for (const done of streams.splice(0)) for (const f of done.skipped ?? []) if (!skipped.has(f.path)) skipped.set(f.path, f)
-      if (skipped.size > before) set({ skipped: [...skipped.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) })
+      if (skipped.size > before) set({ skipped: [...skipped.values()].sort(byPath) })
     }
     // Large photos arrive already shrunk to the preprocessor's size: decoded whole, a 12-megapixel photo is a
     // 144 MB tensor for the backend to resize, and a first epoch over such photos took 3.4× as long (BENCHMARKS.md).

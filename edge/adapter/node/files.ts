@@ -1,6 +1,6 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
-import { safeRelativePath, type FileEntry, type FileSource } from '../../../shared/files'
+import { byPath, safeRelativePath, type FileEntry, type FileSource } from '../../../shared/files'
 
 /**
  * A FileSource over a directory on disk. Symbolic links that resolve outside the directory are
@@ -35,7 +35,7 @@ export async function directorySource(dir: string): Promise<FileSource> {
         const s = await stat(real)
         if (s.isFile()) out.push({ path: rel, size: s.size })
       }
-      return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+      return out.sort(byPath)
     },
     async read(path) {
       const real = await inside(path)
