@@ -1,4 +1,5 @@
 import { createContext, useContext } from 'hono/jsx/dom'
+import { fillTemplate } from '../../../shared/log-lines/template'
 import { EN, type StringKey, type Table } from './en'
 import { ZH } from './zh'
 
@@ -24,7 +25,7 @@ export function persistLang(lang: Lang): void {
 /** Looks a string up and fills `{name}` placeholders. */
 export function translate(lang: Lang, key: StringKey, vars?: Record<string, string | number>): string {
   const text = TABLES[lang][key]
-  return vars ? text.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m)) : text
+  return vars ? fillTemplate(text, vars) : text
 }
 
 export type Translate = (key: StringKey, vars?: Record<string, string | number>) => string
