@@ -57,7 +57,10 @@ export type LoopContext = {
   readonly auth: () => Credentials
   /** The checkpoint now (joining again replaces it); phases change it, then `save`. */
   readonly checkpoint: () => ParticipantCheckpoint
+  /** Writes it; resolves once written (writes never overlap and land in order). */
   readonly save: () => Promise<void>
+  /** Writes it without waiting: for a step whose redo after a crash is harmless. A failure not superseded by a later write ends the loop at its next step. */
+  readonly saveLater: () => void
   readonly versions: GlobalVersions
   /** Rounds whose update the aggregator took, in order. */
   readonly roundsTrained: number[]

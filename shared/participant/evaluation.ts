@@ -14,7 +14,7 @@ export async function validate(ctx: LoopContext, task: TaskState): Promise<void>
   if (!ctx.hasValidation) {
     // Nothing to validate (and nothing to report: the phase does not wait for sites without the split).
     ctx.checkpoint().validatedVersion = round
-    await ctx.save()
+    ctx.saveLater()
     return
   }
   ctx.trainer.setWeights(await ctx.versions.heldOrFetched(round))
@@ -31,8 +31,10 @@ export async function validate(ctx: LoopContext, task: TaskState): Promise<void>
     }
     ctx.pushLog(validationResultLine(round, result))
   }
+  // Not waited for: after a crash before it is written, the version is validated again and the aggregator
+  // answers the second report 409, which is taken as done.
   ctx.checkpoint().validatedVersion = round
-  await ctx.save()
+  ctx.saveLater()
 }
 
 /** Tests the best version (final test phase) or version `round` (a log_rounds test during validation). */
@@ -50,8 +52,9 @@ export async function test(ctx: LoopContext, task: TaskState, final: boolean): P
     }
     ctx.pushLog(testingResultLine(final ? null : task.round, result))
   }
+  // Not waited for, as after a validation: a test reported twice is answered 409.
   if (final) ctx.checkpoint().tested = true
   else ctx.checkpoint().loggedTestVersion = task.round
-  await ctx.save()
+  ctx.saveLater()
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import type { NamedTensor } from '../bundle'
 import { parseLogLine } from '../log-lines'
+import { UPLOAD_GRACE_MS } from './train-round'
 import { memoryCheckpoints, runParticipant, type FederationApi, type ParticipantEvent, type ParticipantTrainer, type TaskState } from '.'
 
 const W = (x: number): NamedTensor[] => [{ name: 'w', shape: [1], data: Float32Array.from([x]) }]
@@ -63,13 +64,10 @@ describe('runParticipant', () => {
     for (const code of ['trainBegin', 'trainResume', 'trainResend', 'noImageSkipped', 'notTaken', 'refused', 'trainDoneMetrics', 'validated', 'testedFinal', 'problem']) expect(codes, code).toContain(code)
   })
 
-  it('uploads while the last epoch\'s checkpoint is being written, and saves the next checkpoint only after it', async () => {
-    const { api, calls } = fakeApi([state({}), state({ state: 'done', phase: null })], [])
-    const memory = memoryCheckpoints()
+  /** A slow store (IndexedDB, a state folder) over `memory`: each write takes a few turns of the event loop; `log` says what happened. */
+  function slowStore(memory: ReturnType<typeof memoryCheckpoints>, log: string[]) {
     let writing = 0
-    const log: string[] = []
-    // A slow store (IndexedDB, a state folder): each write takes a few turns of the event loop.
-    const checkpoint = {
+    return {
       load: memory.load,
       async save(c: Parameters<typeof memory.save>[0]) {
         const what = c.training ? `training ${c.training.epochsDone}` : 'no training'
@@ -81,17 +79,78 @@ describe('runParticipant', () => {
         log.push(`saved ${what}`)
       },
     }
+  }
+
+  it('uploads without writing the last epoch\'s weights when the upload is answered at once; writes never overlap and all end before the loop', async () => {
+    const { api, calls } = fakeApi([state({}), state({ state: 'done', phase: null })], [])
+    const memory = memoryCheckpoints()
+    const log: string[] = []
     const upload = api.upload
     api.upload = async (...args) => {
       log.push('upload')
       return upload(...args)
     }
-    await runParticipant({ api, taskId: 't', invite: 'i', name: 'n', labelCounts: {}, trainer: fakeTrainer(), checkpoint, retry: noSleep, pollMs: POLL_MS })
+    await runParticipant({ api, taskId: 't', invite: 'i', name: 'n', labelCounts: {}, trainer: fakeTrainer(), checkpoint: slowStore(memory, log), retry: noSleep, pollMs: POLL_MS })
     expect(calls).toContain('upload 1 12 8')
     const round = log.slice(log.indexOf('save training 1'))
-    expect(round.slice(0, 6)).toEqual(['save training 1', 'saved training 1', 'save training 2', 'upload', 'saved training 2', 'save no training'])
+    expect(round).toEqual(['save training 1', 'saved training 1', 'upload', 'save no training', 'saved no training'])
     expect(log.filter((l) => l.includes('while another save runs'))).toEqual([])
+    expect((await memory.load('t'))?.uploadedRound).toBe(1)
     expect((await memory.load('t'))?.training).toBeNull()
+  })
+
+  it(`checkpoints the trained weights once an upload goes unanswered for ${UPLOAD_GRACE_MS} ms: a reload then sends them again without training`, async () => {
+    const { api, calls } = fakeApi([state({}), state({ state: 'done', phase: null })], [])
+    const memory = memoryCheckpoints()
+    const log: string[] = []
+    let written: () => void = () => {}
+    const weightsWritten = new Promise<void>((r) => (written = r))
+    const store = slowStore(memory, log)
+    const checkpoint = {
+      load: store.load,
+      async save(c: Parameters<typeof memory.save>[0]) {
+        await store.save(c)
+        if (c.training?.epochsDone === 2) written()
+      },
+    }
+    const upload = api.upload
+    // The aggregator is slow to answer: the upload returns only after the trained weights are checkpointed.
+    api.upload = async (...args) => {
+      log.push('upload')
+      await weightsWritten
+      return upload(...args)
+    }
+    const first = runParticipant({ api, taskId: 't', invite: 'i', name: 'n', labelCounts: {}, trainer: fakeTrainer(), checkpoint, retry: noSleep, pollMs: POLL_MS })
+    await weightsWritten
+    // What a reload at this moment finds.
+    const atCrash = structuredClone(memory.saved.get('t'))
+    await first
+    expect(log.slice(log.indexOf('upload'))).toEqual(['upload', 'save training 2', 'saved training 2', 'save no training', 'saved no training'])
+    expect(atCrash?.training).toMatchObject({ round: 1, epochsDone: 2, examples: 8 })
+
+    const again = fakeApi([state({}), state({ state: 'done', phase: null })], [])
+    const reloaded = memoryCheckpoints()
+    if (atCrash) await reloaded.save(atCrash)
+    const trainer = fakeTrainer()
+    await runParticipant({ api: again.api, taskId: 't', invite: 'i', name: 'n', labelCounts: {}, trainer, checkpoint: reloaded, retry: noSleep, pollMs: POLL_MS })
+    expect(trainer.epochs).toEqual([])
+    expect(again.calls).toEqual(['upload 1 12 8'])
+    expect(calls).toContain('upload 1 12 8')
+  })
+
+  it('a checkpoint write not waited for that fails ends the loop within a step, with the store\'s error', async () => {
+    const { api, calls } = fakeApi([state({ params: { max_rounds: 2, merge_epochs: 1 } }), state({ phase: 'validate', round: 1, version: 1 }), state({ round: 2, version: 1 }), state({ state: 'done', phase: null })], [])
+    const memory = memoryCheckpoints()
+    const checkpoint = {
+      load: memory.load,
+      async save(c: Parameters<typeof memory.save>[0]) {
+        if (c.uploadedRound === 1) throw new Error('IndexedDB: the disk is gone')
+        await memory.save(c)
+      },
+    }
+    await expect(runParticipant({ api, taskId: 't', invite: 'i', name: 'n', labelCounts: COUNTS, trainer: fakeTrainer(), checkpoint, retry: noSleep, pollMs: POLL_MS })).rejects.toThrow('IndexedDB: the disk is gone')
+    // Round 1 was uploaded (its checkpoint failed meanwhile); the loop stopped before training round 2.
+    expect(calls.filter((c) => c.startsWith('upload'))).toEqual(['upload 1 11 8'])
   })
 
   it('retries a network failure, then treats a 409 as a round that moved on', async () => {

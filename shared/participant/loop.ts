@@ -1,6 +1,7 @@
 import { problemLine } from '../log-lines'
 import type { NamedTensor } from '../bundle'
 import { ApiFailure, message } from './api-failure'
+import { checkpointWriter } from './checkpoint-writer'
 import type { GlobalVersions, LoopContext, ParticipantOptions, ParticipantOutcome } from './context'
 import { test, validate } from './evaluation'
 import { DEFAULT_RETRY, isTransient, statusOf, withRetry, type RetryOptions } from './retry'
@@ -44,9 +45,11 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
   const roundsTrained: number[] = []
 
   let cp = await o.checkpoint.load(o.taskId)
+  // Every write of the checkpoint goes through one writer, in order: a write a step does not wait for must never
+  // land after a later one (a join's new token included).
+  const writer = checkpointWriter(() => o.checkpoint.save(cp as ParticipantCheckpoint))
   const resumed = cp !== null && cp.name === o.name
   if (!cp || cp.name !== o.name) cp = await join()
-  const save = () => o.checkpoint.save(cp as ParticipantCheckpoint)
   let auth: Credentials = { participantId: cp.participantId, token: cp.token }
   const trainer = typeof o.trainer === 'function' ? await o.trainer(auth) : o.trainer
   emit({ type: 'joined', participantId: cp.participantId, resumed, backend: trainer.backend })
@@ -64,7 +67,8 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       loggedTestVersion: -1,
       tested: false,
     }
-    await o.checkpoint.save(fresh)
+    cp = fresh
+    await writer.save()
     return fresh
   }
 
@@ -146,7 +150,8 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     pushLog,
     auth: () => auth,
     checkpoint: () => cp as ParticipantCheckpoint,
-    save,
+    save: writer.save,
+    saveLater: writer.saveLater,
     versions,
     roundsTrained,
     generation: () => generation,
@@ -182,11 +187,14 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
     pushLog(problemLine(err.message))
   }
 
+  let failed = false
   try {
     let lastShown = ''
     let lastWaiting = ''
     for (;;) {
       if (o.signal?.aborted) return { state: 'aborted', participantId: cp.participantId, roundsTrained }
+      // A checkpoint that could not be written ends the loop as soon as it is known, not at the task's end.
+      writer.check()
       const seen = generation
       let task: TaskState
       try {
@@ -227,8 +235,15 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       lastWaiting = waiting ?? ''
       await waitForChange(seen)
     }
+  } catch (err) {
+    failed = true
+    throw err
   } finally {
     await logs
     unsubscribe()
+    // The checkpoint writes no step waited for end here; one that failed fails the loop, unless something else did.
+    await writer.drained().catch((err: unknown) => {
+      if (!failed) throw err
+    })
   }
 }

@@ -22,6 +22,9 @@ import type { TaskState } from './types'
 // The train phase of a round for one participant: local epochs from version round − 1, checkpointed after each,
 // then the update sent (plainly, privately noised, or masked under secure aggregation).
 
+/** How long a plain upload may go unanswered before its trained weights are checkpointed (see trainRound). */
+export const UPLOAD_GRACE_MS = 1000
+
 /** Trains (or takes the weights already trained for this round) and uploads; false when the update was not taken. */
 export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boolean> {
   const round = task.round
@@ -47,10 +50,6 @@ export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boo
   if (mu > 0 && first <= mergeEpochs) global ??= await ctx.versions.heldOrFetched(round - 1)
   ctx.versions.release()
   let last = null
-  // The last epoch's checkpoint is written while its update uploads (IndexedDB or a state folder take a
-  // while for millions of weights): it matters only if the upload fails, and the upload does not read it.
-  // Every other use of the checkpoint waits for it first.
-  let saving: Promise<void> = Promise.resolve()
   for (let epoch = first; epoch <= mergeEpochs; epoch++) {
     if (ctx.o.signal?.aborted) return false
     last = await ctx.trainer.trainEpoch({
@@ -64,14 +63,12 @@ export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boo
     examples = last.examples
     ctx.emit({ type: 'epoch', round, epoch, result: last })
     c.training = { round, epochsDone: epoch, examples, weights: ctx.trainer.getWeights() }
-    saving = ctx.save()
-    // Observed now, thrown where it is awaited: a failed write must not be an unhandled rejection meanwhile.
-    saving.catch(() => undefined)
-    if (epoch < mergeEpochs) await saving
+    // The last epoch's checkpoint is written below, when its upload is slow or fails.
+    if (epoch < mergeEpochs) await ctx.save()
   }
   const dp = distributedPrivacy(task.params)
   const secure = secureAggregationOf(task.params)
-  if (examples < 1 || dp || secure) await saving
+  if (examples > 0 && (dp || secure) && first <= mergeEpochs) await ctx.save()
   if (examples < 1) {
     // An update stands for at least one example (the aggregator answers 400 otherwise): every file was
     // unreadable this time. Sit this attempt out and say why; a retry or the next round reads the files again.
@@ -97,10 +94,16 @@ export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boo
     global ??= await ctx.versions.fetch(round - 1)
     return secureRound(ctx, task, updateDelta(weights, global, dp ? null : secure.clipNorm), examples, secure.clipNorm, last)
   }
+  // The trained weights' checkpoint matters only if the upload fails or a reload comes before its answer (the
+  // update is then sent again instead of trained again). Written at once, its millions of values crossed the
+  // upload's path (in a browser, IndexedDB's write and the request's body shared the machine's cores): it is
+  // written only when the upload is not answered within UPLOAD_GRACE_MS, or fails.
+  const grace = first <= mergeEpochs ? setTimeout(ctx.saveLater, UPLOAD_GRACE_MS) : undefined
   try {
     await ctx.call(`upload of round ${round}`, () => ctx.o.api.upload(ctx.auth(), round, weights, examples))
   } catch (err) {
-    await saving
+    clearTimeout(grace)
+    await ctx.save()
     const status = statusOf(err)
     if (status === 409) {
       // Not taken now (the round closed, or we are not in its current attempt). The trained weights stay in
@@ -119,10 +122,12 @@ export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boo
     ctx.pushLog(why)
     return false
   }
-  await saving
+  clearTimeout(grace)
+  // Not waited for: after a crash before it is written, the checkpoint still holds the trained weights (if the
+  // upload took long enough to write them) and the update is sent again, answered 409 (already taken).
   c.uploadedRound = round
   c.training = null
-  await ctx.save()
+  ctx.saveLater()
   ctx.roundsTrained.push(round)
   ctx.emit({ type: 'uploaded', round, examples, stale: false })
   ctx.pushLog(trainingCompleteLine(round, examples, last))

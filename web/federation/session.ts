@@ -17,6 +17,7 @@ import { imageDecoder } from '../decode'
 import { clearFeatures, errorMessage, isStorageFull, loadCheckpoint, savePredictModel, saveCheckpoint } from '../store'
 import { storageAwareCheckpoints } from './checkpoints'
 import { featureStore, type FeatureStore } from './feature-store'
+import { timed, timedApi, timedCheckpoints } from './user-timing'
 import type { Membership } from '../store'
 
 /** What the session needs from the aggregator besides the participant protocol. */
@@ -106,14 +107,6 @@ const sessions = new Map<string, Session>()
 /** The session of a task in this tab, if one is running. */
 export function currentSession(taskId: string): Session | undefined {
   return sessions.get(taskId)
-}
-
-/**
- * A User Timing entry (`autofed <what>`) from `start` to now: the Performance panel of the browser's developer
- * tools shows where a round's time goes, and bench/round-overhead-browser.ts reads them.
- */
-function timed(what: string, start: number, detail: { round: number; epoch?: number }): void {
-  performance.measure(`autofed ${what}`, { start, end: performance.now(), detail })
 }
 
 /**
@@ -308,13 +301,13 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     set({ status: 'running', stage: null, detail: '' })
     try {
       const outcome = await runParticipant({
-        api: o.api,
+        api: timedApi(o.api),
         taskId,
         invite: o.membership.invite,
         name: o.membership.name,
         labelCounts: o.membership.labelCounts,
         trainer,
-        checkpoint: storageAwareCheckpoints(idbCheckpoints, {
+        checkpoint: storageAwareCheckpoints(timedCheckpoints(idbCheckpoints), {
           mustKeep: distributedPrivacy(task.params) !== null || secureAggregationOf(task.params) !== null,
           // This task's stored features are recomputed from the images after a reload: the first thing to give up.
           free: () =>
