@@ -49,7 +49,9 @@ async function limitStorage(context: BrowserContext, page: Page, bytes: number):
 
 describe('a browser whose storage is full', () => {
   it('trains to the end with its checkpoints refused, says what was not kept and why, and keeps what it already had', async () => {
-    const { task, invite } = await admin.createTask({ bundle: 'mnist-cnn', name: 'storage full', params: { max_rounds: 2, min_participants: 1 } })
+    // Two local epochs a round: the checkpoint after the first holds the model's weights (the last epoch's is
+    // written only when its upload goes unanswered for a second, which it does not here).
+    const { task, invite } = await admin.createTask({ bundle: 'mnist-cnn', name: 'storage full', params: { max_rounds: 2, merge_epochs: 2, min_participants: 1 } })
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
     const page = await context.newPage()
     const logs: string[] = []
@@ -66,7 +68,7 @@ describe('a browser whose storage is full', () => {
       await page.getByTestId('backend-override').selectOption('wasm')
       await waitForWork(page, 'backend', /^wasm$/, undefined, watch)
       await admin.start(task.id)
-      // Refused while training (the first checkpoint with the model's weights), said on the page, training on.
+      // Refused while training (the checkpoint after the first epoch, with the model's weights), said on the page, training on.
       const notice = await waitForWork(page, 'storage-full', /progress is not saved here/, undefined, watch)
       expect(notice).toContain('training goes on')
       await waitForWork(page, 'session-status', /^finished$/, 'data-status', watch)
