@@ -1,9 +1,11 @@
+import type { ParamProblemCause } from './param-codes'
+
 /**
  * Problems a page words in its own language: a code and the values the English message is made of. The
  * English stays the problem's `message` (the CLI prints it); web/ui/dataset-messages.ts composes the
  * same sentence, in English or Chinese, from these. Problems without a code are shown as their message.
  * They are the dataset problems a person meets choosing a folder (shared/dataset/messages.ts) and the problems
- * of its label files (FileProblemCause).
+ * of its label files (FileProblemCause), and the problems of a task's parameters (ParamProblemCause).
  */
 export type ProblemCause =
   | { code: 'no-images' }
@@ -16,6 +18,7 @@ export type ProblemCause =
   | { code: 'no-test-split' }
   | { code: 'extra-csvs'; params: { ignored: string[] } }
   | FileProblemCause
+  | ParamProblemCause
 
 /**
  * What a syntax error in a JSON file expected (shared/json parseJson): `"true"`, `"false"` and `"null"` are the

@@ -180,8 +180,8 @@ describe('messages', () => {
   })
 
   it('refuses task parameters that are not an object (an array passed as all defaults)', () => {
-    expect(parseTaskParams([1])).toEqual({ ok: false, problems: [{ file: 'params', message: 'must be a JSON object of task parameters ({"max_rounds": 20, …}), got an array' }] })
-    expect(parseTaskParams('20')).toEqual({ ok: false, problems: [{ file: 'params', message: 'must be a JSON object of task parameters ({"max_rounds": 20, …}), got string' }] })
+    expect(parseTaskParams([1])).toMatchObject({ ok: false, problems: [{ file: 'params', message: 'must be a JSON object of task parameters ({"max_rounds": 20, …}), got an array' }] })
+    expect(parseTaskParams('20')).toMatchObject({ ok: false, problems: [{ file: 'params', message: 'must be a JSON object of task parameters ({"max_rounds": 20, …}), got string' }] })
     expect(parseTaskParams(undefined).ok).toBe(true)
   })
 
@@ -189,7 +189,8 @@ describe('messages', () => {
     const r = parseTaskParams({ max_round: 5, server_lr: 0.5, server_optimizer: 'fedadam', nonsense: 1, merge_epochs: 0 })
     expect(r.ok).toBe(false)
     if (r.ok) return
-    expect(r.problems).toEqual([
+    // toMatchObject: each problem also carries the code and values a page words it by (web/ui/param-problem-messages.ts).
+    expect(r.problems).toMatchObject([
       { file: 'params', field: 'max_round', message: 'is not a task parameter (did you mean "max_rounds"?); correct or remove it' },
       { file: 'params', field: 'server_lr', message: 'is not a task parameter (did you mean "server_optimizer", "server_learning_rate" or "server_momentum"?); correct or remove it' },
       { file: 'params', field: 'nonsense', message: 'is not a task parameter; correct or remove it' },

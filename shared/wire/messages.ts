@@ -3,6 +3,7 @@ import type { Problem, Result } from '../problems'
 import { epsilonOf, rdpOfStep, DEFAULT_ORDERS } from '../privacy'
 import { SERVER_DEFAULTS, SERVER_OPTIMIZERS } from '../server-optimizer'
 import { issueText } from './issue-text'
+import { dpAggregation, dpDelta, dpMaxUpdateNorm, dpTargetEpsilon, dpUpdateNorm, minOverMax, otherOptimizer, paramsNotObject, perRoundFraction } from './param-problems'
 import { SecureAggregationSchema, secureAggregationProblems } from './secure-aggregation'
 import { unknownKeys } from './unknown-keys'
 
@@ -243,41 +244,34 @@ export function parseBody<S extends v.GenericSchema>(schema: S, input: unknown, 
   if (parsed.success) return { ok: true, value: parsed.output }
   const problems: Problem[] = parsed.issues.map((issue) => {
     const field = v.getDotPath(issue)
-    return { file, ...(field ? { field } : {}), message: issueText(schema, issue) }
+    return { file, ...(field ? { field } : {}), ...issueText(schema, issue) }
   })
   return { ok: false, problems }
-}
-
-/** Training settings that a task takes from its bundle's config.json, not from `params`: said so when sent as parameters. */
-const BUNDLE_SETTINGS: Record<string, string> = {
-  learning_rate: "the participants' learning rate is the bundle's config.json learning_rate (the create page's Learning rate field writes it there); server_learning_rate is the server optimizer's",
-  batch_size: "the batch size is the bundle's config.json batch_size",
-  epochs: 'the local epochs of a round are merge_epochs',
 }
 
 /** Task parameters with every default filled in, or the problems (file `params`). */
 export function parseTaskParams(input: unknown): Result<TaskParams> {
   // valibot's object schema takes an array (its keys are indices): `[1]` would pass as "all defaults".
   if (Array.isArray(input) || (input !== null && input !== undefined && typeof input !== 'object')) {
-    return { ok: false, problems: [{ file: 'params', message: `must be a JSON object of task parameters ({"max_rounds": 20, …}), got ${Array.isArray(input) ? 'an array' : typeof input}` }] }
+    return { ok: false, problems: [paramsNotObject(Array.isArray(input) ? 'an array' : typeof input)] }
   }
-  const unknown = unknownKeys(input, Object.keys(TaskParamsSchema.entries), 'params', 'a task parameter', BUNDLE_SETTINGS)
+  const unknown = unknownKeys(input, Object.keys(TaskParamsSchema.entries))
   const r = parseBody(TaskParamsSchema, input ?? {}, 'params')
   if (!r.ok || unknown.length > 0) return { ok: false, problems: [...unknown, ...(r.ok ? [] : r.problems)] }
   const p = r.value
   const problems: Problem[] = []
   if (p.participants_per_round > 1 && !Number.isInteger(p.participants_per_round)) {
-    problems.push({ file: 'params', field: 'participants_per_round', message: 'must be a fraction in (0, 1] or a whole count of at least 2' })
+    problems.push(perRoundFraction())
   }
   if (p.min_participants > p.max_participants) {
-    problems.push({ file: 'params', field: 'min_participants', message: `is ${p.min_participants} but max_participants admits only ${p.max_participants}; lower it or raise max_participants` })
+    problems.push(minOverMax(p.min_participants, p.max_participants))
   }
   // A parameter of another optimizer is a mistake, not a no-op: the task would not do what its creator read.
   const opt = p.server_optimizer
   const belongs: Record<string, readonly string[]> = { server_momentum: ['fedavgm'], beta_1: ['fedadam', 'fedyogi'], beta_2: ['fedadam', 'fedyogi'], tau: ['fedadam', 'fedyogi'] }
   for (const [field, owners] of Object.entries(belongs)) {
     if (p[field as keyof TaskParams] !== undefined && !owners.includes(opt)) {
-      problems.push({ file: 'params', field, message: `applies to server_optimizer ${owners.map((o) => `"${o}"`).join(' or ')}, not "${opt}"; remove it or change server_optimizer` })
+      problems.push(otherOptimizer(field, owners, opt))
     }
   }
   problems.push(...privacyProblems(p), ...secureAggregationProblems(p))
@@ -301,23 +295,14 @@ function privacyProblems(p: TaskParams): Problem[] {
   const dp = p.differential_privacy
   if (!dp) return []
   const out: Problem[] = []
-  const field = (f: string, message: string) => out.push({ file: 'params', field: f, message })
-  if (p.aggregation !== 'fedavg') {
-    field('aggregation', `"${p.aggregation}" cannot be combined with differential_privacy: its noise is calibrated to the mean of clipped updates (one participant moves it by at most clip_norm / m), a ${p.aggregation === 'median' ? 'median' : 'trimmed mean'} has no such bound; use aggregation "fedavg" or remove differential_privacy`)
-  }
-  if (p.update_norm !== 'clip') {
-    field('update_norm', `"${p.update_norm}" cannot be combined with differential_privacy, which needs every update clipped to clip_norm (${p.update_norm === 'off' ? 'unclipped updates have no bounded sensitivity' : 'refusing a long update is itself a data-dependent release'}); leave update_norm at "clip"`)
-  }
-  if (p.max_update_norm !== undefined) field('max_update_norm', 'differential_privacy bounds every update by its clip_norm; remove max_update_norm')
-  if (dp.delta >= 1 / p.max_participants) {
-    field('differential_privacy.delta', `is ${dp.delta} but must be below 1/max_participants (${1 / p.max_participants}): a δ of 1/n allows publishing one of n participants' updates whole; use 1e-5 or less`)
-  }
+  if (p.aggregation !== 'fedavg') out.push(dpAggregation(p.aggregation))
+  if (p.update_norm !== 'clip') out.push(dpUpdateNorm(p.update_norm))
+  if (p.max_update_norm !== undefined) out.push(dpMaxUpdateNorm())
+  if (dp.delta >= 1 / p.max_participants) out.push(dpDelta(dp.delta, 1 / p.max_participants))
   if (dp.target_epsilon !== undefined) {
     // One round at sampling rate 1 (the aggregator's selection is not uniformly random: README "Differential privacy").
     const first = epsilonOf(DEFAULT_ORDERS.map((a) => rdpOfStep(1, dp.noise_multiplier, a)), dp.delta).epsilon
-    if (first > dp.target_epsilon) {
-      field('differential_privacy.target_epsilon', `is ${dp.target_epsilon} but one round at noise_multiplier ${dp.noise_multiplier} already spends ε = ${first.toPrecision(4)} (δ = ${dp.delta}); raise target_epsilon or noise_multiplier`)
-    }
+    if (first > dp.target_epsilon) out.push(dpTargetEpsilon(dp.target_epsilon, dp.noise_multiplier, first.toPrecision(4), dp.delta))
   }
   return out
 }

@@ -1,7 +1,17 @@
 import * as v from 'valibot'
 import type { Problem } from '../problems'
 import { distributedNoiseStd } from '../privacy'
-import { MAX_RING_BOUND, ringBound, ringBoundProblem, smallestDegree } from '../secagg'
+import { ringBound, smallestDegree } from '../secagg'
+import {
+  secaggAggregation,
+  secaggBoundRequired,
+  secaggMinParticipants,
+  secaggRingBound,
+  secaggThresholdDefault,
+  secaggThresholdDegree,
+  secaggThresholdRound,
+  secaggUpdateNorm,
+} from './secagg-problems'
 import type { TaskParams } from './messages'
 
 /** Most neighbours and shares of a secret (Shamir shares over GF(2⁸) number at most 255). */
@@ -39,32 +49,21 @@ export function secureAggregationProblems(p: TaskParams): Problem[] {
   const sa = p.secure_aggregation
   if (!sa) return []
   const out: Problem[] = []
-  const field = (f: string, message: string) => out.push({ file: 'params', field: f, message })
-  if (p.aggregation !== 'fedavg') {
-    field('aggregation', `"${p.aggregation}" cannot be combined with secure_aggregation: the aggregator sees only the sum of the masked updates, never one update, so it cannot take a ${p.aggregation === 'median' ? 'median' : 'trimmed mean'}; use aggregation "fedavg" or remove secure_aggregation`)
-  }
-  if (p.update_norm !== 'clip') {
-    field('update_norm', `"${p.update_norm}" cannot be combined with secure_aggregation: a masked update's norm cannot be checked by the aggregator, so each participant clips its own update to max_update_norm (${p.update_norm === 'refuse' ? 'a refusal needs the norm the aggregator cannot see' : 'unclipped updates could overflow the masked sum'}); leave update_norm at "clip"`)
-  }
+  if (p.aggregation !== 'fedavg') out.push(secaggAggregation(p.aggregation))
+  if (p.update_norm !== 'clip') out.push(secaggUpdateNorm(p.update_norm))
   const s = secaggClipNorm(p)
-  if (s === null) {
-    field('max_update_norm', 'is required with secure_aggregation: participants clip their update to this L2 bound before masking, and the aggregator sizes the fixed-point ring by it (or set differential_privacy, whose clip_norm is the bound)')
-  } else {
-    const problem = ringBoundProblem(ringBound(s, secaggNoiseStd(p)))
-    if (problem) field(p.differential_privacy ? 'differential_privacy.clip_norm' : 'max_update_norm', `${problem}: lower it (at most ${MAX_RING_BOUND}${p.differential_privacy?.mode === 'distributed' ? ' including ten standard deviations of the distributed noise' : ''})`)
+  if (s === null) out.push(secaggBoundRequired())
+  else {
+    const problem = secaggRingBound(p.differential_privacy ? 'differential_privacy.clip_norm' : 'max_update_norm', ringBound(s, secaggNoiseStd(p)), p.differential_privacy?.mode === 'distributed')
+    if (problem) out.push(problem)
   }
-  if (p.min_participants < 3) {
-    field('min_participants', `is ${p.min_participants} but secure_aggregation needs at least 3: the sum of two updates tells each of the two senders the other's update`)
-  }
+  if (p.min_participants < 3) out.push(secaggMinParticipants(p.min_participants))
   if (sa.threshold !== undefined) {
-    if (sa.threshold > p.min_participants - 1) {
-      field('secure_aggregation.threshold', `is ${sa.threshold} but a round of min_participants (${p.min_participants}) participants has only ${p.min_participants - 1} neighbours to hold shares; lower threshold or raise min_participants`)
-    }
+    if (sa.threshold > p.min_participants - 1) out.push(secaggThresholdRound(sa.threshold, p.min_participants, p.min_participants - 1))
     if (sa.degree !== undefined && sa.threshold > 2 * Math.floor(sa.degree / 2)) {
-      field('secure_aggregation.threshold', `is ${sa.threshold} but degree ${sa.degree} gives each participant ${2 * Math.floor(sa.degree / 2)} neighbours in a sparse graph; lower threshold or raise degree`)
+      out.push(secaggThresholdDegree(sa.threshold, sa.degree, 2 * Math.floor(sa.degree / 2)))
     } else if (sa.degree === undefined && sa.threshold <= p.min_participants - 1 && sa.threshold > smallestDegree(p.min_participants, undefined)) {
-      const k = smallestDegree(p.min_participants, undefined)
-      field('secure_aggregation.threshold', `is ${sa.threshold} but the default degree gives each participant as few as ${k} neighbours in a round of ${p.min_participants} or more (2⌈log₂ n⌉ above 10 participants); lower threshold or set a degree`)
+      out.push(secaggThresholdDefault(sa.threshold, p.min_participants, smallestDegree(p.min_participants, undefined)))
     }
   }
   return out

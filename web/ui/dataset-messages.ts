@@ -3,6 +3,7 @@ import type { CutShortEnd } from '../../shared/image-format'
 import { formatProblem, type Problem } from '../../shared/problems'
 import { fileProblemMessage, listText as list, problemField } from './file-problem-messages'
 import type { StringKey, Translate } from './i18n'
+import { isParamProblem, paramProblemMessage } from './param-problem-messages'
 
 /*
  * The dataset's skip reasons and problems in the page's language, composed from the code and values
@@ -91,7 +92,7 @@ export function problemMessage(p: Problem, t: Translate): string {
     case 'extra-csvs':
       return t('dataProblem.extraCsvs', { ignored: list(t, p.params.ignored) })
     default:
-      return fileProblemMessage(p, t)
+      return isParamProblem(p) ? paramProblemMessage(p, t) : fileProblemMessage(p, t)
   }
 }
 

@@ -1,6 +1,7 @@
 import { DATASET_EN } from './dataset'
 import { LOG_EN } from './log'
 import { FILE_PROBLEMS_EN } from './file-problems'
+import { PARAM_PROBLEMS_EN } from './param-problems'
 import { API_ERRORS_EN } from './api-errors'
 
 /** English strings: the key set every language must fill. `{name}` marks a value filled in at render. */
@@ -8,6 +9,7 @@ export const EN = {
   ...DATASET_EN,
   ...LOG_EN,
   ...FILE_PROBLEMS_EN,
+  ...PARAM_PROBLEMS_EN,
   ...API_ERRORS_EN,
   'app.name': 'autofed',
   'app.tagline': 'Federated learning in the browser',

@@ -1,6 +1,7 @@
 import { DATASET_ZH } from './dataset'
 import { LOG_ZH } from './log'
 import { FILE_PROBLEMS_ZH } from './file-problems'
+import { PARAM_PROBLEMS_ZH } from './param-problems'
 import { API_ERRORS_ZH } from './api-errors'
 import type { Table } from './en'
 
@@ -9,6 +10,7 @@ export const ZH: Table = {
   ...DATASET_ZH,
   ...LOG_ZH,
   ...FILE_PROBLEMS_ZH,
+  ...PARAM_PROBLEMS_ZH,
   ...API_ERRORS_ZH,
   'app.name': 'autofed',
   'app.tagline': '浏览器中的联邦学习',
