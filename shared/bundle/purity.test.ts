@@ -41,6 +41,7 @@ describe('shared/bundle', () => {
       'problems/codes.ts',
       'problems/index.ts',
       'problems/likely-meant.ts',
+      'problems/param-codes.ts',
       'train/options.ts',
       'train/schedule.ts',
     ])
