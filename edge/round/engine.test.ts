@@ -75,7 +75,7 @@ describe('RoundEngine', () => {
     await s.engine.authenticate(s.id, b.token)
     v = await s.engine.view(s.id)
     expect([v.selected, v.reported, v.deadline]).toEqual([[a.participantId, b.participantId], [a.participantId], s.clock.now() + 10_000])
-    await expect(s.upload(1, a.participantId, [2, 2, 2, 2, 2, 2], 1)).rejects.toMatchObject({ status: 409 })
+    await expect(s.upload(1, a.participantId, [2, 2, 2, 2, 2, 2], 1)).rejects.toMatchObject({ status: 409, coded: { code: 'update-already-accepted' } })
     await s.upload(1, b.participantId, [6, 6, 6, 6, 6, 6], 3)
     v = await s.engine.view(s.id)
     expect([v.phase, v.version]).toEqual(['validate', 1])

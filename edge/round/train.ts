@@ -1,3 +1,4 @@
+import { apiErrors } from '../../shared/api-errors'
 import { meanOf, releaseRunningSum } from '../../shared/fedavg'
 import { averagedLine, retryLine } from '../../shared/log-lines'
 import { coordinateMedian, trimmedMean } from '../../shared/robust'
@@ -27,7 +28,7 @@ export function checkUploadAllowed(rt: Runtime, round: number, participantId: st
   if (round !== rec.round) throw new RoundError(409, `round ${round} is not open (current round is ${rec.round}); fetch version ${rec.round - 1} and train again`)
   if (rec.params.secure_aggregation) throw new RoundError(400, `task ${rec.id} uses secure aggregation: updates are sent masked (POST /api/tasks/${rec.id}/rounds/${round}/secagg/masked, edge/API.md), never in the clear`)
   if (!rec.selected.includes(participantId)) throw new RoundError(409, `participant ${participantId} is not selected for round ${rec.round}; wait for the next round`)
-  if (rt.acc?.contributors.some((c) => c.id === participantId)) throw new RoundError(409, `round ${rec.round}: an update from ${participantId} was already accepted`)
+  if (rt.acc?.contributors.some((c) => c.id === participantId)) throw RoundError.of(apiErrors.updateAlreadyAccepted(rec.round, participantId))
 }
 
 /** Every selected participant that has not left sent its update (and at least one did). */

@@ -29,4 +29,5 @@ export const API_ERROR_EXAMPLES: readonly ApiErrorInfo[] = [
   apiErrors.noTrainedModel(),
   apiErrors.noSuchRoute(),
   apiErrors.badPath(),
+  apiErrors.updateAlreadyAccepted(3, 'pab12c'),
 ]

@@ -31,6 +31,7 @@ const BEFORE: Record<ApiErrorCode, [number, string]> = {
   'no-trained-model': [409, 'no round has finished yet, so there is no trained model'],
   'no-such-route': [404, 'no such API route; see edge/API.md'],
   'bad-path': [400, 'the address has a malformed %-escape (a % must be followed by two hex digits); check the link'],
+  'update-already-accepted': [409, 'round 3: an update from pab12c was already accepted'],
 }
 
 describe('api errors', () => {

@@ -1,5 +1,6 @@
 /*
- * The aggregator's errors that a person can meet on a page, each with a machine-readable code: the English
+ * The aggregator's errors that a person can meet on a page, and the protocol's answers a participant must tell
+ * apart (`update-already-accepted`), each with a machine-readable code: the English
  * format is the body's `error` text (the command line and tools print it, unchanged), and the web app words
  * the code in the page's language (web/ui/i18n `apiError.<code>`), filling the same `{name}` slots from `params`.
  */
@@ -37,6 +38,7 @@ export const API_ERROR_FORMATS = {
   'no-trained-model': 'no round has finished yet, so there is no trained model',
   'no-such-route': 'no such API route; see edge/API.md',
   'bad-path': 'the address has a malformed %-escape (a % must be followed by two hex digits); check the link',
+  'update-already-accepted': 'round {round}: an update from {participant} was already accepted',
 } as const
 
 export type ApiErrorCode = keyof typeof API_ERROR_FORMATS
@@ -69,6 +71,7 @@ const STATUS: Record<ApiErrorCode, ApiErrorStatus> = {
   'no-trained-model': 409,
   'no-such-route': 404,
   'bad-path': 400,
+  'update-already-accepted': 409,
 }
 
 /** Values an error's wording is filled with: flat, strings and numbers only (what the client accepts back). */
@@ -112,6 +115,8 @@ export const apiErrors = {
   noTrainedModel: () => build('no-trained-model', {}),
   noSuchRoute: () => build('no-such-route', {}),
   badPath: () => build('bad-path', {}),
+  /** An upload sent again once the round holds this participant's update (its first answer was lost, or a reload resent it). */
+  updateAlreadyAccepted: (round: number, participant: string) => build('update-already-accepted', { round, participant }),
 } as const
 
 /** True for a code this build knows (the client may meet codes of a newer aggregator). */

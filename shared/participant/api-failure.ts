@@ -18,6 +18,16 @@ export class ApiFailure extends Error {
   }
 }
 
+/**
+ * The aggregator already holds this participant's update of the round (shared/api-errors
+ * `update-already-accepted`): an upload whose first answer was lost, or one sent again after a reload. The update
+ * is in, as if this answer had been a 200.
+ */
+export function alreadyAccepted(err: unknown): boolean {
+  const cause = err instanceof ApiFailure ? err.cause : err
+  return statusOf(cause) === 409 && (cause as { code?: unknown } | null)?.code === 'update-already-accepted'
+}
+
 /** The aggregator refused for good (a 4xx other than 401/408/429): asking again cannot help. */
 export function refusedForGood(err: unknown): boolean {
   const status = statusOf(err)

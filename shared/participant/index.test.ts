@@ -164,6 +164,19 @@ describe('runParticipant', () => {
     expect(out).toEqual({ state: 'done', participantId: 'p1', roundsTrained: [] })
   })
 
+  it('an upload whose answer was lost and that the aggregator already holds (409 update-already-accepted) counts as taken', async () => {
+    const taken = Object.assign(new Error('round 1: an update from p1 was already accepted'), { status: 409, code: 'update-already-accepted' })
+    const { api, calls } = fakeApi([state({}), state({ state: 'done', phase: null })], [new TypeError('fetch failed'), taken])
+    const events: ParticipantEvent[] = []
+    const memory = memoryCheckpoints()
+    const out = await runParticipant({ api, taskId: 't', invite: 'i', name: 'n', labelCounts: {}, trainer: fakeTrainer(), checkpoint: memory, retry: noSleep, pollMs: POLL_MS, onEvent: (e) => events.push(e) })
+    expect(calls).toEqual(['join', 'weights 0', 'upload 1 12 8 failed', 'upload 1 12 8 failed'])
+    expect(events.find((e) => e.type === 'uploaded')).toEqual({ type: 'uploaded', round: 1, examples: 8, stale: false })
+    expect(events.filter((e) => e.type === 'problem')).toEqual([])
+    expect(out).toEqual({ state: 'done', participantId: 'p1', roundsTrained: [1] })
+    expect((await memory.load('t'))?.uploadedRound).toBe(1)
+  })
+
   it('distributed differential privacy: uploads global + the clipped difference + its noise, drawn once (a resend sends the same values)', async () => {
     const dp = (z: number) => ({ max_rounds: 1, merge_epochs: 2, min_participants: 1, differential_privacy: { mode: 'distributed', clip_norm: 0.5, noise_multiplier: z } })
     // Trained 10 → 12: the difference 2 is clipped to 0.5; noise of std 1e-9 · 0.5 is below float32's step at 10.5.

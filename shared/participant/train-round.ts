@@ -11,7 +11,7 @@ import {
   secureLostLine,
   trainingCompleteLine,
 } from '../log-lines'
-import { message, type ApiFailure } from './api-failure'
+import { alreadyAccepted, message, type ApiFailure } from './api-failure'
 import type { LoopContext } from './context'
 import { distributedPrivacy, privateWeights } from './private-update'
 import { statusOf } from './retry'
@@ -103,28 +103,12 @@ export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boo
     await ctx.call(`upload of round ${round}`, () => ctx.o.api.upload(ctx.auth(), round, weights, examples))
   } catch (err) {
     clearTimeout(grace)
-    await ctx.save()
-    const status = statusOf(err)
-    if (status === 409) {
-      // Not taken now (the round closed, or we are not in its current attempt). The trained weights stay in
-      // the checkpoint: if a retry of this round selects us again, they are sent again without retraining.
-      ctx.emit({ type: 'uploaded', round, examples, stale: true })
-      ctx.pushLog(notTakenLine(round, message((err as ApiFailure).cause)))
-      return false
-    }
-    if (status === undefined || status === 401 || status === 408 || status === 429 || status >= 500) throw err
-    // Refused for good (400, 413, 422, 403): sending it again cannot help. Sit this attempt out and go on.
-    c.satOut = { round, attempt: task.attempt ?? 1 }
-    c.training = null
-    await ctx.save()
-    const why = refusedLine(round, message((err as ApiFailure).cause))
-    ctx.emit({ type: 'problem', message: why })
-    ctx.pushLog(why)
-    return false
+    if (!alreadyAccepted(err)) return uploadFailed(ctx, task, examples, err)
   }
   clearTimeout(grace)
-  // Not waited for: after a crash before it is written, the checkpoint still holds the trained weights (if the
-  // upload took long enough to write them) and the update is sent again, answered 409 (already taken).
+  // Not waited for: after a crash before it is written, the update is sent again (from the checkpoint's weights if
+  // the upload took long enough to write them, else trained again) and answered 409 `update-already-accepted`,
+  // which counts as taken.
   c.uploadedRound = round
   c.training = null
   ctx.saveLater()
@@ -132,6 +116,30 @@ export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boo
   ctx.emit({ type: 'uploaded', round, examples, stale: false })
   ctx.pushLog(trainingCompleteLine(round, examples, last))
   return true
+}
+
+/** An upload that failed (after retries): not taken (409), refused for good, or thrown on for the loop to wait out. */
+async function uploadFailed(ctx: LoopContext, task: TaskState, examples: number, err: unknown): Promise<boolean> {
+  const round = task.round
+  const c = ctx.checkpoint()
+  await ctx.save()
+  const status = statusOf(err)
+  if (status === 409) {
+    // Not taken now (the round closed, or we are not in its current attempt). The trained weights stay in
+    // the checkpoint: if a retry of this round selects us again, they are sent again without retraining.
+    ctx.emit({ type: 'uploaded', round, examples, stale: true })
+    ctx.pushLog(notTakenLine(round, message((err as ApiFailure).cause)))
+    return false
+  }
+  if (status === undefined || status === 401 || status === 408 || status === 429 || status >= 500) throw err
+  // Refused for good (400, 413, 422, 403): sending it again cannot help. Sit this attempt out and go on.
+  c.satOut = { round, attempt: task.attempt ?? 1 }
+  c.training = null
+  await ctx.save()
+  const why = refusedLine(round, message((err as ApiFailure).cause))
+  ctx.emit({ type: 'problem', message: why })
+  ctx.pushLog(why)
+  return false
 }
 
 /**

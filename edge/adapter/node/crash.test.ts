@@ -113,7 +113,8 @@ describe('Node aggregator killed at each write point (SIGKILL) and restarted', (
     expect(await cutOff(s.upload(0))).toBe('cut off')
     await s.died()
     expect((await s.admin().task(s.task.id)).reported).toEqual([s.sites[0].id])
-    expect(await statusOf(s.upload(0))).toBe(409)
+    // Coded, so the participant whose answer was cut off takes its update as in (shared/participant alreadyAccepted).
+    await expect(s.upload(0)).rejects.toMatchObject({ status: 409, code: 'update-already-accepted' })
     expect(await s.upload(1)).toEqual({ accepted: true, received: 2, expected: 2 })
     // Counted twice, site 0 would weigh 10 of 25 examples: (10 + 60) / 25 = 2.8.
     expect(await globalOf(s.site(0), s.task.id, 1)).toEqual(new Array(8).fill(AVERAGE))

@@ -44,4 +44,5 @@ export const API_ERRORS_ZH: Record<keyof typeof API_ERRORS_EN, string> = {
   'apiError.no-trained-model': '还没有完成任何一轮训练，因此尚无训练好的模型',
   'apiError.no-such-route': '聚合服务器没有这个接口；网页与聚合服务器的版本可能不一致，请刷新页面',
   'apiError.bad-path': '网址中有格式错误的 % 转义（% 后必须跟两位十六进制数字）；请检查链接',
+  'apiError.update-already-accepted': '第 {round} 轮已收到参与方 {participant} 的更新',
 }
