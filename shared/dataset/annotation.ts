@@ -1,6 +1,7 @@
 import { safeRelativePath, type FileSource } from '../files'
 import { hasImageExtension } from '../image-format'
 import { parseJson } from '../json'
+import { canonical } from './canonical'
 import type { Problem } from '../problems'
 import * as fileProblems from './file-problems'
 import { ANNOTATION_FILE, emptySplits, under, type Collected, type RootFiles } from './layout'
@@ -58,14 +59,17 @@ export async function readAnnotation(source: FileSource, { root, files }: RootFi
   else if (!Array.isArray(labels.value) || !labels.value.every((l) => typeof l === 'string' && l !== ''))
     problem(fileProblems.annotationLabelsNotNames(file, labels.key))
   else {
-    const dup = labels.value.filter((l, i, all) => all.indexOf(l) !== i)
+    // Two spellings of one text (composed and decomposed) are one label listed twice.
+    const names = (labels.value as string[]).map(canonical)
+    const dup = names.filter((l, i, all) => all.indexOf(l) !== i)
     if (dup.length > 0) problem(fileProblems.annotationLabelsRepeated(file, labels.key, [...new Set(dup)]))
-    else if (labels.value.length === 0) problem(fileProblems.annotationLabelsEmpty(file, labels.key))
-    else out.labels = labels.value as string[]
+    else if (names.length === 0) problem(fileProblems.annotationLabelsEmpty(file, labels.key))
+    else out.labels = names
   }
   const known = new Set(out.labels ?? [])
 
-  const present = new Set(files.map((f) => f.rel))
+  // Listed paths find their files whichever Unicode form each side is written in.
+  const present = new Map(files.map((f) => [canonical(f.rel), f.rel]))
   const listed = new Map<string, string>() // path → where it was first listed
   let repeated = 0
   let firstRepeat: { at: string; earlier: string } | undefined
@@ -84,16 +88,18 @@ export async function readAnnotation(source: FileSource, { root, files }: RootFi
       const at = `${entry.key}[${i}]`
       if (!isRecord(item)) return problem(fileProblems.annotationItemNotObject(file, at))
       if (typeof item.path !== 'string' || item.path === '') return problem(fileProblems.annotationPathMissing(file, `${at}.path`))
-      const rel = safeRelativePath(item.path)
-      if (rel === null) return problem(fileProblems.annotationPathOutside(file, `${at}.path`, item.path))
-      const earlier = listed.get(rel)
+      const listedRel = safeRelativePath(item.path)
+      if (listedRel === null) return problem(fileProblems.annotationPathOutside(file, `${at}.path`, item.path))
+      const key = canonical(listedRel)
+      const rel = present.get(key) ?? listedRel
+      const earlier = listed.get(key)
       if (earlier !== undefined) {
         // A second listing would train on the image twice or leak it from train into test.
         if (repeated === 0) firstRepeat = { at, earlier }
         repeated++
         return
       }
-      listed.set(rel, at)
+      listed.set(key, at)
       const path = under(root, rel)
       const tags = item.tags
       if (tags === null || tags === undefined || (Array.isArray(tags) && tags.length === 0)) {
@@ -112,15 +118,15 @@ export async function readAnnotation(source: FileSource, { root, files }: RootFi
         if (multiTagged === 0) firstMulti = { at, used: t }
         multiTagged++
       }
-      const label = (tags[t] as { label: string }).label
+      const label = canonical((tags[t] as { label: string }).label)
       if (out.labels !== null && !known.has(label))
         return problem(fileProblems.annotationLabelUnknown(file, `${at}.tags[${t}].label`, label))
       if (!hasImageExtension(rel)) {
         out.skipped.push(unsupportedType(path, rel))
         return
       }
-      if (!present.has(rel)) {
-        missing.push(rel)
+      if (!present.has(key)) {
+        missing.push(listedRel)
         return
       }
       out.splits[split].push({ path, label })
@@ -132,7 +138,7 @@ export async function readAnnotation(source: FileSource, { root, files }: RootFi
   if (firstRepeat !== undefined) out.warnings.push(fileProblems.annotationRepeatedItems(file, repeated, firstRepeat.at, firstRepeat.earlier))
   if (firstMulti !== undefined) out.warnings.push(fileProblems.annotationMultipleTags(file, multiTagged, firstMulti.at, firstMulti.used))
   for (const { path, rel } of files) {
-    if (rel === ANNOTATION_FILE || listed.has(rel)) continue
+    if (rel === ANNOTATION_FILE || listed.has(canonical(rel))) continue
     out.skipped.push(hasImageExtension(rel) ? notListed(path, ANNOTATION_FILE) : unsupportedType(path, rel))
   }
   return out

@@ -3,6 +3,7 @@ import Papa from 'papaparse/papaparse.js'
 import { safeRelativePath, type FileSource } from '../files'
 import { extensionOf, hasImageExtension } from '../image-format'
 import type { Problem } from '../problems'
+import { canonical } from './canonical'
 import * as fileProblems from './file-problems'
 import { emptySplits, type Collected, type RootFiles } from './layout'
 import { notListed, unlabelledEmpty, unsupportedType } from './messages'
@@ -95,7 +96,8 @@ export function readCsv(csv: Extract<CsvCandidate, { ok: true }>, { root, files 
   }
   const rowProblems: Problem[] = []
 
-  // Index every image below the root by relative path and by file name, each with and without extension.
+  // Index every image below the root by relative path and by file name, each with and without extension, in
+  // one letter case and one Unicode form (a file name written on macOS finds the row that names it).
   const index = new Map<string, string[]>()
   const add = (key: string, path: string) => {
     const list = index.get(key)
@@ -109,7 +111,7 @@ export function readCsv(csv: Extract<CsvCandidate, { ok: true }>, { root, files 
   for (const { path, rel } of files) {
     if (!hasImageExtension(rel)) continue
     const base = rel.slice(rel.lastIndexOf('/') + 1)
-    for (const key of new Set([rel, stripExt(rel), base, stripExt(base)])) add(key.toLowerCase(), path)
+    for (const key of new Set([rel, stripExt(rel), base, stripExt(base)])) add(canonical(key).toLowerCase(), path)
   }
 
   const used = new Set<string>()
@@ -121,7 +123,7 @@ export function readCsv(csv: Extract<CsvCandidate, { ok: true }>, { root, files 
   rows.forEach((row, i) => {
     const line = i + 2
     const id = (row[columns.id] ?? '').trim()
-    const label = (row[columns.label] ?? '').trim()
+    const label = canonical((row[columns.label] ?? '').trim())
     if (id === '') {
       rowProblems.push(fileProblems.csvEmptyId(file, line, columns.id))
       return
@@ -135,7 +137,7 @@ export function readCsv(csv: Extract<CsvCandidate, { ok: true }>, { root, files 
       }
       key = safe
     }
-    const matches = index.get(key.toLowerCase()) ?? []
+    const matches = index.get(canonical(key).toLowerCase()) ?? []
     if (matches.length === 0) {
       missing.push(id)
       return

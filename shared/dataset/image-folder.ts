@@ -1,4 +1,5 @@
 import { hasImageExtension } from '../image-format'
+import { canonical } from './canonical'
 import { emptySplits, type Collected, type RootFiles } from './layout'
 import { notInLabelFolder, outsideSplits, unsupportedType } from './messages'
 import type { Split } from './types'
@@ -58,7 +59,7 @@ export function readImageFolder(rootFiles: RootFiles, name = '.'): Collected {
       out.skipped.push(notInLabelFolder(path))
       continue
     }
-    out.splits[target].push({ path, label: parts[0] })
+    out.splits[target].push({ path, label: canonical(parts[0]) })
   }
   return out
 }

@@ -341,6 +341,59 @@ describe('task labels', () => {
   })
 })
 
+describe('Unicode forms: a name written decomposed (macOS) and the same name composed are one', () => {
+  // "Mélanome" and "양성" (benign), composed (NFC) and decomposed (NFD: e + U+0301, Hangul as jamo).
+  const MEL = 'M\u00e9lanome'
+  const MEL_NFD = 'Me\u0301lanome'
+  const BENIGN = '\uc591\uc131'
+  const BENIGN_NFD = BENIGN.normalize('NFD')
+
+  it('ImageFolder: label folders in both forms are one label, spelled composed', async () => {
+    expect(MEL_NFD).not.toBe(MEL)
+    expect(BENIGN_NFD).not.toBe(BENIGN)
+    const d = ok(await readDataset(folder(images([`train/${MEL_NFD}/1.png`, `train/${MEL}/2.png`, `train/${BENIGN_NFD}/3.png`, `train/${BENIGN}/4.png`])), { validationFraction: 0 }))
+    expect(d.labels).toEqual([MEL, BENIGN].sort())
+    expect(d.counts.train).toEqual({ [MEL]: 2, [BENIGN]: 2 })
+    // The files are still read under the names they have.
+    expect(d.splits.train.map((i) => i.path).sort()).toEqual([`train/${MEL_NFD}/1.png`, `train/${MEL}/2.png`, `train/${BENIGN_NFD}/3.png`, `train/${BENIGN}/4.png`].sort())
+  })
+
+  it('a folder written decomposed joins a task whose labels are composed, and the other way round, in the task\'s spelling', async () => {
+    const nfd = folder(images([`train/${MEL_NFD}/1.png`, `train/${BENIGN_NFD}/2.png`]))
+    const d = ok(await readDataset(nfd, { taskLabels: [BENIGN, MEL], validationFraction: 0 }))
+    expect(d.labels).toEqual([BENIGN, MEL])
+    expect(d.counts.train).toEqual({ [BENIGN]: 1, [MEL]: 1 })
+    expect(d.splits.train.map((i) => i.label).sort()).toEqual([BENIGN, MEL].sort())
+    const nfc = folder(images([`train/${MEL}/1.png`]))
+    const e = ok(await readDataset(nfc, { taskLabels: [MEL_NFD], validationFraction: 0 }))
+    expect(e.splits.train.map((i) => i.label)).toEqual([MEL_NFD])
+    expect(e.counts.train).toEqual({ [MEL_NFD]: 1 })
+    // A label that is another text is still unknown.
+    expect(problems(await readDataset(nfc, { taskLabels: ['Melanome'] }))).toEqual([
+      `.: has 1 label the task does not know: ${MEL} (the task's labels are Melanome)`,
+    ])
+  })
+
+  it('CSV: a row names a decomposed file name composed, and its label counts with the composed one', async () => {
+    const csv = ['image_id,dx', `${MEL}_1,${MEL}`, `${MEL}_2,${MEL_NFD}`, 'x_3,nv', ''].join('\n')
+    const d = ok(await readDataset(folder({ 'labels.csv': csv, ...images([`img/${MEL_NFD}_1.jpg`, `img/${MEL}_2.jpg`, 'img/x_3.jpg']) }), { validationFraction: 0 }))
+    expect(d.counts.train).toEqual({ [MEL]: 2, nv: 1 })
+    expect(d.splits.train.map((i) => i.path).sort()).toEqual([`img/${MEL_NFD}_1.jpg`, `img/${MEL}_2.jpg`, 'img/x_3.jpg'].sort())
+  })
+
+  it('annotation.json: listed paths find decomposed files, tags match labels in either form, and a label listed in both forms is listed twice', async () => {
+    const doc = { labels: [MEL, 'nv'], Train: [{ path: `a/${MEL}.png`, tags: [{ label: MEL_NFD }] }, { path: 'a/n.png', tags: [{ label: 'nv' }] }] }
+    const d = ok(await readDataset(folder({ 'annotation.json': JSON.stringify(doc), ...images([`a/${MEL_NFD}.png`, 'a/n.png']) }), { validationFraction: 0 }))
+    expect(d.counts.train).toEqual({ [MEL]: 1, nv: 1 })
+    expect(d.splits.train.map((i) => i.path).sort()).toEqual([`a/${MEL_NFD}.png`, 'a/n.png'].sort())
+    expect(d.skipped).toEqual([])
+    const twice = { ...doc, labels: [MEL, MEL_NFD] }
+    const p = problems(await readDataset(folder({ 'annotation.json': JSON.stringify(twice), ...images([`a/${MEL_NFD}.png`, 'a/n.png']) })))
+    expect(p.join('\n')).toContain(MEL)
+    expect(p.join('\n')).toMatch(/more than once|twice|repeat/i)
+  })
+})
+
 describe('unreadable images', () => {
   it('counts a garbage .png and a cut-short header as skipped, not fatal', async () => {
     const src = folder({

@@ -3,6 +3,7 @@ import { extensionOf, hasImageExtension } from '../image-format'
 import type { Problem } from '../problems'
 import { count } from '../problems'
 import { ANNOTATION_FILE, readAnnotation } from './annotation'
+import { taskSpelling } from './canonical'
 import { checkImages } from './check-images'
 import { findCsvs, readCsv } from './csv'
 import { hasSplitFolders, readImageFolder } from './image-folder'
@@ -104,6 +105,11 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
   const root = findRoot(paths)
   const found = await collect(source, rootFiles(paths, root), name)
   if (found.problems.length > 0) return { ok: false, problems: found.problems }
+  if (options.taskLabels !== undefined) {
+    const spell = taskSpelling(options.taskLabels)
+    for (const s of SPLITS) for (const item of found.splits[s]) item.label = spell(item.label)
+    if (found.labels !== null) found.labels = found.labels.map(spell)
+  }
 
   const skipped = found.skipped.slice()
   // From here on the skipped files go with the problems: they are often the reason for them.

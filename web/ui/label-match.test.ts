@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest'
-import { probablyMeant, unknownLabels } from './label-match'
+import { inTaskSpelling, probablyMeant, unknownLabels } from './label-match'
 
 const task = ['0', '1', 'Cat', 'dog']
 
 describe('unknownLabels', () => {
   it('keeps the folder labels the task lacks, in the folder order', () => {
     expect(unknownLabels(['1 ', '0', 'Zero', '１'], task)).toEqual(['1 ', 'Zero', '１'])
+  })
+  it('knows a task label written in another Unicode form (composed é against e + U+0301), and keys counts as the task spells it', () => {
+    const composed = 'M\u00e9lanome'
+    const decomposed = 'Me\u0301lanome'
+    expect(unknownLabels([decomposed, 'Melanome'], [composed])).toEqual(['Melanome'])
+    expect(unknownLabels([composed], [decomposed])).toEqual([])
+    expect(inTaskSpelling({ [composed]: 3, nv: 1 }, [decomposed, 'nv'])).toEqual({ [decomposed]: 3, nv: 1 })
   })
 })
 

@@ -1,11 +1,23 @@
+import { taskSpelling } from '../../shared/dataset'
+
 /** A label as a person reads it: surrounding spaces, letter case and full-width forms (NFKC) do not show. */
 function looks(label: string): string {
   return label.normalize('NFKC').trim().toLowerCase()
 }
 
-/** Labels a folder has that the task does not know (its images could not be trained on). */
+/**
+ * Labels a folder has that the task does not know (its images could not be trained on). A label that is one of the
+ * task's in another Unicode form (a folder named on macOS) is known: training reads it as the task's.
+ */
 export function unknownLabels(folderLabels: readonly string[], taskLabels: readonly string[]): string[] {
-  return folderLabels.filter((l) => !taskLabels.includes(l))
+  const spell = taskSpelling(taskLabels)
+  return folderLabels.filter((l) => !taskLabels.includes(spell(l)))
+}
+
+/** Per-label counts keyed by the task's spelling of each label, as the aggregator lists them. */
+export function inTaskSpelling<T>(counts: Record<string, T>, taskLabels: readonly string[]): Record<string, T> {
+  const spell = taskSpelling(taskLabels)
+  return Object.fromEntries(Object.entries(counts).map(([label, c]) => [spell(label), c]))
 }
 
 /**

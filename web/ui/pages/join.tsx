@@ -18,7 +18,7 @@ import { DatasetSummary } from '../dataset-summary'
 import { FolderPicker } from '../folder-picker'
 import type { PickedFolder } from '../folder-picker'
 import { useT } from '../i18n'
-import { probablyMeant, unknownLabels } from '../label-match'
+import { inTaskSpelling, probablyMeant, unknownLabels } from '../label-match'
 import { ModelDescription, descriptionOfZip } from '../markdown'
 import type { StringKey, Translate } from '../i18n'
 import { fragmentParam, navigate } from '../router'
@@ -138,7 +138,7 @@ export function JoinPage(props: { taskId: string }) {
     setError(null)
     setStorageFullAs(null)
     try {
-      const labelCounts = labelCountsOf(dataset.counts, dataset.labels)
+      const labelCounts = inTaskSpelling(labelCountsOf(dataset.counts, dataset.labels), info?.labels ?? [])
       const creds = await api().join(props.taskId, { invite, name: name.trim(), labelCounts })
       try {
         await saveJoin({
