@@ -96,6 +96,15 @@ describe('ImageFolder layout', () => {
     expect(problems(await readDataset(folder(images(['test/a/1.png', 'test/b/2.png']))))).toEqual(['.: has no training images: put them in train/<label>/ or <label>/ folders'])
   })
 
+  it('says which formats to convert when a folder holds only image files it cannot read (iPhone HEIC, TIFF, DICOM)', async () => {
+    const src = folder({ 'train/cat/IMG_1.HEIC': 'x', 'train/cat/IMG_2.heic': 'x', 'train/dog/scan.tif': 'x', 'train/dog/s.dcm': 'x', 'train/dog/notes.txt': 'x' })
+    expect(problems(await readDataset(src, { name: 'photos' }))).toEqual([
+      'photos: has 4 image files in formats autofed does not read (.dcm, .heic, .tif) and no image it reads (PNG, JPEG, WebP, BMP, GIF): convert them to PNG or JPEG',
+    ])
+    // Only files that are not images at all: there is nothing to convert.
+    expect(problems(await readDataset(folder({ 'train/cat/notes.txt': 'x' }), { name: 'notes' }))[0]).toMatch(/^notes: has no images/)
+  })
+
   it('says a folder of loose images looks like a single class folder and names the expected layouts', async () => {
     const bag = problems(await readDataset(folder(images(['1.png', '2.png', '3.png', '4.png', '5.png'])), { name: 'Bag' }))
     expect(bag).toEqual([

@@ -84,6 +84,16 @@ export function noImages(file: string): Problem {
   }
 }
 
+/** No image the product reads, but image files in formats it does not (HEIC photos, TIFF or DICOM scans). */
+export function unsupportedImages(file: string, n: number, extensions: string[]): Problem {
+  return {
+    file,
+    message: `has ${count(n, 'image file')} in formats autofed does not read (${extensions.join(', ')}) and no image it reads (${IMAGE_FORMAT_NAMES}): convert them to PNG or JPEG`,
+    code: 'unsupported-images',
+    params: { count: n, extensions },
+  }
+}
+
 /** Images with no label folder around them: most likely one class's folder, picked instead of its parent. */
 export function singleClassFolder(file: string, n: number, label: string): Problem {
   return {

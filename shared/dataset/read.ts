@@ -1,5 +1,5 @@
 import { byPath, type FileSource } from '../files'
-import { extensionOf, hasImageExtension } from '../image-format'
+import { OTHER_IMAGE_EXTENSIONS, extensionOf, hasImageExtension } from '../image-format'
 import type { Problem } from '../problems'
 import { count } from '../problems'
 import { ANNOTATION_FILE, readAnnotation } from './annotation'
@@ -122,6 +122,9 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
     // Images with no label folder around them: most likely one class's folder, picked instead of its parent.
     const loose = skipped.filter((s) => s.code === 'not-in-label-folder').length
     if (loose > 0) return fail([messages.singleClassFolder(found.labelSource, loose, found.labelSource.split('/').pop() || name)])
+    // "No images" would be wrong for a folder of iPhone photos or TIFF scans: say which formats to convert.
+    const other = skipped.flatMap((s) => (s.code === 'unsupported-type' && OTHER_IMAGE_EXTENSIONS.includes(s.params.ext) ? [s.params.ext] : []))
+    if (other.length > 0) return fail([messages.unsupportedImages(found.labelSource, other.length, [...new Set(other)].sort())])
     return fail([noImages])
   }
 

@@ -10,6 +10,12 @@ export type ImageSize = { format: ImageFormat; width: number; height: number }
 /** File extensions (lower case, with the dot) of the formats the product decodes. */
 export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif']
 
+/**
+ * Extensions of image formats the product does not decode that photos, scans and medical images come in (iPhone
+ * HEIC, AVIF, TIFF, DICOM, JPEG 2000 and XL, raw DNG): a folder of only these is told to convert them.
+ */
+export const OTHER_IMAGE_EXTENSIONS: readonly string[] = ['.heic', '.heif', '.avif', '.tif', '.tiff', '.dcm', '.dicom', '.jp2', '.jxl', '.dng']
+
 /** Human names of the formats, for messages. */
 export const IMAGE_FORMAT_NAMES = 'PNG, JPEG, WebP, BMP, GIF'
 

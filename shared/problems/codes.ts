@@ -9,6 +9,7 @@ import type { ParamProblemCause } from './param-codes'
  */
 export type ProblemCause =
   | { code: 'no-images' }
+  | { code: 'unsupported-images'; params: { count: number; extensions: string[] } }
   | { code: 'single-class-folder'; params: { count: number; label: string } }
   | { code: 'no-labelled-images'; params: { unlabelled: number } }
   | { code: 'none-readable'; params: { count: number; training: boolean } }

@@ -170,6 +170,8 @@ async function readAll(): Promise<{ skipped: SkippedFile[]; problems: Problem[] 
       { validationFraction: 0 },
     ],
     [fromMap({ 'readme.txt': 'x' }), { name: 'mydata' }],
+    [fromMap({ 'train/a/IMG_1.HEIC': 'x', 'train/b/scan.tif': 'x', 'train/b/notes.txt': 'x' }), { name: 'photos' }],
+    [fromMap({ 'a/IMG_1.heic': 'x' }), { name: 'photo' }],
     [fromMap(images(['1.png', '2.png'])), { name: 'Bag' }],
     [fromMap(images(['1.png'])), { name: 'One' }],
     [fromMap({ 'annotation.json': annotation({ labels: ['a'], Train: [{ path: '1.png', tags: [] }, { path: '2.png', tags: null }] }), ...images(['1.png', '2.png']) }), {}],
@@ -240,6 +242,7 @@ const FILE_PROBLEM_CODES: Record<FileProblemCode, true> = {
 /** The codes a folder can give (a task parameter's are param-problem-messages.test.ts's). */
 const PROBLEM_CODES: Record<Exclude<ProblemCode, ParamProblemCode>, true> = {
   'no-images': true,
+  'unsupported-images': true,
   'single-class-folder': true,
   'no-labelled-images': true,
   'none-readable': true,

@@ -23,7 +23,7 @@ const END_KEYS: Record<CutShortEnd['end'], StringKey> = {
   'header-bytes': 'skip.end.headerBytes',
 }
 
-type Noun = 'image' | 'trainingImage' | 'unlabelledImage' | 'label'
+type Noun = 'image' | 'imageFile' | 'trainingImage' | 'unlabelledImage' | 'label'
 
 /** "1 image", "3 images" (English needs the singular; the key pairs keep Chinese free to word both alike). */
 function counted(t: Translate, n: number, noun: Noun): string {
@@ -71,6 +71,8 @@ export function problemMessage(p: Problem, t: Translate): string {
       return p.message
     case 'no-images':
       return t('dataProblem.noImages')
+    case 'unsupported-images':
+      return t('dataProblem.unsupportedImages', { files: counted(t, p.params.count, 'imageFile'), extensions: list(t, p.params.extensions) })
     case 'single-class-folder':
       return t('dataProblem.singleClass', { images: counted(t, p.params.count, 'image'), label: p.params.label })
     case 'no-labelled-images':

@@ -7,6 +7,8 @@
 export const DATASET_EN = {
   'dataCount.image': '{count} images',
   'dataCount.imageOne': '1 image',
+  'dataCount.imageFile': '{count} image files',
+  'dataCount.imageFileOne': '1 image file',
   'dataCount.trainingImage': '{count} training images',
   'dataCount.trainingImageOne': '1 training image',
   'dataCount.unlabelledImage': '{count} unlabelled images',
@@ -36,6 +38,7 @@ export const DATASET_EN = {
   'skip.end.headerBytes': 'it has {have} of the {declared} bytes its header declares',
   'dataProblem.noImages':
     'has no images (PNG, JPEG, WebP, BMP, GIF); see the supported layouts: annotation.json, train/<label>/…, <label>/…, or a CSV naming image and label',
+  'dataProblem.unsupportedImages': 'has {files} in formats autofed does not read ({extensions}) and no image it reads (PNG, JPEG, WebP, BMP, GIF): convert them to PNG or JPEG',
   'dataProblem.singleClass':
     'has {images} but no label folders: this looks like the folder of a single class ("{label}"). Pick the folder above it, laid out as <label>/… (one subfolder per label) or train/<label>/…, val/<label>/…, test/<label>/…, or a folder with annotation.json or a CSV naming each image and its label',
   'dataProblem.noLabelled': 'has no labelled images ({unlabelled})',
@@ -53,6 +56,8 @@ export const DATASET_EN = {
 export const DATASET_ZH: Record<keyof typeof DATASET_EN, string> = {
   'dataCount.image': '{count} 张图像',
   'dataCount.imageOne': '1 张图像',
+  'dataCount.imageFile': '{count} 个图像文件',
+  'dataCount.imageFileOne': '1 个图像文件',
   'dataCount.trainingImage': '{count} 张训练图像',
   'dataCount.trainingImageOne': '1 张训练图像',
   'dataCount.unlabelledImage': '{count} 张无标签图像',
@@ -81,6 +86,7 @@ export const DATASET_ZH: Record<keyof typeof DATASET_EN, string> = {
   'skip.end.riffBytes': 'RIFF 文件头声明 {declared} 字节，文件只有 {have} 字节',
   'skip.end.headerBytes': '文件头声明 {declared} 字节，文件只有 {have} 字节',
   'dataProblem.noImages': '没有图像（PNG、JPEG、WebP、BMP、GIF）；支持的目录结构：annotation.json、train/<标签>/…、<标签>/…，或一个列出图像及其标签的 CSV 文件',
+  'dataProblem.unsupportedImages': '有 {files} 的格式无法读取（{extensions}），且没有可读取的图像（PNG、JPEG、WebP、BMP、GIF）：请先将它们转换为 PNG 或 JPEG',
   'dataProblem.singleClass':
     '有 {images}，但没有标签文件夹：这看起来是单个类别（“{label}”）的文件夹。请选择它的上一级文件夹，其结构应为 <标签>/…（每个标签一个子文件夹）或 train/<标签>/…、val/<标签>/…、test/<标签>/…，或者选择含有 annotation.json 或列出每张图像及其标签的 CSV 文件的文件夹',
   'dataProblem.noLabelled': '没有带标签的图像（{unlabelled}）',
