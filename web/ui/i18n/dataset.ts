@@ -86,7 +86,7 @@ export const DATASET_ZH: Record<keyof typeof DATASET_EN, string> = {
   'skip.end.riffBytes': 'RIFF 文件头声明 {declared} 字节，文件只有 {have} 字节',
   'skip.end.headerBytes': '文件头声明 {declared} 字节，文件只有 {have} 字节',
   'dataProblem.noImages': '没有图像（PNG、JPEG、WebP、BMP、GIF）；支持的目录结构：annotation.json、train/<标签>/…、<标签>/…，或一个列出图像及其标签的 CSV 文件',
-  'dataProblem.unsupportedImages': '有 {files} 的格式无法读取（{extensions}），且没有可读取的图像（PNG、JPEG、WebP、BMP、GIF）：请先将它们转换为 PNG 或 JPEG',
+  'dataProblem.unsupportedImages': '{files}的格式无法读取（{extensions}），且没有可读取的图像（PNG、JPEG、WebP、BMP、GIF）：请先将它们转换为 PNG 或 JPEG',
   'dataProblem.singleClass':
     '有 {images}，但没有标签文件夹：这看起来是单个类别（“{label}”）的文件夹。请选择它的上一级文件夹，其结构应为 <标签>/…（每个标签一个子文件夹）或 train/<标签>/…、val/<标签>/…、test/<标签>/…，或者选择含有 annotation.json 或列出每张图像及其标签的 CSV 文件的文件夹',
   'dataProblem.noLabelled': '没有带标签的图像（{unlabelled}）',
