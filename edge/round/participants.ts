@@ -4,6 +4,7 @@ import type { JoinRate } from './trust'
 import { RoundError, type ParticipantRecord, type TaskRecord } from './types'
 import { participantView } from './views'
 import { apiErrors } from '../../shared/api-errors'
+import { taskSpelling } from '../../shared/dataset/canonical'
 
 /** Bearer tokens whose hash is remembered (oldest forgotten first). */
 const MAX_TOKEN_HASHES = 4096
@@ -36,21 +37,37 @@ export class TokenHashes {
 }
 
 /** What a join needs that is computed before the task record is locked. */
-export type JoinTicket = { examples: number; tokenHash: string | null; fresh: string; freshHash: string }
+export type JoinTicket = { examples: number; labelCounts: LabelCounts; tokenHash: string | null; fresh: string; freshHash: string }
+
+/**
+ * The join's counts keyed by the task's spelling of each label: a folder named on macOS (decomposed é, Hangul
+ * jamo) counts under the task's composed label, and two spellings of one label are added up.
+ */
+function inTaskSpelling(counts: LabelCounts, labels: readonly string[]): LabelCounts {
+  const spell = taskSpelling(labels)
+  const out: LabelCounts = {}
+  for (const [label, c] of Object.entries(counts)) {
+    const key = spell(label)
+    const had = out[key]
+    out[key] = had ? { train: had.train + c.train, validation: had.validation + c.validation, test: had.test + c.test } : { ...c }
+  }
+  return out
+}
 
 /** Checks the invite and the labels of a join (403, 422) and hashes its secrets. */
 export async function prepareJoin(rec: TaskRecord, req: JoinRequest): Promise<JoinTicket> {
   if ((await hashSecret(req.invite)) !== rec.inviteHash) throw RoundError.of(apiErrors.inviteWrong())
-  const unknown = Object.keys(req.labelCounts).filter((l) => !rec.labels.includes(l))
+  const labelCounts = inTaskSpelling(req.labelCounts, rec.labels)
+  const unknown = Object.keys(labelCounts).filter((l) => !rec.labels.includes(l))
   if (unknown.length > 0) throw RoundError.of(apiErrors.unknownLabels(unknown, rec.labels))
-  const examples = Object.values(req.labelCounts).reduce((n, c) => n + c.train, 0)
+  const examples = Object.values(labelCounts).reduce((n, c) => n + c.train, 0)
   // Such a site would be selected every round and never upload (0 examples is not an update): each round would wait out calculation_timeout.
   if (examples === 0) throw RoundError.of(apiErrors.noTrainingImages())
   const tokenHash = req.token ? await hashSecret(req.token) : null
   // A new participant's token is hashed before the record is written: one write holds the participant
   // whole (a crash between two writes left a name no token could claim).
   const fresh = randomId(24)
-  return { examples, tokenHash, fresh, freshHash: await hashSecret(fresh) }
+  return { examples, labelCounts, tokenHash, fresh, freshHash: await hashSecret(fresh) }
 }
 
 /** Adds the participant to the record, or resumes the one of that name holding the token (409 otherwise, 403 when full). */
@@ -60,7 +77,7 @@ export function admitJoin(rec: TaskRecord, req: JoinRequest, ticket: JoinTicket,
     if (ticket.tokenHash !== existing.tokenHash) throw RoundError.of(apiErrors.nameTaken(req.name))
     existing.online = true
     existing.left = false
-    existing.labelCounts = req.labelCounts
+    existing.labelCounts = ticket.labelCounts
     existing.examples = ticket.examples
     return { participantId: existing.id, token: req.token as string, record: existing }
   }
@@ -70,7 +87,7 @@ export function admitJoin(rec: TaskRecord, req: JoinRequest, ticket: JoinTicket,
   const cap = rec.params.max_participants ?? 100
   if (rec.participants.length >= cap) throw RoundError.of(apiErrors.taskFull(rec.name, cap))
   joins.admit(rec.id, now)
-  const p: ParticipantRecord = { id: `p${randomId(5)}`, name: req.name, tokenHash: ticket.freshHash, online: true, left: false, examples: ticket.examples, labelCounts: req.labelCounts, joinedAt: now }
+  const p: ParticipantRecord = { id: `p${randomId(5)}`, name: req.name, tokenHash: ticket.freshHash, online: true, left: false, examples: ticket.examples, labelCounts: ticket.labelCounts, joinedAt: now }
   rec.participants.push(p)
   return { participantId: p.id, token: ticket.fresh, record: p }
 }
