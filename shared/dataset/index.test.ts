@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { fromMap, type FileSource } from '../files'
 import { formatProblem, type Result } from '../problems'
 import { readDataset, summarize, type Dataset } from '.'
+import { confirmCopies, sampleKey } from './copies'
 
 const PNG = encodePng({ width: 2, height: 2, data: new Uint8Array([0, 64, 128, 255]), channels: 1, depth: 8 })
 
@@ -484,6 +485,43 @@ describe('unreadable images', () => {
       ".: has 1 label the task does not know: zz (the task's labels are a)",
       '.: has 1 training image but none can be read (see the skipped files for why): replace it with readable PNG, JPEG, WebP, BMP or GIF files',
     ])
+  })
+})
+
+describe('copies of one file', () => {
+  /** A PNG of its own for each n: different pixels, different bytes. */
+  const png = (n: number) => encodePng({ width: 2, height: 2, data: new Uint8Array([n & 255, n >> 8, 7, 9]), channels: 1, depth: 8 })
+  const distinct = (paths: string[], from = 0) => Object.fromEntries(paths.map((p, i) => [p, png(from + i)]))
+
+  it('warns of a training image copied into test, and of one image filed under two labels, naming a pair', async () => {
+    const src = folder({ ...distinct(['train/cat/1.png', 'train/cat/2.png', 'train/dog/1.png', 'train/dog/2.png']), 'test/cat/t.png': png(0), 'train/dog/3.png': png(1) })
+    const d = ok(await readDataset(src, { check: true, name: 'clinic' }))
+    expect(d.warnings.map(formatProblem).filter((w) => w.includes('byte for byte'))).toEqual([
+      'clinic: has 1 image copied into more than one split, byte for byte (train/cat/1.png and test/cat/t.png): a copy of a training image is not unseen, so the validation and test figures overstate; keep one copy',
+      'clinic: has 1 image filed under two labels, byte for byte (train/cat/2.png and train/dog/3.png): one of the labels is wrong; keep the right copy',
+    ])
+    // Without reading the files, copies are not known.
+    expect(ok(await readDataset(src, { name: 'clinic' })).warnings.map(formatProblem).filter((w) => w.includes('byte for byte'))).toEqual([])
+  })
+
+  it('keeps the copies of a file on one side of the drawn validation split', async () => {
+    // 30 distinct images of one label and 6 copies of a 31st: whichever side the copies land on, they land together.
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const files = { ...distinct(range(30, (i) => `a/${i}.png`)), ...Object.fromEntries(range(6, (i) => [`a/copy${i}.png`, png(999)])), ...distinct(['b/1.png', 'b/2.png'], 500) }
+      const d = ok(await readDataset(folder(files), { check: true, seed, validationFraction: 0.2 }))
+      const inValidation = d.splits.validation.filter((i) => i.path.includes('copy')).length
+      expect([0, 6], `seed ${seed}`).toContain(inValidation)
+    }
+  })
+
+  it('compares whole files: the same length and sampled bytes with one byte apart is no copy', async () => {
+    const a = new Uint8Array(100_000).fill(3)
+    const b = a.slice()
+    b[50_000 + 1000] = 4 // between the sampled windows
+    const c = a.slice()
+    expect(sampleKey(b)).toBe(sampleKey(a))
+    const source = fromMap({ 'x/a.png': a, 'x/b.png': b, 'x/c.png': c })
+    expect(await confirmCopies(source, new Map([[sampleKey(a), ['x/b.png', 'x/c.png', 'x/a.png']]]))).toEqual([['x/a.png', 'x/c.png']])
   })
 })
 

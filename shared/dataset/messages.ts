@@ -94,6 +94,28 @@ export function unsupportedImages(file: string, n: number, extensions: string[])
   }
 }
 
+/** `n` files copied byte for byte into more than one split; `first` and `second` are two copies of one of them. */
+export function copiesAcrossSplits(file: string, n: number, [first, second]: [string, string]): Problem {
+  return {
+    file,
+    message:
+      `has ${count(n, 'image')} copied into more than one split, byte for byte (${first} and ${second}${n > 1 ? ', …' : ''}): ` +
+      'a copy of a training image is not unseen, so the validation and test figures overstate; keep one copy',
+    code: 'copies-across-splits',
+    params: { count: n, first, second },
+  }
+}
+
+/** `n` files copied byte for byte into folders of different labels; `first` and `second` are two copies of one of them. */
+export function copiesAcrossLabels(file: string, n: number, [first, second]: [string, string]): Problem {
+  return {
+    file,
+    message: `has ${count(n, 'image')} filed under two labels, byte for byte (${first} and ${second}${n > 1 ? ', …' : ''}): one of the labels is wrong; keep the right copy`,
+    code: 'copies-across-labels',
+    params: { count: n, first, second },
+  }
+}
+
 /** Images with no label folder around them: most likely one class's folder, picked instead of its parent. */
 export function singleClassFolder(file: string, n: number, label: string): Problem {
   return {

@@ -5,6 +5,7 @@ import { count } from '../problems'
 import { ANNOTATION_FILE, readAnnotation } from './annotation'
 import { taskSpelling } from './canonical'
 import { checkImages } from './check-images'
+import { copyConflicts, copyKeys } from './copies'
 import { findCsvs, readCsv } from './csv'
 import { hasSplitFolders, readImageFolder } from './image-folder'
 import type { Collected, RootFiles } from './layout'
@@ -130,8 +131,11 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
 
   const foundImages = all().length
   const foundTraining = splits.train.length
+  let copies: string[][] = []
   if (options.check) {
-    const { unreadable } = await checkImages(source, all(), options.check === true ? {} : options.check)
+    const checked = await checkImages(source, all(), options.check === true ? {} : options.check)
+    const unreadable = checked.unreadable
+    copies = checked.copies
     const bad = new Set(unreadable.map((u) => u.path))
     skipped.push(...unreadable)
     splits = { train: splits.train.filter((i) => !bad.has(i.path)), validation: splits.validation.filter((i) => !bad.has(i.path)), test: splits.test.filter((i) => !bad.has(i.path)) }
@@ -163,9 +167,12 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
   let groupedBy: string | undefined
   if (validationFromTrain) {
     groupedBy = splits.train.some((i) => i.group !== undefined) ? found.groupColumn : undefined
-    const drawn = splitValidation(splits.train, fraction, seed)
+    const drawn = splitValidation(splits.train, fraction, seed, copyKeys(copies))
     splits = { ...splits, train: drawn.train, validation: drawn.validation }
   }
+  const conflicts = copyConflicts(copies, splits)
+  if (conflicts.acrossSplits.first) warnings.push(messages.copiesAcrossSplits(found.labelSource, conflicts.acrossSplits.count, conflicts.acrossSplits.first))
+  if (conflicts.acrossLabels.first) warnings.push(messages.copiesAcrossLabels(found.labelSource, conflicts.acrossLabels.count, conflicts.acrossLabels.first))
   // A folder that is only evaluated is not trained on: what its splits would mean for training is not news.
   if (options.requireTrain !== false) {
     if (splits.test.length === 0)

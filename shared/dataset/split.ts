@@ -2,14 +2,15 @@ import { byPath } from '../files'
 import { hashString, seededRandom, shuffled } from '../random'
 import type { DatasetItem } from './types'
 
-/** Items that must land on the same side of the split: one group, or one image without a group. */
+/** Items that must land on the same side of the split: one group, the copies of one file, or one image. */
 type Unit = { key: string; items: DatasetItem[]; label: string }
 
 /** Groups items into units; a unit's stratum is the label most of its images carry (ties: the smallest label). */
-function unitsOf(train: readonly DatasetItem[]): Unit[] {
+function unitsOf(train: readonly DatasetItem[], copyOf: ReadonlyMap<string, string>): Unit[] {
   const byKey = new Map<string, DatasetItem[]>()
   for (const item of train) {
-    const key = item.group === undefined ? `path:${item.path}` : `group:${item.group}`
+    const copy = copyOf.get(item.path)
+    const key = item.group !== undefined ? `group:${item.group}` : copy !== undefined ? `copy:${copy}` : `path:${item.path}`
     const list = byKey.get(key)
     if (list === undefined) byKey.set(key, [item])
     else list.push(item)
@@ -33,16 +34,18 @@ export function minImagesForValidation(fraction: number): number {
  * shuffle seeded with (seed, label) over the label's units in sorted order. A unit is one image, or
  * every image of one `group` (a lesion photographed several times): a group goes to one side whole,
  * so validation never sees a lesion that training saw; with groups the count is approximate (whole
- * groups are taken until the label's share is reached). The same seed and files give the same split
- * whatever order the files were listed in. Both lists keep the input order.
+ * groups are taken until the label's share is reached). Copies of one file (`copyOf`: path → the first path
+ * of its copies) are a group too, so validation never holds a copy of a training image. The same seed and
+ * files give the same split whatever order the files were listed in. Both lists keep the input order.
  */
 export function splitValidation(
   train: readonly DatasetItem[],
   fraction: number,
   seed: number,
+  copyOf: ReadonlyMap<string, string> = new Map(),
 ): { train: DatasetItem[]; validation: DatasetItem[] } {
   const byLabel = new Map<string, Unit[]>()
-  for (const unit of unitsOf(train)) {
+  for (const unit of unitsOf(train, copyOf)) {
     const list = byLabel.get(unit.label)
     if (list === undefined) byLabel.set(unit.label, [unit])
     else list.push(unit)

@@ -17,6 +17,8 @@ export type ProblemCause =
   | { code: 'no-training-images'; params: { imageFolder: boolean } }
   | { code: 'untrained-labels'; params: { labels: string[] } }
   | { code: 'no-test-split' }
+  | { code: 'copies-across-splits'; params: { count: number; first: string; second: string } }
+  | { code: 'copies-across-labels'; params: { count: number; first: string; second: string } }
   | { code: 'extra-csvs'; params: { ignored: string[] } }
   | FileProblemCause
   | ParamProblemCause

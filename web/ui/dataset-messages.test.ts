@@ -170,6 +170,9 @@ async function readAll(): Promise<{ skipped: SkippedFile[]; problems: Problem[] 
       { validationFraction: 0 },
     ],
     [fromMap({ 'readme.txt': 'x' }), { name: 'mydata' }],
+    // One copy across splits and one across labels; then two of each.
+    [fromMap({ ...images(['train/a/1.png', 'test/a/1.png', 'train/b/1.png']), 'train/a/2.png': BIG_PNG }), { check: true }],
+    [fromMap({ ...images(['train/a/1.png', 'test/a/1.png', 'train/b/1.png']), 'train/a/2.png': BIG_PNG, 'test/b/2.png': BIG_PNG, 'train/b/3.png': BIG_PNG }), { check: true }],
     [fromMap({ 'train/a/IMG_1.HEIC': 'x', 'train/b/scan.tif': 'x', 'train/b/notes.txt': 'x' }), { name: 'photos' }],
     [fromMap({ 'a/IMG_1.heic': 'x' }), { name: 'photo' }],
     [fromMap(images(['1.png', '2.png'])), { name: 'Bag' }],
@@ -250,6 +253,8 @@ const PROBLEM_CODES: Record<Exclude<ProblemCode, ParamProblemCode>, true> = {
   'no-training-images': true,
   'untrained-labels': true,
   'no-test-split': true,
+  'copies-across-splits': true,
+  'copies-across-labels': true,
   'extra-csvs': true,
   ...FILE_PROBLEM_CODES,
 }

@@ -91,6 +91,12 @@ export function problemMessage(p: Problem, t: Translate): string {
       return t('dataProblem.untrained', { labels: list(t, p.params.labels) })
     case 'no-test-split':
       return t('dataProblem.noTestSplit')
+    case 'copies-across-splits':
+    case 'copies-across-labels': {
+      const { count, first, second } = p.params
+      const key = p.code === 'copies-across-splits' ? 'dataProblem.copiesAcrossSplits' : 'dataProblem.copiesAcrossLabels'
+      return t(count === 1 ? key : `${key}More`, { images: counted(t, count, 'image'), first, second })
+    }
     case 'extra-csvs':
       return t('dataProblem.extraCsvs', { ignored: list(t, p.params.ignored) })
     default:

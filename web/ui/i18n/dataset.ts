@@ -38,6 +38,12 @@ export const DATASET_EN = {
   'skip.end.headerBytes': 'it has {have} of the {declared} bytes its header declares',
   'dataProblem.noImages':
     'has no images (PNG, JPEG, WebP, BMP, GIF); see the supported layouts: annotation.json, train/<label>/…, <label>/…, or a CSV naming image and label',
+  'dataProblem.copiesAcrossSplits':
+    'has {images} copied into more than one split, byte for byte ({first} and {second}): a copy of a training image is not unseen, so the validation and test figures overstate; keep one copy',
+  'dataProblem.copiesAcrossSplitsMore':
+    'has {images} copied into more than one split, byte for byte ({first} and {second}, …): a copy of a training image is not unseen, so the validation and test figures overstate; keep one copy',
+  'dataProblem.copiesAcrossLabels': 'has {images} filed under two labels, byte for byte ({first} and {second}): one of the labels is wrong; keep the right copy',
+  'dataProblem.copiesAcrossLabelsMore': 'has {images} filed under two labels, byte for byte ({first} and {second}, …): one of the labels is wrong; keep the right copy',
   'dataProblem.unsupportedImages': 'has {files} in formats autofed does not read ({extensions}) and no image it reads (PNG, JPEG, WebP, BMP, GIF): convert them to PNG or JPEG',
   'dataProblem.singleClass':
     'has {images} but no label folders: this looks like the folder of a single class ("{label}"). Pick the folder above it, laid out as <label>/… (one subfolder per label) or train/<label>/…, val/<label>/…, test/<label>/…, or a folder with annotation.json or a CSV naming each image and its label',
@@ -86,6 +92,10 @@ export const DATASET_ZH: Record<keyof typeof DATASET_EN, string> = {
   'skip.end.riffBytes': 'RIFF 文件头声明 {declared} 字节，文件只有 {have} 字节',
   'skip.end.headerBytes': '文件头声明 {declared} 字节，文件只有 {have} 字节',
   'dataProblem.noImages': '没有图像（PNG、JPEG、WebP、BMP、GIF）；支持的目录结构：annotation.json、train/<标签>/…、<标签>/…，或一个列出图像及其标签的 CSV 文件',
+  'dataProblem.copiesAcrossSplits': '有 {images} 被原样复制到了不止一个数据划分中（{first} 与 {second}）：训练图像的副本并非未见过的数据，验证和测试结果会因此偏高；请只保留一份',
+  'dataProblem.copiesAcrossSplitsMore': '有 {images} 被原样复制到了不止一个数据划分中（{first} 与 {second} 等）：训练图像的副本并非未见过的数据，验证和测试结果会因此偏高；请只保留一份',
+  'dataProblem.copiesAcrossLabels': '有 {images} 被原样归入了两个标签（{first} 与 {second}）：其中一个标签是错误的；请保留正确的那一份',
+  'dataProblem.copiesAcrossLabelsMore': '有 {images} 被原样归入了两个标签（{first} 与 {second} 等）：其中一个标签是错误的；请保留正确的那一份',
   'dataProblem.unsupportedImages': '{files}的格式无法读取（{extensions}），且没有可读取的图像（PNG、JPEG、WebP、BMP、GIF）：请先将它们转换为 PNG 或 JPEG',
   'dataProblem.singleClass':
     '有 {images}，但没有标签文件夹：这看起来是单个类别（“{label}”）的文件夹。请选择它的上一级文件夹，其结构应为 <标签>/…（每个标签一个子文件夹）或 train/<标签>/…、val/<标签>/…、test/<标签>/…，或者选择含有 annotation.json 或列出每张图像及其标签的 CSV 文件的文件夹',
