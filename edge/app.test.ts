@@ -172,6 +172,20 @@ describe('error codes', () => {
     }
   })
 
+  it('answers a JSON body over 1 MB on POST /api/tasks with 413 and its code, saying where a zip goes', async () => {
+    const app = createApp({
+      engine: new RoundEngine({ store: createMemoryStore(), clock: createTimerClock(), publish: () => {} }),
+      hub: createHub(),
+      initiatorToken: 'i',
+      runtime: 'node',
+      bundles: { list: async () => [], get: async () => null },
+      maxBundleBytes: 4 * 1024 * 1024,
+    })
+    const res = await app.request('/api/tasks', { method: 'POST', headers: { Authorization: 'Bearer i', 'Content-Type': 'application/json' }, body: JSON.stringify({ bundle: 'x'.repeat(1024 * 1024) }) })
+    const e = apiErrors.createJsonTooLarge(1)
+    expect([res.status, await res.json()]).toEqual([413, bodyOf(e)])
+  })
+
   it('answers a task over its joins a minute with 429, its code and the wait', async () => {
     const clock = createTimerClock()
     const engine = new RoundEngine({ store: createMemoryStore(), clock, publish: () => {} })

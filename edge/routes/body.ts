@@ -12,14 +12,14 @@ export const JSON_MAX_BYTES = 1024 * 1024
  * The request body, refused with 413 once more than `maxBytes` arrived: counted on the bytes read, since a
  * chunked body has no Content-Length and a header may lie.
  */
-export async function readBodyBytes(c: Context, maxBytes: number, tooLarge: string): Promise<Uint8Array> {
+export async function readBodyBytes(c: Context, maxBytes: number, tooLarge: () => Error): Promise<Uint8Array> {
   const declared = Number(c.req.header('content-length') ?? 0)
-  if (declared > maxBytes) throw new HTTPException(413, { message: tooLarge })
+  if (declared > maxBytes) throw tooLarge()
   const chunks: Uint8Array[] = []
   let size = 0
   for await (const chunk of webChunks(c.req.raw.body)) {
     size += chunk.byteLength
-    if (size > maxBytes) throw new HTTPException(413, { message: tooLarge })
+    if (size > maxBytes) throw tooLarge()
     chunks.push(chunk)
   }
   const out = new Uint8Array(size)

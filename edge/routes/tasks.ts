@@ -56,7 +56,7 @@ export function taskRoutes(deps: AppDeps): Hono {
       rawParams = parsed.value
       name = c.req.query('name')
     } else {
-      const bytes = await readBodyBytes(c, JSON_MAX_BYTES, 'JSON body over 1 MB; a bundle zip goes with Content-Type: application/zip')
+      const bytes = await readBodyBytes(c, JSON_MAX_BYTES, () => RoundError.of(apiErrors.createJsonTooLarge(JSON_MAX_BYTES / 1024 / 1024)))
       if (ZIP_MAGIC.every((b, i) => bytes[i] === b)) throw new HTTPException(415, { message: SEND_ZIP })
       const body = jsonBody(bytes, CreateFromBuiltin, 'body')
       const found = await deps.bundles.get(body.bundle)

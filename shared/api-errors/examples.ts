@@ -22,6 +22,7 @@ export const API_ERROR_EXAMPLES: readonly ApiErrorInfo[] = [
   apiErrors.unknownToken(),
   apiErrors.participantLeft(),
   apiErrors.bundleTooLarge(512),
+  apiErrors.createJsonTooLarge(1),
   apiErrors.jsonTooLarge(16),
   apiErrors.builtinBundleUnknown('mnist'),
   apiErrors.tooFewLabels(),

@@ -24,6 +24,7 @@ const BEFORE: Record<ApiErrorCode, [number, string]> = {
   'unknown-token': [401, 'unknown token for this task; join again with the invite link'],
   'participant-left': [403, 'this participant has left the task; join again to take part'],
   'bundle-too-large': [413, 'bundle is over 512 MB'],
+  'create-json-too-large': [413, 'JSON body over 1 MB; a bundle zip goes with Content-Type: application/zip'],
   'json-too-large': [413, 'JSON body over 16 MB'],
   'builtin-bundle-unknown': [422, 'bundle: no built-in bundle "mnist" (GET /api/bundles lists them)'],
   'too-few-labels': [422, 'config.json: id2label must name at least two labels; relabel the bundle for your dataset before creating the task'],

@@ -8,8 +8,8 @@ import { messageOf } from './components'
 import { translate, type Lang, type Translate } from './i18n'
 import { ZH } from './i18n/zh'
 
-/** Latin a Chinese error may hold besides its values: a unit. */
-const VERBATIM = ['MB']
+/** Latin a Chinese error may hold besides its values: a unit, a format, a header. */
+const VERBATIM = ['MB', 'JSON', 'zip', 'Content-Type: application/zip']
 
 /** The Latin left in a Chinese text once its values and the allowed words are taken out ("" when none). */
 function latinLeft(text: string, values: string[]): string {

@@ -38,6 +38,7 @@ export const API_ERRORS_ZH: Record<keyof typeof API_ERRORS_EN, string> = {
   'apiError.participant-left': '该参与方已退出任务；如需继续参与，请重新加入',
   'apiError.bundle-too-large': '模型包超过 {mb} MB，超出聚合服务器的上限',
   'apiError.json-too-large': '请求内容超过 {mb} MB',
+  'apiError.create-json-too-large': 'JSON 请求内容超过 {mb} MB；上传模型包（zip）时请使用 Content-Type: application/zip',
   'apiError.builtin-bundle-unknown': '没有名为“{bundle}”的内置模型包',
   'apiError.too-few-labels': '模型包的标签少于两个；请先按您的数据集为模型包设置标签，再创建任务',
   'apiError.result-not-ready': '任务结束后才能下载结果模型包',
