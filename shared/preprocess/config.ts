@@ -5,7 +5,7 @@
  */
 export type PreprocessorConfig = {
   /**
-   * Target after resizing: a number or `{height,width}` is an exact resize (the seed's
+   * Target after resizing: a number or `{height,width}` is an exact resize (torchvision's
    * `transforms.Resize((size, size))`); `{shortest_edge}` keeps the aspect ratio (Hugging Face style).
    */
   size: number | { height: number; width: number } | { shortest_edge: number }
