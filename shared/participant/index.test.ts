@@ -250,6 +250,26 @@ describe('runParticipant', () => {
     expect((await seen({ max_rounds: 1, merge_epochs: 1 }, false)).got).toEqual(['epoch 1: plain'])
   })
 
+  it('class_weight "balanced": every epoch gets weights from this site\'s training counts, in the task\'s label order; absent, none', async () => {
+    const weightsSeen = async (params: TaskState['params'], labelCounts: Record<string, { train: number; validation: number; test: number }>) => {
+      const { api } = fakeApi([state({ labels: ['b', 'a\u0301'], params }), state({ state: 'done', phase: null })], [])
+      const trainer = fakeTrainer()
+      const seen: (number[] | undefined)[] = []
+      const train = trainer.trainEpoch
+      trainer.trainEpoch = async (c) => {
+        seen.push(c.classWeights)
+        return train(c)
+      }
+      await runParticipant({ api, taskId: 't', invite: 'i', name: 'n', labelCounts, trainer, checkpoint: memoryCheckpoints(), retry: noSleep, pollMs: POLL_MS })
+      return seen
+    }
+    // 6 images of "á" (counted under its composed form) and 2 of "b": n / (k · n_label) = 8/4 for b, 8/12 for á.
+    const counts = { '\u00e1': { train: 6, validation: 1, test: 0 }, b: { train: 2, validation: 1, test: 0 } }
+    expect(await weightsSeen({ max_rounds: 1, merge_epochs: 2, class_weight: 'balanced' }, counts)).toEqual([[2, 8 / 12], [2, 8 / 12]])
+    expect(await weightsSeen({ max_rounds: 1, merge_epochs: 2 }, counts)).toEqual([undefined, undefined])
+    expect(await weightsSeen({ max_rounds: 1, merge_epochs: 2, class_weight: 'none' }, counts)).toEqual([undefined, undefined])
+  })
+
   it('never uploads an update of 0 examples (the aggregator answers 400): it sits that attempt out, says why, and trains for the retry', async () => {
     const params = { max_rounds: 1, merge_epochs: 1 }
     const { api, calls, advance } = fakeApi([state({ params, attempt: 1 }), state({ params, attempt: 2 }), state({ state: 'done', phase: null })], [])

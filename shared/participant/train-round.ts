@@ -17,6 +17,9 @@ import { distributedPrivacy, privateWeights } from './private-update'
 import { statusOf } from './retry'
 import { retrying, secureAggregationOf, secureUpload, updateDelta } from './secure-aggregation'
 import type { NamedTensor } from '../bundle'
+import { canonical } from '../dataset/canonical'
+import { balancedClassWeights } from '../train/class-weights'
+import type { LabelCounts } from './types'
 import type { TaskState } from './types'
 
 // The train phase of a round for one participant: local epochs from version round − 1, checkpointed after each,
@@ -24,6 +27,13 @@ import type { TaskState } from './types'
 
 /** How long a plain upload may go unanswered before its trained weights are checkpointed (see trainRound). */
 export const UPLOAD_GRACE_MS = 1000
+
+/** This participant's training images per task label, in the task's order (a label counted in another Unicode form is the same). */
+function trainCounts(counts: LabelCounts, labels: readonly string[]): number[] {
+  const byText = new Map<string, number>()
+  for (const [label, c] of Object.entries(counts)) byText.set(canonical(label), (byText.get(canonical(label)) ?? 0) + c.train)
+  return labels.map((l) => byText.get(canonical(l)) ?? 0)
+}
 
 /** Trains (or takes the weights already trained for this round) and uploads; false when the update was not taken. */
 export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boolean> {
@@ -35,6 +45,7 @@ export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boo
   let first = 1
   let examples = 0
   const mu = Number.isFinite(task.params.proximal_mu) && (task.params.proximal_mu as number) > 0 ? (task.params.proximal_mu as number) : 0
+  const classWeights = task.params.class_weight === 'balanced' ? balancedClassWeights(trainCounts(ctx.o.labelCounts, task.labels)) : null
   let global: NamedTensor[] | null = null
   if (c.training && c.training.round === round && c.training.epochsDone > 0) {
     ctx.trainer.setWeights(c.training.weights)
@@ -59,6 +70,7 @@ export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boo
       totalEpochs: maxRounds * mergeEpochs,
       onBatch: (p) => ctx.emit({ type: 'batch', round, epoch, ...p }),
       ...(mu > 0 && global ? { proximal: { mu, global } } : {}),
+      ...(classWeights ? { classWeights } : {}),
     })
     examples = last.examples
     ctx.emit({ type: 'epoch', round, epoch, result: last })

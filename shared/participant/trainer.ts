@@ -43,7 +43,7 @@ export function localTrainer(o: LocalTrainerOptions): ParticipantTrainer & { dis
     getWeights: () => modelWeights(o.model),
     spec: () => modelVariables(o.model).map((v) => ({ name: v.originalName, shape: v.shape.map((d) => d ?? 0) })),
     setWeights: (w) => setModelWeights(o.model, w),
-    async trainEpoch({ round, globalEpoch, totalEpochs, onBatch, proximal: prox }) {
+    async trainEpoch({ round, globalEpoch, totalEpochs, onBatch, proximal: prox, classWeights }) {
       if (!optimizer || optimizerRound !== round) {
         optimizer?.dispose()
         optimizer = makeOptimizer(o.training)
@@ -54,7 +54,7 @@ export function localTrainer(o: LocalTrainerOptions): ParticipantTrainer & { dis
       // hold no model-sized tensors; making them is one upload of the weights per epoch.
       const proximal = prox && prox.mu > 0 ? proximalAnchors(prox.mu, prox.global) : null
       try {
-        return await trainAnEpoch(o.model, o.train(globalEpoch + 1), optimizer, schedule, { firstStep: globalEpoch * perEpoch, onBatch, ...(proximal ? { proximal } : {}) })
+        return await trainAnEpoch(o.model, o.train(globalEpoch + 1), optimizer, schedule, { firstStep: globalEpoch * perEpoch, onBatch, ...(proximal ? { proximal } : {}), ...(classWeights ? { classWeights } : {}) })
       } finally {
         proximal?.dispose()
       }

@@ -6,7 +6,7 @@ import type { SecaggAdvertise, SecaggReveal, SecaggShares, SecaggView } from '..
 export type TaskState = {
   id: string
   labels: string[]
-  params: { max_rounds?: number; merge_epochs?: number; proximal_mu?: number; min_participants?: number; differential_privacy?: unknown; [key: string]: unknown }
+  params: { max_rounds?: number; merge_epochs?: number; proximal_mu?: number; class_weight?: string; min_participants?: number; differential_privacy?: unknown; [key: string]: unknown }
   state: 'waiting' | 'running' | 'done' | 'stopped'
   phase: 'train' | 'validate' | 'test' | null
   round: number
@@ -116,6 +116,8 @@ export interface ParticipantTrainer {
     onBatch?: (p: BatchProgress) => void
     /** FedProx (task parameter proximal_mu > 0): μ and the round's global weights the local loss pulls toward. */
     proximal?: { mu: number; global: NamedTensor[] }
+    /** One loss weight per task label (task parameter class_weight "balanced"); absent, every image weighs 1. */
+    classWeights?: number[]
   }): Promise<EpochResult>
   validate(): Promise<EvalResult>
   test(): Promise<TestResult>

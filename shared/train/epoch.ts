@@ -52,6 +52,18 @@ export function crossEntropy(probs: tf.Tensor, ys: tf.Tensor): tf.Scalar {
   return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(ys, tf.log(tf.clipByValue(probs, EPSILON, 1))), -1))) as tf.Scalar)
 }
 
+/**
+ * Mean categorical cross-entropy of softmax outputs `probs` against one-hot `ys`, each image's term scaled by its
+ * label's weight, divided by the batch size (Keras' `class_weight`). Probabilities are clipped as in crossEntropy.
+ */
+export function weightedCrossEntropy(probs: tf.Tensor, ys: tf.Tensor, weights: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const perImage = tf.neg(tf.sum(tf.mul(ys, tf.log(tf.clipByValue(probs, EPSILON, 1))), -1))
+    const weightOf = tf.sum(tf.mul(ys, weights), -1)
+    return tf.mean(tf.mul(perImage, weightOf)) as tf.Scalar
+  })
+}
+
 function correctCount(probs: tf.Tensor, labels: Int32Array): tf.Scalar {
   return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), tf.tensor1d(labels, 'int32')), 'int32')) as tf.Scalar)
 }
@@ -68,6 +80,8 @@ export type TrainEpochOptions = {
   signal?: { readonly aborted: boolean }
   /** FedProx: adds (μ/2)‖w − w_global‖² to the loss of each step (proximal.ts); absent or μ = 0, the step is plain. */
   proximal?: Proximal
+  /** One weight per label, scaling each image's term of the loss (class-weights.ts); absent, every image weighs 1. */
+  classWeights?: readonly number[]
 }
 
 /**
@@ -85,6 +99,7 @@ export async function trainAnEpoch(
   const net = data.head ?? model
   const vars = net.trainableWeights.map((w) => w.read() as tf.Variable)
   const prox = options.proximal && options.proximal.mu > 0 ? { mu: options.proximal.mu, anchors: anchorsFor(options.proximal, net.trainableWeights) } : null
+  const weights = options.classWeights ? tf.tensor1d(Array.from(options.classWeights), 'float32') : null
   let step = options.firstStep ?? 0
   let lossSum = 0
   let correct = 0
@@ -92,44 +107,49 @@ export async function trainAnEpoch(
   let steps = 0
   const start = now()
 
-  for await (const batch of data) {
-    const n = batch.labels.length
-    const lr = schedule(step)
-    let correctT: tf.Scalar | null = null
-    let crossT: tf.Scalar | null = null
-    const lossT = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => {
-        const probs = net.apply(batch.xs, { training: true }) as tf.Tensor
-        correctT = tf.keep(correctCount(probs, batch.labels))
-        const cross = crossEntropy(probs, batch.ys)
-        if (!prox) return cross
-        // The reported loss stays the cross-entropy, comparable with plain training's.
-        crossT = tf.keep(cross)
-        return tf.add(cross, proximalTerm(prox.mu, vars, prox.anchors)) as tf.Scalar
-      }, vars)
-      optimizer.apply(vars, vars.map((v) => grads[v.name]), lr)
-      return (crossT as tf.Scalar | null) ?? value
-    })
-    const kept = correctT as tf.Scalar | null
-    const [lossV, correctV] = await Promise.all([lossT.data(), kept ? kept.data() : Promise.resolve([0])])
-    lossT.dispose()
-    kept?.dispose()
+  try {
+    for await (const batch of data) {
+      const n = batch.labels.length
+      const lr = schedule(step)
+      let correctT: tf.Scalar | null = null
+      let crossT: tf.Scalar | null = null
+      const lossT = tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => {
+          const probs = net.apply(batch.xs, { training: true }) as tf.Tensor
+          correctT = tf.keep(correctCount(probs, batch.labels))
+          const cross = crossEntropy(probs, batch.ys)
+          if (!prox && !weights) return cross
+          // The reported loss stays the plain cross-entropy, comparable with plain training's.
+          crossT = tf.keep(cross)
+          const objective = weights ? weightedCrossEntropy(probs, batch.ys, weights) : cross
+          return prox ? (tf.add(objective, proximalTerm(prox.mu, vars, prox.anchors)) as tf.Scalar) : objective
+        }, vars)
+        optimizer.apply(vars, vars.map((v) => grads[v.name]), lr)
+        return (crossT as tf.Scalar | null) ?? value
+      })
+      const kept = correctT as tf.Scalar | null
+      const [lossV, correctV] = await Promise.all([lossT.data(), kept ? kept.data() : Promise.resolve([0])])
+      lossT.dispose()
+      kept?.dispose()
 
-    lossSum += lossV[0] * n
-    correct += correctV[0]
-    examples += n
-    step++
-    steps++
-    const seconds = (now() - start) / 1000
-    options.onBatch?.({
-      step,
-      learningRate: lr,
-      loss: lossV[0],
-      accuracy: correctV[0] / n,
-      examples,
-      imagesPerSecond: seconds > 0 ? examples / seconds : 0,
-    })
-    if (options.signal?.aborted) break
+      lossSum += lossV[0] * n
+      correct += correctV[0]
+      examples += n
+      step++
+      steps++
+      const seconds = (now() - start) / 1000
+      options.onBatch?.({
+        step,
+        learningRate: lr,
+        loss: lossV[0],
+        accuracy: correctV[0] / n,
+        examples,
+        imagesPerSecond: seconds > 0 ? examples / seconds : 0,
+      })
+      if (options.signal?.aborted) break
+    }
+  } finally {
+    weights?.dispose()
   }
   const seconds = (now() - start) / 1000
   return {

@@ -171,7 +171,9 @@ describe('wire format', () => {
 describe('messages', () => {
   it('fills task parameter defaults from seed 001 and names wrong fields', () => {
     const r = parseTaskParams({})
-    expect(r).toEqual({ ok: true, value: { max_rounds: 20, merge_epochs: 1, calculation_timeout: 300, schedule_timeout: 30, log_rounds: 0, min_participants: 1, participants_per_round: 1, patience: 10, aggregation: 'fedavg', trim_ratio: 0.1, seed: 0, max_participants: 100, update_norm: 'clip', server_optimizer: 'fedavg', server_learning_rate: 1, proximal_mu: 0 } })
+    expect(r).toEqual({ ok: true, value: { max_rounds: 20, merge_epochs: 1, calculation_timeout: 300, schedule_timeout: 30, log_rounds: 0, min_participants: 1, participants_per_round: 1, patience: 10, aggregation: 'fedavg', trim_ratio: 0.1, seed: 0, max_participants: 100, update_norm: 'clip', server_optimizer: 'fedavg', server_learning_rate: 1, proximal_mu: 0, class_weight: 'none' } })
+    const weighting = parseTaskParams({ class_weight: 'auto' })
+    expect(weighting.ok ? [] : weighting.problems.map((p) => `${p.field} ${p.message}`)).toEqual(['class_weight must be one of "none", "balanced", got "auto"'])
     const bad = parseTaskParams({ max_rounds: 0, aggregation: 'mode', participants_per_round: 2.5 })
     expect(bad.ok).toBe(false)
     if (!bad.ok) expect(bad.problems.map((p) => p.field)).toEqual(['max_rounds', 'aggregation'])

@@ -106,6 +106,12 @@ export const TaskParamsSchema = v.object({
   tau: v.optional(positiveUpTo(PARAM_LIMITS.tau)),
   /** FedProx (Li et al.): participants add (μ/2)‖w − w_global‖² to their local loss; 0 is plain local training. */
   proximal_mu: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(PARAM_LIMITS.proximal_mu)), 0),
+  /**
+   * `balanced`: each participant weighs its images' loss by n / (k · n_label) over its own training images
+   * (scikit-learn's and Keras' class weights), so a rare label counts as much as a common one; `none`: every
+   * image weighs 1.
+   */
+  class_weight: v.optional(v.picklist(['none', 'balanced']), 'none'),
   /** Client-level differential privacy; absent: none (DifferentialPrivacySchema). */
   differential_privacy: v.optional(DifferentialPrivacySchema),
   /** Secure aggregation (SecAgg+); absent: updates reach the aggregator in the clear (SecureAggregationSchema). */

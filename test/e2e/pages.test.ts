@@ -404,12 +404,13 @@ describe('join page with an aggregator (issue 14)', () => {
   it('quotes unknown labels and names the task label a look-alike folder probably meant; one validation image is singular', async () => {
     const { task, invite } = await newTask('Digits look-alike')
     const dir = join(work, 'lookalike')
-    const digit = join(mnistDir, 'train', '1')
-    const files = await readFolderNames(digit)
+    // Distinct images (copies of one file would be kept together by the validation draw): every training image of the folder.
+    const pool: string[] = []
+    for (const d of '0123456789') for (const f of await readFolderNames(join(mnistDir, 'train', d))) pool.push(join(mnistDir, 'train', d, f))
     // "1 " (a trailing space), "１" (full-width), "Zero"; label 0 has 10 images, so 1 is drawn for validation.
     for (const [label, n] of [['0', 10], ['1 ', 2], ['１', 2], ['Zero', 2]] as const) {
       mkdirSync(join(dir, 'train', label), { recursive: true })
-      for (let i = 0; i < n; i++) copyFileSync(join(digit, files[i % files.length]), join(dir, 'train', label, `${i}.png`))
+      for (let i = 0; i < n; i++) copyFileSync(pool.shift() as string, join(dir, 'train', label, `${i}.png`))
     }
     const context = await browser.newContext({ viewport: { width: 1000, height: 900 } })
     const page = await context.newPage()

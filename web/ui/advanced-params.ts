@@ -15,6 +15,7 @@ export type AdvancedFields = {
   beta_2: string
   tau: string
   proximal_mu: string
+  class_weight: 'none' | 'balanced'
   dp: boolean
   dp_mode: 'central' | 'distributed'
   clip_norm: string
@@ -36,6 +37,7 @@ export const ADVANCED_DEFAULTS: AdvancedFields = {
   beta_2: '',
   tau: '',
   proximal_mu: '',
+  class_weight: 'none',
   dp: false,
   dp_mode: 'central',
   clip_norm: '',
@@ -90,6 +92,7 @@ export function advancedParams(f: AdvancedFields): Partial<TaskParams> {
   }
   const mu = num(f.proximal_mu)
   if (mu !== undefined) out.proximal_mu = mu
+  if (f.class_weight !== 'none') out.class_weight = f.class_weight
   if (f.dp) {
     const dp: Record<string, unknown> = { mode: f.dp_mode, clip_norm: num(f.clip_norm), noise_multiplier: num(f.noise_multiplier) }
     const delta = num(f.delta)

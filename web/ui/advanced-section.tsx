@@ -50,6 +50,20 @@ export function AdvancedSection(props: { value: AdvancedFields; onChange(v: Adva
         </div>
         {OPTIMIZER_FIELDS[f.server_optimizer].map(number)}
         {number('proximal_mu')}
+        <div>
+          <label for="p-class_weight">
+            {t('param.class_weight')} <code class="muted">class_weight</code>
+          </label>
+          <select id="p-class_weight" data-testid="p-class_weight" value={f.class_weight} onChange={(e: Event) => set({ class_weight: (e.target as HTMLSelectElement).value as AdvancedFields['class_weight'] })}>
+            <option value="none" selected={f.class_weight === 'none'}>
+              {t('advanced.classWeightNone')}
+            </option>
+            <option value="balanced" selected={f.class_weight === 'balanced'}>
+              {t('advanced.classWeightBalanced')}
+            </option>
+          </select>
+          <p class="muted help">{t('help.class_weight')}</p>
+        </div>
       </div>
       <h3>{t('advanced.dp')}</h3>
       <label class="row">
