@@ -19,6 +19,7 @@ import { storageAwareCheckpoints } from './checkpoints'
 import { featureStore, type FeatureStore } from './feature-store'
 import { timed, timedApi, timedCheckpoints } from './user-timing'
 import type { Membership } from '../store'
+import { testAccuracyOf } from '../library/test-accuracy'
 
 /** What the session needs from the aggregator besides the participant protocol. */
 export type SessionApi = FederationApi & {
@@ -331,7 +332,8 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
             taskId,
             taskName: final.name ?? o.taskName ?? taskId,
             version: final.best?.version ?? final.version,
-            accuracy: final.best?.accuracy ?? null,
+            // The test figure the library shows as such; the best version's validation accuracy is not it.
+            accuracy: testAccuracyOf(final.result),
             files: zip.value,
             savedAt: Date.now(),
           })

@@ -6,6 +6,7 @@ import { listMemberships, saveLibraryModel, taskModelId } from '../store'
 import type { LibraryEntry } from '../store'
 import { entryFor, libraryProblems } from './entries'
 import type { Incoming } from './entries'
+import { testAccuracyOf } from './test-accuracy'
 
 export { entryFor, libraryProblems, metricsAccuracy } from './entries'
 
@@ -57,7 +58,8 @@ export async function addTaskBest(task: JoinedTask): Promise<LibraryEntry> {
   const client = api(task.token)
   const view = await client.task(task.taskId)
   const version = view.best?.version ?? view.version
-  const accuracy = view.result?.accuracy ?? view.best?.accuracy ?? null
+  // Before the test phase there is no test accuracy: the library leaves it empty rather than show validation's.
+  const accuracy = testAccuracyOf(view.result)
   let files: Map<string, Uint8Array>
   if (view.state === 'done') {
     const unzipped = unzipBundle(await client.resultBundle(task.taskId), { file: 'result bundle' })
