@@ -55,12 +55,12 @@ describe('scripts/bundles/mnist-2nn', () => {
     expect(initialWeights(config, 10, 1)[0].data.slice(0, 4)).not.toEqual(w[0].data.slice(0, 4))
   })
 
-  it('is listed as a built-in bundle (199,210 parameters, ten digits), and its result bundle’s tfjs export predicts like buildModel', async () => {
+  it('is listed as a built-in bundle (199,210 parameters, ten digits, its learning rate), and its result bundle’s tfjs export predicts like buildModel', async () => {
     await run(dir())
     expect(await writeTopology(dir())).toBe('wrote tfjs/model.json (tfjs topology of 6 weights, no shard)')
     const builtins = await loadBuiltinBundles(root)
     expect(await builtins.list()).toEqual([
-      expect.objectContaining({ id: 'mnist-2nn', name: 'mnist-2nn', displayName: 'MNIST digits - FedAvg 2NN', parameters: 199_210, labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] }),
+      expect.objectContaining({ id: 'mnist-2nn', name: 'mnist-2nn', displayName: 'MNIST digits - FedAvg 2NN', parameters: 199_210, learningRate: 0.1, labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] }),
     ])
     const builtin = await builtins.get('mnist-2nn')
     if (!builtin) throw new Error('the built-in bundle did not load')

@@ -242,7 +242,16 @@ export type CreateTaskResponse = { task: TaskView; invite: string; inviteUrl: st
 /** What the invite secret alone may read of a task (GET /api/tasks/:id/invite): enough to check a data folder before joining. */
 export type InviteView = { id: string; name: string; labels: string[]; state: TaskState; bundle: { name: string; displayName: string } }
 export type UploadResponse = { accepted: true; received: number; expected: number }
-export type BundleInfo = { id: string; name: string; displayName: string; description: string; labels: string[]; parameters: number }
+export type BundleInfo = {
+  id: string
+  name: string
+  displayName: string
+  description: string
+  labels: string[]
+  parameters: number
+  /** The bundle's config.json `learning_rate`, when it sets one (the create page shows it as the default). */
+  learningRate?: number
+}
 
 /** Parses a JSON body against a schema, naming every wrong field in a sentence (`params: max_rounds must be a whole number from 1 to 10000, got -1`). */
 export function parseBody<S extends v.GenericSchema>(schema: S, input: unknown, file: string): Result<v.InferOutput<S>> {

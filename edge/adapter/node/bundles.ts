@@ -30,6 +30,7 @@ export async function loadBuiltinBundles(dir: string, warn: (line: string) => vo
       description: b.card.description,
       labels: labelsOf(b.config) ?? [],
       parameters: countParameters(b.weights),
+      ...(typeof b.config.learning_rate === 'number' ? { learningRate: b.config.learning_rate } : {}),
     }
     found.set(e.name, { bundle: b, zip: zipBundle(b.files), info })
   }

@@ -80,6 +80,16 @@ export function CreatePage() {
   const [busy, setBusy] = useLiveState(false)
   const [created, setCreated] = useLiveState<CreateTaskResponse | null>(null)
 
+  // A create link pasted into the address bar of this page changes only the fragment: take its token.
+  useEffect(() => {
+    const onHash = () => {
+      const fromLink = fragmentParam('token')
+      if (fromLink) setToken(fromLink)
+    }
+    window.addEventListener('hashchange', onHash)
+    return () => window.removeEventListener('hashchange', onHash)
+  }, [])
+
   useEffect(() => {
     api()
       .bundles()
@@ -129,12 +139,14 @@ export function CreatePage() {
   }
   const chosenInfo = source === 'builtin' ? builtins.find((b) => b.id === builtin) : undefined
   const description = source === 'builtin' ? chosenInfo?.description : disk?.bundle.card.description
-  const bundleLr = source === 'disk' && typeof disk?.bundle.config.learning_rate === 'number' ? disk.bundle.config.learning_rate : null
+  const diskLr = disk?.bundle.config.learning_rate
+  const bundleLr = source === 'disk' ? (typeof diskLr === 'number' ? diskLr : null) : (chosenInfo?.learningRate ?? null)
 
   /** The task parameters as entered, and what the aggregator would refuse of them (the same check). */
   const taskParams = (): Partial<TaskParams> => {
     const numeric: Record<string, number | string> = { aggregation }
-    for (const p of PARAMS) numeric[p.key] = Number(params[p.key])
+    // A cleared field is left out, so the aggregator's default (its placeholder) applies, never Number('') = 0.
+    for (const p of PARAMS) if (params[p.key].trim() !== '') numeric[p.key] = Number(params[p.key])
     return { ...(numeric as Partial<TaskParams>), ...advancedParams(advanced) }
   }
   const paramIssues = paramProblems(taskParams())
@@ -199,7 +211,7 @@ export function CreatePage() {
   return (
     <section>
       <h1>{t('create.title')}</h1>
-      {!fragmentParam('token') ? <p class="notice">{t('create.notoken')}</p> : null}
+      {token.trim() === '' ? <p class="notice">{t('create.notoken')}</p> : null}
       <label for="token">{t('create.token')}</label>
       <input id="token" type="text" value={token} onInput={(e: Event) => setToken((e.target as HTMLInputElement).value)} />
       <h2>{t('create.bundle')}</h2>
@@ -266,6 +278,7 @@ export function CreatePage() {
               type="number"
               step={p.step ?? '1'}
               value={params[p.key]}
+              placeholder={String(p.value)}
               onInput={(e: Event) => setParams({ ...params, [p.key]: (e.target as HTMLInputElement).value })}
             />
           </div>
