@@ -7,6 +7,14 @@ describe('round axis', () => {
     expect(roundTicks(0.5, 1.5)).toEqual([1])
   })
 
+  it('draws round 0 alone (the model before training) with the tick 0, not -0', () => {
+    expect(roundRange(0, 0)).toEqual([-0.5, 0.5])
+    const ticks = roundTicks(-0.5, 0.5)
+    expect(ticks).toEqual([0])
+    expect(Object.is(ticks[0], -0)).toBe(false)
+    expect(String(ticks[0])).toBe('0')
+  })
+
   it('runs from the first round to the last with whole-round ticks', () => {
     expect(roundRange(1, 5)).toEqual([1, 5])
     expect(roundTicks(1, 5)).toEqual([1, 2, 3, 4, 5])

@@ -9,7 +9,8 @@ export function roundRange(min: number, max: number): [number, number] {
 
 /** Tick positions on a round axis: whole rounds only, at most `most` of them, between `min` and `max`. */
 export function roundTicks(min: number, max: number, most = 10): number[] {
-  const first = Math.ceil(min)
+  // Rounds start at 0 (the model before training): never a tick below it, and never Math.ceil(−0.5) = −0, drawn "-0".
+  const first = Math.max(0, Math.ceil(min))
   const last = Math.floor(max)
   if (last < first) return []
   const step = Math.max(1, Math.ceil((last - first + 1) / most))
