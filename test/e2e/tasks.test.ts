@@ -234,6 +234,7 @@ describe('around a task', () => {
     expect(await problems.locator('li').allTextContents()).toEqual([expect.stringContaining('min_participants')])
     await page.locator('#p-min_participants').fill('3')
     await problems.waitFor({ state: 'detached' })
+    await page.getByTestId('p-class_weight').selectOption('balanced')
     await page.getByTestId('advanced').scrollIntoViewIfNeeded()
     await bothLanguages(page, 'create-advanced')
     await page.locator('#task-name').fill('Advanced parameters')
@@ -245,5 +246,10 @@ describe('around a task', () => {
     expect([params.server_optimizer, params.server_learning_rate, params.beta_1, params.beta_2, params.tau, params.server_momentum, params.proximal_mu]).toEqual(['fedadam', 0.1, 0.9, 0.99, 1e-4, undefined, 0.01])
     expect(params.differential_privacy).toEqual({ mode: 'central', clip_norm: 1, noise_multiplier: 9.05, delta: 1e-5, target_epsilon: 5 })
     expect([params.secure_aggregation, params.min_participants]).toEqual([{}, 3])
+    expect(params.class_weight).toBe('balanced')
+    // The invite link is shown once by the aggregator; the dashboard of this browser shows it again.
+    const inviteUrl = await page.getByTestId('invite-url').inputValue()
+    await page.getByTestId('dashboard-link').click()
+    expect(await page.getByTestId('dashboard-invite-url').inputValue()).toBe(inviteUrl)
   }, 300_000)
 })

@@ -316,14 +316,22 @@ export async function forgetTask(taskId: string): Promise<void> {
   ])
 }
 
-/** A task created from this browser (home page list); its initiator token is not kept. */
-export type CreatedTask = { taskId: string; name: string; createdAt: number }
+/**
+ * A task created from this browser (home page list); its initiator token is not kept. The invite link is: the
+ * aggregator keeps only its hash, so this is where the initiator's dashboard finds it again to invite more sites.
+ */
+export type CreatedTask = { taskId: string; name: string; createdAt: number; inviteUrl?: string }
 const CREATED_TASKS = 'created-tasks'
 
 /** The tasks created from this browser, newest first. */
 export async function listCreatedTasks(): Promise<CreatedTask[]> {
   const v = await loadSetting(CREATED_TASKS)
   return Array.isArray(v) ? (v as CreatedTask[]).slice().sort((a, b) => b.createdAt - a.createdAt) : []
+}
+
+/** The task of that id created from this browser, or null. */
+export async function loadCreatedTask(taskId: string): Promise<CreatedTask | null> {
+  return (await listCreatedTasks()).find((t) => t.taskId === taskId) ?? null
 }
 
 /** Remembers a task created from this browser (replacing an entry of the same id). */

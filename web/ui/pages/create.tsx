@@ -184,7 +184,7 @@ export function CreatePage() {
         made = await initiator.createTaskFromZip(zip, typed, taskName)
       }
       setCreated(made)
-      await saveCreatedTask({ taskId: made.task.id, name: made.task.name, createdAt: Date.now() }).catch(() => {})
+      await saveCreatedTask({ taskId: made.task.id, name: made.task.name, createdAt: Date.now(), inviteUrl: made.inviteUrl }).catch(() => {})
     } catch (err) {
       if (err instanceof ProblemError) setProblems(err.problems)
       else setError(messageOf(err, t))

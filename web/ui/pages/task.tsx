@@ -5,10 +5,10 @@ import { ApiError, api, followTask, sessionApi } from '../../api'
 import { TRAINING_BACKENDS, loadBackendOverride, saveBackendOverride } from '../../backend'
 import { currentSession, idbCheckpoints, startSession } from '../../federation/session'
 import type { SessionSnapshot, SessionStage } from '../../federation/session'
-import { forgetTask, isStorageFull, loadLocalRounds, loadMembership, mergeLocalRounds, saveLocalRounds } from '../../store'
+import { forgetTask, isStorageFull, loadCreatedTask, loadLocalRounds, loadMembership, mergeLocalRounds, saveLocalRounds } from '../../store'
 import type { LocalRound, Membership } from '../../store'
 import { apiErrorText } from '../api-error-text'
-import { ErrorBox, Problems, Stat, messageOf, percent } from '../components'
+import { CopyField, ErrorBox, Problems, Stat, messageOf, percent } from '../components'
 import { BackendMeasurements } from '../backend-measurements'
 import { RoundChart } from '../chart'
 import { downloadHistoryCsv, roundRows } from '../round-history'
@@ -82,6 +82,12 @@ export function TaskPage(props: { taskId: string }) {
   useEffect(() => {
     loadBackendOverride().then((b) => setOverride(b ?? 'auto'), (err) => setError(messageOf(err, t)))
   }, [])
+
+  // The invite link, when this browser created the task: the aggregator keeps only its hash.
+  const [inviteUrl, setInviteUrl] = useLiveState<string | null>(null)
+  useEffect(() => {
+    if (initiator) loadCreatedTask(props.taskId).then((c) => setInviteUrl(c?.inviteUrl ?? null), () => setInviteUrl(null))
+  }, [props.taskId])
 
   // Who we are: the initiator (token in the fragment) or a participant (token in the checkpoint).
   useEffect(() => {
@@ -232,6 +238,12 @@ export function TaskPage(props: { taskId: string }) {
       )}
       {task ? <PrivacyNote task={task} /> : null}
       {task ? <SecureAggregationNote task={task} /> : null}
+      {initiator && task && inviteUrl && task.state !== 'done' && task.state !== 'stopped' ? (
+        <div style="margin-top:12px">
+          <label>{t('create.invite')}</label>
+          <CopyField value={inviteUrl} testId="dashboard-invite-url" />
+        </div>
+      ) : null}
       {initiator && task ? (
         <p class="row" style="margin-top:12px">
           {task.state === 'waiting' ? (
