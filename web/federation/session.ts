@@ -20,6 +20,7 @@ import { featureStore, type FeatureStore } from './feature-store'
 import { timed, timedApi, timedCheckpoints } from './user-timing'
 import type { Membership } from '../store'
 import { testAccuracyOf } from '../library/test-accuracy'
+import { withTaskLock } from './task-lock'
 
 /** What the session needs from the aggregator besides the participant protocol. */
 export type SessionApi = FederationApi & {
@@ -32,7 +33,8 @@ export type SessionApi = FederationApi & {
 
 /** Everything the dashboard shows about this browser's part in the task. */
 export type SessionSnapshot = {
-  status: 'preparing' | 'running' | 'finished' | 'stopped' | 'error'
+  /** `elsewhere`: another tab of this browser trains as this task's participant; this one only watches. */
+  status: 'preparing' | 'running' | 'finished' | 'stopped' | 'error' | 'elsewhere'
   /** What is being prepared before training or saved after it; the page words it in the reader's language. */
   stage: SessionStage | null
   /** The participant loop's last message (a retry, why it waits, a problem with the folder), in English. */
@@ -370,7 +372,11 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     },
   }
   sessions.set(taskId, session)
-  const finished = run().catch((err: unknown) => {
+  const finished = withTaskLock(taskId, run).then((r) => {
+    if (r.held) return
+    if (sessions.get(taskId) === session) sessions.delete(taskId)
+    set({ status: 'elsewhere', stage: null, detail: '' })
+  }).catch((err: unknown) => {
     if (sessions.get(taskId) === session) sessions.delete(taskId)
     // A stopped session's last error (a cancelled measurement) is nobody's concern.
     if (abort.aborted || err instanceof Cancelled) return

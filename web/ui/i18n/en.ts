@@ -226,6 +226,7 @@ export const EN = {
   'session.finished': 'finished',
   'session.stopped': 'stopped',
   'session.error': 'error',
+  'session.elsewhere': 'training in another tab of this browser (this tab only watches; close that tab and reload this one to train here)',
   'session.stage.bundle': 'Downloading the task’s model…',
   'session.stage.dataset': 'Reading your data folder…',
   'session.stage.backend': 'Choosing the backend to train on…',

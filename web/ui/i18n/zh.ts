@@ -225,6 +225,7 @@ export const ZH: Table = {
   'session.finished': '已完成',
   'session.stopped': '已停止',
   'session.error': '出错',
+  'session.elsewhere': '正在本浏览器的另一个标签页中训练（此标签页仅显示进度；如需在此训练，请关闭那个标签页并刷新本页）',
   'session.stage.bundle': '正在下载任务的模型…',
   'session.stage.dataset': '正在读取数据文件夹…',
   'session.stage.backend': '正在选择训练用的计算后端…',
