@@ -17,6 +17,7 @@ import { ModelDescription } from '../markdown'
 import { saveCreatedTask } from '../../store'
 import { ADVANCED_DEFAULTS, advancedParams, paramProblems } from '../advanced-params'
 import { AdvancedSection } from '../advanced-section'
+import { labelFieldProblems, labelsOfField } from '../label-field'
 
 /** Task parameters (README, Configuration) with seed 001's names and defaults. */
 const PARAMS: Array<{ key: keyof TaskParams; value: number | string; step?: string }> = [
@@ -156,9 +157,11 @@ export function CreatePage() {
     setError(null)
     setProblems([])
     try {
-      const wanted = labels.split(',').map((l) => l.trim()).filter((l) => l.length > 0)
+      const wanted = labelsOfField(labels)
       // Shown above the button, which they disable.
       if (paramIssues.length > 0) return
+      const labelIssues = labelFieldProblems(wanted, t)
+      if (labelIssues.length > 0) throw new ProblemError(labelIssues)
       const initiator = api(token)
       const typed = taskParams()
       const taskName = name || undefined
