@@ -1,3 +1,4 @@
+import { downloadName } from './download-name'
 import type { RoundMetrics, TaskView } from '../../shared/wire'
 
 /** The columns of the round history CSV, in order. */
@@ -35,8 +36,7 @@ export function downloadHistoryCsv(task: Pick<TaskView, 'history' | 'initial' | 
   const url = URL.createObjectURL(new Blob([historyCsv(task)], { type: 'text/csv' }))
   const a = document.createElement('a')
   a.href = url
-  // Task names are free text: only what is safe in a file name is kept.
-  a.download = `${(task.name || task.id).replace(/[^\p{L}\p{N}._-]+/gu, '_')}-rounds.csv`
+  a.download = downloadName(task.name || task.id, '-rounds.csv')
   a.click()
   URL.revokeObjectURL(url)
 }

@@ -11,6 +11,7 @@ import { ModelDescription, descriptionOfZip } from '../markdown'
 import { AloneResults } from '../train-alone'
 import { downloadHistoryCsv } from '../round-history'
 import { PrivacyNote, PrivacyRounds, SecureAggregationNote } from '../privacy'
+import { downloadName } from '../download-name'
 
 /** Test metrics, per-class precision/recall, confusion matrix, and the result bundle download. */
 export function ResultsPage(props: { taskId: string }) {
@@ -38,7 +39,7 @@ export function ResultsPage(props: { taskId: string }) {
       const url = URL.createObjectURL(new Blob([zip.slice().buffer as ArrayBuffer], { type: 'application/zip' }))
       const a = document.createElement('a')
       a.href = url
-      a.download = `${task?.name ?? props.taskId}-result.zip`
+      a.download = downloadName(task?.name || props.taskId, '-result.zip')
       a.click()
       URL.revokeObjectURL(url)
     } catch (err) {
