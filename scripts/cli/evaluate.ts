@@ -35,7 +35,7 @@ export async function evaluateFolder(o: EvaluateCliOptions, log: (line: string) 
   }
   const training = trainingOptions(bundle.config)
   if (!training.ok) throw new ProblemError(training.problems)
-  const { source, dataset } = await openData(o.data, labels, { requireTrain: false })
+  const { source, dataset } = await openData(o.data, labels, { requireTrain: false, unknownLabels: 'leave-out' })
   for (const line of summarizeSkipped(dataset.skipped)) log(line)
   const items = itemsOf(dataset, o.split)
   if (items.length === 0) {

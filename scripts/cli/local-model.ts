@@ -36,7 +36,7 @@ export async function openBundle(path: string): Promise<Bundle> {
  * header and its end, without decoding), so a half-copied file is skipped before the validation split is
  * drawn and the splits are the browser's for the same folder.
  */
-export async function openData(dir: string, labels?: string[], o: { requireTrain?: boolean } = {}): Promise<{ source: FileSource; dataset: Dataset }> {
+export async function openData(dir: string, labels?: string[], o: { requireTrain?: boolean; unknownLabels?: 'error' | 'leave-out' } = {}): Promise<{ source: FileSource; dataset: Dataset }> {
   const problem = await folderProblem(dir)
   if (problem) throw new ProblemError([problem])
   const source = await directorySource(dir)

@@ -344,6 +344,18 @@ describe('task labels', () => {
       ".: has 2 labels the task does not know: dog, emu (the task's labels are cat, bird)",
     ])
   })
+  it('for an evaluation, leaves out the images of labels the model lacks, with a warning, unless nothing is left', async () => {
+    const mixed = folder(images(['test/cat/1.png', 'test/dog/1.png', 'train/emu/1.png', 'train/emu/2.png', 'train/cat/3.png']))
+    const d = ok(await readDataset(mixed, { taskLabels: ['cat', 'dog'], requireTrain: false, unknownLabels: 'leave-out', validationFraction: 0 }))
+    expect(d.counts.test).toEqual({ cat: 1, dog: 1 })
+    expect(d.counts.train).toEqual({ cat: 1, dog: 0 })
+    expect(d.warnings.map(formatProblem)).toContain(".: has 2 images under 1 label the model does not know (emu): they are left out of the evaluation (the model's labels are cat, dog)")
+    expect(problems(await readDataset(folder(images(['test/emu/1.png'])), { taskLabels: ['cat', 'dog'], requireTrain: false, unknownLabels: 'leave-out' }))).toEqual([
+      ".: has 1 label the task does not know: emu (the task's labels are cat, dog)",
+    ])
+    // For training (the default) an unknown label stays a problem.
+    expect(problems(await readDataset(mixed, { taskLabels: ['cat', 'dog'] }))).toEqual([".: has 1 label the task does not know: emu (the task's labels are cat, dog)"])
+  })
   it("uses the task's label order, with zero counts for labels the folder lacks", async () => {
     const d = ok(await readDataset(src(), { taskLabels: ['emu', 'dog', 'cat', 'bird'], validationFraction: 0 }))
     expect(d.labels).toEqual(['emu', 'dog', 'cat', 'bird'])

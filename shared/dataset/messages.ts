@@ -94,6 +94,16 @@ export function unsupportedImages(file: string, n: number, extensions: string[])
   }
 }
 
+/** Images under labels the model does not know, left out of an evaluation (`unknownLabels: 'leave-out'`). */
+export function unknownLabelsLeftOut(file: string, n: number, unknown: string[], taskLabels: string[]): Problem {
+  return {
+    file,
+    message: `has ${count(n, 'image')} under ${count(unknown.length, 'label')} the model does not know (${unknown.join(', ')}): they are left out of the evaluation (the model's labels are ${taskLabels.join(', ')})`,
+    code: 'unknown-labels-left-out',
+    params: { count: n, unknown, taskLabels },
+  }
+}
+
 /** `n` files copied byte for byte into more than one split; `first` and `second` are two copies of one of them. */
 export function copiesAcrossSplits(file: string, n: number, [first, second]: [string, string]): Problem {
   return {

@@ -147,10 +147,15 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
   const present: string[] = []
   for (const item of all()) if (!present.includes(item.label)) present.push(item.label)
   let labels = found.labels ?? present.slice().sort()
+  let leftOut: Problem | null = null
   if (options.taskLabels !== undefined) {
     const task = new Set(options.taskLabels)
     const unknown = (found.labels ?? present.slice().sort()).filter((l) => present.includes(l) && !task.has(l))
-    if (unknown.length > 0) problems.push(messages.unknownLabels(found.labelSource, unknown, options.taskLabels))
+    const known = (i: DatasetItem) => task.has(i.label)
+    if (unknown.length > 0 && options.unknownLabels === 'leave-out' && all().some(known)) {
+      leftOut = messages.unknownLabelsLeftOut(found.labelSource, all().filter((i) => !known(i)).length, unknown, options.taskLabels)
+      splits = { train: splits.train.filter(known), validation: splits.validation.filter(known), test: splits.test.filter(known) }
+    } else if (unknown.length > 0) problems.push(messages.unknownLabels(found.labelSource, unknown, options.taskLabels))
     labels = options.taskLabels.slice()
   }
   // Training images found and all unreadable are not to be "put in train/<label>/": they are there.
@@ -163,6 +168,7 @@ export async function readDataset(source: FileSource, options: ReadDatasetOption
   if (problems.length > 0) return fail(problems)
 
   const warnings = found.warnings.slice()
+  if (leftOut) warnings.push(leftOut)
   const validationFromTrain = splits.validation.length === 0 && fraction > 0
   let groupedBy: string | undefined
   if (validationFromTrain) {

@@ -83,4 +83,10 @@ export type ReadDatasetOptions = {
   name?: string
   /** False for a folder that is only evaluated (shared/evaluate): no training images is then not a problem (default true). */
   requireTrain?: boolean
+  /**
+   * With `taskLabels`: `error` (default) makes labels the task does not know a problem; `leave-out` (evaluation:
+   * a model cannot be scored on a label it lacks) drops their images with a warning counting them, and is a
+   * problem only when nothing is left.
+   */
+  unknownLabels?: 'error' | 'leave-out'
 }

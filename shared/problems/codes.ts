@@ -14,6 +14,7 @@ export type ProblemCause =
   | { code: 'no-labelled-images'; params: { unlabelled: number } }
   | { code: 'none-readable'; params: { count: number; training: boolean } }
   | { code: 'unknown-labels'; params: { unknown: string[]; taskLabels: string[] } }
+  | { code: 'unknown-labels-left-out'; params: { count: number; unknown: string[]; taskLabels: string[] } }
   | { code: 'no-training-images'; params: { imageFolder: boolean } }
   | { code: 'untrained-labels'; params: { labels: string[] } }
   | { code: 'no-test-split' }

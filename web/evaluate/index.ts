@@ -23,13 +23,13 @@ export function itemsOf(dataset: Dataset, split: SplitChoice): DatasetItem[] {
 }
 
 /**
- * Reads a labelled folder against the model's labels (the dataset reader of the join page; labels the model
- * lacks are problems). A folder without training images is fine: it is only evaluated, as by `autofed evaluate`.
+ * Reads a labelled folder against the model's labels (the dataset reader of the join page; images of labels the
+ * model lacks are left out with a warning, so a stray folder in train does not block evaluating test). A folder without training images is fine: it is only evaluated, as by `autofed evaluate`.
  * Every file is checked as the join page does, so the summary counts only readable images and names the others
  * before Evaluate is pressed.
  */
 export function readLabelledFolder(source: FileSource, name: string, labels: string[]): Promise<DatasetResult> {
-  return readDataset(source, { name, taskLabels: labels, requireTrain: false, check: true })
+  return readDataset(source, { name, taskLabels: labels, requireTrain: false, unknownLabels: 'leave-out', check: true })
 }
 
 /** Keeps decoded images of one evaluation bounded, as the participant session does. */

@@ -170,6 +170,9 @@ async function readAll(): Promise<{ skipped: SkippedFile[]; problems: Problem[] 
       { validationFraction: 0 },
     ],
     [fromMap({ 'readme.txt': 'x' }), { name: 'mydata' }],
+    // Evaluation leaves out images of labels the model lacks: one image of one label, then three of two.
+    [fromMap(images(['test/a/1.png', 'train/cat/1.png'])), { taskLabels: ['a', 'b'], requireTrain: false, unknownLabels: 'leave-out' }],
+    [fromMap(images(['test/a/1.png', 'train/cat/1.png', 'train/cat/2.png', 'test/dog/1.png'])), { taskLabels: ['a', 'b'], requireTrain: false, unknownLabels: 'leave-out' }],
     // One copy across splits and one across labels; then two of each.
     [fromMap({ ...images(['train/a/1.png', 'test/a/1.png', 'train/b/1.png']), 'train/a/2.png': BIG_PNG }), { check: true }],
     [fromMap({ ...images(['train/a/1.png', 'test/a/1.png', 'train/b/1.png']), 'train/a/2.png': BIG_PNG, 'test/b/2.png': BIG_PNG, 'train/b/3.png': BIG_PNG }), { check: true }],
@@ -250,6 +253,7 @@ const PROBLEM_CODES: Record<Exclude<ProblemCode, ParamProblemCode>, true> = {
   'no-labelled-images': true,
   'none-readable': true,
   'unknown-labels': true,
+  'unknown-labels-left-out': true,
   'no-training-images': true,
   'untrained-labels': true,
   'no-test-split': true,

@@ -85,6 +85,10 @@ export function problemMessage(p: Problem, t: Translate): string {
       const { unknown, taskLabels } = p.params
       return t('dataProblem.unknownLabels', { labels: counted(t, unknown.length, 'label'), unknown: list(t, unknown), taskLabels: list(t, taskLabels) })
     }
+    case 'unknown-labels-left-out': {
+      const { count, unknown, taskLabels } = p.params
+      return t('dataProblem.unknownLeftOut', { images: counted(t, count, 'image'), labels: counted(t, unknown.length, 'label'), unknown: list(t, unknown), taskLabels: list(t, taskLabels) })
+    }
     case 'no-training-images':
       return t(p.params.imageFolder ? 'dataProblem.noTrainingFolder' : 'dataProblem.noTraining')
     case 'untrained-labels':
