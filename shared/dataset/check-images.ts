@@ -60,7 +60,11 @@ export async function checkImages(
       const i = next++
       const { reason, key } = await check(source, items[i].path, options)
       reasons[i] = reason
-      if (key !== undefined) byKey.set(key, [...(byKey.get(key) ?? []), items[i].path])
+      if (key !== undefined) {
+        const paths = byKey.get(key)
+        if (paths) paths.push(items[i].path)
+        else byKey.set(key, [items[i].path])
+      }
       done++
       options.onProgress?.(done, items.length)
     }

@@ -35,28 +35,29 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * Groups of paths whose files hold the same bytes, from paths grouped by `sampleKey`: each candidate group is read
- * again and split by whole-file comparison. Groups and their paths come out sorted, so the result does not depend
- * on listing order. A file that cannot be read again is left out of its group.
+ * Groups of paths whose files hold the same bytes, from paths grouped by `sampleKey`: each candidate is read again
+ * and compared whole with one file of each content met so far in its group, so memory holds one file per distinct
+ * content (a folder of 10,000 identical blank images keeps one). Groups and their paths come out sorted, so the
+ * result does not depend on listing order. A file that cannot be read again is left out.
  */
 export async function confirmCopies(source: FileSource, byKey: ReadonlyMap<string, readonly string[]>): Promise<string[][]> {
   const copies: string[][] = []
   for (const paths of byKey.values()) {
     if (paths.length < 2) continue
-    const files: { path: string; bytes: Uint8Array }[] = []
+    const contents: { bytes: Uint8Array; paths: string[] }[] = []
     for (const path of paths.slice().sort()) {
+      let bytes: Uint8Array
       try {
-        files.push({ path, bytes: await source.read(path) })
+        bytes = await source.read(path)
       } catch {
         // Read a moment ago; gone now. It is not counted as a copy.
+        continue
       }
+      const same = contents.find((c) => sameBytes(c.bytes, bytes))
+      if (same) same.paths.push(path)
+      else contents.push({ bytes, paths: [path] })
     }
-    while (files.length > 1) {
-      const [first, ...rest] = files
-      const same = rest.filter((f) => sameBytes(f.bytes, first.bytes))
-      if (same.length > 0) copies.push([first.path, ...same.map((f) => f.path)])
-      files.splice(0, files.length, ...rest.filter((f) => !same.includes(f)))
-    }
+    for (const c of contents) if (c.paths.length > 1) copies.push(c.paths)
   }
   return copies.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
 }

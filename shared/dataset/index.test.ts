@@ -535,6 +535,19 @@ describe('copies of one file', () => {
     const source = fromMap({ 'x/a.png': a, 'x/b.png': b, 'x/c.png': c })
     expect(await confirmCopies(source, new Map([[sampleKey(a), ['x/b.png', 'x/c.png', 'x/a.png']]]))).toEqual([['x/a.png', 'x/c.png']])
   })
+
+  it('makes one group of many identical files (blank placeholders), in path order', async () => {
+    const blank = png(7)
+    const paths = range(300, (i) => `train/a/${String(i).padStart(3, '0')}.png`)
+    const src = folder({ ...Object.fromEntries(paths.map((p) => [p, blank])), ...distinct(['train/b/1.png', 'train/b/2.png'], 100) })
+    const d = ok(await readDataset(src, { check: true, validationFraction: 0.1 }))
+    // The 300 copies are one unit: all in train or all in validation, never split.
+    expect([0, 300]).toContain(d.splits.validation.filter((i) => i.path.startsWith('train/a/')).length)
+    const read = { count: 0 }
+    const counting: FileSource = { list: src.list, read: (p) => { read.count++; return src.read(p) } }
+    expect(await confirmCopies(counting, new Map([[sampleKey(blank), paths.slice().reverse()]]))).toEqual([paths])
+    expect(read.count).toBe(300)
+  })
 })
 
 describe('validation split', () => {
