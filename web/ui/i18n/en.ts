@@ -3,6 +3,7 @@ import { LOG_EN } from './log'
 import { FILE_PROBLEMS_EN } from './file-problems'
 import { PARAM_PROBLEMS_EN } from './param-problems'
 import { API_ERRORS_EN } from './api-errors'
+import { WAITING_EN } from './waiting'
 
 /** English strings: the key set every language must fill. `{name}` marks a value filled in at render. */
 export const EN = {
@@ -11,6 +12,7 @@ export const EN = {
   ...FILE_PROBLEMS_EN,
   ...PARAM_PROBLEMS_EN,
   ...API_ERRORS_EN,
+  ...WAITING_EN,
   'app.name': 'autofed',
   'app.tagline': 'Federated learning in the browser',
   'nav.home': 'Home',

@@ -3,6 +3,7 @@ import { LOG_ZH } from './log'
 import { FILE_PROBLEMS_ZH } from './file-problems'
 import { PARAM_PROBLEMS_ZH } from './param-problems'
 import { API_ERRORS_ZH } from './api-errors'
+import { WAITING_ZH } from './waiting'
 import type { Table } from './en'
 
 /** Chinese strings: TypeScript checks that every English key is here. */
@@ -12,6 +13,7 @@ export const ZH: Table = {
   ...FILE_PROBLEMS_ZH,
   ...PARAM_PROBLEMS_ZH,
   ...API_ERRORS_ZH,
+  ...WAITING_ZH,
   'app.name': 'autofed',
   'app.tagline': '浏览器中的联邦学习',
   'nav.home': '首页',
