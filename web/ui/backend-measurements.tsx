@@ -1,5 +1,5 @@
 import type { ComputeInfo } from '../backend'
-import { computeReason, stopReasonText } from './backend-reason'
+import { backendErrorText, computeReason, stopReasonText } from './backend-reason'
 import { useT } from './i18n'
 
 /** Why this browser trains on its backend, and what each backend measured (the chosen one marked). */
@@ -21,7 +21,7 @@ export function BackendMeasurements(props: { compute: ComputeInfo }) {
                   <td>{m.backend}</td>
                   <td class="num">
                     {m.error !== undefined
-                      ? t('backend.failed', { error: m.error })
+                      ? t('backend.failed', { error: backendErrorText(m.error, t) })
                       : m.stopped !== undefined
                         ? t('backend.ipsBound', { value: m.imagesPerSecond.toFixed(1), why: stopReasonText(m, t) })
                         : t('backend.ips', { value: m.imagesPerSecond.toFixed(1) })}
