@@ -4,6 +4,7 @@ import { FILE_PROBLEMS_EN } from './file-problems'
 import { PARAM_PROBLEMS_EN } from './param-problems'
 import { API_ERRORS_EN } from './api-errors'
 import { WAITING_EN } from './waiting'
+import { BUNDLE_PROBLEMS_EN } from './bundle-problems'
 
 /** English strings: the key set every language must fill. `{name}` marks a value filled in at render. */
 export const EN = {
@@ -13,6 +14,7 @@ export const EN = {
   ...PARAM_PROBLEMS_EN,
   ...API_ERRORS_EN,
   ...WAITING_EN,
+  ...BUNDLE_PROBLEMS_EN,
   'app.name': 'autofed',
   'app.tagline': 'Federated learning in the browser',
   'nav.home': 'Home',

@@ -4,6 +4,7 @@ import { FILE_PROBLEMS_ZH } from './file-problems'
 import { PARAM_PROBLEMS_ZH } from './param-problems'
 import { API_ERRORS_ZH } from './api-errors'
 import { WAITING_ZH } from './waiting'
+import { BUNDLE_PROBLEMS_ZH } from './bundle-problems'
 import type { Table } from './en'
 
 /** Chinese strings: TypeScript checks that every English key is here. */
@@ -14,6 +15,7 @@ export const ZH: Table = {
   ...PARAM_PROBLEMS_ZH,
   ...API_ERRORS_ZH,
   ...WAITING_ZH,
+  ...BUNDLE_PROBLEMS_ZH,
   'app.name': 'autofed',
   'app.tagline': '浏览器中的联邦学习',
   'nav.home': '首页',
