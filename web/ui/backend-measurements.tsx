@@ -26,7 +26,7 @@ export function BackendMeasurements(props: { compute: ComputeInfo }) {
                         ? t('backend.ipsBound', { value: m.imagesPerSecond.toFixed(1), why: stopReasonText(m, t) })
                         : t('backend.ips', { value: m.imagesPerSecond.toFixed(1) })}
                   </td>
-                  <td>{m.backend === c.backend ? t('backend.chosen') : ''}</td>
+                  <td class="nowrap">{m.backend === c.backend ? t('backend.chosen') : ''}</td>
                 </tr>
               ))}
             </tbody>
