@@ -60,6 +60,26 @@ export function bundleProblemText(c: BundleProblemCause): string {
       return `does not match id2label: id2label says ${c.params.id} is "${c.params.label}", label2id says ${c.params.other ?? 'nothing'}`
     case 'label2id-count':
       return `has ${c.params.count} labels but id2label has ${c.params.labels}`
+    case 'card-no-front-matter':
+      return 'must start with YAML front matter between two "---" lines (name, tasks, license, author)'
+    case 'card-yaml': {
+      const { line, column, reason } = c.params
+      return `front matter is not valid YAML${line === null ? '' : ` at line ${line}, column ${column}`}: ${reason}`
+    }
+    case 'card-not-mapping':
+      return 'front matter must be a YAML mapping of keys (name, tasks, license, author)'
+    case 'card-required':
+      return 'is required'
+    case 'card-non-empty-string':
+      return 'must be a non-empty string'
+    case 'card-list':
+      return 'must be a list of strings'
+    case 'card-tasks-required':
+      return `is required; list ${c.params.task}`
+    case 'card-tasks-missing':
+      return `must contain ${c.params.task} (found: ${c.params.found.length > 0 ? c.params.found.join(', ') : 'none'})`
+    case 'card-boolean':
+      return 'must be true or false'
   }
 }
 

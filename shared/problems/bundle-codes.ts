@@ -1,7 +1,8 @@
 /**
  * Problems of a model bundle a person meets building one for the create page: its zip, the files it must hold,
- * config.json's fields and its labels (shared/bundle/problems.ts writes the English from these; the pages word
- * them in their own language, web/ui/bundle-problem-messages.ts). `label` and `path` are as written in the bundle.
+ * the Model Card's front matter, config.json's fields and its labels (shared/bundle/problems.ts writes the English from these; the pages word
+ * them in their own language, web/ui/bundle-problem-messages.ts). `label`, `path`, `task` and `found` are as
+ * written in the bundle; `reason` is the YAML parser's own English.
  */
 export type BundleProblemCause =
   | { code: 'zip-unreadable'; params: { reason: string } }
@@ -29,6 +30,15 @@ export type BundleProblemCause =
   | { code: 'label2id-not-id' }
   | { code: 'label2id-mismatch'; params: { id: number; label: string; other: number | null } }
   | { code: 'label2id-count'; params: { count: number; labels: number } }
+  | { code: 'card-no-front-matter' }
+  | { code: 'card-yaml'; params: { line: number | null; column: number | null; reason: string } }
+  | { code: 'card-not-mapping' }
+  | { code: 'card-required' }
+  | { code: 'card-non-empty-string' }
+  | { code: 'card-list' }
+  | { code: 'card-tasks-required'; params: { task: string } }
+  | { code: 'card-tasks-missing'; params: { task: string; found: string[] } }
+  | { code: 'card-boolean' }
 
 /** The files every bundle must hold. */
 export type BundleFile = 'card' | 'config' | 'preprocessor'

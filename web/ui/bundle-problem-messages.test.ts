@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bundleProblem, checkConfig, parseBundle, unzipBundle, zipBundle } from '../../shared/bundle'
+import { bundleProblem, checkConfig, parseBundle, parseModelCard, unzipBundle, zipBundle } from '../../shared/bundle'
 import { formatProblem, type BundleProblemCode, type Problem, type Result } from '../../shared/problems'
 import { isBundleProblem } from './bundle-problem-messages'
 import { problemLine } from './dataset-messages'
@@ -36,6 +36,12 @@ function everyProblem(): Problem[] {
     ...problemsOf(checkConfig({ ...BASE, id2label: { '0': 'a', '1': 'b' }, label2id: { a: 1, b: 0 } })),
     ...problemsOf(checkConfig({ ...BASE, id2label: { '0': 'a', '1': 'b' }, label2id: { a: 0, c: 1 } })),
     ...problemsOf(checkConfig({ ...BASE, id2label: { '0': 'a' }, label2id: { a: 0, b: 1 } })),
+    ...problemsOf(parseModelCard('# no front matter')),
+    ...problemsOf(parseModelCard('---\nname: [a\n---\n')),
+    ...problemsOf(parseModelCard('---\n- a\n---\n')),
+    ...problemsOf(parseModelCard('---\nname: ""\ntags: 3\nis-federated: maybe\n---\n')),
+    ...problemsOf(parseModelCard('---\nname: x\nlicense: mit\nauthor: a\ntasks: [text-generation, translation]\n---\n')),
+    ...problemsOf(parseModelCard('---\nname: x\nlicense: mit\nauthor: a\ntasks: []\n---\n')),
     // buildModel's (shared/model/build.ts loads tfjs-layers; its problem is made the same way).
     bundleProblem('config.json', 'id2label', { code: 'id2label-missing' }),
   ]
@@ -43,7 +49,7 @@ function everyProblem(): Problem[] {
 
 /** Words that are names in any language: fields and files of a bundle, formats, the unzipper's own reason (quoted labels and keys are values, stripped first). */
 const NAMES =
-  /entry_file|entry_module|entry_class|param_file|id2label|label2id|autofed\.models\.cnn|autofed|model\.json|safetensors|tfjs|config\.json|preprocessor_config\.json|README\.md|[\w.-]+\.(zip|js|mjs|bin|safetensors)|\.m?js|JavaScript|ES|JSON|YAML|zip|MB|name|tasks|license|author|size|invalid zip data|nothing/g
+  /entry_file|entry_module|entry_class|param_file|id2label|label2id|autofed\.models\.cnn|autofed|model\.json|safetensors|tfjs|config\.json|preprocessor_config\.json|README\.md|[\w.-]+\.(zip|js|mjs|bin|safetensors)|\.m?js|JavaScript|ES|JSON|YAML|zip|MB|name|tasks|license|author|size|invalid zip data|nothing|image-classification|text-generation|translation|true|false/g
 
 describe('bundle problems in the page language', () => {
   const problems = everyProblem()
@@ -54,7 +60,8 @@ describe('bundle problems in the page language', () => {
       'zip-unreadable', 'zip-too-big', 'zip-empty', 'bundle-file-missing', 'bundle-file-not-in-bundle', 'config-not-object', 'config-entry-both',
       'config-entry-none', 'config-entry-file-name', 'config-path-outside', 'config-entry-file-js', 'config-entry-module', 'config-required',
       'config-non-empty-string', 'config-param-file-type', 'id2label-not-object', 'id2label-key-missing', 'id2label-empty-name', 'id2label-repeated',
-      'id2label-missing', 'label2id-not-object', 'label2id-not-id', 'label2id-mismatch', 'label2id-count',
+      'id2label-missing', 'label2id-not-object', 'label2id-not-id', 'label2id-mismatch', 'label2id-count', 'card-no-front-matter', 'card-yaml',
+      'card-not-mapping', 'card-required', 'card-non-empty-string', 'card-list', 'card-tasks-required', 'card-tasks-missing', 'card-boolean',
     ]
     expect(all.filter((c) => !codes.has(c))).toEqual([])
     expect(problems.every(isBundleProblem)).toBe(true)
@@ -67,7 +74,8 @@ describe('bundle problems in the page language', () => {
   it('words each in Chinese, with no English besides names, files and values', () => {
     for (const p of problems) {
       const chinese = problemLine(p, zh)
-      const left = chinese.replace(p.file, ' ').replace(p.field ?? '', ' ').replace(/"[^"]*"/g, ' ').replace(NAMES, ' ').match(/[A-Za-z]+/g)
+      const reason = p.code === 'card-yaml' ? p.params.reason : ''
+      const left = chinese.replace(reason, ' ').replace(p.file, ' ').replace(p.field ?? '', ' ').replace(/"[^"]*"/g, ' ').replace(NAMES, ' ').match(/[A-Za-z]+/g)
       expect({ line: chinese, left }).toEqual({ line: chinese, left: null })
       expect(chinese).toMatch(/[\u4e00-\u9fff]/)
     }

@@ -37,6 +37,15 @@ const KEYS: Record<BundleProblemCode, StringKey | null> = {
   'label2id-not-id': 'bundleProblem.label2idNotId',
   'label2id-mismatch': null,
   'label2id-count': null,
+  'card-no-front-matter': 'bundleProblem.cardNoFrontMatter',
+  'card-yaml': null,
+  'card-not-mapping': 'bundleProblem.cardNotMapping',
+  'card-required': 'bundleProblem.required',
+  'card-non-empty-string': 'bundleProblem.nonEmptyString',
+  'card-list': 'bundleProblem.cardList',
+  'card-tasks-required': null,
+  'card-tasks-missing': null,
+  'card-boolean': 'bundleProblem.cardBoolean',
 }
 
 const MISSING_KEYS: Record<BundleFile, StringKey> = {
@@ -72,6 +81,17 @@ export function bundleProblemMessage(p: BundleProblem, t: Translate): string {
     }
     case 'label2id-count':
       return t('bundleProblem.label2idCount', p.params)
+    case 'card-yaml': {
+      // The YAML parser's own words stay as they came.
+      const { line, column, reason } = p.params
+      return line === null ? t('bundleProblem.cardYaml', { reason }) : t('bundleProblem.cardYamlAt', { line, column: column ?? '', reason })
+    }
+    case 'card-tasks-required':
+      return t('bundleProblem.cardTasksRequired', p.params)
+    case 'card-tasks-missing': {
+      const { task, found } = p.params
+      return t('bundleProblem.cardTasksMissing', { task, found: found.length > 0 ? found.join(t('join.listSeparator')) : t('bundleProblem.none') })
+    }
     default: {
       const key = KEYS[p.code]
       // Every code without values has a key (KEYS); a null here would be a code added without its words.

@@ -32,6 +32,15 @@ export const BUNDLE_PROBLEMS_EN = {
   'bundleProblem.label2idMismatch': 'does not match id2label: id2label says {id} is "{label}", label2id says {other}',
   'bundleProblem.nothing': 'nothing',
   'bundleProblem.label2idCount': 'has {count} labels but id2label has {labels}',
+  'bundleProblem.cardNoFrontMatter': 'must start with YAML front matter between two "---" lines (name, tasks, license, author)',
+  'bundleProblem.cardYaml': 'front matter is not valid YAML: {reason}',
+  'bundleProblem.cardYamlAt': 'front matter is not valid YAML at line {line}, column {column}: {reason}',
+  'bundleProblem.cardNotMapping': 'front matter must be a YAML mapping of keys (name, tasks, license, author)',
+  'bundleProblem.cardList': 'must be a list of strings',
+  'bundleProblem.cardTasksRequired': 'is required; list {task}',
+  'bundleProblem.cardTasksMissing': 'must contain {task} (found: {found})',
+  'bundleProblem.none': 'none',
+  'bundleProblem.cardBoolean': 'must be true or false',
 } as const
 
 export const BUNDLE_PROBLEMS_ZH: Record<keyof typeof BUNDLE_PROBLEMS_EN, string> = {
@@ -63,4 +72,13 @@ export const BUNDLE_PROBLEMS_ZH: Record<keyof typeof BUNDLE_PROBLEMS_EN, string>
   'bundleProblem.label2idMismatch': '与 id2label 不一致：id2label 中 {id} 是 "{label}"，label2id 中是 {other}',
   'bundleProblem.nothing': '（无）',
   'bundleProblem.label2idCount': '有 {count} 个标签，而 id2label 有 {labels} 个',
+  'bundleProblem.cardNoFrontMatter': '必须以两行 "---" 之间的 YAML 头信息开头（name、tasks、license、author）',
+  'bundleProblem.cardYaml': '头信息不是有效的 YAML：{reason}',
+  'bundleProblem.cardYamlAt': '头信息不是有效的 YAML（第 {line} 行第 {column} 列）：{reason}',
+  'bundleProblem.cardNotMapping': '头信息必须是由键（name、tasks、license、author）组成的 YAML 映射',
+  'bundleProblem.cardList': '必须是字符串列表',
+  'bundleProblem.cardTasksRequired': '是必填项；请列出 {task}',
+  'bundleProblem.cardTasksMissing': '必须包含 {task}（现有：{found}）',
+  'bundleProblem.none': '无',
+  'bundleProblem.cardBoolean': '必须是 true 或 false',
 }
