@@ -18,7 +18,7 @@ export function BackendMeasurements(props: { compute: ComputeInfo }) {
             <tbody>
               {c.measurements.map((m) => (
                 <tr class={m.backend === c.backend ? 'chosen' : ''} data-backend={m.backend}>
-                  <td>{m.backend}</td>
+                  <td class="nowrap">{m.backend}</td>
                   <td class="num">
                     {m.error !== undefined
                       ? t('backend.failed', { error: backendErrorText(m.error, t) })

@@ -80,7 +80,7 @@ function InitiatorTasks(props: { token: string; onDeleted: (taskId: string) => v
                     {task.damaged ? <div class="error">{task.damaged}</div> : null}
                   </td>
                   <td class="nowrap">{task.damaged ? '—' : t(`state.${task.state}` as StringKey)}</td>
-                  <td class="num">{task.damaged ? '' : `${task.round} / ${task.params.max_rounds}`}</td>
+                  <td class="num nowrap">{task.damaged ? '' : `${task.round} / ${task.params.max_rounds}`}</td>
                   <td class="num">{task.damaged ? '' : task.participants.length}</td>
                   <td class="actions">
                     <a class="button" href={dashboard(task.id, props.token)} data-testid="task-open">
