@@ -1,9 +1,13 @@
 import { safeRelativePath } from '../files'
-import type { Problem, Result } from '../problems'
+import type { BundleProblemCause, Problem, Result } from '../problems'
 import { parseJson } from '../json'
+import { bundleProblem } from './problems'
 import type { BundleConfig } from './types'
 
 export const CONFIG_FILE = 'config.json'
+
+/** Records a problem at a field of config.json. */
+type Add = (field: string, cause: BundleProblemCause) => void
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
@@ -21,34 +25,34 @@ export function parseConfig(text: string, file = CONFIG_FILE): Result<BundleConf
 
 /** Validates an already-parsed `config.json` value. */
 export function checkConfig(value: unknown, file = CONFIG_FILE): Result<BundleConfig> {
-  if (!isRecord(value)) return { ok: false, problems: [{ file, message: 'must be a JSON object' }] }
+  if (!isRecord(value)) return { ok: false, problems: [bundleProblem(file, undefined, { code: 'config-not-object' })] }
   const problems: Problem[] = []
-  const add = (field: string, message: string) => problems.push({ file, field, message })
+  const add: Add = (field, cause) => problems.push(bundleProblem(file, field, cause))
 
   const hasFile = value.entry_file !== undefined && value.entry_file !== null
   const hasModule = value.entry_module !== undefined && value.entry_module !== null
   if (hasFile && hasModule) {
-    problems.push({ file, message: 'entry_file and entry_module are both set; keep exactly one' })
+    problems.push(bundleProblem(file, undefined, { code: 'config-entry-both' }))
   } else if (!hasFile && !hasModule) {
-    problems.push({ file, message: 'entry_file or entry_module is required (exactly one)' })
+    problems.push(bundleProblem(file, undefined, { code: 'config-entry-none' }))
   }
   if (hasFile) {
-    if (typeof value.entry_file !== 'string' || value.entry_file === '') add('entry_file', 'must be a file name')
-    else if (safeRelativePath(value.entry_file) === null) add('entry_file', 'must be a path inside the bundle')
-    else if (!/\.m?js$/.test(value.entry_file)) add('entry_file', 'must name a JavaScript ES module (.js or .mjs)')
+    if (typeof value.entry_file !== 'string' || value.entry_file === '') add('entry_file', { code: 'config-entry-file-name' })
+    else if (safeRelativePath(value.entry_file) === null) add('entry_file', { code: 'config-path-outside' })
+    else if (!/\.m?js$/.test(value.entry_file)) add('entry_file', { code: 'config-entry-file-js' })
   }
   if (hasModule && (typeof value.entry_module !== 'string' || value.entry_module === '')) {
-    add('entry_module', 'must be the name of a built-in architecture, such as autofed.models.cnn')
+    add('entry_module', { code: 'config-entry-module' })
   }
   for (const key of ['entry_class', 'param_file'] as const) {
     const v = value[key]
-    if (v === undefined || v === null) add(key, 'is required')
-    else if (typeof v !== 'string' || v === '') add(key, 'must be a non-empty string')
+    if (v === undefined || v === null) add(key, { code: 'config-required' })
+    else if (typeof v !== 'string' || v === '') add(key, { code: 'config-non-empty-string' })
   }
   if (typeof value.param_file === 'string' && value.param_file !== '') {
-    if (safeRelativePath(value.param_file) === null) add('param_file', 'must be a path inside the bundle')
+    if (safeRelativePath(value.param_file) === null) add('param_file', { code: 'config-path-outside' })
     else if (!/\.(safetensors|json)$/.test(value.param_file)) {
-      add('param_file', 'must name a .safetensors file or a tfjs model.json')
+      add('param_file', { code: 'config-param-file-type' })
     }
   }
 
@@ -58,8 +62,8 @@ export function checkConfig(value: unknown, file = CONFIG_FILE): Result<BundleCo
     const mismatch = labels.findIndex((l, i) => ids.get(l) !== i)
     if (mismatch >= 0 || ids.size !== labels.length) {
       add('label2id', mismatch >= 0
-        ? `does not match id2label: id2label says ${mismatch} is "${labels[mismatch]}", label2id says ${ids.get(labels[mismatch]) ?? 'nothing'}`
-        : `has ${ids.size} labels but id2label has ${labels.length}`)
+        ? { code: 'label2id-mismatch', params: { id: mismatch, label: labels[mismatch], other: ids.get(labels[mismatch]) ?? null } }
+        : { code: 'label2id-count', params: { count: ids.size, labels: labels.length } })
     }
   }
 
@@ -68,10 +72,10 @@ export function checkConfig(value: unknown, file = CONFIG_FILE): Result<BundleCo
 }
 
 /** Returns the labels in id order, or null if id2label is absent or invalid (problems are added). */
-function checkId2label(v: unknown, add: (field: string, message: string) => void): string[] | null {
+function checkId2label(v: unknown, add: Add): string[] | null {
   if (v === undefined) return null
   if (!isRecord(v)) {
-    add('id2label', 'must be an object mapping "0", "1", … to label names')
+    add('id2label', { code: 'id2label-not-object' })
     return null
   }
   const keys = Object.keys(v)
@@ -80,14 +84,14 @@ function checkId2label(v: unknown, add: (field: string, message: string) => void
   for (let i = 0; i < keys.length; i++) {
     const name = v[String(i)]
     if (name === undefined) {
-      add('id2label', `must have the keys "0" to "${keys.length - 1}"; "${i}" is missing`)
+      add('id2label', { code: 'id2label-key-missing', params: { last: keys.length - 1, missing: i } })
       return null
     }
     if (typeof name !== 'string' || name === '') {
-      add(`id2label.${i}`, 'must be a non-empty label name')
+      add(`id2label.${i}`, { code: 'id2label-empty-name' })
       ok = false
     } else if (labels.includes(name)) {
-      add(`id2label.${i}`, `repeats the label "${name}"`)
+      add(`id2label.${i}`, { code: 'id2label-repeated', params: { label: name } })
       ok = false
     }
     labels.push(String(name))
@@ -95,16 +99,16 @@ function checkId2label(v: unknown, add: (field: string, message: string) => void
   return ok ? labels : null
 }
 
-function checkLabel2id(v: unknown, add: (field: string, message: string) => void): Map<string, number> | null {
+function checkLabel2id(v: unknown, add: Add): Map<string, number> | null {
   if (v === undefined) return null
   if (!isRecord(v)) {
-    add('label2id', 'must be an object mapping label names to 0, 1, …')
+    add('label2id', { code: 'label2id-not-object' })
     return null
   }
   const ids = new Map<string, number>()
   for (const [label, id] of Object.entries(v)) {
     if (!Number.isInteger(id) || (id as number) < 0) {
-      add(`label2id.${label}`, 'must be a non-negative integer')
+      add(`label2id.${label}`, { code: 'label2id-not-id' })
       return null
     }
     ids.set(label, id as number)

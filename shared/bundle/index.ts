@@ -1,5 +1,6 @@
 export type { Bundle, BundleConfig, ModelCard, NamedTensor } from './types'
 export { CONFIG_FILE, checkConfig, parseConfig } from './config'
+export { bundleProblem, bundleProblemText } from './problems'
 export { hostingProblems } from './hostable'
 export { trainableProblems } from './trainable'
 export { CARD_FILE, REQUIRED_TASK, parseModelCard } from './model-card'

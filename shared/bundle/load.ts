@@ -1,5 +1,5 @@
 import { readAll, type FileSource } from '../files'
-import type { Problem, Result } from '../problems'
+import type { BundleFile, Problem, Result } from '../problems'
 // Deep import on purpose: shared/preprocess's index also exports tfjs ops, and shared/bundle must stay
 // free of tfjs because the aggregator (Node and Workers) uses it.
 import type { PreprocessorConfig } from '../preprocess/config'
@@ -7,6 +7,7 @@ import { parsePreprocessorConfig } from '../preprocess/parse'
 import { CONFIG_FILE, parseConfig } from './config'
 import { parseJson, utf8 } from '../json'
 import { CARD_FILE, parseModelCard } from './model-card'
+import { bundleProblem } from './problems'
 import { readSafetensors } from './safetensors'
 import { readTfjsWeights } from './tfjs-weights'
 import type { Bundle, BundleConfig, ModelCard, NamedTensor } from './types'
@@ -25,11 +26,11 @@ export async function loadBundle(source: FileSource): Promise<Result<Bundle>> {
 export function parseBundle(files: Map<string, Uint8Array>): Result<Bundle> {
   const problems: Problem[] = []
   const warnings: Problem[] = []
-  const missing = (file: string, what: string) => problems.push({ file, message: `is missing; ${what}` })
+  const missing = (file: string, what: BundleFile) => problems.push(bundleProblem(file, undefined, { code: 'bundle-file-missing', params: { file: what } }))
 
   let card: ModelCard | undefined
   const readme = files.get(CARD_FILE)
-  if (!readme) missing(CARD_FILE, 'add the Model Card with YAML front matter (name, tasks, license, author)')
+  if (!readme) missing(CARD_FILE, 'card')
   else {
     const r = parseModelCard(utf8(readme))
     if (r.ok) card = r.value
@@ -38,7 +39,7 @@ export function parseBundle(files: Map<string, Uint8Array>): Result<Bundle> {
 
   let config: BundleConfig | undefined
   const configBytes = files.get(CONFIG_FILE)
-  if (!configBytes) missing(CONFIG_FILE, 'add it with entry_module (or entry_file), entry_class and param_file')
+  if (!configBytes) missing(CONFIG_FILE, 'config')
   else {
     const r = parseConfig(utf8(configBytes))
     if (r.ok) config = r.value
@@ -47,7 +48,7 @@ export function parseBundle(files: Map<string, Uint8Array>): Result<Bundle> {
 
   let preprocessor: PreprocessorConfig | undefined
   const preBytes = files.get(PREPROCESSOR_FILE)
-  if (!preBytes) missing(PREPROCESSOR_FILE, 'add it with at least the input size, e.g. {"size": 224}')
+  if (!preBytes) missing(PREPROCESSOR_FILE, 'preprocessor')
   else {
     const json = parseJson(utf8(preBytes), PREPROCESSOR_FILE)
     const r = json.ok ? parsePreprocessorConfig(json.value, PREPROCESSOR_FILE) : json
@@ -60,11 +61,11 @@ export function parseBundle(files: Map<string, Uint8Array>): Result<Bundle> {
   let weights: NamedTensor[] | undefined
   if (config) {
     if (config.entry_file !== undefined && !files.has(config.entry_file)) {
-      problems.push({ file: CONFIG_FILE, field: 'entry_file', message: `names ${config.entry_file}, which is not in the bundle` })
+      problems.push(bundleProblem(CONFIG_FILE, 'entry_file', { code: 'bundle-file-not-in-bundle', params: { path: config.entry_file } }))
     }
     const paramBytes = files.get(config.param_file)
     if (!paramBytes) {
-      problems.push({ file: CONFIG_FILE, field: 'param_file', message: `names ${config.param_file}, which is not in the bundle` })
+      problems.push(bundleProblem(CONFIG_FILE, 'param_file', { code: 'bundle-file-not-in-bundle', params: { path: config.param_file } }))
     } else {
       const r = config.param_file.endsWith('.json')
         ? readTfjsWeights(paramBytes, config.param_file, files)

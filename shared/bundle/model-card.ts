@@ -1,5 +1,6 @@
 import { parseDocument } from 'yaml'
-import type { Problem, Result } from '../problems'
+import type { BundleProblemCause, Problem, Result } from '../problems'
+import { bundleProblem } from './problems'
 import type { ModelCard } from './types'
 
 export const CARD_FILE = 'README.md'
@@ -15,10 +16,7 @@ export function parseModelCard(text: string, file = CARD_FILE): Result<ModelCard
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
   const match = FRONT_MATTER.exec(source) ?? /^---[ \t]*\r?\n()---[ \t]*(?:\r?\n|$)/.exec(source)
   if (!match) {
-    return {
-      ok: false,
-      problems: [{ file, message: 'must start with YAML front matter between two "---" lines (name, tasks, license, author)' }],
-    }
+    return { ok: false, problems: [bundleProblem(file, undefined, { code: 'card-no-front-matter' })] }
   }
   const doc = parseDocument(match[1])
   if (doc.errors.length > 0) {
@@ -26,29 +24,29 @@ export function parseModelCard(text: string, file = CARD_FILE): Result<ModelCard
       ok: false,
       problems: doc.errors.map((e) => {
         // The front matter starts on line 2 of README.md, after the opening "---".
-        const where = e.linePos ? ` at line ${e.linePos[0].line + 1}, column ${e.linePos[0].col}` : ''
-        return { file, message: `front matter is not valid YAML${where}: ${e.message.split('\n')[0]}` }
+        const at = e.linePos?.[0]
+        return bundleProblem(file, undefined, { code: 'card-yaml', params: { line: at ? at.line + 1 : null, column: at ? at.col : null, reason: e.message.split('\n')[0] } })
       }),
     }
   }
   const data: unknown = doc.toJS() ?? {}
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return { ok: false, problems: [{ file, message: 'front matter must be a YAML mapping of keys (name, tasks, license, author)' }] }
+    return { ok: false, problems: [bundleProblem(file, undefined, { code: 'card-not-mapping' })] }
   }
   const fm = data as Record<string, unknown>
   const problems: Problem[] = []
-  const add = (field: string, message: string) => problems.push({ file, field, message })
+  const add = (field: string, cause: BundleProblemCause) => problems.push(bundleProblem(file, field, cause))
 
   const str = (key: string, required: boolean): string | undefined => {
     const v = fm[key]
     if (v === undefined || v === null) {
-      if (required) add(key, 'is required')
+      if (required) add(key, { code: 'card-required' })
       return undefined
     }
     // YAML reads `license: 2.0` or `name: 123` as numbers; they are meant as text.
     if (typeof v === 'number' || typeof v === 'boolean') return String(v)
     if (typeof v !== 'string' || v.trim() === '') {
-      add(key, 'must be a non-empty string')
+      add(key, { code: 'card-non-empty-string' })
       return undefined
     }
     return v
@@ -57,7 +55,7 @@ export function parseModelCard(text: string, file = CARD_FILE): Result<ModelCard
     const v = fm[key]
     if (v === undefined || v === null) return undefined
     if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' || typeof x === 'number')) {
-      add(key, 'must be a list of strings')
+      add(key, { code: 'card-list' })
       return undefined
     }
     return v.map(String)
@@ -69,17 +67,17 @@ export function parseModelCard(text: string, file = CARD_FILE): Result<ModelCard
   const author = str('author', true)
   const framework = str('framework', false)
   let tasks: string[] | undefined
-  if (fm.tasks === undefined || fm.tasks === null) add('tasks', `is required; list ${REQUIRED_TASK}`)
+  if (fm.tasks === undefined || fm.tasks === null) add('tasks', { code: 'card-tasks-required', params: { task: REQUIRED_TASK } })
   else {
     tasks = list('tasks')
     if (tasks && !tasks.includes(REQUIRED_TASK)) {
-      add('tasks', `must contain ${REQUIRED_TASK} (found: ${tasks.length > 0 ? tasks.join(', ') : 'none'})`)
+      add('tasks', { code: 'card-tasks-missing', params: { task: REQUIRED_TASK, found: tasks } })
     }
   }
   const tags = list('tags')
   const datasets = list('datasets')
   const federated = fm['is-federated']
-  if (federated !== undefined && federated !== null && typeof federated !== 'boolean') add('is-federated', 'must be true or false')
+  if (federated !== undefined && federated !== null && typeof federated !== 'boolean') add('is-federated', { code: 'card-boolean' })
 
   if (problems.length > 0) return { ok: false, problems }
   const card: ModelCard = {

@@ -38,6 +38,7 @@ describe('shared/bundle', () => {
       'json/parse.ts',
       'preprocess/config.ts',
       'preprocess/parse.ts',
+      'problems/bundle-codes.ts',
       'problems/codes.ts',
       'problems/index.ts',
       'problems/likely-meant.ts',

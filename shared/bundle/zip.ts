@@ -1,6 +1,7 @@
 import { unzipSync, zipSync, type Zippable } from 'fflate'
 import { safeRelativePath } from '../files'
 import type { Problem, Result } from '../problems'
+import { bundleProblem } from './problems'
 
 /** Largest total unpacked size accepted by default: far above any bundle we ship, far below a zip bomb. */
 export const MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024
@@ -20,10 +21,7 @@ export function unzipBundle(
 ): Result<Map<string, Uint8Array>> {
   const file = options.file ?? 'bundle.zip'
   const maxBytes = options.maxBytes ?? MAX_UNZIPPED_BYTES
-  const tooBig: Problem = {
-    file,
-    message: `unpacks to more than ${Math.round(maxBytes / 1024 / 1024)} MB; a bundle should hold only the model card, configs and weights`,
-  }
+  const tooBig = bundleProblem(file, undefined, { code: 'zip-too-big', params: { mb: Math.round(maxBytes / 1024 / 1024) } })
   const problems: Problem[] = []
   let declared = 0
   let entries: Record<string, Uint8Array>
@@ -36,7 +34,7 @@ export function unzipBundle(
       },
     })
   } catch (err) {
-    return { ok: false, problems: [{ file, message: `is not a readable zip archive (${err instanceof Error ? err.message : String(err)})` }] }
+    return { ok: false, problems: [bundleProblem(file, undefined, { code: 'zip-unreadable', params: { reason: err instanceof Error ? err.message : String(err) } })] }
   }
   if (declared > maxBytes) return { ok: false, problems: [tooBig] }
 
@@ -45,12 +43,12 @@ export function unzipBundle(
   for (const [name, data] of Object.entries(entries)) {
     total += data.byteLength
     const safe = safeRelativePath(name)
-    if (safe === null) problems.push({ file, field: name, message: 'is a path outside the bundle folder; refusing to unpack it' })
+    if (safe === null) problems.push(bundleProblem(file, name, { code: 'zip-path-outside' }))
     else files.set(safe, data)
   }
   if (total > maxBytes) return { ok: false, problems: [tooBig] }
   if (problems.length > 0) return { ok: false, problems }
-  if (files.size === 0) return { ok: false, problems: [{ file, message: 'holds no files' }] }
+  if (files.size === 0) return { ok: false, problems: [bundleProblem(file, undefined, { code: 'zip-empty' })] }
 
   const tops = new Set([...files.keys()].map((p) => (p.includes('/') ? p.slice(0, p.indexOf('/')) : '')))
   const [top] = tops

@@ -1,6 +1,6 @@
 import * as tfc from '@tensorflow/tfjs-core'
 import * as tfl from '@tensorflow/tfjs-layers'
-import { CONFIG_FILE, labelsOf, relabelConfig, type Bundle, type BundleConfig, type NamedTensor } from '../bundle'
+import { bundleProblem, CONFIG_FILE, labelsOf, relabelConfig, type Bundle, type BundleConfig, type NamedTensor } from '../bundle'
 import { ProblemError, type Problem } from '../problems'
 import { BUILTINS, type ModelBuilder } from './builtins'
 import { modelVariables, writeVariables } from './weights'
@@ -47,7 +47,7 @@ export async function buildModel(bundle: Bundle, options: BuildOptions = {}): Pr
   const bundleLabels = labelsOf(bundle.config)
   const labels = options.labels ?? bundleLabels
   if (!labels || labels.length === 0) {
-    fail([{ file: CONFIG_FILE, field: 'id2label', message: 'is missing; it is needed to know the classes when the task gives no labels' }])
+    fail([bundleProblem(CONFIG_FILE, 'id2label', { code: 'id2label-missing' })])
   }
   const taskLabels = labels as string[]
   const headReplaced = !bundleLabels || bundleLabels.length !== taskLabels.length || bundleLabels.some((l, i) => l !== taskLabels[i])
@@ -94,7 +94,7 @@ async function resolveBuilder(bundle: Bundle, config: BundleConfig, options: Bui
     return fail([{ file: CONFIG_FILE, field: 'entry_file', message: 'runs code from the bundle; trust it first' }])
   }
   const bytes = bundle.files.get(path)
-  if (!bytes) return fail([{ file: CONFIG_FILE, field: 'entry_file', message: `names ${path}, which is not in the bundle` }])
+  if (!bytes) return fail([bundleProblem(CONFIG_FILE, 'entry_file', { code: 'bundle-file-not-in-bundle', params: { path } })])
   let mod: Record<string, unknown>
   try {
     mod = await (options.importModule ?? importFromDataUrl)(new TextDecoder().decode(bytes), path)

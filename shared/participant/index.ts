@@ -8,6 +8,8 @@ export { secureAggregationOf, secureUpload, updateDelta } from './secure-aggrega
 export { distributedPrivacy } from './private-update'
 export type { SecureOutcome, SecureUploadOptions } from './secure-aggregation'
 export { localTrainer } from './trainer'
+export { waitingText } from './waiting'
+export type { TrainingRound, Waiting } from './waiting'
 export type { LocalTrainerOptions } from './trainer'
 export type {
   CheckpointStore,

@@ -6,7 +6,7 @@ import type { GlobalVersions, LoopContext, ParticipantOptions, ParticipantOutcom
 import { test, validate } from './evaluation'
 import { DEFAULT_RETRY, isTransient, statusOf, withRetry, type RetryOptions } from './retry'
 import { trainRound } from './train-round'
-import { waitingFor, wantsUpdate } from './waiting'
+import { waitingState, waitingText, wantsUpdate } from './waiting'
 import type { Credentials, ParticipantCheckpoint, TaskState } from './types'
 
 export type { ParticipantOptions, ParticipantOutcome } from './context'
@@ -230,8 +230,9 @@ export async function runParticipant(o: ParticipantOptions): Promise<Participant
       }
       // After a refusal the state read before acting is old: say what we wait for from a fresh one.
       const now = step === 'idle' ? task : await currentState().catch(() => task)
-      const waiting = waitingFor(now, cp)
-      if (waiting !== null && waiting !== lastWaiting) emit({ type: 'waiting', round: now.round, message: waiting })
+      const state = waitingState(now, cp)
+      const waiting = state === null ? null : waitingText(state)
+      if (state !== null && waiting !== null && waiting !== lastWaiting) emit({ type: 'waiting', round: now.round, message: waiting, waiting: state })
       lastWaiting = waiting ?? ''
       await waitForChange(seen)
     }

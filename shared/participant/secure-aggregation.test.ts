@@ -61,7 +61,7 @@ describe('participant side of secure aggregation', () => {
     const events: ParticipantEvent[] = []
     const out = await runParticipant({ api, taskId: 't', invite: 'i', name: 'n', labelCounts: {}, trainer, checkpoint, retry: { sleep: async () => {} }, pollMs: 10, onEvent: (e) => events.push(e) })
     expect(calls).toEqual(['weights 0', 'advertise 2'])
-    expect(events.find((e) => e.type === 'waiting')).toEqual({ type: 'waiting', round: 1, message: 'round 1: secure aggregation of this attempt under way; waiting for the other participants' })
+    expect(events.find((e) => e.type === 'waiting')).toEqual({ type: 'waiting', round: 1, message: 'round 1: secure aggregation of this attempt under way; waiting for the other participants', waiting: { code: 'secure-under-way', params: { round: 1, attempt: null } } })
     expect(out.roundsTrained).toEqual([])
     expect(checkpoint.saved.get('t')?.secagg).toEqual({ round: 1, attempt: 2 })
   })

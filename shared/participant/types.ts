@@ -1,6 +1,7 @@
 import type { NamedTensor } from '../bundle'
 import type { BatchProgress, EpochResult, EvalResult, TestResult } from '../train'
 import type { SecaggAdvertise, SecaggReveal, SecaggShares, SecaggView } from '../wire'
+import type { Waiting } from './waiting'
 
 /** The part of the aggregator's TaskView (edge/API.md) the participant acts on. */
 export type TaskState = {
@@ -135,8 +136,8 @@ export type ParticipantEvent =
   | { type: 'test'; result: TestResult }
   | { type: 'log'; message: string; from?: string }
   | { type: 'retry'; what: string; attempt: number; delayMs: number; error: string }
-  /** Nothing to do for now; `message` says what the participant waits for (never "training"). */
-  | { type: 'waiting'; round: number; message: string }
+  /** Nothing to do for now; `message` says in English what the participant waits for (never "training"), `waiting` as a code a page words. */
+  | { type: 'waiting'; round: number; message: string; waiting: Waiting }
   /** Something failed that the loop got past (a refused update, the aggregator out of reach); it goes on. */
   | { type: 'problem'; message: string }
   | { type: 'finished'; state: TaskState['state'] }

@@ -1,3 +1,4 @@
+import type { BundleProblemCause } from './bundle-codes'
 import type { ParamProblemCause } from './param-codes'
 
 /**
@@ -5,7 +6,8 @@ import type { ParamProblemCause } from './param-codes'
  * English stays the problem's `message` (the CLI prints it); web/ui/dataset-messages.ts composes the
  * same sentence, in English or Chinese, from these. Problems without a code are shown as their message.
  * They are the dataset problems a person meets choosing a folder (shared/dataset/messages.ts) and the problems
- * of its label files (FileProblemCause), and the problems of a task's parameters (ParamProblemCause).
+ * of its label files (FileProblemCause), the problems of a task's parameters (ParamProblemCause) and of a model
+ * bundle (BundleProblemCause).
  */
 export type ProblemCause =
   | { code: 'no-images' }
@@ -23,6 +25,7 @@ export type ProblemCause =
   | { code: 'extra-csvs'; params: { ignored: string[] } }
   | FileProblemCause
   | ParamProblemCause
+  | BundleProblemCause
 
 /**
  * What a syntax error in a JSON file expected (shared/json parseJson): `"true"`, `"false"` and `"null"` are the

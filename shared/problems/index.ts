@@ -3,6 +3,7 @@ import type { ProblemCause } from './codes'
 export { didYouMean, likelyMeant } from './likely-meant'
 export type { FileProblemCause, FileProblemCode, JsonExpected, ProblemCause, ProblemCode } from './codes'
 export type { BundleSetting, NumberRule, ParamProblemCause, ParamProblemCode } from './param-codes'
+export type { BundleFile, BundleProblemCause, BundleProblemCode } from './bundle-codes'
 
 /** Plural helper for the sentences a person reads: "1 file", "3 files". */
 export function count(n: number, noun: string): string {

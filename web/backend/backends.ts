@@ -12,6 +12,7 @@ import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 // by the backend choice's measurement: ./wasm-build. The threaded build's worker script is made
 // loadable from a Vite bundle by scripts/vite (tfjsWasmThreads in vite.config.ts).
 import './wasm-build'
+import { unavailableText } from './unavailable'
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -30,15 +31,15 @@ export async function describeAdapter(): Promise<{ adapter: string | null; probl
   // Typed locally: the WebGPU types differ between lib versions, and only these two members are used.
   type Adapter = { info?: Record<string, string> }
   const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<Adapter | null> } }).gpu
-  if (!gpu) return { adapter: null, problem: 'this browser has no WebGPU (navigator.gpu is missing)' }
+  if (!gpu) return { adapter: null, problem: unavailableText({ code: 'no-webgpu' }) }
   try {
     const adapter = await gpu.requestAdapter()
-    if (!adapter) return { adapter: null, problem: 'WebGPU found no GPU adapter' }
+    if (!adapter) return { adapter: null, problem: unavailableText({ code: 'no-adapter' }) }
     const info = adapter.info ?? {}
     const parts = [info.vendor, info.architecture, info.device, info.description].filter((p) => p && p.length > 0)
     return { adapter: parts.length > 0 ? parts.join(' · ') : 'unknown adapter', problem: null }
   } catch (err) {
-    return { adapter: null, problem: `WebGPU adapter request failed: ${err instanceof Error ? err.message : String(err)}` }
+    return { adapter: null, problem: unavailableText({ code: 'adapter-failed', params: { error: err instanceof Error ? err.message : String(err) } }) }
   }
 }
 

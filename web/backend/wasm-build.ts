@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm'
+import { unavailableText } from './unavailable'
 
 /**
  * The threaded SIMD build of tfjs's WASM backend, as a candidate of its own in the backend choice.
@@ -31,9 +32,9 @@ tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
 /** Why this page cannot run the threaded build, or null when it can. */
 export function threadsUnavailable(): string | null {
   if (!globalThis.crossOriginIsolated) {
-    return 'the page is not cross-origin isolated (its server must send Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)'
+    return unavailableText({ code: 'not-isolated' })
   }
-  if (typeof SharedArrayBuffer === 'undefined') return 'this browser has no SharedArrayBuffer'
+  if (typeof SharedArrayBuffer === 'undefined') return unavailableText({ code: 'no-shared-array-buffer' })
   return null
 }
 

@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs-core'
 import { decodeSize } from '../../shared/preprocess'
 import type { PreprocessorConfig } from '../../shared/preprocess'
 import type { ImageDecoder } from '../../shared/train'
+import { ImageDecodeError } from './errors'
+
+export { ImageDecodeError, type DecodeFailure } from './errors'
 
 const MIME: Record<string, string> = {
   png: 'image/png',
@@ -25,7 +28,7 @@ export function mimeType(path: string): string {
  * with the model's preprocessor `config` a large image is shrunk by the browser to the size the
  * preprocessor resizes it to (decodeSize): a 12-megapixel photo made a 144 MB int32 tensor that the
  * backend then had to resize (minutes on a software WebGPU adapter).
- * Rejects with a message naming the file when the bytes are not a decodable image; the training
+ * Rejects with an ImageDecodeError naming the file when the bytes are not a decodable image; the training
  * pipeline counts and skips those.
  *
  * Not tf.browser.fromPixels: on the WebGPU backend it copies the bitmap with
@@ -44,21 +47,21 @@ export async function decodeImage(bytes: Uint8Array, path: string, config?: Prep
       premultiplyAlpha: 'none',
     })
   } catch {
-    throw new Error(`${path}: not a readable image (PNG, JPEG, WebP, BMP or GIF)`)
+    throw new ImageDecodeError(path, { code: 'unreadable' })
   }
   const size = config ? decodeSize([bitmap.height, bitmap.width], config) : null
   if (size) {
-    const whole = `${bitmap.width}×${bitmap.height}`
+    const whole = { width: bitmap.width, height: bitmap.height }
     try {
       bitmap = await shrink(bitmap, size, config?.resample === 0)
     } catch {
-      throw new Error(`${path}: the browser could not shrink this ${whole} image`)
+      throw new ImageDecodeError(path, { code: 'cannot-shrink', params: whole })
     }
   }
   try {
     const { width, height } = bitmap
     const ctx = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true })
-    if (!ctx) throw new Error(`${path}: this browser gave no 2D canvas to read the image`)
+    if (!ctx) throw new ImageDecodeError(path, { code: 'no-canvas' })
     ctx.drawImage(bitmap, 0, 0)
     const rgba = ctx.getImageData(0, 0, width, height).data
     const rgb = new Int32Array(width * height * 3)

@@ -6,7 +6,7 @@ import type { SkippedFile } from '../../shared/dataset'
 import { byPath, type FileSource } from '../../shared/files'
 import { buildModel, modelVariables } from '../../shared/model'
 import { distributedPrivacy, runParticipant, secureAggregationOf } from '../../shared/participant'
-import type { CheckpointStore, Credentials, FederationApi, LabelCounts, ParticipantCheckpoint, ParticipantEvent } from '../../shared/participant'
+import type { CheckpointStore, Credentials, FederationApi, LabelCounts, ParticipantCheckpoint, ParticipantEvent, Waiting } from '../../shared/participant'
 import type { Problem } from '../../shared/problems'
 import { ProblemError } from '../../shared/problems'
 import { cachedBatches, createFeatureCache, createImageCache, featureCacheOffReason, frozenFeatureSource, trainingOptions } from '../../shared/train'
@@ -39,6 +39,8 @@ export type SessionSnapshot = {
   stage: SessionStage | null
   /** The participant loop's last message (a retry, why it waits, a problem with the folder), in English. */
   detail: string
+  /** What `detail` says when it is a wait: its code, which the page words in its own language. */
+  waiting: Waiting | null
   compute: ComputeInfo | null
   round: number
   phase: 'train' | 'validate' | 'test' | null
@@ -121,7 +123,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
   const existing = sessions.get(o.membership.taskId)
   if (existing) return existing
   const taskId = o.membership.taskId
-  let snap: SessionSnapshot = { status: 'preparing', stage: null, detail: '', compute: null, round: 0, phase: null, progress: null, local: [], problems: [], skipped: [], error: null, errorCause: null, features: null, storageFull: { checkpoints: false, model: false } }
+  let snap: SessionSnapshot = { status: 'preparing', stage: null, detail: '', waiting: null, compute: null, round: 0, phase: null, progress: null, local: [], problems: [], skipped: [], error: null, errorCause: null, features: null, storageFull: { checkpoints: false, model: false } }
   const listeners = new Set<Listener>()
   const set = (patch: Partial<SessionSnapshot>) => {
     snap = { ...snap, ...patch }
@@ -136,12 +138,12 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
         return set({ round: e.round, status: 'running' })
       case 'phase':
         // A new phase's batches replace the last one's progress line.
-        return set({ round: e.round, phase: e.phase, progress: null, detail: '' })
+        return set({ round: e.round, phase: e.phase, progress: null, detail: '', waiting: null })
       case 'waiting':
         // Not training (an update already in, not selected, a retry ahead): no phase and no frozen progress line.
-        return set({ round: e.round, phase: null, progress: null, detail: e.message })
+        return set({ round: e.round, phase: null, progress: null, detail: e.message, waiting: e.waiting })
       case 'problem':
-        return set({ detail: e.message })
+        return set({ detail: e.message, waiting: null })
       case 'batch':
         return set({
           progress: { epoch: e.epoch, step: e.step, loss: e.loss, accuracy: e.accuracy },
@@ -158,7 +160,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
           local: snap.local.map((r) => (r.round === e.round ? { ...r, validationLoss: e.result.loss, validationAccuracy: e.result.accuracy } : r)),
         })
       case 'retry':
-        return set({ detail: `${e.what}: retry ${e.attempt} in ${Math.round(e.delayMs / 1000)} s (${e.error})` })
+        return set({ waiting: null, detail: `${e.what}: retry ${e.attempt} in ${Math.round(e.delayMs / 1000)} s (${e.error})` })
       default:
         return
     }
@@ -227,7 +229,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
         await write()
       } catch (err) {
         stored = null
-        set({ detail: `the feature cache is not kept across reloads here: ${err instanceof Error ? err.message : String(err)}` })
+        set({ waiting: null, detail: `the feature cache is not kept across reloads here: ${err instanceof Error ? err.message : String(err)}` })
       }
     }
     if (!('reason' in features)) await keepFeatures(async () => (stored = await featureStore(taskId, featureCache)))
@@ -301,7 +303,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
         return result
       },
     }
-    set({ status: 'running', stage: null, detail: '' })
+    set({ status: 'running', stage: null, detail: '', waiting: null })
     try {
       const outcome = await runParticipant({
         api: timedApi(o.api),
@@ -348,7 +350,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
       if (outcome.state !== 'aborted') {
         // The task is over: its images' features have no further use here.
         if (!('reason' in features)) await keepFeatures(() => clearFeatures(taskId))
-        set({ status: outcome.state === 'done' ? 'finished' : 'stopped', stage: null, detail: '' })
+        set({ status: outcome.state === 'done' ? 'finished' : 'stopped', stage: null, detail: '', waiting: null })
       }
     } finally {
       trainer.dispose()

@@ -1,5 +1,5 @@
 import type { ComputeInfo } from '../backend'
-import { computeReason, stopReasonText } from './backend-reason'
+import { backendErrorText, computeReason, stopReasonText } from './backend-reason'
 import { useT } from './i18n'
 
 /** Why this browser trains on its backend, and what each backend measured (the chosen one marked). */
@@ -18,15 +18,15 @@ export function BackendMeasurements(props: { compute: ComputeInfo }) {
             <tbody>
               {c.measurements.map((m) => (
                 <tr class={m.backend === c.backend ? 'chosen' : ''} data-backend={m.backend}>
-                  <td>{m.backend}</td>
+                  <td class="nowrap">{m.backend}</td>
                   <td class="num">
                     {m.error !== undefined
-                      ? t('backend.failed', { error: m.error })
+                      ? t('backend.failed', { error: backendErrorText(m.error, t) })
                       : m.stopped !== undefined
                         ? t('backend.ipsBound', { value: m.imagesPerSecond.toFixed(1), why: stopReasonText(m, t) })
                         : t('backend.ips', { value: m.imagesPerSecond.toFixed(1) })}
                   </td>
-                  <td>{m.backend === c.backend ? t('backend.chosen') : ''}</td>
+                  <td class="nowrap">{m.backend === c.backend ? t('backend.chosen') : ''}</td>
                 </tr>
               ))}
             </tbody>

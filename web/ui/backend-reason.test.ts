@@ -3,7 +3,8 @@ import { chooseBackend } from '../../shared/backend/choose'
 import type { Choice, ChoiceCache, ChooseOptions } from '../../shared/backend/choose'
 import { stopSentence } from '../../shared/backend/stop'
 import type { StopReason } from '../../shared/backend/stop'
-import { choiceReason, computeReason, stopReasonText } from './backend-reason'
+import { unavailableText, type Unavailable } from '../backend/unavailable'
+import { backendErrorText, choiceReason, computeReason, stopReasonText } from './backend-reason'
 import { translate } from './i18n'
 import type { Translate } from './i18n'
 
@@ -126,5 +127,35 @@ describe('computeReason', () => {
     const choice = await choose({ webgpu: new Error('no adapter'), wasm: 50 })
     expect(computeReason({ ...choice, reason: '', fallback: null }, en)).toBe(choice.reason)
     expect(computeReason({ ...choice, fallback: null }, zh)).toBe('wasm 最快，50.0 张/秒；webgpu 无法训练（no adapter）')
+  })
+})
+
+describe('backendErrorText', () => {
+  const reasons: Unavailable[] = [
+    { code: 'no-webgpu' },
+    { code: 'no-adapter' },
+    { code: 'adapter-failed', params: { error: 'Device lost' } },
+    { code: 'not-isolated' },
+    { code: 'no-shared-array-buffer' },
+  ]
+  // Names of APIs and headers, the same in any language.
+  const NAMES = /WebGPU|GPU|navigator\.gpu|SharedArrayBuffer|Cross-Origin-(Opener|Embedder)-Policy|same-origin|require-corp|Device lost/g
+
+  it('words why a backend is unavailable in English exactly as the measurement keeps it', () => {
+    for (const u of reasons) expect(backendErrorText(unavailableText(u), en)).toBe(unavailableText(u))
+  })
+
+  it('words it in Chinese with no English besides the names of APIs, and keeps any other error as it came', () => {
+    for (const u of reasons) {
+      const chinese = backendErrorText(unavailableText(u), zh)
+      expect({ u, left: chinese.replace(NAMES, ' ').match(/[A-Za-z]+/g) }).toEqual({ u, left: null })
+    }
+    expect(backendErrorText('context lost', zh)).toBe('context lost')
+  })
+
+  it('words a measurement that failed for lack of an adapter in the chosen backend\'s sentence', async () => {
+    const choice = await choose({ webgpu: new Error(unavailableText({ code: 'no-adapter' })), wasm: 50 })
+    expect(choiceReason({ ...choice, reason: '' }, en)).toBe(choice.reason)
+    expect(choiceReason(choice, zh)).toBe('wasm 最快，50.0 张/秒；webgpu 无法训练（WebGPU 没有找到可用的 GPU 适配器）')
   })
 })

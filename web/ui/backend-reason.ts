@@ -2,7 +2,8 @@ import type { Choice, Measurement } from '../../shared/backend/choose'
 import { secondsFigure } from '../../shared/backend/stop'
 import type { StopReason } from '../../shared/backend/stop'
 import type { ComputeInfo } from '../backend'
-import type { Translate } from './i18n'
+import { readUnavailable, type Unavailable } from '../backend/unavailable'
+import type { StringKey, Translate } from './i18n'
 
 // The shared core words these sentences in English only (the CLI and the bench print them, and the
 // cache keeps them); the pages word them again here from the figures, so that a Chinese page says them
@@ -30,8 +31,26 @@ export function stopReasonText(m: Measurement, t: Translate): string {
   return m.stopped ?? ''
 }
 
+const UNAVAILABLE_KEYS: Record<Unavailable['code'], StringKey> = {
+  'no-webgpu': 'backend.unavailable.noWebgpu',
+  'no-adapter': 'backend.unavailable.noAdapter',
+  'adapter-failed': 'backend.unavailable.adapterFailed',
+  'not-isolated': 'backend.unavailable.notIsolated',
+  'no-shared-array-buffer': 'backend.unavailable.noSharedArrayBuffer',
+}
+
+/**
+ * Why a backend could not be measured, in the page's language: a reason of web/backend/unavailable.ts is
+ * worded from its code; anything else is a backend's or the browser's own words, shown as they came.
+ */
+export function backendErrorText(error: string, t: Translate): string {
+  const u = readUnavailable(error)
+  if (u === null) return error
+  return t(UNAVAILABLE_KEYS[u.code], u.code === 'adapter-failed' ? u.params : undefined)
+}
+
 function figure(m: Measurement, t: Translate): string {
-  if (m.error !== undefined) return t('backend.reason.failed', { backend: m.backend, error: m.error })
+  if (m.error !== undefined) return t('backend.reason.failed', { backend: m.backend, error: backendErrorText(m.error, t) })
   const value = m.imagesPerSecond.toFixed(1)
   return m.stopped !== undefined ? t('backend.reason.bound', { backend: m.backend, value, why: stopReasonText(m, t) }) : t('backend.reason.rate', { backend: m.backend, value })
 }

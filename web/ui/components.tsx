@@ -3,6 +3,7 @@ import type { Problem } from '../../shared/problems'
 import { problemLine } from './dataset-messages'
 import { useT, type Translate } from './i18n'
 import { apiErrorText } from './api-error-text'
+import { decodeErrorText } from './decode-error-text'
 import { errorMessage } from '../store'
 
 /** A list of problems, each as one line naming file and field, worded in the page's language where they have a code. */
@@ -67,9 +68,9 @@ export function Stat(props: { k: string; v: string | number; testId?: string; va
   )
 }
 
-/** The message of an unknown thrown value, for display: an aggregator error with a known code in the page's language. */
+/** The message of an unknown thrown value, for display: an aggregator error with a known code, or an image the browser could not decode, in the page's language. */
 export function messageOf(err: unknown, t: Translate): string {
-  return apiErrorText(err, t) ?? errorMessage(err)
+  return apiErrorText(err, t) ?? decodeErrorText(err, t) ?? errorMessage(err)
 }
 
 /** Formats a fraction as a percentage with one decimal. */

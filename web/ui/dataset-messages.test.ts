@@ -7,7 +7,7 @@ import { csvSyntax } from '../../shared/dataset/file-problems'
 import { fromMap, type FileSource } from '../../shared/files'
 import { cutShortMessage, type CutShort, type CutShortEnd } from '../../shared/image-format'
 import { invalidJson } from '../../shared/json'
-import { formatProblem, type FileProblemCode, type JsonExpected, type ParamProblemCode, type Problem, type ProblemCode } from '../../shared/problems'
+import { formatProblem, type BundleProblemCode, type FileProblemCode, type JsonExpected, type ParamProblemCode, type Problem, type ProblemCode } from '../../shared/problems'
 import { problemLine, problemMessage, skipReasonText } from './dataset-messages'
 import { translate, type Lang, type Translate } from './i18n'
 
@@ -245,8 +245,8 @@ const FILE_PROBLEM_CODES: Record<FileProblemCode, true> = {
   'annotation-repeated-items': true,
   'annotation-multiple-tags': true,
 }
-/** The codes a folder can give (a task parameter's are param-problem-messages.test.ts's). */
-const PROBLEM_CODES: Record<Exclude<ProblemCode, ParamProblemCode>, true> = {
+/** The codes a folder can give (a task parameter's are param-problem-messages.test.ts's, a bundle's bundle-problem-messages.test.ts's). */
+const PROBLEM_CODES: Record<Exclude<ProblemCode, ParamProblemCode | BundleProblemCode>, true> = {
   'no-images': true,
   'unsupported-images': true,
   'single-class-folder': true,

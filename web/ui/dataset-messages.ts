@@ -3,6 +3,7 @@ import type { CutShortEnd } from '../../shared/image-format'
 import { formatProblem, type Problem } from '../../shared/problems'
 import { fileProblemMessage, listText as list, problemField } from './file-problem-messages'
 import type { StringKey, Translate } from './i18n'
+import { bundleProblemMessage, isBundleProblem } from './bundle-problem-messages'
 import { isParamProblem, paramProblemMessage } from './param-problem-messages'
 
 /*
@@ -104,7 +105,9 @@ export function problemMessage(p: Problem, t: Translate): string {
     case 'extra-csvs':
       return t('dataProblem.extraCsvs', { ignored: list(t, p.params.ignored) })
     default:
-      return isParamProblem(p) ? paramProblemMessage(p, t) : fileProblemMessage(p, t)
+      if (isParamProblem(p)) return paramProblemMessage(p, t)
+      if (isBundleProblem(p)) return bundleProblemMessage(p, t)
+      return fileProblemMessage(p, t)
   }
 }
 

@@ -177,11 +177,11 @@ export function ModelLibrary(props: { lib: Library }) {
                       }}
                     />
                   </td>
-                  <td class="muted">{sourceText(t, e)}</td>
+                  <td class="muted nowrap">{sourceText(t, e)}</td>
                   <td class="num">{e.labels.length}</td>
                   <td class="num">{percent(e.accuracy)}</td>
-                  <td class="muted">{dateTime(e.savedAt)}</td>
-                  <td>
+                  <td class="muted nowrap">{dateTime(e.savedAt)}</td>
+                  <td class="actions">
                     {confirming === e.id ? (
                       <button
                         type="button"
@@ -233,7 +233,7 @@ export function ModelLibrary(props: { lib: Library }) {
             <>
               <h3>{t('library.addBuiltin')}</h3>
               <div class="row">
-                <select value={builtin} style="flex:1;width:auto" data-testid="model-builtin" onChange={(e: Event) => setBuiltin((e.target as HTMLSelectElement).value)}>
+                <select value={builtin} class="grow" data-testid="model-builtin" onChange={(e: Event) => setBuiltin((e.target as HTMLSelectElement).value)}>
                   {builtins.map((b) => (
                     <option value={b.id}>
                       {b.displayName} ({b.labels.length})
@@ -250,7 +250,7 @@ export function ModelLibrary(props: { lib: Library }) {
             <>
               <h3>{t('library.addTask')}</h3>
               <div class="row">
-                <select value={task} style="flex:1;width:auto" data-testid="model-task" onChange={(e: Event) => setTask((e.target as HTMLSelectElement).value)}>
+                <select value={task} class="grow" data-testid="model-task" onChange={(e: Event) => setTask((e.target as HTMLSelectElement).value)}>
                   {tasks.map((k) => (
                     <option value={k.taskId}>{k.taskName}</option>
                   ))}

@@ -3,6 +3,8 @@ import { LOG_EN } from './log'
 import { FILE_PROBLEMS_EN } from './file-problems'
 import { PARAM_PROBLEMS_EN } from './param-problems'
 import { API_ERRORS_EN } from './api-errors'
+import { WAITING_EN } from './waiting'
+import { BUNDLE_PROBLEMS_EN } from './bundle-problems'
 
 /** English strings: the key set every language must fill. `{name}` marks a value filled in at render. */
 export const EN = {
@@ -11,6 +13,8 @@ export const EN = {
   ...FILE_PROBLEMS_EN,
   ...PARAM_PROBLEMS_EN,
   ...API_ERRORS_EN,
+  ...WAITING_EN,
+  ...BUNDLE_PROBLEMS_EN,
   'app.name': 'autofed',
   'app.tagline': 'Federated learning in the browser',
   'nav.home': 'Home',
@@ -19,6 +23,9 @@ export const EN = {
   'lang.switch': '中文',
   'common.loading': 'Loading…',
   'common.error': 'Something went wrong: {message}',
+  'decode.unreadable': '{path}: not a readable image (PNG, JPEG, WebP, BMP or GIF)',
+  'decode.cannotShrink': '{path}: the browser could not shrink this {width}×{height} image',
+  'decode.noCanvas': '{path}: this browser gave no 2D canvas to read the image',
   'common.retry': 'Try again',
   'common.copy': 'Copy',
   'common.copied': 'Copied',
@@ -279,6 +286,11 @@ export const EN = {
   'backend.reason.fallback': '{reason}; {wanted} could not replace {used} ({why}), so {used} is used',
   'backend.reason.busyThreaded': '{count} tensors still live on the threaded wasm build',
   'backend.reason.busySingle': '{count} tensors still live on the single-threaded wasm build',
+  'backend.unavailable.noWebgpu': 'this browser has no WebGPU (navigator.gpu is missing)',
+  'backend.unavailable.noAdapter': 'WebGPU found no GPU adapter',
+  'backend.unavailable.adapterFailed': 'WebGPU adapter request failed: {error}',
+  'backend.unavailable.notIsolated': 'the page is not cross-origin isolated (its server must send Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)',
+  'backend.unavailable.noSharedArrayBuffer': 'this browser has no SharedArrayBuffer',
   'backend.stop.firstStep': 'its first step took over {seconds} s',
   'backend.stop.overBudget': 'stopped after {seconds} s: over the {limit} s limit',
   'backend.stop.cannotReach': 'stopped after {seconds} s: cannot reach {value} images/s',

@@ -3,6 +3,8 @@ import { LOG_ZH } from './log'
 import { FILE_PROBLEMS_ZH } from './file-problems'
 import { PARAM_PROBLEMS_ZH } from './param-problems'
 import { API_ERRORS_ZH } from './api-errors'
+import { WAITING_ZH } from './waiting'
+import { BUNDLE_PROBLEMS_ZH } from './bundle-problems'
 import type { Table } from './en'
 
 /** Chinese strings: TypeScript checks that every English key is here. */
@@ -12,6 +14,8 @@ export const ZH: Table = {
   ...FILE_PROBLEMS_ZH,
   ...PARAM_PROBLEMS_ZH,
   ...API_ERRORS_ZH,
+  ...WAITING_ZH,
+  ...BUNDLE_PROBLEMS_ZH,
   'app.name': 'autofed',
   'app.tagline': '浏览器中的联邦学习',
   'nav.home': '首页',
@@ -20,6 +24,9 @@ export const ZH: Table = {
   'lang.switch': 'English',
   'common.loading': '加载中…',
   'common.error': '出错了：{message}',
+  'decode.unreadable': '{path}：不是可读取的图像（PNG、JPEG、WebP、BMP 或 GIF）',
+  'decode.cannotShrink': '{path}：浏览器无法缩小这张 {width}×{height} 的图像',
+  'decode.noCanvas': '{path}：此浏览器无法提供读取图像所需的 2D 画布',
   'common.retry': '重试',
   'common.copy': '复制',
   'common.copied': '已复制',
@@ -277,6 +284,11 @@ export const ZH: Table = {
   'backend.reason.fallback': '{reason}；{wanted} 无法替换 {used}（{why}），因此使用 {used}',
   'backend.reason.busyThreaded': '多线程 wasm 构建上仍有 {count} 个张量',
   'backend.reason.busySingle': '单线程 wasm 构建上仍有 {count} 个张量',
+  'backend.unavailable.noWebgpu': '此浏览器不支持 WebGPU（没有 navigator.gpu）',
+  'backend.unavailable.noAdapter': 'WebGPU 没有找到可用的 GPU 适配器',
+  'backend.unavailable.adapterFailed': '请求 WebGPU 适配器失败：{error}',
+  'backend.unavailable.notIsolated': '页面未处于跨源隔离状态（服务器须发送 Cross-Origin-Opener-Policy: same-origin 和 Cross-Origin-Embedder-Policy: require-corp）',
+  'backend.unavailable.noSharedArrayBuffer': '此浏览器不支持 SharedArrayBuffer',
   'backend.stop.firstStep': '第一步就超过了 {seconds} 秒',
   'backend.stop.overBudget': '{seconds} 秒后停止：超过 {limit} 秒的时限',
   'backend.stop.cannotReach': '{seconds} 秒后停止：已无法达到 {value} 张/秒',

@@ -75,14 +75,14 @@ function InitiatorTasks(props: { token: string; onDeleted: (taskId: string) => v
             <tbody>
               {tasks.map((task) => (
                 <tr data-task={task.id} data-state={task.state}>
-                  <td>
+                  <td class="name">
                     <a href={dashboard(task.id, props.token)}>{task.name}</a> <code class="muted">{task.id}</code>
                     {task.damaged ? <div class="error">{task.damaged}</div> : null}
                   </td>
-                  <td>{task.damaged ? '—' : t(`state.${task.state}` as StringKey)}</td>
-                  <td class="num">{task.damaged ? '' : `${task.round} / ${task.params.max_rounds}`}</td>
+                  <td class="nowrap">{task.damaged ? '—' : t(`state.${task.state}` as StringKey)}</td>
+                  <td class="num nowrap">{task.damaged ? '' : `${task.round} / ${task.params.max_rounds}`}</td>
                   <td class="num">{task.damaged ? '' : task.participants.length}</td>
-                  <td class="row">
+                  <td class="actions">
                     <a class="button" href={dashboard(task.id, props.token)} data-testid="task-open">
                       {t('home.open')}
                     </a>

@@ -164,7 +164,7 @@ function SingleResult(props: { single: Single; predictor: Predictor }) {
             </div>
           ) : null}
         </div>
-        <table style="flex:1">
+        <table class="beside">
           <thead>
             <tr>
               <th>{t('common.label')}</th>

@@ -23,6 +23,7 @@ import { useSubscription } from '../use-subscription'
 import { PrivacyNote, SecureAggregationNote } from '../privacy'
 import { Participants } from '../participants'
 import { LiveLog, withLogLine } from '../live-log'
+import { waitingMessage } from '../waiting-text'
 
 /** A session's step outside the rounds, as the reader reads it. */
 function stageText(stage: SessionStage, t: Translate): string {
@@ -312,7 +313,7 @@ export function TaskPage(props: { taskId: string }) {
               ) : null}
               {snap.stage || snap.detail ? (
                 <p class="muted" data-testid="session-detail">
-                  {snap.stage ? stageText(snap.stage, t) : snap.detail}
+                  {snap.stage ? stageText(snap.stage, t) : snap.waiting ? waitingMessage(snap.waiting, t) : snap.detail}
                 </p>
               ) : null}
               <h3>{t('backend.title')}</h3>
