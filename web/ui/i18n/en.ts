@@ -332,7 +332,7 @@ export const EN = {
   'results.tested': 'Figures of version {version}, the best by validation accuracy ({accuracy}): the model in the result bundle.',
   'results.testedLatest': 'Figures of version {version}, the latest: without validation results the last version counts as the best. It is the model in the result bundle.',
   'alone.title': 'Train alone on my folder',
-  'alone.intro': "Trains the task's model on your folder only, with the same trainer and options as a federated participant (seed 001's fine_tune, the best validation epoch kept), then tests it and the federated model on your test split. Everything runs in this browser: nothing is uploaded.",
+  'alone.intro': "Trains the task's model on your folder only, with the same trainer and options as a federated participant (the bundle's epochs, the best validation epoch kept, as autofed train), then tests it and the federated model on your test split. Everything runs in this browser: nothing is uploaded.",
   'alone.when': 'Available once the task has ended: this device is then not training for the federation, and the federated model to compare with exists.',
   'alone.busy': 'Available once this browser has finished its part of the task.',
   'alone.start': 'Train alone on my folder',

@@ -19,7 +19,7 @@ import { ADVANCED_DEFAULTS, advancedParams, paramProblems } from '../advanced-pa
 import { AdvancedSection } from '../advanced-section'
 import { labelFieldProblems, labelsOfField } from '../label-field'
 
-/** Task parameters (README, Configuration) with seed 001's names and defaults. */
+/** Task parameters (README, Configuration) with their names and defaults (edge/API.md). */
 const PARAMS: Array<{ key: keyof TaskParams; value: number | string; step?: string }> = [
   { key: 'max_rounds', value: 20 },
   { key: 'merge_epochs', value: 1 },
