@@ -236,7 +236,7 @@ export function ModelLibrary(props: { lib: Library }) {
                 <select value={builtin} class="grow" data-testid="model-builtin" onChange={(e: Event) => setBuiltin((e.target as HTMLSelectElement).value)}>
                   {builtins.map((b) => (
                     <option value={b.id}>
-                      {b.displayName} ({b.labels.length})
+                      {b.displayName} ({t('library.classCount', { count: b.labels.length })})
                     </option>
                   ))}
                 </select>

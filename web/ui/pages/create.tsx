@@ -238,7 +238,7 @@ export function CreatePage() {
         >
           {builtins.map((b) => (
             <option value={b.id}>
-              {b.displayName} ({b.parameters.toLocaleString()})
+              {b.displayName} ({t('create.parameterCount', { count: b.parameters.toLocaleString() })})
             </option>
           ))}
         </select>
