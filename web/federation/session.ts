@@ -31,6 +31,9 @@ export type SessionApi = FederationApi & {
 }
 
 
+/** A call to the aggregator that failed and is tried again (the participant loop's `retry` event). */
+export type RetryInfo = { what: string; attempt: number; seconds: number; error: string }
+
 /** Everything the dashboard shows about this browser's part in the task. */
 export type SessionSnapshot = {
   /** `elsewhere`: another tab of this browser trains as this task's participant; this one only watches. */
@@ -41,6 +44,8 @@ export type SessionSnapshot = {
   detail: string
   /** What `detail` says when it is a wait: its code, which the page words in its own language. */
   waiting: Waiting | null
+  /** What `detail` says when it is a retry, in parts the page words in its own language (web/ui/retry-text.ts). */
+  retry: RetryInfo | null
   compute: ComputeInfo | null
   round: number
   phase: 'train' | 'validate' | 'test' | null
@@ -123,7 +128,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
   const existing = sessions.get(o.membership.taskId)
   if (existing) return existing
   const taskId = o.membership.taskId
-  let snap: SessionSnapshot = { status: 'preparing', stage: null, detail: '', waiting: null, compute: null, round: 0, phase: null, progress: null, local: [], problems: [], skipped: [], error: null, errorCause: null, features: null, storageFull: { checkpoints: false, model: false } }
+  let snap: SessionSnapshot = { status: 'preparing', stage: null, detail: '', waiting: null, retry: null, compute: null, round: 0, phase: null, progress: null, local: [], problems: [], skipped: [], error: null, errorCause: null, features: null, storageFull: { checkpoints: false, model: false } }
   const listeners = new Set<Listener>()
   const set = (patch: Partial<SessionSnapshot>) => {
     snap = { ...snap, ...patch }
@@ -138,12 +143,12 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
         return set({ round: e.round, status: 'running' })
       case 'phase':
         // A new phase's batches replace the last one's progress line.
-        return set({ round: e.round, phase: e.phase, progress: null, detail: '', waiting: null })
+        return set({ round: e.round, phase: e.phase, progress: null, detail: '', waiting: null, retry: null })
       case 'waiting':
         // Not training (an update already in, not selected, a retry ahead): no phase and no frozen progress line.
-        return set({ round: e.round, phase: null, progress: null, detail: e.message, waiting: e.waiting })
+        return set({ round: e.round, phase: null, progress: null, detail: e.message, waiting: e.waiting, retry: null })
       case 'problem':
-        return set({ detail: e.message, waiting: null })
+        return set({ detail: e.message, waiting: null, retry: null })
       case 'batch':
         return set({
           progress: { epoch: e.epoch, step: e.step, loss: e.loss, accuracy: e.accuracy },
@@ -160,7 +165,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
           local: snap.local.map((r) => (r.round === e.round ? { ...r, validationLoss: e.result.loss, validationAccuracy: e.result.accuracy } : r)),
         })
       case 'retry':
-        return set({ waiting: null, detail: `${e.what}: retry ${e.attempt} in ${Math.round(e.delayMs / 1000)} s (${e.error})` })
+        return set({ waiting: null, retry: { what: e.what, attempt: e.attempt, seconds: Math.round(e.delayMs / 1000), error: e.error }, detail: `${e.what}: retry ${e.attempt} in ${Math.round(e.delayMs / 1000)} s (${e.error})` })
       default:
         return
     }

@@ -16,6 +16,16 @@ export const WAITING_EN = {
   'wait.notSelected': '{r}: not selected for this round; waiting for the next one',
   'wait.validation': "round {round}: waiting for the other participants' validation",
   'wait.test': "waiting for the other participants' test results",
+  'retry.line': '{what}: retry {attempt} in {seconds} s ({error})',
+  'retry.join': 'join',
+  'retry.log': 'log',
+  'retry.taskState': 'task state',
+  'retry.weights': 'weights {version}',
+  'retry.upload': 'upload of round {round}',
+  'retry.validation': 'validation of round {round}',
+  'retry.masked': 'masked update of round {round}',
+  'retry.secaggState': 'secure aggregation state of round {round}',
+  'retry.secaggStep': 'secure aggregation {step} of round {round}',
 } as const
 
 export const WAITING_ZH: Record<keyof typeof WAITING_EN, string> = {
@@ -31,4 +41,14 @@ export const WAITING_ZH: Record<keyof typeof WAITING_EN, string> = {
   'wait.notSelected': '{r}：本轮未被选中；等待下一轮',
   'wait.validation': '第 {round} 轮：等待其他参与方的验证结果',
   'wait.test': '等待其他参与方的测试结果',
+  'retry.line': '{what}：{seconds} 秒后第 {attempt} 次重试（{error}）',
+  'retry.join': '加入任务',
+  'retry.log': '发送日志',
+  'retry.taskState': '读取任务状态',
+  'retry.weights': '下载第 {version} 版权重',
+  'retry.upload': '上传第 {round} 轮的更新',
+  'retry.validation': '上报第 {round} 轮的验证结果',
+  'retry.masked': '上传第 {round} 轮的掩码更新',
+  'retry.secaggState': '读取第 {round} 轮的安全聚合状态',
+  'retry.secaggStep': '第 {round} 轮安全聚合的 {step} 步骤',
 }

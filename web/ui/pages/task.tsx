@@ -24,6 +24,7 @@ import { PrivacyNote, SecureAggregationNote } from '../privacy'
 import { Participants } from '../participants'
 import { LiveLog, withLogLine } from '../live-log'
 import { waitingMessage } from '../waiting-text'
+import { retryMessage } from '../retry-text'
 
 /** A session's step outside the rounds, as the reader reads it. */
 function stageText(stage: SessionStage, t: Translate): string {
@@ -313,7 +314,7 @@ export function TaskPage(props: { taskId: string }) {
               ) : null}
               {snap.stage || snap.detail ? (
                 <p class="muted" data-testid="session-detail">
-                  {snap.stage ? stageText(snap.stage, t) : snap.waiting ? waitingMessage(snap.waiting, t) : snap.detail}
+                  {snap.stage ? stageText(snap.stage, t) : snap.waiting ? waitingMessage(snap.waiting, t) : snap.retry ? retryMessage(snap.retry, t) : snap.detail}
                 </p>
               ) : null}
               <h3>{t('backend.title')}</h3>
