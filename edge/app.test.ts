@@ -10,7 +10,20 @@ import { createTimerClock, RoundEngine } from './round'
 import { JOINS_PER_MINUTE } from './round/trust'
 import { createMemoryStore } from './store'
 import { createApp } from './app'
+import type { AppDeps } from './routes'
 import type { FetchLike } from '../shared/client'
+
+/** An app over an in-memory engine on timers, initiator token `i`, no built-in bundles; `over` adds or replaces deps. */
+function memoryApp(over: Partial<AppDeps> = {}) {
+  return createApp({
+    engine: new RoundEngine({ store: createMemoryStore(), clock: createTimerClock(), publish: () => {} }),
+    hub: createHub(),
+    initiatorToken: 'i',
+    runtime: 'node',
+    bundles: { list: async () => [], get: async () => null },
+    ...over,
+  })
+}
 
 // In-process: the app answers app.fetch(Request) with no server; "restart" builds a new engine and app
 // over the same store, as a restarted process would.
@@ -79,12 +92,7 @@ describe('uploads that stall', () => {
 describe('static web app', () => {
   it('serves built files and answers other non-API GETs with index.html, cross-origin isolated', async () => {
     const files: Record<string, string> = { '/index.html': '<!doctype html><title>autofed</title>', '/assets/app.js': 'export {}' }
-    const app = createApp({
-      engine: new RoundEngine({ store: createMemoryStore(), clock: createTimerClock(), publish: () => {} }),
-      hub: createHub(),
-      initiatorToken: 'i',
-      runtime: 'node',
-      bundles: { list: async () => [], get: async () => null },
+    const app = memoryApp({
       staticFile: async (path) => (files[path] ? { body: new TextEncoder().encode(files[path]), type: path.endsWith('.js') ? 'text/javascript' : 'text/html' } : null),
     })
     const js = await app.request('/assets/app.js')
@@ -97,12 +105,7 @@ describe('static web app', () => {
 
   it('answers /% and /assets/%zz with 400 and a message, never reaching the file server', async () => {
     const asked: string[] = []
-    const app = createApp({
-      engine: new RoundEngine({ store: createMemoryStore(), clock: createTimerClock(), publish: () => {} }),
-      hub: createHub(),
-      initiatorToken: 'i',
-      runtime: 'node',
-      bundles: { list: async () => [], get: async () => null },
+    const app = memoryApp({
       staticFile: async (path) => (asked.push(path), { body: decodeURIComponent(path) as unknown as Uint8Array, type: 'text/plain' }),
     })
     for (const path of ['/%', '/assets/%zz', '/join/%E6%89%8']) {
@@ -173,12 +176,7 @@ describe('error codes', () => {
   })
 
   it('answers a JSON body over 1 MB on POST /api/tasks with 413 and its code, saying where a zip goes', async () => {
-    const app = createApp({
-      engine: new RoundEngine({ store: createMemoryStore(), clock: createTimerClock(), publish: () => {} }),
-      hub: createHub(),
-      initiatorToken: 'i',
-      runtime: 'node',
-      bundles: { list: async () => [], get: async () => null },
+    const app = memoryApp({
       maxBundleBytes: 4 * 1024 * 1024,
     })
     const res = await app.request('/api/tasks', { method: 'POST', headers: { Authorization: 'Bearer i', 'Content-Type': 'application/json' }, body: JSON.stringify({ bundle: 'x'.repeat(1024 * 1024) }) })

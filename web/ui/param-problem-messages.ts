@@ -13,7 +13,7 @@ import type { StringKey, Translate } from './i18n'
 export type ParamProblem = Extract<Problem, { code: ParamProblemCode }>
 
 /** Every code, so the compiler names one added to ParamProblemCause and not to this list. */
-const PARAM_CODES: Record<ParamProblemCode, true> = {
+export const PARAM_CODES: Record<ParamProblemCode, true> = {
   'param-required': true,
   'param-unknown-key': true,
   'param-number': true,
