@@ -30,40 +30,31 @@ export function AdvancedSection(props: { value: AdvancedFields; onChange(v: Adva
       <p class="muted help">{t(`help.${key}` as StringKey)}</p>
     </div>
   )
+  /** A select field: `name` is the parameter as written in the task's params; `help` shows `help.<key>` under it. */
+  const choice = <K extends 'server_optimizer' | 'class_weight' | 'dp_mode'>(key: K, name: string, options: ReadonlyArray<readonly [AdvancedFields[K], string]>, help: boolean) => (
+    <div>
+      <label for={`p-${key}`}>
+        {t(`param.${key}` as StringKey)} <code class="muted">{name}</code>
+      </label>
+      <select id={`p-${key}`} data-testid={`p-${key}`} value={f[key]} onChange={(e: Event) => set({ [key]: (e.target as HTMLSelectElement).value } as Partial<AdvancedFields>)}>
+        {options.map(([value, label]) => (
+          <option value={value} selected={value === f[key]}>
+            {label}
+          </option>
+        ))}
+      </select>
+      {help ? <p class="muted help">{t(`help.${key}` as StringKey)}</p> : null}
+    </div>
+  )
   return (
     <details data-testid="advanced" open={props.open ? true : undefined}>
       <summary>{t('advanced.title')}</summary>
       <p class="muted">{t('advanced.intro')}</p>
       <div class="grid-form">
-        <div>
-          <label for="p-server_optimizer">
-            {t('param.server_optimizer')} <code class="muted">server_optimizer</code>
-          </label>
-          <select id="p-server_optimizer" data-testid="p-server_optimizer" value={f.server_optimizer} onChange={(e: Event) => set({ server_optimizer: (e.target as HTMLSelectElement).value as AdvancedFields['server_optimizer'] })}>
-            {SERVER_OPTIMIZERS.map((o) => (
-              <option value={o} selected={o === f.server_optimizer}>
-                {o}
-              </option>
-            ))}
-          </select>
-          <p class="muted help">{t('help.server_optimizer')}</p>
-        </div>
+        {choice('server_optimizer', 'server_optimizer', SERVER_OPTIMIZERS.map((o) => [o, o] as const), true)}
         {OPTIMIZER_FIELDS[f.server_optimizer].map(number)}
         {number('proximal_mu')}
-        <div>
-          <label for="p-class_weight">
-            {t('param.class_weight')} <code class="muted">class_weight</code>
-          </label>
-          <select id="p-class_weight" data-testid="p-class_weight" value={f.class_weight} onChange={(e: Event) => set({ class_weight: (e.target as HTMLSelectElement).value as AdvancedFields['class_weight'] })}>
-            <option value="none" selected={f.class_weight === 'none'}>
-              {t('advanced.classWeightNone')}
-            </option>
-            <option value="balanced" selected={f.class_weight === 'balanced'}>
-              {t('advanced.classWeightBalanced')}
-            </option>
-          </select>
-          <p class="muted help">{t('help.class_weight')}</p>
-        </div>
+        {choice('class_weight', 'class_weight', [['none', t('advanced.classWeightNone')], ['balanced', t('advanced.classWeightBalanced')]], true)}
       </div>
       <h3>{t('advanced.dp')}</h3>
       <label class="row">
@@ -72,19 +63,7 @@ export function AdvancedSection(props: { value: AdvancedFields; onChange(v: Adva
       <p class="muted help">{t('help.dp')}</p>
       {f.dp ? (
         <div class="grid-form">
-          <div>
-            <label for="p-dp_mode">
-              {t('param.dp_mode')} <code class="muted">mode</code>
-            </label>
-            <select id="p-dp_mode" data-testid="p-dp_mode" value={f.dp_mode} onChange={(e: Event) => set({ dp_mode: (e.target as HTMLSelectElement).value as AdvancedFields['dp_mode'] })}>
-              <option value="central" selected={f.dp_mode === 'central'}>
-                {t('advanced.central')}
-              </option>
-              <option value="distributed" selected={f.dp_mode === 'distributed'}>
-                {t('advanced.distributed')}
-              </option>
-            </select>
-          </div>
+          {choice('dp_mode', 'mode', [['central', t('advanced.central')], ['distributed', t('advanced.distributed')]], false)}
           {number('clip_norm')}
           {number('noise_multiplier')}
           {number('delta')}
