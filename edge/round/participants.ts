@@ -4,7 +4,7 @@ import type { JoinRate } from './trust'
 import { RoundError, type ParticipantRecord, type TaskRecord } from './types'
 import { participantView } from './views'
 import { apiErrors } from '../../shared/api-errors'
-import { taskSpelling } from '../../shared/dataset/canonical'
+import { countsInTaskSpelling } from '../../shared/dataset/canonical'
 
 /** Bearer tokens whose hash is remembered (oldest forgotten first). */
 const MAX_TOKEN_HASHES = 4096
@@ -39,25 +39,11 @@ export class TokenHashes {
 /** What a join needs that is computed before the task record is locked. */
 export type JoinTicket = { examples: number; labelCounts: LabelCounts; tokenHash: string | null; fresh: string; freshHash: string }
 
-/**
- * The join's counts keyed by the task's spelling of each label: a folder named on macOS (decomposed é, Hangul
- * jamo) counts under the task's composed label, and two spellings of one label are added up.
- */
-function inTaskSpelling(counts: LabelCounts, labels: readonly string[]): LabelCounts {
-  const spell = taskSpelling(labels)
-  const out: LabelCounts = {}
-  for (const [label, c] of Object.entries(counts)) {
-    const key = spell(label)
-    const had = out[key]
-    out[key] = had ? { train: had.train + c.train, validation: had.validation + c.validation, test: had.test + c.test } : { ...c }
-  }
-  return out
-}
-
 /** Checks the invite and the labels of a join (403, 422) and hashes its secrets. */
 export async function prepareJoin(rec: TaskRecord, req: JoinRequest): Promise<JoinTicket> {
   if ((await hashSecret(req.invite)) !== rec.inviteHash) throw RoundError.of(apiErrors.inviteWrong())
-  const labelCounts = inTaskSpelling(req.labelCounts, rec.labels)
+  // A folder named on macOS (decomposed é, Hangul jamo) counts under the task's composed label.
+  const labelCounts = countsInTaskSpelling(req.labelCounts, rec.labels)
   const unknown = Object.keys(labelCounts).filter((l) => !rec.labels.includes(l))
   if (unknown.length > 0) throw RoundError.of(apiErrors.unknownLabels(unknown, rec.labels))
   const examples = Object.values(labelCounts).reduce((n, c) => n + c.train, 0)

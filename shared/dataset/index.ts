@@ -4,7 +4,7 @@ export { summarize, summarizeSkipped } from './summarize'
 export { minImagesForValidation, splitValidation } from './split'
 export { parseJson } from '../json'
 export { ANNOTATION_FILE } from './annotation'
-export { canonical, taskSpelling } from './canonical'
+export { canonical, countsInTaskSpelling, taskSpelling } from './canonical'
 export { GROUP_COLUMNS, ID_COLUMNS, LABEL_COLUMNS, SPLIT_COLUMNS } from './csv'
 export { SPLITS } from './types'
 export type {

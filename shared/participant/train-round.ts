@@ -17,7 +17,7 @@ import { distributedPrivacy, privateWeights } from './private-update'
 import { statusOf } from './retry'
 import { retrying, secureAggregationOf, secureUpload, updateDelta } from './secure-aggregation'
 import type { NamedTensor } from '../bundle'
-import { canonical } from '../dataset/canonical'
+import { countsInTaskSpelling } from '../dataset/canonical'
 import { balancedClassWeights } from '../train/class-weights'
 import type { LabelCounts } from './types'
 import type { TaskState } from './types'
@@ -30,9 +30,8 @@ export const UPLOAD_GRACE_MS = 1000
 
 /** This participant's training images per task label, in the task's order (a label counted in another Unicode form is the same). */
 function trainCounts(counts: LabelCounts, labels: readonly string[]): number[] {
-  const byText = new Map<string, number>()
-  for (const [label, c] of Object.entries(counts)) byText.set(canonical(label), (byText.get(canonical(label)) ?? 0) + c.train)
-  return labels.map((l) => byText.get(canonical(l)) ?? 0)
+  const spelled = countsInTaskSpelling(counts, labels)
+  return labels.map((l) => spelled[l]?.train ?? 0)
 }
 
 /** Trains (or takes the weights already trained for this round) and uploads; false when the update was not taken. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { inTaskSpelling, probablyMeant, unknownLabels } from './label-match'
+import { countsInTaskSpelling } from '../../shared/dataset'
+import { probablyMeant, unknownLabels } from './label-match'
 
 const task = ['0', '1', 'Cat', 'dog']
 
@@ -12,7 +13,8 @@ describe('unknownLabels', () => {
     const decomposed = 'Me\u0301lanome'
     expect(unknownLabels([decomposed, 'Melanome'], [composed])).toEqual(['Melanome'])
     expect(unknownLabels([composed], [decomposed])).toEqual([])
-    expect(inTaskSpelling({ [composed]: 3, nv: 1 }, [decomposed, 'nv'])).toEqual({ [decomposed]: 3, nv: 1 })
+    const n = (train: number) => ({ train, validation: 0, test: 0 })
+    expect(countsInTaskSpelling({ [composed]: n(3), nv: n(1) }, [decomposed, 'nv'])).toEqual({ [decomposed]: n(3), nv: n(1) })
   })
 })
 

@@ -14,11 +14,6 @@ export function unknownLabels(folderLabels: readonly string[], taskLabels: reado
   return folderLabels.filter((l) => !taskLabels.includes(spell(l)))
 }
 
-/** Per-label counts keyed by the task's spelling of each label, as the aggregator lists them. */
-export function inTaskSpelling<T>(counts: Record<string, T>, taskLabels: readonly string[]): Record<string, T> {
-  const spell = taskSpelling(taskLabels)
-  return Object.fromEntries(Object.entries(counts).map(([label, c]) => [spell(label), c]))
-}
 
 /**
  * The task label an unknown folder label was probably meant to be: the one it differs from only by what a

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'hono/jsx/dom'
 import { useLiveState } from '../live-state'
 import { parseBundle, unzipBundle } from '../../../shared/bundle'
-import { readDataset } from '../../../shared/dataset'
+import { countsInTaskSpelling, readDataset } from '../../../shared/dataset'
 import type { Dataset, SkippedFile } from '../../../shared/dataset'
 import type { Problem } from '../../../shared/problems'
 import { ProblemError } from '../../../shared/problems'
@@ -18,7 +18,7 @@ import { DatasetSummary } from '../dataset-summary'
 import { FolderPicker } from '../folder-picker'
 import type { PickedFolder } from '../folder-picker'
 import { useT } from '../i18n'
-import { inTaskSpelling, probablyMeant, unknownLabels } from '../label-match'
+import { probablyMeant, unknownLabels } from '../label-match'
 import { ModelDescription, descriptionOfZip } from '../markdown'
 import type { StringKey, Translate } from '../i18n'
 import { fragmentParam, navigate } from '../router'
@@ -138,7 +138,7 @@ export function JoinPage(props: { taskId: string }) {
     setError(null)
     setStorageFullAs(null)
     try {
-      const labelCounts = inTaskSpelling(labelCountsOf(dataset.counts, dataset.labels), info?.labels ?? [])
+      const labelCounts = countsInTaskSpelling(labelCountsOf(dataset.counts, dataset.labels), info?.labels ?? [])
       const creds = await api().join(props.taskId, { invite, name: name.trim(), labelCounts })
       try {
         await saveJoin({
