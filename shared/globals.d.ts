@@ -16,6 +16,6 @@ declare const performance: { now(): number }
 declare function setTimeout(handler: () => void, ms?: number): unknown
 declare function clearTimeout(id: unknown): void
 declare function queueMicrotask(cb: () => void): void
-declare const crypto: { getRandomValues<T extends ArrayBufferView>(array: T): T; randomUUID(): string }
+declare const crypto: { getRandomValues<T extends ArrayBufferView>(array: T): T }
 declare function btoa(data: string): string
 declare function atob(data: string): string

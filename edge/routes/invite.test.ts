@@ -31,12 +31,22 @@ describe('GET /api/tasks/:id/invite', () => {
     const { admin, anon, stop } = boot()
     try {
       const { task, invite } = await admin.createTaskFromZip(tinyBundleZip(), {}, 'Shoes and bags')
-      expect(await anon.invite(task.id, invite)).toEqual({ id: task.id, name: 'Shoes and bags', labels: task.labels, state: 'waiting', bundle: task.bundle })
+      expect(await anon.invite(task.id, invite)).toEqual({ id: task.id, name: 'Shoes and bags', labels: task.labels, state: 'waiting', bundle: task.bundle, secureAggregation: false })
       expect((await status(anon.invite(task.id, 'wrong')))[0]).toBe(403)
       expect((await status(anon.invite('nope', invite)))[0]).toBe(404)
       const member = await anon.join(task.id, { invite, name: 'x', labelCounts: { cat: { train: 1, validation: 0, test: 0 } } })
       expect(await anon.inviteBundle(task.id, invite)).toEqual(await anon.withToken(member.token).taskBundle(task.id))
       expect((await status(anon.inviteBundle(task.id, 'wrong')))[0]).toBe(403)
+    } finally {
+      stop()
+    }
+  })
+
+  it('says when the task uses secure aggregation, which a page without WebCrypto cannot join', async () => {
+    const { admin, anon, stop } = boot()
+    try {
+      const { task, invite } = await admin.createTaskFromZip(tinyBundleZip(), { secure_aggregation: {}, max_update_norm: 10, min_participants: 3 }, 'Masked')
+      expect((await anon.invite(task.id, invite)).secureAggregation).toBe(true)
     } finally {
       stop()
     }

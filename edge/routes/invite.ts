@@ -19,13 +19,15 @@ async function requireInvite(c: Context, deps: AppDeps, taskId: string): Promise
 
 /**
  * What an invite link may read before joining: the task's name, labels and state (so the join page can
- * check a folder's labels before Join) and the task's bundle (so it can time the model on each backend).
+ * check a folder's labels before Join), whether it uses secure aggregation (a page without WebCrypto cannot
+ * take part), and the task's bundle (so it can time the model on each backend).
  */
 export function inviteRoutes(deps: AppDeps): Hono {
   const app = new Hono()
   app.get('/:id/invite', async (c) => {
     const rec = await requireInvite(c, deps, c.req.param('id'))
-    return c.json({ id: rec.id, name: rec.name, labels: rec.labels, state: rec.state, bundle: rec.bundle } satisfies InviteView)
+    const view: InviteView = { id: rec.id, name: rec.name, labels: rec.labels, state: rec.state, bundle: rec.bundle, secureAggregation: rec.params.secure_aggregation !== undefined }
+    return c.json(view)
   })
   app.get('/:id/invite/bundle', async (c) => {
     await requireInvite(c, deps, c.req.param('id'))

@@ -240,7 +240,15 @@ export type TaskView = {
 
 export type CreateTaskResponse = { task: TaskView; invite: string; inviteUrl: string }
 /** What the invite secret alone may read of a task (GET /api/tasks/:id/invite): enough to check a data folder before joining. */
-export type InviteView = { id: string; name: string; labels: string[]; state: TaskState; bundle: { name: string; displayName: string } }
+export type InviteView = {
+  id: string
+  name: string
+  labels: string[]
+  state: TaskState
+  bundle: { name: string; displayName: string }
+  /** The task masks its updates (secure aggregation): a page without WebCrypto cannot take part. */
+  secureAggregation: boolean
+}
 export type UploadResponse = { accepted: true; received: number; expected: number }
 export type BundleInfo = {
   id: string

@@ -28,7 +28,7 @@ export function startAggregator(o: { dataDir: string; initiatorToken: string; /*
     })
   return new Promise((resolve, reject) => {
     const onData = () => {
-      const url = /autofed aggregator: (http:\/\/\S+)/.exec(out)?.[1]
+      const url = /autofed aggregator: (https?:\/\/\S+)/.exec(out)?.[1]
       const createUrl = /create a task: +(http:\/\/\S+)/.exec(out)?.[1]
       if (url && createUrl) {
         child.stdout?.off('data', onData)

@@ -16,9 +16,9 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
 ]
 
-/** Starts headless Chromium with WebGPU enabled. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true })
+/** Starts headless Chromium with WebGPU enabled; `extraArgs` add switches (a host mapping, …). */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs], headless: true })
 }
 
 const OPFS_BATCH = 100

@@ -31,7 +31,8 @@ export async function describeAdapter(): Promise<{ adapter: string | null; probl
   // Typed locally: the WebGPU types differ between lib versions, and only these two members are used.
   type Adapter = { info?: Record<string, string> }
   const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<Adapter | null> } }).gpu
-  if (!gpu) return { adapter: null, problem: unavailableText({ code: 'no-webgpu' }) }
+  // Browsers hide navigator.gpu from insecure pages: say so, rather than blame the browser.
+  if (!gpu) return { adapter: null, problem: unavailableText({ code: globalThis.isSecureContext === false ? 'insecure-context' : 'no-webgpu' }) }
   try {
     const adapter = await gpu.requestAdapter()
     if (!adapter) return { adapter: null, problem: unavailableText({ code: 'no-adapter' }) }

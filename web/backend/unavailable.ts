@@ -6,6 +6,7 @@
 
 /** A reason a backend is unavailable, with the browser's own words where it gave some. */
 export type Unavailable =
+  | { code: 'insecure-context' }
   | { code: 'no-webgpu' }
   | { code: 'no-adapter' }
   | { code: 'adapter-failed'; params: { error: string } }
@@ -13,6 +14,8 @@ export type Unavailable =
   | { code: 'no-shared-array-buffer' }
 
 const FIXED = {
+  'insecure-context':
+    'the page is not a secure context (it was opened over plain HTTP from another machine): browsers give WebGPU and threads only to pages served over HTTPS or from localhost',
   'no-webgpu': 'this browser has no WebGPU (navigator.gpu is missing)',
   'no-adapter': 'WebGPU found no GPU adapter',
   'not-isolated':

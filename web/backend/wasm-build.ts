@@ -31,9 +31,9 @@ tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
 
 /** Why this page cannot run the threaded build, or null when it can. */
 export function threadsUnavailable(): string | null {
-  if (!globalThis.crossOriginIsolated) {
-    return unavailableText({ code: 'not-isolated' })
-  }
+  // An insecure page is never isolated, whatever headers its server sends.
+  if (globalThis.isSecureContext === false) return unavailableText({ code: 'insecure-context' })
+  if (!globalThis.crossOriginIsolated) return unavailableText({ code: 'not-isolated' })
   if (typeof SharedArrayBuffer === 'undefined') return unavailableText({ code: 'no-shared-array-buffer' })
   return null
 }

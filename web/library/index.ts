@@ -10,7 +10,12 @@ import { testAccuracyOf } from './test-accuracy'
 
 export { entryFor, libraryProblems, metricsAccuracy } from './entries'
 
-async function keep(incoming: Incoming, id = `${incoming.source}:${crypto.randomUUID()}`): Promise<LibraryEntry> {
+/** 128 random bits in hex: crypto.randomUUID exists only on secure pages, getRandomValues on every page. */
+function randomId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+async function keep(incoming: Incoming, id = `${incoming.source}:${randomId()}`): Promise<LibraryEntry> {
   const { bundle, problems } = libraryProblems(incoming.files)
   if (!bundle) throw new ProblemError(problems)
   const entry = entryFor(id, bundle, incoming, Date.now())

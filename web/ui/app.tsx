@@ -11,6 +11,7 @@ import { JoinPage } from './pages/join'
 import { CreatePage } from './pages/create'
 import { TaskPage } from './pages/task'
 import { ResultsPage } from './pages/results'
+import { InsecureNotice } from './insecure-notice'
 
 function page(route: Route): Child {
   switch (route.page) {
@@ -75,7 +76,10 @@ export function App() {
             {t('lang.switch')}
           </button>
         </header>
-        <main>{page(route)}</main>
+        <main>
+          <InsecureNotice />
+          {page(route)}
+        </main>
       </div>
     </LangContext.Provider>
   )

@@ -32,6 +32,7 @@ export function stopReasonText(m: Measurement, t: Translate): string {
 }
 
 const UNAVAILABLE_KEYS: Record<Unavailable['code'], StringKey> = {
+  'insecure-context': 'backend.unavailable.insecureContext',
   'no-webgpu': 'backend.unavailable.noWebgpu',
   'no-adapter': 'backend.unavailable.noAdapter',
   'adapter-failed': 'backend.unavailable.adapterFailed',

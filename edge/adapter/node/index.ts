@@ -1,4 +1,5 @@
 import { serve, type HttpBindings } from '@hono/node-server'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { createApp } from '../../app'
 import { createHub } from '../../events'
@@ -23,6 +24,8 @@ export type NodeServerOptions = {
   store?: Store
   /** Called after each named write of the round engine (the crash tests' kill hook, kill-at.ts). */
   written?: EngineDeps['written']
+  /** Serve HTTPS with this certificate and key (PEM) instead of plain HTTP. */
+  tls?: { cert: Buffer; key: Buffer }
 }
 
 /** Wires the Hono app to @hono/node-server, a data-folder store and process timers. */
@@ -54,7 +57,11 @@ export async function startNodeServer(options: NodeServerOptions) {
   // A port in use or a host that is not this machine's fails the listen: rejected (main.ts words it), not thrown
   // from an 'error' event no one listens to; the resumed tasks' deadlines are stopped with it.
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port, hostname: host }, () => resolve(s))
+    const listen = { fetch: app.fetch, port: options.port, hostname: host }
+    const tls = options.tls
+    const s = tls
+      ? serve({ ...listen, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } }, () => resolve(s))
+      : serve(listen, () => resolve(s))
     s.once('error', (err) => {
       clock.stopAll()
       reject(err)
@@ -68,7 +75,7 @@ export async function startNodeServer(options: NodeServerOptions) {
   http.headersTimeout = KEEP_ALIVE_MS + 1000
   const port = (server.address() as AddressInfo).port
   return {
-    url: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`,
     engine,
     hub,
     bundles,

@@ -8,6 +8,7 @@ import { parseTaskParams } from '../../../shared/wire'
 import { startNodeServer } from '.'
 import { killAtHook } from './kill-at'
 import { dataFolderError, listenError, parsePort } from './start-errors'
+import { readTls, servingWarnings } from './tls'
 
 // The log's reader going away (`npm start | head`, a log collector that stopped) must not stop the
 // aggregator: it keeps serving its tasks, unlogged. Node raises the closed pipe as an 'error' event that
@@ -28,6 +29,8 @@ const dataDir = resolve(process.env.AUTOFED_DATA ?? '.autofed')
 const port = parsePort(process.env.PORT)
 if (typeof port === 'string') refuse(port)
 const host = process.env.HOST ?? '127.0.0.1'
+const tls = readTls(process.env)
+if (typeof tls === 'string') refuse(tls)
 await mkdir(dataDir, { recursive: true }).catch((err: unknown) => refuse(dataFolderError(err, dataDir) ?? `the data folder ${dataDir} cannot be made: ${(err as Error).message}; set AUTOFED_DATA to another folder`))
 
 /** A value persisted in the data folder, created once. */
@@ -55,8 +58,10 @@ const server = await startNodeServer({
   distDir: resolve('dist'),
   initiatorToken,
   written: killAtHook(process.env.AUTOFED_KILL_AT),
+  tls: tls ?? undefined,
 }).catch((err: unknown) => refuse(listenError(err, host, port) ?? dataFolderError(err, dataDir) ?? `cannot start: ${(err as Error).message}`))
 
+for (const warning of servingWarnings(host, tls)) console.error(`autofed: warning: ${warning}`)
 console.log(`autofed aggregator: ${server.url}`)
 console.log(`create a task:      ${server.url}/create#token=${initiatorToken}`)
 

@@ -17,7 +17,7 @@ export function launch(dataDir: string, bundlesDir: string, token: string, env: 
   return new Promise((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString()
-      const m = /autofed aggregator: (http:\/\/\S+)/.exec(out)
+      const m = /autofed aggregator: (https?:\/\/\S+)/.exec(out)
       if (m) resolve({ child, url: m[1], stderr: () => err })
     })
     // 'close': the output is complete by then.

@@ -63,12 +63,33 @@ describe('npm start refuses settings that cannot work with one line, no stack tr
     expect(await refusal({ HOST: '192.0.2.7' })).toBe('aggregator exited with 1 before listening:\n\nautofed: HOST=192.0.2.7 is not an address of this machine; set HOST to 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)\n')
   })
 
+  it('a certificate without its key, and a key that is not the certificate\'s', async () => {
+    const fixtures = join(import.meta.dirname, 'fixtures')
+    expect(await refusal({ TLS_CERT: join(fixtures, 'test-cert.pem') })).toBe('aggregator exited with 1 before listening:\n\nautofed: TLS_CERT is set but TLS_KEY is not; set both (PEM files of the certificate and of its private key) to serve HTTPS, or neither to serve plain HTTP\n')
+    const [cert, key] = [join(fixtures, 'test-cert.pem'), join(fixtures, 'other-key.pem')]
+    expect(await refusal({ TLS_CERT: cert, TLS_KEY: key })).toBe(`aggregator exited with 1 before listening:\n\nautofed: TLS_KEY=${key} is not the private key of the certificate in TLS_CERT=${cert}; set TLS_KEY to the key the certificate was made for\n`)
+  })
+
   it('an AUTOFED_DATA that is a file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'autofed-start-'))
     dirs.push(dir)
     const file = join(dir, 'a-file')
     await writeFile(file, 'x')
     expect(await refusal({}, file)).toBe(`aggregator exited with 1 before listening:\n\nautofed: the data folder ${file} cannot be made: a file is in the way; set AUTOFED_DATA to a folder (it is created if missing)\n`)
+  })
+})
+
+describe('npm start beyond loopback', () => {
+  it('warns once, before its links, that plain HTTP gives other machines an insecure page', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'autofed-start-'))
+    dirs.push(dir)
+    const started = await launch(dir, join(dir, 'no-bundles'), 'start-secret', { AUTOFED_NO_DEFAULT_TASK: '1', HOST: '0.0.0.0' })
+    // Read once it has ended: stderr is another pipe, which may lag the URL line on stdout.
+    await kill(started.child)
+    expect(started.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(started.stderr()).toBe(
+      'autofed: warning: HOST=0.0.0.0 serves plain HTTP to other machines: their browsers then give the page no WebGPU, no WASM threads and no WebCrypto (training on one CPU thread, no secure aggregation); set TLS_CERT and TLS_KEY to serve HTTPS, or put an HTTPS proxy in front\n',
+    )
   })
 })
 

@@ -18,6 +18,10 @@ export const EN = {
   'app.name': 'autofed',
   'app.tagline': 'Federated learning in the browser',
   'nav.home': 'Home',
+  'insecure.notice':
+    'This page was opened over plain HTTP ({origin}), so the browser withholds what needs a secure page: WebGPU and WASM threads (training runs on one CPU thread, often several times slower), secure aggregation (its tasks cannot be joined), keeping the data folder across reloads (pick it again after one), and the guard against training one task in two tabs. Ask whoever runs the aggregator for its HTTPS address (it sets TLS_CERT and TLS_KEY, or puts an HTTPS proxy in front).',
+  'join.secaggInsecure':
+    'This task uses secure aggregation, which needs WebCrypto, and browsers give WebCrypto only to secure pages: open the invite link over HTTPS (ask the task\'s initiator for that address).',
   'nav.create': 'Create task',
   'nav.predict': 'Predict',
   'lang.switch': '中文',
@@ -287,6 +291,7 @@ export const EN = {
   'backend.reason.fallback': '{reason}; {wanted} could not replace {used} ({why}), so {used} is used',
   'backend.reason.busyThreaded': '{count} tensors still live on the threaded wasm build',
   'backend.reason.busySingle': '{count} tensors still live on the single-threaded wasm build',
+  'backend.unavailable.insecureContext': 'the page is not a secure context (it was opened over plain HTTP from another machine): browsers give WebGPU and threads only to pages served over HTTPS or from localhost',
   'backend.unavailable.noWebgpu': 'this browser has no WebGPU (navigator.gpu is missing)',
   'backend.unavailable.noAdapter': 'WebGPU found no GPU adapter',
   'backend.unavailable.adapterFailed': 'WebGPU adapter request failed: {error}',

@@ -88,6 +88,8 @@ export function JoinPage(props: { taskId: string }) {
 
   const mismatch = dataset && info ? unknownLabels(dataset.labels, info.labels) : []
   const folderFits = dataset !== null && info !== null && mismatch.length === 0
+  // Masking needs crypto.subtle, which an insecure page lacks: refuse here rather than fail in round 1.
+  const noWebCrypto = info?.secureAggregation === true && !(globalThis.crypto as Crypto | undefined)?.subtle
 
   // Time the task's model on each backend while the participant reads the summary and decides: the
   // figures are cached per device and model, so the dashboard starts training without measuring again.
@@ -133,7 +135,7 @@ export function JoinPage(props: { taskId: string }) {
   }
 
   const join = async () => {
-    if (!dataset || !folder || !invite || !folderFits) return
+    if (!dataset || !folder || !invite || !folderFits || noWebCrypto) return
     setJoining(true)
     setError(null)
     setStorageFullAs(null)
@@ -191,6 +193,10 @@ export function JoinPage(props: { taskId: string }) {
         <p class="notice" data-testid="join-finished">
           {t('join.finished', { state: t(`state.${info.state}` as StringKey) })}
         </p>
+      ) : noWebCrypto ? (
+        <p class="error" data-testid="join-secagg-insecure">
+          {t('join.secaggInsecure')}
+        </p>
       ) : (
         <>
           <label for="join-name">{t('join.name')}</label>
@@ -216,7 +222,7 @@ export function JoinPage(props: { taskId: string }) {
           </DatasetSummary>
           {/* The button comes before the measurement: its text changes while the user aims at Join, and a
               button that moves between press and release loses the click. */}
-          <button type="button" class="primary" disabled={joining || name.trim() === '' || !folderFits} onClick={join} data-testid="join-button">
+          <button type="button" class="primary" disabled={joining || name.trim() === '' || !folderFits || noWebCrypto} onClick={join} data-testid="join-button">
             {joining ? t('join.joining') : t('join.button')}
           </button>
           {folderFits ? (
