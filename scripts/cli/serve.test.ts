@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { request as httpsRequest } from 'node:https'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -13,6 +15,9 @@ import { parseServeArgs, startServe, tryLine, type RunningServer } from './serve
 import { MNIST_CNN, mnistReference } from './serve.case'
 
 const TOKEN = 'serve-test-token-0123'
+const FIXTURES = resolve(import.meta.dirname, '../../edge/adapter/node/fixtures')
+const TLS_CERT = join(FIXTURES, 'test-cert.pem')
+const TLS_KEY = join(FIXTURES, 'test-key.pem')
 // Small, so the 413 cases send 64 KiB rather than 10 MB.
 const MAX_BODY = 64 * 1024
 
@@ -73,6 +78,13 @@ describe('autofed serve: arguments', () => {
     expect(() => parseServeArgs(['--model', 'm', '--max-body', '1e3x'], {})).toThrow('--max-body must be a whole number of at least 1, got "1e3x"')
     expect(() => parseServeArgs(['--model', 'm', '--port', '70000'], {})).toThrow('--port must be at most 65535, got 70000')
     expect(() => parseServeArgs(['--model', 'm', '--token', 'has space'], {})).toThrow(/^the token may hold only letters/)
+    expect(() => parseServeArgs(['--model', 'm', '--tls-cert', TLS_CERT], {})).toThrow(
+      '--tls-cert is given but --tls-key is not; give both (PEM files of the certificate and of its private key) to serve HTTPS, or neither to serve plain HTTP',
+    )
+    const otherKey = join(FIXTURES, 'other-key.pem')
+    expect(() => parseServeArgs(['--model', 'm', '--tls-cert', TLS_CERT, '--tls-key', otherKey], {})).toThrow(
+      `--tls-key ${otherKey} is not the private key of the certificate in --tls-cert ${TLS_CERT}; give --tls-key to the key the certificate was made for`,
+    )
     const missing = await cli(['serve', '--model', join(root, 'nope.zip'), '--port', '0'])
     expect(missing.code).toBe(1)
     expect(missing.err).toEqual([`${join(root, 'nope.zip')}: does not exist; give a bundle folder or a .zip of one`])
@@ -112,5 +124,30 @@ describe('autofed serve: arguments', () => {
       child.kill('SIGTERM')
     }
     expect(await exited).toBe(0)
+  })
+
+  it('serves HTTPS with --tls-cert and --tls-key: the same answer over TLS, from a client that trusts only that certificate', async () => {
+    const o = parseServeArgs(['--model', MNIST_CNN, '--port', '0', '--token', TOKEN, '--tls-cert', TLS_CERT, '--tls-key', TLS_KEY], {})
+    const tlsServer = await startServe(o)
+    try {
+      expect(tlsServer.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
+      const image = target.reference[0]
+      const answer = await new Promise<{ status: number; body: string }>((done, fail) => {
+        const req = httpsRequest(`${tlsServer.url}/api/predict`, { method: 'POST', ca: readFileSync(TLS_CERT), headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'image/png' } }, (res) => {
+          let body = ''
+          res.on('data', (d: Buffer) => (body += d.toString()))
+          res.on('end', () => done({ status: res.statusCode ?? 0, body }))
+        })
+        req.on('error', fail)
+        req.end(image.bytes)
+      })
+      expect(answer.status).toBe(200)
+      const top = (JSON.parse(answer.body) as { top: Array<{ index: number }> }).top[0].index
+      expect(top).toBe(image.probabilities.indexOf(Math.max(...image.probabilities)))
+      // Plain HTTP to the same port is not answered as HTTP.
+      expect(await fetch(tlsServer.url.replace('https:', 'http:') + '/api/model').then((r) => r.status, () => 'refused')).not.toBe(200)
+    } finally {
+      await tlsServer.close()
+    }
   })
 })

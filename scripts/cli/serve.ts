@@ -1,7 +1,9 @@
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { parseArgs } from 'node:util'
 import { serve } from '@hono/node-server'
 import * as tf from '@tensorflow/tfjs-core'
+import { certificateWarning, loopbackHost, readTls, type TlsFiles, type TlsNames } from '../../edge/adapter/node/tls'
 import { createPredictApp } from '../../edge/predict-app'
 import { DEFAULT_PREDICT_MAX_BYTES, DEFAULT_PREDICT_MAX_PIXELS, DEFAULT_TOP_K, TOKEN_PATTERN } from '../../edge/routes'
 import { servedModel, type ServedModel } from '../../shared/predict'
@@ -10,7 +12,7 @@ import { openBundle } from './local-model'
 import { setupBackend } from './participate'
 
 const USAGE =
-  'autofed serve --model <bundle dir|zip> [--port 8788] [--host 127.0.0.1] [--top-k 5] [--max-body BYTES] [--max-pixels N] [--token TOKEN] [--backend wasm|cpu]  (token also from AUTOFED_SERVE_TOKEN)'
+  'autofed serve --model <bundle dir|zip> [--port 8788] [--host 127.0.0.1] [--top-k 5] [--max-body BYTES] [--max-pixels N] [--token TOKEN] [--tls-cert cert.pem --tls-key key.pem] [--backend wasm|cpu]  (token also from AUTOFED_SERVE_TOKEN)'
 
 export const DEFAULT_SERVE_PORT = 8788
 
@@ -27,7 +29,12 @@ export type ServeOptions = {
   /** The token came from AUTOFED_SERVE_TOKEN, not --token (set only with a token). */
   tokenFromEnv?: boolean
   backend: 'wasm' | 'cpu'
+  /** Serve HTTPS with this certificate and key (--tls-cert, --tls-key), checked as a pair. */
+  tls?: TlsFiles
 }
+
+/** How the certificate options are named in messages. */
+const TLS_OPTIONS: TlsNames = { cert: '--tls-cert', key: '--tls-key', shown: (name, path) => `${name} ${path}`, given: 'given', give: 'give' }
 
 export type RunningServer = { url: string; model: ServedModel; close(): Promise<void> }
 
@@ -40,7 +47,9 @@ export async function startServe(o: ServeOptions, log: (line: string) => void = 
   let server: ReturnType<typeof serve>
   try {
     server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: o.port, hostname: o.host }, () => resolve(s))
+      const listen = { fetch: app.fetch, port: o.port, hostname: o.host }
+      const tls = o.tls
+      const s = tls ? serve({ ...listen, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } }, () => resolve(s)) : serve(listen, () => resolve(s))
       s.once('error', reject)
     })
   } catch (err) {
@@ -53,7 +62,7 @@ export async function startServe(o: ServeOptions, log: (line: string) => void = 
   const port = (server.address() as AddressInfo).port
   const shown = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host.includes(':') ? `[${o.host}]` : o.host
   return {
-    url: `http://${shown}:${port}`,
+    url: `${o.tls ? 'https' : 'http'}://${shown}:${port}`,
     model,
     close: () =>
       new Promise<void>((resolve) => {
@@ -63,8 +72,6 @@ export async function startServe(o: ServeOptions, log: (line: string) => void = 
       }),
   }
 }
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
 function positive(value: string | undefined, fallback: number, flag: string, min = 1): number {
   if (value === undefined) return fallback
@@ -86,6 +93,8 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
       'max-pixels': { type: 'string' },
       token: { type: 'string' },
       backend: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
     },
   })
   if (!values.model) throw new Error(`missing --model; usage: ${USAGE}`)
@@ -97,6 +106,8 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
   }
   const backend = values.backend ?? 'wasm'
   if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got "${backend}"`)
+  const tls = readTls({ cert: values['tls-cert'], key: values['tls-key'] }, TLS_OPTIONS)
+  if (typeof tls === 'string') throw new Error(tls)
   return {
     model: values.model,
     port,
@@ -107,6 +118,7 @@ export function parseServeArgs(args: string[], env: Record<string, string | unde
     token: token ?? null,
     ...(token !== undefined && { tokenFromEnv: values.token === undefined }),
     backend,
+    ...(tls && { tls }),
   }
 }
 
@@ -133,9 +145,14 @@ export const serveCommand: Command = {
     console.log(`model:    GET  ${server.url}/api/model`)
     console.log(tryLine(server.url, o))
     console.log('Images sent here are decoded and classified in memory and never written to disk or logged.')
-    if (o.token === null && !LOOPBACK.has(o.host)) {
+    if (o.token === null && !loopbackHost(o.host)) {
       console.error(`warning: listening on ${o.host} without a token: anyone who can reach this port can use the model; set AUTOFED_SERVE_TOKEN or --token`)
     }
+    if (!o.tls && !loopbackHost(o.host)) {
+      console.error(`warning: listening on ${o.host} over plain HTTP: the images${o.token === null ? '' : ' and the token'} cross the network unencrypted; give --tls-cert and --tls-key, or put an HTTPS proxy in front`)
+    }
+    const expiry = o.tls && certificateWarning(o.tls, '--tls-cert')
+    if (expiry) console.error(`warning: ${expiry}`)
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)

@@ -29,7 +29,7 @@ const dataDir = resolve(process.env.AUTOFED_DATA ?? '.autofed')
 const port = parsePort(process.env.PORT)
 if (typeof port === 'string') refuse(port)
 const host = process.env.HOST ?? '127.0.0.1'
-const tls = readTls(process.env)
+const tls = readTls({ cert: process.env.TLS_CERT, key: process.env.TLS_KEY })
 if (typeof tls === 'string') refuse(tls)
 await mkdir(dataDir, { recursive: true }).catch((err: unknown) => refuse(dataFolderError(err, dataDir) ?? `the data folder ${dataDir} cannot be made: ${(err as Error).message}; set AUTOFED_DATA to another folder`))
 
