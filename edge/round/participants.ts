@@ -5,17 +5,14 @@ import { RoundError, type ParticipantRecord, type TaskRecord } from './types'
 import { participantView } from './views'
 import { apiErrors } from '../../shared/api-errors'
 import { countsInTaskSpelling } from '../../shared/dataset/canonical'
+import { sha256Hex } from './checksum'
 
 /** Bearer tokens whose hash is remembered (oldest forgotten first). */
 const MAX_TOKEN_HASHES = 4096
 
 /** SHA-256 hex of a secret: tokens and invites are stored hashed. */
-export async function hashSecret(secret: string): Promise<string> {
-  // shared/globals.d.ts declares only the part of `crypto` that shared/ may use; Web Crypto's digest exists
-  // on every runtime the aggregator runs on (Node >= 20, workerd).
-  const subtle = (globalThis as unknown as { crypto: { subtle: { digest(alg: string, data: Uint8Array): Promise<ArrayBuffer> } } }).crypto.subtle
-  const d = await subtle.digest('SHA-256', new TextEncoder().encode(secret))
-  return Array.from(new Uint8Array(d), (x) => x.toString(16).padStart(2, '0')).join('')
+export function hashSecret(secret: string): Promise<string> {
+  return sha256Hex(new TextEncoder().encode(secret))
 }
 
 /**

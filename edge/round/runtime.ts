@@ -1,3 +1,4 @@
+import { randomHex } from '../../shared/random'
 import type { TaskEvent } from '../../shared/wire'
 import { putJson, type Store } from '../store'
 import type { Accumulator } from './accumulator'
@@ -59,10 +60,7 @@ export type Runtime = {
 }
 
 /** Hex of `bytes` random bytes: ids, invites and tokens. */
-export function randomId(bytes: number): string {
-  const b = crypto.getRandomValues(new Uint8Array(bytes))
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
-}
+export const randomId = randomHex
 
 /** Writes task.json, reports its write point, deletes what it no longer needs, re-arms the deadline and publishes the status. */
 export async function save(deps: EngineDeps, rt: Runtime): Promise<void> {

@@ -6,7 +6,7 @@ import * as v from 'valibot'
 import { hostingProblems, labelsOf, parseBundle, trainableProblems, unzipBundle, type Bundle } from '../../shared/bundle'
 import { parseJson } from '../../shared/json'
 import { formatProblem, type Problem } from '../../shared/problems'
-import { parseTaskParams, type CreateTaskResponse } from '../../shared/wire'
+import { inviteUrl, parseTaskParams, type CreateTaskResponse } from '../../shared/wire'
 import { RoundError, viewFor } from '../round'
 import { requireCaller, requireInitiator, viewerOf } from './auth'
 import { JSON_MAX_BYTES, jsonBody, readBodyBytes, unwrap } from './body'
@@ -23,9 +23,19 @@ const mediaType = (header: string | undefined) => (header ?? '').split(';')[0].t
 
 const CreateFromBuiltin = v.object({ name: v.optional(v.pipe(v.string(), v.maxLength(200))), bundle: v.string(), params: v.optional(v.unknown()) })
 
-/** Invite link shown to people: the secret stays in the fragment, out of server logs. */
-export function inviteUrl(origin: string, taskId: string, invite: string): string {
-  return `${origin}/join/${taskId}#invite=${invite}`
+/**
+ * The origin the caller reached the aggregator at. Behind a reverse proxy the request's own URL is the proxy's
+ * upstream (http://127.0.0.1:8787), so X-Forwarded-Proto and X-Forwarded-Host are taken when the proxy sets them
+ * (their first value, and only when well formed): the link goes back to the caller that asked, no one else.
+ */
+export function callerOrigin(url: string, header: (name: string) => string | undefined): string {
+  const own = new URL(url)
+  const first = (name: string) => header(name)?.split(',')[0].trim().toLowerCase()
+  const proto = first('x-forwarded-proto')
+  const host = first('x-forwarded-host')
+  const scheme = proto === 'http' || proto === 'https' ? proto : own.protocol.slice(0, -1)
+  const authority = host && /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(host) ? host : own.host
+  return `${scheme}://${authority}`
 }
 
 /** Task lifecycle: create, list, inspect, start, stop, delete. */
@@ -78,7 +88,7 @@ export function taskRoutes(deps: AppDeps): Hono {
       weights: bundle.weights,
       bundleZip: zip,
     })
-    const origin = new URL(c.req.url).origin
+    const origin = callerOrigin(c.req.url, (name) => c.req.header(name))
     return c.json({ task, invite, inviteUrl: inviteUrl(origin, task.id, invite) } satisfies CreateTaskResponse, 201)
   })
 

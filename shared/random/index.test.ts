@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { hashString, seededRandom, shuffled } from '.'
+import { hashString, randomHex, seededRandom, shuffled } from '.'
 
 describe('seededRandom', () => {
   it('gives the mulberry32 sequence for a seed, the same on every call', () => {
@@ -27,5 +27,14 @@ describe('shuffled', () => {
     expect([...once].sort((x, y) => x - y)).toEqual(items)
     expect(shuffled(items, seededRandom(7))).toEqual(once)
     expect(once).not.toEqual(items)
+  })
+})
+
+describe('randomHex', () => {
+  it('gives 2 lower-case hex digits a byte, different each call', () => {
+    const a = randomHex(16)
+    expect(a).toMatch(/^[0-9a-f]{32}$/)
+    expect(randomHex(16)).not.toBe(a)
+    expect(randomHex(3)).toHaveLength(6)
   })
 })

@@ -29,3 +29,8 @@ export function shuffled<T>(items: readonly T[], random: () => number): T[] {
   }
   return out
 }
+
+/** `bytes` random bytes from the platform's CSPRNG, as hex (crypto.randomUUID exists only on secure pages; this everywhere). */
+export function randomHex(bytes: number): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join('')
+}

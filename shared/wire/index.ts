@@ -28,7 +28,7 @@ export type {
   ValidationReport,
   ValidationResult,
 } from './messages'
-export { DEFAULT_DP_DELTA, DifferentialPrivacySchema, JoinRequestSchema, LogRequestSchema, PARAM_LIMITS, TaskParamsSchema, TestReportSchema, ValidationReportSchema, parseBody, parseTaskParams } from './messages'
+export { DEFAULT_DP_DELTA, DifferentialPrivacySchema, JoinRequestSchema, LogRequestSchema, PARAM_LIMITS, TaskParamsSchema, TestReportSchema, ValidationReportSchema, inviteUrl, parseBody, parseTaskParams } from './messages'
 export type { SecaggAdvertise, SecaggReveal, SecaggShares, SecaggStep, SecaggView, SecureAggregation } from './secure-aggregation'
 export { MAX_SECAGG_DEGREE, SecaggAdvertiseSchema, SecaggRevealSchema, SecaggSharesSchema, SecureAggregationSchema, secaggClipNorm, secaggNoiseStd } from './secure-aggregation'
 export type { LogEvent, ParticipantEvent, TaskEvent, TaskStatus } from './events'

@@ -239,6 +239,11 @@ export type TaskView = {
 }
 
 export type CreateTaskResponse = { task: TaskView; invite: string; inviteUrl: string }
+
+/** Invite link shown to people, on the origin they reach the aggregator at: the secret stays in the fragment, out of server logs. */
+export function inviteUrl(origin: string, taskId: string, invite: string): string {
+  return `${origin}/join/${taskId}#invite=${invite}`
+}
 /** What the invite secret alone may read of a task (GET /api/tasks/:id/invite): enough to check a data folder before joining. */
 export type InviteView = {
   id: string

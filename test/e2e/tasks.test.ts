@@ -249,6 +249,7 @@ describe('around a task', () => {
     expect(params.class_weight).toBe('balanced')
     // The invite link is shown once by the aggregator; the dashboard of this browser shows it again.
     const inviteUrl = await page.getByTestId('invite-url').inputValue()
+    expect(inviteUrl).toMatch(new RegExp(`^${new URL(page.url()).origin.replace(/[.]/g, '\\.')}/join/${id}#invite=[0-9a-f]+$`))
     await page.getByTestId('dashboard-link').click()
     expect(await page.getByTestId('dashboard-invite-url').inputValue()).toBe(inviteUrl)
   }, 300_000)

@@ -1,5 +1,6 @@
 import { parseBundle, unzipBundle, writeResultBundle } from '../../shared/bundle'
 import { ProblemError } from '../../shared/problems'
+import { randomHex } from '../../shared/random'
 import { api } from '../api'
 import { idbCheckpoints } from '../federation/session'
 import { listMemberships, saveLibraryModel, taskModelId } from '../store'
@@ -10,12 +11,7 @@ import { testAccuracyOf } from './test-accuracy'
 
 export { entryFor, libraryProblems, metricsAccuracy } from './entries'
 
-/** 128 random bits in hex: crypto.randomUUID exists only on secure pages, getRandomValues on every page. */
-function randomId(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
-}
-
-async function keep(incoming: Incoming, id = `${incoming.source}:${randomId()}`): Promise<LibraryEntry> {
+async function keep(incoming: Incoming, id = `${incoming.source}:${randomHex(16)}`): Promise<LibraryEntry> {
   const { bundle, problems } = libraryProblems(incoming.files)
   if (!bundle) throw new ProblemError(problems)
   const entry = entryFor(id, bundle, incoming, Date.now())

@@ -6,6 +6,7 @@ import { readAll } from '../../../shared/files'
 import { ProblemError } from '../../../shared/problems'
 import type { Problem } from '../../../shared/problems'
 import type { BundleInfo, CreateTaskResponse, TaskParams } from '../../../shared/wire'
+import { inviteUrl } from '../../../shared/wire'
 import { api } from '../../api'
 import { CopyField, ErrorBox, Problems, messageOf } from '../components'
 import { FolderPicker } from '../folder-picker'
@@ -186,8 +187,11 @@ export function CreatePage() {
         const zip = await taskZip(withLearningRate(disk.bundle, lr), wanted, !same)
         made = await initiator.createTaskFromZip(zip, typed, taskName)
       }
-      setCreated(made)
-      await saveCreatedTask({ taskId: made.task.id, name: made.task.name, createdAt: Date.now(), inviteUrl: made.inviteUrl }).catch(() => {})
+      // The link on the address this page was opened at: the one the initiator reaches the aggregator by, whatever
+      // a proxy in front of it told the aggregator.
+      const shown = { ...made, inviteUrl: inviteUrl(location.origin, made.task.id, made.invite) }
+      setCreated(shown)
+      await saveCreatedTask({ taskId: made.task.id, name: made.task.name, createdAt: Date.now(), inviteUrl: shown.inviteUrl }).catch(() => {})
     } catch (err) {
       if (err instanceof ProblemError) setProblems(err.problems)
       else setError(messageOf(err, t))
