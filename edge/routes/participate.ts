@@ -79,6 +79,8 @@ export function participateRoutes(deps: AppDeps): Hono {
     const replayed = new Set<object>(logs)
     for (const [e, to] of early) if (!(e.type === 'log' && replayed.has(e.data))) enqueue(e, to)
     early = null
+    // nginx buffers a proxied response unless told not to: the events would reach participants late, in lumps.
+    c.header('X-Accel-Buffering', 'no')
     return streamSSE(c, async (stream) => {
       abort = () => stream.abort()
       stream.onAbort(() => {

@@ -34,6 +34,22 @@ describe('SSE parsing', () => {
 })
 
 describe('client', () => {
+  it('tells a proxy\'s bare 413 from the aggregator\'s own, naming the body\'s size and the limit to raise', async () => {
+    const html = '<html><head><title>413 Request Entity Too Large</title></head><body><center><h1>413 Request Entity Too Large</h1></center><hr><center>nginx</center></body></html>'
+    const proxied: FetchLike = async () => new Response(html, { status: 413, headers: { 'Content-Type': 'text/html' } }) as unknown as Awaited<ReturnType<FetchLike>>
+    const client = createClient({ baseUrl: 'https://fed.example.org', token: 't', fetch: proxied })
+    const err = await client.uploadBytes('t1', 3, new Uint8Array(6_653_480)).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ApiError)
+    expect((err as ApiError).status).toBe(413)
+    expect((err as ApiError).message).toBe(
+      'POST /api/tasks/t1/rounds/3/update: HTTP 413 from a server in front of the aggregator, not from the aggregator: it refuses request bodies of 6.7 MB; whoever runs the aggregator must raise that server\'s body limit (nginx: client_max_body_size) above the model\'s size',
+    )
+    // The aggregator's own 413 keeps its words and code.
+    const own: FetchLike = async () => new Response(JSON.stringify({ error: 'body: over the limit of 1024 bytes', code: 'body-too-large' }), { status: 413, headers: { 'Content-Type': 'application/json' } }) as unknown as Awaited<ReturnType<FetchLike>>
+    const mine = await createClient({ baseUrl: 'https://fed.example.org', token: 't', fetch: own }).uploadBytes('t1', 3, new Uint8Array(2048)).catch((e: unknown) => e)
+    expect([(mine as ApiError).message, (mine as ApiError).code]).toEqual(['body: over the limit of 1024 bytes', 'body-too-large'])
+  })
+
   it('sends the bearer token and turns an error answer into ApiError with the server message', async () => {
     const calls: Array<{ url: string; auth?: string; method?: string }> = []
     const fetch: FetchLike = async (url, init) => {

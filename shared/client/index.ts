@@ -73,6 +73,12 @@ export class NotAutofedError extends ApiError {
 
 export type Metrics = { history: RoundMetrics[]; initial: RoundMetrics | null; best: TaskView['best']; result: TestResult | null }
 
+/** The message of a 413 that is not the aggregator's: a proxy in front of it limits request bodies below this one. */
+export function proxyBodyLimit(method: string, path: string, bytes: number): string {
+  const mb = (bytes / 1e6).toFixed(bytes < 1e6 ? 2 : 1)
+  return `${method} ${path}: HTTP 413 from a server in front of the aggregator, not from the aggregator: it refuses request bodies of ${mb} MB; whoever runs the aggregator must raise that server's body limit (nginx: client_max_body_size) above the model's size`
+}
+
 /** A typed client of the aggregator API (edge/API.md), over fetch: browsers, Node >= 20, workers. */
 export class AutofedClient {
   private readonly f: FetchLike
@@ -114,6 +120,9 @@ export class AutofedClient {
       } catch {
         // Not JSON: keep the status line.
       }
+      // The aggregator words its own 413 (JSON, with a code); a bare one comes from a server in front of it,
+      // typically a reverse proxy's default body limit (nginx: 1 MB), which refuses every update of a real model.
+      if (res.status === 413 && details.code === undefined && payload !== undefined) message = proxyBodyLimit(method, path, typeof payload === 'string' ? payload.length : payload.byteLength)
       throw new ApiError(res.status, message, details.code, details.params)
     }
     return res

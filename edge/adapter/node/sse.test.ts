@@ -38,6 +38,8 @@ it('drops SSE subscribers that never read (200 of them, under log traffic) and k
     // One subscriber that reads everything.
     const ac = new AbortController()
     const res = await fetch(`${server.url}/api/tasks/${task.id}/events`, { headers: { Authorization: `Bearer ${token}` }, signal: ac.signal })
+    // Headers a reverse proxy reads: no caching, no buffering (nginx), so events pass at once.
+    expect([res.headers.get('content-type'), res.headers.get('cache-control'), res.headers.get('x-accel-buffering')]).toEqual(['text/event-stream', 'no-cache', 'no'])
     const reader = (res.body as ReadableStream<Uint8Array>).getReader()
     let text = ''
     const readUntil = async (needle: string) => {
