@@ -21,6 +21,7 @@ import { timed, timedApi, timedCheckpoints } from './user-timing'
 import type { Membership } from '../store'
 import { testAccuracyOf } from '../library/test-accuracy'
 import { withTaskLock } from './task-lock'
+import { sessionCall } from './session-call'
 
 /** What the session needs from the aggregator besides the participant protocol. */
 export type SessionApi = FederationApi & {
@@ -171,14 +172,18 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
     }
   }
 
+  const call = <T>(what: string, fn: () => Promise<T>) =>
+    sessionCall(what, fn, { signal: abort, onRetry: (w, attempt, delayMs, error) => onEvent({ type: 'retry', what: w, attempt, delayMs, error }) })
+
   const run = async () => {
     const cp = await idbCheckpoints.load(taskId)
     if (!cp) throw new Error('this browser has no participant token for the task: join it with the invite link')
     const auth: Credentials = { participantId: cp.participantId, token: cp.token }
-    const task = await o.api.task(auth)
+    const task = await call('task state', () => o.api.task(auth))
 
     set({ stage: { step: 'bundle' } })
-    const unzipped = unzipBundle(await o.api.bundle(auth), { file: 'task bundle' })
+    const unzipped = unzipBundle(await call('task bundle', () => o.api.bundle(auth)), { file: 'task bundle' })
+    set({ retry: null, detail: '' })
     if (!unzipped.ok) throw new ProblemError(unzipped.problems)
     const parsed = parseBundle(unzipped.value)
     if (!parsed.ok) throw new ProblemError(parsed.problems)
@@ -332,10 +337,10 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
       })
       if (outcome.state === 'done') {
         set({ stage: { step: 'result' } })
-        const zip = unzipBundle(await o.api.resultBundle(auth), { file: 'result bundle' })
+        const zip = unzipBundle(await call('result bundle', () => o.api.resultBundle(auth)), { file: 'result bundle' })
         if (!zip.ok) throw new ProblemError(zip.problems)
         // The aggregator's task answer is a TaskView (edge/API.md), which names the task; TaskState leaves the name out.
-        const final = (await o.api.task(auth)) as Awaited<ReturnType<SessionApi['task']>> & { name?: string }
+        const final = (await call('task state', () => o.api.task(auth))) as Awaited<ReturnType<SessionApi['task']>> & { name?: string }
         try {
           await savePredictModel({
             taskId,
@@ -355,7 +360,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
       if (outcome.state !== 'aborted') {
         // The task is over: its images' features have no further use here.
         if (!('reason' in features)) await keepFeatures(() => clearFeatures(taskId))
-        set({ status: outcome.state === 'done' ? 'finished' : 'stopped', stage: null, detail: '', waiting: null })
+        set({ status: outcome.state === 'done' ? 'finished' : 'stopped', stage: null, detail: '', waiting: null, retry: null })
       }
     } finally {
       trainer.dispose()

@@ -314,7 +314,7 @@ export function TaskPage(props: { taskId: string }) {
               ) : null}
               {snap.stage || snap.detail ? (
                 <p class="muted" data-testid="session-detail">
-                  {snap.stage ? stageText(snap.stage, t) : snap.waiting ? waitingMessage(snap.waiting, t) : snap.retry ? retryMessage(snap.retry, t) : snap.detail}
+                  {snap.stage ? (snap.retry ? `${stageText(snap.stage, t)} — ${retryMessage(snap.retry, t)}` : stageText(snap.stage, t)) : snap.waiting ? waitingMessage(snap.waiting, t) : snap.retry ? retryMessage(snap.retry, t) : snap.detail}
                 </p>
               ) : null}
               <h3>{t('backend.title')}</h3>

@@ -1,0 +1,30 @@
+import { DEFAULT_RETRY, statusOf, withRetry } from '../../shared/participant'
+
+/** What a session call needs: where retries are reported, when to give up early, and how to wait (tests pass their own). */
+export type SessionCallOptions = {
+  onRetry: (what: string, attempt: number, delayMs: number, error: string) => void
+  signal: { readonly aborted: boolean }
+  sleep?: (ms: number) => Promise<void>
+}
+
+const textOf = (err: unknown) => (err instanceof Error ? err.message : String(err))
+
+/**
+ * A call of the session outside the participant loop (the task state and bundle before it, the result bundle
+ * after), retried as the loop retries its own: a laptop waking up or an aggregator restarting must not end the
+ * session with a bare "Failed to fetch". An answer the aggregator gave (a status) is thrown as it came; no answer
+ * at all, after the last try, names the call and what to do.
+ */
+export async function sessionCall<T>(what: string, fn: () => Promise<T>, o: SessionCallOptions): Promise<T> {
+  try {
+    return await withRetry(fn, {
+      ...DEFAULT_RETRY,
+      sleep: o.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      signal: o.signal,
+      onRetry: (attempt, delayMs, err) => o.onRetry(what, attempt, delayMs, textOf(err)),
+    })
+  } catch (err) {
+    if (statusOf(err) !== undefined || o.signal.aborted) throw err
+    throw new Error(`${what}: no answer from the aggregator after ${DEFAULT_RETRY.attempts} tries (${textOf(err)}); check this computer's connection, then reload the page to resume`, { cause: err })
+  }
+}
