@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ApiError, createClient, readSse } from '../../shared/client'
+import { isTransient } from '../../shared/participant'
 import { httpFetch } from './http-fetch'
 
 const servers: Server[] = []
@@ -140,5 +144,20 @@ describe('httpFetch', () => {
     const hanging = f(`${s.url}/hang`, { signal: ac.signal })
     ac.abort()
     await expect(hanging).rejects.toMatchObject({ name: 'AbortError' })
+  })
+
+  it('refuses an aggregator certificate Node does not trust with what to do, as a failure not worth retrying', async () => {
+    const fixtures = join(import.meta.dirname, '../../edge/adapter/node/fixtures')
+    const server = createHttpsServer({ cert: readFileSync(join(fixtures, 'test-cert.pem')), key: readFileSync(join(fixtures, 'test-key.pem')) }, (_req, res) => res.end('{}'))
+    servers.push(server as unknown as Server)
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/api/health`
+    const err = await httpFetch()(url).catch((e: unknown) => e)
+    expect((err as Error).message).toBe(
+      `${url}: 127.0.0.1:${(server.address() as AddressInfo).port}'s certificate is not signed by a certificate authority Node trusts (self-signed certificate); if your organisation signed it, give Node that authority's certificate: NODE_EXTRA_CA_CERTS=/path/to/ca.pem npx autofed …`,
+    )
+    expect(isTransient(err)).toBe(false)
+    // A refused connection stays a failure worth retrying.
+    expect(isTransient(await httpFetch()('http://127.0.0.1:1/').catch((e: unknown) => e))).toBe(true)
   })
 })

@@ -17,6 +17,36 @@ function transportError(url: string, cause: unknown): Error {
   return Object.assign(new TypeError(`fetch failed: ${url}: ${(cause as Error)?.message ?? String(cause)}`), { cause })
 }
 
+/** Node's codes for a certificate it does not accept: asking again cannot help, so the error says what to change. */
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
+/**
+ * An aggregator's certificate that Node does not accept, worded with what to do; `permanent` keeps the participant
+ * from retrying it for a minute as if it were a network failure (shared/participant isTransient).
+ */
+function certificateError(url: string, e: NodeJS.ErrnoException): Error | null {
+  const code = e.code ?? ''
+  if (!CERTIFICATE_CODES.has(code)) return null
+  const host = new URL(url).host
+  const what =
+    code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID'
+      ? `${host}'s certificate is not valid now (${e.message}); whoever runs the aggregator must renew it (or this computer's clock is wrong)`
+      : code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+        ? `${host}'s certificate is for other names (${e.message}); use the address the certificate names`
+        : `${host}'s certificate is not signed by a certificate authority Node trusts (${e.message}); if your organisation signed it, give Node that authority's certificate: NODE_EXTRA_CA_CERTS=/path/to/ca.pem npx autofed …`
+  return Object.assign(new Error(`${url}: ${what}`), { cause: e, permanent: true })
+}
+
 function abortError(): Error {
   return Object.assign(new Error('This operation was aborted'), { name: 'AbortError' })
 }
@@ -47,7 +77,7 @@ export function httpFetch(): FetchLike {
           signal?.removeEventListener('abort', onAbort)
           if (signal?.aborted) return reject(abortError())
           if (!again && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) return send(true)
-          reject(transportError(url, e))
+          reject(certificateError(url, e) ?? transportError(url, e))
         })
         req.on('response', (res) => {
           // From here the response's own stream reports failures (to its reader); the request's promise is settled.

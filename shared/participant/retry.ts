@@ -4,8 +4,12 @@ export function statusOf(err: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined
 }
 
-/** True for failures worth retrying: no answer at all (network), 408, 429 and 5xx. */
+/**
+ * True for failures worth retrying: no answer at all (network), 408, 429 and 5xx; not an error its transport marks
+ * `permanent` (a certificate the runtime refuses: every try would fail alike).
+ */
 export function isTransient(err: unknown): boolean {
+  if ((err as { permanent?: unknown } | null)?.permanent === true) return false
   const status = statusOf(err)
   return status === undefined || status === 408 || status === 429 || status >= 500
 }
