@@ -15,6 +15,7 @@ const CASES: Array<[string, TaskState, ParticipantCheckpoint, Waiting, string]> 
   ['too few', task({ selected: [], counts: { selected: 0 } }), me, { code: 'too-few', params: { round: 3, attempt: null } }, 'round 3: waiting for enough participants to start'],
   ['too few, retry', task({ attempt: 2, selected: [], counts: { selected: 0 } }), me, { code: 'too-few', params: { round: 3, attempt: 2 } }, 'round 3 (attempt 2): waiting for enough participants to start the retry'],
   ['update in', task({ reported: ['p1'] }), me, { code: 'update-in', params: { round: 3, attempt: null } }, "round 3: our update is in; waiting for the other participants' updates"],
+  ['update in, the view from before its answer', task({ reported: [] }), { ...me, uploadedRound: 3 }, { code: 'update-in', params: { round: 3, attempt: null } }, "round 3: our update is in; waiting for the other participants' updates"],
   ['secure', task({ attempt: 2 }), { ...me, secagg: { round: 3, attempt: 2 } }, { code: 'secure-under-way', params: { round: 3, attempt: 2 } }, 'round 3 (attempt 2): secure aggregation of this attempt under way; waiting for the other participants'],
   ['sat out', task({}), { ...me, satOut: { round: 3, attempt: 1 } }, { code: 'sat-out', params: { round: 3, attempt: null } }, 'round 3: sat this attempt out; waiting for a retry or the next round'],
   ['refused', task({ attempt: 4 }), me, { code: 'update-refused', params: { round: 3, attempt: 4 } }, 'round 3 (attempt 4): the aggregator did not take our update; waiting for the retry or the next round'],

@@ -42,7 +42,10 @@ export function waitingState(task: TaskState, c: ParticipantCheckpoint): Waiting
   if (task.phase === 'train') {
     const params: TrainingRound = { round: task.round, attempt: (task.attempt ?? 1) > 1 ? (task.attempt ?? 1) : null }
     if ((task.counts?.selected ?? task.selected.length) === 0) return { code: 'too-few', params }
-    if ((task.reported ?? []).includes(c.participantId)) return { code: 'update-in', params }
+    // Our upload of this round was answered 200: the update is in, even where the view in hand predates it (the
+    // state followed over events lags the upload's answer; told "not taken" there, every round of a one-site task
+    // said so). The aggregator keeps an accepted update through the round's retries.
+    if ((task.reported ?? []).includes(c.participantId) || c.uploadedRound >= task.round) return { code: 'update-in', params }
     if (inSecureAttempt(task, c) && task.selected.includes(c.participantId)) return { code: 'secure-under-way', params }
     if (satOut(task, c) && task.selected.includes(c.participantId)) return { code: 'sat-out', params }
     if (task.selected.includes(c.participantId)) return { code: 'update-refused', params }
