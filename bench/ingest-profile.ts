@@ -4,12 +4,15 @@
 // Run: npx tsx bench/ingest-profile.ts [uploads] [concurrency] [file|memory|bare] [round]
 // PROFILE=<file.cpuprofile> writes a V8 CPU profile of the upload window only (open it in Chrome DevTools);
 // CLIENT_CPU=<n> pins the client to CPU n (start this process with `taskset -c <m>`, m ≠ n, for quieter figures);
-// NORM_OFF=1 creates the task with update_norm "off" (no update-norm bound), to compare with the default.
+// NORM_OFF=1 creates the task with update_norm "off" (no update-norm bound), to compare with the default;
+// TLS=1 serves HTTPS (the test fixture's certificate, edge/adapter/node/fixtures) to a client that trusts it, bare
+// server and aggregator alike: what terminating TLS in the aggregator's process costs.
 import { execFile } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { writeFile, mkdtemp, rm } from 'node:fs/promises'
 import { subscribe } from 'node:diagnostics_channel'
 import { createServer, type IncomingMessage } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import { Session } from 'node:inspector/promises'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -29,6 +32,11 @@ const round = process.argv[5] === 'round'
 const BYTES = PARAMS * 4 + 64
 
 const CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'ingest-client.ts')
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../edge/adapter/node/fixtures')
+const TLS = process.env.TLS === '1' ? { cert: readFileSync(join(FIXTURES, 'test-cert.pem')), key: readFileSync(join(FIXTURES, 'test-key.pem')) } : undefined
+const scheme = TLS ? 'https' : 'http'
+// The client's downloads go through fetch, which takes no CA per call.
+if (TLS && round) throw new Error('TLS=1 measures uploads only: leave out "round"')
 
 
 // Server time per request, from its headers parsed to its response finished (http.server diagnostics channels):
@@ -77,7 +85,7 @@ async function run(jobs: ClientJob[], downloads: Array<{ url: string; token: str
   const cpu0 = process.cpuUsage()
   const threads0 = threadTimes()
   const out = await new Promise<string>((resolve, reject) =>
-    execFile(...clientCommand([process.execPath, '--import', 'tsx', CLIENT, JSON.stringify({ jobs, concurrency, downloads } satisfies ClientConfig)]), (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))),
+    execFile(...clientCommand([process.execPath, '--import', 'tsx', CLIENT, JSON.stringify({ jobs, concurrency, downloads, ...(TLS ? { ca: join(FIXTURES, 'test-cert.pem') } : {}) } satisfies ClientConfig)]), (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))),
   )
   const cpu = process.cpuUsage(cpu0)
   if (process.env.BENCH_THREADS) {
@@ -102,24 +110,25 @@ async function run(jobs: ClientJob[], downloads: Array<{ url: string; token: str
 
 const report = (t: { up: number; all: number }) => {
   const mb = (uploads * BYTES) / 1e6
-  console.log(`${kind} c=${concurrency} uploads=${uploads}: ingest ${(mb / t.up).toFixed(0)} MB/s (client wall ${(t.up * 1000).toFixed(0)} ms)${round ? `, whole round ${(mb / t.all).toFixed(0)} MB/s` : ''}`)
+  console.log(`${kind}${TLS ? ' https' : ''} c=${concurrency} uploads=${uploads}: ingest ${(mb / t.up).toFixed(0)} MB/s (client wall ${(t.up * 1000).toFixed(0)} ms)${round ? `, whole round ${(mb / t.all).toFixed(0)} MB/s` : ''}`)
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'autofed-prof-'))
 try {
   if (kind === 'bare') {
     const weights = new Uint8Array(BYTES)
-    const server = createServer(async (req, res) => {
+    const handler = async (req: IncomingMessage, res: import('node:http').ServerResponse) => {
       if (req.method === 'GET') return void res.end(weights)
       for await (const chunk of req) void chunk
       res.end('{}')
-    })
+    }
+    const server = TLS ? createHttpsServer(TLS, handler) : createServer(handler)
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+    const url = `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}/`
     report(await run(Array.from({ length: uploads }, () => ({ url, bytes: BYTES })), round ? Array.from({ length: uploads }, () => ({ url, token: 'bare' })) : []))
     server.close()
   } else {
-    const srv = await startNodeServer({ port: 0, dataDir: dir, bundlesDir: join(dir, 'none'), distDir: join(dir, 'none'), initiatorToken: 'bench', store: kind === 'memory' ? createMemoryStore() : undefined })
+    const srv = await startNodeServer({ port: 0, dataDir: dir, bundlesDir: join(dir, 'none'), distDir: join(dir, 'none'), initiatorToken: 'bench', store: kind === 'memory' ? createMemoryStore() : undefined, tls: TLS })
     try {
       const params = parseTaskParams({ calculation_timeout: 3600, max_rounds: 2, ...(process.env.NORM_OFF ? { update_norm: 'off' } : {}) })
       if (!params.ok) throw new Error('params')
