@@ -57,11 +57,21 @@ describe('a page opened over plain HTTP from another machine', () => {
     await page.screenshot({ path: `${SHOTS}/insecure-join.png`, fullPage: true })
     await page.getByTestId('join-button').click()
     await page.waitForURL(`**/tasks/${task.id}`)
+    // No Web Locks here: the localStorage lease keeps a second tab of this browser from training the task too.
+    await page.locator('[data-testid=session-status][data-status=running], [data-testid=session-status][data-status=preparing]').waitFor({ timeout: 120_000 })
+    const second = await context.newPage()
+    await second.goto(`${base}/tasks/${task.id}`)
+    // Files picked with the dialog do not outlive their page: the second tab asks for the folder, then finds the task taken.
+    await second.getByTestId('folder-repick').waitFor()
+    await second.locator('input[type=file]').setInputFiles(folder)
+    await second.locator('[data-testid=session-status][data-status=elsewhere]').waitFor({ timeout: 120_000 })
     await admin.start(task.id)
     const watch: WorkWatch = { pages: [page], aggregator: aggregatorProgress(() => admin.task(task.id)), silentImages: 10 * PER_CLASS }
     await waitForWork(page, 'session-status', /^finished$/, 'data-status', watch)
     const done = await admin.task(task.id)
     expect(done.history.map((h) => [h.round, h.contributors])).toEqual([[1, 1]])
+    expect(await second.getByTestId('session-status').getAttribute('data-status')).toBe('elsewhere')
+    await second.close()
     const reason = (await page.getByTestId('backend-reason').textContent()) ?? ''
     expect(reason).toContain('webgpu failed (the page is not a secure context (it was opened over plain HTTP from another machine)')
     await setLang(page, 'zh')

@@ -19,7 +19,7 @@ export const EN = {
   'app.tagline': 'Federated learning in the browser',
   'nav.home': 'Home',
   'insecure.notice':
-    'This page was opened over plain HTTP ({origin}), so the browser withholds what needs a secure page: WebGPU and WASM threads (training runs on one CPU thread, often several times slower), secure aggregation (its tasks cannot be joined), keeping the data folder across reloads (pick it again after one), and the guard against training one task in two tabs. Ask whoever runs the aggregator for its HTTPS address (it sets TLS_CERT and TLS_KEY, or puts an HTTPS proxy in front).',
+    'This page was opened over plain HTTP ({origin}), so the browser withholds what needs a secure page: WebGPU and WASM threads (training runs on one CPU thread, often several times slower), secure aggregation (its tasks cannot be joined), and keeping the data folder across reloads (pick it again after one). Ask whoever runs the aggregator for its HTTPS address (it sets TLS_CERT and TLS_KEY, or puts an HTTPS proxy in front).',
   'join.secaggInsecure':
     'This task uses secure aggregation, which needs WebCrypto, and browsers give WebCrypto only to secure pages: open the invite link over HTTPS (ask the task\'s initiator for that address).',
   'nav.create': 'Create task',

@@ -20,7 +20,7 @@ export const ZH: Table = {
   'app.tagline': '浏览器中的联邦学习',
   'nav.home': '首页',
   'insecure.notice':
-    '此页面是通过普通 HTTP 打开的（{origin}），浏览器因此不提供需要安全页面的功能：WebGPU 和 WASM 多线程（训练只用一个 CPU 线程，往往慢数倍）、安全聚合（无法加入使用它的任务）、重新加载后保留数据文件夹（重新加载后须再次选择），以及防止在两个标签页中训练同一任务的保护。请向聚合服务器的运行者索取其 HTTPS 地址（由其设置 TLS_CERT 和 TLS_KEY，或在前面放置 HTTPS 代理）。',
+    '此页面是通过普通 HTTP 打开的（{origin}），浏览器因此不提供需要安全页面的功能：WebGPU 和 WASM 多线程（训练只用一个 CPU 线程，往往慢数倍）、安全聚合（无法加入使用它的任务），以及重新加载后保留数据文件夹（重新加载后须再次选择）。请向聚合服务器的运行者索取其 HTTPS 地址（由其设置 TLS_CERT 和 TLS_KEY，或在前面放置 HTTPS 代理）。',
   'join.secaggInsecure': '此任务使用安全聚合，它需要 WebCrypto，而浏览器只向安全页面提供 WebCrypto：请通过 HTTPS 打开邀请链接（向任务发起者索取该地址）。',
   'nav.create': '创建任务',
   'nav.predict': '预测',
