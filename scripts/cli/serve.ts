@@ -1,9 +1,8 @@
-import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { parseArgs } from 'node:util'
 import { serve } from '@hono/node-server'
 import * as tf from '@tensorflow/tfjs-core'
-import { certificateWarning, loopbackHost, readTls, type TlsFiles, type TlsNames } from '../../edge/adapter/node/tls'
+import { certificateWarning, httpsServing, loopbackHost, readTls, type TlsFiles, type TlsNames } from '../../edge/adapter/node/tls'
 import { createPredictApp } from '../../edge/predict-app'
 import { DEFAULT_PREDICT_MAX_BYTES, DEFAULT_PREDICT_MAX_PIXELS, DEFAULT_TOP_K, TOKEN_PATTERN } from '../../edge/routes'
 import { servedModel, type ServedModel } from '../../shared/predict'
@@ -47,9 +46,7 @@ export async function startServe(o: ServeOptions, log: (line: string) => void = 
   let server: ReturnType<typeof serve>
   try {
     server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-      const listen = { fetch: app.fetch, port: o.port, hostname: o.host }
-      const tls = o.tls
-      const s = tls ? serve({ ...listen, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } }, () => resolve(s)) : serve(listen, () => resolve(s))
+      const s = serve({ fetch: app.fetch, port: o.port, hostname: o.host, ...httpsServing(o.tls) }, () => resolve(s))
       s.once('error', reject)
     })
   } catch (err) {

@@ -2,6 +2,8 @@
 // of one browser would both train a task as the same participant: this lease in localStorage (which such pages
 // have) stands in for the lock. Weaker than Web Locks: a tab that crashes holds the task until its lease runs out.
 
+import { randomHex } from '../../shared/random'
+
 /** The slice of Storage the lease uses (localStorage in a page; a Map in tests). */
 export type LeaseStorage = { getItem(key: string): string | null; setItem(key: string, value: string): void; removeItem(key: string): void }
 
@@ -42,7 +44,7 @@ export function leaseLocks(o: LeaseOptions) {
       const t = setInterval(fn, ms)
       return () => clearInterval(t)
     })
-  const me = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('')
+  const me = randomHex(8)
   return {
     async request<T>(name: string, _options: { ifAvailable: boolean }, work: (lock: unknown) => Promise<T>): Promise<T> {
       const key = `autofed-lease:${name}`

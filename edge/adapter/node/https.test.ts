@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { request } from 'node:https'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll } from 'vitest'
 import type { FetchLike, ResponseLike } from '../../../shared/client'
 import { protocolCases, type Target } from '../../protocol.case'
-import { kill, launch } from './process.case'
+import { nodeProcess } from './process.case'
 
 const FIXTURES = join(import.meta.dirname, 'fixtures')
 const CERT = join(FIXTURES, 'test-cert.pem')
@@ -36,24 +35,9 @@ afterAll(async () => {
 
 /** `npm start` with TLS_CERT and TLS_KEY: every protocol case over HTTPS, uploads through the TLS socket's stream. */
 async function httpsProcess(): Promise<Target> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'autofed-https-'))
-  const bundlesDir = await mkdtemp(join(tmpdir(), 'autofed-bundles-'))
-  dirs.push(dataDir, bundlesDir)
-  const token = 'https-initiator-secret'
-  const env = { TLS_CERT: CERT, TLS_KEY: KEY }
-  let current = await launch(dataDir, bundlesDir, token, env)
-  if (!current.url.startsWith('https://127.0.0.1:')) throw new Error(`not served over HTTPS: ${current.url}`)
-  return {
-    baseUrl: current.url,
-    initiatorToken: token,
-    fetch: fetchTrusting(readFileSync(CERT)),
-    restart: async () => {
-      await kill(current.child)
-      current = await launch(dataDir, bundlesDir, token, env)
-      return current.url
-    },
-    close: () => kill(current.child),
-  }
+  const target = await nodeProcess(dirs, { env: { TLS_CERT: CERT, TLS_KEY: KEY }, fetch: fetchTrusting(readFileSync(CERT)) })
+  if (!target.baseUrl.startsWith('https://127.0.0.1:')) throw new Error(`not served over HTTPS: ${target.baseUrl}`)
+  return target
 }
 
 protocolCases('Node process over HTTPS (TLS_CERT, TLS_KEY)', httpsProcess)

@@ -1,5 +1,4 @@
 import { serve, type HttpBindings } from '@hono/node-server'
-import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { createApp } from '../../app'
 import { createHub } from '../../events'
@@ -8,6 +7,7 @@ import type { Store } from '../../store'
 import { socketChunks } from './body'
 import { loadBuiltinBundles } from './bundles'
 import { staticFiles } from './static'
+import { httpsServing } from './tls'
 import { createFileStore } from './store'
 
 /** How long the server keeps an idle keep-alive connection open. */
@@ -57,11 +57,7 @@ export async function startNodeServer(options: NodeServerOptions) {
   // A port in use or a host that is not this machine's fails the listen: rejected (main.ts words it), not thrown
   // from an 'error' event no one listens to; the resumed tasks' deadlines are stopped with it.
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const listen = { fetch: app.fetch, port: options.port, hostname: host }
-    const tls = options.tls
-    const s = tls
-      ? serve({ ...listen, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } }, () => resolve(s))
-      : serve(listen, () => resolve(s))
+    const s = serve({ fetch: app.fetch, port: options.port, hostname: host, ...httpsServing(options.tls) }, () => resolve(s))
     s.once('error', (err) => {
       clock.stopAll()
       reject(err)

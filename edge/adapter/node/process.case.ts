@@ -1,4 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FetchLike } from '../../../shared/client'
+import type { Target } from '../../protocol.case'
 
 export type Launched = { child: ChildProcess; url: string; stderr: () => string }
 
@@ -38,4 +43,27 @@ export function kill(child: ChildProcess): Promise<void> {
   const done = exited(child).then(() => undefined)
   child.kill('SIGKILL')
   return done
+}
+
+/**
+ * A real `npm start` process on its own data folder, as a protocol suite's target; "restart" is SIGKILL and a new
+ * process. `env` adds variables (TLS_CERT, …), `fetch` the client's transport; the folders made go into `dirs`.
+ */
+export async function nodeProcess(dirs: string[], o: { env?: Record<string, string>; fetch?: FetchLike } = {}): Promise<Target> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'autofed-node-'))
+  const bundlesDir = await mkdtemp(join(tmpdir(), 'autofed-bundles-'))
+  dirs.push(dataDir, bundlesDir)
+  const token = 'node-initiator-secret'
+  let current = await launch(dataDir, bundlesDir, token, o.env)
+  return {
+    baseUrl: current.url,
+    initiatorToken: token,
+    ...(o.fetch ? { fetch: o.fetch } : {}),
+    restart: async () => {
+      await kill(current.child)
+      current = await launch(dataDir, bundlesDir, token, o.env)
+      return current.url
+    },
+    close: () => kill(current.child),
+  }
 }

@@ -3,6 +3,7 @@
 // files; they are read and checked as a pair before listening, so a wrong file stops the start with one line.
 import { readFileSync } from 'node:fs'
 import { X509Certificate } from 'node:crypto'
+import { createServer as createHttpsServer } from 'node:https'
 import { createSecureContext } from 'node:tls'
 
 /** A certificate (PEM, the chain after it if any) and its private key, checked to belong together. */
@@ -93,4 +94,9 @@ export function servingWarnings(host: string, tls: TlsFiles | null, now: Date = 
   }
   const expiry = certificateWarning(tls, 'TLS_CERT', now)
   return expiry ? [expiry] : []
+}
+
+/** What @hono/node-server's `serve` takes to listen over HTTPS with these files; nothing for plain HTTP. */
+export function httpsServing(tls: { cert: Buffer; key: Buffer } | undefined) {
+  return tls ? { createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } } : {}
 }
