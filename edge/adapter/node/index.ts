@@ -1,4 +1,5 @@
 import { serve, type HttpBindings } from '@hono/node-server'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createApp } from '../../app'
 import { createHub } from '../../events'
@@ -7,11 +8,9 @@ import type { Store } from '../../store'
 import { socketChunks } from './body'
 import { loadBuiltinBundles } from './bundles'
 import { staticFiles } from './static'
+import { connectionTimeouts } from './timeouts'
 import { httpsServing } from './tls'
 import { createFileStore } from './store'
-
-/** How long the server keeps an idle keep-alive connection open. */
-export const KEEP_ALIVE_MS = 65_000
 
 export type NodeServerOptions = {
   port: number
@@ -26,6 +25,8 @@ export type NodeServerOptions = {
   written?: EngineDeps['written']
   /** Serve HTTPS with this certificate and key (PEM) instead of plain HTTP. */
   tls?: { cert: Buffer; key: Buffer }
+  /** Closes a connection whose request moves no byte for this long (timeouts.ts; tests shorten it). */
+  socketIdleMs?: number
 }
 
 /** Wires the Hono app to @hono/node-server, a data-folder store and process timers. */
@@ -63,12 +64,7 @@ export async function startNodeServer(options: NodeServerOptions) {
       reject(err)
     })
   })
-  // Node closes an idle keep-alive connection after 5 s; a participant that trained meanwhile (its event
-  // loop busy, its own idle timer late) then sends its upload on a socket the server is closing and gets
-  // "fetch failed", and a backoff, every round. Clients give up idle sockets long before this.
-  const http = server as unknown as { keepAliveTimeout: number; headersTimeout: number }
-  http.keepAliveTimeout = KEEP_ALIVE_MS
-  http.headersTimeout = KEEP_ALIVE_MS + 1000
+  connectionTimeouts(server as Server, options.socketIdleMs)
   const port = (server.address() as AddressInfo).port
   return {
     url: `${options.tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`,

@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import type { Socket } from 'node:net'
 import { expect, it } from 'vitest'
 import { createMemoryStore } from '../../store'
-import { KEEP_ALIVE_MS, startNodeServer } from '.'
+import { startNodeServer } from '.'
+import { KEEP_ALIVE_MS } from './timeouts'
 
 /** Node's own idle keep-alive timeout, which closed participants' sockets during their training. */
 const NODE_DEFAULT_KEEP_ALIVE_MS = 5000
