@@ -9,6 +9,13 @@ export type SessionCallOptions = {
 
 const textOf = (err: unknown) => (err instanceof Error ? err.message : String(err))
 
+/** No answer at all from the aggregator after the last try: the call's English name (web/ui/retry-text.ts words it for the page), the tries and the last failure. */
+export class NoAnswerError extends Error {
+  constructor(readonly what: string, readonly attempts: number, readonly detail: string, cause: unknown) {
+    super(`${what}: no answer from the aggregator after ${attempts} tries (${detail}); check this computer's connection, then reload the page to resume`, { cause })
+  }
+}
+
 /**
  * A call of the session outside the participant loop (the task state and bundle before it, the result bundle
  * after), retried as the loop retries its own: a laptop waking up or an aggregator restarting must not end the
@@ -25,6 +32,6 @@ export async function sessionCall<T>(what: string, fn: () => Promise<T>, o: Sess
     })
   } catch (err) {
     if (statusOf(err) !== undefined || o.signal.aborted) throw err
-    throw new Error(`${what}: no answer from the aggregator after ${DEFAULT_RETRY.attempts} tries (${textOf(err)}); check this computer's connection, then reload the page to resume`, { cause: err })
+    throw new NoAnswerError(what, DEFAULT_RETRY.attempts, textOf(err), err)
   }
 }

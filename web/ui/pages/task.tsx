@@ -24,7 +24,7 @@ import { PrivacyNote, SecureAggregationNote } from '../privacy'
 import { Participants } from '../participants'
 import { LiveLog, withLogLine } from '../live-log'
 import { waitingMessage } from '../waiting-text'
-import { retryMessage } from '../retry-text'
+import { noAnswerMessage, retryMessage } from '../retry-text'
 
 /** A session's step outside the rounds, as the reader reads it. */
 function stageText(stage: SessionStage, t: Translate): string {
@@ -304,7 +304,7 @@ export function TaskPage(props: { taskId: string }) {
           {snap ? (
             <>
               <Problems problems={snap.problems} testId="session-problems" />
-              <ErrorBox message={snap.error === null ? null : (apiErrorText(snap.errorCause, t) ?? snap.error)} />
+              <ErrorBox message={snap.error === null ? null : (apiErrorText(snap.errorCause, t) ?? noAnswerMessage(snap.errorCause, t) ?? snap.error)} />
               {snap.storageFull.checkpoints || snap.storageFull.model || roundsNotKept ? (
                 <div class="notice" role="status" data-testid="storage-full">
                   {snap.storageFull.checkpoints ? <p>{t('session.storageFull.checkpoints')}</p> : null}
