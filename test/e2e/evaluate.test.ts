@@ -93,6 +93,20 @@ describe('predict page: model library (issue 11 item 6)', () => {
     // The line naming the model in use follows the rename.
     await page.locator(`[data-testid=predict-model][data-id="${first}"]`, { hasText: 'Predicting with Seed one' }).waitFor()
 
+    // The model comes back out as a bundle zip named after it, its files as they went in.
+    const zipped = page.waitForEvent('download')
+    await page.locator(`[data-testid=model-row][data-id="${first}"] [data-testid=model-download]`).click()
+    const got = await zipped
+    expect(got.suggestedFilename()).toBe('Seed_one.zip')
+    const back = unzipBundle(new Uint8Array(readFileSync(await got.path())), { file: 'Seed_one.zip' })
+    const sent = unzipBundle(new Uint8Array(readFileSync(zipA())), { file: 'model-a.zip' })
+    if (!back.ok || !sent.ok) throw new Error('a zip did not open')
+    expect([...back.value.keys()].sort()).toEqual([...sent.value.keys()].sort())
+    for (const [name, bytes] of sent.value) expect(Buffer.from(back.value.get(name) ?? []).equals(Buffer.from(bytes)), name).toBe(true)
+    // Whether the browser keeps the site's storage is its own answer; the page says so when it does not.
+    const persisted = await page.evaluate(() => navigator.storage.persisted())
+    expect(await page.getByTestId('library-not-persisted').count()).toBe(persisted ? 0 : 1)
+
     // One image: top-k with the class index, and the full probability vector.
     await page.getByTestId('predict-input').setInputFiles(join(mnistDir, 'test', '7', (await firstFile(join(mnistDir, 'test', '7')))))
     await page.getByTestId('predict-result').waitFor()

@@ -1,9 +1,9 @@
-import { parseBundle, unzipBundle, writeResultBundle } from '../../shared/bundle'
+import { parseBundle, unzipBundle, writeResultBundle, zipBundle } from '../../shared/bundle'
 import { ProblemError } from '../../shared/problems'
 import { randomHex } from '../../shared/random'
 import { api } from '../api'
 import { idbCheckpoints } from '../federation/session'
-import { listMemberships, saveLibraryModel, taskModelId } from '../store'
+import { listMemberships, loadLibraryFiles, saveLibraryModel, taskModelId } from '../store'
 import type { LibraryEntry } from '../store'
 import { entryFor, libraryProblems } from './entries'
 import type { Incoming } from './entries'
@@ -17,6 +17,13 @@ async function keep(incoming: Incoming, id = `${incoming.source}:${randomHex(16)
   const entry = entryFor(id, bundle, incoming, Date.now())
   await saveLibraryModel(entry, incoming.files)
   return entry
+}
+
+/** A library model as a bundle zip, the files as they were added or trained (a model trained alone exists nowhere else). */
+export async function bundleZipOf(entry: LibraryEntry): Promise<Uint8Array> {
+  const files = await loadLibraryFiles(entry.id)
+  if (!files) throw new Error(`the files of "${entry.name}" are no longer in this browser's storage: add the model again`)
+  return zipBundle(files)
 }
 
 /** Adds a bundle zip (a downloaded result bundle, any bundle) to the library. Throws ProblemError. */

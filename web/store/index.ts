@@ -3,6 +3,7 @@ import type { DBSchema, IDBPDatabase } from 'idb'
 import { CONFIG_FILE, labelsOf, parseConfig } from '../../shared/bundle'
 import type { NamedTensor } from '../../shared/bundle'
 import type { LabelCounts } from '../../shared/participant'
+import { askPersistence } from './persistence'
 
 /**
  * What the browser keeps about a task it joined, besides the participant loop's checkpoint (which holds
@@ -88,6 +89,8 @@ export async function saveJoin(j: { membership: Membership; checkpoint: unknown;
     j.directory ? tx.objectStore('directories').put(j.directory, j.membership.taskId) : null,
     tx.done,
   ])
+  // The token lives here until the task ends; not waited for, since Firefox asks the user.
+  void askPersistence()
 }
 
 /** The participant token for a task, if this browser joined it. */
@@ -214,6 +217,8 @@ export function sortLibrary(entries: readonly LibraryEntry[]): LibraryEntry[] {
 export async function saveLibraryModel(entry: LibraryEntry, files: Map<string, Uint8Array>): Promise<void> {
   const tx = (await open()).transaction(['library', 'model-files'], 'readwrite')
   await Promise.all([tx.objectStore('library').put(entry, entry.id), tx.objectStore('model-files').put(files, entry.id), tx.done])
+  // A model trained alone exists nowhere else; not waited for, since Firefox asks the user.
+  void askPersistence()
 }
 
 /** Every model in the library, newest first; the old single predict slot is moved in on the way. */
@@ -346,3 +351,4 @@ export async function forgetCreatedTask(taskId: string): Promise<void> {
 }
 
 export { StorageFull, errorMessage, isStorageFull } from './storage-full'
+export { askPersistence, isPersisted } from './persistence'

@@ -6,9 +6,11 @@ import type { Problem } from '../../shared/problems'
 import type { BundleInfo } from '../../shared/wire'
 import { api } from '../api'
 import type { JoinedTask } from '../library'
-import { currentOf, deleteLibraryModel, listLibrary, loadCurrentModelId, renameLibraryModel, saveCurrentModelId } from '../store'
+import { currentOf, deleteLibraryModel, isPersisted, listLibrary, loadCurrentModelId, renameLibraryModel, saveCurrentModelId } from '../store'
 import type { LibraryEntry } from '../store'
 import { ErrorBox, Problems, messageOf, percent } from './components'
+import { downloadFile } from './download'
+import { downloadName } from './download-name'
 import { FolderPicker } from './folder-picker'
 import type { PickedFolder } from './folder-picker'
 import { useDateTime, useT } from './i18n'
@@ -28,6 +30,10 @@ export type Library = {
   addFolder(folder: PickedFolder): Promise<void>
   addBuiltin(id: string): Promise<void>
   addTask(task: JoinedTask): Promise<void>
+  /** Saves a model as a bundle zip through the browser's download. */
+  download(entry: LibraryEntry): Promise<void>
+  /** Whether the browser keeps this site's storage when the disk runs low; null where it cannot say. */
+  persisted: boolean | null
   /** Shows an error that happened around the library (a folder that could not be opened). */
   report(message: string): void
 }
@@ -40,8 +46,13 @@ export function useLibrary(): Library {
   const [problems, setProblems] = useLiveState<Problem[]>([])
   const [error, setError] = useLiveState<string | null>(null)
   const [busy, setBusy] = useLiveState(false)
-  const refresh = async () => setEntries(await listLibrary())
+  const [persisted, setPersisted] = useLiveState<boolean | null>(null)
+  const refresh = async () => {
+    setEntries(await listLibrary())
+    setPersisted(await isPersisted())
+  }
   useEffect(() => {
+    isPersisted().then(setPersisted, () => setPersisted(null))
     Promise.all([listLibrary(), loadCurrentModelId()]).then(
       ([list, id]) => {
         setChosen(id)
@@ -90,6 +101,14 @@ export function useLibrary(): Library {
     addFolder: (folder) => adding(async () => (await lib()).addFolder(await readAll(folder.source), folder.name)),
     addBuiltin: (id) => adding(async () => (await lib()).addBuiltin(id)),
     addTask: (task) => adding(async () => (await lib()).addTaskBest(task)),
+    async download(entry) {
+      try {
+        downloadFile(downloadName(entry.name, '.zip'), await (await lib()).bundleZipOf(entry), 'application/zip')
+      } catch (err) {
+        setError(messageOf(err, t))
+      }
+    },
+    persisted,
     report: setError,
   }
 }
@@ -180,12 +199,15 @@ export function ModelLibrary(props: { lib: Library }) {
                   <td class="muted nowrap">{sourceText(t, e)}</td>
                   <td class="num">{e.labels.length}</td>
                   <td class="num">{percent(e.accuracy)}</td>
-                  <td class="muted nowrap">{dateTime(e.savedAt)}</td>
+                  <td class="muted">{dateTime(e.savedAt)}</td>
                   <td class="actions">
+                    <button type="button" class="small" data-testid="model-download" title={t('library.downloadHint')} onClick={() => void lib.download(e)}>
+                      {t('library.download')}
+                    </button>{' '}
                     {confirming === e.id ? (
                       <button
                         type="button"
-                        class="danger"
+                        class="danger small"
                         data-testid="model-delete-confirm"
                         onClick={() => {
                           setConfirming(null)
@@ -195,7 +217,7 @@ export function ModelLibrary(props: { lib: Library }) {
                         {t('library.deleteConfirm')}
                       </button>
                     ) : (
-                      <button type="button" data-testid="model-delete" onClick={() => setConfirming(e.id)}>
+                      <button type="button" class="small" data-testid="model-delete" onClick={() => setConfirming(e.id)}>
                         {t('library.delete')}
                       </button>
                     )}
@@ -206,6 +228,11 @@ export function ModelLibrary(props: { lib: Library }) {
           </table>
         </div>
       )}
+      {entries.length > 0 && lib.persisted === false ? (
+        <p class="muted" data-testid="library-not-persisted">
+          {t('library.notPersisted')}
+        </p>
+      ) : null}
       {entries.length > 0 ? (
         <p style="margin-top:10px">
           <button type="button" onClick={() => setOpen(!open)} data-testid="model-add-toggle">

@@ -11,6 +11,7 @@ import { ModelDescription, descriptionOfZip } from '../markdown'
 import { AloneResults } from '../train-alone'
 import { downloadHistoryCsv } from '../round-history'
 import { PrivacyNote, PrivacyRounds, SecureAggregationNote } from '../privacy'
+import { downloadFile } from '../download'
 import { downloadName } from '../download-name'
 
 /** Test metrics, per-class precision/recall, confusion matrix, and the result bundle download. */
@@ -35,13 +36,7 @@ export function ResultsPage(props: { taskId: string }) {
   const download = async () => {
     if (!token) return
     try {
-      const zip = await api(token).resultBundle(props.taskId)
-      const url = URL.createObjectURL(new Blob([zip.slice().buffer as ArrayBuffer], { type: 'application/zip' }))
-      const a = document.createElement('a')
-      a.href = url
-      a.download = downloadName(task?.name || props.taskId, '-result.zip')
-      a.click()
-      URL.revokeObjectURL(url)
+      downloadFile(downloadName(task?.name || props.taskId, '-result.zip'), await api(token).resultBundle(props.taskId), 'application/zip')
     } catch (err) {
       setError(messageOf(err, t))
     }
