@@ -7,7 +7,7 @@ import { labelsOf } from '../../../shared/bundle'
 import { parseTaskParams } from '../../../shared/wire'
 import { startNodeServer } from '.'
 import { killAtHook } from './kill-at'
-import { dataFolderError, listenError, parsePort } from './start-errors'
+import { dataFolderError, listenError, parsePort, parsePublicUrl } from './start-errors'
 import { readTls, servingWarnings } from './tls'
 
 // The log's reader going away (`npm start | head`, a log collector that stopped) must not stop the
@@ -31,6 +31,8 @@ if (typeof port === 'string') refuse(port)
 const host = process.env.HOST ?? '127.0.0.1'
 const tls = readTls({ cert: process.env.TLS_CERT, key: process.env.TLS_KEY })
 if (typeof tls === 'string') refuse(tls)
+const publicUrl = parsePublicUrl(process.env.PUBLIC_URL)
+if (typeof publicUrl === 'string') refuse(publicUrl)
 await mkdir(dataDir, { recursive: true }).catch((err: unknown) => refuse(dataFolderError(err, dataDir) ?? `the data folder ${dataDir} cannot be made: ${(err as Error).message}; set AUTOFED_DATA to another folder`))
 
 /** A value persisted in the data folder, created once. */
@@ -61,9 +63,12 @@ const server = await startNodeServer({
   tls: tls ?? undefined,
 }).catch((err: unknown) => refuse(listenError(err, host, port) ?? dataFolderError(err, dataDir) ?? `cannot start: ${(err as Error).message}`))
 
-for (const warning of servingWarnings(host, tls)) console.error(`autofed: warning: ${warning}`)
+for (const warning of servingWarnings(host, tls, new Date(), publicUrl?.origin)) console.error(`autofed: warning: ${warning}`)
+// The first line is where it listens (scripts and tests read it); the links are where people open it.
+const links = publicUrl?.origin ?? server.url
 console.log(`autofed aggregator: ${server.url}`)
-console.log(`create a task:      ${server.url}/create#token=${initiatorToken}`)
+if (publicUrl) console.log(`public address:     ${links}`)
+console.log(`create a task:      ${links}/create#token=${initiatorToken}`)
 
 // A default task on the built-in MNIST CNN, created once, so a first user can join at once.
 const DEFAULT_BUNDLE = 'mnist-cnn'
@@ -88,7 +93,7 @@ if (process.env.AUTOFED_NO_DEFAULT_TASK !== '1') {
       saved = [task.id, invite]
       await writeFile(file, saved.join(' ') + '\n', { mode: 0o600 })
     }
-    console.log(`default task:       ${server.url}/join/${saved[0]}#invite=${saved[1]}`)
+    console.log(`default task:       ${links}/join/${saved[0]}#invite=${saved[1]}`)
   } else console.log(`no default task: bundles/${DEFAULT_BUNDLE} is missing or invalid (run "npx tsx scripts/setup-bundles.ts", which npm install runs)`)
 }
 

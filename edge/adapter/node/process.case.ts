@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import type { FetchLike } from '../../../shared/client'
 import type { Target } from '../../protocol.case'
 
-export type Launched = { child: ChildProcess; url: string; stderr: () => string }
+export type Launched = { child: ChildProcess; url: string; stdout: () => string; stderr: () => string }
 
 /**
  * Starts `edge/adapter/node/main.ts` (what `npm start` runs after the build) on port 0 and waits for its
@@ -23,7 +23,7 @@ export function launch(dataDir: string, bundlesDir: string, token: string, env: 
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString()
       const m = /autofed aggregator: (https?:\/\/\S+)/.exec(out)
-      if (m) resolve({ child, url: m[1], stderr: () => err })
+      if (m) resolve({ child, url: m[1], stdout: () => out, stderr: () => err })
     })
     // 'close': the output is complete by then.
     child.on('close', (code) => reject(new Error(`aggregator exited with ${code} before listening:\n${out}\n${err}`)))

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { exited, kill, launch } from './process.case'
-import { dataFolderError, listenError, parsePort } from './start-errors'
+import { dataFolderError, listenError, parsePort, parsePublicUrl } from './start-errors'
 
 const dirs: string[] = []
 afterAll(async () => {
@@ -17,6 +17,19 @@ describe('start-up settings', () => {
   it('takes PORT as a whole number from 0 to 65535, 8787 when unset', () => {
     expect([parsePort(undefined), parsePort(''), parsePort('0'), parsePort('65535'), parsePort('8790')]).toEqual([8787, 8787, 0, 65535, 8790])
     for (const bad of ['abc', '-5', '65536', '80.5', '0x']) expect(parsePort(bad)).toBe(`PORT=${bad} is not a port number; set PORT to a whole number from 0 to 65535 (0 picks a free port), or unset it for 8787`)
+  })
+
+  it('takes PUBLIC_URL as an origin, null when unset', () => {
+    expect([parsePublicUrl(undefined), parsePublicUrl(' '), parsePublicUrl('https://fl.example.org'), parsePublicUrl('https://FL.example.org:8443/'), parsePublicUrl('http://10.0.0.5:8787')]).toEqual([
+      null,
+      null,
+      { origin: 'https://fl.example.org' },
+      { origin: 'https://fl.example.org:8443' },
+      { origin: 'http://10.0.0.5:8787' },
+    ])
+    for (const bad of ['fl.example.org', 'https://fl.example.org/autofed', 'https://fl.example.org/?a=1', 'ftp://fl.example.org', 'https://user:pw@fl.example.org']) {
+      expect(parsePublicUrl(bad)).toBe(`PUBLIC_URL=${bad} is not an address participants can open; set it to the scheme and host they open, e.g. https://fl.example.org (a port if not the default, no path), or unset it`)
+    }
   })
 
   it('words the listen and data-folder errors it knows, and no other', () => {
@@ -90,6 +103,24 @@ describe('npm start beyond loopback', () => {
     expect(started.stderr()).toBe(
       'autofed: warning: HOST=0.0.0.0 serves plain HTTP to other machines: their browsers then give the page no WebGPU, no WASM threads and no WebCrypto (training on one CPU thread, no secure aggregation); set TLS_CERT and TLS_KEY to serve HTTPS, or put an HTTPS proxy in front\n',
     )
+  })
+})
+
+describe('npm start behind a public address', () => {
+  it('prints its links on PUBLIC_URL, and warns of the plain hop from the proxy when it listens beyond loopback', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'autofed-start-'))
+    dirs.push(dir)
+    const started = await launch(dir, join(dir, 'no-bundles'), 'start-secret', { AUTOFED_NO_DEFAULT_TASK: '1', HOST: '0.0.0.0', PUBLIC_URL: 'https://fl.example.org/' })
+    await kill(started.child)
+    expect(started.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(started.stdout()).toBe(`autofed aggregator: ${started.url}\npublic address:     https://fl.example.org\ncreate a task:      https://fl.example.org/create#token=start-secret\n`)
+    expect(started.stderr()).toBe(
+      'autofed: warning: HOST=0.0.0.0 takes plain HTTP from other machines: the hop from the HTTPS proxy of PUBLIC_URL=https://fl.example.org to this port carries tokens and model updates unencrypted; run the proxy on this machine and leave HOST on 127.0.0.1, or set TLS_CERT and TLS_KEY\n',
+    )
+  })
+
+  it('refuses a PUBLIC_URL with a path', async () => {
+    expect(await refusal({ PUBLIC_URL: 'https://fl.example.org/autofed' })).toBe('aggregator exited with 1 before listening:\n\nautofed: PUBLIC_URL=https://fl.example.org/autofed is not an address participants can open; set it to the scheme and host they open, e.g. https://fl.example.org (a port if not the default, no path), or unset it\n')
   })
 })
 

@@ -9,6 +9,24 @@ export function parsePort(value: string | undefined): number | string {
   return `PORT=${value} is not a port number; set PORT to a whole number from 0 to 65535 (0 picks a free port), or unset it for 8787`
 }
 
+/**
+ * PUBLIC_URL as an origin (`https://fl.example.org`), null when unset, or the line refusing it: the address
+ * participants open, when it is not where the aggregator listens (a proxy in front, a name for 0.0.0.0).
+ */
+export function parsePublicUrl(value: string | undefined): { origin: string } | null | string {
+  if (value === undefined || value.trim() === '') return null
+  const refusal = `PUBLIC_URL=${value} is not an address participants can open; set it to the scheme and host they open, e.g. https://fl.example.org (a port if not the default, no path), or unset it`
+  let url: URL
+  try {
+    url = new URL(value.trim())
+  } catch {
+    return refusal
+  }
+  // The app is served at the root of its origin: a path would make every printed link wrong.
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.pathname !== '/' || url.search || url.hash || url.username || url.password) return refusal
+  return { origin: url.origin }
+}
+
 /** The line for a failed creation of the data folder (AUTOFED_DATA), or null for an error it does not know. */
 export function dataFolderError(err: unknown, dataDir: string): string | null {
   const code = (err as { code?: unknown }).code

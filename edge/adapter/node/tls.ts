@@ -85,9 +85,11 @@ export function certificateWarning(tls: TlsFiles, setting: string, now: Date = n
  * What `npm start` warns of before serving, one line each: plain HTTP to other machines (their pages are not
  * secure contexts), a certificate that has expired or expires soon.
  */
-export function servingWarnings(host: string, tls: TlsFiles | null, now: Date = new Date()): string[] {
+export function servingWarnings(host: string, tls: TlsFiles | null, now: Date = new Date(), publicOrigin: string | null = null): string[] {
   if (!tls) {
     if (loopbackHost(host)) return []
+    // An HTTPS proxy in front (PUBLIC_URL): the pages are secure, but its hop to this port is not.
+    if (publicOrigin?.startsWith('https://')) return [`HOST=${host} takes plain HTTP from other machines: the hop from the HTTPS proxy of PUBLIC_URL=${publicOrigin} to this port carries tokens and model updates unencrypted; run the proxy on this machine and leave HOST on 127.0.0.1, or set TLS_CERT and TLS_KEY`]
     return [
       `HOST=${host} serves plain HTTP to other machines: their browsers then give the page no WebGPU, no WASM threads and no WebCrypto (training on one CPU thread, no secure aggregation); set TLS_CERT and TLS_KEY to serve HTTPS, or put an HTTPS proxy in front`,
     ]
