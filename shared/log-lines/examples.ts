@@ -71,5 +71,6 @@ export function exampleLines(): Record<LogLineCode, string> {
     testedFinal: p.testingResultLine(null, { loss: 0.2, accuracy: 0.9 }),
     testedRound: p.testingResultLine(5, { loss: 2.302585, accuracy: 0.1 }),
     problem: p.problemLine('weights 3: fetch failed'),
+    paused: p.pausedLine(754),
   }
 }

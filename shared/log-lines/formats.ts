@@ -108,6 +108,7 @@ export const PARTICIPANT_FORMATS = {
   testedFinal: `Testing result: ${METRICS}`,
   testedRound: `Testing result of round {round}: ${METRICS}`,
   problem: 'Problem: {message}; carrying on.',
+  paused: 'The browser paused this participant for {seconds} s (its tab frozen in the background); rounds may have gone on without it.',
 } as const
 
 /** Every format by its code. */

@@ -77,6 +77,11 @@ export function testingResultLine(round: number | null, result: { loss: number; 
   return round === null ? line('testedFinal', metrics(result)) : line('testedRound', { round, ...metrics(result) })
 }
 
+/** The browser froze the participant's tab for `seconds` (web/federation/freeze-watch.ts). */
+export function pausedLine(seconds: number): string {
+  return line('paused', { seconds })
+}
+
 /** A failed request the participant gets past (`message`, the failure's own words). */
 export function problemLine(message: string): string {
   return line('problem', { message })

@@ -4,6 +4,7 @@ import type { Bundle } from '../../shared/bundle'
 import { readDataset } from '../../shared/dataset'
 import type { SkippedFile } from '../../shared/dataset'
 import { byPath, type FileSource } from '../../shared/files'
+import { pausedLine } from '../../shared/log-lines'
 import { buildModel, modelVariables } from '../../shared/model'
 import { distributedPrivacy, runParticipant, secureAggregationOf } from '../../shared/participant'
 import type { CheckpointStore, Credentials, FederationApi, LabelCounts, ParticipantCheckpoint, ParticipantEvent, Waiting } from '../../shared/participant'
@@ -17,6 +18,7 @@ import { imageDecoder } from '../decode'
 import { clearFeatures, errorMessage, isStorageFull, loadCheckpoint, savePredictModel, saveCheckpoint } from '../store'
 import { storageAwareCheckpoints } from './checkpoints'
 import { featureStore, type FeatureStore } from './feature-store'
+import { watchFreezes } from './freeze-watch'
 import { timed, timedApi, timedCheckpoints } from './user-timing'
 import type { Membership } from '../store'
 import { testAccuracyOf } from '../library/test-accuracy'
@@ -73,6 +75,8 @@ export type SessionSnapshot = {
    * reload resumes from an older point) and the trained model for Predict (the results page still has it).
    */
   storageFull: { checkpoints: boolean; model: boolean }
+  /** The browser's last freeze of this tab while it trained (freeze-watch.ts): how long, and when it ended. */
+  paused: { seconds: number; at: number } | null
 }
 
 /** A step of a session outside the rounds: the task's bundle, the folder, choosing the backend, the result bundle. */
@@ -129,7 +133,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
   const existing = sessions.get(o.membership.taskId)
   if (existing) return existing
   const taskId = o.membership.taskId
-  let snap: SessionSnapshot = { status: 'preparing', stage: null, detail: '', waiting: null, retry: null, compute: null, round: 0, phase: null, progress: null, local: [], problems: [], skipped: [], error: null, errorCause: null, features: null, storageFull: { checkpoints: false, model: false } }
+  let snap: SessionSnapshot = { status: 'preparing', stage: null, detail: '', waiting: null, retry: null, compute: null, round: 0, phase: null, progress: null, local: [], problems: [], skipped: [], error: null, errorCause: null, features: null, storageFull: { checkpoints: false, model: false }, paused: null }
   const listeners = new Set<Listener>()
   const set = (patch: Partial<SessionSnapshot>) => {
     snap = { ...snap, ...patch }
@@ -314,6 +318,13 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
       },
     }
     set({ status: 'running', stage: null, detail: '', waiting: null })
+    // A frozen tab trains nothing: the page says so when it resumes, and the task's log tells the initiator why this
+    // site fell behind. The line goes out on its own (the loop may be waiting on a request from before the freeze).
+    const unwatch = watchFreezes((ms) => {
+      const seconds = Math.round(ms / 1000)
+      set({ paused: { seconds, at: Date.now() } })
+      o.api.log(auth, pausedLine(seconds)).catch(() => {})
+    })
     try {
       const outcome = await runParticipant({
         api: timedApi(o.api),
@@ -363,6 +374,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
         set({ status: outcome.state === 'done' ? 'finished' : 'stopped', stage: null, detail: '', waiting: null, retry: null })
       }
     } finally {
+      unwatch()
       trainer.dispose()
       model.dispose()
       cache.dispose()

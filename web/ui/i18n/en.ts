@@ -253,6 +253,11 @@ export const EN = {
     'This browser’s storage for this site is full (a nearly full disk, or the small limit of a private window): training goes on, but its progress is not saved here, so a reload or a crash starts the round again from the last global model. Free space on the disk, delete models you no longer need under Predict, or use a normal window.',
   'session.storageFull.model':
     'The trained model was not kept for Predict in this browser: its storage is full. Download the result bundle from the results page, or free space and add the bundle under Predict.',
+  'duration.seconds': '{seconds} s',
+  'duration.minutes': '{minutes} min {seconds} s',
+  'duration.hours': '{hours} h {minutes} min',
+  'session.paused':
+    'The browser paused this tab for {duration} while it was in the background (at {time}): Chrome freezes a hidden tab that uses the processor when Energy Saver is on. Rounds may have gone on without this site. While it trains, keep this tab visible, or plug the computer in and turn Energy Saver off.',
   'session.storageFull.rounds': 'This browser’s own points on the charts below are not kept for after a reload: its storage is full.',
   'phase.train': 'training',
   'phase.validate': 'validating',

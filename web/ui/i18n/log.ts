@@ -90,4 +90,5 @@ export const LOG_ZH: Record<keyof typeof LOG_EN, string> = {
   'log.testedFinal': `测试结果：${METRICS}`,
   'log.testedRound': `第 {round} 轮测试结果：${METRICS}`,
   'log.problem': '问题：{message}；继续运行。',
+  'log.paused': '浏览器将此参与方暂停了 {seconds} 秒（其标签页在后台被冻结）；期间的轮次可能已在没有它的情况下进行。',
 }

@@ -251,6 +251,10 @@ export const ZH: Table = {
     '此浏览器为本站点保存数据的空间已满（磁盘将满，或隐私窗口的容量限制）：训练继续进行，但进度未保存在本机，刷新页面或崩溃后将从最近的全局模型重新开始本轮。请释放磁盘空间、在“预测”页删除不再需要的模型，或改用普通窗口。',
   'session.storageFull.model':
     '训练好的模型未能保存到此浏览器供预测使用：存储空间已满。请在结果页下载结果模型包，或释放空间后在“预测”页添加该包。',
+  'duration.seconds': '{seconds} 秒',
+  'duration.minutes': '{minutes} 分 {seconds} 秒',
+  'duration.hours': '{hours} 小时 {minutes} 分',
+  'session.paused': '此标签页在后台时被浏览器暂停了 {duration}（{time}）：开启节能模式时，Chrome 会冻结占用处理器的隐藏标签页。期间的轮次可能已在没有本站点的情况下进行。训练期间请保持此标签页可见，或接通电源并关闭节能模式。',
   'session.storageFull.rounds': '由于存储空间已满，下方图表中本浏览器自己的数据点在刷新页面后不会保留。',
   'phase.train': '训练中',
   'phase.validate': '验证中',

@@ -4,11 +4,10 @@ import type { LogEvent, TaskView } from '../../../shared/wire'
 import { ApiError, api, followTask, sessionApi } from '../../api'
 import { TRAINING_BACKENDS, loadBackendOverride, saveBackendOverride } from '../../backend'
 import { currentSession, idbCheckpoints, startSession } from '../../federation/session'
-import type { SessionSnapshot, SessionStage } from '../../federation/session'
+import type { SessionSnapshot } from '../../federation/session'
 import { forgetTask, isStorageFull, loadCreatedTask, loadLocalRounds, loadMembership, mergeLocalRounds, saveLocalRounds } from '../../store'
 import type { LocalRound, Membership } from '../../store'
-import { apiErrorText } from '../api-error-text'
-import { CopyField, ErrorBox, Problems, Stat, messageOf, percent } from '../components'
+import { CopyField, ErrorBox, Stat, messageOf, percent } from '../components'
 import { BackendMeasurements } from '../backend-measurements'
 import { RoundChart } from '../chart'
 import { downloadHistoryCsv, roundRows } from '../round-history'
@@ -23,15 +22,7 @@ import { useSubscription } from '../use-subscription'
 import { PrivacyNote, SecureAggregationNote } from '../privacy'
 import { Participants } from '../participants'
 import { LiveLog, withLogLine } from '../live-log'
-import { waitingMessage } from '../waiting-text'
-import { noAnswerMessage, retryMessage } from '../retry-text'
-
-/** A session's step outside the rounds, as the reader reads it. */
-function stageText(stage: SessionStage, t: Translate): string {
-  if (stage.step === 'measuring') return t('session.stage.measuring', { backend: stage.backend, seconds: stage.seconds })
-  if (stage.step === 'settling') return t('session.stage.settling', { backends: stage.backends.join(t('join.listSeparator')), seconds: stage.seconds })
-  return t(`session.stage.${stage.step}`)
-}
+import { SessionNotices } from '../session-notices'
 
 /** The feature cache in short (the stat) and in full (the line under the stats): last epoch's counts, filling, or why training bypasses it. */
 function featureText(f: NonNullable<SessionSnapshot['features']>, t: Translate): { short: string; detail: string } {
@@ -303,20 +294,7 @@ export function TaskPage(props: { taskId: string }) {
           ) : null}
           {snap ? (
             <>
-              <Problems problems={snap.problems} testId="session-problems" />
-              <ErrorBox message={snap.error === null ? null : (apiErrorText(snap.errorCause, t) ?? noAnswerMessage(snap.errorCause, t) ?? snap.error)} />
-              {snap.storageFull.checkpoints || snap.storageFull.model || roundsNotKept ? (
-                <div class="notice" role="status" data-testid="storage-full">
-                  {snap.storageFull.checkpoints ? <p>{t('session.storageFull.checkpoints')}</p> : null}
-                  {snap.storageFull.model ? <p>{t('session.storageFull.model')}</p> : null}
-                  {roundsNotKept ? <p>{t('session.storageFull.rounds')}</p> : null}
-                </div>
-              ) : null}
-              {snap.stage || snap.detail ? (
-                <p class="muted" data-testid="session-detail">
-                  {snap.stage ? (snap.retry ? `${stageText(snap.stage, t)} — ${retryMessage(snap.retry, t)}` : stageText(snap.stage, t)) : snap.waiting ? waitingMessage(snap.waiting, t) : snap.retry ? retryMessage(snap.retry, t) : snap.detail}
-                </p>
-              ) : null}
+              <SessionNotices snap={snap} roundsNotKept={roundsNotKept} />
               <h3>{t('backend.title')}</h3>
               <div class="stats">
                 <Stat k={t('backend.name')} v={snap.compute?.backend ?? '…'} testId="backend" />
