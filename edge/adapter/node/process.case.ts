@@ -5,7 +5,14 @@ import { join } from 'node:path'
 import type { FetchLike } from '../../../shared/client'
 import type { Target } from '../../protocol.case'
 
-export type Launched = { child: ChildProcess; url: string; stdout: () => string; stderr: () => string }
+export type Launched = {
+  child: ChildProcess
+  url: string
+  stdout: () => string
+  stderr: () => string
+  /** Resolves with stdout once it matches `pattern` (the lines after the URL line come a moment later); rejects if the process ends first. */
+  printed: (pattern: RegExp) => Promise<string>
+}
 
 /**
  * Starts `edge/adapter/node/main.ts` (what `npm start` runs after the build) on port 0 and waits for its
@@ -18,12 +25,28 @@ export function launch(dataDir: string, bundlesDir: string, token: string, env: 
   })
   let out = ''
   let err = ''
+  const printed = (pattern: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        if (!pattern.test(out)) return false
+        child.stdout?.off('data', onData)
+        child.off('close', onClose)
+        resolve(out)
+        return true
+      }
+      const onData = () => void check()
+      const onClose = () => (check() ? undefined : reject(new Error(`the process ended before printing ${pattern}:\n${out}\n${err}`)))
+      if (check()) return
+      // Listened after the reader below, so `out` already holds the new chunk.
+      child.stdout?.on('data', onData)
+      child.once('close', onClose)
+    })
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()))
   return new Promise((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString()
       const m = /autofed aggregator: (https?:\/\/\S+)/.exec(out)
-      if (m) resolve({ child, url: m[1], stdout: () => out, stderr: () => err })
+      if (m) resolve({ child, url: m[1], stdout: () => out, stderr: () => err, printed })
     })
     // 'close': the output is complete by then.
     child.on('close', (code) => reject(new Error(`aggregator exited with ${code} before listening:\n${out}\n${err}`)))

@@ -111,6 +111,7 @@ describe('npm start behind a public address', () => {
     const dir = await mkdtemp(join(tmpdir(), 'autofed-start-'))
     dirs.push(dir)
     const started = await launch(dir, join(dir, 'no-bundles'), 'start-secret', { AUTOFED_NO_DEFAULT_TASK: '1', HOST: '0.0.0.0', PUBLIC_URL: 'https://fl.example.org/' })
+    await started.printed(/create a task: .*\n/)
     await kill(started.child)
     expect(started.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     expect(started.stdout()).toBe(`autofed aggregator: ${started.url}\npublic address:     https://fl.example.org\ncreate a task:      https://fl.example.org/create#token=start-secret\n`)
