@@ -443,6 +443,7 @@ export const EN = {
   'evaluate.gradcam': 'Grad-CAM',
   'evaluate.images': 'Every image',
   'evaluate.filterText': 'Filter by path or label',
+  'evaluate.whichLabel': 'Which images',
   'evaluate.which.all': 'all images',
   'evaluate.which.wrong': 'mistakes only',
   'evaluate.which.right': 'right only',

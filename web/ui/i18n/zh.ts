@@ -438,6 +438,7 @@ export const ZH: Table = {
   'evaluate.gradcam': 'Grad-CAM',
   'evaluate.images': '全部图片',
   'evaluate.filterText': '按路径或标签筛选',
+  'evaluate.whichLabel': '显示哪些图片',
   'evaluate.which.all': '全部图片',
   'evaluate.which.wrong': '仅错误',
   'evaluate.which.right': '仅正确',

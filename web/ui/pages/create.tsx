@@ -233,6 +233,7 @@ export function CreatePage() {
       {source === 'builtin' ? (
         <select
           value={builtin}
+          aria-label={t('create.builtin')}
           data-testid="bundle-select"
           onChange={(e: Event) => {
             const id = (e.target as HTMLSelectElement).value

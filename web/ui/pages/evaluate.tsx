@@ -287,8 +287,8 @@ function ImageTable(props: { e: Evaluation }) {
     <>
       <h2>{t('evaluate.images')}</h2>
       <div class="row">
-        <input type="text" style="flex:1;width:auto" placeholder={t('evaluate.filterText')} value={filter.text} onInput={(ev: Event) => setFilter({ ...filter, text: (ev.target as HTMLInputElement).value })} data-testid="eval-filter" />
-        <select style="width:auto" value={filter.which} onChange={(ev: Event) => setFilter({ ...filter, which: (ev.target as HTMLSelectElement).value as RowFilter['which'] })} data-testid="eval-which">
+        <input type="text" style="flex:1;width:auto" placeholder={t('evaluate.filterText')} aria-label={t('evaluate.filterText')} value={filter.text} onInput={(ev: Event) => setFilter({ ...filter, text: (ev.target as HTMLInputElement).value })} data-testid="eval-filter" />
+        <select style="width:auto" aria-label={t('evaluate.whichLabel')} value={filter.which} onChange={(ev: Event) => setFilter({ ...filter, which: (ev.target as HTMLSelectElement).value as RowFilter['which'] })} data-testid="eval-which">
           <option value="all">{t('evaluate.which.all')}</option>
           <option value="wrong">{t('evaluate.which.wrong')}</option>
           <option value="right">{t('evaluate.which.right')}</option>
