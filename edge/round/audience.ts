@@ -2,7 +2,7 @@ import type { ParticipantView, TaskEvent, TaskStatus, TaskView } from '../../sha
 
 /**
  * What each caller may see of a task (README "Security and reliability"): the initiator (`viewer` null)
- * everything; a participant its own label counts, the names, online state and total train images of the
+ * everything; a participant its own label counts and rounds in the model, the names, online state and total train images of the
  * other sites, the totals of the round (`counts`), and in `selected` and `reported` only itself. Over
  * SSE a participant gets no `participant` events and no other participant's log lines: what it receives
  * per round stays the same whatever the number of sites (edge/SCALING.md).

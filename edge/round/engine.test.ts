@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { decodeWeights, encodeUpdate, parseTaskParams, type LabelCounts, type TaskEvent, type TaskParams } from '../../shared/wire'
 import { createMemoryStore } from '../store'
 import { createManualClock, RoundEngine } from '.'
+import { viewFor } from './audience'
 
 const spec = [
   { name: 'w', shape: [2, 2] },
@@ -85,6 +86,29 @@ describe('RoundEngine', () => {
     for (const p of [a, b]) await s.engine.test(s.id, p.participantId, { examples: 1, loss: 0.1, confusion: [[1, 0], [0, 0]] })
     v = await s.engine.view(s.id)
     expect([v.state, v.history.map((h) => [h.round, h.attempt, h.contributors, h.examples])]).toEqual(['done', [[1, 2, 2, 6]]])
+  })
+
+  it('counts each site\'s rounds in the global model and its latest, for the initiator and the site itself', async () => {
+    const s = await setup({ min_participants: 1, calculation_timeout: 10, max_rounds: 2, patience: 10 })
+    const a = await s.join('a')
+    const b = await s.join('b')
+    await s.engine.start(s.id)
+    await s.upload(1, a.participantId, [1, 1, 1, 1, 1, 1], 3)
+    await s.upload(1, b.participantId, [2, 2, 2, 2, 2, 2], 3)
+    for (const p of [a, b]) await s.engine.validation(s.id, 1, p.participantId, { examples: 1, correct: 1, loss: 0.1 })
+    // Round 2: b sends nothing by calculation_timeout; the round closes on a's update alone.
+    await s.upload(2, a.participantId, [1, 1, 1, 1, 1, 1], 3)
+    await s.clock.advance(10_000)
+    // b, dropped at the deadline, is not waited for in the validate phase.
+    await s.engine.validation(s.id, 2, a.participantId, { examples: 1, correct: 1, loss: 0.1 })
+    const v = await s.engine.view(s.id)
+    expect(v.history.map((h) => [h.round, h.contributors])).toEqual([[1, 2], [2, 1]])
+    expect(v.participants.map((p) => [p.name, p.rounds, p.lastRound])).toEqual([['a', 2, 2], ['b', 1, 1]])
+    const credited = s.events.flatMap((e) => (e.type === 'participant' && e.data.action === 'contributed' ? [`${e.data.participant.name}@${e.data.participant.lastRound}`] : []))
+    expect(credited).toEqual(['a@1', 'b@1', 'a@2'])
+    // Another site sees b's name, state and images, not its rounds.
+    const seenByA = viewFor(v, a.participantId).participants.map((p) => [p.name, p.rounds, p.lastRound])
+    expect(seenByA).toEqual([['a', 2, 2], ['b', undefined, undefined]])
   })
 
   it('keeps the updates of a failed attempt across a restart of the aggregator', async () => {

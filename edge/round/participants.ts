@@ -96,6 +96,17 @@ export function declaredCounts(rec: TaskRecord, participantId: string): LabelCou
   return p.labelCounts
 }
 
+/** Credits each contributor of the round just closed (its update is in the new version) and tells the initiator and each of them. */
+export function creditContributors(deps: EngineDeps, rec: TaskRecord, contributors: readonly string[]): void {
+  for (const id of contributors) {
+    const p = rec.participants.find((x) => x.id === id)
+    if (!p) continue
+    p.rounds = (p.rounds ?? 0) + 1
+    p.lastRound = rec.round
+    deps.publish(rec.id, { type: 'participant', data: { action: 'contributed', participant: participantView(p) } })
+  }
+}
+
 /** Marks the selected participants that sent no update by the deadline offline (until their next request) and says so. */
 export function dropMissing(deps: EngineDeps, rec: TaskRecord, contributed: ReadonlySet<string>): void {
   for (const id of rec.selected) {

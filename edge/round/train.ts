@@ -8,7 +8,7 @@ import { beginAttempt } from './attempt'
 import { serverLog } from './logs'
 import { enoughReports, privateAggregate, spendRound } from './privacy'
 import { applyServerOptimizer } from './server-step'
-import { dropMissing } from './participants'
+import { creditContributors, dropMissing } from './participants'
 import { pushesProgress } from './progress'
 import { ACC_KEY, save, type EngineDeps, type Runtime } from './runtime'
 import { RoundError } from './types'
@@ -100,6 +100,7 @@ export async function closeTrain(deps: EngineDeps, rt: Runtime): Promise<void> {
   rt.closing = 'round-close'
   rec.version = rec.round
   dropMissing(deps, rec, new Set(acc.contributors.map((c) => c.id)))
+  creditContributors(deps, rec, acc.contributors.map((c) => c.id))
   const epsilon = spendRound(rec)
   rec.pending = { round: rec.round, attempt: rec.attempt, contributors: acc.contributors.length, examples: acc.contributors.reduce((n, c) => n + c.examples, 0), ...(epsilon === undefined ? {} : { epsilon }) }
   // The new version is stored and nothing folds into this round's sum again (closes run under the fold lock).

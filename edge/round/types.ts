@@ -32,6 +32,9 @@ export type ParticipantRecord = {
   examples: number
   labelCounts: LabelCounts
   joinedAt: number
+  /** Rounds whose global version holds this participant's update, and the latest of them (absent: none yet; records before them). */
+  rounds?: number
+  lastRound?: number
 }
 
 export type ValidationAccum = { examples: number; correct: number; lossSum: number; reports: number }

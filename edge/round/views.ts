@@ -5,7 +5,7 @@ import type { ParticipantRecord, TaskRecord } from './types'
 
 /** A participant as task views show it (no token hash); viewFor (trust.ts) narrows it for other sites. */
 export function participantView(p: ParticipantRecord): ParticipantView {
-  return { id: p.id, name: p.name, online: p.online && !p.left, examples: p.examples, labelCounts: p.labelCounts }
+  return { id: p.id, name: p.name, online: p.online && !p.left, examples: p.examples, labelCounts: p.labelCounts, rounds: p.rounds ?? 0, lastRound: p.lastRound ?? null }
 }
 
 /** Where the task stands: the fields the whole view and a `status` event share. */

@@ -2,7 +2,7 @@ import type { ParticipantView, PrivacyView, RoundMetrics, TaskCounts, TaskView, 
 
 export type LogEvent = { participantId: string; name: string; message: string; time: number }
 /** A site joined (or rejoined), left, missed a deadline (drop) or came back online after one (return). */
-export type ParticipantEvent = { action: 'join' | 'leave' | 'drop' | 'return'; participant: ParticipantView }
+export type ParticipantEvent = { action: 'join' | 'leave' | 'drop' | 'return' | 'contributed'; participant: ParticipantView }
 
 /**
  * What changes in a task while it runs, without its lists: pushed at every phase change and progress step

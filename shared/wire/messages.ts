@@ -198,7 +198,16 @@ export type PrivacyView = {
  */
 export type TaskCounts = { participants: number; online: number; selected: number; reported: number; expected: number }
 
-export type ParticipantView = { id: string; name: string; online: boolean; examples: number; labelCounts: LabelCounts }
+export type ParticipantView = {
+  id: string
+  name: string
+  online: boolean
+  examples: number
+  labelCounts: LabelCounts
+  /** Rounds whose global version holds this site's update, and the latest of them (null: none yet). The initiator's and the site's own view only. */
+  rounds?: number
+  lastRound?: number | null
+}
 export type TaskState = 'waiting' | 'running' | 'done' | 'stopped'
 export type TaskPhase = 'train' | 'validate' | 'test' | null
 

@@ -185,6 +185,8 @@ async function federatedRun({ name, aggregator, proxy, admin, shots, backends }:
     const boardLines = ((await board.getByTestId('log').textContent()) ?? '').split('\n')
     expect(boardLines.filter((l) => l.includes('Begin training of round 1.')).length).toBe(2)
     expect(await board.getByTestId('participants').locator('tbody tr').count()).toBe(2)
+    // Both updates are in version 1: each site has one round in the model.
+    expect(await board.getByTestId('participant-rounds').allTextContents()).toEqual(['1', '1'])
     await shootBoth(board, `${shots}/dashboard-initiator-training`)
     await page1.reload()
     releaseRound2()
@@ -195,6 +197,8 @@ async function federatedRun({ name, aggregator, proxy, admin, shots, backends }:
     // A participant's list of sites is fetched when shown.
     await page1.getByTestId('participants-details').locator('summary').click()
     await page1.getByTestId('participants').locator('tbody tr').nth(1).waitFor()
+    // Its own rounds in the model (both rounds), the other site's not shown to it.
+    expect((await page1.getByTestId('participant-rounds').allTextContents()).sort()).toEqual(['2', '—'])
     await shootBoth(page1, `${shots}/dashboard-participant-done`)
     await shootBoth(board, `${shots}/dashboard-initiator-done`)
     expect(await page1.getByTestId('backend').textContent()).toBe(backends[0])

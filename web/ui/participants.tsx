@@ -32,6 +32,10 @@ export function Participants(props: { task: TaskView; token: string | null; init
             <th>{t('task.name')}</th>
             <th class="num">{t('task.examples')}</th>
             <th>{t('task.online')}</th>
+            <th class="num" title={t('task.roundsInHint')}>
+              {t('task.roundsIn')}
+            </th>
+            <th class="num">{t('task.lastRound')}</th>
           </tr>
         </thead>
         <tbody>
@@ -40,6 +44,9 @@ export function Participants(props: { task: TaskView; token: string | null; init
               <td>{p.name}</td>
               <td class="num">{p.examples}</td>
               <td>{p.online ? t('task.yes') : t('task.no')}</td>
+              {/* Another site's contributions are not in a participant's view: a dash, not a zero. */}
+              <td class="num" data-testid="participant-rounds">{p.rounds ?? '—'}</td>
+              <td class="num">{p.lastRound ?? '—'}</td>
             </tr>
           ))}
         </tbody>
