@@ -72,6 +72,10 @@ describe('autofed participate (Node headless participant)', () => {
       expect(events.a.find((e) => e.type === 'joined')).toMatchObject({ backend: 'wasm', resumed: false })
       expect(events.a.filter((e) => e.type === 'uploaded').map((e) => e.type === 'uploaded' && [e.round, e.examples, e.stale])).toEqual([[1, 240, false], [2, 240, false]])
       expect(lines).toContain('a: round 1: uploaded (240 examples)')
+      // What it sends is said before: the model's parameters as float32, in MB.
+      const bytes = (await admin.task(task.id)).numParams * 4
+      expect(events.a.filter((e) => e.type === 'uploading').map((e) => e.type === 'uploading' && [e.round, e.bytes])).toEqual([[1, bytes], [2, bytes]])
+      expect(lines).toContain(`a: round 1: sending the update (${(bytes / 1e6).toFixed(1)} MB)`)
 
       const done = await admin.task(task.id)
       expect(done.state).toBe('done')

@@ -108,6 +108,8 @@ export function describeEvent(e: ParticipantEvent, splits?: { validation: number
       return `round ${e.round} epoch ${e.epoch}: loss ${e.result.loss.toFixed(4)}, accuracy ${e.result.accuracy.toFixed(3)}, ${e.result.imagesPerSecond.toFixed(1)} images/s` +
         (e.result.skipped > 0 ? `, ${count(e.result.skipped, 'unreadable file')} skipped` : '') +
         (e.result.features ? `; ${featureCacheSummary(e.result.features)}` : '')
+    case 'uploading':
+      return `round ${e.round}: sending the update (${(e.bytes / 1e6).toFixed(1)} MB)`
     case 'uploaded':
       return e.stale ? `round ${e.round}: the aggregator did not take our update now; waiting for the retry or the next round` : `round ${e.round}: uploaded (${e.examples} examples)`
     case 'validation':

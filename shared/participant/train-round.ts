@@ -110,6 +110,7 @@ export async function trainRound(ctx: LoopContext, task: TaskState): Promise<boo
   // upload's path (in a browser, IndexedDB's write and the request's body shared the machine's cores): it is
   // written only when the upload is not answered within UPLOAD_GRACE_MS, or fails.
   const grace = first <= mergeEpochs ? setTimeout(ctx.saveLater, UPLOAD_GRACE_MS) : undefined
+  ctx.emit({ type: 'uploading', round, bytes: weights.reduce((n, w) => n + w.data.length * 4, 0) })
   try {
     await ctx.call(`upload of round ${round}`, () => ctx.o.api.upload(ctx.auth(), round, weights, examples))
   } catch (err) {

@@ -131,6 +131,8 @@ export type ParticipantEvent =
   | { type: 'phase'; phase: 'train' | 'validate' | 'test'; round: number }
   | ({ type: 'batch'; round: number; epoch: number } & BatchProgress)
   | { type: 'epoch'; round: number; epoch: number; result: EpochResult }
+  /** The update of `round` is being sent: `bytes` of values (on a slow uplink, minutes). */
+  | { type: 'uploading'; round: number; bytes: number }
   | { type: 'uploaded'; round: number; examples: number; stale: boolean }
   | { type: 'validation'; round: number; result: EvalResult }
   | { type: 'test'; result: TestResult }

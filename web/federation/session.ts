@@ -75,6 +75,8 @@ export type SessionSnapshot = {
    * reload resumes from an older point) and the trained model for Predict (the results page still has it).
    */
   storageFull: { checkpoints: boolean; model: boolean }
+  /** The update being sent (set when its upload starts, cleared by its answer): on a slow uplink it takes minutes. */
+  sending: { round: number; bytes: number; since: number } | null
   /** The browser's last freeze of this tab while it trained (freeze-watch.ts): how long, and when it ended. */
   paused: { seconds: number; at: number } | null
 }
@@ -133,7 +135,7 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
   const existing = sessions.get(o.membership.taskId)
   if (existing) return existing
   const taskId = o.membership.taskId
-  let snap: SessionSnapshot = { status: 'preparing', stage: null, detail: '', waiting: null, retry: null, compute: null, round: 0, phase: null, progress: null, local: [], problems: [], skipped: [], error: null, errorCause: null, features: null, storageFull: { checkpoints: false, model: false }, paused: null }
+  let snap: SessionSnapshot = { status: 'preparing', stage: null, detail: '', waiting: null, retry: null, compute: null, round: 0, phase: null, progress: null, local: [], problems: [], skipped: [], error: null, errorCause: null, features: null, storageFull: { checkpoints: false, model: false }, paused: null, sending: null }
   const listeners = new Set<Listener>()
   const set = (patch: Partial<SessionSnapshot>) => {
     snap = { ...snap, ...patch }
@@ -148,12 +150,16 @@ export function startSession(o: { membership: Membership; source: FileSource; ap
         return set({ round: e.round, status: 'running' })
       case 'phase':
         // A new phase's batches replace the last one's progress line.
-        return set({ round: e.round, phase: e.phase, progress: null, detail: '', waiting: null, retry: null })
+        return set({ round: e.round, phase: e.phase, progress: null, detail: '', waiting: null, retry: null, sending: null })
       case 'waiting':
         // Not training (an update already in, not selected, a retry ahead): no phase and no frozen progress line.
-        return set({ round: e.round, phase: null, progress: null, detail: e.message, waiting: e.waiting, retry: null })
+        return set({ round: e.round, phase: null, progress: null, detail: e.message, waiting: e.waiting, retry: null, sending: null })
       case 'problem':
-        return set({ detail: e.message, waiting: null, retry: null })
+        return set({ detail: e.message, waiting: null, retry: null, sending: null })
+      case 'uploading':
+        return set({ sending: { round: e.round, bytes: e.bytes, since: Date.now() }, waiting: null, detail: '' })
+      case 'uploaded':
+        return set({ sending: null })
       case 'batch':
         return set({
           progress: { epoch: e.epoch, step: e.step, loss: e.loss, accuracy: e.accuracy },

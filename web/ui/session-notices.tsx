@@ -14,6 +14,18 @@ function stageText(stage: SessionStage, t: Translate): string {
   return t(`session.stage.${stage.step}`)
 }
 
+/** The line under the notices: a step before or after the rounds, the update being sent, why it waits, a retry, or the loop's own words. */
+function detailText(snap: SessionSnapshot, t: Translate, clockTime: (ms: number) => string): string {
+  const retry = snap.retry ? retryMessage(snap.retry, t) : null
+  if (snap.stage) return retry ? `${stageText(snap.stage, t)} — ${retry}` : stageText(snap.stage, t)
+  if (snap.sending) {
+    const sending = t('session.sending', { round: snap.sending.round, mb: (snap.sending.bytes / 1e6).toFixed(1), time: clockTime(snap.sending.since) })
+    return retry ? `${sending} — ${retry}` : sending
+  }
+  if (snap.waiting) return waitingMessage(snap.waiting, t)
+  return retry ?? snap.detail
+}
+
 /**
  * What this browser's participant has to say above its figures, in the page's language: its problems or error,
  * a pause the browser imposed on the tab, what its full storage did not keep, and its current step or wait.
@@ -38,9 +50,9 @@ export function SessionNotices(props: { snap: SessionSnapshot; roundsNotKept: bo
           {roundsNotKept ? <p>{t('session.storageFull.rounds')}</p> : null}
         </div>
       ) : null}
-      {snap.stage || snap.detail ? (
-        <p class="muted" data-testid="session-detail">
-          {snap.stage ? (snap.retry ? `${stageText(snap.stage, t)} — ${retryMessage(snap.retry, t)}` : stageText(snap.stage, t)) : snap.waiting ? waitingMessage(snap.waiting, t) : snap.retry ? retryMessage(snap.retry, t) : snap.detail}
+      {snap.stage || snap.sending || snap.detail ? (
+        <p class="muted" data-testid="session-detail" data-sending={snap.sending ? snap.sending.round : undefined}>
+          {detailText(snap, t, clockTime)}
         </p>
       ) : null}
     </>

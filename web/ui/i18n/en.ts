@@ -259,6 +259,7 @@ export const EN = {
   'duration.seconds': '{seconds} s',
   'duration.minutes': '{minutes} min {seconds} s',
   'duration.hours': '{hours} h {minutes} min',
+  'session.sending': 'Sending the update of round {round} ({mb} MB, since {time})…',
   'session.paused':
     'The browser paused this tab for {duration} while it was in the background (at {time}): Chrome freezes a hidden tab that uses the processor when Energy Saver is on. Rounds may have gone on without this site. While it trains, keep this tab visible, or plug the computer in and turn Energy Saver off.',
   'session.storageFull.rounds': 'This browser’s own points on the charts below are not kept for after a reload: its storage is full.',

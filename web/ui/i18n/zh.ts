@@ -257,6 +257,7 @@ export const ZH: Table = {
   'duration.seconds': '{seconds} 秒',
   'duration.minutes': '{minutes} 分 {seconds} 秒',
   'duration.hours': '{hours} 小时 {minutes} 分',
+  'session.sending': '正在发送第 {round} 轮的更新（{mb} MB，自 {time} 起）…',
   'session.paused': '此标签页在后台时被浏览器暂停了 {duration}（{time}）：开启节能模式时，Chrome 会冻结占用处理器的隐藏标签页。期间的轮次可能已在没有本站点的情况下进行。训练期间请保持此标签页可见，或接通电源并关闭节能模式。',
   'session.storageFull.rounds': '由于存储空间已满，下方图表中本浏览器自己的数据点在刷新页面后不会保留。',
   'phase.train': '训练中',

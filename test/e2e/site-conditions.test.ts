@@ -12,14 +12,18 @@ import type { WorkWatch } from './progress'
 import { SHOTS, startE2eStack } from './stack'
 import type { E2eStack } from './stack'
 
-// A participant's tab frozen by the browser while it trains: Chrome freezes a tab hidden for 5 minutes that
-// uses the CPU when Energy Saver is on, and a Web Lock nobody waits for does not spare it. Headless
-// Chromium keeps every page visible, and DevTools freezes only hidden pages, so the freeze is the page
-// lifecycle's own events, dispatched around 1.5 s. What is checked is what the page and the task's log
-// make of them: the dashboard says how long the tab was paused and what to do, and the line reaches the
-// aggregator (it comes back in this page's log over the event stream: the page does not add it itself).
+// What a site's own conditions do to its participant in the browser.
+// - A tab frozen by the browser: Chrome freezes a tab hidden for 5 minutes that uses the CPU when Energy Saver
+//   is on, and a Web Lock nobody waits for does not spare it. Headless Chromium keeps every page visible, and
+//   DevTools freezes only hidden pages, so the freeze is the page lifecycle's own events, dispatched around
+//   1.5 s. What is checked is what the page and the task's log make of them: the dashboard says how long the
+//   tab was paused and what to do, and the line reaches the aggregator (it comes back in this page's log over
+//   the event stream: the page does not add it itself).
+// - A slow uplink: DevTools throttles the page's uploads to 1 MB/s, so mnist-cnn's 6.65 MB update takes
+//   about 7 s to send; the dashboard says what it is sending, and the round takes it.
 
-const TOKEN = 'e2e-frozen-tab-secret'
+const TOKEN = 'e2e-site-conditions-secret'
+const UPLINK_BYTES_PER_S = 1_000_000
 const PER_CLASS = 6
 const IMAGES = 10 * (PER_CLASS + Math.ceil(PER_CLASS / 6))
 const FROZEN_MS = 1500
@@ -31,16 +35,16 @@ let admin: AutofedClient
 let participant: MnistParticipant
 
 beforeAll(async () => {
-  stack = await startE2eStack('frozen-tab', TOKEN)
+  stack = await startE2eStack('site-conditions', TOKEN)
   ;({ aggregator, admin, browser } = stack)
   participant = (await makeMnistFolders({ out: join(stack.work, 'mnist'), perClass: PER_CLASS, participants: 1, layout: 'imagefolder' })).participants[0]
 })
 
 afterAll(() => stack?.close())
 
-describe('a tab the browser froze during a task', () => {
-  it('says on the dashboard for how long and what to do, tells the task log, and trains on to the end', async () => {
-    const { task, invite } = await admin.createTask({ bundle: 'mnist-cnn', name: 'frozen tab', params: { max_rounds: 1, min_participants: 1 } })
+describe("a site's conditions", () => {
+  it('a tab frozen by the browser, then a slow uplink: the dashboard says for how long it was paused and what it is sending, the log tells the initiator, and the round takes the update', async () => {
+    const { task, invite } = await admin.createTask({ bundle: 'mnist-cnn', name: 'hard conditions', params: { max_rounds: 1, min_participants: 1 } })
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
     const page = await context.newPage()
     const logs: string[] = []
@@ -48,7 +52,7 @@ describe('a tab the browser froze during a task', () => {
     const watch: WorkWatch = { pages: [page], aggregator: aggregatorProgress(() => admin.task(task.id)), silentImages: IMAGES }
     try {
       await page.goto(`${aggregator.url}/join/${task.id}#invite=${invite}`)
-      await page.getByTestId('join-name').fill('site asleep')
+      await page.getByTestId('join-name').fill('site far away')
       await page.getByTestId('folder-input').setInputFiles(participant.imagefolder!)
       await waitForWork(page, 'count-train', /^\d+$/, undefined, watch)
       await page.getByTestId('join-button').click()
@@ -56,6 +60,8 @@ describe('a tab the browser froze during a task', () => {
       await page.getByTestId('backend-override').selectOption('wasm')
       await waitForWork(page, 'backend', /^wasm$/, undefined, watch)
       await waitForWork(page, 'session-status', /^running$/, 'data-status', watch)
+
+      // Frozen while it waits for the start.
       expect(await page.getByTestId('session-paused').count()).toBe(0)
       await page.evaluate(
         (ms) =>
@@ -74,15 +80,29 @@ describe('a tab the browser froze during a task', () => {
       expect(notice).toContain(`The browser paused this tab for ${seconds} s while it was in the background`)
       expect(notice).toContain('keep this tab visible, or plug the computer in and turn Energy Saver off')
       await waitForWork(page, 'log', new RegExp(`The browser paused this participant for ${seconds} s \\(its tab frozen in the background\\)`), undefined, watch)
+
+      // Then its uploads throttled to 1 MB/s: mnist-cnn's 6.65 MB update takes about 7 s.
+      const cdp = await context.newCDPSession(page)
+      await cdp.send('Network.enable')
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: UPLINK_BYTES_PER_S })
       await admin.start(task.id)
+      // Shown for the whole upload (seconds here), so the wait sees it.
+      const sending = await waitForWork(page, 'session-detail', /Sending the update of round 1 \(6\.7 MB, since /, undefined, watch)
+      expect(sending).toMatch(/^Sending the update of round 1 \(6\.7 MB, since .+\)…$/)
       await waitForWork(page, 'session-status', /^finished$/, 'data-status', watch)
       expect((await admin.task(task.id)).history.map((h) => [h.round, h.contributors])).toEqual([[1, 1]])
-      await page.screenshot({ path: `${SHOTS}/frozen-tab.png`, fullPage: true })
+      // The page's own timing of its upload: the throttle held it to about 1 MB/s.
+      const uploadMs = await page.evaluate(() => performance.getEntriesByName('autofed upload').map((e) => e.duration))
+      expect(uploadMs).toHaveLength(1)
+      expect(uploadMs[0]).toBeGreaterThan((0.8 * 6.65e6 * 1000) / UPLINK_BYTES_PER_S)
+      console.log(`site conditions: paused ${seconds} s; the update of round 1 took ${(uploadMs[0] / 1000).toFixed(1)} s at ${UPLINK_BYTES_PER_S / 1e6} MB/s`)
+      await cdp.detach()
+      await page.screenshot({ path: `${SHOTS}/site-conditions.png`, fullPage: true })
       await setLang(page, 'zh')
       await page.getByText(`此标签页在后台时被浏览器暂停了 ${seconds} 秒`).waitFor()
-      await page.screenshot({ path: `${SHOTS}/frozen-tab-zh.png`, fullPage: true })
+      await page.screenshot({ path: `${SHOTS}/site-conditions-zh.png`, fullPage: true })
     } catch (err) {
-      await page.screenshot({ path: `${SHOTS}/failed-frozen-tab.png`, fullPage: true }).catch(() => {})
+      await page.screenshot({ path: `${SHOTS}/failed-site-conditions.png`, fullPage: true }).catch(() => {})
       console.log(logs.join('\n'))
       throw err
     } finally {
