@@ -11,6 +11,7 @@ import { accessibilityViolations } from './axe'
 import { injectPicker, watchPage, writeFolderToOpfs } from './browser'
 import { setLang, waitOrFail } from './evaluate-page'
 import { readFolder } from './folders'
+import { joinThroughPage } from './join-page'
 import { aggregatorProgress, waitForWork } from './progress'
 import type { WorkWatch } from './progress'
 import { SHOTS, startE2eStack } from './stack'
@@ -72,16 +73,8 @@ describe('accessibility of every page (WCAG 2.1 A and AA, axe-core)', () => {
       await page.getByTestId('create-button').waitFor()
       found.push(...(await audit(page, 'create')))
 
-      await page.goto(`${aggregator.url}/join/${task.id}#invite=${invite}`)
-      await page.getByTestId('join-name').fill('site a')
-      await page.getByTestId('folder-input').setInputFiles(participant.imagefolder!)
-      await waitForWork(page, 'count-train', /^\d+$/, undefined, watch)
-      found.push(...(await audit(page, 'join, folder checked')))
-
-      await page.getByTestId('join-button').click()
-      await page.waitForURL(`**/tasks/${task.id}`)
-      await page.getByTestId('backend-override').selectOption('wasm')
-      await waitForWork(page, 'session-status', /^running$/, 'data-status', watch)
+      const beforeJoin = async () => void found.push(...(await audit(page, 'join, folder checked')))
+      await joinThroughPage(page, { url: aggregator.url, taskId: task.id, invite, name: 'site a', folder: participant.imagefolder!, backend: 'wasm', watch, beforeJoin })
       found.push(...(await audit(page, 'dashboard, waiting for the start')))
 
       await admin.start(task.id)

@@ -7,6 +7,7 @@ import type { AutofedClient } from '../../shared/client'
 import type { Aggregator } from './aggregator'
 import { watchPage } from './browser'
 import { setLang } from './evaluate-page'
+import { joinThroughPage } from './join-page'
 import { aggregatorProgress, waitForWork } from './progress'
 import type { WorkWatch } from './progress'
 import { SHOTS, startE2eStack } from './stack'
@@ -51,15 +52,7 @@ describe("a site's conditions", () => {
     watchPage(page, 'site', logs)
     const watch: WorkWatch = { pages: [page], aggregator: aggregatorProgress(() => admin.task(task.id)), silentImages: IMAGES }
     try {
-      await page.goto(`${aggregator.url}/join/${task.id}#invite=${invite}`)
-      await page.getByTestId('join-name').fill('site far away')
-      await page.getByTestId('folder-input').setInputFiles(participant.imagefolder!)
-      await waitForWork(page, 'count-train', /^\d+$/, undefined, watch)
-      await page.getByTestId('join-button').click()
-      await page.waitForURL(`**/tasks/${task.id}`)
-      await page.getByTestId('backend-override').selectOption('wasm')
-      await waitForWork(page, 'backend', /^wasm$/, undefined, watch)
-      await waitForWork(page, 'session-status', /^running$/, 'data-status', watch)
+      await joinThroughPage(page, { url: aggregator.url, taskId: task.id, invite, name: 'site far away', folder: participant.imagefolder!, backend: 'wasm', watch })
 
       // Frozen while it waits for the start.
       expect(await page.getByTestId('session-paused').count()).toBe(0)

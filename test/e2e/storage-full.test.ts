@@ -7,6 +7,7 @@ import type { AutofedClient } from '../../shared/client'
 import type { Aggregator } from './aggregator'
 import { watchPage } from './browser'
 import { setLang } from './evaluate-page'
+import { joinThroughPage } from './join-page'
 import { aggregatorProgress, waitForWork } from './progress'
 import type { WorkWatch } from './progress'
 import { SHOTS, startE2eStack } from './stack'
@@ -59,14 +60,7 @@ describe('a browser whose storage is full', () => {
     const watch: WorkWatch = { pages: [page], aggregator: aggregatorProgress(() => admin.task(task.id)), silentImages: IMAGES }
     try {
       await limitStorage(context, page, QUOTA_BYTES)
-      await page.goto(`${aggregator.url}/join/${task.id}#invite=${invite}`)
-      await page.getByTestId('join-name').fill('site full')
-      await page.getByTestId('folder-input').setInputFiles(participant.imagefolder!)
-      await waitForWork(page, 'count-train', /^\d+$/, undefined, watch)
-      await page.getByTestId('join-button').click()
-      await page.waitForURL(`**/tasks/${task.id}`)
-      await page.getByTestId('backend-override').selectOption('wasm')
-      await waitForWork(page, 'backend', /^wasm$/, undefined, watch)
+      await joinThroughPage(page, { url: aggregator.url, taskId: task.id, invite, name: 'site full', folder: participant.imagefolder!, backend: 'wasm', watch })
       await admin.start(task.id)
       // Refused while training (the checkpoint after the first epoch, with the model's weights), said on the page, training on.
       const notice = await waitForWork(page, 'storage-full', /progress is not saved here/, undefined, watch)
