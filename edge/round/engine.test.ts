@@ -111,6 +111,24 @@ describe('RoundEngine', () => {
     expect(seenByA).toEqual([['a', 2, 2], ['b', undefined, undefined]])
   })
 
+  it('names the sites whose updates were still arriving when calculation_timeout closed the round, and refuses them', async () => {
+    const s = await setup({ min_participants: 1, calculation_timeout: 10, max_rounds: 2 })
+    const a = await s.join('slow site')
+    const b = await s.join('b')
+    await s.engine.start(s.id)
+    await s.upload(1, b.participantId, [2, 2, 2, 2, 2, 2], 3)
+    const held = s.heldUpload(a.participantId, [1, 1, 1, 1, 1, 1], 3)
+    await held.sent
+    await s.clock.advance(10_000)
+    expect((await s.engine.view(s.id)).phase).toBe('validate')
+    expect((await s.engine.logs(s.id)).map((l) => l.message)).toContain(
+      'round 1: closed at calculation_timeout (10 s) while the update of slow site was still arriving; a longer calculation_timeout lets slower sites in',
+    )
+    held.open()
+    await expect(held.done).rejects.toMatchObject({ status: 409 })
+    expect(await s.global(1)).toEqual([2, 2, 2, 2, 2, 2])
+  })
+
   it('keeps the updates of a failed attempt across a restart of the aggregator', async () => {
     const s = await setup({ min_participants: 2, calculation_timeout: 10 })
     const a = await s.join('a')

@@ -1,6 +1,6 @@
 import { apiErrors } from '../../shared/api-errors'
 import { meanOf, releaseRunningSum } from '../../shared/fedavg'
-import { averagedLine, retryLine } from '../../shared/log-lines'
+import { averagedLine, lateUploadsLine, retryLine } from '../../shared/log-lines'
 import { coordinateMedian, trimmedMean } from '../../shared/robust'
 import { weightsMessage, type UploadResponse } from '../../shared/wire'
 import type { Accumulator } from './accumulator'
@@ -127,7 +127,12 @@ export function trainDeadline(deps: EngineDeps, rt: Runtime): boolean {
     return false
   }
   const got = rt.acc?.contributors.length ?? 0
-  if (got >= rec.params.min_participants && got > 0) return true
+  if (got >= rec.params.min_participants && got > 0) {
+    // Uploads still streaming in are refused once the round closes: the initiator learns which sites the deadline cut off.
+    const late = rec.participants.filter((p) => rt.uploading.has(p.id) && !rt.acc?.contributors.some((c) => c.id === p.id)).map((p) => p.name)
+    if (late.length > 0) serverLog(deps, rt, lateUploadsLine({ round: rec.round, names: late, seconds: rec.params.calculation_timeout }))
+    return true
+  }
   serverLog(deps, rt, retryLine({ round: rec.round, got, selected: rec.selected.length, needed: rec.params.min_participants, version: rec.version }))
   dropMissing(deps, rec, new Set(rt.acc?.contributors.map((c) => c.id) ?? []))
   // The accepted updates and their stored logs stay: beginAttempt keeps them for the next attempt.

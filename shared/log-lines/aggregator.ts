@@ -110,6 +110,11 @@ export function lateJoinLine(v: { round: number; name: string; msLeft: number })
   return line('lateJoin', { round: v.round, name: v.name, seconds: Math.round(v.msLeft / 1000) })
 }
 
+/** The train phase closed at its deadline while these sites' updates were still arriving (they will be refused). */
+export function lateUploadsLine(v: { round: number; names: readonly string[]; seconds: number }): string {
+  return line('lateUploads', { round: v.round, names: v.names.join(', '), seconds: v.seconds })
+}
+
 /** The task's test result on its best version. */
 export function testedLine(v: { version: number; accuracy: number; examples: number }): string {
   return line('tested', { ...v, accuracy: v.accuracy.toFixed(4) })

@@ -44,6 +44,7 @@ export function exampleLines(): Record<LogLineCode, string> {
     waitingKeptOne: a.waitingLine({ round: 4, online: 2, kept: 1, needed: 3 }),
     waitingKept: a.waitingLine({ round: 4, online: 2, kept: 2, needed: 3 }),
     lateJoin: a.lateJoinLine({ round: 4, name: '上海 lab', msLeft: 41_600 }),
+    lateUploads: a.lateUploadsLine({ round: 4, names: ['clinic b', '上海 lab'], seconds: 300 }),
     tested: a.testedLine({ version: 7, accuracy: 0.93456, examples: 10000 }),
     doneUntested: a.doneUntestedLine({ version: 7 }),
     testWaiting: a.testWaitingLine({ version: 7 }),

@@ -57,6 +57,7 @@ export const AGGREGATOR_FORMATS = {
   waitingKeptOne: `${WAITING}, 1 update kept, {needed} needed)`,
   waitingKept: `${WAITING}, {kept} updates kept, {needed} needed)`,
   lateJoin: 'round {round}: {name} joins this round ({seconds} s left to train)',
+  lateUploads: 'round {round}: closed at calculation_timeout ({seconds} s) while the update of {names} was still arriving; a longer calculation_timeout lets slower sites in',
   tested: 'test of version {version}: accuracy {accuracy} on {examples} examples',
   doneUntested: 'done without a test result: no participant has test images; version {version} is the best model (download it from the results page)',
   testWaiting: 'no test results by calculation_timeout; waiting again for participants to test version {version}',
@@ -156,6 +157,7 @@ export const SLOT_KINDS: Record<string, SlotKind> = {
   key: 'path',
   // A participant's name or id, an error's words: free text, shown as it came.
   name: 'text',
+  names: 'text',
   id: 'text',
   why: 'text',
   reason: 'text',

@@ -8,7 +8,7 @@ import { logAuthor, logLine, logMessageText } from './log-messages'
 const EXAMPLES = Object.entries(exampleLines()) as [LogLineCode, string][]
 
 /** Latin a Chinese line may hold besides its values: units, a norm's name, a parameter the config names. */
-const VERBATIM = ['epoch', 'L2', 'update_norm', 'clip']
+const VERBATIM = ['epoch', 'L2', 'update_norm', 'clip', 'calculation_timeout']
 
 /** The Latin left in a Chinese line once its values and the allowed words are taken out ("" when none). */
 function latinLeft(text: string, values: string[]): string {

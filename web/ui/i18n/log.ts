@@ -63,6 +63,7 @@ export const LOG_ZH: Record<keyof typeof LOG_EN, string> = {
   'log.waitingKeptOne': '第 {round} 轮：等待参与方（{online} 个在线，保留了 1 个更新，需要 {needed} 个）',
   'log.waitingKept': '第 {round} 轮：等待参与方（{online} 个在线，保留了 {kept} 个更新，需要 {needed} 个）',
   'log.lateJoin': '第 {round} 轮：{name} 加入本轮（还剩 {seconds} 秒可用于训练）',
+  'log.lateUploads': '第 {round} 轮：超时（{seconds} 秒）结束时 {names} 的更新仍在传输中；延长计算超时（calculation_timeout）可让较慢的站点赶上',
   'log.tested': '第 {version} 版的测试结果：准确率 {accuracy}（{examples} 个样本）',
   'log.doneUntested': '任务结束，没有测试结果：没有参与方有测试图像；第 {version} 版为最佳模型（可在结果页下载）',
   'log.testWaiting': '超时前没有收到测试结果；再次等待参与方测试第 {version} 版',
