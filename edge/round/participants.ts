@@ -96,10 +96,16 @@ export function declaredCounts(rec: TaskRecord, participantId: string): LabelCou
   return p.labelCounts
 }
 
+/** The task's participants by id: one pass, where a lookup per selected site made a close O(sites²) (10,000 a task). */
+function participantsById(rec: TaskRecord): Map<string, ParticipantRecord> {
+  return new Map(rec.participants.map((p) => [p.id, p]))
+}
+
 /** Credits each contributor of the round just closed (its update is in the new version) and tells the initiator and each of them. */
-export function creditContributors(deps: EngineDeps, rec: TaskRecord, contributors: readonly string[]): void {
+export function creditContributors(deps: EngineDeps, rec: TaskRecord, contributors: Iterable<string>): void {
+  const byId = participantsById(rec)
   for (const id of contributors) {
-    const p = rec.participants.find((x) => x.id === id)
+    const p = byId.get(id)
     if (!p) continue
     p.rounds = (p.rounds ?? 0) + 1
     p.lastRound = rec.round
@@ -109,8 +115,9 @@ export function creditContributors(deps: EngineDeps, rec: TaskRecord, contributo
 
 /** Marks the selected participants that sent no update by the deadline offline (until their next request) and says so. */
 export function dropMissing(deps: EngineDeps, rec: TaskRecord, contributed: ReadonlySet<string>): void {
+  const byId = participantsById(rec)
   for (const id of rec.selected) {
-    const p = rec.participants.find((x) => x.id === id)
+    const p = byId.get(id)
     if (p && !contributed.has(id) && !p.left) {
       p.online = false
       deps.publish(rec.id, { type: 'participant', data: { action: 'drop', participant: participantView(p) } })

@@ -99,8 +99,9 @@ export async function closeTrain(deps: EngineDeps, rt: Runtime): Promise<void> {
   await storeVersion(deps, rt, rec.round, stepped, plain ? Math.sqrt(plain.squares) : undefined, plain ? message?.bytes : undefined)
   rt.closing = 'round-close'
   rec.version = rec.round
-  dropMissing(deps, rec, new Set(acc.contributors.map((c) => c.id)))
-  creditContributors(deps, rec, acc.contributors.map((c) => c.id))
+  const contributed = new Set(acc.contributors.map((c) => c.id))
+  dropMissing(deps, rec, contributed)
+  creditContributors(deps, rec, contributed)
   const epsilon = spendRound(rec)
   rec.pending = { round: rec.round, attempt: rec.attempt, contributors: acc.contributors.length, examples: acc.contributors.reduce((n, c) => n + c.examples, 0), ...(epsilon === undefined ? {} : { epsilon }) }
   // The new version is stored and nothing folds into this round's sum again (closes run under the fold lock).
@@ -129,7 +130,8 @@ export function trainDeadline(deps: EngineDeps, rt: Runtime): boolean {
   const got = rt.acc?.contributors.length ?? 0
   if (got >= rec.params.min_participants && got > 0) {
     // Uploads still streaming in are refused once the round closes: the initiator learns which sites the deadline cut off.
-    const late = rec.participants.filter((p) => rt.uploading.has(p.id) && !rt.acc?.contributors.some((c) => c.id === p.id)).map((p) => p.name)
+    const taken = new Set(rt.acc?.contributors.map((c) => c.id))
+    const late = rec.participants.filter((p) => rt.uploading.has(p.id) && !taken.has(p.id)).map((p) => p.name)
     if (late.length > 0) serverLog(deps, rt, lateUploadsLine({ round: rec.round, names: late, seconds: rec.params.calculation_timeout }))
     return true
   }
