@@ -65,10 +65,20 @@ async function writeAll(files: { path: string; bytes: Uint8Array | string }[]): 
     await Promise.all(files.slice(i, i + WRITE_BATCH).map((f) => writeFile(f.path, f.bytes)))
 }
 
+/** Test images per digit when none is given: MNIST's own test:train ratio. */
+export function defaultTestPerClass(perClass: number): number {
+  return Math.ceil(perClass / 6)
+}
+
+/** Images of one IID participant's folder (train and test, ten digits) with `perClass` and the default test share. */
+export function imagesPerParticipant(perClass: number): number {
+  return 10 * (perClass + defaultTestPerClass(perClass))
+}
+
 /** Writes the participants' MNIST folders and returns where they are with their exact per-digit counts. */
 export async function makeMnistFolders(options: MnistFoldersOptions): Promise<MnistFoldersResult> {
   const perClass = positiveInteger(options.perClass, 'perClass')
-  const testPerClass = positiveInteger(options.testPerClass ?? Math.ceil(perClass / 6), 'testPerClass', 0)
+  const testPerClass = positiveInteger(options.testPerClass ?? defaultTestPerClass(perClass), 'testPerClass', 0)
   const participants = positiveInteger(options.participants ?? 1, 'participants')
   const split = options.split ?? 'iid'
   const layout = options.layout ?? 'both'

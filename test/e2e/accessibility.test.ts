@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { makeMnistFolders } from '../../scripts/make-mnist-folders'
+import { imagesPerParticipant, makeMnistFolders } from '../../scripts/make-mnist-folders'
 import type { MnistParticipant } from '../../scripts/make-mnist-folders'
 import { smallCnnBundle } from '../../scripts/bundles/small-cnn.case'
 import type { AutofedClient } from '../../shared/client'
@@ -23,7 +23,7 @@ import type { E2eStack } from './stack'
 
 const TOKEN = 'e2e-accessibility-secret'
 const PER_CLASS = 4
-const IMAGES = 10 * (PER_CLASS + Math.ceil(PER_CLASS / 6))
+const IMAGES = imagesPerParticipant(PER_CLASS)
 
 let stack: E2eStack | undefined
 let aggregator: Aggregator

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { makeMnistFolders } from '../../scripts/make-mnist-folders'
+import { defaultTestPerClass, imagesPerParticipant, makeMnistFolders } from '../../scripts/make-mnist-folders'
 import type { MnistParticipant } from '../../scripts/make-mnist-folders'
 import { createClient } from '../../shared/client'
 import type { AutofedClient } from '../../shared/client'
@@ -69,7 +69,7 @@ async function secretImages(): Promise<SecretImage[]> {
 }
 
 /** Images in one participant's folder: the longest stretch without a visible training step handles fewer. */
-const IMAGES_PER_PARTICIPANT = 10 * (PER_CLASS + Math.ceil(PER_CLASS / 6))
+const IMAGES_PER_PARTICIPANT = imagesPerParticipant(PER_CLASS)
 
 /**
  * Waits until the element `testId` (its text, or attribute `attr`) matches `pattern` and returns that
@@ -136,7 +136,7 @@ async function federatedRun({ name, aggregator, proxy, admin, shots, backends }:
     await page1.goto(inviteUrl)
     await page1.getByTestId('join-name').fill('alice')
     await page1.getByTestId('pick-folder').click()
-    expect(await waitFor(page1, 'count-test', /^\d+$/)).toBe(String(10 * Math.ceil(PER_CLASS / 6)))
+    expect(await waitFor(page1, 'count-test', /^\d+$/)).toBe(String(10 * defaultTestPerClass(PER_CLASS)))
     await page1.screenshot({ path: `${shots}/join-summary.png`, fullPage: true })
     await clickAndFollow(page1, 'join-button', new RegExp(`/tasks/${task.id}$`), watch)
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { makeMnistFolders } from '../../scripts/make-mnist-folders'
+import { defaultTestPerClass, imagesPerParticipant, makeMnistFolders } from '../../scripts/make-mnist-folders'
 import type { MnistParticipant } from '../../scripts/make-mnist-folders'
 import type { AutofedClient } from '../../shared/client'
 import type { TaskParams, TaskView } from '../../shared/wire'
@@ -22,7 +22,7 @@ import type { E2eStack } from './stack'
 const TOKEN = 'e2e-first-round-secret'
 /** 350 training images per participant (10 digits), and MNIST's 1:6 test share. */
 const PER_CLASS = 35
-const IMAGES_PER_PARTICIPANT = 10 * (PER_CLASS + Math.ceil(PER_CLASS / 6))
+const IMAGES_PER_PARTICIPANT = imagesPerParticipant(PER_CLASS)
 
 let aggregator: Aggregator
 let proxy: RecordingProxy
@@ -149,7 +149,7 @@ describe('the first round with default parameters (issue 14)', () => {
       const startToClose = round1.closedAt - run.startedAt
       expect(startToClose).toBeLessThan(run.task.params.calculation_timeout * 1000)
       const done = await finish(run)
-      expect(done.result?.examples).toBe(2 * 10 * Math.ceil(PER_CLASS / 6))
+      expect(done.result?.examples).toBe(2 * 10 * defaultTestPerClass(PER_CLASS))
       // The dashboard alone: a join page whose measurement ended after Join drew itself again under it once.
       for (const page of run.pages) expect(await page.locator('main h1').allTextContents()).toEqual(['Task first round'])
       const backends = await Promise.all(run.pages.map((p) => p.getByTestId('backend').textContent()))
@@ -193,7 +193,7 @@ describe('the first round with default parameters (issue 14)', () => {
       expect(round1.contributors).toBe(2)
       expect(round1.examples).toBe(closed.participants.reduce((n, p) => n + p.examples, 0))
       const done = await finish(run)
-      expect(done.result?.examples).toBe(2 * 10 * Math.ceil(PER_CLASS / 6))
+      expect(done.result?.examples).toBe(2 * 10 * defaultTestPerClass(PER_CLASS))
       // These browsers measured this model for lane 1's task: the second task's sessions take the stored choice.
       for (const page of run.pages) expect(await page.getByTestId('backend-reason').textContent()).toContain('(measured earlier on this device)')
       const logLines = ((await run.pages[0].getByTestId('log').textContent()) ?? '').split('\n')

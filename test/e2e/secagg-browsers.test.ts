@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { makeMnistFolders, type MnistParticipant } from '../../scripts/make-mnist-folders'
+import { imagesPerParticipant, makeMnistFolders, type MnistParticipant } from '../../scripts/make-mnist-folders'
 import { smallCnnBundle } from '../../scripts/bundles/small-cnn.case'
 import { watchPage } from './browser'
 import { readFolder } from './folders'
@@ -17,7 +17,7 @@ import { SHOTS, startE2eStack, type E2eStack } from './stack'
 
 const TOKEN = 'secagg-browsers-initiator'
 const PER_CLASS = 10
-const IMAGES_PER_PARTICIPANT = 10 * (PER_CLASS + Math.ceil(PER_CLASS / 6))
+const IMAGES_PER_PARTICIPANT = imagesPerParticipant(PER_CLASS)
 
 let stack: E2eStack | undefined
 let participants: MnistParticipant[]

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
-import { makeMnistFolders } from '../../scripts/make-mnist-folders'
+import { imagesPerParticipant, makeMnistFolders } from '../../scripts/make-mnist-folders'
 import type { MnistParticipant } from '../../scripts/make-mnist-folders'
 import type { AutofedClient } from '../../shared/client'
 import type { Aggregator } from './aggregator'
@@ -26,7 +26,7 @@ import type { E2eStack } from './stack'
 const TOKEN = 'e2e-site-conditions-secret'
 const UPLINK_BYTES_PER_S = 1_000_000
 const PER_CLASS = 6
-const IMAGES = 10 * (PER_CLASS + Math.ceil(PER_CLASS / 6))
+const IMAGES = imagesPerParticipant(PER_CLASS)
 const FROZEN_MS = 1500
 
 let stack: E2eStack | undefined

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { makeMnistFolders } from '../../scripts/make-mnist-folders'
+import { imagesPerParticipant, makeMnistFolders } from '../../scripts/make-mnist-folders'
 import type { MnistParticipant } from '../../scripts/make-mnist-folders'
 import type { AutofedClient } from '../../shared/client'
 import type { Aggregator } from './aggregator'
@@ -20,7 +20,7 @@ import type { E2eStack } from './stack'
 
 const TOKEN = 'e2e-storage-full-secret'
 const PER_CLASS = 10
-const IMAGES = 10 * (PER_CLASS + Math.ceil(PER_CLASS / 6))
+const IMAGES = imagesPerParticipant(PER_CLASS)
 /**
  * The origin's quota: room for what joining stores (a few small records, in ~100 KB of IndexedDB files) and
  * not for a checkpoint with mnist-cnn's weights (6.65 MB) or its result bundle. Chromium's IndexedDB decides

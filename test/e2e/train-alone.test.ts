@@ -10,7 +10,7 @@ import { smallCnnBundle } from '../../scripts/bundles/small-cnn.case'
 import { loadTfjsExport } from '../../scripts/bundles/tfjs-export.case'
 import { accuracyLine, evaluateFolder } from '../../scripts/cli/evaluate'
 import { trainFolder, writeBundleTo } from '../../scripts/cli/train'
-import { makeMnistFolders } from '../../scripts/make-mnist-folders'
+import { imagesPerParticipant, makeMnistFolders } from '../../scripts/make-mnist-folders'
 import type { MnistParticipant } from '../../scripts/make-mnist-folders'
 import { parseBundle, unzipBundle } from '../../shared/bundle'
 import type { AutofedClient } from '../../shared/client'
@@ -37,7 +37,7 @@ import type { E2eStack } from './stack'
 const execFileAsync = promisify(execFile)
 const TOKEN = 'e2e-train-alone-secret'
 const PER_CLASS = 15
-const IMAGES = 10 * (PER_CLASS + Math.ceil(PER_CLASS / 6))
+const IMAGES = imagesPerParticipant(PER_CLASS)
 
 let stack: E2eStack | undefined
 let work: string
