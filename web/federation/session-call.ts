@@ -1,4 +1,4 @@
-import { DEFAULT_RETRY, statusOf, withRetry } from '../../shared/participant'
+import { DEFAULT_RETRY, errorText, statusOf, withRetry } from '../../shared/participant'
 
 /** What a session call needs: where retries are reported, when to give up early, and how to wait (tests pass their own). */
 export type SessionCallOptions = {
@@ -6,8 +6,6 @@ export type SessionCallOptions = {
   signal: { readonly aborted: boolean }
   sleep?: (ms: number) => Promise<void>
 }
-
-const textOf = (err: unknown) => (err instanceof Error ? err.message : String(err))
 
 /** No answer at all from the aggregator after the last try: the call's English name (web/ui/retry-text.ts words it for the page), the tries and the last failure. */
 export class NoAnswerError extends Error {
@@ -28,10 +26,10 @@ export async function sessionCall<T>(what: string, fn: () => Promise<T>, o: Sess
       ...DEFAULT_RETRY,
       sleep: o.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
       signal: o.signal,
-      onRetry: (attempt, delayMs, err) => o.onRetry(what, attempt, delayMs, textOf(err)),
+      onRetry: (attempt, delayMs, err) => o.onRetry(what, attempt, delayMs, errorText(err)),
     })
   } catch (err) {
     if (statusOf(err) !== undefined || o.signal.aborted) throw err
-    throw new NoAnswerError(what, DEFAULT_RETRY.attempts, textOf(err), err)
+    throw new NoAnswerError(what, DEFAULT_RETRY.attempts, errorText(err), err)
   }
 }
