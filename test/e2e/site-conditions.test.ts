@@ -82,6 +82,7 @@ describe("a site's conditions", () => {
       // Shown for the whole upload (seconds here), so the wait sees it.
       const sending = await waitForWork(page, 'session-detail', /Sending the update of round 1 \(6\.7 MB, since /, undefined, watch)
       expect(sending).toMatch(/^Sending the update of round 1 \(6\.7 MB, since .+\)…$/)
+      await page.screenshot({ path: `${SHOTS}/site-conditions-sending.png`, fullPage: true })
       await waitForWork(page, 'session-status', /^finished$/, 'data-status', watch)
       expect((await admin.task(task.id)).history.map((h) => [h.round, h.contributors])).toEqual([[1, 1]])
       // The page's own timing of its upload: the throttle held it to about 1 MB/s.
